@@ -1,0 +1,309 @@
+"""The one error tree of pelayanan.
+
+Every error the library raises on purpose derives from `PelayananError`, so a host app
+can catch everything pelayanan refuses with one ``except``.  Errors are mixed with the
+builtin they behave like (``ValueError``, ``LookupError``, ``PermissionError``) and carry
+structured attributes so callers never parse messages::
+
+    PelayananError
+    ├── ConfigurationError (ValueError)         bad configuration given to the library
+    │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
+    │   │   └── SOPVersionConflictError         same SOP id+version, different content
+    │   └── CalendarError                       a calendar definition or query is invalid
+    │       └── EstimatedDateError              strict mode met an estimated holiday date
+    ├── RequestError                            an action on a service request was refused
+    │   ├── UnknownRequestError (LookupError)   no request with that id
+    │   ├── UnknownSOPError (LookupError)       no SOP with that id / version
+    │   ├── TransitionNotAllowedError           the action is not possible from this state
+    │   ├── PermissionDeniedError (PermissionError)  role, separation of duties, delegation
+    │   ├── IncompleteRequestError              required fields or documents missing
+    │   ├── RoutingError                        no routing rule matched and no triage unit
+    │   └── ConcurrentModificationError         another writer changed the request first
+    ├── AuditError                              the audit ledger
+    │   ├── CanonicalEncodingError (ValueError) a value cannot be canonical JSON
+    │   ├── KeyMaterialError                    a key cannot be loaded, generated or used
+    │   ├── ProofError                          a proof or receipt is malformed or does not check
+    │   └── VerificationError                   the log does not verify (.seq, .reason)
+    │       ├── MalformedEntryError             an entry is not well-formed canonical JSON
+    │       ├── SequenceError                   numbering gap, duplicate, or wrong ledger
+    │       ├── ChainError                      predecessor hash mismatch
+    │       ├── MerkleRootError                 a checkpoint's root does not match the entries
+    │       └── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    ├── StoreError                              the storage backend
+    │   ├── SchemaVersionError                  the store was written by another schema version
+    │   └── StoreNotEmptyError                  import refused: the target already has data
+    ├── PrivacyError                            the personal-data vault
+    │   ├── SubjectErasedError (LookupError)    the subject's key was destroyed
+    │   └── ErasureRefusedError                 legal hold or unexpired retention
+    └── ReportError (ValueError)                a report's input is invalid
+
+`PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
+for example when a deadline crosses a holiday date that is only an estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "AuditError",
+    "CalendarError",
+    "CanonicalEncodingError",
+    "ChainError",
+    "ConcurrentModificationError",
+    "ConfigurationError",
+    "ErasureRefusedError",
+    "EstimatedDateError",
+    "EstimatedDateWarning",
+    "IncompleteRequestError",
+    "KeyMaterialError",
+    "MalformedEntryError",
+    "MerkleRootError",
+    "PelayananError",
+    "PelayananWarning",
+    "PermissionDeniedError",
+    "PrivacyError",
+    "Problem",
+    "ProofError",
+    "ReportError",
+    "RequestError",
+    "RoutingError",
+    "SOPDefinitionError",
+    "SOPVersionConflictError",
+    "SchemaVersionError",
+    "SequenceError",
+    "SignatureError",
+    "StoreError",
+    "StoreNotEmptyError",
+    "SubjectErasedError",
+    "TransitionNotAllowedError",
+    "UnknownRequestError",
+    "UnknownSOPError",
+    "VerificationError",
+]
+
+
+class PelayananError(Exception):
+    """Root of every error pelayanan raises on purpose."""
+
+
+class PelayananWarning(UserWarning):
+    """Root of every warning pelayanan emits."""
+
+
+class EstimatedDateWarning(PelayananWarning):
+    """A computation relied on a holiday date that the data source marks as an estimate."""
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+class ConfigurationError(PelayananError, ValueError):
+    """Configuration handed to the library is invalid."""
+
+
+@attrs.frozen
+class Problem:
+    """One problem found in a configuration document.
+
+    Attributes:
+        path: the key path inside the document, e.g. ``actions[2].roles``.
+        message: what is wrong and how to fix it.
+        file: the file the document came from, or ``None`` for a dict.
+        line: the 1-based line of the offending key, when known.
+    """
+
+    path: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def render(self) -> str:
+        """Render as ``FILE:LINE: KEY.PATH: message`` (the `sop check` line format)."""
+        where = self.file if self.file is not None else "<dict>"
+        line = self.line if self.line is not None else 0
+        path = self.path or "$"
+        return f"{where}:{line}: {path}: {self.message}"
+
+
+class SOPDefinitionError(ConfigurationError):
+    """An SOP definition is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        lines = [p.render() for p in self.problems] or ["invalid SOP definition"]
+        super().__init__("\n".join(lines))
+
+
+class SOPVersionConflictError(SOPDefinitionError):
+    """Different content was loaded under an SOP id and version that already exist."""
+
+
+class CalendarError(ConfigurationError):
+    """A calendar definition or a calendar query is invalid."""
+
+
+class EstimatedDateError(CalendarError):
+    """Strict mode refused a computation that crosses an estimated holiday date."""
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class RequestError(PelayananError):
+    """An operation on a service request was refused."""
+
+
+class UnknownRequestError(RequestError, LookupError):
+    """No service request has the given id."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(f"no service request with id {request_id!r}")
+
+
+class UnknownSOPError(RequestError, LookupError):
+    """No SOP with the given id (and version) is registered."""
+
+
+class TransitionNotAllowedError(RequestError):
+    """The action cannot be taken from the request's current state."""
+
+    def __init__(self, action: str, state: str, allowed: Sequence[str] = ()) -> None:
+        self.action = action
+        self.state = state
+        self.allowed = tuple(allowed)
+        hint = f"; allowed here: {', '.join(self.allowed)}" if self.allowed else ""
+        super().__init__(f"action {action!r} is not allowed in state {state!r}{hint}")
+
+
+class PermissionDeniedError(RequestError, PermissionError):
+    """The actor may not take the action; ``rule`` names the rule that refused it."""
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class IncompleteRequestError(RequestError):
+    """Required fields or documents are missing; ``missing`` lists them."""
+
+    def __init__(self, action: str, missing: Sequence[str]) -> None:
+        self.action = action
+        self.missing = tuple(missing)
+        super().__init__(
+            f"action {action!r} needs {', '.join(self.missing)}: provide them in data"
+        )
+
+
+class RoutingError(RequestError):
+    """No routing rule matched the request and no triage unit is declared."""
+
+
+class ConcurrentModificationError(RequestError):
+    """Another writer changed the request first; reload it and retry."""
+
+    def __init__(self, request_id: str, expected: int, actual: int | None) -> None:
+        self.request_id = request_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"request {request_id!r} was changed concurrently "
+            f"(expected version {expected}, found {actual}); reload and retry"
+        )
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+class AuditError(PelayananError):
+    """An error of the audit ledger."""
+
+
+class CanonicalEncodingError(AuditError, ValueError):
+    """A value cannot be encoded as canonical JSON (floats, huge ints, bad strings)."""
+
+
+class KeyMaterialError(AuditError):
+    """A signing key cannot be generated, loaded or used.  Never carries key bytes."""
+
+
+class ProofError(AuditError):
+    """A proof or receipt is malformed or does not check."""
+
+
+class VerificationError(AuditError):
+    """The log does not verify.
+
+    Attributes:
+        seq: the sequence number of the first entry found at fault (``None`` when the
+            fault is not tied to one entry).
+        reason: what is wrong, in words an auditor can act on.
+        ledger: the ledger being verified, when known.
+    """
+
+    def __init__(self, seq: int | None, reason: str, *, ledger: str | None = None) -> None:
+        self.seq = seq
+        self.reason = reason
+        self.ledger = ledger
+        prefix = f"entry {seq}: " if seq is not None else ""
+        super().__init__(f"{prefix}{reason}")
+
+
+class MalformedEntryError(VerificationError):
+    """An entry is not well-formed canonical JSON of the documented shape."""
+
+
+class SequenceError(VerificationError):
+    """Entries are missing, duplicated, out of order, or belong to another ledger."""
+
+
+class ChainError(VerificationError):
+    """An entry's predecessor hash does not match the previous entry."""
+
+
+class MerkleRootError(VerificationError):
+    """A checkpoint's Merkle root does not match the entries it covers."""
+
+
+class SignatureError(VerificationError):
+    """A checkpoint signature is missing, invalid, or by a key not trusted at that time."""
+
+
+# --- storage ---------------------------------------------------------------------------
+
+
+class StoreError(PelayananError):
+    """An error of the storage backend."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a schema version this library cannot read."""
+
+
+class StoreNotEmptyError(StoreError):
+    """An import was refused because the target store already holds entries."""
+
+
+# --- privacy ---------------------------------------------------------------------------
+
+
+class PrivacyError(PelayananError):
+    """An error of the personal-data vault."""
+
+
+class SubjectErasedError(PrivacyError, LookupError):
+    """The data subject's key was destroyed: their data can no longer be revealed."""
+
+
+class ErasureRefusedError(PrivacyError):
+    """Erasure was refused because a legal hold or unexpired retention applies."""
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+class ReportError(PelayananError, ValueError):
+    """The input of a report is invalid."""
