@@ -193,9 +193,7 @@ class IncompleteRequestError(RequestError):
     def __init__(self, action: str, missing: Sequence[str]) -> None:
         self.action = action
         self.missing = tuple(missing)
-        super().__init__(
-            f"action {action!r} needs {', '.join(self.missing)}: provide them in data"
-        )
+        super().__init__(f"action {action!r} needs {', '.join(self.missing)}: provide them in data")
 
 
 class RoutingError(RequestError):

@@ -1,0 +1,69 @@
+"""Development sessions: ``nox -s tests`` (default), lint, typing, examples, docs, bench, property."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (PostgreSQL tests skip when no server is reachable, unless CI=true)."""
+    session.install("-e", ".[postgres]", *_group("test"))
+    session.run("pytest", *session.posargs, env={"CI": os.environ.get("CI", "")})
+
+
+@nox.session
+def property(session: nox.Session) -> None:  # noqa: A001 - the session's name
+    """Run the property-based tests with the heavy hypothesis profile."""
+    session.install("-e", ".[postgres]", *_group("test"))
+    session.run(
+        "pytest", "-m", "not postgres", *session.posargs, env={"HYPOTHESIS_PROFILE": "property"}
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", "src", "tests", "benchmarks", "examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "examples", "noxfile.py")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """Type-check the package with mypy --strict."""
+    session.install("-e", ".[postgres]", *_group("typing"))
+    session.run("mypy")
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run every example script and check every example SOP."""
+    session.install("-e", ".[postgres]")
+    session.run("python", "examples/run_all.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation; warnings are errors."""
+    session.install("-e", ".", *_group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", "docs/_build")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks; print the table and write bench-results.json."""
+    session.install("-e", ".[postgres]", *_group("bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)

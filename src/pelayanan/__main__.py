@@ -1,0 +1,5 @@
+"""Allow ``python -m pelayanan``."""
+
+from pelayanan.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""Canonical JSON for audit entries (RFC 8785 rules for the types entries use).
+
+Entries hold only strings, integers, booleans, null, arrays and objects: no floats, so
+the number rules of RFC 8785 reduce to "integers in the IEEE-754 exact range, written in
+decimal".  Object members are sorted by their UTF-16 code units (RFC 8785 §3.2.3);
+strings are escaped as ECMAScript's ``JSON.stringify`` does (RFC 8785 §3.2.2.2), which is
+what ``json.dumps(..., ensure_ascii=False)`` does too.  The output is UTF-8.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pelayanan.exceptions import CanonicalEncodingError
+
+__all__ = ["MAX_SAFE_INTEGER", "JSONValue", "canonical_json", "parse_canonical"]
+
+#: Largest integer an IEEE-754 double holds exactly (RFC 8785 §3.2.2.3 via I-JSON).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+JSONValue = None | bool | int | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _normalize(value: Any, path: str) -> Any:
+    # bool is an int subclass: test it first so True stays true, not 1.
+    if value is None or isinstance(value, bool | str):
+        if isinstance(value, str):
+            _check_string(value, path)
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            msg = f"{path}: integer {value} is outside the exact range of RFC 8785 numbers"
+            raise CanonicalEncodingError(msg)
+        return int(value)
+    if isinstance(value, Mapping):
+        items = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                msg = f"{path}: object keys must be strings, got {type(key).__name__}"
+                raise CanonicalEncodingError(msg)
+            _check_string(key, path)
+            items.append((key, _normalize(item, f"{path}.{key}")))
+        items.sort(key=lambda kv: _utf16_key(kv[0]))
+        return dict(items)
+    if isinstance(value, list | tuple):
+        return [_normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    msg = (
+        f"{path}: {type(value).__name__} cannot be canonical JSON "
+        "(use strings for decimals and instants)"
+    )
+    raise CanonicalEncodingError(msg)
+
+
+def _check_string(value: str, path: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        msg = f"{path}: string holds a lone surrogate and is not valid Unicode"
+        raise CanonicalEncodingError(msg) from exc
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encode *value* as canonical JSON bytes.
+
+    Args:
+        value: a tree of ``None``, ``bool``, ``int``, ``str``, lists/tuples and mappings
+            with string keys.
+
+    Returns:
+        The UTF-8 bytes of the canonical form.
+
+    Raises:
+        CanonicalEncodingError: the value holds a float, an integer outside the exact
+            range, a non-string key, a lone surrogate or an unsupported type.
+    """
+    return _ENCODER.encode(_normalize(value, "$")).encode("utf-8")
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse *data* and check that it is already in canonical form.
+
+    Raises:
+        CanonicalEncodingError: the bytes are not JSON, or not canonical JSON.
+    """
+    try:
+        value = json.loads(data.decode("utf-8"), parse_float=_refuse_float)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        msg = f"not valid UTF-8 JSON: {exc}"
+        raise CanonicalEncodingError(msg) from exc
+    if canonical_json(value) != data:
+        msg = "JSON is valid but not in canonical form (key order, spacing or escaping)"
+        raise CanonicalEncodingError(msg)
+    return value
+
+
+def _refuse_float(text: str) -> Any:
+    msg = f"floats are not allowed in canonical entries (found {text})"
+    raise CanonicalEncodingError(msg)

@@ -1,0 +1,133 @@
+"""Signed checkpoints in the C2SP tlog-checkpoint / signed-note text form.
+
+A checkpoint body is::
+
+    <origin>\\n<tree size>\\n<base64 root hash>\\ntime <RFC 3339 UTC instant>\\n
+
+and the signed note appends a blank line and one signature line per signer::
+
+    \\u2014 <key name> <base64(4-byte key hash || 64-byte Ed25519 signature)>\\n
+
+The origin is ``pelayanan/<ledger id>``.  The ``time`` line is a tlog-checkpoint
+extension line; tools that do not know it ignore it.  See docs/audit-format.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from pelayanan.audit.keys import SigningKey, VerifierKey
+from pelayanan.exceptions import SignatureError
+
+__all__ = ["Checkpoint", "SignedCheckpoint", "origin_for"]
+
+_DASH = "\u2014"
+_ORIGIN_PREFIX = "pelayanan/"
+
+
+def origin_for(ledger: str) -> str:
+    """Return the checkpoint origin line for *ledger*."""
+    return _ORIGIN_PREFIX + ledger
+
+
+def _format_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@attrs.frozen
+class Checkpoint:
+    """A statement of a ledger's size and Merkle root at a time."""
+
+    ledger: str
+    size: int
+    root: bytes
+    time: dt.datetime
+
+    def body(self) -> bytes:
+        """Return the checkpoint text that is signed."""
+        root = base64.b64encode(self.root).decode()
+        text = f"{origin_for(self.ledger)}\n{self.size}\n{root}\ntime {_format_time(self.time)}\n"
+        return text.encode()
+
+    def sign(self, key: SigningKey) -> SignedCheckpoint:
+        """Return this checkpoint signed by *key*."""
+        body = self.body()
+        return SignedCheckpoint(self, ((key.verifier.name, key.verifier.key_hash, key.sign(body)),))
+
+
+@attrs.frozen
+class SignedCheckpoint:
+    """A checkpoint with its signatures as ``(key name, key hash, signature)``."""
+
+    checkpoint: Checkpoint
+    signatures: tuple[tuple[str, bytes, bytes], ...]
+
+    def to_text(self) -> str:
+        """Return the signed note text."""
+        lines = [
+            f"{_DASH} {name} {base64.b64encode(key_hash + sig).decode()}\n"
+            for name, key_hash, sig in self.signatures
+        ]
+        return self.checkpoint.body().decode() + "\n" + "".join(lines)
+
+    @classmethod
+    def parse(cls, text: str) -> SignedCheckpoint:
+        """Parse a signed checkpoint note.
+
+        Raises:
+            SignatureError: the text is not a well-formed signed checkpoint.
+        """
+        try:
+            body, sep, sigs = text.partition("\n\n")
+            if not sep:
+                raise ValueError("no blank line between body and signatures")
+            lines = body.split("\n")
+            if len(lines) < 4 or not lines[0].startswith(_ORIGIN_PREFIX):
+                raise ValueError("body must have origin, size, root and time lines")
+            ledger = lines[0][len(_ORIGIN_PREFIX) :]
+            size = int(lines[1])
+            if size < 0 or str(size) != lines[1]:
+                raise ValueError(f"bad tree size {lines[1]!r}")
+            root = base64.b64decode(lines[2], validate=True)
+            if len(root) != 32:
+                raise ValueError("root hash is not 32 bytes")
+            time_line = next((ln for ln in lines[3:] if ln.startswith("time ")), None)
+            if time_line is None:
+                raise ValueError("no time line")
+            when = dt.datetime.strptime(time_line[5:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=dt.UTC
+            )
+            checkpoint = Checkpoint(ledger, size, root, when)
+            if checkpoint.body().decode() != body + "\n":
+                raise ValueError("body is not in canonical form")
+            signatures = []
+            for line in sigs.split("\n"):
+                if not line:
+                    continue
+                dash, name, blob = line.split(" ")
+                if dash != _DASH:
+                    raise ValueError("signature line must start with an em dash")
+                raw = base64.b64decode(blob, validate=True)
+                if len(raw) != 4 + 64:
+                    raise ValueError("signature is not 4 + 64 bytes")
+                signatures.append((name, raw[:4], raw[4:]))
+        except (ValueError, binascii.Error) as exc:
+            msg = f"malformed checkpoint: {exc}"
+            raise SignatureError(None, msg) from None
+        if not signatures:
+            raise SignatureError(None, "checkpoint carries no signature")
+        return cls(checkpoint, tuple(signatures))
+
+    def verified_by(self, keys: Iterable[VerifierKey]) -> VerifierKey | None:
+        """Return the first of *keys* whose valid signature this checkpoint carries."""
+        body = self.checkpoint.body()
+        for key in keys:
+            for name, key_hash, sig in self.signatures:
+                if name == key.name and key_hash == key.key_hash and key.verify(body, sig):
+                    return key
+        return None

@@ -1,0 +1,234 @@
+"""Ed25519 ledger keys: generation, PEM files, key names and ids.
+
+A key's *name* is derived from its public key (``pelayanan-`` and the first 16 hex
+digits of SHA-256 of the raw public key), so an auditor holding only the public PEM can
+tell which checkpoints it signed.  The 4-byte *key hash* is the C2SP signed-note key ID:
+SHA-256(name || 0x0A || 0x01 || public key)[:4].  Private key bytes never appear in a
+repr, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+import attrs
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from pelayanan.exceptions import KeyMaterialError
+
+__all__ = [
+    "PRIVATE_KEY_FILE",
+    "PUBLIC_KEY_FILE",
+    "SigningKey",
+    "VerifierKey",
+    "generate_key_pair",
+    "load_key_dir",
+    "load_private_key",
+    "load_public_key",
+    "write_key_pair",
+]
+
+#: File names used by ``pelayanan keys generate`` and the demo's ``PATH.keys/`` folder.
+PRIVATE_KEY_FILE = "ledger-private.pem"
+PUBLIC_KEY_FILE = "ledger-public.pem"
+
+_ED25519_ALG = b"\x01"  # C2SP signed-note signature type for Ed25519
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _name_for(raw_public: bytes) -> str:
+    return "pelayanan-" + hashlib.sha256(raw_public).hexdigest()[:16]
+
+
+@attrs.frozen(repr=False)
+class VerifierKey:
+    """A public ledger key that checks checkpoint signatures."""
+
+    public_key: bytes
+    name: str = attrs.field()
+
+    @name.default
+    def _default_name(self) -> str:
+        return _name_for(self.public_key)
+
+    @property
+    def key_hash(self) -> bytes:
+        """Return the 4-byte C2SP key ID."""
+        return hashlib.sha256(self.name.encode() + b"\n" + _ED25519_ALG + self.public_key).digest()[
+            :4
+        ]
+
+    @property
+    def key_id(self) -> str:
+        """Return the key ID as 8 hex digits."""
+        return self.key_hash.hex()
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Return whether *signature* is this key's Ed25519 signature of *message*."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def vkey(self) -> str:
+        """Return the C2SP verifier key string ``name+hash+base64(type||key)``."""
+        blob = base64.b64encode(_ED25519_ALG + self.public_key).decode()
+        return f"{self.name}+{self.key_id}+{blob}"
+
+    def public_pem(self) -> bytes:
+        """Return the public key as SubjectPublicKeyInfo PEM."""
+        return Ed25519PublicKey.from_public_bytes(self.public_key).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def __repr__(self) -> str:
+        return f"VerifierKey(name={self.name!r}, key_id={self.key_id!r})"
+
+
+@attrs.frozen(repr=False)
+class SigningKey:
+    """A private ledger key that signs checkpoints."""
+
+    _private: Ed25519PrivateKey
+
+    @property
+    def verifier(self) -> VerifierKey:
+        """Return the matching public key."""
+        return VerifierKey(_raw_public(self._private.public_key()))
+
+    @property
+    def name(self) -> str:
+        """Return the key name used in signature lines."""
+        return self.verifier.name
+
+    def sign(self, message: bytes) -> bytes:
+        """Return the Ed25519 signature of *message*."""
+        return self._private.sign(message)
+
+    def private_pem(self, passphrase: bytes | None = None) -> bytes:
+        """Return the private key as PKCS#8 PEM, encrypted when *passphrase* is given."""
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(passphrase)
+            if passphrase
+            else serialization.NoEncryption()
+        )
+        return self._private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+
+    def __repr__(self) -> str:
+        return f"SigningKey(name={self.name!r}, key_id={self.verifier.key_id!r})"
+
+
+def generate_key_pair() -> SigningKey:
+    """Generate a new Ed25519 ledger key."""
+    return SigningKey(Ed25519PrivateKey.generate())
+
+
+def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> SigningKey:
+    """Load a private ledger key from a PEM file.
+
+    Raises:
+        KeyMaterialError: the file is missing, unreadable, encrypted without a (right)
+            passphrase, or not an Ed25519 private key.
+    """
+    data = _read(path)
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except TypeError:
+        msg = (
+            f"{path}: the key is encrypted; give its passphrase"
+            if passphrase is None
+            else f"{path}: the key is not encrypted; give no passphrase"
+        )
+        raise KeyMaterialError(msg) from None
+    except (ValueError, UnsupportedAlgorithm):
+        msg = f"{path}: not a PEM private key, or the passphrase is wrong"
+        raise KeyMaterialError(msg) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
+        raise KeyMaterialError(msg)
+    return SigningKey(key)
+
+
+def load_public_key(path: str | os.PathLike[str]) -> VerifierKey:
+    """Load a public ledger key from a PEM file.
+
+    Raises:
+        KeyMaterialError: the file is missing, unreadable or not an Ed25519 public key.
+    """
+    data = _read(path)
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        msg = f"{path}: not a PEM public key"
+        raise KeyMaterialError(msg) from None
+    if not isinstance(key, Ed25519PublicKey):
+        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
+        raise KeyMaterialError(msg)
+    return VerifierKey(_raw_public(key))
+
+
+def _read(path: str | os.PathLike[str]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read key file ({exc.strerror})"
+        raise KeyMaterialError(msg) from None
+
+
+def write_key_pair(
+    key: SigningKey, directory: str | os.PathLike[str], *, passphrase: bytes | None = None
+) -> tuple[Path, Path]:
+    """Write *key* as ``ledger-private.pem`` (mode 0600) and ``ledger-public.pem``.
+
+    Returns:
+        The paths of the private and the public key file.
+
+    Raises:
+        KeyMaterialError: the directory cannot be written or already holds a key.
+    """
+    folder = Path(directory)
+    private_path = folder / PRIVATE_KEY_FILE
+    public_path = folder / PUBLIC_KEY_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if private_path.exists():
+            msg = f"{private_path} exists already; refusing to overwrite a ledger key"
+            raise KeyMaterialError(msg)
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_pem(passphrase))
+        public_path.write_bytes(key.verifier.public_pem())
+    except OSError as exc:
+        msg = f"{folder}: cannot write key files ({exc.strerror})"
+        raise KeyMaterialError(msg) from None
+    return private_path, public_path
+
+
+def load_key_dir(directory: str | os.PathLike[str]) -> tuple[SigningKey | None, list[VerifierKey]]:
+    """Load the ledger keys kept in *directory* (as written by `write_key_pair`).
+
+    Returns:
+        The private key if present, and every public key found (``*public*.pem``).
+
+    Raises:
+        KeyMaterialError: the folder does not exist or a key file in it is invalid.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        msg = f"{folder}: no such key folder"
+        raise KeyMaterialError(msg)
+    private_path = folder / PRIVATE_KEY_FILE
+    signing = load_private_key(private_path) if private_path.exists() else None
+    publics = [load_public_key(p) for p in sorted(folder.glob("*public*.pem"))]
+    return signing, publics

@@ -1,0 +1,67 @@
+"""Helpers shared by the CLI commands: opening stores, finding keys, failing cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from pelayanan.audit.keys import SigningKey, VerifierKey, load_key_dir, load_public_key
+from pelayanan.exceptions import KeyMaterialError
+from pelayanan.store import Store, open_store
+
+__all__ = ["default_key_dir", "fail", "load_trusted_keys", "open_db", "signing_key_for"]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print *message* as one line on stderr and exit with *code*."""
+    click.echo(message, err=True)
+    raise SystemExit(code)
+
+
+def default_key_dir(db: str) -> Path:
+    """Return the key folder kept beside a SQLite store: ``PATH.keys/``."""
+    return Path(db + ".keys")
+
+
+def open_db(db: str) -> Store:
+    """Open the store at *db* (a SQLite path), refusing to create a missing file."""
+    if db != ":memory:" and not db.startswith("memory://") and not Path(db).exists():
+        fail(f"{db}: no such database file", 1)
+    return open_store(db)
+
+
+def load_trusted_keys(
+    trusted: tuple[str, ...], keys_dir: str | None, db: str | None
+) -> list[VerifierKey]:
+    """Return the keys to trust: ``--trusted-key`` files, else the key folder's public keys.
+
+    Raises:
+        KeyMaterialError: a key file is invalid or no key can be found.
+    """
+    if trusted:
+        return [load_public_key(path) for path in trusted]
+    folder = Path(keys_dir) if keys_dir else (default_key_dir(db) if db else None)
+    if folder is None or not folder.is_dir():
+        msg = "no trusted key: pass --trusted-key PEM (or --keys DIR)"
+        raise KeyMaterialError(msg)
+    _, publics = load_key_dir(folder)
+    if not publics:
+        msg = f"{folder}: holds no public key; pass --trusted-key PEM"
+        raise KeyMaterialError(msg)
+    return publics
+
+
+def signing_key_for(keys_dir: str | None, db: str) -> SigningKey:
+    """Return the ledger private key from ``--keys`` or the store's key folder.
+
+    Raises:
+        KeyMaterialError: no private key is there.
+    """
+    folder = Path(keys_dir) if keys_dir else default_key_dir(db)
+    signing, _ = load_key_dir(folder)
+    if signing is None:
+        msg = f"{folder}: holds no ledger private key"
+        raise KeyMaterialError(msg)
+    return signing

@@ -1,0 +1,28 @@
+"""The ``pelayanan`` command group."""
+
+from __future__ import annotations
+
+import click
+
+from pelayanan import __version__
+from pelayanan.cli._audit import audit_group
+from pelayanan.cli._demo import demo_command
+from pelayanan.cli._keys import keys_group
+
+__all__ = ["cli", "main"]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="pelayanan")
+def cli() -> None:
+    """pelayanan: SOP workflow, SLA clocks and a verifiable audit log for public services."""
+
+
+cli.add_command(demo_command)
+cli.add_command(audit_group)
+cli.add_command(keys_group)
+
+
+def main() -> None:
+    """Run the command line."""
+    cli()

@@ -1,0 +1,134 @@
+"""The in-memory store: for tests, simulations and examples; nothing survives the process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import StoredEntry
+from pelayanan.exceptions import ConcurrentModificationError
+from pelayanan.store.base import (
+    AppendResult,
+    CheckpointSigner,
+    LedgerHead,
+    RequestRecord,
+    build_append,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A `Store` held in Python dictionaries, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._requests: dict[str, RequestRecord] = {}
+        self._entries: dict[str, list[bytes]] = {}
+        self._heads: dict[str, LedgerHead] = {}
+        self._checkpoints: dict[str, list[tuple[int, str]]] = {}
+        self._idempotency: dict[str, tuple[str | None, int]] = {}
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(requests={len(self._requests)}, ledgers={len(self._heads)})"
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        """Return the request with *request_id*, or ``None``."""
+        with self._lock:
+            return self._requests.get(request_id)
+
+    def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
+        """Yield the stored requests (of one *ledger* if given), ordered by creation."""
+        with self._lock:
+            records = sorted(self._requests.values(), key=lambda r: (r.created_at, r.id))
+        yield from (r for r in records if ledger is None or r.ledger == ledger)
+
+    def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
+        """Return requests whose ``next_due`` is at or before *now*, earliest first."""
+        with self._lock:
+            due = [
+                r for r in self._requests.values() if r.next_due is not None and r.next_due <= now
+            ]
+        due.sort(key=lambda r: (r.next_due, r.id))
+        return due if limit is None else due[:limit]
+
+    def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
+        """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
+        with self._lock:
+            return self._idempotency.get(key)
+
+    def entries(
+        self, ledger: str, start: int = 0, stop: int | None = None
+    ) -> Iterator[StoredEntry]:
+        """Yield the entries of *ledger* from *start* up to *stop*."""
+        with self._lock:
+            data = list(self._entries.get(ledger, [])[start:stop])
+        for offset, item in enumerate(data):
+            yield StoredEntry(ledger, start + offset, item)
+
+    def checkpoints(self, ledger: str) -> list[str]:
+        """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
+        with self._lock:
+            notes = list(self._checkpoints.get(ledger, []))
+        return [note for _, note in sorted(notes, key=lambda item: item[0])]
+
+    def add_checkpoint(self, ledger: str, note: str) -> None:
+        """Store an extra signed checkpoint note."""
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        with self._lock:
+            self._checkpoints.setdefault(ledger, []).append((size, note))
+
+    def ledgers(self) -> list[str]:
+        """Return the ids of the ledgers in this store, sorted."""
+        with self._lock:
+            return sorted(self._heads)
+
+    def head(self, ledger: str) -> LedgerHead:
+        """Return the current head of *ledger*."""
+        with self._lock:
+            return self._heads.get(ledger, LedgerHead.empty())
+
+    def append(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry and write *request*, atomically."""
+        with self._lock:
+            if request is not None:
+                current = self._requests.get(request.id)
+                found = None if current is None else current.version
+                if found != expected_version:
+                    raise ConcurrentModificationError(request.id, expected_version or 0, found)
+            if idempotency_key is not None and idempotency_key in self._idempotency:
+                request_id = request.id if request is not None else "-"
+                raise ConcurrentModificationError(request_id, expected_version or 0, None)
+            head = self._heads.get(ledger, LedgerHead.empty())
+            # Everything that can fail happens before the first mutation below.
+            prepared = build_append(head, ledger, body, time=time, sign=sign)
+            self._entries.setdefault(ledger, []).append(prepared.data)
+            self._heads[ledger] = prepared.head
+            if request is not None:
+                self._requests[request.id] = request
+            if idempotency_key is not None:
+                self._idempotency[idempotency_key] = (
+                    request.id if request is not None else None,
+                    head.size,
+                )
+            if prepared.checkpoint is not None:
+                self._checkpoints.setdefault(ledger, []).append(
+                    (prepared.head.size, prepared.checkpoint.to_text())
+                )
+            return prepared.result
+
+    def close(self) -> None:
+        """Do nothing: memory needs no closing."""

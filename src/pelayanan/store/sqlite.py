@@ -1,0 +1,416 @@
+"""The SQLite store: the default, one file, WAL mode, safe across threads and processes.
+
+Writers serialize on ``BEGIN IMMEDIATE``: the ledger head is read, the entry encoded,
+the request written and the checkpoint signed inside one transaction, so the chain
+cannot fork even when several processes share the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import StoredEntry
+from pelayanan.audit.merkle import CompactRange
+from pelayanan.exceptions import ConcurrentModificationError, SchemaVersionError, StoreError
+from pelayanan.store.base import (
+    SCHEMA_VERSION,
+    AppendResult,
+    CheckpointSigner,
+    LedgerHead,
+    RequestRecord,
+    build_append,
+)
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledgers (
+    ledger TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    compact_range TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    ledger TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (ledger, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ledger TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (ledger, size);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    ledger TEXT NOT NULL,
+    sop_id TEXT NOT NULL,
+    sop_version TEXT NOT NULL,
+    sop_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    unit TEXT,
+    assignee TEXT,
+    next_due INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    closed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_id TEXT,
+    seq INTEGER NOT NULL
+);
+"""
+
+_REQUEST_COLUMNS = (
+    "id, ledger, sop_id, sop_version, sop_hash, state, version, data, meta, unit, assignee, "
+    "next_due, created_at, updated_at, closed"
+)
+
+
+def _micros(value: dt.datetime) -> int:
+    delta = value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+
+
+def _row_to_request(row: tuple[Any, ...]) -> RequestRecord:
+    return RequestRecord(
+        id=row[0],
+        ledger=row[1],
+        sop_id=row[2],
+        sop_version=row[3],
+        sop_hash=row[4],
+        state=row[5],
+        version=row[6],
+        data=json.loads(row[7]),
+        meta=json.loads(row[8]),
+        unit=row[9],
+        assignee=row[10],
+        next_due=None if row[11] is None else _from_micros(row[11]),
+        created_at=_from_micros(row[12]),
+        updated_at=_from_micros(row[13]),
+        closed=bool(row[14]),
+    )
+
+
+def _request_params(record: RequestRecord) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.ledger,
+        record.sop_id,
+        record.sop_version,
+        record.sop_hash,
+        record.state,
+        record.version,
+        json.dumps(record.data, sort_keys=True, ensure_ascii=False),
+        json.dumps(record.meta, sort_keys=True, ensure_ascii=False),
+        record.unit,
+        record.assignee,
+        None if record.next_due is None else _micros(record.next_due),
+        _micros(record.created_at),
+        _micros(record.updated_at),
+        int(record.closed),
+    )
+
+
+class SQLiteStore:
+    """A `Store` in one SQLite file (or ``":memory:"``).
+
+    Args:
+        path: the database file; created with the schema when missing.
+        timeout: seconds a writer waits for another process's write lock.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
+            raise StoreError(msg) from None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                has_meta = self._conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                ).fetchone()
+                found = None
+                if has_meta:
+                    row = self._conn.execute(
+                        "SELECT value FROM meta WHERE key='schema_version'"
+                    ).fetchone()
+                    found = int(row[0]) if row else None
+                if found is not None and found > SCHEMA_VERSION:
+                    msg = (
+                        f"{self.path} was written by schema version {found}; this pelayanan "
+                        f"reads up to {SCHEMA_VERSION}: upgrade pelayanan"
+                    )
+                    raise SchemaVersionError(msg)
+                if found is None:
+                    has_tables = self._conn.execute(
+                        "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                    ).fetchone()[0]
+                    if has_tables and not has_meta:
+                        msg = f"{self.path} is a SQLite file but not a pelayanan store"
+                        raise StoreError(msg)
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._conn.execute(statement)
+                    self._conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a store-level metadata value, or ``None``."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        """Return the request with *request_id*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,)
+            ).fetchone()
+        return None if row is None else _row_to_request(row)
+
+    def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
+        """Yield the stored requests (of one *ledger* if given), ordered by creation."""
+        sql = f"SELECT {_REQUEST_COLUMNS} FROM requests"
+        params: tuple[Any, ...] = ()
+        if ledger is not None:
+            sql += " WHERE ledger = ?"
+            params = (ledger,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
+        for row in rows:
+            yield _row_to_request(row)
+
+    def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
+        """Return requests whose ``next_due`` is at or before *now*, earliest first."""
+        sql = (
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
+            "AND next_due <= ? ORDER BY next_due, id"
+        )
+        params: tuple[Any, ...] = (_micros(now),)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [_row_to_request(row) for row in rows]
+
+    def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
+        """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT request_id, seq FROM idempotency WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else (row[0], int(row[1]))
+
+    def entries(
+        self, ledger: str, start: int = 0, stop: int | None = None
+    ) -> Iterator[StoredEntry]:
+        """Yield the entries of *ledger* from *start* up to *stop*, streaming in batches."""
+        batch = 1000
+        position = start
+        while stop is None or position < stop:
+            upper = position + batch if stop is None else min(stop, position + batch)
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT seq, data FROM entries WHERE ledger = ? AND seq >= ? AND seq < ? "
+                    "ORDER BY seq",
+                    (ledger, position, upper),
+                ).fetchall()
+            if not rows:
+                return
+            for seq, data in rows:
+                yield StoredEntry(ledger, int(seq), bytes(data))
+            position = int(rows[-1][0]) + 1
+
+    def checkpoints(self, ledger: str) -> list[str]:
+        """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size, id", (ledger,)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def ledgers(self) -> list[str]:
+        """Return the ids of the ledgers in this store, sorted."""
+        with self._lock:
+            rows = self._conn.execute("SELECT ledger FROM ledgers ORDER BY ledger").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def head(self, ledger: str) -> LedgerHead:
+        """Return the current head of *ledger*."""
+        with self._lock:
+            return self._read_head(ledger)
+
+    def _read_head(self, ledger: str) -> LedgerHead:
+        row = self._conn.execute(
+            "SELECT size, last_hash, compact_range FROM ledgers WHERE ledger = ?", (ledger,)
+        ).fetchone()
+        if row is None:
+            return LedgerHead.empty()
+        return LedgerHead(int(row[0]), str(row[1]), CompactRange.from_dict(json.loads(row[2])))
+
+    # -- writes -------------------------------------------------------------------------
+
+    def add_checkpoint(self, ledger: str, note: str) -> None:
+        """Store an extra signed checkpoint note."""
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
+                (ledger, size, note),
+            )
+
+    def append(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry and write *request* in the same transaction."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                msg = f"{self.path}: cannot start a write transaction ({exc})"
+                raise StoreError(msg) from None
+            try:
+                result = self._append_locked(
+                    ledger,
+                    body=body,
+                    time=time,
+                    request=request,
+                    expected_version=expected_version,
+                    idempotency_key=idempotency_key,
+                    sign=sign,
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return result
+
+    def _append_locked(
+        self,
+        ledger: str,
+        *,
+        body: Mapping[str, Any],
+        time: dt.datetime,
+        request: RequestRecord | None,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        sign: CheckpointSigner | None,
+    ) -> AppendResult:
+        conn = self._conn
+        if request is not None:
+            row = conn.execute(
+                "SELECT version FROM requests WHERE id = ?", (request.id,)
+            ).fetchone()
+            found = None if row is None else int(row[0])
+            if found != expected_version:
+                raise ConcurrentModificationError(request.id, expected_version or 0, found)
+        if idempotency_key is not None:
+            row = conn.execute(
+                "SELECT 1 FROM idempotency WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                request_id = request.id if request is not None else "-"
+                raise ConcurrentModificationError(request_id, expected_version or 0, None)
+        head = self._read_head(ledger)
+        prepared = build_append(head, ledger, body, time=time, sign=sign)
+        conn.execute(
+            "INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)",
+            (ledger, head.size, prepared.data),
+        )
+        conn.execute(
+            "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(ledger) DO UPDATE SET size = excluded.size, "
+            "last_hash = excluded.last_hash, compact_range = excluded.compact_range",
+            (
+                ledger,
+                prepared.head.size,
+                prepared.head.last_hash,
+                json.dumps(prepared.head.range.to_dict()),
+            ),
+        )
+        if request is not None:
+            conn.execute(
+                f"INSERT OR REPLACE INTO requests ({_REQUEST_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _request_params(request),
+            )
+        if idempotency_key is not None:
+            conn.execute(
+                "INSERT INTO idempotency (key, request_id, seq) VALUES (?, ?, ?)",
+                (idempotency_key, request.id if request is not None else None, head.size),
+            )
+        if prepared.checkpoint is not None:
+            conn.execute(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
+                (ledger, prepared.head.size, prepared.checkpoint.to_text()),
+            )
+        return prepared.result
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
