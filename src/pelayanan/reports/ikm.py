@@ -506,15 +506,17 @@ def _check_rounded_weight(weight: Decimal, n: int) -> Fraction:
     normal = weight.normalize()
     exponent = normal.as_tuple().exponent
     assert isinstance(exponent, int)  # finite decimals have an integer exponent
-    ulp = Fraction(1, 10 ** max(-exponent, 0))
+    places = max(-exponent, 0)
     exact = Fraction(normal)
-    # The convention is 1/n rounded (or truncated) to the digits given: within one unit
-    # of the last digit.  Anything further is another method, not this convention.
-    if abs(exact - Fraction(1, n)) >= ulp:
+    one_nth = Fraction(1, n)
+    # The convention is 1/n rounded (or truncated) to the decimals written; any other
+    # value is another method, not this convention.
+    truncated = Fraction(math.floor(one_nth * 10**places), 10**places)
+    if exact not in (Fraction(round_half_up(one_nth, places)), truncated):
         raise ReportError(
-            f"weight {weight} is not 1/{n} rounded to its digits "
-            f"(1/{n} = {round_half_up(Fraction(1, n), 4)}...); "
-            f"use e.g. {round_half_up(Fraction(1, n), 3)}, or omit it for exact weights"
+            f"weight {weight} is not 1/{n} rounded or truncated to {places} decimals "
+            f"(1/{n} = {round_half_up(one_nth, 4)}...); "
+            f"use e.g. {round_half_up(one_nth, 3)}, or omit it for exact weights"
         )
     return exact
 
@@ -534,7 +536,7 @@ def compute_ikm(
         rules: the rule set; `RULES_2017` by default.
         weight: the published rounded-weight convention: this one weight (e.g.
             ``Decimal("0.111")``) multiplies every NRR instead of the exact ``1/n``.
-            It must be ``1/n`` rounded or truncated to its digits.
+            It must be ``1/n`` rounded half-up or truncated to the decimals written.
         weights: custom exact weights per unsur key; they must name every unsur and sum
             to exactly 1.  Exclusive with ``weight``.
 
