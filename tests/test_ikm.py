@@ -415,6 +415,12 @@ class TestCustomWeights:
         with pytest.raises(ReportError, match="must not be negative: sarana"):
             compute_ikm([uniform(3)], weights=weights)
 
+    def test_non_finite_custom_weight_is_refused(self) -> None:
+        """A NaN weight is a ReportError naming the unsur."""
+        weights = dict.fromkeys(KEYS_2017, Decimal("0.125")) | {"biaya": Decimal("NaN")}
+        with pytest.raises(ReportError, match="weight of biaya is Decimal"):
+            compute_ikm([uniform(3)], weights=weights)
+
     def test_weight_and_weights_are_exclusive(self) -> None:
         """One rounded weight and a weight map cannot be combined."""
         with pytest.raises(ReportError, match="not both"):

@@ -490,7 +490,14 @@ def _exact_weights(
         raise ReportError(
             f"weights must name every unsur of rules {rules.name} exactly once: " + "; ".join(parts)
         )
-    exact = {k: _as_fraction(weights[k]) for k in rules.keys}
+    exact: dict[str, Fraction] = {}
+    for key in rules.keys:
+        try:
+            exact[key] = _as_fraction(weights[key])
+        except (ValueError, TypeError, OverflowError):
+            raise ReportError(
+                f"weight of {key} is {weights[key]!r}; give a finite Fraction or Decimal"
+            ) from None
     negative = [k for k, w in exact.items() if w < 0]
     if negative:
         raise ReportError(f"weights must not be negative: {', '.join(negative)}")
