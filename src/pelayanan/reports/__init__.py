@@ -1,0 +1,1 @@
+"""Accountability figures replayed from the verified log."""
