@@ -1,0 +1,1 @@
+"""The pelayanan command line."""
