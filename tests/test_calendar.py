@@ -216,7 +216,7 @@ class TestZones:
     def test_naive_refused(self) -> None:
         """A naive start is a CalendarError."""
         with pytest.raises(CalendarError, match="timezone-aware"):
-            CAL.add(dt.datetime(2026, 7, 7, 10), "1 working day")  # noqa: DTZ001
+            CAL.add(dt.datetime(2026, 7, 7, 10), "1 working day")
 
 
 class TestSpecialPeriods:
@@ -269,7 +269,9 @@ class TestAgencyDays:
     def test_extra_day_without_hours_on_weekend_refused(self) -> None:
         """An extra Saturday needs hours: the weekday has none."""
         with pytest.raises(CalendarError, match=r"extra_working_days\[0\].*give hours"):
-            indonesian_government_calendar(extra_working_days=[ExtraWorkingDay(dt.date(2026, 7, 11))])
+            indonesian_government_calendar(
+                extra_working_days=[ExtraWorkingDay(dt.date(2026, 7, 11))]
+            )
 
     def test_closed_and_worked_refused(self) -> None:
         """A date cannot be both closed and an extra working day."""
@@ -420,7 +422,9 @@ class TestDuration:
 
     def test_path_in_error(self) -> None:
         """The config path prefixes the message."""
-        with pytest.raises(CalendarError, match=r"^stages\[0\]\.sla: duration must not be negative"):
+        with pytest.raises(
+            CalendarError, match=r"^stages\[0\]\.sla: duration must not be negative"
+        ):
             Duration.from_config({"working_days": -2}, path="stages[0].sla")
 
     def test_str(self) -> None:
@@ -453,7 +457,12 @@ class TestConfig:
                 "closures": ["2026-07-08", {"date": "2026-07-09", "reason": "Banjir"}],
                 "extra_working_days": [{"date": "2026-03-21", "hours": ["08:00-12:00"]}],
                 "special_periods": [
-                    {"name": "Ramadan 1447 H", "start": "2026-02-19", "end": "2026-03-17", "hours": "ramadan"}
+                    {
+                        "name": "Ramadan 1447 H",
+                        "start": "2026-02-19",
+                        "end": "2026-03-17",
+                        "hours": "ramadan",
+                    }
                 ],
                 "holiday_overrides": [{"date": "2026-03-19", "action": "move", "to": "2026-03-25"}],
                 "confirm_estimated": ["2027-03-10"],
@@ -485,7 +494,16 @@ class TestConfig:
             ({"strict": "yes"}, r"^strict: expected true or false"),
             ({"counting": "day-one"}, r"^counting: expected one of"),
             (
-                {"special_periods": [{"name": "R", "start": "2026-03-10", "end": "2026-03-01", "hours": "ramadan"}]},
+                {
+                    "special_periods": [
+                        {
+                            "name": "R",
+                            "start": "2026-03-10",
+                            "end": "2026-03-01",
+                            "hours": "ramadan",
+                        }
+                    ]
+                },
                 r"^special_periods\[0\]\.end: .* before start",
             ),
             (
@@ -496,8 +514,14 @@ class TestConfig:
                 {"holiday_overrides": [{"date": "2026-07-07", "action": "explode"}]},
                 r"^holiday_overrides\[0\]\.action",
             ),
-            ({"hours": {day: [] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")}},
-             r"^hours: no weekday has working hours"),
+            (
+                {
+                    "hours": {
+                        day: [] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                    }
+                },
+                r"^hours: no weekday has working hours",
+            ),
         ],
     )
     def test_errors_name_key_paths(self, config: dict[str, object], message: str) -> None:

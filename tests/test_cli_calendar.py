@@ -17,19 +17,27 @@ def run(*args: str) -> tuple[int, str, str]:
 class TestDeadline:
     def test_working_days_first_line(self) -> None:
         """The first stdout line is the ISO 8601 deadline with offset."""
-        code, out, _ = run("deadline", "--start", "2026-07-07T10:00:00+07:00", "--working-days", "3")
+        code, out, _ = run(
+            "deadline", "--start", "2026-07-07T10:00:00+07:00", "--working-days", "3"
+        )
         assert code == 0
         assert out.splitlines()[0] == "2026-07-10T16:30:00+07:00"
 
     def test_lebaran(self) -> None:
         """Lebaran 2026 holidays and cuti bersama are skipped by default."""
-        code, out, _ = run("deadline", "--start", "2026-03-17T10:00:00+07:00", "--working-days", "1")
+        code, out, _ = run(
+            "deadline", "--start", "2026-03-17T10:00:00+07:00", "--working-days", "1"
+        )
         assert (code, out.splitlines()[0]) == (0, "2026-03-25T16:00:00+07:00")
 
     def test_cuti_bersama_as_working(self) -> None:
         """--cuti-bersama-as-working counts 18 March 2026 as a working day."""
         code, out, _ = run(
-            "deadline", "--start", "2026-03-17T10:00:00+07:00", "--working-days", "1",
+            "deadline",
+            "--start",
+            "2026-03-17T10:00:00+07:00",
+            "--working-days",
+            "1",
             "--cuti-bersama-as-working",
         )
         assert (code, out.splitlines()[0]) == (0, "2026-03-18T16:00:00+07:00")
@@ -37,26 +45,41 @@ class TestDeadline:
     def test_naive_start_in_calendar_zone(self) -> None:
         """A start without offset is wall time in --tz; output is in that zone."""
         code, out, _ = run(
-            "deadline", "--start", "2026-07-07T10:00", "--working-days", "3", "--tz", "Asia/Makassar"
+            "deadline",
+            "--start",
+            "2026-07-07T10:00",
+            "--working-days",
+            "3",
+            "--tz",
+            "Asia/Makassar",
         )
         assert (code, out.splitlines()[0]) == (0, "2026-07-10T16:30:00+08:00")
 
     def test_other_zone_start_converted(self) -> None:
         """A UTC start is converted to the calendar zone (WIT)."""
         code, out, _ = run(
-            "deadline", "--start", "2026-07-07T01:00:00Z", "--working-hours", "1.5",
-            "--tz", "Asia/Jayapura",
+            "deadline",
+            "--start",
+            "2026-07-07T01:00:00Z",
+            "--working-hours",
+            "1.5",
+            "--tz",
+            "Asia/Jayapura",
         )
         assert (code, out.splitlines()[0]) == (0, "2026-07-07T11:30:00+09:00")
 
     def test_calendar_days(self) -> None:
         """--calendar-days moves the wall clock."""
-        code, out, _ = run("deadline", "--start", "2026-07-07T10:00:00+07:00", "--calendar-days", "30")
+        code, out, _ = run(
+            "deadline", "--start", "2026-07-07T10:00:00+07:00", "--calendar-days", "30"
+        )
         assert (code, out.splitlines()[0]) == (0, "2026-08-06T10:00:00+07:00")
 
     def test_estimated_dates_explained(self) -> None:
         """Estimated dates are named on later lines; exit stays 0."""
-        code, out, err = run("deadline", "--start", "2027-03-01T10:00:00+07:00", "--working-days", "20")
+        code, out, err = run(
+            "deadline", "--start", "2027-03-01T10:00:00+07:00", "--working-days", "20"
+        )
         lines = out.splitlines()
         assert code == 0
         assert lines[0] == "2027-04-08T16:00:00+07:00"
@@ -69,9 +92,15 @@ class TestDeadline:
             (["--start", "tomorrow", "--working-days", "3"], "not an ISO 8601"),
             (["--start", "2026-07-07T10:00", "--working-days", "-3"], "must not be negative"),
             (["--start", "2026-07-07T10:00", "--working-days", "2.5"], "whole number"),
-            (["--start", "2026-07-07T10:00", "--working-days", "3", "--tz", "Asia/Atlantis"], "unknown IANA"),
+            (
+                ["--start", "2026-07-07T10:00", "--working-days", "3", "--tz", "Asia/Atlantis"],
+                "unknown IANA",
+            ),
             (["--start", "2026-07-07T10:00"], "exactly one of"),
-            (["--start", "2026-07-07T10:00", "--working-days", "1", "--calendar-days", "1"], "exactly one of"),
+            (
+                ["--start", "2026-07-07T10:00", "--working-days", "1", "--calendar-days", "1"],
+                "exactly one of",
+            ),
             (["--working-days", "1"], "--start is required"),
             (["--start", "9999-12-30T10:00", "--calendar-days", "5"], "out of range"),
         ],
@@ -93,8 +122,14 @@ class TestShow:
         assert code == 0
         cuti = [line[:10] for line in out.splitlines() if "cuti bersama" in line]
         assert cuti == [
-            "2026-02-16", "2026-03-18", "2026-03-20", "2026-03-23",
-            "2026-03-24", "2026-05-15", "2026-05-28", "2026-12-24",
+            "2026-02-16",
+            "2026-03-18",
+            "2026-03-20",
+            "2026-03-23",
+            "2026-03-24",
+            "2026-05-15",
+            "2026-05-28",
+            "2026-12-24",
         ]
         assert "weekend" not in out
 

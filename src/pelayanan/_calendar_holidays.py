@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 from typing import Literal
 
 import attrs
@@ -21,7 +22,7 @@ import holidays
 
 __all__ = ["HOLIDAYS_VERSION", "HolidayEntry", "holiday_entries", "source_label"]
 
-HOLIDAYS_VERSION: str = str(holidays.__version__)
+HOLIDAYS_VERSION: str = importlib.metadata.version("holidays")
 _LANGUAGE = "en_US"
 
 
@@ -52,7 +53,9 @@ def source_label(category: str) -> str:
 def _is_marked(name: str, label_format: str) -> bool:
     """Return whether *name* was produced by a ``"... %s ..."`` label format."""
     prefix, _, suffix = label_format.partition("%s")
-    return len(name) > len(prefix) + len(suffix) and name.startswith(prefix) and name.endswith(suffix)
+    return (
+        len(name) > len(prefix) + len(suffix) and name.startswith(prefix) and name.endswith(suffix)
+    )
 
 
 @functools.lru_cache(maxsize=512)

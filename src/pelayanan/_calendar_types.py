@@ -104,7 +104,9 @@ class TimeRange:
         return (self.end - self.start) * 60
 
     def __str__(self) -> str:
-        return f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
+        return (
+            f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
+        )
 
 
 def parse_day_hours(value: object, *, path: str) -> tuple[TimeRange, ...]:
@@ -328,7 +330,8 @@ class Duration:
 
     def __attrs_post_init__(self) -> None:
         if self.unit not in get_args(DurationUnit):
-            msg = f"unknown duration unit {self.unit!r}; use one of {', '.join(get_args(DurationUnit))}"
+            units = ", ".join(get_args(DurationUnit))
+            msg = f"unknown duration unit {self.unit!r}; use one of {units}"
             raise CalendarError(msg)
         object.__setattr__(self, "amount", _check_amount(self.amount, self.unit))
 
@@ -397,7 +400,9 @@ class Duration:
             if path and not str(exc).startswith(path):
                 raise _fail(path, str(exc)) from None
             raise
-        raise _fail(path, f"expected a mapping like {{'working_days': 3}} or a string, got {value!r}")
+        raise _fail(
+            path, f"expected a mapping like {{'working_days': 3}} or a string, got {value!r}"
+        )
 
     def to_config(self) -> dict[str, int | float]:
         """Return the duration as a one-key mapping, e.g. ``{"working_days": 3}``."""

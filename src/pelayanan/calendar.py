@@ -28,11 +28,12 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -149,7 +150,16 @@ def _to_us(instant: dt.datetime) -> int:
 class _YearTable:
     """One year's working time, resolved: the structure every query bisects."""
 
-    __slots__ = ("estimated", "first", "non_working", "spans", "starts", "total", "workdays", "year")
+    __slots__ = (
+        "estimated",
+        "first",
+        "non_working",
+        "spans",
+        "starts",
+        "total",
+        "workdays",
+        "year",
+    )
 
     def __init__(
         self,
@@ -174,6 +184,15 @@ class _YearTable:
 
 def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_TUPLE_FIELDS = (
+    "closures",
+    "extra_working_days",
+    "special_periods",
+    "holiday_overrides",
+    "confirm_estimated",
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -203,11 +222,11 @@ class WorkCalendar:
     timezone: str = "Asia/Jakarta"
     hours: WeekHours = DEFAULT_HOURS
     cuti_bersama_working: bool = False
-    closures: tuple[Closure, ...] = attrs.field(default=(), converter=tuple)
-    extra_working_days: tuple[ExtraWorkingDay, ...] = attrs.field(default=(), converter=tuple)
-    special_periods: tuple[SpecialPeriod, ...] = attrs.field(default=(), converter=tuple)
-    holiday_overrides: tuple[HolidayOverride, ...] = attrs.field(default=(), converter=tuple)
-    confirm_estimated: tuple[dt.date, ...] = attrs.field(default=(), converter=tuple)
+    closures: tuple[Closure, ...] = ()
+    extra_working_days: tuple[ExtraWorkingDay, ...] = ()
+    special_periods: tuple[SpecialPeriod, ...] = ()
+    holiday_overrides: tuple[HolidayOverride, ...] = ()
+    confirm_estimated: tuple[dt.date, ...] = ()
     strict: bool = False
     counting: Counting = Counting.RECEIPT_DAY_ZERO
     name: str = ""
@@ -226,6 +245,9 @@ class WorkCalendar:
             msg = f"timezone: unknown IANA time zone {self.timezone!r} (e.g. Asia/Jakarta)"
             raise CalendarError(msg) from None
         object.__setattr__(self, "_zone", zone)
+        # Lists given for tuple fields are frozen so the value stays hashable.
+        for field in _TUPLE_FIELDS:
+            object.__setattr__(self, field, tuple(getattr(self, field)))
         self._validate()
 
     # --- validation ---------------------------------------------------------------------
@@ -235,8 +257,8 @@ class WorkCalendar:
         if len(self.hours) != 7:
             msg = f"hours: give 7 weekdays (Monday first), got {len(self.hours)}"
             raise CalendarError(msg)
-        for day, ranges in zip(WEEKDAYS, self.hours, strict=True):
-            check_day_hours(ranges, path=f"hours.{day}")
+        for weekday, ranges in zip(WEEKDAYS, self.hours, strict=True):
+            check_day_hours(ranges, path=f"hours.{weekday}")
         if not any(self.hours):
             msg = "hours: no weekday has working hours"
             raise CalendarError(msg)
@@ -268,13 +290,13 @@ class WorkCalendar:
                 )
                 raise CalendarError(msg)
         periods = sorted(enumerate(self.special_periods), key=lambda p: p[1].start)
-        for (_, a), (j, b) in zip(periods, periods[1:], strict=False):
+        for (_, a), (j, b) in itertools.pairwise(periods):
             if b.start <= a.end:
                 msg = f"special_periods[{j}]: {b.name!r} overlaps {a.name!r}"
                 raise CalendarError(msg)
         for i, period in enumerate(self.special_periods):
-            for day, ranges in zip(WEEKDAYS, period.hours, strict=True):
-                check_day_hours(ranges, path=f"special_periods[{i}].hours.{day}")
+            for weekday, ranges in zip(WEEKDAYS, period.hours, strict=True):
+                check_day_hours(ranges, path=f"special_periods[{i}].hours.{weekday}")
         seen: set[dt.date] = set()
         for i, override in enumerate(self.holiday_overrides):
             where = f"holiday_overrides[{i}]"
@@ -331,7 +353,7 @@ class WorkCalendar:
                 return (), NonWorkingDay(day, name, source, estimated)
         hours, why = self._regular_hours(day)
         if not hours:
-            return (), NonWorkingDay(day, day.strftime("%A"), why)
+            return (), NonWorkingDay(day, WEEKDAYS[day.weekday()].capitalize(), why)
         return hours, None
 
     def _local_us(self, day: dt.date, minute: int) -> int:
@@ -355,7 +377,9 @@ class WorkCalendar:
         day = dt.date(year, 1, 1)
         while day.year == year:
             hours, off = self._resolve(day)
-            spans.append([(self._local_us(day, r.start), self._local_us(day, r.end)) for r in hours])
+            spans.append(
+                [(self._local_us(day, r.start), self._local_us(day, r.end)) for r in hours]
+            )
             if off is not None:
                 non_working.append(off)
                 if off.estimated:
@@ -368,7 +392,7 @@ class WorkCalendar:
     # --- locating instants -------------------------------------------------------------------
 
     def _aware(self, instant: dt.datetime, what: str) -> dt.datetime:
-        if not isinstance(instant, dt.datetime):
+        if not isinstance(cast("object", instant), dt.datetime):
             msg = f"{what} must be a datetime, got {instant!r}"
             raise CalendarError(msg)
         if instant.tzinfo is None or instant.utcoffset() is None:
@@ -398,7 +422,9 @@ class WorkCalendar:
 
     def _next_table(self, table: _YearTable, skipped: int) -> _YearTable:
         if skipped > _MAX_EMPTY_YEARS:
-            msg = f"the calendar has no working time for {_MAX_EMPTY_YEARS} years after {table.year}"
+            msg = (
+                f"the calendar has no working time for {_MAX_EMPTY_YEARS} years after {table.year}"
+            )
             raise CalendarError(msg)
         return self._table(table.year + 1)
 

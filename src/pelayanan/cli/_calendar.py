@@ -102,6 +102,7 @@ def calendar_group() -> None:
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="IANA time zone.")
 @click.option("--cuti-bersama-as-working", is_flag=True, help="Count cuti bersama as working.")
 def deadline(
+    *,
     start_text: str | None,
     working_days: str | None,
     calendar_days: str | None,
@@ -138,7 +139,7 @@ def deadline(
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="IANA time zone.")
 @click.option("--cuti-bersama-as-working", is_flag=True, help="Count cuti bersama as working.")
 @click.option("--weekends", is_flag=True, help="Also list days off because of the weekday.")
-def show(year_text: str, tz: str, cuti_bersama_as_working: bool, weekends: bool) -> None:
+def show(*, year_text: str, tz: str, cuti_bersama_as_working: bool, weekends: bool) -> None:
     """List the non-working days of YEAR with name and source (weekends only on request)."""
     cal = _calendar(tz, cuti_bersama_as_working)
     try:
@@ -149,4 +150,5 @@ def show(year_text: str, tz: str, cuti_bersama_as_working: bool, weekends: bool)
         _fail(detail)
     for day in days:
         mark = " (estimated)" if day.estimated and "(estimated)" not in day.name else ""
-        click.echo(f"{day.date.isoformat()} {_DAY_ABBR[day.date.weekday()]}  {day.name}{mark}  [{day.source}]")
+        weekday = _DAY_ABBR[day.date.weekday()]
+        click.echo(f"{day.date.isoformat()} {weekday}  {day.name}{mark}  [{day.source}]")
