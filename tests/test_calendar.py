@@ -585,3 +585,25 @@ class TestProperties:
         if duration.unit == "working_days":
             assert not CAL.is_working_time(result)
             assert CAL.is_working_time(result - US)
+
+
+class TestDocs:
+    def test_docs_example_config_loads(self) -> None:
+        """The YAML example in docs/calendar.md is a valid calendar and round-trips."""
+        import pathlib
+        import re
+
+        import yaml
+
+        text = (pathlib.Path(__file__).parent.parent / "docs" / "calendar.md").read_text()
+        block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+        assert block is not None
+        cal = calendar_from_config(yaml.safe_load(block.group(1)), source="docs/calendar.md")
+        assert calendar_from_config(cal.to_config()) == cal
+        assert cal.timezone == "Asia/Makassar"
+
+    def test_docs_quick_example(self) -> None:
+        """The quick example's commented results hold."""
+        start = at(2026, 3, 17, 10)
+        assert CAL.add(start, Duration.working_days(1)).at == at(2026, 3, 25, 16)
+        assert CAL.add(start, "3 working hours").at == at(2026, 3, 17, 14)
