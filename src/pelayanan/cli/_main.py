@@ -6,6 +6,7 @@ import click
 
 from pelayanan import __version__
 from pelayanan.cli._audit import audit_group
+from pelayanan.cli._calendar import calendar_group
 from pelayanan.cli._demo import demo_command
 from pelayanan.cli._keys import keys_group
 from pelayanan.cli._report import report_group
@@ -21,6 +22,7 @@ def cli() -> None:
 
 cli.add_command(demo_command)
 cli.add_command(audit_group)
+cli.add_command(calendar_group)
 cli.add_command(keys_group)
 cli.add_command(report_group)
 

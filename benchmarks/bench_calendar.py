@@ -1,0 +1,82 @@
+"""Benchmark: cost of one deadline computation by duration length.
+
+Each figure is the mean time of one `WorkCalendar.add` on the default Indonesian
+government calendar, as a ratio to one 1-working-day deadline measured in the same run
+(target: 60 working days within 3x of 1 working day, i.e. no per-day or per-hour
+stepping).
+
+Warming: every figure uses the same calendar instance, and before any timing each
+duration is computed once from every start, so each year table (2026, 2027) is resolved
+and the fingerprint of every span is cached for all figures alike; the timed loops then
+measure only the arithmetic.  Starts cycle over 50 working-day mornings of 2026 so no
+single lucky path is timed.  All spans stay in 2026 (no estimated dates, so no
+warning machinery is timed either).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
+
+from pelayanan.calendar import Duration, indonesian_government_calendar
+
+FIGURES = (
+    ("deadline 1 working day", Duration.working_days(1)),
+    ("deadline 5 working days", Duration.working_days(5)),
+    ("deadline 60 working days", Duration.working_days(60)),
+    ("deadline 30 calendar days", Duration.calendar_days(30)),
+    ("deadline 60 working days in hours (450 h)", Duration.working_hours(450)),
+)
+
+
+def _starts() -> list[dt.datetime]:
+    zone = ZoneInfo("Asia/Jakarta")
+    day = dt.datetime(2026, 2, 2, 10, 0, tzinfo=zone)
+    out = []
+    while len(out) < 50:
+        if day.weekday() < 5:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    """Time one deadline per duration; return rows as ratios to the 1-working-day cost."""
+    cal = indonesian_government_calendar()
+    starts = _starts()
+    for _, duration in FIGURES:  # warm: resolve years and cache span fingerprints
+        for start in starts:
+            cal.add(start, duration)
+    rounds = 200 if quick else 4000
+    timings: dict[str, float] = {}
+    for name, duration in FIGURES:
+        best = float("inf")
+        for _ in range(3 if quick else 7):
+            t0 = time.perf_counter()
+            for i in range(rounds):
+                cal.add(starts[i % len(starts)], duration)
+            best = min(best, (time.perf_counter() - t0) / rounds)
+        timings[name] = best * 1e6
+    base_name = FIGURES[0][0]
+    base = timings[base_name]
+    rows: list[dict[str, object]] = []
+    for name, _ in FIGURES:
+        row: dict[str, object] = {
+            "figure": name,
+            "value": timings[name],
+            "unit": "µs per deadline",
+            "baseline": base_name,
+            "baseline_value": base,
+            "ratio": timings[name] / base,
+            "note": "best of repeated loops over 50 starts, caches warmed first",
+        }
+        if name == "deadline 60 working days":
+            row["target"] = "<= 3x"
+        rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row['figure']:45} {row['value']:8.2f} {row['unit']}  ratio {row['ratio']:.2f}")

@@ -1,0 +1,79 @@
+"""Indonesian holiday data from the ``holidays`` package (private).
+
+National holidays are the package's ``public`` category; cuti bersama (collective leave
+set each year by the joint decree (SKB) of three ministers) are its ``government``
+category, named "... Joint Holiday".  Dates the package has only computed, not seen in a
+decree (Islamic and lunar dates of future years), carry its estimated label, e.g.
+``"Eid al-Fitr (estimated)"``.  The package exposes no per-date flag, so the label is
+read back through the package's own ``estimated_label`` format rather than a hard-coded
+suffix; names are pinned to ``en_US`` so they (and calendar fingerprints) do not depend
+on the process locale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.metadata
+from typing import Literal
+
+import attrs
+import holidays
+
+__all__ = ["HOLIDAYS_VERSION", "HolidayEntry", "holiday_entries", "source_label"]
+
+HOLIDAYS_VERSION: str = importlib.metadata.version("holidays")
+_LANGUAGE = "en_US"
+
+
+@attrs.frozen
+class HolidayEntry:
+    """One holiday date as the package reports it.
+
+    Attributes:
+        date: the date.
+        name: the name(s), joined with ``"; "`` when several fall on one date.
+        category: ``"public"`` (national holiday) or ``"government"`` (cuti bersama).
+        estimated: every name on the date is an estimate (a date that also carries a
+            fixed holiday is certain to be off whatever the estimate says).
+    """
+
+    date: dt.date
+    name: str
+    category: Literal["public", "government"]
+    estimated: bool
+
+
+def source_label(category: str) -> str:
+    """Return the `NonWorkingDay.source` text for a holidays-package category."""
+    what = "public" if category == "public" else "government/cuti bersama"
+    return f"holidays package v{HOLIDAYS_VERSION} ({what})"
+
+
+def _is_marked(name: str, label_format: str) -> bool:
+    """Return whether *name* was produced by a ``"... %s ..."`` label format."""
+    prefix, _, suffix = label_format.partition("%s")
+    return (
+        len(name) > len(prefix) + len(suffix) and name.startswith(prefix) and name.endswith(suffix)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def holiday_entries(year: int) -> tuple[HolidayEntry, ...]:
+    """Return the Indonesian holidays and cuti bersama of *year*, sorted by date.
+
+    A date in both categories is reported once, as ``public``.
+    """
+    found: dict[dt.date, HolidayEntry] = {}
+    for category in ("public", "government"):
+        data = holidays.country_holidays(
+            "ID", categories=(category,), years=year, language=_LANGUAGE
+        )
+        labels = (data.tr(data.estimated_label), data.tr(data.observed_estimated_label))
+        for day in sorted(data):
+            if day in found:
+                continue
+            names = data.get_list(day)
+            estimated = all(any(_is_marked(n, lab) for lab in labels) for n in names)
+            found[day] = HolidayEntry(day, "; ".join(names), category, estimated)
+    return tuple(found[d] for d in sorted(found))
