@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s tests`` (default), lint, typing, examples, docs, bench, property."""
+"""Sessions: ``nox -s tests`` (default), lint, typing, examples, docs, bench, property."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
-def property(session: nox.Session) -> None:  # noqa: A001 - the session's name
+def property(session: nox.Session) -> None:
     """Run the property-based tests with the heavy hypothesis profile."""
     session.install("-e", ".[postgres]", *_group("test"))
     session.run(

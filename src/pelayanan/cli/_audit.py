@@ -50,6 +50,7 @@ def verify_command(
     """
     if (file is None) == (db is None):
         fail("give either --db DB or an export FILE.jsonl", 2)
+    store = open_db(db) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
         saved = None
@@ -59,8 +60,7 @@ def verify_command(
             except OSError as exc:
                 fail(f"cannot read checkpoint {since}: {exc.strerror}", 2)
         reports: list[VerificationReport] = []
-        if db is not None:
-            store = open_db(db)
+        if store is not None:
             try:
                 ledgers = store.ledgers()
                 if not ledgers:
