@@ -1,0 +1,1 @@
+"""The audit ledger: canonical entries, hash chain, Merkle tree, checkpoints, verification."""
