@@ -118,8 +118,8 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
         ProofError: an element is not 32 bytes.
     """
     stack: list[bytes] = []
+    _check_hashes(hashes, "leaf hash")
     for count, h in enumerate(hashes, start=1):
-        _check_hash(h, f"leaf hash {count - 1}")
         stack.append(h)
         # After leaf number `count`, one merge per trailing zero bit of `count`.
         n = count
@@ -150,6 +150,14 @@ def _check_hash(value: object, what: str) -> None:
     if not isinstance(value, bytes) or len(value) != HASH_SIZE:
         got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
         raise ProofError(f"{what} must be a {HASH_SIZE}-byte SHA-256 hash, got {got}")
+
+
+def _check_hashes(values: Sequence[object], what: str) -> None:
+    """Refuse a sequence with an element that is not a 32-byte hash, naming its position."""
+    for pos, value in enumerate(values):
+        # Inline fast path: proofs are checked element by element on every verification.
+        if type(value) is not bytes or len(value) != HASH_SIZE:
+            _check_hash(value, f"{what} {pos}")
 
 
 def _check_count(value: object, what: str) -> int:
@@ -327,8 +335,7 @@ def root_from_inclusion_proof(
             f"inclusion proof for leaf {i} in a tree of size {n} must have "
             f"{expected} hashes, got {len(proof)}"
         )
-    for pos, p in enumerate(proof):
-        _check_hash(p, f"inclusion proof element {pos}")
+    _check_hashes(proof, "inclusion proof element")
     # Step 2.
     fn, sn = i, n - 1
     # Step 3.
@@ -406,8 +413,7 @@ def verify_consistency(
     m, n = _check_sizes(old_size, new_size)
     _check_hash(old_root, "old root hash")
     _check_hash(new_root, "new root hash")
-    for pos, p in enumerate(proof):
-        _check_hash(p, f"consistency proof element {pos}")
+    _check_hashes(proof, "consistency proof element")
     if m == n:
         if proof:
             raise ProofError(f"consistency proof between equal sizes {m} must be empty")
@@ -533,31 +539,36 @@ def _range_ids(begin: int, end: int) -> list[NodeId]:
     return ids
 
 
-def _path_plan(level: int, index: int, size: int) -> list[list[NodeId]]:
+def _path_plan(level: int, index: int, size: int) -> tuple[list[NodeId], int, int]:
     """Plan the audit path of perfect node ``(level, index)`` in the tree of *size*.
 
-    Each element of the result is one proof hash, given as the perfect subtrees whose
-    right fold is that hash: one subtree when the sibling is perfect, several for the
-    one sibling on the ragged right edge.  For a leaf (level 0) this is exactly
-    RFC 9162 ``PATH``; for the subtree ending at the old size it is the tail of
-    ``SUBPROOF``.
+    For a leaf (level 0) the path is exactly RFC 9162 ``PATH``; for the subtree ending
+    at the old size it is the tail of ``SUBPROOF``.  Every proof hash is one perfect
+    subtree except at most one: the sibling at the fork with the last leaf's path, on
+    the ragged right edge, which is the right fold of several perfect subtrees.
+
+    Returns:
+        The perfect subtrees to read, bottom-up, and the span ``[start, end)`` of the
+        ones to fold into that single composed hash.
     """
     last = (size - 1) >> level
     inner = (index ^ last).bit_length()
     # Below the fork with the last leaf's path, siblings lie inside [0, size): perfect.
-    plan: list[list[NodeId]] = [[(level + j, (index >> j) ^ 1)] for j in range(inner - 1)]
+    ids: list[NodeId] = [(level + j, (index >> j) ^ 1) for j in range(inner - 1)]
+    start = len(ids)
     if inner:
         # At the fork the sibling is the right half, cut short by the end of the tree.
         top = level + inner - 1
         begin = ((index >> (inner - 1)) + 1) << top
-        plan.append(_range_ids(begin, size))
+        ids.extend(_range_ids(begin, size))
+    end = len(ids)
     # Above the fork the path runs along the right edge: only left siblings exist.
     j = inner
     while index >> j:
         if index >> j & 1:
-            plan.append([(level + j, (index >> j) - 1)])
+            ids.append((level + j, (index >> j) - 1))
         j += 1
-    return plan
+    return ids, start, end
 
 
 def _read(reader: NodeReader, ids: Sequence[NodeId]) -> list[bytes]:
@@ -565,21 +576,19 @@ def _read(reader: NodeReader, ids: Sequence[NodeId]) -> list[bytes]:
     hashes = list(reader.get_nodes(ids))
     if len(hashes) != len(ids):
         raise ProofError(f"node reader returned {len(hashes)} hashes for {len(ids)} nodes")
-    for (level, index), h in zip(ids, hashes, strict=True):
-        _check_hash(h, f"stored node ({level}, {index})")
+    for pos, h in enumerate(hashes):
+        if type(h) is not bytes or len(h) != HASH_SIZE:
+            level, index = ids[pos]
+            _check_hash(h, f"stored node ({level}, {index})")
     return hashes
 
 
-def _resolve(reader: NodeReader, plan: Sequence[Sequence[NodeId]]) -> list[bytes]:
-    """Fetch every node a plan needs in one batch and fold each proof element."""
-    ids = [node for element in plan for node in element]
+def _resolve(reader: NodeReader, ids: Sequence[NodeId], start: int, end: int) -> list[bytes]:
+    """Fetch the planned nodes in one batch and fold the span ``[start, end)`` into one."""
     hashes = _read(reader, ids)
-    out: list[bytes] = []
-    pos = 0
-    for element in plan:
-        out.append(_fold(hashes[pos : pos + len(element)]))
-        pos += len(element)
-    return out
+    if end - start > 1:
+        hashes[start:end] = [_fold(hashes[start:end])]
+    return hashes
 
 
 def root_from_nodes(reader: NodeReader, size: int) -> bytes:
@@ -622,7 +631,7 @@ def inclusion_proof_from_nodes(reader: NodeReader, index: int, size: int) -> lis
         ProofError: *index* is not below *size*, or the reader lacks a node.
     """
     i, n = _check_index(index, size)
-    return _resolve(reader, _path_plan(0, i, n))
+    return _resolve(reader, *_path_plan(0, i, n))
 
 
 def consistency_proof_from_nodes(reader: NodeReader, old_size: int, new_size: int) -> list[bytes]:
@@ -648,9 +657,11 @@ def consistency_proof_from_nodes(reader: NodeReader, old_size: int, new_size: in
     # bottoms out; its own hash leads the proof unless it is the whole old tree.
     level = (m & -m).bit_length() - 1
     index = (m >> level) - 1
-    plan = [[(level, index)]] if index else []
-    plan.extend(_path_plan(level, index, n))
-    return _resolve(reader, plan)
+    ids, start, end = _path_plan(level, index, n)
+    if index:
+        ids.insert(0, (level, index))
+        start, end = start + 1, end + 1
+    return _resolve(reader, ids, start, end)
 
 
 class MemoryNodeStore:
@@ -758,8 +769,7 @@ class CompactRange:
                 f"a compact range of size {n} needs {n.bit_count()} hashes "
                 f"(one per set bit of the size), got {len(hashes)}"
             )
-        for pos, h in enumerate(hashes):
-            _check_hash(h, f"compact range hash {pos}")
+        _check_hashes(hashes, "compact range hash")
         self._size = n
         self._hashes = list(hashes)
 
