@@ -829,6 +829,37 @@ class TestMemoryNodeStore:
         with pytest.raises(ProofError, match="append-only"):
             store.add([Node(0, 0, NH[0][1])])
 
+    def test_gap_refused(self) -> None:
+        """Refuse a node that would leave a gap on its level, saying how to add nodes."""
+        store = MemoryNodeStore([Node(0, 0, NH[0][0])])
+        with pytest.raises(ProofError, match="would leave a gap"):
+            store.add([Node(0, 2, NH[0][2])])
+
+    @pytest.mark.parametrize(("level", "index"), [(-1, 0), (0, -1), (True, 0), (0, 1.0)])
+    def test_malformed_node_refused(self, level: object, index: object) -> None:
+        """Refuse a node with a negative or non-integer level or index."""
+        with pytest.raises(ProofError, match="must be a non-negative integer"):
+            MemoryNodeStore([Node(level, index, NH[0][0])])  # type: ignore[arg-type]
+
+    def test_malformed_hash_refused(self) -> None:
+        """Refuse a node whose hash is not 32 bytes."""
+        with pytest.raises(ProofError, match=r"node \(0, 0\) must be a 32-byte"):
+            MemoryNodeStore([Node(0, 0, b"short")])
+
+    @pytest.mark.parametrize("key", [(0, -1), (-1, 0), (4, 0), (0, 8), (3, 1)])
+    def test_lookup_outside_refused(self, key: tuple[int, int]) -> None:
+        """Refuse negative or absent positions rather than reading from the end of a list."""
+        assert key not in VECTOR_STORE
+        with pytest.raises(ProofError, match="is not stored"):
+            VECTOR_STORE.get_nodes([key])
+
+    def test_contents(self) -> None:
+        """Count and find the 15 perfect nodes of the 8-leaf tree."""
+        assert len(VECTOR_STORE) == 15
+        assert (3, 0) in VECTOR_STORE
+        assert "3,0" not in VECTOR_STORE
+        assert repr(VECTOR_STORE) == "MemoryNodeStore(<15 nodes>)"
+
     def test_reader_returning_wrong_count(self) -> None:
         """Refuse a reader that answers with fewer hashes than asked for."""
 

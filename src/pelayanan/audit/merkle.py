@@ -665,9 +665,16 @@ def consistency_proof_from_nodes(reader: NodeReader, old_size: int, new_size: in
 
 
 class MemoryNodeStore:
-    """Perfect-subtree hashes kept in a dict: a `NodeReader` for tests and memory stores."""
+    """Perfect-subtree hashes kept in memory: a `NodeReader` for tests and memory stores.
 
-    __slots__ = ("_nodes",)
+    One list per level, indexed by node index.  Lists of bytes rather than a dict keyed
+    by tuples: a million-leaf tree holds two million nodes, and tuple keys would all be
+    tracked by the garbage collector, whose full passes then dominate append time.
+    Because the tree is append-only, nodes arrive in index order on each level, which
+    `add` requires.
+    """
+
+    __slots__ = ("_levels",)
 
     def __init__(self, nodes: Iterable[Node] = ()) -> None:
         """Create a store, optionally holding *nodes* already.
@@ -675,7 +682,7 @@ class MemoryNodeStore:
         Args:
             nodes: nodes to add, as `add` takes them.
         """
-        self._nodes: dict[NodeId, bytes] = {}
+        self._levels: list[list[bytes]] = []
         self.add(nodes)
 
     def add(self, nodes: Iterable[Node]) -> None:
@@ -685,22 +692,32 @@ class MemoryNodeStore:
             nodes: the nodes to store; storing the same node twice is harmless.
 
         Raises:
-            ProofError: a node is malformed, or a node already stored has another hash
+            ProofError: a node is malformed, would leave a gap on its level (nodes of a
+                level arrive in index order), or is already stored with another hash
                 (the tree is append-only, so a subtree hash never changes).
         """
-        store = self._nodes
-        for node in nodes:
-            key = (node.level, node.index)
-            h = node.hash
-            old = store.get(key)
-            if old is None:
-                # Inline check: this loop runs once or twice for every ledger append.
-                if type(h) is not bytes or len(h) != 32:
-                    _check_hash(h, f"node {key}")
-                store[key] = h
-            elif old != h:
+        levels = self._levels
+        for level, index, h in nodes:
+            # Inline checks: this loop runs once or twice for every ledger append.
+            if type(h) is not bytes or len(h) != HASH_SIZE:
+                _check_hash(h, f"node ({level}, {index})")
+            if type(level) is not int or type(index) is not int or level < 0 or index < 0:
+                _check_count(level, "node level")
+                _check_count(index, "node index")
+            while len(levels) <= level:
+                levels.append([])
+            row = levels[level]
+            if index == len(row):
+                row.append(h)
+            elif index > len(row):
                 raise ProofError(
-                    f"node {key} is already stored with another hash; the tree is append-only"
+                    f"node ({level}, {index}) would leave a gap: level {level} holds "
+                    f"nodes 0..{len(row) - 1}; add nodes in the order appends return them"
+                )
+            elif row[index] != h:
+                raise ProofError(
+                    f"node ({level}, {index}) is already stored with another hash; "
+                    "the tree is append-only"
                 )
 
     def get_nodes(self, level_index_pairs: Sequence[tuple[int, int]]) -> list[bytes]:
@@ -715,26 +732,37 @@ class MemoryNodeStore:
         Raises:
             ProofError: a node is not stored.
         """
-        store = self._nodes
-        try:
-            return [store[key] for key in level_index_pairs]
-        except KeyError as exc:
-            level, index = exc.args[0]
-            raise ProofError(
-                f"node ({level}, {index}) is not stored; the tree is smaller than the "
-                "size asked for, or the node was not persisted on append"
-            ) from None
+        levels = self._levels
+        out: list[bytes] = []
+        for level, index in level_index_pairs:
+            # Negative numbers would index from the end of a list: refuse them.
+            if 0 <= level < len(levels) and 0 <= index < len(levels[level]):
+                out.append(levels[level][index])
+            else:
+                raise ProofError(
+                    f"node ({level}, {index}) is not stored; the tree is smaller than the "
+                    "size asked for, or the node was not persisted on append"
+                )
+        return out
 
     def __len__(self) -> int:
         """Return how many nodes are stored."""
-        return len(self._nodes)
+        return sum(len(row) for row in self._levels)
 
     def __contains__(self, key: object) -> bool:
         """Tell whether the ``(level, index)`` node is stored."""
-        return key in self._nodes
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        level, index = key
+        return (
+            isinstance(level, int)
+            and isinstance(index, int)
+            and 0 <= level < len(self._levels)
+            and 0 <= index < len(self._levels[level])
+        )
 
     def __repr__(self) -> str:
-        return f"MemoryNodeStore(<{len(self._nodes)} nodes>)"
+        return f"MemoryNodeStore(<{len(self)} nodes>)"
 
 
 # --- the incremental tree --------------------------------------------------------------
