@@ -59,7 +59,7 @@ def examples(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation; warnings are errors."""
     session.install("-e", ".", *_group("docs"))
-    session.run("mkdocs", "build", "--strict", "--site-dir", "docs/_build")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "build/docs")
 
 
 @nox.session(default=False)
