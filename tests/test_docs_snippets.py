@@ -30,5 +30,5 @@ def test_snippet_runs(
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"snippet_{index}"}
-    exec(compile(code, f"{doc}#{index}", "exec"), namespace)  # noqa: S102 - the point
+    exec(compile(code, f"{doc}#{index}", "exec"), namespace)
     assert os.getcwd() == str(tmp_path)
