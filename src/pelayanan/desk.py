@@ -18,8 +18,10 @@ from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.keys import SigningKey
 from pelayanan.clock import Clock, SystemClock, ensure_aware
+from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.exceptions import (
     IncompleteRequestError,
+    ReportError,
     PermissionDeniedError,
     RequestError,
     TransitionNotAllowedError,
@@ -261,6 +263,63 @@ class ServiceDesk:
             sign=self._sign,
         )
         return ActionResult(updated, result.seq, result.entry_hash.hex())
+
+    # -- survey responses (issue 10) -------------------------------------------------------
+
+    def record_survey(
+        self,
+        request_id: str,
+        answers: Mapping[str, int],
+        *,
+        actor: Actor,
+        rules: RuleSet = RULES_2017,
+    ) -> int:
+        """Record one satisfaction-survey response (SKM) against a completed request.
+
+        The entry (``kind: "survey"``) holds the answers per unsur key and the rule-set
+        name, nothing about the respondent; the request itself does not change.
+
+        Args:
+            request_id: the completed request the response is about.
+            answers: unsur key -> answer (integer 1-4), every unsur of *rules*.
+            actor: who records it (a front-desk officer, or the citizen's account).
+            rules: the IKM rule set the survey follows (PermenPANRB 14/2017 by default).
+
+        Returns:
+            The sequence number of the survey entry.
+
+        Raises:
+            ReportError: an unsur is missing or unknown, or an answer is not 1-4.
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is not in a final state (recorded).
+        """
+        try:
+            compute_ikm([answers], rules=rules)
+        except ReportError as exc:
+            raise ReportError(f"survey for request {request_id!r}: {exc}") from None
+        record = self.store.get_request(request_id)
+        if record is None:
+            error: RequestError = UnknownRequestError(request_id)
+            self._record_refusal(request_id, "survey", actor, error, sop_ref=None, state=None)
+            raise error
+        sop_ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        if not record.closed:
+            error = TransitionNotAllowedError("survey", record.state)
+            self._record_refusal(
+                request_id, "survey", actor, error, sop_ref=sop_ref, state=record.state
+            )
+            raise error
+        now = ensure_aware(self.clock.now(), what="clock time")
+        body = {
+            "time": format_time(now),
+            "kind": "survey",
+            "request": request_id,
+            "sop": sop_ref,
+            "actor": actor.id,
+            "rules": rules.name,
+            "answers": {key: int(answers[key]) for key in rules.keys},
+        }
+        return self.store.append(self.ledger, body, time=now, sign=self._sign).seq
 
     def get(self, request_id: str) -> RequestRecord:
         """Return the request *request_id*.

@@ -18,6 +18,7 @@ from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
+from pelayanan.reports.ikm import RULES_2017
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import SQLiteStore
 from pelayanan.testing import FakeClock
@@ -37,6 +38,11 @@ SUBJECTS = [
     ("Petugas puskesmas tidak ramah", "kesehatan"),
     ("Bantuan sosial belum diterima", "sosial"),
 ]
+
+
+#: Kecamatan of the demo city (dotted Kemendagri-style codes), for the region reports.
+REGIONS = ("32.73.01", "32.73.02", "32.73.05", "32.73.10")
+SURVEY_KEYS = RULES_2017.keys
 
 
 def sop_path(name: str) -> Path:
@@ -102,6 +108,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()
     open_ids: list[str] = []
+    surveys = 0
 
     def attempt(request_id: str, action: str, actor: Actor, **kwargs: object) -> bool:
         try:
@@ -124,9 +131,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                 if rng.random() < 0.6
                 else staff["frontdesk"][0]
             )
-            result = desk.submit(
-                sop.id, actor=actor, data={"subject": subject, "category": category}
-            )
+            data = {"subject": subject, "category": category, "region": rng.choice(REGIONS)}
+            result = desk.submit(sop.id, actor=actor, data=data)
             open_ids.append(result.request.id)
         for request_id in list(open_ids):
             clock.advance(minutes=rng.randint(3, 25))
@@ -161,7 +167,12 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                 doer = record.meta.get("actors", {}).get("follow_up", [""])[0]
                 if doer == staff["officer"][2].id and rng.random() < 0.5:
                     attempt(request_id, "close", staff["officer"][2])  # separation of duties
-                attempt(request_id, "close", rng.choice([supervisor, verifier]))
+                if attempt(request_id, "close", rng.choice([supervisor, verifier])) and (
+                    rng.random() < 0.7
+                ):
+                    answers = {k: rng.choice((2, 3, 3, 3, 4, 4)) for k in SURVEY_KEYS}
+                    desk.record_survey(request_id, answers, actor=staff["frontdesk"][0])
+                    surveys += 1
         day = day + dt.timedelta(days=1)
 
     ledger = desk.ledger
@@ -180,6 +191,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "report": report,
         "keys_dir": keys_dir,
         "ledger": ledger,
+        "surveys": surveys,
     }
 
 
@@ -212,6 +224,10 @@ def demo_command(db: str, seed: int) -> None:
         click.echo(f"  {reason:<36} {count:>4}")
     click.echo(f"audit log: {report.size} entries, {report.checkpoints} signed checkpoints")  # type: ignore[attr-defined]
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
+    click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
     click.echo("next:")
     click.echo(f"  pelayanan audit verify --db {db}")
     click.echo(f"  pelayanan audit export --db {db} -o audit.jsonl")
+    click.echo(f"  pelayanan report sla --db {db} --by unit")
+    click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
+    click.echo(f"  pelayanan report ikm --db {db}")

@@ -1,17 +1,255 @@
-"""``pelayanan report``: accountability figures."""
+"""``pelayanan report``: accountability figures replayed from the verified log."""
 
 from __future__ import annotations
 
-import click
+import json
+from pathlib import Path
 
+import click
+import yaml
+
+from pelayanan.cli._common import fail
+from pelayanan.cli._report_common import (
+    EXIT_BAD_INPUT,
+    ReplayOptions,
+    parse_date,
+    parse_instant,
+    replay_db,
+    replay_options,
+    verdicts_for,
+    write_output,
+)
 from pelayanan.cli._report_ikm import ikm_command
+from pelayanan.exceptions import ReportError
+from pelayanan.reports import html
+from pelayanan.reports.at_risk import build_at_risk
+from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
+from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
+from pelayanan.reports.open311 import open311_requests, render_open311
+from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
+from pelayanan.reports.replay import ReportBasis
+from pelayanan.reports.sla_report import build_sla_report
+from pelayanan.reports.survey import SurveyFold
 
 __all__ = ["report_group"]
 
 
 @click.group("report")
 def report_group() -> None:
-    """Accountability figures: the IKM satisfaction index."""
+    """Accountability figures: SLA and flow, at-risk, IKM, quality index, Open311."""
 
 
 report_group.add_command(ikm_command)
+
+
+def _rules(options: ReplayOptions, flow: RequestFlow, **extra: str) -> dict[str, str]:
+    rules = {
+        f"sop:{sop_id}": f"{version} ({digest[:12]})"
+        for sop_id, version, digest in sorted(flow.sop_versions)
+    }
+    rules.update(extra)
+    return rules
+
+
+def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
+    if not survey.responses:
+        return None
+    return compute_ikm(survey.responses, rules=rule_set(rules_name))
+
+
+@report_group.command("sla")
+@replay_options
+@click.option("--by", type=click.Choice(DIMENSIONS), help="Group by this dimension.")
+@click.option("--from", "date_from", metavar="DATE", help="First receipt date (YYYY-MM-DD).")
+@click.option("--to", "date_to", metavar="DATE", help="Last receipt date (YYYY-MM-DD).")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="week", show_default=True,
+    help="Length of the time-series periods.",
+)  # fmt: skip
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "csv", "html"]),
+    default="text", show_default=True, help="Output format.",
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+def sla_command(
+    db: str,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+    checkpoint_file: str | None,
+    sop_files: tuple[str, ...],
+    calendar_file: str | None,
+    by: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    period: str,
+    output_format: str,
+    output: str | None,
+) -> None:
+    """SLA compliance, stage times, backlog and breach attribution, from the verified log.
+
+    Exit 0 with the report; exit 1 when the log does not verify (the reason on the
+    first line of stderr).
+    """
+    if output_format == "html" and not html.available():
+        fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
+    options = ReplayOptions(
+        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
+    )
+    start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if start and end and start > end:
+        fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
+    flow = RequestFlow(
+        options.sops, options.calendar, by=by, received_from=start, received_to=end,
+        period=period,
+    )  # fmt: skip
+    survey = SurveyFold(rules="2017")
+    log = replay_db(options, [flow, survey])
+    verdicts, source = verdicts_for(options)
+    try:
+        ikm = _survey_ikm(survey, "2017")
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    extra = {"ikm": "2017"} if ikm is not None else {}
+    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, **extra))
+    report = build_sla_report(flow, basis, verdicts=verdicts, verdict_source=source)
+    if output_format == "json":
+        text = report.render_json()
+    elif output_format == "csv":
+        text = report.render_csv()
+    elif output_format == "html":
+        quality = build_quality_index(
+            DEFAULT_QUALITY, basis, flow=flow, verdicts=verdicts, ikm=ikm,
+            survey_seqs=survey.seqs,
+        )  # fmt: skip
+        text = html.render_html(report, ikm=ikm, quality=quality)
+    else:
+        text = report.render_text()
+    write_output(text, output)
+
+
+@report_group.command("at-risk")
+@replay_options
+@click.option("--at", "at_text", metavar="ISO8601", help="The instant to judge (default: the "
+              "last entry).")  # fmt: skip
+@click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
+              help="Past requests needed to judge a state.")  # fmt: skip
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    show_default=True, help="Output format.",
+)  # fmt: skip
+def at_risk_command(
+    db: str,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+    checkpoint_file: str | None,
+    sop_files: tuple[str, ...],
+    calendar_file: str | None,
+    at_text: str | None,
+    min_samples: int,
+    output_format: str,
+) -> None:
+    """Open requests likely to breach their SLA clocks, with the reason.
+
+    Exit 0 with the list; exit 1 when the log does not verify.
+    """
+    options = ReplayOptions(
+        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
+    )
+    at = parse_instant(at_text)
+    flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
+    log = replay_db(options, [flow])
+    verdicts, source = verdicts_for(options)
+    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow))
+    try:
+        report = build_at_risk(
+            flow, basis, verdicts=verdicts, at=at, min_samples=min_samples,
+            verdict_source=source,
+        )  # fmt: skip
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    click.echo(report.render_json() if output_format == "json" else report.render_text(), nl=False)
+
+
+@report_group.command("open311")
+@replay_options
+def open311_command(
+    db: str,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+    checkpoint_file: str | None,
+    sop_files: tuple[str, ...],
+    calendar_file: str | None,
+) -> None:
+    """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
+
+    Exit 0 with the feed; exit 1 when the log does not verify.
+    """
+    options = ReplayOptions(
+        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
+    )
+    flow = RequestFlow(options.sops, options.calendar)
+    replay_db(options, [flow])
+    verdicts, _ = verdicts_for(options)
+    click.echo(render_open311(open311_requests(flow, verdicts=verdicts)), nl=False)
+
+
+@report_group.command("quality")
+@replay_options
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False),
+    help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
+)  # fmt: skip
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    show_default=True, help="Output format.",
+)  # fmt: skip
+def quality_command(
+    db: str,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+    checkpoint_file: str | None,
+    sop_files: tuple[str, ...],
+    calendar_file: str | None,
+    config_file: str | None,
+    output_format: str,
+) -> None:
+    """The service-quality index: each component, its weight and its entries.
+
+    Exit 0 with the index; 1 when the log does not verify; 2 on a bad configuration.
+    """
+    config = DEFAULT_QUALITY
+    if config_file is not None:
+        try:
+            document = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
+            if not isinstance(document, dict):
+                raise ReportError(f"{config_file}: a quality configuration is a mapping")
+            config = QualityConfig.from_mapping(document)
+        except OSError as exc:
+            fail(f"error: cannot read {config_file}: {exc.strerror}", EXIT_BAD_INPUT)
+        except (yaml.YAMLError, ReportError) as exc:
+            fail(f"error: {config_file}: {exc}", EXIT_BAD_INPUT)
+    options = ReplayOptions(
+        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
+    )
+    flow = RequestFlow(options.sops, options.calendar)
+    survey = SurveyFold(rules="2017")
+    log = replay_db(options, [flow, survey])
+    verdicts, _ = verdicts_for(options)
+    try:
+        ikm = _survey_ikm(survey, "2017")
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    rules = _rules(options, flow, quality=config.version, ikm="2017")
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+    index = build_quality_index(
+        config, basis, flow=flow, verdicts=verdicts, ikm=ikm, survey_seqs=survey.seqs
+    )
+    click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

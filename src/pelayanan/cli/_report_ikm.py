@@ -1,7 +1,8 @@
-"""``pelayanan report ikm``: the satisfaction index of a paper survey in CSV.
+"""``pelayanan report ikm``: the satisfaction index of a paper survey in CSV, or of the
+survey responses recorded in a store's verified log (``--db``).
 
 Bad input (the CSV, ``--weight``) ends with exit status 2 and one line on stderr naming
-what to fix; no traceback.  The lead mounts `ikm_command` under the ``report`` group.
+what to fix; no traceback.  A log that does not verify ends with exit status 1.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import click
 
+from pelayanan.cli._report_common import ReplayOptions, replay_db
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
+from pelayanan.reports.replay import ReportBasis
+from pelayanan.reports.survey import SurveyFold
 
 __all__ = ["ikm_command"]
 
@@ -37,7 +41,25 @@ def _parse_weight(text: str | None) -> Decimal | None:
 
 
 @click.command("ikm")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option("--db", help="A SQLite store: use the survey responses recorded in its log.")
+@click.option(
+    "--trusted-key",
+    "trusted",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+)
+@click.option("--keys", "keys_dir", help="With --db: a key folder whose public keys to trust.")
+@click.option("--ledger", help="With --db: the ledger to read (default: the only one).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    help="With --db: read the log only up to this signed checkpoint file.",
+)
 @click.option(
     "--weight",
     metavar="DECIMAL",
@@ -61,24 +83,57 @@ def _parse_weight(text: str | None) -> Decimal | None:
     show_default=True,
     help="Output format.",
 )
-def ikm_command(file: Path, weight: str | None, rules_name: str, output_format: str) -> None:
-    """Compute the IKM (public satisfaction index) of a survey in FILE.csv.
+def ikm_command(
+    file: Path | None,
+    db: str | None,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+    checkpoint_file: str | None,
+    weight: str | None,
+    rules_name: str,
+    output_format: str,
+) -> None:
+    """Compute the IKM (public satisfaction index) of FILE.csv or of the log in --db.
 
     FILE has a header row of unsur keys (any order) and one row per respondent with
-    integer answers 1-4; "-" reads standard input.
+    integer answers 1-4; "-" reads standard input.  With --db, the responses are the
+    ``survey`` entries of the verified log recorded under the chosen rules.
     """
+    if (file is None) == (db is None):
+        click.echo("error: give exactly one of FILE.csv or --db DB", err=True)
+        raise SystemExit(EXIT_BAD_INPUT)
+    basis: ReportBasis | None = None
     try:
         rules = rule_set(rules_name)
         rounded = _parse_weight(weight)
-        if str(file) == "-":
+        if db is not None:
+            options = ReplayOptions(db, trusted, keys_dir, ledger, checkpoint_file, (), None)
+            survey = SurveyFold(rules=rules.name)
+            log = replay_db(options, [survey])
+            basis = ReportBasis.for_log(log, options.calendar, rules={"ikm": rules.name})
+            if not survey.responses:
+                others = ", ".join(f"{n} under rules {r}" for r, n in survey.other_rules.items())
+                hint = f" ({others})" if others else ""
+                raise ReportError(
+                    f"{db}: the log holds no survey response under rules {rules.name}{hint}"
+                )
+            responses = survey.responses
+        elif str(file) == "-":
             responses = read_survey_csv(sys.stdin, rules=rules)
         else:
+            assert file is not None
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
     except ReportError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_BAD_INPUT) from None
     if output_format == "json":
-        click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
+        data = result.to_json_dict()
+        if basis is not None:
+            data["basis"] = basis.to_json_dict()
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        if basis is not None:
+            click.echo("\n".join(basis.render_lines()))
         click.echo(result.render_text())

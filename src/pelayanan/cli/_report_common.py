@@ -1,0 +1,217 @@
+"""Shared plumbing of the ``pelayanan report`` commands that replay a store's log.
+
+The CLI opens the store, picks the ledger, and hands the entry stream to
+`pelayanan.reports.replay.replay_verified`, which verifies while it replays.  A log that
+does not verify ends the command with exit status 1, the reason on the first line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
+from pelayanan.cli._common import fail, load_trusted_keys, open_db
+from pelayanan.cli._demo import sop_path
+from pelayanan.exceptions import PelayananError, ReportError, VerificationError
+from pelayanan.reports.replay import Fold, LogBasis, replay_verified
+from pelayanan.reports.sla_report import ClockVerdict
+from pelayanan.sop import SOP, load_sop
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "ReplayOptions",
+    "load_calendar",
+    "load_sops",
+    "parse_date",
+    "parse_instant",
+    "replay_db",
+    "replay_options",
+    "verdicts_for",
+    "write_output",
+]
+
+#: Exit status for bad input (options, files), as for the other commands.
+EXIT_BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def replay_options(func: F) -> F:
+    """Add the options every replaying report takes (store, keys, ledger, SOPs, calendar)."""
+    options = [
+        click.option("--db", required=True, help="A SQLite store path."),
+        click.option(
+            "--trusted-key",
+            "trusted",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="A public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+        ),
+        click.option("--keys", "keys_dir", help="A key folder whose public keys to trust."),
+        click.option("--ledger", help="The ledger to report on (default: the only one)."),
+        click.option(
+            "--checkpoint",
+            "checkpoint_file",
+            type=click.Path(dir_okay=False),
+            help="A signed checkpoint file: report on the log up to it (same figures "
+            "every time).",
+        ),
+        click.option(
+            "--sop",
+            "sop_files",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
+        ),
+        click.option(
+            "--calendar",
+            "calendar_file",
+            type=click.Path(dir_okay=False),
+            help="A working-calendar YAML file. Default: the Indonesian government calendar.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class ReplayOptions:
+    """The parsed replay options of one command."""
+
+    def __init__(
+        self,
+        db: str,
+        trusted: tuple[str, ...],
+        keys_dir: str | None,
+        ledger: str | None,
+        checkpoint_file: str | None,
+        sop_files: tuple[str, ...],
+        calendar_file: str | None,
+    ) -> None:
+        self.db = db
+        self.trusted = trusted
+        self.keys_dir = keys_dir
+        self.ledger = ledger
+        self.checkpoint_file = checkpoint_file
+        self.sops = load_sops(sop_files)
+        self.calendar = load_calendar(calendar_file)
+
+
+def load_sops(files: Sequence[str]) -> list[SOP]:
+    """Load the SOPs given, or the bundled example SOPs; bad files exit with status 2."""
+    paths = [Path(f) for f in files] or sorted(sop_path("pengaduan").parent.glob("*.yaml"))
+    try:
+        return [load_sop(path) for path in paths]
+    except PelayananError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+
+
+def load_calendar(file: str | None) -> WorkCalendar:
+    """Load a calendar YAML file, or return the default government calendar."""
+    if file is None:
+        return indonesian_government_calendar()
+    try:
+        document = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            fail(f"error: {file}: a calendar file holds a mapping", EXIT_BAD_INPUT)
+        return calendar_from_config(document, source=file)
+    except OSError as exc:
+        fail(f"error: cannot read {file}: {exc.strerror}", EXIT_BAD_INPUT)
+    except (yaml.YAMLError, PelayananError) as exc:
+        fail(f"error: {file}: {exc}", EXIT_BAD_INPUT)
+
+
+def parse_date(text: str | None, what: str) -> dt.date | None:
+    """Parse a ``YYYY-MM-DD`` option; bad input exits with status 2."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"error: {what} {text!r} is not a date; write YYYY-MM-DD", EXIT_BAD_INPUT)
+
+
+def parse_instant(text: str | None) -> dt.datetime | None:
+    """Parse an ISO 8601 instant with an offset; bad input exits with status 2."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"error: --at {text!r} is not ISO 8601; write e.g. 2026-07-20T10:00+07:00", 2)
+    if value.tzinfo is None:
+        fail(f"error: --at {text!r} has no offset; add one, e.g. +07:00", EXIT_BAD_INPUT)
+    return value
+
+
+def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
+    """Verify the store's ledger and replay it into *folds*; refuse (exit 1) if it fails."""
+    store = open_db(options.db)
+    try:
+        keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
+        at = None
+        if options.checkpoint_file is not None:
+            try:
+                text = Path(options.checkpoint_file).read_text(encoding="utf-8")
+            except OSError as exc:
+                fail(f"error: cannot read {options.checkpoint_file}: {exc.strerror}", 2)
+            at = SignedCheckpoint.parse(text)
+        ledgers = store.ledgers()
+        if options.ledger is not None:
+            ledger = options.ledger
+            if ledger not in ledgers:
+                fail(f"{options.db}: no ledger {ledger!r}", 1)
+        elif at is not None:
+            ledger = at.checkpoint.ledger
+        elif len(ledgers) == 1:
+            ledger = ledgers[0]
+        elif not ledgers:
+            fail(f"{options.db}: the store holds no ledger", 1)
+        else:
+            fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
+        return replay_verified(
+            ledger,
+            ((e.seq, e.data) for e in store.entries(ledger)),
+            store.checkpoints(ledger),
+            keys,
+            folds,
+            at=at,
+        )
+    except VerificationError as exc:
+        where = f"entry {exc.seq}: " if exc.seq is not None else "unverifiable: "
+        suffix = f" (ledger {exc.ledger})" if exc.ledger else ""
+        fail(f"refused: the log does not verify: {where}{exc.reason}{suffix}", 1)
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    except PelayananError as exc:
+        fail(f"refused: the log cannot be verified: {exc}", 1)
+    finally:
+        store.close()
+
+
+def verdicts_for(_options: ReplayOptions) -> tuple[list[ClockVerdict], str]:
+    """Return the SLA clock verdicts for the replayed log and a statement of their source.
+
+    This build has no SLA module (``pelayanan.sla``), so there are no clocks to judge:
+    the reports say so rather than guess verdicts.
+    """
+    return [], "none: this build has no SLA module (pelayanan.sla), so no clock is judged"
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write *text* to the file *output*, or to standard output."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+    click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,362 @@
+"""Replay requests from verified entries: who held them, in which state, for how long.
+
+`RequestFlow` is a `Fold` (see `pelayanan.reports.replay`): fed the verified entries in
+log order, it follows every request through its SOP states and holders, measures each
+stay in a state in *working* time on a `WorkCalendar`, and counts what the SLA and flow
+report needs per group (service, unit, officer or region).  It reads only these fields:
+
+``submit``
+    ``request``, ``sop`` (id, version, hash), ``to``, ``data.region`` (a dotted
+    Kemendagri-style code such as ``"32.73.01"``), ``data.unit``.
+``action``
+    ``request``, ``action``, ``actor``, ``from``, ``to``, ``data.assigned_unit``.
+``routing`` / ``assignment`` / ``disposition``
+    ``request``, ``unit``, ``officer`` (or ``assignee``), ``region``.
+``bukan_wewenang``
+    ``request`` (counted as a re-routing against the unit holding the request).
+``refused``
+    ``request``, ``sop``, ``reason.rule`` (else ``reason.error``).
+
+Requests are holder-attributed: a stay in a state counts for the unit and officer who
+held the request during it (the assigned officer, else the officer who took the request
+out of that state); a request is *received* by the unit that held it at submission,
+*closed* by the one holding it when it reached a final state, *open* for the one holding
+it now.  Personal fields are never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from pelayanan.audit.entry import parse_time
+from pelayanan.calendar import WorkCalendar
+from pelayanan.exceptions import EstimatedDateWarning, ReportError
+from pelayanan.reports._stats import seconds
+from pelayanan.sop.model import SOP
+from pelayanan.sop.registry import SOPRegistry
+
+__all__ = ["DIMENSIONS", "PERIODS", "RequestFlow", "RequestTrack", "group_keys", "period_of"]
+
+#: The dimensions a flow report can be grouped by.
+DIMENSIONS = ("service", "unit", "officer", "region")
+#: The period lengths of the time series.
+PERIODS = ("week", "month")
+#: The key used when a dimension has no value (unassigned officer, unknown region).
+NONE_KEY = "-"
+
+
+def region_prefixes(code: str | None) -> list[str]:
+    """Return a dotted region code and its parents, widest first (``32``, ``32.73``, ...)."""
+    if not code:
+        return [NONE_KEY]
+    parts = code.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def group_keys(by: str | None, *, service: str, unit: str | None, officer: str | None,
+               region: str | None) -> list[str]:  # fmt: skip
+    """Return the groups a request (or one of its stays) counts for under dimension *by*."""
+    if by is None:
+        return []
+    if by == "service":
+        return [service]
+    if by == "unit":
+        return [unit or NONE_KEY]
+    if by == "officer":
+        return [officer or NONE_KEY]
+    return region_prefixes(region)
+
+
+def period_of(instant: dt.datetime, period: str, zone: dt.tzinfo) -> str:
+    """Return the label of the period holding *instant* in *zone* (``2026-W28``, ``2026-07``)."""
+    local = instant.astimezone(zone).date()
+    if period == "month":
+        return f"{local.year:04d}-{local.month:02d}"
+    year, week, _ = local.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+class RequestTrack:
+    """The replayed life of one request (mutable while the replay runs)."""
+
+    __slots__ = (
+        "closed_at",
+        "entered",
+        "first_entered",
+        "id",
+        "officer",
+        "received",
+        "closed_seq",
+        "received_seq",
+        "region",
+        "sop",
+        "state",
+        "unit",
+        "updated",
+    )
+
+    def __init__(self, request_id: str, sop: SOP, received: dt.datetime, seq: int) -> None:
+        self.id = request_id
+        self.sop = sop
+        self.received = received
+        self.received_seq = seq
+        self.state = sop.initial
+        self.entered = received
+        self.updated = received
+        self.unit: str | None = sop.unit
+        self.officer: str | None = None
+        self.region: str | None = None
+        self.closed_at: dt.datetime | None = None
+        self.first_entered: dict[str, dt.datetime] = {}
+        self.closed_seq: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Say whether the request is in a final state."""
+        return self.closed_at is not None
+
+    def keys(self, by: str | None, officer: str | None = None) -> list[str]:
+        """Return the groups this request counts for now under dimension *by*."""
+        return group_keys(
+            by,
+            service=self.sop.id,
+            unit=self.unit,
+            officer=officer if officer is not None else self.officer,
+            region=self.region,
+        )
+
+
+class GroupCounts:
+    """Counters of one group while the replay runs."""
+
+    __slots__ = ("closed", "durations", "received", "refused", "reopened", "rerouted")
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.closed = 0
+        self.reopened = 0
+        self.rerouted = 0
+        self.refused: Counter[str] = Counter()
+        self.durations: dict[str, list[int]] = {}
+
+
+class RequestFlow:
+    """Fold verified entries into request tracks and per-group flow counters.
+
+    Args:
+        sops: the SOP definitions the requests run under (every version the log names).
+        calendar: the working calendar stays are measured on.
+        by: the dimension to group by (one of `DIMENSIONS`), or ``None`` for totals only.
+        received_from: count only requests received on or after this date (calendar zone).
+        received_to: count only requests received on or before this date.
+        period: the length of the time-series periods (``"week"`` or ``"month"``).
+        history: also keep, per request, when it first entered each state (for the
+            at-risk forecast).
+        until: ignore entries recorded after this instant (the state of things "at" it).
+
+    Raises:
+        ReportError: an unknown dimension or period.
+    """
+
+    def __init__(
+        self,
+        sops: SOPRegistry | Iterable[SOP],
+        calendar: WorkCalendar,
+        *,
+        by: str | None = None,
+        received_from: dt.date | None = None,
+        received_to: dt.date | None = None,
+        period: str = "week",
+        history: bool = False,
+        until: dt.datetime | None = None,
+    ) -> None:
+        if by is not None and by not in DIMENSIONS:
+            raise ReportError(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
+        if period not in PERIODS:
+            raise ReportError(f"unknown period {period!r}; choose week or month")
+        self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
+        self.calendar = calendar
+        self.by = by
+        self.received_from = received_from
+        self.received_to = received_to
+        self.period = period
+        self.history = history
+        self.until = until
+        self.tracks: dict[str, RequestTrack] = {}
+        self.total = GroupCounts()
+        self.groups: dict[str, GroupCounts] = {}
+        self.periods: dict[str, Counter[str]] = {}
+        self.sop_versions: set[tuple[str, str, str]] = set()
+        self.last_time: dt.datetime | None = None
+        self._skipped: set[str] = set()
+        self._zone = calendar.zone
+
+    # -- the fold -------------------------------------------------------------------------
+
+    def feed(self, entry: Mapping[str, Any]) -> None:
+        """Take the next verified entry."""
+        kind = entry["kind"]
+        now = parse_time(entry["time"])
+        if self.until is not None and now > self.until:
+            return
+        self.last_time = now
+        request_id = entry.get("request")
+        if kind == "submit":
+            self._submit(entry, now)
+            return
+        if not isinstance(request_id, str) or request_id in self._skipped:
+            if kind == "refused" and request_id not in self._skipped:
+                self._refused(entry, None, now)
+            return
+        track = self.tracks.get(request_id)
+        if kind == "refused":
+            self._refused(entry, track, now)
+            return
+        if track is None:
+            return
+        if kind == "action":
+            self._action(entry, track, now)
+        elif kind in ("routing", "assignment", "disposition"):
+            self._route(entry, track)
+        elif kind == "bukan_wewenang":
+            for counts in self._counts(track.keys(self.by)):
+                counts.rerouted += 1
+
+    def _counts(self, keys: list[str]) -> Iterator[GroupCounts]:
+        yield self.total
+        for key in keys:
+            counts = self.groups.get(key)
+            if counts is None:
+                counts = self.groups[key] = GroupCounts()
+            yield counts
+
+    def _sop(self, ref: Any, seq: int) -> SOP:
+        if not isinstance(ref, Mapping):
+            raise ReportError(f"entry {seq} names no SOP")
+        sop_id, version, digest = ref.get("id"), ref.get("version"), ref.get("hash")
+        try:
+            sop = self.sops.get(str(sop_id), str(version))
+        except LookupError:
+            raise ReportError(
+                f"entry {seq}: the log uses SOP {sop_id} version {version}, which was not "
+                "given to the report; pass its file with --sop"
+            ) from None
+        if sop.content_hash != digest:
+            raise ReportError(
+                f"entry {seq}: SOP {sop_id} version {version} given to the report has hash "
+                f"{sop.content_hash[:12]}..., the log recorded {str(digest)[:12]}...; pass the "
+                "exact SOP file the requests ran under"
+            )
+        self.sop_versions.add((sop.id, sop.version, sop.content_hash))
+        return sop
+
+    def _in_window(self, now: dt.datetime) -> bool:
+        day = now.astimezone(self._zone).date()
+        if self.received_from is not None and day < self.received_from:
+            return False
+        return self.received_to is None or day <= self.received_to
+
+    def _submit(self, entry: Mapping[str, Any], now: dt.datetime) -> None:
+        request_id = entry["request"]
+        if not self._in_window(now):
+            self._skipped.add(request_id)
+            return
+        sop = self._sop(entry.get("sop"), entry["seq"])
+        track = RequestTrack(request_id, sop, now, entry["seq"])
+        data = entry.get("data")
+        if isinstance(data, Mapping):
+            region = data.get("region")
+            if isinstance(region, str) and region:
+                track.region = region
+            unit = data.get("unit")
+            if isinstance(unit, str) and unit:
+                track.unit = unit
+        track.state = entry.get("to") or sop.initial
+        if self.history:
+            track.first_entered[track.state] = now
+        self.tracks[request_id] = track
+        for counts in self._counts(track.keys(self.by)):
+            counts.received += 1
+        label = period_of(now, self.period, self._zone)
+        self.periods.setdefault(label, Counter())["received"] += 1
+        if sop.state(track.state).final:
+            self._close(track, now, entry["seq"])
+
+    def _stay(self, track: RequestTrack, now: dt.datetime, leaver: str | None) -> None:
+        with warnings.catch_warnings():
+            # Estimated holiday dates are stated once in the report basis instead.
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            worked = seconds(self.calendar.elapsed(track.entered, now))
+        officer = track.officer or leaver
+        for counts in self._counts(track.keys(self.by, officer)):
+            counts.durations.setdefault(track.state, []).append(worked)
+
+    def _action(self, entry: Mapping[str, Any], track: RequestTrack, now: dt.datetime) -> None:
+        target = entry.get("to")
+        if not isinstance(target, str):
+            return
+        actor = entry.get("actor")
+        self._stay(track, now, actor if isinstance(actor, str) else None)
+        sop = track.sop
+        was_final = track.closed
+        data = entry.get("data")
+        if isinstance(data, Mapping):
+            unit = data.get("assigned_unit")
+            if isinstance(unit, str) and unit and unit != track.unit:
+                track.unit = unit
+                track.officer = None
+        track.state = target
+        track.entered = now
+        track.updated = now
+        if self.history and target not in track.first_entered:
+            track.first_entered[target] = now
+        final = sop.state(target).final
+        if was_final and not final:
+            track.closed_at = None
+            track.closed_seq = None
+            for counts in self._counts(track.keys(self.by)):
+                counts.reopened += 1
+        elif final and not was_final:
+            self._close(track, now, entry["seq"])
+
+    def _close(self, track: RequestTrack, now: dt.datetime, seq: int) -> None:
+        track.closed_at = now
+        track.closed_seq = seq
+        for counts in self._counts(track.keys(self.by)):
+            counts.closed += 1
+        label = period_of(now, self.period, self._zone)
+        self.periods.setdefault(label, Counter())["closed"] += 1
+
+    def _route(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
+        unit = entry.get("unit")
+        if isinstance(unit, str) and unit and unit != track.unit:
+            track.unit = unit
+            track.officer = None
+        officer = entry.get("officer", entry.get("assignee"))
+        if isinstance(officer, str) and officer:
+            track.officer = officer
+        region = entry.get("region")
+        if isinstance(region, str) and region:
+            track.region = region
+
+    def _refused(
+        self, entry: Mapping[str, Any], track: RequestTrack | None, now: dt.datetime
+    ) -> None:
+        reason = entry.get("reason")
+        key = "unknown"
+        if isinstance(reason, Mapping):
+            key = str(reason.get("rule") or reason.get("error") or "unknown")
+        if track is not None:
+            keys = track.keys(self.by)
+        else:
+            if not self._in_window(now):
+                return
+            ref = entry.get("sop")
+            service = str(ref.get("id")) if isinstance(ref, Mapping) else NONE_KEY
+            keys = group_keys(self.by, service=service, unit=None, officer=None, region=None)
+        for counts in self._counts(keys):
+            counts.refused[key] += 1

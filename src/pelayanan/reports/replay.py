@@ -1,0 +1,236 @@
+"""Replay the verified audit log: the one door every report goes through.
+
+A report never reads the mutable request tables.  It streams the ledger's entries
+through the verifier (`pelayanan.audit.verify.LedgerVerifier`) and, in the same pass,
+hands each parsed entry to one or more *folds* that accumulate the figures.  Figures are
+released only when the whole stream (or the part up to a chosen checkpoint) verified:
+`replay_verified` raises the verifier's `VerificationError` otherwise, and the caller
+refuses with its reason.
+
+Every report states the `ReportBasis` it was computed from: the ledger, the size and
+Merkle root of the verified log, the calendar fingerprint and the rule versions.  Figures
+depend only on the entries and the basis (never on the wall clock), so running a report
+again on the same checkpoint yields the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import parse_time
+from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.verify import LedgerVerifier
+from pelayanan.calendar import WorkCalendar
+from pelayanan.exceptions import SequenceError
+
+__all__ = [
+    "REPORT_ALGORITHM_VERSION",
+    "Fold",
+    "LogBasis",
+    "ReportBasis",
+    "entry_time",
+    "replay_verified",
+]
+
+#: Version of the report algorithms (figure definitions, percentile rule, rounding).
+#: Bumped whenever a figure would change for the same log.
+REPORT_ALGORITHM_VERSION = "1"
+
+
+class Fold(Protocol):
+    """Something that accumulates figures from verified entries, in log order."""
+
+    def feed(self, entry: Mapping[str, Any]) -> None:
+        """Take the next verified entry (its parsed canonical JSON object)."""
+        ...
+
+
+@attrs.frozen
+class LogBasis:
+    """The verified log a report was computed from.
+
+    Attributes:
+        ledger: the ledger id.
+        size: how many entries were verified and replayed.
+        root: hex Merkle root (RFC 9162) of those entries.
+        first_time: the time of the first entry (``None`` for an empty log).
+        last_time: the time of the last replayed entry (``None`` for an empty log).
+    """
+
+    ledger: str
+    size: int
+    root: str
+    first_time: dt.datetime | None
+    last_time: dt.datetime | None
+
+
+@attrs.frozen
+class ReportBasis:
+    """What a report states about its inputs, so anyone can recompute it.
+
+    Attributes:
+        log: the verified log (ledger, size, root).
+        calendar: the fingerprint of the working calendar used (``sha256:...``).
+        estimated_dates: holiday dates in the log's span that the calendar only estimates.
+        rules: rule versions used, by name (report algorithm, IKM rules, SOP versions...).
+    """
+
+    log: LogBasis
+    calendar: str
+    estimated_dates: tuple[dt.date, ...] = ()
+    rules: Mapping[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def for_log(
+        cls, log: LogBasis, calendar: WorkCalendar, *, rules: Mapping[str, str]
+    ) -> ReportBasis:
+        """Return the basis of a report over *log* on *calendar* with *rules*.
+
+        The estimated holiday dates are those the calendar estimates between the first
+        and the last replayed entry (local dates).
+        """
+        estimated: tuple[dt.date, ...] = ()
+        if log.first_time is not None and log.last_time is not None:
+            zone = calendar.zone
+            estimated = calendar.estimated_dates_between(
+                log.first_time.astimezone(zone).date(), log.last_time.astimezone(zone).date()
+            )
+        return cls(
+            log,
+            calendar.fingerprint,
+            estimated,
+            {"report": REPORT_ALGORITHM_VERSION, **rules},
+        )
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the basis as JSON-ready data."""
+        return {
+            "ledger": self.log.ledger,
+            "size": self.log.size,
+            "root": self.log.root,
+            "first_entry_time": _iso(self.log.first_time),
+            "last_entry_time": _iso(self.log.last_time),
+            "calendar": self.calendar,
+            "estimated_dates": [d.isoformat() for d in self.estimated_dates],
+            "rules": dict(sorted(self.rules.items())),
+        }
+
+    def render_lines(self) -> list[str]:
+        """Return the basis as lines for a plain-text report."""
+        lines = [
+            f"checkpoint: ledger {self.log.ledger}, size {self.log.size}, root {self.log.root}",
+            f"calendar: {self.calendar}",
+            "rules: " + ", ".join(f"{k} {v}" for k, v in sorted(self.rules.items())),
+        ]
+        if self.estimated_dates:
+            dates = ", ".join(d.isoformat() for d in self.estimated_dates)
+            lines.append(f"estimated holiday dates in span: {dates}")
+        return lines
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def entry_time(entry: Mapping[str, Any]) -> dt.datetime:
+    """Return the aware UTC instant an entry records."""
+    return parse_time(entry["time"])
+
+
+def replay_verified(
+    ledger: str,
+    entries: Iterable[tuple[int, bytes]],
+    checkpoints: Iterable[str],
+    trusted_keys: Sequence[VerifierKey],
+    folds: Sequence[Fold],
+    *,
+    at: SignedCheckpoint | None = None,
+) -> LogBasis:
+    """Verify a ledger and feed every verified entry to *folds*, in one pass.
+
+    The folds see entries as they are verified, but the caller must only use their
+    figures when this function returns: a failure anywhere (including the end-of-log
+    checks) raises, and the report is refused.
+
+    Args:
+        ledger: the ledger id.
+        entries: ``(seq, canonical bytes)`` in log order.
+        checkpoints: the ledger's signed checkpoint notes, ordered by tree size.
+        trusted_keys: the public keys whose checkpoint signatures are accepted.
+        folds: the accumulators to feed.
+        at: replay only up to this signed checkpoint (its size and root must match the
+            log: a report "as of" a checkpoint an auditor saved).
+
+    Returns:
+        The basis: ledger, size and root of what was verified and replayed.
+
+    Raises:
+        VerificationError: the log (or its part up to *at*) does not verify.
+    """
+    if at is not None and at.checkpoint.ledger != ledger:
+        raise SequenceError(
+            None,
+            f"the checkpoint is for ledger {at.checkpoint.ledger!r}, not {ledger!r}",
+            ledger=ledger,
+        )
+    limit = at.checkpoint.size if at is not None else None
+    verifier = LedgerVerifier(ledger, trusted_keys, since=at)
+    notes = _SizedNotes(checkpoints, limit)
+    notes.feed_upto(verifier)
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    loads = json.loads
+    for seq, data in entries:
+        if limit is not None and verifier.size >= limit:
+            break
+        verifier.add_entry(seq, data)
+        notes.feed_upto(verifier)
+        # The verifier has checked the bytes are canonical JSON of the v1 shape; a plain
+        # parse gives the same object.
+        entry = loads(data)
+        last = parse_time(entry["time"])
+        if first is None:
+            first = last
+        for fold in folds:
+            fold.feed(entry)
+    notes.feed_rest(verifier)
+    report = verifier.finish()
+    return LogBasis(ledger, report.size, report.root.hex(), first, last)
+
+
+class _SizedNotes:
+    """Checkpoint notes handed to the verifier as the log reaches their sizes."""
+
+    def __init__(self, notes: Iterable[str], limit: int | None) -> None:
+        self._notes = iter(notes)
+        self._limit = limit
+        self._pending: tuple[int, str] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        note = next(self._notes, None)
+        if note is None:
+            self._pending = None
+            return
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        if self._limit is not None and size > self._limit:
+            # Beyond the chosen checkpoint: not part of this replay.
+            self._pending = None
+            return
+        self._pending = (size, note)
+
+    def feed_upto(self, verifier: LedgerVerifier) -> None:
+        while self._pending is not None and self._pending[0] <= verifier.size:
+            verifier.add_checkpoint(self._pending[1])
+            self._advance()
+
+    def feed_rest(self, verifier: LedgerVerifier) -> None:
+        while self._pending is not None:
+            verifier.add_checkpoint(self._pending[1])
+            self._advance()

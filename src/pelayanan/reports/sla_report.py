@@ -1,0 +1,540 @@
+"""The SLA and flow report: compliance, stage times, backlog, breach attribution.
+
+Built from a `RequestFlow` replay of the verified log and, for SLA clocks, from the
+per-request clock verdicts (`ClockVerdict`) that the SLA module recomputes from the same
+entries.  The report never re-derives a verdict: met, breached, running and paused are
+taken as given, and rolled up per group together with the breach attribution (which
+unit and officer held a breached request, and for how long in working time).
+
+Definitions (also in ``docs/reports.md``):
+
+* *received*, *closed*, *open*: requests received in the window; closed = reached a
+  final state (and was not re-opened since); open = not closed at the report instant.
+* *stage durations*: each completed stay in a state, in working seconds on the report's
+  calendar; median and p90 are nearest-rank (always an observed value).
+* *backlog by age*: open requests by whole calendar days since receipt.
+* *re-opened*: actions leaving a final state; *re-routed*: ``bukan_wewenang`` entries.
+* *refused attempts*: ``refused`` entries by ``reason.rule`` (else ``reason.error``).
+* *compliance*: ``met / (met + breached)`` of the clocks, as a percentage with 2
+  decimals rounded half up; running and paused clocks are counted, not judged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from pelayanan.exceptions import ReportError
+from pelayanan.reports._stats import DurationStats, duration_stats, format_seconds, percent, seconds
+from pelayanan.reports.flow import GroupCounts, RequestFlow, group_keys, period_of
+from pelayanan.reports.replay import ReportBasis
+
+__all__ = [
+    "BACKLOG_BUCKETS",
+    "VERDICT_STATUSES",
+    "AttributionRow",
+    "ClockFigures",
+    "ClockVerdict",
+    "GroupFigures",
+    "Holding",
+    "PeriodFigures",
+    "SLAReport",
+    "build_sla_report",
+]
+
+#: The verdict a clock can have, as the SLA module states it.
+VERDICT_STATUSES = ("met", "breached", "running", "paused")
+#: Backlog age buckets: label, first day, last day (``None``: no upper bound).
+BACKLOG_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-2 d", 0, 2),
+    ("3-5 d", 3, 5),
+    ("6-10 d", 6, 10),
+    ("11-20 d", 11, 20),
+    ("21+ d", 21, None),
+)
+
+
+def _zero() -> dt.timedelta:
+    return dt.timedelta(0)
+
+
+@attrs.frozen
+class Holding:
+    """Who held a request while one of its clocks ran, and for how long.
+
+    Attributes:
+        unit: the unit holding it.
+        officer: the officer holding it, if assigned.
+        held: working time held while the clock ran.
+    """
+
+    unit: str | None
+    officer: str | None
+    held: dt.timedelta
+
+
+def _check_status(_instance: object, _attribute: object, value: str) -> None:
+    if value not in VERDICT_STATUSES:
+        raise ReportError(
+            f"clock verdict {value!r} is not one of {', '.join(VERDICT_STATUSES)}"
+        )
+
+
+@attrs.frozen
+class ClockVerdict:
+    """The verdict of one SLA clock of one request, recomputed from the log.
+
+    Attributes:
+        request: the request id.
+        clock: the clock name (e.g. ``"penyelesaian"``).
+        status: ``met``, ``breached``, ``running`` or ``paused``.
+        deadline: the clock's deadline, when it has one.
+        overrun: working time past the deadline (zero unless breached).
+        paused: working time the clock spent paused.
+        calendar: the fingerprint of the calendar the clock ran on.
+        holders: breach attribution: who held the request while the clock ran.
+    """
+
+    request: str
+    clock: str
+    status: str = attrs.field(validator=_check_status)
+    deadline: dt.datetime | None = None
+    overrun: dt.timedelta = attrs.field(factory=_zero)
+    paused: dt.timedelta = attrs.field(factory=_zero)
+    calendar: str = ""
+    holders: tuple[Holding, ...] = ()
+
+
+@attrs.frozen
+class ClockFigures:
+    """Compliance of one clock within a group."""
+
+    clock: str
+    met: int
+    breached: int
+    running: int
+    paused: int
+    overrun_s: int
+
+    @property
+    def compliance(self) -> str | None:
+        """Return ``met / (met + breached)`` in percent (2 decimals), or ``None``."""
+        return percent(self.met, self.met + self.breached)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the figures as JSON-ready data."""
+        return {
+            "clock": self.clock,
+            "met": self.met,
+            "breached": self.breached,
+            "running": self.running,
+            "paused": self.paused,
+            "compliance": self.compliance,
+            "overrun_s": self.overrun_s,
+        }
+
+
+@attrs.frozen
+class GroupFigures:
+    """The flow and SLA figures of one group (or of all requests)."""
+
+    key: str
+    received: int
+    closed: int
+    open: int
+    reopened: int
+    rerouted: int
+    refused: tuple[tuple[str, int], ...]
+    stages: tuple[tuple[str, DurationStats], ...]
+    backlog: tuple[tuple[str, int], ...]
+    clocks: tuple[ClockFigures, ...]
+    breaches_held: int
+    breach_held_s: int
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the figures as JSON-ready data."""
+        return {
+            "key": self.key,
+            "received": self.received,
+            "closed": self.closed,
+            "open": self.open,
+            "reopened": self.reopened,
+            "rerouted": self.rerouted,
+            "refused": dict(self.refused),
+            "stages": {state: stats.to_json_dict() for state, stats in self.stages},
+            "backlog": dict(self.backlog),
+            "clocks": [c.to_json_dict() for c in self.clocks],
+            "breaches_held": self.breaches_held,
+            "breach_held_s": self.breach_held_s,
+        }
+
+
+@attrs.frozen
+class PeriodFigures:
+    """One period of the time series (by receipt for clocks, by event for counts)."""
+
+    period: str
+    received: int
+    closed: int
+    met: int
+    breached: int
+
+    @property
+    def compliance(self) -> str | None:
+        """Return the period's compliance in percent, or ``None`` when nothing concluded."""
+        return percent(self.met, self.met + self.breached)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the figures as JSON-ready data."""
+        return {
+            "period": self.period,
+            "received": self.received,
+            "closed": self.closed,
+            "met": self.met,
+            "breached": self.breached,
+            "compliance": self.compliance,
+        }
+
+
+@attrs.frozen
+class AttributionRow:
+    """Breach attribution: one unit and officer, the breached clocks they held, how long."""
+
+    unit: str
+    officer: str
+    breached: int
+    held_s: int
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the row as JSON-ready data."""
+        return {
+            "unit": self.unit,
+            "officer": self.officer,
+            "breached": self.breached,
+            "held_s": self.held_s,
+        }
+
+
+@attrs.frozen
+class SLAReport:
+    """The SLA and flow report of a verified log.
+
+    Attributes:
+        basis: what it was computed from (checkpoint, calendar, rule versions).
+        by: the grouping dimension, or ``None``.
+        received_from: the first receipt date counted, if limited.
+        received_to: the last receipt date counted, if limited.
+        as_of: the instant open requests are aged at (the last replayed entry by default).
+        total: the figures over all counted requests.
+        groups: the figures per group, sorted by key.
+        periods: the time series, sorted by period.
+        attribution: breach attribution per unit and officer, most breaches first.
+        verdict_source: where the clock verdicts came from.
+    """
+
+    basis: ReportBasis
+    by: str | None
+    received_from: dt.date | None
+    received_to: dt.date | None
+    as_of: dt.datetime | None
+    total: GroupFigures
+    groups: tuple[GroupFigures, ...]
+    periods: tuple[PeriodFigures, ...]
+    attribution: tuple[AttributionRow, ...]
+    verdict_source: str
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Return the whole report as JSON-ready data (keys sorted on output)."""
+        return {
+            "report": "sla",
+            "basis": self.basis.to_json_dict(),
+            "by": self.by,
+            "from": None if self.received_from is None else self.received_from.isoformat(),
+            "to": None if self.received_to is None else self.received_to.isoformat(),
+            "as_of": None if self.as_of is None else self.as_of.astimezone(dt.UTC).isoformat(),
+            "verdict_source": self.verdict_source,
+            "total": self.total.to_json_dict(),
+            "groups": [g.to_json_dict() for g in self.groups],
+            "periods": [p.to_json_dict() for p in self.periods],
+            "attribution": [a.to_json_dict() for a in self.attribution],
+        }
+
+    def render_json(self) -> str:
+        """Render as JSON text (sorted keys, 2-space indent, trailing newline)."""
+        return json.dumps(self.to_json_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+    def render_csv(self) -> str:
+        """Render as CSV rows ``section,group,item,metric,value`` (a long, tidy table)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", "group", "item", "metric", "value"])
+        for key, value in self.basis.to_json_dict().items():
+            if isinstance(value, dict | list):
+                value = json.dumps(value, sort_keys=True)
+            writer.writerow(["basis", "", "", key, "" if value is None else value])
+        for group in (self.total, *self.groups):
+            name = "*" if group is self.total else group.key
+            for metric in ("received", "closed", "open", "reopened", "rerouted"):
+                writer.writerow(["flow", name, "", metric, getattr(group, metric)])
+            for reason, count in group.refused:
+                writer.writerow(["refused", name, reason, "count", count])
+            for state, stats in group.stages:
+                for metric, value in stats.to_json_dict().items():
+                    writer.writerow(["stage", name, state, metric, value])
+            for bucket, count in group.backlog:
+                writer.writerow(["backlog", name, bucket, "open", count])
+            for clock in group.clocks:
+                for metric, value in clock.to_json_dict().items():
+                    if metric != "clock":
+                        writer.writerow(["clock", name, clock.clock, metric, _cell(value)])
+            writer.writerow(["breach", name, "", "breaches_held", group.breaches_held])
+            writer.writerow(["breach", name, "", "breach_held_s", group.breach_held_s])
+        for period in self.periods:
+            for metric, value in period.to_json_dict().items():
+                if metric != "period":
+                    writer.writerow(["period", "*", period.period, metric, _cell(value)])
+        for row in self.attribution:
+            item = f"{row.unit}/{row.officer}"
+            writer.writerow(["attribution", "*", item, "breached", row.breached])
+            writer.writerow(["attribution", "*", item, "held_s", row.held_s])
+        return out.getvalue()
+
+    def render_text(self) -> str:
+        """Render as a plain-text report for a terminal (trailing newline included)."""
+        lines = ["SLA and flow report", *self.basis.render_lines()]
+        window = (
+            f"received {self.received_from or '...'} to {self.received_to or '...'}"
+            if self.received_from or self.received_to
+            else "all requests"
+        )
+        as_of = "-" if self.as_of is None else self.as_of.astimezone(dt.UTC).isoformat()
+        lines.append(f"window: {window}; open requests aged at {as_of}")
+        lines.append(f"clock verdicts: {self.verdict_source}")
+        lines.append("")
+        lines.extend(_group_lines("all requests", self.total))
+        for group in self.groups:
+            lines.append("")
+            lines.extend(_group_lines(f"{self.by} {group.key}", group))
+        if self.periods:
+            lines.extend(["", "per period      received  closed  met  breached  compliance"])
+            lines.extend(
+                f"  {p.period:<13} {p.received:>8}  {p.closed:>6}  {p.met:>3}  {p.breached:>8}"
+                f"  {_pct(p.compliance):>10}"
+                for p in self.periods
+            )
+        if self.attribution:
+            lines.extend(["", "breach attribution (unit / officer: breached clocks held, time)"])
+            lines.extend(
+                f"  {a.unit} / {a.officer}: {a.breached}, {format_seconds(a.held_s)}"
+                for a in self.attribution
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else value
+
+
+def _pct(value: str | None) -> str:
+    return "-" if value is None else f"{value}%"
+
+
+def _group_lines(title: str, group: GroupFigures) -> list[str]:
+    lines = [
+        f"{title}: received {group.received}, closed {group.closed}, open {group.open}, "
+        f"re-opened {group.reopened}, re-routed {group.rerouted}"
+    ]
+    for clock in group.clocks:
+        lines.append(
+            f"  clock {clock.clock}: compliance {_pct(clock.compliance)} (met {clock.met}, "
+            f"breached {clock.breached}, running {clock.running}, paused {clock.paused})"
+        )
+    if group.breaches_held:
+        lines.append(
+            f"  held breached clocks: {group.breaches_held}, "
+            f"for {format_seconds(group.breach_held_s)} of working time"
+        )
+    if group.stages:
+        lines.append("  time in state (working): state  n  median  p90  max")
+        lines.extend(
+            f"    {state}  {s.count}  {format_seconds(s.median)}  {format_seconds(s.p90)}  "
+            f"{format_seconds(s.max)}"
+            for state, s in group.stages
+        )
+    if any(count for _, count in group.backlog):
+        lines.append(
+            "  backlog by age: " + ", ".join(f"{label} {count}" for label, count in group.backlog)
+        )
+    if group.refused:
+        lines.append(
+            "  refused attempts: " + ", ".join(f"{reason} {count}" for reason, count in group.refused)
+        )
+    return lines
+
+
+def _bucket(days: int) -> str:
+    for label, first, last in BACKLOG_BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return label
+    return BACKLOG_BUCKETS[0][0]
+
+
+class _GroupSLA:
+    def __init__(self) -> None:
+        self.clocks: dict[str, Counter[str]] = {}
+        self.open = 0
+        self.backlog: Counter[str] = Counter()
+        self.breached: set[tuple[str, str]] = set()
+        self.held = 0
+
+
+def build_sla_report(
+    flow: RequestFlow,
+    basis: ReportBasis,
+    *,
+    verdicts: Iterable[ClockVerdict] = (),
+    verdict_source: str = "none: no clock verdicts were given",
+    as_of: dt.datetime | None = None,
+) -> SLAReport:
+    """Build the SLA and flow report from a finished replay.
+
+    Args:
+        flow: the replay, fed with the whole verified log (or the part up to a checkpoint).
+        basis: the basis the report states.
+        verdicts: the clock verdicts recomputed from the same entries.
+        verdict_source: a short statement of where *verdicts* came from.
+        as_of: the instant open requests are aged at; defaults to the last replayed entry.
+
+    Returns:
+        The report.
+    """
+    when = as_of if as_of is not None else flow.last_time
+    zone = flow.calendar.zone
+    total = _GroupSLA()
+    groups: dict[str, _GroupSLA] = {key: _GroupSLA() for key in flow.groups}
+
+    def sla_groups(keys: list[str]) -> list[_GroupSLA]:
+        found = [total]
+        for key in keys:
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _GroupSLA()
+            found.append(group)
+        return found
+
+    for track in flow.tracks.values():
+        if track.closed:
+            continue
+        days = 0 if when is None else max(0, (when - track.received).days)
+        for group in sla_groups(track.keys(flow.by)):
+            group.open += 1
+            group.backlog[_bucket(days)] += 1
+
+    period_sla: dict[str, Counter[str]] = {}
+    attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], list[int]]] = {}
+    for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
+        track = flow.tracks.get(verdict.request)
+        if track is None:
+            continue  # outside the window, or not in the replayed part of the log
+        for group in sla_groups(track.keys(flow.by)):
+            counter = group.clocks.setdefault(verdict.clock, Counter())
+            counter[verdict.status] += 1
+            counter["overrun"] += seconds(verdict.overrun)
+        label = period_of(track.received, flow.period, zone)
+        period_sla.setdefault(label, Counter())[verdict.status] += 1
+        if verdict.status != "breached":
+            continue
+        ident = (verdict.request, verdict.clock)
+        for holding in verdict.holders:
+            held = seconds(holding.held)
+            keys = group_keys(
+                flow.by,
+                service=track.sop.id,
+                unit=holding.unit,
+                officer=holding.officer,
+                region=track.region,
+            )
+            for group in sla_groups(keys):
+                group.breached.add(ident)
+                group.held += held
+            row = attribution.setdefault(
+                (holding.unit or "-", holding.officer or "-"), (set(), [0])
+            )
+            row[0].add(ident)
+            row[1][0] += held
+
+    def figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigures:
+        counts = counts if counts is not None else GroupCounts()
+        return GroupFigures(
+            key=key,
+            received=counts.received,
+            closed=counts.closed,
+            open=sla.open,
+            reopened=counts.reopened,
+            rerouted=counts.rerouted,
+            refused=tuple(sorted(counts.refused.items())),
+            stages=tuple(
+                (state, duration_stats(values))
+                for state, values in sorted(counts.durations.items())
+            ),
+            backlog=tuple((label, sla.backlog[label]) for label, _, _ in BACKLOG_BUCKETS),
+            clocks=tuple(
+                ClockFigures(
+                    name,
+                    c["met"],
+                    c["breached"],
+                    c["running"],
+                    c["paused"],
+                    c["overrun"],
+                )
+                for name, c in sorted(sla.clocks.items())
+            ),
+            breaches_held=len(sla.breached),
+            breach_held_s=sla.held,
+        )
+
+    periods = tuple(
+        PeriodFigures(
+            label,
+            flow.periods.get(label, Counter())["received"],
+            flow.periods.get(label, Counter())["closed"],
+            period_sla.get(label, Counter())["met"],
+            period_sla.get(label, Counter())["breached"],
+        )
+        for label in sorted(set(flow.periods) | set(period_sla))
+    )
+    rows = sorted(
+        (
+            AttributionRow(unit, officer, len(idents), held[0])
+            for (unit, officer), (idents, held) in attribution.items()
+        ),
+        key=lambda r: (-r.breached, -r.held_s, r.unit, r.officer),
+    )
+    return SLAReport(
+        basis=basis,
+        by=flow.by,
+        received_from=flow.received_from,
+        received_to=flow.received_to,
+        as_of=when,
+        total=figures("*", flow.total, total),
+        groups=tuple(
+            figures(key, flow.groups.get(key), groups[key]) for key in sorted(groups)
+        ),
+        periods=periods,
+        attribution=tuple(rows),
+        verdict_source=verdict_source,
+    )
+
+
+def verdicts_by_request(verdicts: Iterable[ClockVerdict]) -> Mapping[str, list[ClockVerdict]]:
+    """Group verdicts by request id (in clock-name order)."""
+    found: dict[str, list[ClockVerdict]] = {}
+    for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
+        found.setdefault(verdict.request, []).append(verdict)
+    return found
