@@ -1,0 +1,537 @@
+"""Reports replayed from hand-built verified logs: each figure pinned, tampering refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
+from pelayanan.audit.entry import GENESIS_PREV, encode_entry, format_time
+from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.merkle import CompactRange
+from pelayanan.calendar import indonesian_government_calendar
+from pelayanan.exceptions import (
+    ChainError,
+    MerkleRootError,
+    ReportError,
+    SequenceError,
+    VerificationError,
+)
+from pelayanan.reports._stats import percentile
+from pelayanan.reports.at_risk import build_at_risk
+from pelayanan.reports.flow import RequestFlow, region_prefixes
+from pelayanan.reports.ikm import compute_ikm
+from pelayanan.reports.open311 import OPEN311_FIELDS, open311_requests, render_open311
+from pelayanan.reports.quality import QualityConfig, build_quality_index
+from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
+from pelayanan.reports.sla_report import ClockVerdict, Holding, build_sla_report
+from pelayanan.reports.survey import SurveyFold
+from pelayanan.sop import SOP
+
+WIB = ZoneInfo("Asia/Jakarta")
+LEDGER = "uji"
+CAL = indonesian_government_calendar()
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """Return July *day* 2026 at hour:minute WIB."""
+    return dt.datetime(2026, 7, day, hour, minute, tzinfo=WIB)
+
+
+def build_log(
+    bodies: Sequence[Mapping[str, Any]], key: SigningKey
+) -> tuple[list[tuple[int, bytes]], list[str]]:
+    """Chain *bodies* into a ledger by hand, with a signed checkpoint per entry."""
+    entries: list[tuple[int, bytes]] = []
+    notes: list[str] = []
+    prev = GENESIS_PREV
+    tree = CompactRange()
+    for seq, body in enumerate(bodies):
+        data, digest = encode_entry(body, ledger=LEDGER, seq=seq, prev=prev)
+        tree.append(digest)
+        prev = digest.hex()
+        entries.append((seq, data))
+        when = dt.datetime.fromisoformat(body["time"].replace("Z", "+00:00"))
+        notes.append(Checkpoint(LEDGER, seq + 1, tree.root(), when).sign(key).to_text())
+    return entries, notes
+
+
+class LogBuilder:
+    """Write entry bodies the way the desk does, without a desk."""
+
+    def __init__(self, sop: SOP) -> None:
+        self.sop = sop
+        self.bodies: list[dict[str, Any]] = []
+
+    @property
+    def ref(self) -> dict[str, str]:
+        return {"id": self.sop.id, "version": self.sop.version, "hash": self.sop.content_hash}
+
+    def submit(self, request: str, when: dt.datetime, **data: Any) -> None:
+        self.bodies.append(
+            {
+                "time": format_time(when),
+                "kind": "submit",
+                "request": request,
+                "sop": self.ref,
+                "action": "submit",
+                "actor": "warga",
+                "role": "citizen",
+                "from": None,
+                "to": "received",
+                "data": {"subject": "Jalan rusak", "category": "infrastruktur", **data},
+            }
+        )
+
+    def act(
+        self, request: str, when: dt.datetime, action: str, source: str, target: str,
+        actor: str = "ver-1", **data: Any,
+    ) -> None:  # fmt: skip
+        self.bodies.append(
+            {
+                "time": format_time(when),
+                "kind": "action",
+                "request": request,
+                "sop": self.ref,
+                "action": action,
+                "actor": actor,
+                "role": "x",
+                "from": source,
+                "to": target,
+                "data": data,
+            }
+        )
+
+    def add(self, when: dt.datetime, kind: str, **fields: Any) -> None:
+        self.bodies.append({"time": format_time(when), "kind": kind, **fields})
+
+    def close_path(self, request: str, day: int, unit: str = "dinas-pu") -> None:
+        """verify 10:00, dispatch 11:00, follow up 14:00, close 15:00 on *day*."""
+        self.act(request, at(day, 10), "verify", "received", "verified")
+        self.act(request, at(day, 11), "dispatch", "verified", "dispatched", "kepala",
+                 assigned_unit=unit)  # fmt: skip
+        self.act(request, at(day, 14), "follow_up", "dispatched", "followed_up", "petugas-1",
+                 follow_up_note="ok")  # fmt: skip
+        self.act(request, at(day, 15), "close", "followed_up", "closed", "kepala")
+
+
+def replay(
+    builder: LogBuilder, key: SigningKey, *, by: str | None = None, history: bool = False,
+    **kwargs: Any,
+) -> tuple[RequestFlow, ReportBasis]:  # fmt: skip
+    entries, notes = build_log(builder.bodies, key)
+    flow = RequestFlow([builder.sop], CAL, by=by, history=history, **kwargs)
+    log = replay_verified(LEDGER, entries, notes, [key.verifier], [flow])
+    return flow, ReportBasis.for_log(log, CAL, rules={})
+
+
+@pytest.fixture
+def small(complaint_sop: SOP) -> LogBuilder:
+    """Three requests: A closed on Monday, B dispatched to dinas-lh, C only received."""
+    b = LogBuilder(complaint_sop)
+    b.submit("A", at(6, 8), region="32.73.01")
+    b.submit("B", at(6, 9), region="32.73.02")
+    b.close_path("A", 6)
+    b.act("B", at(7, 9), "verify", "received", "verified")
+    b.add(at(7, 9, 30), "refused", request="B", sop=b.ref, action="dispatch", actor="ver-1",
+          reason={"error": "PermissionDeniedError", "message": "m", "rule": "role"})  # fmt: skip
+    b.act("B", at(7, 10), "dispatch", "verified", "dispatched", "kepala", assigned_unit="dinas-lh")
+    b.add(at(7, 11), "bukan_wewenang", request="B", unit="dinas-lh")
+    b.add(at(7, 11, 30), "routing", request="B", unit="dinas-pu", officer="petugas-9",
+          region="32.73.05")  # fmt: skip
+    b.submit("C", at(8, 8), region="32.73.01")
+    b.add(at(8, 9), "refused", request="Z", sop=None, action="verify", actor="ver-1",
+          reason={"error": "UnknownRequestError", "message": "m"})  # fmt: skip
+    return b
+
+
+class TestReplay:
+    def test_basis_states_checkpoint(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """The basis names the ledger, size, root, calendar fingerprint and rules."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        log = replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [])
+        assert log.size == len(small.bodies)
+        assert log.root == SignedCheckpoint.parse(notes[-1]).checkpoint.root.hex()
+        basis = ReportBasis.for_log(log, CAL, rules={"x": "1"}).to_json_dict()
+        assert basis["calendar"] == CAL.fingerprint
+        assert basis["rules"] == {"report": "1", "x": "1"}
+
+    def test_tampered_entry_refused(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """An entry edited after signing stops the replay with a verification error."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        seq, data = entries[3]
+        entries[3] = (seq, data.replace(b'"actor":"', b'"actor":"X', 1))
+        with pytest.raises(VerificationError) as info:
+            replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [])
+        assert info.value.seq == 3
+
+    def test_removed_entry_refused(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """A missing entry is refused (sequence gap)."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        del entries[2]
+        with pytest.raises(SequenceError):
+            replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [])
+
+    def test_untrusted_key_refused(
+        self, small: LogBuilder, ledger_key: SigningKey
+    ) -> None:
+        """Checkpoints signed by a key the auditor does not trust are refused."""
+        from pelayanan.audit.keys import generate_key_pair
+
+        entries, notes = build_log(small.bodies, ledger_key)
+        with pytest.raises(VerificationError):
+            replay_verified(LEDGER, entries, notes, [generate_key_pair().verifier], [])
+
+    def test_at_checkpoint_replays_prefix(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Replaying up to a saved checkpoint feeds exactly its entries."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        saved = SignedCheckpoint.parse(notes[5])
+        survey = SurveyFold()
+        seen: list[int] = []
+
+        class Seqs:
+            def feed(self, entry: Mapping[str, Any]) -> None:
+                seen.append(entry["seq"])
+
+        log = replay_verified(
+            LEDGER, entries, notes, [ledger_key.verifier], [Seqs(), survey], at=saved
+        )
+        assert seen == list(range(6))
+        assert (log.size, log.root) == (6, saved.checkpoint.root.hex())
+
+    def test_at_checkpoint_rewritten_prefix_refused(
+        self, small: LogBuilder, ledger_key: SigningKey
+    ) -> None:
+        """A checkpoint whose root the log no longer has is refused."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        other = LogBuilder(small.sop)
+        other.submit("Q", at(6, 8))
+        other.submit("R", at(6, 9))
+        _, other_notes = build_log(other.bodies, ledger_key)
+        with pytest.raises((MerkleRootError, ChainError)):
+            replay_verified(
+                LEDGER, entries, notes, [ledger_key.verifier], [],
+                at=SignedCheckpoint.parse(other_notes[1]),
+            )  # fmt: skip
+
+    def test_empty_log(self, ledger_key: SigningKey) -> None:
+        """An empty ledger replays to size 0 with no times."""
+        with pytest.raises(VerificationError):
+            # No checkpoint at all is fine for an empty log, but no key is not.
+            replay_verified(LEDGER, [], [], [], [])
+        log = replay_verified(LEDGER, [], [], [ledger_key.verifier], [])
+        assert log == LogBasis(LEDGER, 0, log.root, None, None)
+
+
+class TestFlow:
+    def test_counts(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Received, closed, open, re-routed and refused attempts are counted."""
+        flow, basis = replay(small, ledger_key)
+        report = build_sla_report(flow, basis)
+        total = report.total
+        assert (total.received, total.closed, total.open) == (3, 1, 2)
+        assert total.rerouted == 1
+        assert total.reopened == 0
+        assert dict(total.refused) == {"UnknownRequestError": 1, "role": 1}
+
+    def test_stage_durations_in_working_time(
+        self, small: LogBuilder, ledger_key: SigningKey
+    ) -> None:
+        """Stays are measured on the calendar: breaks and nights do not count."""
+        flow, basis = replay(small, ledger_key)
+        stages = dict(build_sla_report(flow, basis).total.stages)
+        # A: received 08:00-10:00 (2 h); B: Mon 09:00 -> Tue 09:00 = 3+3+1.5 h.
+        assert stages["received"].count == 2
+        assert stages["received"].median == 2 * 3600
+        assert stages["received"].max == int(7.5 * 3600)
+        # A: dispatched 11:00 -> 14:00 over the 12:00-13:00 break = 2 h.
+        assert stages["dispatched"].max == 2 * 3600
+        assert stages["verified"].count == 2  # A 1 h, B 1 h
+
+    def test_backlog_by_age(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Open requests are aged in calendar days at the last entry."""
+        flow, basis = replay(small, ledger_key)
+        backlog = dict(build_sla_report(flow, basis).total.backlog)
+        assert backlog["0-2 d"] == 2
+        later = build_sla_report(flow, basis, as_of=at(20, 8)).total.backlog
+        assert dict(later) == {"0-2 d": 0, "3-5 d": 0, "6-10 d": 0, "11-20 d": 2, "21+ d": 0}
+
+    def test_by_unit_follows_holder(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Closed counts go to the unit holding the request; routing moves open ones."""
+        flow, basis = replay(small, ledger_key, by="unit")
+        groups = {g.key: g for g in build_sla_report(flow, basis).groups}
+        assert groups["dinas-pu"].closed == 1  # A
+        assert groups["dinas-pu"].open == 1  # B, re-routed to dinas-pu
+        assert groups["dinas-lh"].rerouted == 1
+        assert groups["unit-pengaduan"].received == 3
+        assert groups["unit-pengaduan"].open == 1  # C
+
+    def test_by_officer(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Stays count for the assigned officer, else the officer who ended them."""
+        flow, basis = replay(small, ledger_key, by="officer")
+        groups = {g.key: g for g in build_sla_report(flow, basis).groups}
+        assert dict(groups["petugas-1"].stages)["dispatched"].count == 1
+        assert groups["petugas-9"].open == 1
+
+    def test_by_region_hierarchy(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """A region counts for itself and every parent code."""
+        flow, basis = replay(small, ledger_key, by="region")
+        groups = {g.key: g for g in build_sla_report(flow, basis).groups}
+        assert groups["32"].received == 3
+        assert groups["32.73"].received == 3
+        assert groups["32.73.01"].received == 2
+        assert groups["32.73.05"].open == 1  # B re-routed there
+        assert region_prefixes("32.73.01") == ["32", "32.73", "32.73.01"]
+
+    def test_window_filters_by_receipt(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """--from/--to keep only requests received in the window (local dates)."""
+        flow, basis = replay(small, ledger_key, received_from=dt.date(2026, 7, 8))
+        total = build_sla_report(flow, basis).total
+        assert (total.received, total.closed, total.open) == (1, 0, 1)
+        assert dict(total.refused) == {"UnknownRequestError": 1}
+
+    def test_reopened(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """An action leaving a final state counts as a re-opening."""
+        b = LogBuilder(complaint_sop)
+        b.submit("A", at(6, 8))
+        b.close_path("A", 6)
+        b.act("A", at(7, 8), "reopen", "closed", "followed_up", "kepala")
+        flow, basis = replay(b, ledger_key)
+        total = build_sla_report(flow, basis).total
+        assert (total.reopened, total.closed, total.open) == (1, 1, 1)
+
+    def test_periods(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """The time series counts receipts and closings per ISO week."""
+        flow, basis = replay(small, ledger_key)
+        periods = build_sla_report(flow, basis).periods
+        assert [(p.period, p.received, p.closed) for p in periods] == [("2026-W28", 3, 1)]
+
+    def test_unknown_sop_named(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """A log using an SOP the report was not given fails with what to pass."""
+        entries, notes = build_log(small.bodies, ledger_key)
+        flow = RequestFlow([], CAL)
+        with pytest.raises(ReportError, match="--sop"):
+            replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [flow])
+
+    def test_bad_dimension(self, complaint_sop: SOP) -> None:
+        """An unknown dimension is refused with the choices."""
+        with pytest.raises(ReportError, match="service, unit"):
+            RequestFlow([complaint_sop], CAL, by="planet")
+
+
+def verdicts() -> list[ClockVerdict]:
+    """A met clock on A, a breached one on B held by two units, a running one on C."""
+    return [
+        ClockVerdict("A", "penyelesaian", "met", deadline=at(10, 16)),
+        ClockVerdict(
+            "B", "penyelesaian", "breached", deadline=at(7, 10),
+            overrun=dt.timedelta(hours=3),
+            holders=(
+                Holding("unit-pengaduan", None, dt.timedelta(hours=4)),
+                Holding("dinas-lh", "petugas-3", dt.timedelta(hours=2)),
+            ),
+        ),  # fmt: skip
+        ClockVerdict("C", "penyelesaian", "running", deadline=at(8, 11)),
+        ClockVerdict("C", "respon", "paused", paused=dt.timedelta(hours=1)),
+    ]
+
+
+class TestSLA:
+    def test_compliance(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Compliance is met / (met + breached) per clock, 2 decimals."""
+        flow, basis = replay(small, ledger_key)
+        report = build_sla_report(flow, basis, verdicts=verdicts())
+        clocks = {c.clock: c for c in report.total.clocks}
+        c = clocks["penyelesaian"]
+        assert (c.met, c.breached, c.running, c.paused) == (1, 1, 1, 0)
+        assert c.compliance == "50.00"
+        assert c.overrun_s == 3 * 3600
+        assert clocks["respon"].compliance is None
+        assert report.periods[0].compliance == "50.00"
+
+    def test_breach_attribution(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Breached clocks roll up to the units and officers that held them, with time."""
+        flow, basis = replay(small, ledger_key, by="unit")
+        report = build_sla_report(flow, basis, verdicts=verdicts())
+        rows = [(a.unit, a.officer, a.breached, a.held_s) for a in report.attribution]
+        assert rows == [
+            ("unit-pengaduan", "-", 1, 4 * 3600),
+            ("dinas-lh", "petugas-3", 1, 2 * 3600),
+        ]
+        groups = {g.key: g for g in report.groups}
+        assert (groups["dinas-lh"].breaches_held, groups["dinas-lh"].breach_held_s) == (1, 7200)
+        assert report.total.breaches_held == 1
+
+    def test_bad_status(self) -> None:
+        """A verdict status outside met/breached/running/paused is refused."""
+        with pytest.raises(ReportError):
+            ClockVerdict("A", "c", "late")
+
+    def test_same_checkpoint_same_bytes(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Two runs on the same log give identical text, JSON and CSV."""
+        outputs = []
+        for _ in range(2):
+            flow, basis = replay(small, ledger_key, by="region")
+            report = build_sla_report(flow, basis, verdicts=verdicts())
+            outputs.append((report.render_text(), report.render_json(), report.render_csv()))
+        assert outputs[0] == outputs[1]
+        data = json.loads(outputs[0][1])
+        assert data["basis"]["size"] == len(small.bodies)
+        assert outputs[0][2].startswith("section,group,item,metric,value\n")
+
+
+class TestAtRisk:
+    def _history(self, sop: SOP) -> LogBuilder:
+        b = LogBuilder(sop)
+        for i, day in enumerate((6, 7, 8)):
+            b.submit(f"H{i}", at(day, 8))
+            b.close_path(f"H{i}", day)  # received -> closed in 6 working hours
+        b.submit("N", at(9, 8))
+        b.submit("M", at(9, 8, 30))
+        return b
+
+    def test_likely_and_safe(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """A clock with less time left than history needs is listed with the reason."""
+        flow, basis = replay(self._history(complaint_sop), ledger_key, history=True)
+        judged = [
+            ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11)),
+            ClockVerdict("M", "penyelesaian", "running", deadline=at(13, 16)),
+        ]
+        report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 9))
+        assert report.considered == 2
+        assert [i.request for i in report.items] == ["N"]
+        item = report.items[0]
+        assert item.risk == "likely"
+        assert item.remaining_s == 2 * 3600
+        assert item.in_state_s == 3600
+        assert item.expected_s == 5 * 3600  # 6 h history minus 1 h already spent
+        assert "3 past requests" in item.reason
+
+    def test_without_history(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """States with too few past requests are listed apart, not guessed."""
+        b = LogBuilder(complaint_sop)
+        b.submit("N", at(9, 8))
+        flow, basis = replay(b, ledger_key, history=True)
+        judged = [ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11))]
+        report = build_at_risk(flow, basis, verdicts=judged)
+        assert report.items == ()
+        assert report.without_history == (("N", "received"),)
+
+    def test_until_ignores_later_entries(
+        self, complaint_sop: SOP, ledger_key: SigningKey
+    ) -> None:
+        """Judging an earlier instant replays the state of things at that instant."""
+        b = self._history(complaint_sop)
+        b.close_path("N", 9)
+        flow, basis = replay(b, ledger_key, history=True, until=at(9, 9))
+        assert not flow.tracks["N"].closed
+        judged = [ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11))]
+        report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 9))
+        assert [i.request for i in report.items] == ["N"]
+
+
+class TestOpen311:
+    def test_projection(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Each request becomes exactly the GeoReport v2 fields, status from the SOP."""
+        flow, _ = replay(small, ledger_key)
+        feed = open311_requests(flow, verdicts=verdicts())
+        assert [r["service_request_id"] for r in feed] == ["A", "B", "C"]
+        assert all(tuple(r) == OPEN311_FIELDS for r in feed)
+        a, b, c = feed
+        assert (a["status"], b["status"]) == ("closed", "open")
+        assert a["status_notes"] == "Your complaint is resolved."
+        assert b["agency_responsible"] == "dinas-pu"
+        assert a["requested_datetime"] == "2026-07-06T08:00:00+07:00"
+        assert a["updated_datetime"] == "2026-07-06T15:00:00+07:00"
+        assert c["expected_datetime"] == "2026-07-08T11:00:00+07:00"
+        assert a["expected_datetime"] is None
+
+    def test_no_request_data(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """No value from the request's own data (subject, region, notes) is published."""
+        flow, _ = replay(small, ledger_key)
+        text = render_open311(open311_requests(flow))
+        for value in ("Jalan rusak", "infrastruktur", "32.73", "warga", "ver-1", "ok"):
+            assert f'"{value}"' not in text
+
+
+class TestSurveyAndQuality:
+    ANSWERS = {
+        "persyaratan": 4, "prosedur": 3, "waktu": 3, "biaya": 4, "produk": 3,
+        "kompetensi": 4, "perilaku": 4, "sarana": 3, "pengaduan": 3,
+    }  # fmt: skip
+
+    def test_survey_fold_and_quality(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Survey entries feed the IKM; the index shows components, weights and entries."""
+        small.add(at(8, 10), "survey", request="A", sop=small.ref, actor="loket",
+                  rules="2017", answers=self.ANSWERS)  # fmt: skip
+        entries, notes = build_log(small.bodies, ledger_key)
+        flow = RequestFlow([small.sop], CAL)
+        survey = SurveyFold(rules="2017")
+        log = replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [flow, survey])
+        basis = ReportBasis.for_log(log, CAL, rules={})
+        ikm = compute_ikm(survey.responses)
+        assert survey.seqs == [len(small.bodies) - 1]
+        config = QualityConfig("uji-1", {"sla_compliance": Decimal("0.6"),  # type: ignore[arg-type]
+                                         "ikm": Decimal("0.3"),
+                                         "closure_rate": Decimal("0.1")})  # fmt: skip
+        index = build_quality_index(
+            config, basis, flow=flow, verdicts=verdicts(), ikm=ikm, survey_seqs=survey.seqs
+        )
+        parts = {c.name: c for c in index.components}
+        assert parts["sla_compliance"].value == Fraction(1, 2)
+        assert parts["closure_rate"].value == Fraction(1, 3)
+        assert parts["ikm"].value == ikm.converted / 100
+        assert parts["ikm"].entries == tuple(survey.seqs)
+        assert parts["sla_compliance"].entries == (0, 1)  # A and B's submissions
+        expected = 100 * (
+            Fraction(6, 10) * Fraction(1, 2)
+            + Fraction(3, 10) * ikm.converted / 100
+            + Fraction(1, 10) * Fraction(1, 3)
+        )
+        assert index.exact == expected
+        assert json.loads(index.render_json())["index"] == index.index
+
+    def test_missing_component(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Without survey responses the index is not computed and says why."""
+        flow, basis = replay(small, ledger_key)
+        config = QualityConfig("d", {"ikm": Decimal("1")})  # type: ignore[arg-type]
+        index = build_quality_index(config, basis, flow=flow)
+        assert index.index is None
+        assert index.missing == ("ikm",)
+        assert "no data for ikm" in index.render_text()
+
+    @pytest.mark.parametrize(
+        ("mapping", "match"),
+        [
+            ({"version": "v", "weights": {"ikm": "0.5"}}, "sum to exactly 1"),
+            ({"version": "v", "weights": {"speed": "1"}}, "unknown quality component"),
+            ({"version": "v", "weights": {"ikm": 0.5}}, "decimal string"),
+            ({"weights": {"ikm": "1"}}, "version"),
+            ({"version": "v", "weights": {"ikm": "-1", "closure_rate": "2"}}, "positive"),
+        ],
+    )
+    def test_bad_config(self, mapping: dict[str, Any], match: str) -> None:
+        """Quality configurations are validated with a message saying what to fix."""
+        with pytest.raises(ReportError, match=match):
+            QualityConfig.from_mapping(mapping)
+
+
+class TestPercentile:
+    @settings(max_examples=50)
+    @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=50), st.integers(1, 100))
+    def test_nearest_rank(self, values: list[int], p: int) -> None:
+        """The percentile is an observed value with at least p% of values at or below it."""
+        ordered = sorted(values)
+        value = percentile(ordered, p)
+        assert value in ordered
+        assert sum(v <= value for v in ordered) * 100 >= p * len(ordered)
+        assert sum(v < value for v in ordered) * 100 < p * len(ordered)
