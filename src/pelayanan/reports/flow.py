@@ -32,10 +32,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pelayanan.audit.entry import parse_time
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import EstimatedDateWarning, ReportError
 from pelayanan.reports._stats import seconds
+from pelayanan.reports.replay import entry_time
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
 
@@ -200,7 +200,7 @@ class RequestFlow:
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry."""
         kind = entry["kind"]
-        now = parse_time(entry["time"])
+        now = entry_time(entry)
         if self.until is not None and now > self.until:
             return
         self.last_time = now

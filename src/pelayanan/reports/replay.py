@@ -23,7 +23,6 @@ from typing import Any, Protocol
 import attrs
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
-from pelayanan.audit.entry import parse_time
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.verify import LedgerVerifier
 from pelayanan.calendar import WorkCalendar
@@ -139,8 +138,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def entry_time(entry: Mapping[str, Any]) -> dt.datetime:
-    """Return the aware UTC instant an entry records."""
-    return parse_time(entry["time"])
+    """Return the aware UTC instant a *verified* entry records.
+
+    The verifier has already checked the ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` shape, so the
+    fast ISO parser reads it (``strptime`` costs more than the rest of a replay step).
+    """
+    return dt.datetime.fromisoformat(entry["time"][:-1]).replace(tzinfo=dt.UTC)
 
 
 def replay_verified(
@@ -194,7 +197,7 @@ def replay_verified(
         # The verifier has checked the bytes are canonical JSON of the v1 shape; a plain
         # parse gives the same object.
         entry = loads(data)
-        last = parse_time(entry["time"])
+        last = entry_time(entry)
         if first is None:
             first = last
         for fold in folds:
