@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -181,9 +181,7 @@ class TestReplay:
         with pytest.raises(SequenceError):
             replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [])
 
-    def test_untrusted_key_refused(
-        self, small: LogBuilder, ledger_key: SigningKey
-    ) -> None:
+    def test_untrusted_key_refused(self, small: LogBuilder, ledger_key: SigningKey) -> None:
         """Checkpoints signed by a key the auditor does not trust are refused."""
         from pelayanan.audit.keys import generate_key_pair
 
@@ -219,9 +217,13 @@ class TestReplay:
         _, other_notes = build_log(other.bodies, ledger_key)
         with pytest.raises((MerkleRootError, ChainError)):
             replay_verified(
-                LEDGER, entries, notes, [ledger_key.verifier], [],
+                LEDGER,
+                entries,
+                notes,
+                [ledger_key.verifier],
+                [],
                 at=SignedCheckpoint.parse(other_notes[1]),
-            )  # fmt: skip
+            )
 
     def test_empty_log(self, ledger_key: SigningKey) -> None:
         """An empty ledger replays to size 0 with no times."""
@@ -333,13 +335,16 @@ def verdicts() -> list[ClockVerdict]:
     return [
         ClockVerdict("A", "penyelesaian", "met", deadline=at(10, 16)),
         ClockVerdict(
-            "B", "penyelesaian", "breached", deadline=at(7, 10),
+            "B",
+            "penyelesaian",
+            "breached",
+            deadline=at(7, 10),
             overrun=dt.timedelta(hours=3),
             holders=(
                 Holding("unit-pengaduan", None, dt.timedelta(hours=4)),
                 Holding("dinas-lh", "petugas-3", dt.timedelta(hours=2)),
             ),
-        ),  # fmt: skip
+        ),
         ClockVerdict("C", "penyelesaian", "running", deadline=at(8, 11)),
         ClockVerdict("C", "respon", "paused", paused=dt.timedelta(hours=1)),
     ]
@@ -426,9 +431,7 @@ class TestAtRisk:
         assert report.items == ()
         assert report.without_history == (("N", "received"),)
 
-    def test_until_ignores_later_entries(
-        self, complaint_sop: SOP, ledger_key: SigningKey
-    ) -> None:
+    def test_until_ignores_later_entries(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
         """Judging an earlier instant replays the state of things at that instant."""
         b = self._history(complaint_sop)
         b.close_path("N", 9)
@@ -464,7 +467,7 @@ class TestOpen311:
 
 
 class TestSurveyAndQuality:
-    ANSWERS = {
+    ANSWERS: ClassVar[dict[str, int]] = {
         "persyaratan": 4, "prosedur": 3, "waktu": 3, "biaya": 4, "produk": 3,
         "kompetensi": 4, "perilaku": 4, "sarana": 3, "pengaduan": 3,
     }  # fmt: skip
@@ -480,7 +483,7 @@ class TestSurveyAndQuality:
         basis = ReportBasis.for_log(log, CAL, rules={})
         ikm = compute_ikm(survey.responses)
         assert survey.seqs == [len(small.bodies) - 1]
-        config = QualityConfig("uji-1", {"sla_compliance": Decimal("0.6"),  # type: ignore[arg-type]
+        config = QualityConfig("uji-1", {"sla_compliance": Decimal("0.6"),
                                          "ikm": Decimal("0.3"),
                                          "closure_rate": Decimal("0.1")})  # fmt: skip
         index = build_quality_index(
@@ -503,7 +506,7 @@ class TestSurveyAndQuality:
     def test_missing_component(self, small: LogBuilder, ledger_key: SigningKey) -> None:
         """Without survey responses the index is not computed and says why."""
         flow, basis = replay(small, ledger_key)
-        config = QualityConfig("d", {"ikm": Decimal("1")})  # type: ignore[arg-type]
+        config = QualityConfig("d", {"ikm": Decimal("1")})
         index = build_quality_index(config, basis, flow=flow)
         assert index.index is None
         assert index.missing == ("ikm",)

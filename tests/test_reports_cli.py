@@ -118,7 +118,8 @@ class TestOtherCommands:
         assert code == 0
         feed = json.loads(out)
         assert {r["status"] for r in feed} == {"open", "closed"}
-        assert "Jalan" not in out and "warga-" not in out and "32.73" not in out
+        for value in ("Jalan", "warga-", "32.73"):
+            assert value not in out
 
     def test_at_risk(self, demo_db: Path) -> None:
         """at-risk runs and states where its clock verdicts come from."""

@@ -18,15 +18,15 @@ from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.keys import SigningKey
 from pelayanan.clock import Clock, SystemClock, ensure_aware
-from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.exceptions import (
     IncompleteRequestError,
-    ReportError,
     PermissionDeniedError,
+    ReportError,
     RequestError,
     TransitionNotAllowedError,
     UnknownRequestError,
 )
+from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -71,7 +70,7 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
     default="text", show_default=True, help="Output format.",
 )  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
-def sla_command(
+def sla_command(  # noqa: PLR0917 (click passes options by position)
     db: str,
     trusted: tuple[str, ...],
     keys_dir: str | None,
@@ -138,7 +137,7 @@ def sla_command(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.",
 )  # fmt: skip
-def at_risk_command(
+def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     db: str,
     trusted: tuple[str, ...],
     keys_dir: str | None,
@@ -174,7 +173,7 @@ def at_risk_command(
 
 @report_group.command("open311")
 @replay_options
-def open311_command(
+def open311_command(  # noqa: PLR0917 (click passes options by position)
     db: str,
     trusted: tuple[str, ...],
     keys_dir: str | None,
@@ -206,7 +205,7 @@ def open311_command(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.",
 )  # fmt: skip
-def quality_command(
+def quality_command(  # noqa: PLR0917 (click passes options by position)
     db: str,
     trusted: tuple[str, ...],
     keys_dir: str | None,
@@ -250,6 +249,3 @@ def quality_command(
     )
     click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)
 
-
-def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

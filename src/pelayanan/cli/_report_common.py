@@ -60,8 +60,7 @@ def replay_options(func: F) -> F:
             "--checkpoint",
             "checkpoint_file",
             type=click.Path(dir_okay=False),
-            help="A signed checkpoint file: report on the log up to it (same figures "
-            "every time).",
+            help="A signed checkpoint file: report on the log up to it (same figures every time).",
         ),
         click.option(
             "--sop",
@@ -85,7 +84,7 @@ def replay_options(func: F) -> F:
 class ReplayOptions:
     """The parsed replay options of one command."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (mirrors the click options, in their order)
         self,
         db: str,
         trusted: tuple[str, ...],

@@ -83,7 +83,7 @@ def _parse_weight(text: str | None) -> Decimal | None:
     show_default=True,
     help="Output format.",
 )
-def ikm_command(
+def ikm_command(  # noqa: PLR0917 (click passes options by position)
     file: Path | None,
     db: str | None,
     trusted: tuple[str, ...],

@@ -135,12 +135,12 @@ class AtRiskReport:
             f"at {self.at.astimezone(dt.UTC).isoformat()}: {self.considered} running clocks "
             f"judged, {len(self.items)} at risk; clock verdicts: {self.verdict_source}"
         )
-        for item in self.items:
-            lines.append(
-                f"  {item.risk.upper():<8} {item.request} [{item.service}/{item.state}] "
-                f"clock {item.clock}, unit {item.unit or '-'}, officer {item.officer or '-'}: "
-                f"{item.reason}"
-            )
+        lines.extend(
+            f"  {item.risk.upper():<8} {item.request} [{item.service}/{item.state}] "
+            f"clock {item.clock}, unit {item.unit or '-'}, officer {item.officer or '-'}: "
+            f"{item.reason}"
+            for item in self.items
+        )
         if self.without_history:
             lines.append(
                 f"not judged (fewer than {self.min_samples} past requests from their state): "

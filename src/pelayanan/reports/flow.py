@@ -85,12 +85,12 @@ class RequestTrack:
 
     __slots__ = (
         "closed_at",
+        "closed_seq",
         "entered",
         "first_entered",
         "id",
         "officer",
         "received",
-        "closed_seq",
         "received_seq",
         "region",
         "sop",

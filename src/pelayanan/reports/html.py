@@ -49,8 +49,7 @@ def _svg(draw: object, *, width: float = 7.5, height: float = 3.2) -> str:
     import matplotlib as mpl  # noqa: PLC0415  (optional dependency)
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    settings = {"svg.hashsalt": "pelayanan", "svg.fonttype": "none", "font.size": 9}
-    with mpl.rc_context(settings):
+    with mpl.rc_context({"svg.hashsalt": "pelayanan", "svg.fonttype": "none", "font.size": 9}):
         figure = Figure(figsize=(width, height))
         axes = figure.add_subplot()
         draw(axes)  # type: ignore[operator]
@@ -175,7 +174,8 @@ def render_html(
         f"<title>pelayanan report: {html.escape(basis.log.ledger)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>Service report: ledger {html.escape(basis.log.ledger)}</h1>",
-        '<p class="basis">' + "<br>".join(html.escape(line) for line in basis.render_lines())
+        '<p class="basis">'
+        + "<br>".join(html.escape(line) for line in basis.render_lines())
         + "</p>",
         f'<p class="note">clock verdicts: {html.escape(report.verdict_source)}</p>',
         "<h2>Flow</h2>",
@@ -189,8 +189,7 @@ def render_html(
         ),
     ]
     clocks = [
-        [c.clock, c.met, c.breached, c.running, c.paused, c.compliance or "-"]
-        for c in total.clocks
+        [c.clock, c.met, c.breached, c.running, c.paused, c.compliance or "-"] for c in total.clocks
     ]
     if clocks:
         parts.append("<h2>SLA compliance</h2>")
@@ -202,9 +201,11 @@ def render_html(
         parts.append(
             _table(
                 ["unit", "officer", "breached clocks held", "working time held"],
-                [[a.unit, a.officer, a.breached, format_seconds(a.held_s)]
-                 for a in report.attribution],
-            )  # fmt: skip
+                [
+                    [a.unit, a.officer, a.breached, format_seconds(a.held_s)]
+                    for a in report.attribution
+                ],
+            )
         )
     parts.append("<h2>Charts</h2>")
     parts.append(_compliance_chart(report))
@@ -214,11 +215,16 @@ def render_html(
             _table(
                 ["state", "stays", "median", "p90", "max"],
                 [
-                    [s, st.count, format_seconds(st.median), format_seconds(st.p90),
-                     format_seconds(st.max)]
+                    [
+                        s,
+                        st.count,
+                        format_seconds(st.median),
+                        format_seconds(st.p90),
+                        format_seconds(st.max),
+                    ]
                     for s, st in total.stages
                 ],
-            )  # fmt: skip
+            )
         )
     parts.append(_backlog_chart(report))
     if ikm is not None:
@@ -241,10 +247,16 @@ def render_html(
         parts.append(
             _table(
                 ["component", "weight", "value", "from"],
-                [[c.name, c.weight,
-                  "-" if c.value is None else f"{round_half_up(c.value * 100, 2)}%", c.note]
-                 for c in quality.components],
-            )  # fmt: skip
+                [
+                    [
+                        c.name,
+                        c.weight,
+                        "-" if c.value is None else f"{round_half_up(c.value * 100, 2)}%",
+                        c.note,
+                    ]
+                    for c in quality.components
+                ],
+            )
         )
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -100,17 +100,17 @@ class QualityConfig:
         if not isinstance(version, str) or not isinstance(raw, Mapping):
             raise ReportError(
                 'a quality configuration needs "version" (text) and "weights" '
-                '(component -> decimal string)'
+                "(component -> decimal string)"
             )
         weights: dict[str, Decimal] = {}
         for name, text in raw.items():
             if isinstance(text, bool) or not isinstance(text, str | int):
-                raise ReportError(f"write the weight of {name!r} as a decimal string, e.g. \"0.5\"")
+                raise ReportError(f'write the weight of {name!r} as a decimal string, e.g. "0.5"')
             try:
                 weights[str(name)] = Decimal(str(text))
             except InvalidOperation:
                 raise ReportError(f"the weight of {name!r} is not a decimal: {text!r}") from None
-        return cls(version, weights)  # type: ignore[arg-type]
+        return cls(version, weights)
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the configuration as JSON-ready data."""
@@ -119,7 +119,8 @@ class QualityConfig:
 
 #: The default: SLA compliance and IKM, equally weighted.
 DEFAULT_QUALITY = QualityConfig(
-    "default-1", {"sla_compliance": Decimal("0.5"), "ikm": Decimal("0.5")}  # type: ignore[arg-type]
+    "default-1",
+    {"sla_compliance": Decimal("0.5"), "ikm": Decimal("0.5")},
 )
 
 
@@ -153,7 +154,9 @@ class ComponentValue:
             "numerator": None if self.numerator is None else str(self.numerator),
             "denominator": self.denominator,
             "value": None if self.value is None else str(self.value),
-            "value_percent": None if self.value is None else str(round_half_up(self.value * 100, 2)),
+            "value_percent": None
+            if self.value is None
+            else str(round_half_up(self.value * 100, 2)),
             "entries": list(self.entries),
             "note": self.note,
         }

@@ -81,9 +81,7 @@ class Holding:
 
 def _check_status(_instance: object, _attribute: object, value: str) -> None:
     if value not in VERDICT_STATUSES:
-        raise ReportError(
-            f"clock verdict {value!r} is not one of {', '.join(VERDICT_STATUSES)}"
-        )
+        raise ReportError(f"clock verdict {value!r} is not one of {', '.join(VERDICT_STATUSES)}")
 
 
 @attrs.frozen
@@ -274,9 +272,8 @@ class SLAReport:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["section", "group", "item", "metric", "value"])
-        for key, value in self.basis.to_json_dict().items():
-            if isinstance(value, dict | list):
-                value = json.dumps(value, sort_keys=True)
+        for key, raw in self.basis.to_json_dict().items():
+            value = json.dumps(raw, sort_keys=True) if isinstance(raw, dict | list) else raw
             writer.writerow(["basis", "", "", key, "" if value is None else value])
         for group in (self.total, *self.groups):
             name = "*" if group is self.total else group.key
@@ -347,14 +344,16 @@ def _pct(value: str | None) -> str:
 
 def _group_lines(title: str, group: GroupFigures) -> list[str]:
     lines = [
-        f"{title}: received {group.received}, closed {group.closed}, open {group.open}, "
-        f"re-opened {group.reopened}, re-routed {group.rerouted}"
-    ]
-    for clock in group.clocks:
-        lines.append(
-            f"  clock {clock.clock}: compliance {_pct(clock.compliance)} (met {clock.met}, "
-            f"breached {clock.breached}, running {clock.running}, paused {clock.paused})"
+        (
+            f"{title}: received {group.received}, closed {group.closed}, open {group.open}, "
+            f"re-opened {group.reopened}, re-routed {group.rerouted}"
         )
+    ]
+    lines.extend(
+        f"  clock {clock.clock}: compliance {_pct(clock.compliance)} (met {clock.met}, "
+        f"breached {clock.breached}, running {clock.running}, paused {clock.paused})"
+        for clock in group.clocks
+    )
     if group.breaches_held:
         lines.append(
             f"  held breached clocks: {group.breaches_held}, "
@@ -373,7 +372,8 @@ def _group_lines(title: str, group: GroupFigures) -> list[str]:
         )
     if group.refused:
         lines.append(
-            "  refused attempts: " + ", ".join(f"{reason} {count}" for reason, count in group.refused)
+            "  refused attempts: "
+            + ", ".join(f"{reason} {count}" for reason, count in group.refused)
         )
     return lines
 
@@ -439,9 +439,10 @@ def build_sla_report(
     period_sla: dict[str, Counter[str]] = {}
     attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], list[int]]] = {}
     for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
-        track = flow.tracks.get(verdict.request)
-        if track is None:
+        held_by = flow.tracks.get(verdict.request)
+        if held_by is None:
             continue  # outside the window, or not in the replayed part of the log
+        track = held_by
         for group in sla_groups(track.keys(flow.by)):
             counter = group.clocks.setdefault(verdict.clock, Counter())
             counter[verdict.status] += 1
@@ -523,9 +524,7 @@ def build_sla_report(
         received_to=flow.received_to,
         as_of=when,
         total=figures("*", flow.total, total),
-        groups=tuple(
-            figures(key, flow.groups.get(key), groups[key]) for key in sorted(groups)
-        ),
+        groups=tuple(figures(key, flow.groups.get(key), groups[key]) for key in sorted(groups)),
         periods=periods,
         attribution=tuple(rows),
         verdict_source=verdict_source,
