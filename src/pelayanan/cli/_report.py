@@ -248,4 +248,3 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
         config, basis, flow=flow, verdicts=verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
     click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)
-
