@@ -20,7 +20,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (PostgreSQL tests skip when no server is reachable, unless CI=true)."""
-    session.install("-e", ".[postgres]", *_group("test"))
+    session.install("-e", ".[postgres,report]", *_group("test"))
     session.run("pytest", *session.posargs, env={"CI": os.environ.get("CI", "")})
 
 
@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """Type-check the package with mypy --strict."""
-    session.install("-e", ".[postgres]", *_group("typing"))
+    session.install("-e", ".[postgres,report]", *_group("typing"))
     session.run("mypy")
 
 
