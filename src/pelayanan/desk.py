@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from pelayanan.access import Actor, authorize
+from pelayanan.access import SYSTEM, Actor, authorize
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.keys import SigningKey
@@ -33,10 +33,10 @@ from pelayanan.exceptions import (
     UnknownSOPError,
 )
 from pelayanan.sla import (
+    ClockDef,
     ClockEngine,
-    ClockSpec,
     FiredEvent,
-    check_clock_specs,
+    check_clock_defs,
     event_body,
     next_due,
 )
@@ -87,7 +87,8 @@ class ServiceDesk:
         clocks: SLA clocks by SOP id.
 
     Raises:
-        SOPDefinitionError: a clock names an unknown action, state or calendar.
+        SOPDefinitionError: a clock names an unknown action or state.
+        CalendarError: a clock names a calendar the desk does not have.
     """
 
     def __init__(
@@ -100,7 +101,7 @@ class ServiceDesk:
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
         calendars: Mapping[str, WorkCalendar] | None = None,
-        clocks: Mapping[str, Sequence[ClockSpec]] | None = None,
+        clocks: Mapping[str, Sequence[ClockDef]] | None = None,
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -432,11 +433,10 @@ class ServiceDesk:
         engine = self._engines.get(sop.key)
         if engine is None:
             specs = self._clock_specs.get(sop.id, ())
-            problems = check_clock_specs(
+            problems = check_clock_defs(
                 specs,
                 states=[s.id for s in sop.states],
                 actions=[a.name for a in sop.actions],
-                calendars=self.calendars,
                 source=sop.source,
             )
             if problems:
@@ -446,13 +446,17 @@ class ServiceDesk:
         return engine
 
     def _tick_request(self, record: RequestRecord, sop: SOP, now: dt.datetime) -> list[FiredEvent]:
-        """Fire *record*'s due events, one entry each; stop at a concurrent change."""
+        """Fire *record*'s due events, one entry each, until none is due or a writer races."""
         engine = self._engine(sop)
         sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
-        clocks: Mapping[str, Any] = record.meta.get("sla", {})
         fired: list[FiredEvent] = []
-        for event in engine.due(clocks, now):
-            body = event_body(event, clocks, request=record.id, at=now, roles=sop.roles)
+        while True:
+            clocks: Mapping[str, Any] = record.meta.get("sla", {})
+            due = engine.due(clocks, now)
+            if not due:
+                return fired
+            event = due[0]
+            body = event_body(event, clocks, request=record.id, at=now)
             body["sop"] = sop_ref
             clocks = engine.fire(clocks, event)
             meta: dict[str, Any] = {**record.meta, "sla": clocks}
@@ -483,7 +487,9 @@ class ServiceDesk:
                     sign=self._sign,
                 )
             except ConcurrentModificationError:
-                break  # another tick or an officer changed it first: theirs stands
+                return fired  # another tick or an officer changed it first: theirs stands
+            action: str | None = body.get("action")
+            notify: list[str] = body.get("notify", [])
             fired.append(
                 FiredEvent(
                     record.id,
@@ -492,12 +498,26 @@ class ServiceDesk:
                     event.key,
                     event.due,
                     result.seq,
-                    body.get("notify"),
+                    tuple(notify),
                     moved,
+                    action,
                 )
             )
             record = updated
-        return fired
+            if action is not None:
+                record = self._system_action(record, action, event.clock, event.key)
+
+    def _system_action(
+        self, record: RequestRecord, action: str, clock: str, key: str
+    ) -> RequestRecord:
+        """Take an escalation's *action* as the system; return the request as it is after."""
+        # Only the tick that committed the escalation entry gets here, so the system acts
+        # at most once; a refusal is recorded by act() like any other.
+        reason = f"SLA escalation: clock {clock!r} {key}"
+        try:
+            return self.act(record.id, action, actor=SYSTEM, justification=reason).request
+        except RequestError:
+            return self.store.get_request(record.id) or record
 
     def _replayed(self, idempotency_key: str | None) -> ActionResult | None:
         if idempotency_key is None:
