@@ -240,11 +240,13 @@ class TestEngine:
         """After firing, an event is gone from the schedule and recorded as fired."""
         engine = _engine()
         clocks = _step(engine, {}, "submit", "received", wib(2026, 7, 6, 8, 0), source=None)
-        due = engine.due(clocks, wib(2026, 7, 9, 16, 0))
+        deadline = wib(2026, 7, 9, 16, 0)
+        assert [e.key for e in engine.due(clocks, deadline)] == ["warning:50", "warning:75"]
+        due = engine.due(clocks, deadline + dt.timedelta(minutes=1))
         assert [e.key for e in due] == ["warning:50", "warning:75", "breach", "escalation:1"]
         for event in due:
             clocks = ClockEngine.fire(clocks, event)
-        assert engine.due(clocks, wib(2026, 7, 9, 16, 0)) == []
+        assert engine.due(clocks, wib(2026, 7, 10, 8, 0)) == []
         assert clocks["verification"]["fired"] == [e.key for e in due]
         assert next_due(clocks) == wib(2026, 7, 13, 16, 0)
 

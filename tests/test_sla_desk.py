@@ -216,7 +216,7 @@ class TestTick:
     ) -> None:
         """Each event is one `sla` entry by the system; ticking again fires nothing."""
         request_id = submit(sla_desk, staff)
-        fired = sla_desk.tick(wib(2026, 7, 9, 16, 0))
+        fired = sla_desk.tick(wib(2026, 7, 9, 16, 1))
         assert [(e.clock, e.key) for e in fired] == [
             ("verification", "warning:50"),
             ("verification", "warning:75"),
@@ -232,7 +232,7 @@ class TestTick:
         assert logged[3]["notify"] == ["supervisor"]
         assert logged[2]["fingerprint"] == cal.fingerprint
         size = sla_desk.store.head("default").size
-        assert sla_desk.tick(wib(2026, 7, 9, 16, 0)) == []
+        assert sla_desk.tick(wib(2026, 7, 9, 16, 1)) == []
         assert sla_desk.store.head("default").size == size
         assert sla_desk.get(request_id).next_due == wib(2026, 7, 13, 16, 0)
 
@@ -241,7 +241,7 @@ class TestTick:
     ) -> None:
         """The second rung hands the request to the inspectorate unit, in the same entry."""
         request_id = submit(sla_desk, staff)
-        fired = sla_desk.tick(wib(2026, 7, 13, 16, 0))
+        fired = sla_desk.tick(wib(2026, 7, 13, 16, 1))
         assert fired[-1].reassign == {"unit": "inspektorat"}
         record = sla_desk.get(request_id)
         assert record.unit == "inspektorat"
@@ -266,7 +266,7 @@ class TestTick:
         """A tick working from rows read before another tick committed loses the version
         check and fires nothing a second time."""
         submit(sla_desk, staff)
-        at = wib(2026, 7, 9, 16, 0)
+        at = wib(2026, 7, 9, 16, 1)
         stale_rows = sla_desk.store.due_requests(at)
         assert len(sla_desk.tick(at)) == 4
         stale = ServiceDesk(
@@ -344,7 +344,7 @@ class TestConcurrentTicks:
 
         def run(i: int) -> None:
             barrier.wait()
-            results[i] = desks[i].tick(wib(2026, 7, 9, 16, 0))
+            results[i] = desks[i].tick(wib(2026, 7, 9, 16, 1))
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
         for thread in threads:

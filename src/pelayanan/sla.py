@@ -318,16 +318,23 @@ class ClockEngine:
         return record
 
     def due(self, clocks: Mapping[str, Any], now: dt.datetime) -> list[DueEvent]:
-        """Return the events due at *now* over all clocks, earliest first."""
+        """Return the events due at *now* over all clocks, earliest first.
+
+        Warnings are due from their instant on; a breach (and an escalation due at the
+        deadline) only once the deadline has passed, since a stop at the deadline is met.
+        """
         found: list[DueEvent] = []
         for spec in self.specs:
             state = clocks.get(spec.name)
             if state is None:
                 continue
+            deadline = t(state["deadline"])
             for key, at_text in state.get("schedule", []):
                 at = t(at_text)
                 if at > now:
                     break
+                if at == now and at == deadline and not key.startswith("warning"):
+                    continue  # on time until the deadline has passed (a stop now is met)
                 found.append(self._event(spec, key, at))
         found.sort(key=lambda e: (e.due, _order(e.key), e.clock, e.key))
         return found
