@@ -32,6 +32,7 @@ from pelayanan.exceptions import (
     UnknownRequestError,
     UnknownSOPError,
 )
+from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.sla import (
     ClockDef,
     ClockEngine,
@@ -40,7 +41,6 @@ from pelayanan.sla import (
     event_body,
     next_due,
 )
-from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
