@@ -3,30 +3,44 @@
 ``desk.submit(...)`` opens a request under an SOP; ``desk.act(request_id, action, ...)``
 takes an action.  Each call either commits the request's new state together with its
 audit entry, or records the refused attempt in the log and raises a typed error.
+``desk.tick(now)`` fires the SLA warnings, breaches and escalations that are due.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from pelayanan.access import Actor, authorize
+from pelayanan.access import SYSTEM, Actor, authorize
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.keys import SigningKey
+from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock, ensure_aware
 from pelayanan.exceptions import (
+    ConcurrentModificationError,
     IncompleteRequestError,
     PermissionDeniedError,
     ReportError,
     RequestError,
+    SOPDefinitionError,
     TransitionNotAllowedError,
     UnknownRequestError,
+    UnknownSOPError,
 )
 from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
+from pelayanan.sla import (
+    ClockDef,
+    ClockEngine,
+    FiredEvent,
+    check_clock_defs,
+    event_body,
+    next_due,
+)
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
@@ -67,6 +81,14 @@ class ServiceDesk:
         ledger: the ledger id entries are appended to (one per agency or unit).
         clock: where "now" comes from.
         id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
+        calendars: working calendars by name for SLA clocks: a clock counts on the one
+            it names, else the one named after its SOP's unit, else ``"default"``
+            (default: ``{"default": indonesian_government_calendar()}``).
+        clocks: SLA clocks by SOP id.
+
+    Raises:
+        SOPDefinitionError: a clock names an unknown action or state.
+        CalendarError: a clock names a calendar the desk does not have.
     """
 
     def __init__(
@@ -78,6 +100,8 @@ class ServiceDesk:
         ledger: str = "default",
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
+        calendars: Mapping[str, WorkCalendar] | None = None,
+        clocks: Mapping[str, Sequence[ClockDef]] | None = None,
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -85,6 +109,14 @@ class ServiceDesk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._key = signing_key
         self._new_id = id_factory or (lambda: f"REQ-{uuid.uuid4().hex[:12].upper()}")
+        # -- SLA clocks (pelayanan.sla) --
+        self.calendars: dict[str, WorkCalendar] = (
+            dict(calendars) if calendars else {"default": indonesian_government_calendar()}
+        )
+        self._clock_specs = {sop_id: tuple(specs) for sop_id, specs in (clocks or {}).items()}
+        self._engines: dict[tuple[str, str], ClockEngine] = {}
+        for sop in self.sops:
+            self._engine(sop)
 
     def __repr__(self) -> str:
         return f"ServiceDesk(store={self.store!r}, ledger={self.ledger!r})"
@@ -124,6 +156,15 @@ class ServiceDesk:
             missing = _missing(sop.submit.requires, fields)
             if missing:
                 raise IncompleteRequestError("submit", missing)
+            clocks, changes = self._engine(sop).transition(
+                {},
+                action="submit",
+                source=None,
+                target=sop.initial,
+                final=sop.state(sop.initial).final,
+                at=now,
+                holder={"unit": sop.unit, "assignee": None},
+            )
         except RequestError as exc:
             self._record_refusal(new_id, "submit", actor, exc, sop_ref=sop_ref, state=None)
             raise
@@ -136,13 +177,14 @@ class ServiceDesk:
             state=sop.initial,
             version=1,
             data=fields,
-            meta={"actors": {"submit": [actor.id]}},
+            meta={"actors": {"submit": [actor.id]}, **({"sla": clocks} if clocks else {})},
             unit=sop.unit,
+            next_due=next_due(clocks),
             created_at=now,
             updated_at=now,
             closed=sop.state(sop.initial).final,
         )
-        body = {
+        body: dict[str, Any] = {
             "time": format_time(now),
             "kind": "submit",
             "request": new_id,
@@ -154,6 +196,8 @@ class ServiceDesk:
             "to": sop.initial,
             "data": fields,
         }
+        if changes:
+            body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
         result = self.store.append(
             self.ledger,
             body,
@@ -221,6 +265,16 @@ class ServiceDesk:
             if missing:
                 raise IncompleteRequestError(action, missing)
             new_state = compile_sop(sop).fire(record.state, action)
+            clocks, changes = self._engine(sop).transition(
+                record.meta.get("sla", {}),
+                action=action,
+                source=record.state,
+                target=new_state,
+                final=sop.state(new_state).final,
+                at=now,
+                reason=justification or fields.get("pause_reason"),
+                holder={"unit": record.unit, "assignee": record.assignee},
+            )
         except (TransitionNotAllowedError, PermissionDeniedError, IncompleteRequestError) as exc:
             self._record_refusal(
                 request_id, action, actor, exc, sop_ref=sop_ref, state=record.state
@@ -235,7 +289,8 @@ class ServiceDesk:
             state=new_state,
             version=record.version + 1,
             data=merged,
-            meta={**record.meta, "actors": actors},
+            meta={**record.meta, "actors": actors, **({"sla": clocks} if clocks else {})},
+            next_due=next_due(clocks) if clocks else record.next_due,
             updated_at=now,
             closed=sop.state(new_state).final,
         )
@@ -253,6 +308,8 @@ class ServiceDesk:
         }
         if justification:
             body["justification"] = justification
+        if changes:
+            body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
         result = self.store.append(
             self.ledger,
             body,
@@ -321,6 +378,33 @@ class ServiceDesk:
         }
         return self.store.append(self.ledger, body, time=now, sign=self._sign).seq
 
+    def tick(self, now: dt.datetime | None = None, *, limit: int | None = None) -> list[FiredEvent]:
+        """Fire the SLA warnings, breaches and escalations due at *now*, each exactly once.
+
+        Due requests come from the store's index on ``next_due``.  Each event is one
+        audit entry (``kind: "sla"``, actor ``system``) appended together with the
+        request's new clock state under the optimistic version check, so a repeated or
+        concurrent tick fires nothing twice: the loser of a race skips the request.
+
+        Args:
+            now: the instant to tick at (default: the desk's clock).
+            limit: at most this many due requests this call (the earliest due first).
+
+        Returns:
+            The events fired, in the order recorded.
+        """
+        at = ensure_aware(now if now is not None else self.clock.now(), what="tick time")
+        fired: list[FiredEvent] = []
+        for record in self.store.due_requests(at, limit=limit):
+            if record.ledger != self.ledger:
+                continue  # another desk's ledger ticks its own requests
+            try:
+                sop = self.sops.get(record.sop_id, record.sop_version)
+            except UnknownSOPError:
+                continue
+            fired.extend(self._tick_request(record, sop, at))
+        return fired
+
     def get(self, request_id: str) -> RequestRecord:
         """Return the request *request_id*.
 
@@ -343,6 +427,97 @@ class ServiceDesk:
         return sorted(names)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _engine(self, sop: SOP) -> ClockEngine:
+        """Return the SLA clock engine of *sop*, checking its clocks once."""
+        engine = self._engines.get(sop.key)
+        if engine is None:
+            specs = self._clock_specs.get(sop.id, ())
+            problems = check_clock_defs(
+                specs,
+                states=[s.id for s in sop.states],
+                actions=[a.name for a in sop.actions],
+                source=sop.source,
+            )
+            if problems:
+                raise SOPDefinitionError(problems)
+            engine = ClockEngine(specs, calendars=self.calendars, unit=sop.unit)
+            self._engines[sop.key] = engine
+        return engine
+
+    def _tick_request(self, record: RequestRecord, sop: SOP, now: dt.datetime) -> list[FiredEvent]:
+        """Fire *record*'s due events, one entry each, until none is due or a writer races."""
+        engine = self._engine(sop)
+        sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
+        fired: list[FiredEvent] = []
+        while True:
+            clocks: Mapping[str, Any] = record.meta.get("sla", {})
+            due = engine.due(clocks, now)
+            if not due:
+                return fired
+            event = due[0]
+            body = event_body(event, clocks, request=record.id, at=now)
+            body["sop"] = sop_ref
+            clocks = engine.fire(clocks, event)
+            meta: dict[str, Any] = {**record.meta, "sla": clocks}
+            unit, assignee = record.unit, record.assignee
+            moved: Mapping[str, str] | None = body.get("reassign")
+            if moved is not None:
+                assignee = None
+                if "unit" in moved:
+                    unit = moved["unit"]
+                else:
+                    meta["assigned_role"] = moved["role"]
+            updated = attrs.evolve(
+                record,
+                version=record.version + 1,
+                meta=meta,
+                unit=unit,
+                assignee=assignee,
+                next_due=next_due(clocks),
+                updated_at=now,
+            )
+            try:
+                result = self.store.append(
+                    self.ledger,
+                    body,
+                    time=now,
+                    request=updated,
+                    expected_version=record.version,
+                    sign=self._sign,
+                )
+            except ConcurrentModificationError:
+                return fired  # another tick or an officer changed it first: theirs stands
+            action: str | None = body.get("action")
+            notify: list[str] = body.get("notify", [])
+            fired.append(
+                FiredEvent(
+                    record.id,
+                    event.clock,
+                    event.event,
+                    event.key,
+                    event.due,
+                    result.seq,
+                    tuple(notify),
+                    moved,
+                    action,
+                )
+            )
+            record = updated
+            if action is not None:
+                record = self._system_action(record, action, event.clock, event.key)
+
+    def _system_action(
+        self, record: RequestRecord, action: str, clock: str, key: str
+    ) -> RequestRecord:
+        """Take an escalation's *action* as the system; return the request as it is after."""
+        # Only the tick that committed the escalation entry gets here, so the system acts
+        # at most once; a refusal is recorded by act() like any other.
+        reason = f"SLA escalation: clock {clock!r} {key}"
+        try:
+            return self.act(record.id, action, actor=SYSTEM, justification=reason).request
+        except RequestError:
+            return self.store.get_request(record.id) or record
 
     def _replayed(self, idempotency_key: str | None) -> ActionResult | None:
         if idempotency_key is None:

@@ -10,7 +10,8 @@ structured attributes so callers never parse messages::
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   └── SOPVersionConflictError         same SOP id+version, different content
     │   └── CalendarError                       a calendar definition or query is invalid
-    │       └── EstimatedDateError              strict mode met an estimated holiday date
+    │       ├── EstimatedDateError              strict mode met an estimated holiday date
+    │       └── CalendarFingerprintError        not the calendar a recorded verdict used
     ├── RequestError                            an action on a service request was refused
     │   ├── UnknownRequestError (LookupError)   no request with that id
     │   ├── UnknownSOPError (LookupError)       no SOP with that id / version
@@ -50,6 +51,7 @@ import attrs
 __all__ = [
     "AuditError",
     "CalendarError",
+    "CalendarFingerprintError",
     "CanonicalEncodingError",
     "ChainError",
     "ConcurrentModificationError",
@@ -147,6 +149,30 @@ class CalendarError(ConfigurationError):
 
 class EstimatedDateError(CalendarError):
     """Strict mode refused a computation that crosses an estimated holiday date."""
+
+
+class CalendarFingerprintError(CalendarError):
+    """A calendar is missing, or is not the one the log recorded (by fingerprint).
+
+    Attributes:
+        calendar: the calendar's name in the log.
+        recorded: the fingerprint the log recorded.
+        found: the fingerprint of the calendar given, or ``None`` when none was given.
+    """
+
+    def __init__(self, calendar: str, recorded: str, found: str | None, *, where: str = "") -> None:
+        self.calendar = calendar
+        self.recorded = recorded
+        self.found = found
+        prefix = f"{where}: " if where else ""
+        if found is None:
+            problem = f"no calendar named {calendar!r} was given"
+        else:
+            problem = f"calendar {calendar!r} given has fingerprint {found}"
+        super().__init__(
+            f"{prefix}{problem}, but the log recorded {recorded}: pass the calendar "
+            "definition and holidays data version that fingerprint identifies"
+        )
 
 
 # --- requests --------------------------------------------------------------------------

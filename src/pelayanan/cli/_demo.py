@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import yaml
 
 from pelayanan.access import Actor
 from pelayanan.audit.keys import generate_key_pair, write_key_pair
@@ -19,6 +20,15 @@ from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
 from pelayanan.reports.ikm import RULES_2017
+from pelayanan.sla import (
+    BreachAttribution,
+    ClockDef,
+    ClockVerdict,
+    attribute_breaches,
+    clock_defs_from_config,
+    recompute_verdicts,
+    recorded_verdicts,
+)
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import SQLiteStore
 from pelayanan.testing import FakeClock
@@ -69,6 +79,36 @@ def _prepare(db: Path) -> None:
     shutil.rmtree(default_key_dir(str(db)), ignore_errors=True)
 
 
+# The SLA clocks of the complaint SOP (SP4N-LAPOR!: verification within 3 working days,
+# follow-up within 5 working days of the disposisi; see docs/sla.md).
+DEMO_CLOCKS = """
+- name: verification
+  start: {on_enter: [received]}
+  stop: {on_action: [verify, reject]}
+  target: {working_days: 3}
+  warn_at: [50, 75]
+  escalation: [{after: "100%", notify: supervisor}]
+- name: follow_up
+  start: {on_action: [dispatch]}
+  stop: {on_action: [follow_up]}
+  target: {working_days: 5}
+  warn_at: [50, 75]
+  escalation:
+    - {after: "100%", notify: supervisor}
+    - {after: {working_days: 2}, reassign_to: supervisor}
+- name: resolution
+  start: {on_enter: [received]}
+  stop: {on_enter: [closed, rejected]}
+  target: {calendar_days: 60}
+  warn_at: [50, 75]
+  escalation: [{after: "100%", notify: supervisor}]
+"""
+
+
+def _clocks() -> tuple[ClockDef, ...]:
+    return clock_defs_from_config(yaml.safe_load(DEMO_CLOCKS))
+
+
 def _staff() -> dict[str, list[Actor]]:
     return {
         "frontdesk": [Actor("198703122010012001", {"frontdesk"}, "unit-pengaduan")],
@@ -104,9 +144,11 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         ledger="pemkot-contoh",
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
+        clocks={sop.id: _clocks()},
     )
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()
+    sla_events: collections.Counter[str] = collections.Counter()
     open_ids: list[str] = []
     surveys = 0
 
@@ -119,7 +161,9 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         return True
 
     day = clock.now()
-    for _ in range(15):
+    for day_number in range(15):
+        # Week 2, Monday to Wednesday: the verifiers are away at a training (SLA backlog).
+        training = day_number in (5, 6, 7)
         while day.weekday() >= 5:
             day += dt.timedelta(days=1)
         clock.set(max(day.replace(hour=7, minute=45), clock.now()))
@@ -145,6 +189,14 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
             verifier = rng.choice(staff["verifier"])
             supervisor = staff["supervisor"][0]
             officer = rng.choice(staff["officer"])
+            assigned = record.data.get("assigned_unit")
+            unit_officers = [o for o in staff["officer"] if o.unit == assigned]
+            if unit_officers:
+                officer = unit_officers[0]
+            if record.state == "received" and training:
+                continue
+            if record.state == "dispatched" and assigned == "dinas-lh" and rng.random() < 0.7:
+                continue  # the environment office is short-staffed: follow-ups lag
             if record.state == "received":
                 if rng.random() < 0.08:
                     attempt(request_id, "reject", verifier, justification="Bukan pengaduan")
@@ -173,6 +225,9 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                     answers = {k: rng.choice((2, 3, 3, 3, 4, 4)) for k in SURVEY_KEYS}
                     desk.record_survey(request_id, answers, actor=staff["frontdesk"][0])
                     surveys += 1
+        # At each day's close the host app ticks: warnings, breaches, escalations.
+        clock.set(max(day.replace(hour=16, minute=30), clock.now()))
+        sla_events.update(event.event for event in desk.tick())
         day = day + dt.timedelta(days=1)
 
     ledger = desk.ledger
@@ -183,6 +238,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         [key.verifier],
     )
     states = collections.Counter(r.state for r in store.requests())
+    log = [e.data for e in store.entries(ledger)]
+    verdicts = recompute_verdicts(log, desk.calendars)
     store.close()
     return {
         "sop": sop,
@@ -192,6 +249,12 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "keys_dir": keys_dir,
         "ledger": ledger,
         "surveys": surveys,
+        "sla_events": sla_events,
+        "verdicts": verdicts,
+        "verdicts_match": verdicts == recorded_verdicts(log),
+        "attributions": attribute_breaches(log, desk.calendars),
+        "fingerprint": desk.calendars["default"].fingerprint,
+        "end": clock.now(),
     }
 
 
@@ -222,6 +285,7 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"refused attempts recorded in the log: {sum(refused.values())}")
     for reason, count in sorted(refused.items()):
         click.echo(f"  {reason:<36} {count:>4}")
+    _echo_sla(figures)
     click.echo(f"audit log: {report.size} entries, {report.checkpoints} signed checkpoints")  # type: ignore[attr-defined]
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
@@ -231,3 +295,39 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")
+
+
+def _echo_sla(figures: dict[str, object]) -> None:
+    events: collections.Counter[str] = figures["sla_events"]  # type: ignore[assignment]
+    verdicts: list[ClockVerdict] = figures["verdicts"]  # type: ignore[assignment]
+    attributions: list[BreachAttribution] = figures["attributions"]  # type: ignore[assignment]
+    click.echo(
+        f"SLA (desk.tick at each day's close): {events['warning']} warnings, "
+        f"{events['breach']} breaches, {events['escalation']} escalations recorded"
+    )
+    table: dict[str, collections.Counter[str]] = {}
+    for verdict in verdicts:
+        table.setdefault(verdict.clock, collections.Counter())[verdict.status] += 1
+    end: dt.datetime = figures["end"]  # type: ignore[assignment]
+    for verdict in verdicts:
+        if verdict.status in ("running", "paused") and verdict.deadline <= end:
+            table[verdict.clock]["overdue"] += 1
+    click.echo(f"  {'clock':<14} {'met':>5} {'breached':>9} {'running':>8} {'(overdue)':>10}")
+    for name, counts in table.items():
+        click.echo(
+            f"  {name:<14} {counts['met']:>5} {counts['breached']:>9} "
+            f"{counts['running'] + counts['paused']:>8} {counts['overdue']:>10}"
+        )
+    match = "match" if figures["verdicts_match"] else "DO NOT match"
+    fingerprint = str(figures["fingerprint"])
+    click.echo(
+        f"  verdicts recomputed from the audit log on calendar {fingerprint[:19]}...: "
+        f"{match} the recorded ones"
+    )
+    held: collections.Counter[str] = collections.Counter()
+    for attribution in attributions:
+        for holding in attribution.holdings:
+            held[holding.unit or "?"] += int(holding.working_time.total_seconds() // 60)
+    if held:
+        shares = ", ".join(f"{unit} {minutes / 60:.1f} h" for unit, minutes in held.most_common())
+        click.echo(f"  breached clocks were held by (working time): {shares}")
