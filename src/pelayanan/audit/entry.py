@@ -72,7 +72,13 @@ FIELD_TYPES: Mapping[str, tuple[type | None, ...]] = {
 }
 _SOP_KEYS = ("id", "version", "hash")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-_JSON_NAMES = {str: "string", int: "integer", dict: "object", list: "array", None: "null"}
+_JSON_NAMES: dict[type | None, str] = {
+    str: "string",
+    int: "integer",
+    dict: "object",
+    list: "array",
+    None: "null",
+}
 
 
 def is_entry_time(text: str) -> bool:

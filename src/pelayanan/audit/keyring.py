@@ -197,7 +197,7 @@ class Keyring:
             KeyMaterialError: no key of that name is in the keyring.
         """
         for trusted in self.keys:
-            if trusted.name == name or trusted.key.key_id == name:
+            if name in (trusted.name, trusted.key.key_id):
                 return trusted
         msg = f"no key {name!r} in the keyring"
         raise KeyMaterialError(msg)
@@ -227,8 +227,9 @@ class Keyring:
                 if trusted.valid_from is not None and when < trusted.valid_from:
                     msg = f"cannot end key {trusted.name} before its start"
                     raise KeyMaterialError(msg)
-                trusted = attrs.evolve(trusted, valid_until=when)
-            ended.append(trusted)
+                ended.append(attrs.evolve(trusted, valid_until=when))
+            else:
+                ended.append(trusted)
         return Keyring(tuple(ended)).add(new, valid_from=when)
 
     def revoke(self, name: str, *, at: dt.datetime, reason: str) -> Keyring:
@@ -427,6 +428,8 @@ class KeyringSigner:
     def __init__(self, keyring: Keyring, private_keys: Iterable[SigningKey]) -> None:
         self.keyring = keyring
         self._private = {k.name: k for k in private_keys}
+        self._folder: Path | None = None
+        self._passphrase: bytes | None = None
         if not any(t.name in self._private for t in keyring.keys):
             msg = "none of the given private keys is in the keyring"
             raise KeyMaterialError(msg)
@@ -448,7 +451,27 @@ class KeyringSigner:
         private = load_private_key(folder / PRIVATE_KEY_FILE, passphrase)
         if keyring is None:
             keyring = Keyring((TrustedKey(private.verifier),))
-        return cls(keyring, [private])
+        signer = cls(keyring, [private])
+        signer._folder = folder
+        signer._passphrase = passphrase
+        return signer
+
+    def reload(self) -> None:
+        """Re-read the key folder this signer was loaded from (after a rotation).
+
+        Private keys loaded before stay available, so checkpoints dated inside an old
+        key's validity can still be signed by it.
+
+        Raises:
+            KeyMaterialError: the signer was not loaded from a folder, or the folder's
+                keys cannot be read.
+        """
+        if self._folder is None:
+            msg = "this signer was not loaded from a key folder; build a new one"
+            raise KeyMaterialError(msg)
+        fresh = KeyringSigner.from_folder(self._folder, passphrase=self._passphrase)
+        self.keyring = fresh.keyring
+        self._private.update(fresh._private)
 
     def __call__(self, checkpoint: Checkpoint) -> SignedCheckpoint:
         """Sign *checkpoint* with the newest key valid at its time.

@@ -39,7 +39,13 @@ from pelayanan.exceptions import (
     SignatureError,
 )
 
-__all__ = ["LedgerVerifier", "Progress", "VerificationReport", "verify_ledger"]
+__all__ = [
+    "LedgerVerifier",
+    "Progress",
+    "VerificationReport",
+    "accept_checkpoint",
+    "verify_ledger",
+]
 
 #: Called as ``progress(ledger, entries verified, entries expected)`` every few thousand
 #: entries and at the end of each ledger.
@@ -65,6 +71,53 @@ class VerificationReport:
         )
 
 
+def accept_checkpoint(
+    signed: SignedCheckpoint,
+    trusted_keys: Sequence[VerifierKey | TrustedKey],
+    *,
+    what: str = "checkpoint",
+    ledger: str | None = None,
+) -> str:
+    """Check that a trusted key, valid at the checkpoint's time, signed *signed*.
+
+    Args:
+        signed: the signed checkpoint.
+        trusted_keys: the keys whose signatures count (bare keys: at any time).
+        what: how to name the checkpoint in the error.
+        ledger: the ledger being verified, for the error.
+
+    Returns:
+        The name of the key whose signature was accepted.
+
+    Raises:
+        SignatureError: no valid signature by a trusted key, or every such key was
+            outside its validity (rotated, not yet valid, revoked) at that time.
+    """
+    cp = signed.checkpoint
+    seq = cp.size - 1 if cp.size else None
+    by_key = {t.key: t for t in trusted_from(trusted_keys)}
+    signers = signed.signed_by(by_key)
+    if not signers:
+        names = ", ".join(name for name, _, _ in signed.signatures)
+        raise SignatureError(
+            seq,
+            f"{what} is not validly signed by a trusted key (signed by {names})",
+            ledger=ledger,
+        )
+    # A valid signature counts only inside its key's validity (rotation, revocation).
+    refusals = []
+    for key in signers:
+        refusal = by_key[key].refusal_at(cp.time)
+        if refusal is None:
+            return key.name
+        refusals.append(refusal)
+    raise SignatureError(
+        seq,
+        f"{what} is signed by a trusted key that was not valid at its time: " + "; ".join(refusals),
+        ledger=ledger,
+    )
+
+
 class LedgerVerifier:
     """Verify one ledger incrementally: feed entries and checkpoints in log order.
 
@@ -84,7 +137,6 @@ class LedgerVerifier:
     ) -> None:
         self.ledger = ledger
         self._keys = trusted_from(trusted_keys)
-        self._by_key = {t.key: t for t in self._keys}
         self._range = CompactRange()
         self._prev_hex = GENESIS_PREV
         self._pending: list[SignedCheckpoint] = []
@@ -200,30 +252,7 @@ class LedgerVerifier:
     # -- checks -------------------------------------------------------------------------
 
     def _check_signature(self, signed: SignedCheckpoint, *, what: str) -> None:
-        cp = signed.checkpoint
-        seq = cp.size - 1 if cp.size else None
-        signers = signed.signed_by(self._by_key)
-        if not signers:
-            names = ", ".join(name for name, _, _ in signed.signatures)
-            raise SignatureError(
-                seq,
-                f"{what} is not validly signed by a trusted key (signed by {names})",
-                ledger=self.ledger,
-            )
-        # A valid signature counts only inside its key's validity (rotation, revocation).
-        refusals = []
-        for key in signers:
-            refusal = self._by_key[key].refusal_at(cp.time)
-            if refusal is None:
-                self._keys_used.add(key.name)
-                return
-            refusals.append(refusal)
-        raise SignatureError(
-            seq,
-            f"{what} is signed by a trusted key that was not valid at its time: "
-            + "; ".join(refusals),
-            ledger=self.ledger,
-        )
+        self._keys_used.add(accept_checkpoint(signed, self._keys, what=what, ledger=self.ledger))
 
     def _check_root(self, signed: SignedCheckpoint) -> None:
         cp = signed.checkpoint
