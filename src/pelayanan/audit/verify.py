@@ -205,12 +205,24 @@ class LedgerVerifier:
             self._check_since()
         # 4. chain: the predecessor hash this entry records.
         if entry["prev"] != self._prev_hex:
+            if not position:
+                raise ChainError(
+                    0,
+                    "the first entry must have the genesis predecessor (64 zeros)",
+                    ledger=self.ledger,
+                )
+            if self._checked_size >= position:
+                # The predecessor is pinned by a verified checkpoint: this entry changed.
+                raise ChainError(
+                    position,
+                    f"its predecessor hash does not match entry {position - 1}, which a signed "
+                    "checkpoint covers (this entry was altered)",
+                    ledger=self.ledger,
+                )
             raise ChainError(
-                position - 1 if position else position,
+                position - 1,
                 f"its hash does not match the predecessor hash recorded in entry {position} "
-                "(the entry was altered, removed or reordered)"
-                if position
-                else "the first entry must have the genesis predecessor (64 zeros)",
+                "(the entry was altered, removed or reordered)",
                 ledger=self.ledger,
             )
         self._prev_hex = entry_hash.hex()
