@@ -90,7 +90,7 @@ class TestCanonicalJSON:
     @settings(max_examples=80)
     @given(_values)
     def test_parse_accepts_only_canonical_bytes(self, value: Any) -> None:
-        """Re-serialisations with other spacing or key order are refused; the canonical one passes."""
+        """Re-serialisations with other spacing or escaping are refused; canonical bytes pass."""
         canonical = canonical_json(value)
         for variant in (
             json.dumps(value, ensure_ascii=False).encode(),
@@ -124,7 +124,7 @@ class TestCanonicalJSON:
         ],
     )
     def test_refuses_non_canonical_inputs(self, text: bytes) -> None:
-        """Floats, NaN, big integers, lone surrogates, duplicate keys, bad UTF-8 and escapes are refused."""
+        """Floats, NaN, big ints, lone surrogates, duplicate keys, bad UTF-8, escapes: refused."""
         with pytest.raises(CanonicalEncodingError):
             parse_canonical(text)
 

@@ -292,7 +292,7 @@ class TestExportDamage:
         ("damage", "error"),
         [
             (lambda ls: [ls[0], *ls[3:]], SequenceError),  # entry 0 line and its checkpoint gone
-            (lambda ls: ls[:-3] + [b""], SequenceError),  # last entry and checkpoint cut
+            (lambda ls: [*ls[:-3], b""], SequenceError),  # last entry and checkpoint cut
             (lambda ls: [ls[0].replace(b'"size":8', b'"size":9'), *ls[1:]], SequenceError),
             (lambda ls: [*ls[:3], b"not json", *ls[3:]], MalformedEntryError),
         ],
