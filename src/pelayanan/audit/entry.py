@@ -92,6 +92,14 @@ def is_entry_time(text: str) -> bool:
     return True
 
 
+_NULL = type(None)
+_ALLOWED = {
+    field: frozenset(_NULL if k is None else k for k in kinds)
+    for field, kinds in FIELD_TYPES.items()
+}
+_ABSENT = object()
+
+
 def entry_problem(entry: Mapping[str, Any]) -> str | None:
     """Return what makes a parsed entry object not a v1 entry, or ``None`` when it is one.
 
@@ -99,8 +107,7 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
     of the optional fields in `FIELD_TYPES`.
     """
     for field, kind in REQUIRED_FIELDS.items():
-        value = entry.get(field)
-        if type(value) is not kind:
+        if type(entry.get(field)) is not kind:
             return f"field {field!r} is missing or not a {_JSON_NAMES[kind]}"
     if entry["v"] != ENTRY_VERSION:
         return f"unknown entry format version {entry['v']}"
@@ -108,16 +115,16 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
         return f"time {entry['time']!r} is not an RFC 3339 UTC instant with microseconds"
     if entry["seq"] < 0:
         return "field 'seq' is negative"
-    if len(entry["prev"]) != 64 or entry["prev"].strip("0123456789abcdef"):
+    prev = entry["prev"]
+    if len(prev) != 64 or prev.strip("0123456789abcdef"):
         return "field 'prev' is not 64 lowercase hex digits"
-    for field, kinds in FIELD_TYPES.items():
-        if field in entry:
-            value = entry[field]
-            if not any((value is None) if k is None else type(value) is k for k in kinds):
-                names = " or ".join(_JSON_NAMES[k] for k in kinds)
-                return f"field {field!r} must be {names}"
+    for field, allowed in _ALLOWED.items():
+        value = entry.get(field, _ABSENT)
+        if value is not _ABSENT and type(value) not in allowed:
+            names = " or ".join(_JSON_NAMES[k] for k in FIELD_TYPES[field])
+            return f"field {field!r} must be {names}"
     sop = entry.get("sop")
-    if isinstance(sop, dict) and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
+    if sop is not None and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
         return "field 'sop' must hold the strings id, version and hash"
     return None
 

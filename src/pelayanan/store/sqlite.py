@@ -349,8 +349,7 @@ class SQLiteStore:
         """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC "
-                "LIMIT 1",
+                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
                 (ledger,),
             ).fetchone()
         return None if row is None else str(row[0])
@@ -363,16 +362,20 @@ class SQLiteStore:
         """
         found: dict[tuple[int, int], bytes] = {}
         wanted = list(dict.fromkeys(pairs))
-        # A proof asks for at most ~2 log2(n) nodes: one query with OR-ed keys.
+        # A proof asks for at most ~2 log2(n) nodes: one query joining a VALUES list,
+        # which SQLite answers with one primary-key probe per node.
         for start in range(0, len(wanted), 200):
             chunk = wanted[start : start + 200]
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(chunk))
-            params: list[Any] = [ledger]
+            values = ",".join(["(?, ?)"] * len(chunk))
+            params: list[Any] = []
             for level, index in chunk:
                 params += [level, index]
+            params.append(ledger)
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT level, idx, hash FROM merkle_nodes WHERE ledger = ? AND ({where})",
+                    f"WITH wanted(level, idx) AS (VALUES {values}) "
+                    "SELECT m.level, m.idx, m.hash FROM wanted CROSS JOIN merkle_nodes AS m "
+                    "ON m.ledger = ? AND m.level = wanted.level AND m.idx = wanted.idx",
                     params,
                 ).fetchall()
             for level, index, digest in rows:
