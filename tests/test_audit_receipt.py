@@ -87,11 +87,14 @@ class TestStoredNodes:
         assert list(store.iter_checkpoints("kota")) == store.checkpoints("kota")
 
     def test_sqlite_checkpoint_pages(self, tmp_path: Path, ledger_key: SigningKey) -> None:
-        """More checkpoints than one page (1000) are all streamed, in order."""
+        """More checkpoints than one page are all streamed, in order, bounds included."""
         store = SQLiteStore(tmp_path / "s.db")
-        _fill(store, ledger_key, 1203)
+        store.checkpoint_page = 7
+        _fill(store, ledger_key, 30)
         sizes = [SignedCheckpoint.parse(n).checkpoint.size for n in store.iter_checkpoints("kota")]
-        assert sizes == list(range(1, 1204))
+        assert sizes == list(range(1, 31))
+        bounded = store.iter_checkpoints("kota", min_size=7, max_size=22)
+        assert [SignedCheckpoint.parse(n).checkpoint.size for n in bounded] == list(range(7, 23))
         store.close()
 
     def test_sqlite_store_without_node_table_is_backfilled(

@@ -157,6 +157,9 @@ class SQLiteStore:
         timeout: seconds a writer waits for another process's write lock.
     """
 
+    #: How many checkpoint notes `iter_checkpoints` reads per query.
+    checkpoint_page = 1000
+
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
@@ -327,8 +330,9 @@ class SQLiteStore:
     ) -> Iterator[str]:
         """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
 
-        Read 1000 at a time by keyset pagination on ``(size, id)``.
+        Read `checkpoint_page` at a time by keyset pagination on ``(size, id)``.
         """
+        page = self.checkpoint_page
         upper = max_size if max_size is not None else 2**63 - 1
         after: tuple[int, int] = (min_size, -1)
         while True:
@@ -336,12 +340,12 @@ class SQLiteStore:
                 rows = self._conn.execute(
                     "SELECT size, id, note FROM checkpoints WHERE ledger = ? "
                     "AND (size > ? OR (size = ? AND id > ?)) AND size <= ? "
-                    "ORDER BY size, id LIMIT 1000",
-                    (ledger, after[0], after[0], after[1], upper),
+                    "ORDER BY size, id LIMIT ?",
+                    (ledger, after[0], after[0], after[1], upper, page),
                 ).fetchall()
             for _, _, note in rows:
                 yield str(note)
-            if len(rows) < 1000:
+            if len(rows) < page:
                 return
             after = (int(rows[-1][0]), int(rows[-1][1]))
 
