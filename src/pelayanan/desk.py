@@ -18,6 +18,7 @@ import attrs
 from pelayanan.access import SYSTEM, Actor, authorize
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
+from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock, ensure_aware
@@ -77,7 +78,8 @@ class ServiceDesk:
     Args:
         store: where requests and the audit log live.
         sops: the SOPs this desk serves (a registry or an iterable of SOPs).
-        signing_key: the ledger key that signs a checkpoint after every commit.
+        signing_key: the ledger key that signs a checkpoint after every commit, or a
+            `KeyringSigner` that picks the key valid at each checkpoint's time.
         ledger: the ledger id entries are appended to (one per agency or unit).
         clock: where "now" comes from.
         id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
@@ -96,7 +98,7 @@ class ServiceDesk:
         store: Store,
         *,
         sops: SOPRegistry | Iterable[SOP],
-        signing_key: SigningKey,
+        signing_key: SigningKey | KeyringSigner,
         ledger: str = "default",
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
@@ -122,6 +124,8 @@ class ServiceDesk:
         return f"ServiceDesk(store={self.store!r}, ledger={self.ledger!r})"
 
     def _sign(self, checkpoint: Checkpoint) -> SignedCheckpoint:
+        if isinstance(self._key, KeyringSigner):
+            return self._key(checkpoint)
         return checkpoint.sign(self._key)
 
     # -- public API -----------------------------------------------------------------------

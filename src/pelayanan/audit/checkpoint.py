@@ -123,6 +123,17 @@ class SignedCheckpoint:
             raise SignatureError(None, "checkpoint carries no signature")
         return cls(checkpoint, tuple(signatures))
 
+    def signed_by(self, keys: Iterable[VerifierKey]) -> list[VerifierKey]:
+        """Return those of *keys* whose valid signature this checkpoint carries."""
+        body = self.checkpoint.body()
+        found = []
+        for key in keys:
+            for name, key_hash, sig in self.signatures:
+                if name == key.name and key_hash == key.key_hash and key.verify(body, sig):
+                    found.append(key)
+                    break
+        return found
+
     def verified_by(self, keys: Iterable[VerifierKey]) -> VerifierKey | None:
         """Return the first of *keys* whose valid signature this checkpoint carries."""
         body = self.checkpoint.body()

@@ -9,6 +9,13 @@ Every entry is a canonical JSON object (see `pelayanan.audit.canonical`) with at
     kind    what happened: "submit", "action", "refused", ... (see docs/audit-format.md)
     prev    hex SHA-256 leaf hash of the previous entry (64 zeros for seq 0)
 
+and, depending on the kind, fields of fixed meaning and type (`FIELD_TYPES`): the request,
+the SOP version (``sop``: id, version, content hash), the action, the actor and the
+authority used (``role``), the from/to states, non-personal ``data`` and a
+``justification``.  Other fields are allowed and typed by the module that writes them
+(e.g. ``reason`` of a refusal, references to personal data kept encrypted outside the
+log, never the data itself); the verifier checks the types of the fields listed here.
+
 The entry hash is its RFC 9162 leaf hash, SHA-256(0x00 || bytes), so the hash that
 chains entries is also the Merkle leaf an inclusion proof starts from.
 """
@@ -16,6 +23,7 @@ chains entries is also the Merkle leaf an inclusion proof starts from.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,10 +35,13 @@ from pelayanan.audit.merkle import leaf_hash
 __all__ = [
     "ENTRY_VERSION",
     "GENESIS_PREV",
+    "FIELD_TYPES",
     "REQUIRED_FIELDS",
     "StoredEntry",
     "encode_entry",
+    "entry_problem",
     "format_time",
+    "is_entry_time",
     "parse_time",
 ]
 
@@ -45,6 +56,77 @@ REQUIRED_FIELDS: Mapping[str, type] = {
     "kind": str,
     "prev": str,
 }
+
+
+#: Optional fields of fixed meaning and the JSON types each may take (``None`` is null).
+FIELD_TYPES: Mapping[str, tuple[type | None, ...]] = {
+    "request": (str, None),
+    "sop": (dict, None),
+    "action": (str,),
+    "actor": (str,),
+    "role": (str, None),
+    "from": (str, None),
+    "to": (str, None),
+    "data": (dict,),
+    "justification": (str,),
+}
+_SOP_KEYS = ("id", "version", "hash")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_JSON_NAMES: dict[type | None, str] = {
+    str: "string",
+    int: "integer",
+    dict: "object",
+    list: "array",
+    None: "null",
+}
+
+
+def is_entry_time(text: str) -> bool:
+    """Tell whether *text* is an entry time: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, a real instant."""
+    if _TIME.fullmatch(text) is None:
+        return False
+    try:
+        dt.datetime.fromisoformat(text[:-1])
+    except ValueError:
+        return False
+    return True
+
+
+_NULL = type(None)
+_ALLOWED = {
+    field: frozenset(_NULL if k is None else k for k in kinds)
+    for field, kinds in FIELD_TYPES.items()
+}
+_ABSENT = object()
+
+
+def entry_problem(entry: Mapping[str, Any]) -> str | None:
+    """Return what makes a parsed entry object not a v1 entry, or ``None`` when it is one.
+
+    Checks the required fields, their types, the version, the time format, and the types
+    of the optional fields in `FIELD_TYPES`.
+    """
+    for field, kind in REQUIRED_FIELDS.items():
+        if type(entry.get(field)) is not kind:
+            return f"field {field!r} is missing or not a {_JSON_NAMES[kind]}"
+    if entry["v"] != ENTRY_VERSION:
+        return f"unknown entry format version {entry['v']}"
+    if not is_entry_time(entry["time"]):
+        return f"time {entry['time']!r} is not an RFC 3339 UTC instant with microseconds"
+    if entry["seq"] < 0:
+        return "field 'seq' is negative"
+    prev = entry["prev"]
+    if len(prev) != 64 or prev.strip("0123456789abcdef"):
+        return "field 'prev' is not 64 lowercase hex digits"
+    for field, allowed in _ALLOWED.items():
+        value = entry.get(field, _ABSENT)
+        if value is not _ABSENT and type(value) not in allowed:
+            names = " or ".join(_JSON_NAMES[k] for k in FIELD_TYPES[field])
+            return f"field {field!r} must be {names}"
+    sop = entry.get("sop")
+    if sop is not None and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
+        return "field 'sop' must hold the strings id, version and hash"
+    return None
 
 
 def format_time(value: dt.datetime) -> str:

@@ -9,7 +9,8 @@ For each entry, in order:
    interval it falls in: with a checkpoint per commit, to the entry itself);
 4. **chain**: its ``prev`` equals the hash of the entry before it;
 
-and for each checkpoint: **signature** by a key the auditor trusts.  At the end, every
+and for each checkpoint: **signature** by a key the auditor trusts, valid at the time the
+checkpoint states and not revoked by then (see `pelayanan.audit.keyring`).  At the end, every
 entry must be covered by a signed checkpoint and no checkpoint may claim more entries
 than the log holds (truncation).  With ``since``, the log must extend a checkpoint the
 auditor saved earlier: same root at that size (no rewrite), at least that size (no
@@ -18,14 +19,15 @@ truncation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 
 from pelayanan.audit.canonical import parse_canonical
 from pelayanan.audit.checkpoint import SignedCheckpoint
-from pelayanan.audit.entry import ENTRY_VERSION, GENESIS_PREV, REQUIRED_FIELDS, parse_time
+from pelayanan.audit.entry import GENESIS_PREV, entry_problem
+from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
@@ -37,7 +39,17 @@ from pelayanan.exceptions import (
     SignatureError,
 )
 
-__all__ = ["LedgerVerifier", "VerificationReport", "verify_ledger"]
+__all__ = [
+    "LedgerVerifier",
+    "Progress",
+    "VerificationReport",
+    "accept_checkpoint",
+    "verify_ledger",
+]
+
+#: Called as ``progress(ledger, entries verified, entries expected)`` every few thousand
+#: entries and at the end of each ledger.
+Progress = Callable[[str, int, int], None]
 
 
 @attrs.frozen
@@ -59,24 +71,72 @@ class VerificationReport:
         )
 
 
+def accept_checkpoint(
+    signed: SignedCheckpoint,
+    trusted_keys: Sequence[VerifierKey | TrustedKey],
+    *,
+    what: str = "checkpoint",
+    ledger: str | None = None,
+) -> str:
+    """Check that a trusted key, valid at the checkpoint's time, signed *signed*.
+
+    Args:
+        signed: the signed checkpoint.
+        trusted_keys: the keys whose signatures count (bare keys: at any time).
+        what: how to name the checkpoint in the error.
+        ledger: the ledger being verified, for the error.
+
+    Returns:
+        The name of the key whose signature was accepted.
+
+    Raises:
+        SignatureError: no valid signature by a trusted key, or every such key was
+            outside its validity (rotated, not yet valid, revoked) at that time.
+    """
+    cp = signed.checkpoint
+    seq = cp.size - 1 if cp.size else None
+    by_key = {t.key: t for t in trusted_from(trusted_keys)}
+    signers = signed.signed_by(by_key)
+    if not signers:
+        names = ", ".join(name for name, _, _ in signed.signatures)
+        raise SignatureError(
+            seq,
+            f"{what} is not validly signed by a trusted key (signed by {names})",
+            ledger=ledger,
+        )
+    # A valid signature counts only inside its key's validity (rotation, revocation).
+    refusals = []
+    for key in signers:
+        refusal = by_key[key].refusal_at(cp.time)
+        if refusal is None:
+            return key.name
+        refusals.append(refusal)
+    raise SignatureError(
+        seq,
+        f"{what} is signed by a trusted key that was not valid at its time: " + "; ".join(refusals),
+        ledger=ledger,
+    )
+
+
 class LedgerVerifier:
     """Verify one ledger incrementally: feed entries and checkpoints in log order.
 
     Args:
         ledger: the ledger id the entries must carry.
-        trusted_keys: the public keys whose checkpoint signatures are accepted.
+        trusted_keys: the keys whose checkpoint signatures are accepted; a bare
+            `VerifierKey` is trusted at any time, a `TrustedKey` within its validity.
         since: a signed checkpoint saved earlier that the log must still extend.
     """
 
     def __init__(
         self,
         ledger: str,
-        trusted_keys: Sequence[VerifierKey],
+        trusted_keys: Sequence[VerifierKey | TrustedKey],
         *,
         since: SignedCheckpoint | None = None,
     ) -> None:
         self.ledger = ledger
-        self._keys = tuple(trusted_keys)
+        self._keys = trusted_from(trusted_keys)
         self._range = CompactRange()
         self._prev_hex = GENESIS_PREV
         self._pending: list[SignedCheckpoint] = []
@@ -145,12 +205,24 @@ class LedgerVerifier:
             self._check_since()
         # 4. chain: the predecessor hash this entry records.
         if entry["prev"] != self._prev_hex:
+            if not position:
+                raise ChainError(
+                    0,
+                    "the first entry must have the genesis predecessor (64 zeros)",
+                    ledger=self.ledger,
+                )
+            if self._checked_size >= position:
+                # The predecessor is pinned by a verified checkpoint: this entry changed.
+                raise ChainError(
+                    position,
+                    f"its predecessor hash does not match entry {position - 1}, which a signed "
+                    "checkpoint covers (this entry was altered)",
+                    ledger=self.ledger,
+                )
             raise ChainError(
-                position - 1 if position else position,
+                position - 1,
                 f"its hash does not match the predecessor hash recorded in entry {position} "
-                "(the entry was altered, removed or reordered)"
-                if position
-                else "the first entry must have the genesis predecessor (64 zeros)",
+                "(the entry was altered, removed or reordered)",
                 ledger=self.ledger,
             )
         self._prev_hex = entry_hash.hex()
@@ -192,15 +264,7 @@ class LedgerVerifier:
     # -- checks -------------------------------------------------------------------------
 
     def _check_signature(self, signed: SignedCheckpoint, *, what: str) -> None:
-        key = signed.verified_by(self._keys)
-        if key is None:
-            names = ", ".join(name for name, _, _ in signed.signatures)
-            raise SignatureError(
-                max(signed.checkpoint.size - 1, 0) if signed.checkpoint.size else None,
-                f"{what} is not validly signed by a trusted key (signed by {names})",
-                ledger=self.ledger,
-            )
-        self._keys_used.add(key.name)
+        self._keys_used.add(accept_checkpoint(signed, self._keys, what=what, ledger=self.ledger))
 
     def _check_root(self, signed: SignedCheckpoint) -> None:
         cp = signed.checkpoint
@@ -243,26 +307,9 @@ class LedgerVerifier:
             raise MalformedEntryError(position, str(exc), ledger=self.ledger) from None
         if not isinstance(entry, dict):
             raise MalformedEntryError(position, "entry is not a JSON object", ledger=self.ledger)
-        for field, kind in REQUIRED_FIELDS.items():
-            value = entry.get(field)
-            if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
-                raise MalformedEntryError(
-                    position,
-                    f"field {field!r} is missing or not a {kind.__name__}",
-                    ledger=self.ledger,
-                )
-        if entry["v"] != ENTRY_VERSION:
-            raise MalformedEntryError(
-                position, f"unknown entry format version {entry['v']}", ledger=self.ledger
-            )
-        try:
-            parse_time(entry["time"])
-        except ValueError:
-            raise MalformedEntryError(
-                position,
-                f"time {entry['time']!r} is not an RFC 3339 UTC instant",
-                ledger=self.ledger,
-            ) from None
+        problem = entry_problem(entry)
+        if problem is not None:
+            raise MalformedEntryError(position, problem, ledger=self.ledger)
         return entry
 
 
@@ -270,30 +317,57 @@ def verify_ledger(
     ledger: str,
     entries: Iterable[tuple[int, bytes]],
     checkpoints: Iterable[str],
-    trusted_keys: Sequence[VerifierKey],
+    trusted_keys: Sequence[VerifierKey | TrustedKey],
     *,
     since: SignedCheckpoint | None = None,
+    expected_size: int = 0,
+    progress: Progress | None = None,
 ) -> VerificationReport:
     """Verify one ledger from its entries and its checkpoint notes (ordered by size).
+
+    Both iterables are consumed lazily, so memory stays flat however long the log is.
+
+    Args:
+        ledger: the ledger id.
+        entries: ``(seq, bytes)`` of each entry, in order.
+        checkpoints: the signed checkpoint notes, ordered by tree size.
+        trusted_keys: the keys whose signatures count (see `LedgerVerifier`).
+        since: a checkpoint saved earlier that the log must still extend.
+        expected_size: the size the caller expects, passed to *progress* as the total.
+        progress: called every 4096 entries and at the end.
+
+    Returns:
+        The report of the verified ledger.
 
     Raises:
         VerificationError: the first failure, with the entry sequence number and reason.
     """
     verifier = LedgerVerifier(ledger, trusted_keys, since=since)
     notes = iter(checkpoints)
-    pending = next(notes, None)
-    pending_size = SignedCheckpoint.parse(pending).checkpoint.size if pending else None
+    pending: str | None = None
+    pending_size = -1
+
+    def take() -> None:
+        nonlocal pending, pending_size
+        pending = next(notes, None)
+        pending_size = SignedCheckpoint.parse(pending).checkpoint.size if pending else -1
+
+    take()
+    while pending is not None and pending_size == 0:
+        verifier.add_checkpoint(pending)
+        take()
     for seq, data in entries:
-        while pending is not None and pending_size is not None and pending_size <= verifier.size:
-            verifier.add_checkpoint(pending)
-            pending = next(notes, None)
-            pending_size = SignedCheckpoint.parse(pending).checkpoint.size if pending else None
         verifier.add_entry(seq, data)
-        while pending is not None and pending_size == verifier.size:
+        size = verifier.size
+        while pending is not None and pending_size <= size:
             verifier.add_checkpoint(pending)
-            pending = next(notes, None)
-            pending_size = SignedCheckpoint.parse(pending).checkpoint.size if pending else None
+            take()
+        if progress is not None and not size & 4095:
+            progress(ledger, size, expected_size)
     while pending is not None:
         verifier.add_checkpoint(pending)
-        pending = next(notes, None)
-    return verifier.finish()
+        take()
+    report = verifier.finish()
+    if progress is not None:
+        progress(ledger, report.size, expected_size)
+    return report

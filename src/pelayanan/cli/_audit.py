@@ -1,16 +1,26 @@
-"""``pelayanan audit``: verify and export the audit log."""
+"""``pelayanan audit``: verify, export and prove the audit log."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+from rich.progress import Progress as ProgressBar
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.export import verify_export, write_export
-from pelayanan.audit.verify import VerificationReport, verify_ledger
+from pelayanan.audit.keyring import TrustedKey
+from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
+from pelayanan.audit.verify import Progress, VerificationReport, verify_ledger
 from pelayanan.cli._common import fail, load_trusted_keys, open_db
-from pelayanan.exceptions import PelayananError, VerificationError
+from pelayanan.exceptions import PelayananError, ProofError, VerificationError
+from pelayanan.store.base import LedgerNodes, Store
 
 __all__ = ["audit_group"]
 
@@ -18,6 +28,58 @@ __all__ = ["audit_group"]
 @click.group("audit")
 def audit_group() -> None:
     """Verify, export and prove the audit log."""
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    """Yield a progress callback drawing a bar on stderr, or ``None`` off a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = ProgressBar(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, object] = {}
+
+    def update(ledger: str, done: int, total: int) -> None:
+        task = tasks.get(ledger)
+        if task is None:
+            task = tasks[ledger] = bar.add_task(f"ledger {ledger}", total=total or None)
+        bar.update(task, completed=done)  # type: ignore[arg-type]
+
+    with bar:
+        yield update
+
+
+def _verify_store(
+    store: Store,
+    keys: Sequence[VerifierKey | TrustedKey],
+    saved: SignedCheckpoint | None,
+    progress: Progress | None,
+) -> list[VerificationReport]:
+    reports: list[VerificationReport] = []
+    ledgers = store.ledgers()
+    if not ledgers:
+        raise VerificationError(None, "the store holds no ledger")
+    for ledger in ledgers:
+        ledger_since = saved if saved and saved.checkpoint.ledger == ledger else None
+        reports.append(
+            verify_ledger(
+                ledger,
+                ((e.seq, e.data) for e in store.entries(ledger)),
+                store.iter_checkpoints(ledger),
+                keys,
+                since=ledger_since,
+                expected_size=store.head(ledger).size,
+                progress=progress,
+            )
+        )
+    return reports
 
 
 @audit_group.command("verify")
@@ -28,9 +90,9 @@ def audit_group() -> None:
     "trusted",
     multiple=True,
     type=click.Path(dir_okay=False),
-    help="A public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+    help="A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/.",
 )
-@click.option("--keys", "keys_dir", help="A key folder whose public keys to trust.")
+@click.option("--keys", "keys_dir", help="A key folder whose keyring (or public keys) to trust.")
 @click.option(
     "--since",
     type=click.Path(dir_okay=False),
@@ -57,30 +119,14 @@ def verify_command(
         if since is not None:
             try:
                 saved = SignedCheckpoint.parse(Path(since).read_text(encoding="utf-8"))
-            except OSError as exc:
-                fail(f"cannot read checkpoint {since}: {exc.strerror}", 2)
-        reports: list[VerificationReport] = []
-        if store is not None:
-            try:
-                ledgers = store.ledgers()
-                if not ledgers:
-                    fail(f"{db}: the store holds no ledger", 1)
-                for ledger in ledgers:
-                    ledger_since = saved if saved and saved.checkpoint.ledger == ledger else None
-                    reports.append(
-                        verify_ledger(
-                            ledger,
-                            ((e.seq, e.data) for e in store.entries(ledger)),
-                            store.checkpoints(ledger),
-                            keys,
-                            since=ledger_since,
-                        )
-                    )
-            finally:
-                store.close()
-        else:
-            assert file is not None
-            reports = verify_export(file, keys, since=saved)
+            except (OSError, UnicodeDecodeError) as exc:
+                fail(f"cannot read checkpoint {since}: {exc}", 2)
+        with _progress_bar() as progress:
+            if store is not None:
+                reports = _verify_store(store, keys, saved, progress)
+            else:
+                assert file is not None
+                reports = verify_export(file, keys, since=saved, progress=progress)
         if saved is not None and saved.checkpoint.ledger not in {r.ledger for r in reports}:
             fail(f"unverifiable: the log has no ledger {saved.checkpoint.ledger!r}", 1)
     except VerificationError as exc:
@@ -94,6 +140,9 @@ def verify_command(
         fail(first, 1)
     except PelayananError as exc:
         fail(f"unverifiable: {exc}", 1)
+    finally:
+        if store is not None:
+            store.close()
     for report in reports:
         click.echo(f"OK {report.summary()}")
 
@@ -112,3 +161,81 @@ def export_command(db: str, output: str) -> None:
     finally:
         store.close()
     click.echo(f"exported {count} entries to {output}")
+
+
+@audit_group.command("prove")
+@click.option("--db", required=True, help="A SQLite store path.")
+@click.option("--seq", required=True, type=click.IntRange(min=0), help="The entry's number.")
+@click.option("--ledger", help="The ledger (needed when the store holds several).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
+@click.option("--no-entry", is_flag=True, help="Leave the entry's bytes out (hash and proof only).")
+def prove_command(
+    db: str, seq: int, ledger: str | None, output: str | None, no_entry: bool
+) -> None:
+    """Write a receipt: entry N's hash, the latest signed checkpoint and the inclusion proof.
+
+    The receipt checks offline with `pelayanan audit check-proof FILE --trusted-key PEM`.
+    """
+    store = open_db(db)
+    try:
+        ledgers = store.ledgers()
+        if ledger is None:
+            if len(ledgers) != 1:
+                fail(f"the store holds ledgers {', '.join(ledgers) or '(none)'}: give --ledger", 2)
+            ledger = ledgers[0]
+        elif ledger not in ledgers:
+            fail(f"{db}: no ledger {ledger!r}", 1)
+        entry = next(store.entries(ledger, seq, seq + 1), None)
+        if entry is None:
+            fail(f"entry {seq}: no such entry in ledger {ledger!r}", 1)
+        note = store.latest_checkpoint(ledger)
+        if note is None:
+            fail(f"ledger {ledger!r} has no signed checkpoint yet", 1)
+        receipt = make_receipt(
+            ledger,
+            seq,
+            entry.hash,
+            note,
+            LedgerNodes(store, ledger),
+            entry=None if no_entry else entry.data,
+        )
+    except PelayananError as exc:
+        fail(f"entry {seq}: cannot prove: {exc}", 1)
+    finally:
+        store.close()
+    text = receipt.to_json()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", 1)
+    click.echo(f"receipt for entry {seq} of ledger {ledger} written to {output}")
+
+
+@audit_group.command("check-proof")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--trusted-key",
+    "trusted",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="The ledger's public key PEM (repeatable).",
+)
+@click.option("--keys", "keys_dir", help="A key folder whose keyring to trust instead.")
+def check_proof_command(file: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
+    """Check a receipt offline: checkpoint signature and inclusion proof (exit 0 / 1)."""
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read receipt {file}: {exc}", 1)
+    try:
+        keys = load_trusted_keys(trusted, keys_dir, None)
+        receipt = Receipt.from_json(text)
+        result = check_receipt(receipt, keys)
+    except ProofError as exc:
+        fail(f"receipt does not check: {exc}", 1)
+    except PelayananError as exc:
+        fail(f"unverifiable: {exc}", 1)
+    click.echo(f"OK {result.summary()}")

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import click
 
+from pelayanan.audit.keyring import TrustedKey, load_keyring
 from pelayanan.audit.keys import SigningKey, VerifierKey, load_key_dir, load_public_key
 from pelayanan.exceptions import KeyMaterialError
 from pelayanan.store import Store, open_store
@@ -34,8 +35,11 @@ def open_db(db: str) -> Store:
 
 def load_trusted_keys(
     trusted: tuple[str, ...], keys_dir: str | None, db: str | None
-) -> list[VerifierKey]:
-    """Return the keys to trust: ``--trusted-key`` files, else the key folder's public keys.
+) -> list[VerifierKey | TrustedKey]:
+    """Return the keys to trust: ``--trusted-key`` files, else the key folder's keys.
+
+    A bare PEM is trusted at any time; a key folder with a ``keyring.json`` contributes
+    its keys with their validity periods and revocations.
 
     Raises:
         KeyMaterialError: a key file is invalid or no key can be found.
@@ -46,11 +50,17 @@ def load_trusted_keys(
     if folder is None or not folder.is_dir():
         msg = "no trusted key: pass --trusted-key PEM (or --keys DIR)"
         raise KeyMaterialError(msg)
+    keyring = load_keyring(folder)
+    if keyring is not None:
+        if not keyring.keys:
+            msg = f"{folder}: the keyring lists no key; pass --trusted-key PEM"
+            raise KeyMaterialError(msg)
+        return list(keyring.keys)
     _, publics = load_key_dir(folder)
     if not publics:
         msg = f"{folder}: holds no public key; pass --trusted-key PEM"
         raise KeyMaterialError(msg)
-    return publics
+    return list(publics)
 
 
 def signing_key_for(keys_dir: str | None, db: str) -> SigningKey:

@@ -14,7 +14,9 @@ import click
 import yaml
 
 from pelayanan.access import Actor
-from pelayanan.audit.keys import generate_key_pair, write_key_pair
+from pelayanan.audit.entry import format_time
+from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
+from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.desk import ServiceDesk
@@ -31,6 +33,7 @@ from pelayanan.sla import (
 )
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import SQLiteStore
+from pelayanan.store.base import LedgerNodes
 from pelayanan.testing import FakeClock
 
 __all__ = ["demo_command", "sop_path"]
@@ -129,13 +132,13 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     """Simulate three working weeks of a complaint desk into *db*; return the figures."""
     rng = random.Random(seed)
     _prepare(db)
-    key = generate_key_pair()
+    clock = FakeClock(dt.datetime(2026, 7, 6, 7, 45, tzinfo=WIB))
     keys_dir = default_key_dir(str(db))
-    write_key_pair(key, keys_dir)
+    create_key_folder(keys_dir, valid_from=clock.now())
+    key = KeyringSigner.from_folder(keys_dir)
     sop: SOP = load_sop(sop_path("pengaduan"))
     store = SQLiteStore(db)
     store.set_meta(DEMO_MARKER, "1")
-    clock = FakeClock(dt.datetime(2026, 7, 6, 7, 45, tzinfo=WIB))
     counter = iter(range(1, 10_000))
     desk = ServiceDesk(
         store,
@@ -234,9 +237,15 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     report = verify_ledger(
         ledger,
         ((e.seq, e.data) for e in store.entries(ledger)),
-        store.checkpoints(ledger),
-        [key.verifier],
+        store.iter_checkpoints(ledger),
+        key.keyring.keys,
     )
+    # A citizen's receipt for the first complaint, checked as the citizen would: offline.
+    first = next(store.entries(ledger, 0, 1))
+    note = store.latest_checkpoint(ledger)
+    assert note is not None
+    receipt = make_receipt(ledger, 0, first.hash, note, LedgerNodes(store, ledger))
+    receipt_check = check_receipt(receipt, key.keyring.keys)
     states = collections.Counter(r.state for r in store.requests())
     log = [e.data for e in store.entries(ledger)]
     verdicts = recompute_verdicts(log, desk.calendars)
@@ -255,6 +264,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "attributions": attribute_breaches(log, desk.calendars),
         "fingerprint": desk.calendars["default"].fingerprint,
         "end": clock.now(),
+        "key": key.keyring.keys[-1],
+        "receipt": receipt_check.summary(),
     }
 
 
@@ -287,11 +298,21 @@ def demo_command(db: str, seed: int) -> None:
         click.echo(f"  {reason:<36} {count:>4}")
     _echo_sla(figures)
     click.echo(f"audit log: {report.size} entries, {report.checkpoints} signed checkpoints")  # type: ignore[attr-defined]
+    active = figures["key"]
+    assert isinstance(active, TrustedKey)
+    click.echo(
+        f"ledger key: {active.name} (id {active.key.key_id}), valid from "
+        f"{format_time(active.valid_from) if active.valid_from else '-'} (keyring.json)"
+    )
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
+    click.echo(f"receipt: {figures['receipt']}")
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
     click.echo("next:")
     click.echo(f"  pelayanan audit verify --db {db}")
     click.echo(f"  pelayanan audit export --db {db} -o audit.jsonl")
+    click.echo(f"  pelayanan audit prove --db {db} --seq 0 -o receipt.json")
+    click.echo(f"  pelayanan audit check-proof receipt.json --keys {figures['keys_dir']}")
+    click.echo(f"  pelayanan keys rotate --db {db}")
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")

@@ -1,30 +1,144 @@
-"""``pelayanan keys``: ledger key management."""
+"""``pelayanan keys``: ledger keys and their keyring (generate, rotate, revoke, list)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from pathlib import Path
+
 import click
 
-from pelayanan.audit.keys import generate_key_pair, write_key_pair
-from pelayanan.cli._common import fail
+from pelayanan.audit.entry import format_time
+from pelayanan.audit.keyring import (
+    KEYRING_FILE,
+    create_key_folder,
+    load_keyring,
+    revoke_key,
+    rotate_key_folder,
+)
+from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.exceptions import KeyMaterialError
 
 __all__ = ["keys_group"]
 
 
+def _instant(value: str | None) -> dt.datetime:
+    """Parse an ``--at`` option (ISO 8601 with offset); the wall clock when absent."""
+    if value is None:
+        # The command line is the edge of the library: here "now" is the real clock.
+        return dt.datetime.now(dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--at {value!r}: not an ISO 8601 instant (e.g. 2026-07-06T08:00:00+07:00)", 2)
+    if parsed.tzinfo is None:
+        fail(f"--at {value!r}: give a UTC offset (e.g. +07:00 for WIB)", 2)
+    return parsed
+
+
+def _passphrase(env: str | None) -> bytes | None:
+    if env is None:
+        return None
+    value = os.environ.get(env)
+    if not value:
+        fail(f"environment variable {env} is empty or unset; it must hold the passphrase", 2)
+    return value.encode("utf-8")
+
+
+def _folder(keys_dir: str | None, db: str | None) -> Path:
+    if keys_dir:
+        return Path(keys_dir)
+    if not db:
+        fail("give --keys DIR (or --db DB to use DB.keys/)", 2)
+    return default_key_dir(db)
+
+
+_PASSPHRASE_HELP = "Encrypt the private key with the passphrase in this environment variable."  # noqa: S105 - help text
+_AT_HELP = "The instant it takes effect (ISO 8601 with offset); default: now."
+
+
 @click.group("keys")
 def keys_group() -> None:
-    """Manage Ed25519 ledger keys."""
+    """Manage Ed25519 ledger keys and their keyring."""
 
 
 @keys_group.command("generate")
 @click.option("--out", "out_dir", required=True, help="Folder to write the key pair into.")
-def generate_command(out_dir: str) -> None:
-    """Generate a new Ed25519 ledger key pair (private and public PEM)."""
-    key = generate_key_pair()
+@click.option("--valid-from", "valid_from", help=_AT_HELP)
+@click.option("--passphrase-env", help=_PASSPHRASE_HELP)
+def generate_command(out_dir: str, valid_from: str | None, passphrase_env: str | None) -> None:
+    """Generate a ledger key pair (private and public PEM) and start the folder's keyring."""
     try:
-        private_path, public_path = write_key_pair(key, out_dir)
+        key = create_key_folder(
+            out_dir, valid_from=_instant(valid_from), passphrase=_passphrase(passphrase_env)
+        )
     except KeyMaterialError as exc:
         fail(str(exc), 1)
-    click.echo(f"private key: {private_path} (keep it secret)")
-    click.echo(f"public key:  {public_path} (give it to auditors)")
-    click.echo(f"key name:    {key.verifier.name}")
+    folder = Path(out_dir)
+    click.echo(f"private key: {folder / 'ledger-private.pem'} (keep it secret)")
+    click.echo(f"public key:  {folder / 'ledger-public.pem'} (give it to auditors)")
+    click.echo(f"keyring:     {folder / KEYRING_FILE}")
+    click.echo(f"key name:    {key.verifier.name} (id {key.verifier.key_id})")
+
+
+@keys_group.command("rotate")
+@click.option("--keys", "keys_dir", help="The key folder (default: DB.keys/).")
+@click.option("--db", help="A store path whose DB.keys/ folder to use.")
+@click.option("--at", "at", help=_AT_HELP)
+@click.option("--passphrase-env", help=_PASSPHRASE_HELP)
+def rotate_command(
+    keys_dir: str | None, db: str | None, at: str | None, passphrase_env: str | None
+) -> None:
+    """Make a new key active: the old key's validity ends, its checkpoints still verify."""
+    folder = _folder(keys_dir, db)
+    try:
+        old, new = rotate_key_folder(
+            folder, at=_instant(at), passphrase=_passphrase(passphrase_env)
+        )
+    except KeyMaterialError as exc:
+        fail(str(exc), 1)
+    assert old.valid_until is not None
+    click.echo(f"retired:   {old.name} (valid until {format_time(old.valid_until)})")
+    click.echo(f"active:    {new.name} (id {new.verifier.key_id})")
+    click.echo(f"public key for auditors: {folder / 'ledger-public.pem'}")
+
+
+@keys_group.command("revoke")
+@click.argument("name")
+@click.option("--keys", "keys_dir", help="The key folder (default: DB.keys/).")
+@click.option("--db", help="A store path whose DB.keys/ folder to use.")
+@click.option("--reason", required=True, help="Why (public, kept in the keyring).")
+@click.option("--at", "at", help=_AT_HELP)
+def revoke_command(
+    name: str, keys_dir: str | None, db: str | None, reason: str, at: str | None
+) -> None:
+    """Revoke key NAME (name or key id): its checkpoints from then on no longer verify."""
+    folder = _folder(keys_dir, db)
+    try:
+        revoked = revoke_key(folder, name, at=_instant(at), reason=reason)
+    except KeyMaterialError as exc:
+        fail(str(exc), 1)
+    assert revoked.revoked_at is not None
+    click.echo(f"revoked:   {revoked.name} from {format_time(revoked.revoked_at)} ({reason})")
+
+
+@keys_group.command("list")
+@click.option("--keys", "keys_dir", help="The key folder (default: DB.keys/).")
+@click.option("--db", help="A store path whose DB.keys/ folder to use.")
+def list_command(keys_dir: str | None, db: str | None) -> None:
+    """List the keyring: each key's id, validity and revocation."""
+    folder = _folder(keys_dir, db)
+    try:
+        keyring = load_keyring(folder)
+    except KeyMaterialError as exc:
+        fail(str(exc), 1)
+    if keyring is None:
+        fail(f"{folder}: no {KEYRING_FILE}", 1)
+    active = keyring.active()
+    for key in keyring.keys:
+        start = format_time(key.valid_from) if key.valid_from else "-"
+        end = format_time(key.valid_until) if key.valid_until else "-"
+        status = "active" if key is active else "retired"
+        if key.revoked_at is not None:
+            status = f"revoked {format_time(key.revoked_at)}: {key.revocation_reason}"
+        click.echo(f"{key.name}  id {key.key.key_id}  {start} .. {end}  {status}")

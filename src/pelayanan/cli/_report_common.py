@@ -178,7 +178,7 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
         return replay_verified(
             ledger,
             ((e.seq, e.data) for e in store.entries(ledger)),
-            store.checkpoints(ledger),
+            store.iter_checkpoints(ledger),
             keys,
             folds,
             at=at,

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import attrs
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.verify import LedgerVerifier
 from pelayanan.calendar import WorkCalendar
@@ -150,7 +151,7 @@ def replay_verified(
     ledger: str,
     entries: Iterable[tuple[int, bytes]],
     checkpoints: Iterable[str],
-    trusted_keys: Sequence[VerifierKey],
+    trusted_keys: Sequence[VerifierKey | TrustedKey],
     folds: Sequence[Fold],
     *,
     at: SignedCheckpoint | None = None,

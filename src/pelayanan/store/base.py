@@ -16,13 +16,14 @@ import attrs
 
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry, encode_entry
-from pelayanan.audit.merkle import CompactRange
+from pelayanan.audit.merkle import CompactRange, Node
 
 __all__ = [
     "SCHEMA_VERSION",
     "AppendResult",
     "CheckpointSigner",
     "LedgerHead",
+    "LedgerNodes",
     "RequestRecord",
     "Store",
     "build_append",
@@ -113,7 +114,7 @@ class PreparedAppend:
     data: bytes
     entry_hash: bytes
     head: LedgerHead
-    nodes: Sequence[Any]
+    nodes: Sequence[Node]
     checkpoint: SignedCheckpoint | None
     result: AppendResult
 
@@ -138,6 +139,30 @@ def build_append(
     signed = sign(Checkpoint(ledger, new_head.size, root, time)) if sign else None
     result = AppendResult(head.size, entry_hash, new_head.size, root, signed)
     return PreparedAppend(data, entry_hash, new_head, nodes, signed, result)
+
+
+class LedgerNodes:
+    """The stored Merkle nodes of one ledger, as a `pelayanan.audit.merkle.NodeReader`.
+
+    Args:
+        store: the store.
+        ledger: the ledger whose nodes to read.
+    """
+
+    def __init__(self, store: Store, ledger: str) -> None:
+        self.store = store
+        self.ledger = ledger
+
+    def __repr__(self) -> str:
+        return f"LedgerNodes({self.store!r}, {self.ledger!r})"
+
+    def get_nodes(self, level_index_pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the hashes of the named perfect subtrees, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        return self.store.get_nodes(self.ledger, level_index_pairs)
 
 
 class Store(Protocol):
@@ -197,6 +222,32 @@ class Store(Protocol):
 
     def checkpoints(self, ledger: str) -> list[str]:
         """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
+        ...
+
+    def iter_checkpoints(
+        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
+    ) -> Iterator[str]:
+        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
+
+        Ordered by tree size (then by when they were stored), read in batches so memory
+        stays flat for ledgers with millions of checkpoints.
+        """
+        ...
+
+    def latest_checkpoint(self, ledger: str) -> str | None:
+        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
+        ...
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle perfect-subtree hashes of *ledger*, in the order asked.
+
+        Args:
+            ledger: the ledger.
+            pairs: ``(level, index)`` of each node (see `pelayanan.audit.merkle.Node`).
+
+        Raises:
+            ProofError: a node is not stored (the tree is smaller than asked for).
+        """
         ...
 
     def add_checkpoint(self, ledger: str, note: str) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
+from pelayanan.audit.merkle import MemoryNodeStore
 from pelayanan.exceptions import ConcurrentModificationError
 from pelayanan.store.base import (
     AppendResult,
@@ -30,6 +31,7 @@ class MemoryStore:
         self._entries: dict[str, list[bytes]] = {}
         self._heads: dict[str, LedgerHead] = {}
         self._checkpoints: dict[str, list[tuple[int, str]]] = {}
+        self._nodes: dict[str, MemoryNodeStore] = {}
         self._idempotency: dict[str, tuple[str | None, int]] = {}
 
     def __repr__(self) -> str:
@@ -75,6 +77,37 @@ class MemoryStore:
             notes = list(self._checkpoints.get(ledger, []))
         return [note for _, note in sorted(notes, key=lambda item: item[0])]
 
+    def iter_checkpoints(
+        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
+    ) -> Iterator[str]:
+        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``."""
+        with self._lock:
+            notes = list(self._checkpoints.get(ledger, []))
+        notes.sort(key=lambda item: item[0])
+        for size, note in notes:
+            if size >= min_size and (max_size is None or size <= max_size):
+                yield note
+
+    def latest_checkpoint(self, ledger: str) -> str | None:
+        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
+        with self._lock:
+            notes = self._checkpoints.get(ledger, [])
+            # Stable max: among equal sizes the last stored wins, as in SQLite.
+            best = max(range(len(notes)), key=lambda i: (notes[i][0], i), default=None)
+            return None if best is None else notes[best][1]
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle node hashes of *ledger*, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        with self._lock:
+            nodes = self._nodes.get(ledger)
+            if nodes is None:
+                nodes = MemoryNodeStore()
+            return nodes.get_nodes(pairs)
+
     def add_checkpoint(self, ledger: str, note: str) -> None:
         """Store an extra signed checkpoint note."""
         size = SignedCheckpoint.parse(note).checkpoint.size
@@ -115,6 +148,8 @@ class MemoryStore:
             head = self._heads.get(ledger, LedgerHead.empty())
             # Everything that can fail happens before the first mutation below.
             prepared = build_append(head, ledger, body, time=time, sign=sign)
+            nodes = self._nodes.setdefault(ledger, MemoryNodeStore())
+            nodes.add(prepared.nodes)
             self._entries.setdefault(ledger, []).append(prepared.data)
             self._heads[ledger] = prepared.head
             if request is not None:

@@ -11,14 +11,19 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
-from pelayanan.audit.merkle import CompactRange
-from pelayanan.exceptions import ConcurrentModificationError, SchemaVersionError, StoreError
+from pelayanan.audit.merkle import CompactRange, leaf_hash
+from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    ProofError,
+    SchemaVersionError,
+    StoreError,
+)
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -75,6 +80,18 @@ CREATE TABLE IF NOT EXISTS idempotency (
     request_id TEXT,
     seq INTEGER NOT NULL
 );
+"""
+
+# Merkle perfect-subtree hashes (level 0 = leaf hashes), written by each append so that
+# proofs read O(log n) rows instead of every entry.
+_NODES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+    ledger TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (ledger, level, idx)
+) WITHOUT ROWID
 """
 
 _REQUEST_COLUMNS = (
@@ -140,6 +157,9 @@ class SQLiteStore:
         timeout: seconds a writer waits for another process's write lock.
     """
 
+    #: How many checkpoint notes `iter_checkpoints` reads per query.
+    checkpoint_page = 1000
+
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
@@ -193,10 +213,30 @@ class SQLiteStore:
                         "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),),
                     )
+                self._add_merkle_nodes()
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    def _add_merkle_nodes(self) -> None:
+        """Create and fill ``merkle_nodes`` in a store written before the table existed."""
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='merkle_nodes'"
+        ).fetchone()
+        if exists:
+            return
+        self._conn.execute(_NODES_SCHEMA)
+        for (ledger,) in self._conn.execute("SELECT ledger FROM ledgers").fetchall():
+            compact = CompactRange()
+            rows = self._conn.execute(
+                "SELECT data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,)
+            )
+            for (data,) in rows:
+                self._conn.executemany(
+                    "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
+                    [(ledger, n.level, n.index, n.hash) for n in compact.append(leaf_hash(data))],
+                )
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
@@ -284,6 +324,77 @@ class SQLiteStore:
                 "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size, id", (ledger,)
             ).fetchall()
         return [str(row[0]) for row in rows]
+
+    def iter_checkpoints(
+        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
+    ) -> Iterator[str]:
+        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
+
+        Read `checkpoint_page` at a time by keyset pagination on ``(size, id)``.
+        """
+        page = self.checkpoint_page
+        upper = max_size if max_size is not None else 2**63 - 1
+        after: tuple[int, int] = (min_size, -1)
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT size, id, note FROM checkpoints WHERE ledger = ? "
+                    "AND (size > ? OR (size = ? AND id > ?)) AND size <= ? "
+                    "ORDER BY size, id LIMIT ?",
+                    (ledger, after[0], after[0], after[1], upper, page),
+                ).fetchall()
+            for _, _, note in rows:
+                yield str(note)
+            if len(rows) < page:
+                return
+            after = (int(rows[-1][0]), int(rows[-1][1]))
+
+    def latest_checkpoint(self, ledger: str) -> str | None:
+        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
+                (ledger,),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle node hashes of *ledger*, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        found: dict[tuple[int, int], bytes] = {}
+        wanted = list(dict.fromkeys(pairs))
+        # A proof asks for at most ~2 log2(n) nodes: one query joining a VALUES list,
+        # which SQLite answers with one primary-key probe per node.
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start : start + 200]
+            values = ",".join(["(?, ?)"] * len(chunk))
+            params: list[Any] = []
+            for level, index in chunk:
+                params += [level, index]
+            params.append(ledger)
+            with self._lock:
+                rows = self._conn.execute(
+                    f"WITH wanted(level, idx) AS (VALUES {values}) "
+                    "SELECT m.level, m.idx, m.hash FROM wanted CROSS JOIN merkle_nodes AS m "
+                    "ON m.ledger = ? AND m.level = wanted.level AND m.idx = wanted.idx",
+                    params,
+                ).fetchall()
+            for level, index, digest in rows:
+                found[(int(level), int(index))] = bytes(digest)
+        out = []
+        for level, index in pairs:
+            digest = found.get((level, index))
+            if digest is None:
+                msg = (
+                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
+                    "smaller than the size asked for"
+                )
+                raise ProofError(msg)
+            out.append(digest)
+        return out
 
     def ledgers(self) -> list[str]:
         """Return the ids of the ledgers in this store, sorted."""
@@ -391,6 +502,10 @@ class SQLiteStore:
                 prepared.head.last_hash,
                 json.dumps(prepared.head.range.to_dict()),
             ),
+        )
+        conn.executemany(
+            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
+            [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
         )
         if request is not None:
             conn.execute(
