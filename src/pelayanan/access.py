@@ -1,17 +1,55 @@
-"""Who may act: actors, role checks and separation of duties."""
+"""Who may act: actors, role checks, separation of duties and delegation (Plt/Plh).
+
+`authorize` is the basic check the SOP asks for (the actor holds one of the action's
+roles; it did not take one of the action's ``not_by`` actions on this request).
+`check_access` adds what the SOP language cannot say yet: the actor is not the person the
+request is about (`AccessPolicy`, e.g. a staff member approving their own leave), and
+acting with another official's authority (`Delegation`, looked up in a
+`DelegationRegistry`).  Every refusal is a `PermissionDeniedError` whose ``rule`` names
+the rule that refused it, so the desk can record it in the audit log.
+
+Acting officials: a *Plh* (pelaksana harian) stands in while the official is temporarily
+absent, a *Plt* (pelaksana tugas) while the post is vacant.  Both act under a mandate,
+which does not extend to strategic decisions changing the legal status of organisation,
+staffing or budget (UU 30/2014 tentang Administrasi Pemerintahan, Pasal 14 ayat (7) and
+Pasal 34 [S]).  Which actions a delegation covers is therefore always explicit: its roles
+and, optionally, a list of actions and a unit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
-from pelayanan.exceptions import PermissionDeniedError
+from pelayanan.clock import ensure_aware
+from pelayanan.exceptions import ConfigurationError, PermissionDeniedError, Problem
 
-__all__ = ["SYSTEM", "Actor", "authorize"]
+__all__ = [
+    "DELEGATION_KINDS",
+    "SYSTEM",
+    "AccessPolicy",
+    "Actor",
+    "Delegation",
+    "DelegationRegistry",
+    "Grant",
+    "SubjectRule",
+    "access_config_from_dict",
+    "authorize",
+    "check_access",
+]
+
+#: The kinds of acting official: ``plt`` (post vacant), ``plh`` (official temporarily absent).
+DELEGATION_KINDS = ("plt", "plh")
 
 
 def _roles(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
@@ -74,3 +112,457 @@ def authorize(
             )
             raise PermissionDeniedError(msg, rule=f"separation_of_duties:{earlier}")
     return role
+
+
+# --- delegation ------------------------------------------------------------------------
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return ensure_aware(value, what="delegation validity bound")
+
+
+@attrs.frozen
+class Delegation:
+    """An acting official's authority: *delegate* may act with *principal*'s roles.
+
+    The delegation is valid from *valid_from* (inclusive) to *valid_until* (exclusive).
+
+    Attributes:
+        id: a stable id, e.g. the number of the appointment letter (surat perintah).
+        principal: the id of the official whose authority is used.
+        delegate: the id of the acting official (the Plt or Plh).
+        kind: ``plt`` or ``plh``.
+        roles: the roles of the principal the delegate may use.
+        valid_from: when the delegation starts (timezone-aware).
+        valid_until: when it ends (timezone-aware, exclusive).
+        actions: the actions it covers; empty means every action the roles allow.
+        unit: the unit it is limited to (requests held by that unit), if any.
+    """
+
+    id: str
+    principal: str
+    delegate: str
+    kind: str = attrs.field(validator=attrs.validators.in_(DELEGATION_KINDS))
+    roles: frozenset[str] = attrs.field(converter=_names)
+    valid_from: dt.datetime = attrs.field(converter=_aware)
+    valid_until: dt.datetime = attrs.field(converter=_aware)
+    actions: frozenset[str] = attrs.field(converter=_names, factory=frozenset)
+    unit: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        """Refuse a delegation to oneself, without roles, or with an empty period."""
+        if self.principal == self.delegate:
+            msg = f"delegation {self.id!r}: an official cannot delegate to themself"
+            raise ConfigurationError(msg)
+        if not self.roles:
+            msg = f"delegation {self.id!r}: name the roles the delegate may use"
+            raise ConfigurationError(msg)
+        if self.valid_until <= self.valid_from:
+            msg = f"delegation {self.id!r}: valid_until must be later than valid_from"
+            raise ConfigurationError(msg)
+
+    def active(self, at: dt.datetime) -> bool:
+        """Return whether the delegation is in force at *at*."""
+        return self.valid_from <= at < self.valid_until
+
+    def record(self) -> dict[str, str]:
+        """Return the authority as recorded in an audit entry."""
+        return {"principal": self.principal, "delegation": self.id, "kind": self.kind}
+
+
+class DelegationRegistry:
+    """The delegations in force, looked up by delegate and principal.
+
+    Args:
+        delegations: the initial delegations.
+
+    Raises:
+        ConfigurationError: two delegations share an id.
+    """
+
+    def __init__(self, delegations: Iterable[Delegation] = ()) -> None:
+        self._by_id: dict[str, Delegation] = {}
+        self._by_pair: dict[tuple[str, str], list[Delegation]] = {}
+        for delegation in delegations:
+            self.add(delegation)
+
+    def __repr__(self) -> str:
+        return f"DelegationRegistry({len(self._by_id)} delegations)"
+
+    def __iter__(self) -> Iterator[Delegation]:
+        return iter(sorted(self._by_id.values(), key=lambda d: d.id))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def add(self, delegation: Delegation) -> None:
+        """Register *delegation*.
+
+        Raises:
+            ConfigurationError: a delegation with the same id is already registered.
+        """
+        if delegation.id in self._by_id:
+            msg = f"delegation id {delegation.id!r} is registered twice; ids must be unique"
+            raise ConfigurationError(msg)
+        self._by_id[delegation.id] = delegation
+        pair = (delegation.delegate, delegation.principal)
+        self._by_pair.setdefault(pair, []).append(delegation)
+
+    def resolve(
+        self,
+        delegate: str,
+        principal: str,
+        *,
+        action: str,
+        at: dt.datetime,
+        unit: str | None = None,
+    ) -> Delegation:
+        """Return the delegation that lets *delegate* take *action* for *principal* at *at*.
+
+        Args:
+            delegate: the id of the acting official.
+            principal: the id of the official whose authority is claimed.
+            action: the action to take.
+            at: the instant of the action.
+            unit: the unit holding the request, checked against a unit-limited delegation.
+
+        Raises:
+            PermissionDeniedError: no delegation from *principal* to *delegate*
+                (``delegation:none``), none in force at *at* (``delegation:expired`` or
+                ``delegation:not_yet_valid``), or none covering the action and unit
+                (``delegation:out_of_scope``).
+        """
+        ensure_aware(at, what="action time")
+        found = self._by_pair.get((delegate, principal), [])
+        if not found:
+            msg = f"actor {delegate!r} holds no delegation (Plt/Plh) from {principal!r}"
+            raise PermissionDeniedError(msg, rule="delegation:none")
+        active = [d for d in found if d.active(at)]
+        if not active:
+            if all(d.valid_until <= at for d in found):
+                last = max(found, key=lambda d: d.valid_until)
+                msg = (
+                    f"delegation {last.id!r} ({last.kind}) from {principal!r} to {delegate!r} "
+                    f"expired at {last.valid_until.isoformat()}"
+                )
+                raise PermissionDeniedError(msg, rule="delegation:expired")
+            first = min(found, key=lambda d: d.valid_from)
+            msg = (
+                f"delegation {first.id!r} ({first.kind}) from {principal!r} to {delegate!r} "
+                f"starts only at {first.valid_from.isoformat()}"
+            )
+            raise PermissionDeniedError(msg, rule="delegation:not_yet_valid")
+        for delegation in sorted(active, key=lambda d: d.id):
+            if delegation.actions and action not in delegation.actions:
+                continue
+            if delegation.unit is not None and unit is not None and delegation.unit != unit:
+                continue
+            return delegation
+        scopes = "; ".join(
+            f"{d.id}: actions {', '.join(sorted(d.actions)) or 'any'}, unit {d.unit or 'any'}"
+            for d in active
+        )
+        msg = (
+            f"delegation from {principal!r} to {delegate!r} does not cover {action!r} on a "
+            f"request held by {unit or 'no unit'!r} ({scopes})"
+        )
+        raise PermissionDeniedError(msg, rule="delegation:out_of_scope")
+
+
+# --- the full check ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class SubjectRule:
+    """Separation of duties by subject: the actor may not be the person the request is about.
+
+    Attributes:
+        action: the action the rule guards (``*`` for every action).
+        field: the request field holding the subject's actor id (e.g. ``employee_id``).
+        sop: the SOP id the rule applies to (``*`` for every SOP).
+    """
+
+    action: str
+    field: str
+    sop: str = "*"
+
+    def applies(self, sop: str, action: str) -> bool:
+        """Return whether the rule guards *action* of SOP *sop*."""
+        return self.sop in ("*", sop) and self.action in ("*", action)
+
+
+@attrs.frozen
+class AccessPolicy:
+    """Access rules kept outside the SOP.
+
+    Attributes:
+        subject_rules: separation of duties by subject (see `SubjectRule`).
+    """
+
+    subject_rules: tuple[SubjectRule, ...] = ()
+
+    def subject_fields(self, sop: str, action: str) -> tuple[str, ...]:
+        """Return the request fields naming people who may not take *action* of *sop*."""
+        return tuple(r.field for r in self.subject_rules if r.applies(sop, action))
+
+
+@attrs.frozen
+class Grant:
+    """Why an action was allowed: the role used, who acted, and whose authority.
+
+    Attributes:
+        role: the role that allowed it (``""`` when the action is open to anyone).
+        actor: the id of the person who acted.
+        delegation: the delegation used when acting for another official.
+    """
+
+    role: str
+    actor: str
+    delegation: Delegation | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Return the ids that took the action: the actor, and the principal if delegated."""
+        if self.delegation is None:
+            return (self.actor,)
+        return (self.actor, self.delegation.principal)
+
+    def authority(self) -> dict[str, str] | None:
+        """Return the authority used, as recorded in an audit entry (``None``: one's own)."""
+        return None if self.delegation is None else self.delegation.record()
+
+
+def check_access(
+    actor: Actor,
+    action: str,
+    *,
+    allowed_roles: Sequence[str],
+    not_by: Sequence[str] = (),
+    history: Mapping[str, Sequence[str]] | None = None,
+    subject_fields: Sequence[str] = (),
+    data: Mapping[str, Any] | None = None,
+    on_behalf_of: str | None = None,
+    delegations: DelegationRegistry | None = None,
+    at: dt.datetime | None = None,
+    unit: str | None = None,
+) -> Grant:
+    """Check every access rule for *actor* taking *action*; return the grant.
+
+    With *on_behalf_of*, the actor acts with that official's authority: the delegation
+    in force decides the roles, and separation of duties applies to both people.
+
+    Args:
+        actor: who acts.
+        action: the action name.
+        allowed_roles: the roles the SOP allows (empty: anyone).
+        not_by: actions whose actors may not take this one (the SOP's ``not_by``).
+        history: action name -> ids of those who took it on this request.
+        subject_fields: request fields naming people who may not take this action.
+        data: the request's fields, read for *subject_fields*.
+        on_behalf_of: the id of the official whose authority the actor claims.
+        delegations: where delegations are looked up (required with *on_behalf_of*).
+        at: the instant of the action (required with *on_behalf_of*).
+        unit: the unit holding the request (checked against unit-limited delegations).
+
+    Returns:
+        The role used, the actor and the delegation (if any).
+
+    Raises:
+        PermissionDeniedError: ``role``, ``separation_of_duties:<action>``,
+            ``separation_of_duties:subject:<field>`` or ``delegation:<reason>``.
+    """
+    delegation: Delegation | None = None
+    effective = actor
+    if on_behalf_of is not None and on_behalf_of != actor.id:
+        if delegations is None or at is None:
+            msg = (
+                f"actor {actor.id!r} claims {on_behalf_of!r}'s authority but the desk has no "
+                "delegations configured"
+            )
+            raise PermissionDeniedError(msg, rule="delegation:none")
+        delegation = delegations.resolve(actor.id, on_behalf_of, action=action, at=at, unit=unit)
+        effective = Actor(actor.id, delegation.roles, delegation.unit or actor.unit)
+    try:
+        role = authorize(effective, action, allowed_roles=allowed_roles)
+    except PermissionDeniedError as exc:
+        if delegation is None:
+            raise
+        msg = f"{exc} (acting for {delegation.principal!r} under {delegation.id!r})"
+        raise PermissionDeniedError(msg, rule=exc.rule) from None
+    people = (actor.id,) if delegation is None else (actor.id, delegation.principal)
+    for person in people:
+        for earlier in not_by:
+            if person in (history or {}).get(earlier, ()):
+                who = "the actor" if person == actor.id else f"the principal {person!r}"
+                msg = (
+                    f"actor {actor.id!r} may not {action!r}: separation of duties forbids "
+                    f"{who}, who did {earlier!r} on this request, from doing it too"
+                )
+                raise PermissionDeniedError(msg, rule=f"separation_of_duties:{earlier}")
+        for field in subject_fields:
+            subject = (data or {}).get(field)
+            if subject is not None and str(subject) == person:
+                who = "the actor" if person == actor.id else f"the principal {person!r}"
+                msg = (
+                    f"actor {actor.id!r} may not {action!r}: {who} is the subject of this "
+                    f"request (field {field!r}); someone else must do it"
+                )
+                raise PermissionDeniedError(msg, rule=f"separation_of_duties:subject:{field}")
+    return Grant(role, actor.id, delegation)
+
+
+# --- configuration -----------------------------------------------------------------------
+
+_DELEGATION_KEYS = (
+    "id", "kind", "principal", "delegate", "roles", "actions", "unit", "valid_from",
+    "valid_until",
+)  # fmt: skip
+_SEPARATION_KEYS = ("sop", "action", "not_subject")
+
+
+def _parse_instant(value: Any, path: str, problems: list[Problem]) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            problems.append(Problem(path, f"{value!r} is not an ISO 8601 date-time"))
+            return None
+    else:
+        problems.append(Problem(path, "must be an ISO 8601 date-time with an offset"))
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        problems.append(Problem(path, "needs a UTC offset, e.g. 2026-07-06T00:00:00+07:00"))
+        return None
+    return parsed
+
+
+def _names_of(value: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    problems.append(Problem(path, "must be a name or a list of names"))
+    return ()
+
+
+def _delegation(item: Any, path: str, problems: list[Problem]) -> Delegation | None:
+    if not isinstance(item, Mapping):
+        problems.append(Problem(path, "must be a mapping"))
+        return None
+    before = len(problems)
+    problems.extend(
+        Problem(f"{path}.{key}", f"unknown key {key!r}; known: {', '.join(_DELEGATION_KEYS)}")
+        for key in item
+        if key not in _DELEGATION_KEYS
+    )
+    texts: dict[str, str] = {}
+    for key in ("id", "kind", "principal", "delegate"):
+        value = item.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(f"{path}.{key}", "is required and must be text"))
+        else:
+            texts[key] = value
+    if "kind" in texts and texts["kind"] not in DELEGATION_KINDS:
+        problems.append(Problem(f"{path}.kind", "must be 'plt' or 'plh'"))
+    roles = _names_of(item.get("roles"), f"{path}.roles", problems)
+    if not roles:
+        problems.append(Problem(f"{path}.roles", "name at least one role the delegate may use"))
+    actions = _names_of(item.get("actions"), f"{path}.actions", problems)
+    unit = item.get("unit")
+    if unit is not None and not isinstance(unit, str):
+        problems.append(Problem(f"{path}.unit", "must be a unit id"))
+    start = _parse_instant(item.get("valid_from"), f"{path}.valid_from", problems)
+    end = _parse_instant(item.get("valid_until"), f"{path}.valid_until", problems)
+    if len(problems) > before or start is None or end is None:
+        return None
+    try:
+        return Delegation(
+            id=texts["id"],
+            principal=texts["principal"],
+            delegate=texts["delegate"],
+            kind=texts["kind"],
+            roles=frozenset(roles),
+            valid_from=start,
+            valid_until=end,
+            actions=frozenset(actions),
+            unit=unit,
+        )
+    except ConfigurationError as exc:
+        problems.append(Problem(path, str(exc)))
+        return None
+
+
+def access_config_from_dict(
+    data: Any, *, source: str | None = None
+) -> tuple[AccessPolicy, DelegationRegistry]:
+    """Build the access policy and delegations from the ``access`` part of a configuration.
+
+    The document holds ``delegations`` (a list of `Delegation` fields, instants as ISO
+    8601 with an offset) and ``separation`` (a list of ``{sop, action, not_subject}``).
+
+    Args:
+        data: the mapping (e.g. the ``access`` key of ``examples/routing/pemkot.yaml``).
+        source: the file it came from, for messages.
+
+    Returns:
+        The policy and the registry.
+
+    Raises:
+        ConfigurationError: the document is invalid; the message has one line per problem.
+    """
+    problems: list[Problem] = []
+    if not isinstance(data, Mapping):
+        problems.append(Problem("", "the access configuration must be a mapping"))
+        data = {}
+    problems.extend(
+        Problem(str(key), "unknown key; known: delegations, separation")
+        for key in data
+        if key not in ("delegations", "separation")
+    )
+    delegations: list[Delegation] = []
+    raw = data.get("delegations") or []
+    if not isinstance(raw, list):
+        problems.append(Problem("delegations", "must be a list"))
+        raw = []
+    for index, item in enumerate(raw):
+        made = _delegation(item, f"delegations[{index}]", problems)
+        if made is not None:
+            delegations.append(made)
+    rules: list[SubjectRule] = []
+    raw_rules = data.get("separation") or []
+    if not isinstance(raw_rules, list):
+        problems.append(Problem("separation", "must be a list"))
+        raw_rules = []
+    for index, item in enumerate(raw_rules):
+        path = f"separation[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(Problem(path, "must be a mapping"))
+            continue
+        problems.extend(
+            Problem(f"{path}.{key}", f"unknown key; known: {', '.join(_SEPARATION_KEYS)}")
+            for key in item
+            if key not in _SEPARATION_KEYS
+        )
+        action, field, sop = item.get("action", "*"), item.get("not_subject"), item.get("sop", "*")
+        if not isinstance(field, str) or not field:
+            problems.append(Problem(f"{path}.not_subject", "name the field holding the subject"))
+            continue
+        if not isinstance(action, str) or not isinstance(sop, str):
+            problems.append(Problem(path, "sop and action must be names (or '*')"))
+            continue
+        rules.append(SubjectRule(action=action, field=field, sop=sop))
+    ids = [d.id for d in delegations]
+    problems.extend(
+        Problem("delegations", f"delegation id {i!r} appears twice")
+        for i in sorted({i for i in ids if ids.count(i) > 1})
+    )
+    if problems:
+        located = [attrs.evolve(p, file=source) for p in problems]
+        raise ConfigurationError("\n".join(p.render() for p in located))
+    return AccessPolicy(tuple(rules)), DelegationRegistry(delegations)

@@ -4,6 +4,8 @@
 takes an action.  Each call either commits the request's new state together with its
 audit entry, or records the refused attempt in the log and raises a typed error.
 ``desk.tick(now)`` fires the SLA warnings, breaches and escalations that are due.
+With a routing configuration, ``submit`` routes and assigns the new request, and the desk
+issues and answers disposisi (see `pelayanan._desk_routing`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from typing import Any
 
 import attrs
 
-from pelayanan.access import SYSTEM, Actor, authorize
+from pelayanan._desk_routing import RoutingDeskMixin
+from pelayanan.access import (
+    SYSTEM,
+    AccessPolicy,
+    Actor,
+    DelegationRegistry,
+    authorize,
+    check_access,
+)
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.keyring import KeyringSigner
@@ -34,6 +44,7 @@ from pelayanan.exceptions import (
     UnknownSOPError,
 )
 from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
+from pelayanan.routing import RoutingConfig
 from pelayanan.sla import (
     ClockDef,
     ClockEngine,
@@ -72,7 +83,7 @@ def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     return [f for f in fields if data.get(f) in (None, "", [], {})]
 
 
-class ServiceDesk:
+class ServiceDesk(RoutingDeskMixin):
     """Run service requests through their SOPs, recording everything in the audit log.
 
     Args:
@@ -87,6 +98,12 @@ class ServiceDesk:
             it names, else the one named after its SOP's unit, else ``"default"``
             (default: ``{"default": indonesian_government_calendar()}``).
         clocks: SLA clocks by SOP id.
+        routing: routing rules, assignment policies, disposition roles (and, unless given
+            separately, the access policy and delegations); ``None``: requests stay with
+            their SOP's unit.
+        delegations: the acting officials (Plt/Plh) in force (default: the routing's).
+        access_policy: separation-of-duties rules kept outside the SOP (default: the
+            routing's).
 
     Raises:
         SOPDefinitionError: a clock names an unknown action or state.
@@ -104,6 +121,9 @@ class ServiceDesk:
         id_factory: Callable[[], str] | None = None,
         calendars: Mapping[str, WorkCalendar] | None = None,
         clocks: Mapping[str, Sequence[ClockDef]] | None = None,
+        routing: RoutingConfig | None = None,
+        delegations: DelegationRegistry | None = None,
+        access_policy: AccessPolicy | None = None,
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -111,6 +131,10 @@ class ServiceDesk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._key = signing_key
         self._new_id = id_factory or (lambda: f"REQ-{uuid.uuid4().hex[:12].upper()}")
+        # -- access and routing (pelayanan.access, pelayanan.routing) --
+        self.routing = routing
+        self.delegations = delegations or (routing.delegations if routing else None)
+        self.access_policy = access_policy or (routing.access if routing else AccessPolicy())
         # -- SLA clocks (pelayanan.sla) --
         self.calendars: dict[str, WorkCalendar] = (
             dict(calendars) if calendars else {"default": indonesian_government_calendar()}
@@ -160,6 +184,9 @@ class ServiceDesk:
             missing = _missing(sop.submit.requires, fields)
             if missing:
                 raise IncompleteRequestError("submit", missing)
+            routed, assigned = self._route_new(sop, fields)
+            unit = routed.unit if routed is not None else sop.unit
+            assignee = assigned.assignee if assigned is not None else None
             clocks, changes = self._engine(sop).transition(
                 {},
                 action="submit",
@@ -167,7 +194,7 @@ class ServiceDesk:
                 target=sop.initial,
                 final=sop.state(sop.initial).final,
                 at=now,
-                holder={"unit": sop.unit, "assignee": None},
+                holder={"unit": unit, "assignee": assignee},
             )
         except RequestError as exc:
             self._record_refusal(new_id, "submit", actor, exc, sop_ref=sop_ref, state=None)
@@ -182,7 +209,8 @@ class ServiceDesk:
             version=1,
             data=fields,
             meta={"actors": {"submit": [actor.id]}, **({"sla": clocks} if clocks else {})},
-            unit=sop.unit,
+            unit=unit,
+            assignee=assignee,
             next_due=next_due(clocks),
             created_at=now,
             updated_at=now,
@@ -200,6 +228,10 @@ class ServiceDesk:
             "to": sop.initial,
             "data": fields,
         }
+        if routed is not None:
+            body["routing"] = routed.record()
+        if assigned is not None:
+            body["assignment"] = assigned.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
         result = self.store.append(
@@ -222,6 +254,7 @@ class ServiceDesk:
         data: Mapping[str, Any] | None = None,
         justification: str | None = None,
         idempotency_key: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> ActionResult:
         """Take *action* on request *request_id* as *actor*.
 
@@ -233,11 +266,14 @@ class ServiceDesk:
             justification: the written reason, required by actions that ask for one.
             idempotency_key: a retry with the same key applies nothing new and returns the
                 result of the first call.
+            on_behalf_of: act with this official's authority, under a delegation (Plt/Plh)
+                in force; the entry records both the actor and the authority used.
 
         Raises:
             UnknownRequestError: no such request (recorded).
             TransitionNotAllowedError: not possible from the current state (recorded).
-            PermissionDeniedError: role or separation of duties refuses it (recorded).
+            PermissionDeniedError: role, separation of duties or delegation refuses it
+                (recorded).
             IncompleteRequestError: required fields or justification missing (recorded).
             ConcurrentModificationError: another writer changed the request first; retry.
         """
@@ -246,9 +282,12 @@ class ServiceDesk:
             return replay
         now = ensure_aware(self.clock.now(), what="clock time")
         record = self.store.get_request(request_id)
+        claim = {"on_behalf_of": on_behalf_of} if on_behalf_of else None
         if record is None:
             error = UnknownRequestError(request_id)
-            self._record_refusal(request_id, action, actor, error, sop_ref=None, state=None)
+            self._record_refusal(
+                request_id, action, actor, error, sop_ref=None, state=None, extra=claim
+            )
             raise error
         sop = self.sops.get(record.sop_id, record.sop_version)
         sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
@@ -260,9 +299,20 @@ class ServiceDesk:
             if spec is None:
                 allowed = sorted({a.name for a in sop.actions_from(record.state)})
                 raise TransitionNotAllowedError(action, record.state, allowed)
-            role = authorize(
-                actor, action, allowed_roles=spec.roles, not_by=spec.not_by, history=history
+            grant = check_access(
+                actor,
+                action,
+                allowed_roles=spec.roles,
+                not_by=spec.not_by,
+                history=history,
+                subject_fields=self.access_policy.subject_fields(sop.id, action),
+                data=merged,
+                on_behalf_of=on_behalf_of,
+                delegations=self.delegations,
+                at=now,
+                unit=record.unit,
             )
+            role = grant.role
             missing = _missing(spec.requires, merged)
             if spec.justification and not (justification and justification.strip()):
                 missing.append("justification")
@@ -281,13 +331,14 @@ class ServiceDesk:
             )
         except (TransitionNotAllowedError, PermissionDeniedError, IncompleteRequestError) as exc:
             self._record_refusal(
-                request_id, action, actor, exc, sop_ref=sop_ref, state=record.state
+                request_id, action, actor, exc, sop_ref=sop_ref, state=record.state, extra=claim
             )
             raise
         actors = {k: list(v) for k, v in history.items()}
         actors.setdefault(action, [])
-        if actor.id not in actors[action]:
-            actors[action].append(actor.id)
+        for person in grant.ids:  # a Plt's principal counts too, for separation of duties
+            if person not in actors[action]:
+                actors[action].append(person)
         updated = attrs.evolve(
             record,
             state=new_state,
@@ -312,6 +363,8 @@ class ServiceDesk:
         }
         if justification:
             body["justification"] = justification
+        if grant.delegation is not None:
+            body["authority"] = grant.delegation.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
         result = self.store.append(
@@ -546,6 +599,7 @@ class ServiceDesk:
         *,
         sop_ref: Mapping[str, str] | None,
         state: str | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         now = ensure_aware(self.clock.now(), what="clock time")
         reason: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
@@ -561,5 +615,6 @@ class ServiceDesk:
             "actor": actor.id,
             "from": state,
             "reason": reason,
+            **(extra or {}),
         }
         self.store.append(self.ledger, body, time=now, sign=self._sign)

@@ -214,6 +214,14 @@ class Store(Protocol):
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
         ...
 
+    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
+        """Return assignee -> (open requests, all requests) currently assigned in *unit*.
+
+        Assignment strategies (`pelayanan.routing`) read this: least-loaded uses the open
+        count, round-robin the total.  Requests with no assignee are not counted.
+        """
+        ...
+
     def entries(
         self, ledger: str, start: int = 0, stop: int | None = None
     ) -> Iterator[StoredEntry]:

@@ -57,6 +57,17 @@ class MemoryStore:
         due.sort(key=lambda r: (r.next_due, r.id))
         return due if limit is None else due[:limit]
 
+    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
+        """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
+        counts: dict[str, tuple[int, int]] = {}
+        with self._lock:
+            for record in self._requests.values():
+                if record.unit != unit or record.assignee is None:
+                    continue
+                open_, total = counts.get(record.assignee, (0, 0))
+                counts[record.assignee] = (open_ + (not record.closed), total + 1)
+        return counts
+
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
         with self._lock:

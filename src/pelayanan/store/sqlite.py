@@ -289,6 +289,16 @@ class SQLiteStore:
             rows = self._conn.execute(sql, params).fetchall()
         return [_row_to_request(row) for row in rows]
 
+    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
+        """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT assignee, SUM(1 - closed), COUNT(*) FROM requests "
+                "WHERE unit = ? AND assignee IS NOT NULL GROUP BY assignee",
+                (unit,),
+            ).fetchall()
+        return {str(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
         with self._lock:
