@@ -407,10 +407,17 @@ class RoutingDeskMixin:
                     f"{disposition or ''} on request {request_id!r}".replace("  ", " ")
                 )
                 raise PermissionDeniedError(msg, rule="disposition:not_addressee")
-            elif len(mine) > 1 and disposition is None:
-                ids = ", ".join(d["id"] for d in mine)
-                raise IncompleteRequestError(action, [f"disposition (one of {ids})"])
-            elif open_children(record.meta, mine[0]["id"]):
+            elif len(mine) > 1:
+                # Someone addressed both personally and through their unit answers the
+                # innermost order first: one without open sub-dispositions, personal first.
+                leaves = [d for d in mine if not open_children(record.meta, d["id"])]
+                personal = [d for d in leaves if d.get("officer") in grant.ids]
+                if len(personal) == 1 or len(leaves) == 1:
+                    mine = personal if len(personal) == 1 else leaves
+                elif leaves:
+                    ids = ", ".join(d["id"] for d in leaves)
+                    raise IncompleteRequestError(action, [f"disposition (one of {ids})"])
+            if mine and open_children(record.meta, mine[0]["id"]):
                 children = ", ".join(open_children(record.meta, mine[0]["id"]))
                 msg = f"disposisi {mine[0]['id']} still waits for {children}: answer them first"
                 raise TransitionNotAllowedError(action, f"{record.state} ({msg})")
@@ -433,6 +440,10 @@ class RoutingDeskMixin:
             if joined is not None:
                 body["joined"] = joined["group"]
                 returned = {"unit": joined["unit"], "assignee": joined["assignee"]}
+            elif record.unit == item.get("unit") or record.assignee == item.get("officer"):
+                # Its part is done but the parallel group still waits for others: the
+                # request waits with whoever issued the group, not with this target.
+                returned = {"unit": item["from_unit"], "assignee": item["by"]}
         body[word] = text
         unit_now, assignee_now = record.unit, record.assignee
         if returned is not None:

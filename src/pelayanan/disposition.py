@@ -270,7 +270,10 @@ def _step_texts(entry: Mapping[str, Any]) -> list[str]:
                 f"{target}, due {item.get('due')}: {entry.get('instruction')!r}"
             )
     elif kind == "disposition_answer":
-        out.append(f"disposisi {entry.get('disposition')} answered by {_by(entry)}")
+        out.append(
+            f"disposisi {entry.get('disposition')} answered by {_by(entry)}: "
+            f"{entry.get('answer')!r}"
+        )
     elif kind == "bukan_wewenang":
         which = entry.get("disposition") or "the routing"
         out.append(f"bukan wewenang on {which} by {_by(entry)}: {entry.get('reason')!r}")
