@@ -54,7 +54,7 @@ def main() -> None:
         data={
             "subject": "Jalan amblas dan saluran tersumbat",
             "category": "infrastruktur",
-            "region_code": "32.73.01.1001",
+            "region": "32.73.01.1001",
         },
     ).request
     print(f"{request.id}: routed to {request.unit}, assigned to {request.assignee}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import json
 import random
 import shutil
 from importlib import resources
@@ -22,6 +23,7 @@ from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
 from pelayanan.reports.ikm import RULES_2017
+from pelayanan.routing import load_routing_config
 from pelayanan.sla import (
     BreachAttribution,
     ClockDef,
@@ -65,6 +67,14 @@ def sop_path(name: str) -> Path:
         return Path(str(bundled))
     # Running from a source checkout: the examples folder is the single source.
     return Path(__file__).resolve().parents[3] / "examples" / "sop" / f"{name}.yaml"
+
+
+def routing_path(name: str) -> Path:
+    """Return the path of a bundled example routing file (``examples/routing/<name>.yaml``)."""
+    bundled = resources.files("pelayanan").joinpath("_routing", f"{name}.yaml")
+    if bundled.is_file():
+        return Path(str(bundled))
+    return Path(__file__).resolve().parents[3] / "examples" / "routing" / f"{name}.yaml"
 
 
 def _prepare(db: Path) -> None:
@@ -148,6 +158,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
         clocks={sop.id: _clocks()},
+        routing=load_routing_config(routing_path("pemkot")),
     )
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()
@@ -191,6 +202,11 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                 continue  # the desk did not get to it today
             verifier = rng.choice(staff["verifier"])
             supervisor = staff["supervisor"][0]
+            acting: dict[str, object] = {}
+            if dt.date(2026, 7, 13) <= clock.now().date() < dt.date(2026, 7, 18):
+                # The head of unit is on leave: a verifier acts as Plt under a warrant.
+                acting = {"on_behalf_of": supervisor.id}
+                supervisor, verifier = staff["verifier"][1], staff["verifier"][0]
             officer = rng.choice(staff["officer"])
             assigned = record.data.get("assigned_unit")
             unit_officers = [o for o in staff["officer"] if o.unit == assigned]
@@ -207,10 +223,16 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                     attempt(request_id, "verify", verifier)
             elif record.state == "verified":
                 if rng.random() < 0.15:
-                    attempt(request_id, "dispatch", supervisor)  # forgot the unit: refused
+                    attempt(request_id, "dispatch", supervisor, **acting)  # no unit: refused
                 if rng.random() < 0.1:
                     attempt(request_id, "dispatch", verifier, data={"assigned_unit": "x"})
-                attempt(request_id, "dispatch", supervisor, data={"assigned_unit": officer.unit})
+                attempt(
+                    request_id,
+                    "dispatch",
+                    supervisor,
+                    data={"assigned_unit": officer.unit},
+                    **acting,
+                )
             elif record.state == "dispatched":
                 attempt(
                     request_id,
@@ -222,9 +244,9 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                 doer = record.meta.get("actors", {}).get("follow_up", [""])[0]
                 if doer == staff["officer"][2].id and rng.random() < 0.5:
                     attempt(request_id, "close", staff["officer"][2])  # separation of duties
-                if attempt(request_id, "close", rng.choice([supervisor, verifier])) and (
-                    rng.random() < 0.7
-                ):
+                closer = rng.choice([supervisor, verifier])
+                by_plt = acting if closer is supervisor else {}
+                if attempt(request_id, "close", closer, **by_plt) and rng.random() < 0.7:
                     answers = {k: rng.choice((2, 3, 3, 3, 4, 4)) for k in SURVEY_KEYS}
                     desk.record_survey(request_id, answers, actor=staff["frontdesk"][0])
                     surveys += 1
@@ -249,6 +271,15 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     states = collections.Counter(r.state for r in store.requests())
     log = [e.data for e in store.entries(ledger)]
     verdicts = recompute_verdicts(log, desk.calendars)
+    routed: collections.Counter[str] = collections.Counter()
+    plt_actions: collections.Counter[str] = collections.Counter()
+    for data in log:
+        entry = json.loads(data)
+        if entry["kind"] == "submit" and "routing" in entry:
+            routed[f"{entry['routing']['rule']} -> {entry['routing']['unit']}"] += 1
+        if "authority" in entry:
+            kind = entry["authority"]["kind"]
+            plt_actions[f"{entry['action']} by {entry['actor']} ({kind})"] += 1
     store.close()
     return {
         "sop": sop,
@@ -266,6 +297,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "end": clock.now(),
         "key": key.keyring.keys[-1],
         "receipt": receipt_check.summary(),
+        "routed": routed,
+        "plt_actions": plt_actions,
     }
 
 
@@ -293,6 +326,14 @@ def demo_command(db: str, seed: int) -> None:
     for state in sop.states:
         if states.get(state.id):
             click.echo(f"  {state.id:<12} {states[state.id]:>4}  ({state.label_id})")
+    routed: collections.Counter[str] = figures["routed"]  # type: ignore[assignment]
+    click.echo("routed on submission (rule -> unit, by category and region):")
+    for rule, count in sorted(routed.items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"  {rule:<48} {count:>4}")
+    plt_actions: collections.Counter[str] = figures["plt_actions"]  # type: ignore[assignment]
+    click.echo("acting official (Plt, 13-17 July) with the head of unit's authority:")
+    for what, count in sorted(plt_actions.items()):
+        click.echo(f"  {what:<48} {count:>4}")
     click.echo(f"refused attempts recorded in the log: {sum(refused.values())}")
     for reason, count in sorted(refused.items()):
         click.echo(f"  {reason:<36} {count:>4}")
