@@ -273,8 +273,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     verdicts = recompute_verdicts(log, desk.calendars)
     routed: collections.Counter[str] = collections.Counter()
     plt_actions: collections.Counter[str] = collections.Counter()
-    for data in log:
-        entry = json.loads(data)
+    for raw in log:
+        entry = json.loads(raw)
         if entry["kind"] == "submit" and "routing" in entry:
             routed[f"{entry['routing']['rule']} -> {entry['routing']['unit']}"] += 1
         if "authority" in entry:
