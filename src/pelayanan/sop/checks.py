@@ -1,25 +1,181 @@
-"""Static checks of an SOP's graph, run at load time."""
+"""Static checks of an SOP, run at load time; each message says how to fix the problem.
+
+References: states, actions, roles and fields named anywhere must be defined (with a
+"did you mean" when a defined name is close).  Graph: no duplicate action from one state,
+no unreachable state, no non-final state without a way out, no final state with outgoing
+actions, a final state reachable from the initial state and from every reachable state.
+Clocks: unique names, conditions naming real states and actions, a resume for every
+pause, ascending warnings, sensible escalation steps.  Migrations: target states exist.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Collection, Iterable
 
-from pelayanan.sop.model import ActionDef, StateDef
+from pelayanan.sop.model import SOP, ClockCondition
 
-__all__ = ["check_graph"]
+__all__ = ["check_graph", "check_sop"]
+
+SUBMIT = "submit"
+SYSTEM_ROLE = "system"
 
 
-def check_graph(
-    initial: str, states: Sequence[StateDef], actions: Sequence[ActionDef]
-) -> list[tuple[str, str]]:
+def _hint(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Out:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def state(self, path: str, name: str, states: Collection[str]) -> None:
+        if name and name not in states:
+            self.add(path, f"state {name!r} is not defined under states{_hint(name, states)}")
+
+    def action(self, path: str, name: str, actions: Collection[str]) -> None:
+        if name and name not in actions:
+            self.add(path, f"action {name!r} is not defined under actions{_hint(name, actions)}")
+
+    def role(self, path: str, name: str, roles: Collection[str]) -> None:
+        if name.startswith("unit:"):
+            return
+        if name not in roles:
+            self.add(path, f"role {name!r} is not declared under roles{_hint(name, roles)}")
+
+
+def _check_condition(
+    out: _Out, condition: ClockCondition | None, path: str, states: set[str], actions: set[str]
+) -> None:
+    if condition is None:
+        return
+    if not condition.on_action and not condition.on_enter:
+        out.add(path, "give on_action (action names) or on_enter (state ids)")
+    for name in condition.on_action:
+        out.action(f"{path}.on_action", name, actions | {SUBMIT})
+    for name in condition.on_enter:
+        out.state(f"{path}.on_enter", name, states)
+
+
+def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
+    """Return ``(key path, message)`` for every problem of *sop*.
+
+    Args:
+        sop: the structured SOP (its hash not yet computed).
+        graph: also run the graph checks (skip them when the states or actions section is
+            already known to be broken, so their echoes are not reported).
+    """
+    out = _Out()
+    states = {s.id for s in sop.states}
+    actions = {a.name for a in sop.actions}
+    roles = set(sop.roles)
+    fields = {f.name for f in sop.fields}
+
+    out.state("initial", sop.initial, states)
+    for role in sop.submit.roles:
+        out.role("submit.roles", role, roles)
+    for field in sop.fields:
+        path = f"fields.{field.name}"
+        if field.type == "choice" and not field.choices:
+            out.add(f"{path}.choices", "a choice field needs its choices: list them")
+        if field.type != "choice" and field.choices:
+            out.add(f"{path}.choices", "only a field of type 'choice' has choices")
+
+    def check_required(path: str, names: Iterable[str]) -> None:
+        if not fields:
+            return  # no fields section: fields are untyped and need no declaration
+        for name in names:
+            if name not in fields:
+                out.add(path, f"field {name!r} is not declared under fields{_hint(name, fields)}")
+
+    check_required("submit.requires", sop.submit.requires)
+    for index, action in enumerate(sop.actions):
+        path = f"actions[{index}]"
+        for source in action.sources:
+            out.state(f"{path}.from", source, states)
+        if not action.sources:
+            out.add(f"{path}.from", "name the state(s) this action is taken from")
+        out.state(f"{path}.to", action.target, states)
+        for role in action.roles:
+            out.role(f"{path}.roles", role, roles)
+        if not action.roles:
+            out.add(f"{path}.roles", "name the roles allowed to take this action")
+        for other in action.not_by:
+            out.action(f"{path}.not_by", other, actions | {SUBMIT})
+        if action.name == SUBMIT:
+            out.add(f"{path}.name", "'submit' is the submission itself: rename the action")
+        check_required(f"{path}.requires", action.requires)
+
+    _check_clocks(out, sop, states, actions, roles)
+    for index, migration in enumerate(sop.migrations):
+        path = f"migrations[{index}]"
+        if migration.from_version == sop.version:
+            out.add(f"{path}.from_version", "a migration comes from an earlier version")
+        for old, new in migration.states.items():
+            out.state(f"{path}.states.{old}", new, states)
+        for role in migration.roles:
+            out.role(f"{path}.roles", role, roles)
+    if graph and sop.initial in states:
+        out.items.extend(check_graph(sop))
+    return out.items
+
+
+def _check_clocks(out: _Out, sop: SOP, states: set[str], actions: set[str], roles: set[str]) -> None:
+    seen: dict[str, int] = {}
+    for index, clock in enumerate(sop.clocks):
+        path = f"clocks[{index}]"
+        if clock.name in seen:
+            out.add(f"{path}.name", f"clock {clock.name!r} is already defined (clocks[{seen[clock.name]}]); rename one")
+        seen.setdefault(clock.name, index)
+        for key in ("start", "stop", "pause", "resume", "reset"):
+            _check_condition(out, getattr(clock, key), f"{path}.{key}", states, actions)
+        if clock.pause is not None and clock.resume is None:
+            out.add(f"{path}.resume", "a clock that pauses needs a resume condition")
+        if clock.resume is not None and clock.pause is None:
+            out.add(f"{path}.pause", "a clock that resumes needs a pause condition")
+        if list(clock.warn_at) != sorted(set(clock.warn_at)):
+            out.add(f"{path}.warn_at", "list the warning percentages once each, ascending")
+        for step_index, step in enumerate(clock.escalation):
+            step_path = f"{path}.escalation[{step_index}]"
+            if not (step.notify or step.reassign_to or step.action):
+                out.add(step_path, "say what happens: notify, reassign_to or action")
+            for role in step.notify:
+                out.role(f"{step_path}.notify", role, roles)
+            if step.reassign_to is not None:
+                out.role(f"{step_path}.reassign_to", step.reassign_to, roles)
+            if step.action is not None:
+                out.action(f"{step_path}.action", step.action, actions)
+                for action in sop.actions:
+                    if action.name != step.action:
+                        continue
+                    if SYSTEM_ROLE not in action.roles:
+                        out.add(
+                            f"{step_path}.action",
+                            f"the system takes action {step.action!r}: add 'system' to its roles",
+                        )
+                    if action.justification or action.requires:
+                        out.add(
+                            f"{step_path}.action",
+                            f"the system cannot give what action {step.action!r} requires "
+                            "(justification or fields): use an action without them",
+                        )
+                    break
+
+
+def check_graph(sop: SOP) -> list[tuple[str, str]]:
     """Return ``(key path, message)`` for every structural problem of the SOP graph.
 
     Checks: duplicate action names from one state, unreachable states, non-final states
-    with no way out, final states with outgoing actions, and no path to a final state.
+    with no way out, final states with outgoing actions, no path to a final state, and
+    reachable states from which no final state can be reached.
     """
     problems: list[tuple[str, str]] = []
     seen: dict[tuple[str, str], int] = {}
-    for index, action in enumerate(actions):
+    for index, action in enumerate(sop.actions):
         for source in action.sources:
             key = (action.name, source)
             if key in seen:
@@ -28,38 +184,65 @@ def check_graph(
                     f"(actions[{seen[key]}]); rename one or merge them"
                 )
                 problems.append((f"actions[{index}].name", message))
-            seen[key] = index
-    outgoing: dict[str, list[str]] = {s.id: [] for s in states}
-    for action in actions:
+            seen.setdefault(key, index)
+    outgoing: dict[str, set[str]] = {s.id: set() for s in sop.states}
+    incoming: dict[str, set[str]] = {s.id: set() for s in sop.states}
+    for action in sop.actions:
         for source in action.sources:
-            outgoing.setdefault(source, []).append(action.target)
-    reachable = {initial}
-    frontier = [initial]
-    while frontier:
-        for target in outgoing.get(frontier.pop(), []):
-            if target not in reachable:
-                reachable.add(target)
-                frontier.append(target)
-    finals = {s.id for s in states if s.final}
-    for state in states:
+            if source in outgoing and action.target in incoming:
+                outgoing[source].add(action.target)
+                incoming[action.target].add(source)
+    reachable = _closure(sop.initial, outgoing)
+    finals = {s.id for s in sop.states if s.final}
+    can_finish: set[str] = set()
+    for final in finals:
+        can_finish |= _closure(final, incoming)
+    for state in sop.states:
         path = f"states.{state.id}"
         if state.id not in reachable:
             problems.append(
-                (path, f"state {state.id!r} is unreachable from {initial!r}; add an action to it")
+                (
+                    path,
+                    f"state {state.id!r} is unreachable from {sop.initial!r}; "
+                    "add an action leading to it, or remove it",
+                )
             )
-        if state.final and outgoing.get(state.id):
+        if state.final and outgoing[state.id]:
+            problems.append(
+                (path, f"final state {state.id!r} has outgoing actions; remove them or unmark final")
+            )
+        if not state.final and not outgoing[state.id]:
+            problems.append(
+                (path, f"state {state.id!r} has no way out; add an action from it or mark it final")
+            )
+        elif (
+            not state.final
+            and state.id in reachable
+            and finals & reachable
+            and state.id not in can_finish
+        ):
             problems.append(
                 (
                     path,
-                    f"final state {state.id!r} has outgoing actions; remove them or unmark final",
+                    f"no final state can be reached from state {state.id!r}; "
+                    "add an action leading towards a final state",
                 )
-            )
-        if not state.final and not outgoing.get(state.id):
-            problems.append(
-                (path, f"state {state.id!r} has no way out; add an action or mark it final")
             )
     if not finals:
         problems.append(("states", "no state is final; mark the end state(s) final: true"))
     elif not reachable & finals:
-        problems.append(("states", f"no final state can be reached from {initial!r}"))
+        problems.append(
+            ("initial", f"no final state can be reached from {sop.initial!r}; add actions to one")
+        )
     return problems
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    found = {start}
+    frontier = [start]
+    while frontier:
+        for nxt in edges.get(frontier.pop(), ()):
+            if nxt not in found:
+                found.add(nxt)
+                frontier.append(nxt)
+    return found

@@ -1,12 +1,21 @@
 """Load SOP definitions from YAML, TOML, JSON or a dict, collecting every problem.
 
-Each problem names the file, the line (for YAML) and the key path, and says how to fix
-it; all of them are raised together as one `SOPDefinitionError`.
+Loading runs in three passes, and every problem of every pass is reported together as one
+`SOPDefinitionError` whose problems read ``FILE:LINE: KEY.PATH: message``:
+
+1. the document is checked against the JSON Schema of the language
+   (`pelayanan.sop.schema`): types, required keys, unknown keys with a "did you mean";
+2. it is normalised (short forms such as ``from: received`` become lists) and structured
+   into the frozen attrs classes of `pelayanan.sop.model` with cattrs;
+3. the static checks of `pelayanan.sop.checks` run on the model (references, roles,
+   reachability, ways out, paths to a final state, clocks, migrations).
+
+The content hash is the SHA-256 of the canonical JSON of the structured model (not of
+the file), so the same SOP written in YAML, TOML or JSON has one hash.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -15,76 +24,96 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+import cattrs
 import yaml
 
 from pelayanan.audit.canonical import canonical_json
-from pelayanan.exceptions import CanonicalEncodingError, Problem, SOPDefinitionError
-from pelayanan.sop.checks import check_graph
-from pelayanan.sop.model import SOP, ActionDef, StateDef, SubmitDef
+from pelayanan.calendar import Duration
+from pelayanan.exceptions import CalendarError, CanonicalEncodingError, Problem, SOPDefinitionError
+from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines
+from pelayanan.sop._validate import validate
+from pelayanan.sop.checks import check_sop
+from pelayanan.sop.model import SOP
+from pelayanan.sop.schema import SOP_SCHEMA
 
-__all__ = ["load_sop", "sop_from_dict"]
+__all__ = ["canonical_form", "load_sop", "parse_document", "sop_from_dict"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = (
-    "id", "version", "title", "unit", "legal_basis", "roles", "initial", "states", "actions",
-    "submit",
-)  # fmt: skip
-_STATE_KEYS = ("label", "final", "public_status", "public_note")
-_ACTION_KEYS = (
-    "name", "from", "to", "roles", "requires", "not_by", "justification", "label",
-)  # fmt: skip
-_SUBMIT_KEYS = ("roles", "requires")
+_CONVERTER = cattrs.Converter(forbid_extra_keys=True)
+_CONVERTER.register_structure_hook(
+    Duration, lambda value, _: value if isinstance(value, Duration) else Duration.from_config(value)
+)
+_CONVERTER.register_unstructure_hook(Duration, str)
+_CONVERTER.register_structure_hook_func(
+    lambda kind: kind == Mapping[str, object], lambda value, _: dict(value)
+)
+_CONVERTER.register_unstructure_hook_func(
+    lambda kind: kind == Mapping[str, object], lambda value: dict(value)
+)
+
+_PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
 
 
-class _Collector:
+class _Problems:
+    """Problems of one document, placed on lines through the key-path map."""
+
     def __init__(self, source: str | None, lines: Mapping[str, int]) -> None:
         self.source = source
         self.lines = lines
-        self.problems: list[Problem] = []
+        self.items: list[Problem] = []
 
     def add(self, path: str, message: str) -> None:
         line = self.lines.get(path)
-        if line is None:
+        parent = path
+        while line is None and parent:
             # Fall back to the nearest enclosing key that has a known line.
-            parent = path
-            while line is None and parent:
-                parent = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
-                line = self.lines.get(parent)
-        self.problems.append(Problem(path, message, self.source, line))
-
-    def unknown_keys(self, mapping: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
-        for key in mapping:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                where = f"{path}.{key}" if path else str(key)
-                self.add(where, f"unknown key {key!r}{suggestion}")
+            parent = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
+            line = self.lines.get(parent)
+        self.items.append(Problem(path, message, self.source, line))
 
 
-def _yaml_lines(text: str) -> dict[str, int]:
-    """Map key paths (``actions[2].roles``) to 1-based line numbers."""
+def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[str, int]]:
+    """Parse *text* as YAML, TOML or JSON by *suffix*; return the data and key lines.
+
+    Raises:
+        SOPDefinitionError: the text does not parse, or the suffix is unknown.
+    """
     lines: dict[str, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, path: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                child = f"{path}.{key}" if path else key
-                lines[child] = key_node.start_mark.line + 1
-                walk(value_node, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = f"{path}[{index}]"
-                lines[child] = item.start_mark.line + 1
-                walk(item, child)
-
-    if root is not None:
-        walk(root, "")
-    return lines
+        if suffix in {".yaml", ".yml"}:
+            data, lines, duplicates = parse_yaml(text)
+            if duplicates:
+                raise SOPDefinitionError(
+                    [Problem(path, msg, source, lines.get(path)) for path, msg in duplicates]
+                )
+        elif suffix == ".toml":
+            data = tomllib.loads(text)
+            lines = toml_lines(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+            lines = json_lines(text)
+        else:
+            msg = f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json"
+            raise SOPDefinitionError([Problem("", msg, source, None)])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(str(exc).split())
+        raise SOPDefinitionError([Problem("", f"invalid YAML: {message}", source, line)]) from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise SOPDefinitionError([Problem("", f"invalid TOML: {exc}", source, line)]) from None
+    except json.JSONDecodeError as exc:
+        problem = Problem("", f"invalid JSON: {exc.msg}", source, exc.lineno)
+        raise SOPDefinitionError([problem]) from None
+    except (RecursionError, MemoryError):
+        problem = Problem("", "the document is nested too deeply", source, None)
+        raise SOPDefinitionError([problem]) from None
+    except ValueError as exc:  # e.g. YAML timestamps out of range, bad unicode escapes
+        problem = Problem("", f"cannot parse: {exc}", source, None)
+        raise SOPDefinitionError([problem]) from None
+    return data, lines
 
 
 def load_sop(path: str | Path) -> SOP:
@@ -100,52 +129,195 @@ def load_sop(path: str | Path) -> SOP:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SOPDefinitionError([Problem("", f"cannot read file: {exc}", source, None)]) from None
-    suffix = file.suffix.lower()
-    lines: dict[str, int] = {}
-    try:
-        if suffix in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
-            lines = _yaml_lines(text)
-        elif suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        else:
-            msg = f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json"
-            raise SOPDefinitionError([Problem("", msg, source, None)])
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SOPDefinitionError([Problem("", f"invalid YAML: {exc}", source, line)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SOPDefinitionError([Problem("", f"invalid TOML: {exc}", source, None)]) from None
-    except json.JSONDecodeError as exc:
-        raise SOPDefinitionError(
-            [Problem("", f"invalid JSON: {exc.msg}", source, exc.lineno)]
-        ) from None
+    data, lines = parse_document(text, suffix=file.suffix.lower(), source=source)
     return sop_from_dict(data, source=source, lines=lines)
 
 
-def _str_list(value: Any, path: str, out: _Collector) -> tuple[str, ...]:
-    if value is None:
-        return ()
+# --- normalisation: short forms to the model's shape, tolerating what the schema refused ---
+
+
+def _names(value: Any) -> list[str]:
     if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    out.add(path, "must be a name or a list of names")
-    return ()
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
-def _text(value: Any, path: str, out: _Collector, *, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _label(value: Any, default: str) -> tuple[str, str]:
     if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    out.add(path, "is required and must be a non-empty string" if required else "must be text")
-    return ""
+        return value, value
+    if isinstance(value, Mapping):
+        label_id = _str(value.get("id"), default) or default
+        return label_id, _str(value.get("en"), label_id) or label_id
+    return default, default
+
+
+def _map(value: Any) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _condition(value: Any) -> dict[str, list[str]] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {"on_action": _names(value.get("on_action")), "on_enter": _names(value.get("on_enter"))}
+
+
+def _duration(value: Any, path: str, problems: _Problems) -> Duration | None:
+    try:
+        return Duration.from_config(value)
+    except CalendarError as exc:
+        problems.add(path, str(exc))
+    except (TypeError, ValueError, OverflowError):
+        problems.add(path, "must be a duration such as {working_days: 3}")
+    return None
+
+
+def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
+    """Return *data* in the exact shape of `SOP`'s attributes."""
+    states = []
+    for state_id, raw in _map(data.get("states")).items():
+        spec = _map(raw)
+        label_id, label_en = _label(spec.get("label"), str(state_id))
+        final = spec.get("final") is True
+        status = spec.get("public_status")
+        states.append(
+            {
+                "id": str(state_id),
+                "label_id": label_id,
+                "label_en": label_en,
+                "final": final,
+                "public_status": status
+                if status in ("open", "closed")
+                else ("closed" if final else "open"),
+                "public_note": _str(spec.get("public_note")),
+            }
+        )
+    actions = []
+    for raw in _list(data.get("actions")):
+        spec = _map(raw)
+        actions.append(
+            {
+                "name": _str(spec.get("name")),
+                "sources": _names(spec.get("from")),
+                "target": _str(spec.get("to")),
+                "roles": _names(spec.get("roles")),
+                "requires": _names(spec.get("requires")),
+                "not_by": _names(spec.get("not_by")),
+                "justification": spec.get("justification") is True,
+                "label": _str(spec.get("label")),
+            }
+        )
+    fields = []
+    for name, raw in _map(data.get("fields")).items():
+        spec = _map(raw)
+        label_id, label_en = _label(spec.get("label"), str(name))
+        fields.append(
+            {
+                "name": str(name),
+                "type": _str(spec.get("type"), "text"),
+                "label_id": label_id,
+                "label_en": label_en,
+                "choices": [c for c in _list(spec.get("choices")) if isinstance(c, str)],
+                "description": _str(spec.get("description")),
+            }
+        )
+    clocks = []
+    for index, raw in enumerate(_list(data.get("clocks"))):
+        spec = _map(raw)
+        path = f"clocks[{index}]"
+        target = _duration(spec["target"], f"{path}.target", problems) if "target" in spec else None
+        ladder = []
+        for step_index, step_raw in enumerate(_list(spec.get("escalation"))):
+            step = _map(step_raw)
+            after = step.get("after")
+            percent = None
+            after_duration = None
+            if isinstance(after, str) and _PERCENT.match(after):
+                percent = int(_PERCENT.match(after).group(1))  # type: ignore[union-attr]
+            elif isinstance(after, Mapping) and "percent" in after:
+                percent = after["percent"] if isinstance(after["percent"], int) else None
+            elif after is not None:
+                after_duration = _duration(
+                    after, f"{path}.escalation[{step_index}].after", problems
+                )
+            ladder.append(
+                {
+                    "after_percent": percent,
+                    "after": after_duration,
+                    "notify": _names(step.get("notify")),
+                    "reassign_to": step.get("reassign_to")
+                    if isinstance(step.get("reassign_to"), str)
+                    else None,
+                    "action": step.get("action") if isinstance(step.get("action"), str) else None,
+                }
+            )
+        clocks.append(
+            {
+                "name": _str(spec.get("name")),
+                "label": _str(spec.get("label")),
+                "start": _condition(spec.get("start")) or {},
+                "stop": _condition(spec.get("stop")) or {},
+                "pause": _condition(spec.get("pause")),
+                "resume": _condition(spec.get("resume")),
+                "reset": _condition(spec.get("reset")),
+                "target": target or Duration.working_days(0),
+                "warn_at": [w for w in _list(spec.get("warn_at")) if type(w) is int],
+                "escalation": ladder,
+                "calendar": spec.get("calendar") if isinstance(spec.get("calendar"), str) else None,
+            }
+        )
+    migrations = [
+        {
+            "from_version": _str(_map(raw).get("from_version")),
+            "states": {
+                str(k): v for k, v in _map(_map(raw).get("states")).items() if isinstance(v, str)
+            },
+            "roles": _names(_map(raw).get("roles")),
+            "note": _str(_map(raw).get("note")),
+        }
+        for raw in _list(data.get("migrations"))
+    ]
+    legal_basis = []
+    for raw in _list(data.get("legal_basis")):
+        if isinstance(raw, Mapping):
+            legal_basis.append({"title": _str(raw.get("title")), "source": _str(raw.get("source"))})
+        elif isinstance(raw, str):
+            legal_basis.append({"title": raw, "source": ""})
+    submit = _map(data.get("submit"))
+    return {
+        "id": _str(data.get("id")),
+        "version": _str(data.get("version")),
+        "title": _str(data.get("title")),
+        "unit": _str(data.get("unit")),
+        "legal_basis": legal_basis,
+        "roles": {str(k): _str(v) for k, v in _map(data.get("roles")).items()},
+        "initial": _str(data.get("initial")),
+        "states": states,
+        "actions": actions,
+        "submit": {"roles": _names(submit.get("roles")), "requires": _names(submit.get("requires"))},
+        "content_hash": "",
+        "fields": fields,
+        "clocks": clocks,
+        "migrations": migrations,
+        "routing": dict(_map(data.get("routing"))),
+    }
+
+
+def canonical_form(sop: SOP) -> dict[str, Any]:
+    """Return the canonical form of *sop*: its model as plain data, without hash or source."""
+    form: dict[str, Any] = _CONVERTER.unstructure(sop)
+    form.pop("content_hash", None)
+    form.pop("source", None)
+    return form
 
 
 def sop_from_dict(
@@ -158,155 +330,37 @@ def sop_from_dict(
         source: the file it came from, for messages.
         lines: key path -> line number, for messages.
 
+    Returns:
+        The validated SOP, with its content hash.
+
     Raises:
         SOPDefinitionError: the definition is invalid (every problem listed).
     """
-    out = _Collector(source, lines or {})
+    problems = _Problems(source, lines or {})
     if not isinstance(data, Mapping):
-        out.add("", "an SOP must be a mapping with id, version, states and actions")
-        raise SOPDefinitionError(out.problems)
-    out.unknown_keys(data, _TOP_KEYS, "")
-    sop_id = _text(data.get("id"), "id", out)
-    version = _text(data.get("version"), "version", out)
-    title = _text(data.get("title"), "title", out)
-    unit = _text(data.get("unit"), "unit", out)
-    legal_basis = _str_list(data.get("legal_basis"), "legal_basis", out)
-
-    roles_raw = data.get("roles")
-    roles: dict[str, str] = {}
-    if isinstance(roles_raw, Mapping):
-        roles = {str(k): str(v or "") for k, v in roles_raw.items()}
-    elif isinstance(roles_raw, list):
-        roles = {str(k): "" for k in roles_raw}
-    else:
-        out.add("roles", "declare the roles as a mapping of role id to description")
-
-    states: list[StateDef] = []
-    states_raw = data.get("states")
-    if not isinstance(states_raw, Mapping) or not states_raw:
-        out.add("states", "declare the states as a mapping of state id to its definition")
-        states_raw = {}
-    for state_id, raw_spec in states_raw.items():
-        path = f"states.{state_id}"
-        if not isinstance(state_id, str) or not _NAME.match(state_id):
-            out.add(path, "state ids are lower-case names: letters, digits, underscores")
-            continue
-        spec = raw_spec if raw_spec is not None else {}
-        if not isinstance(spec, Mapping):
-            out.add(path, "must be a mapping (label, final, public_status, public_note)")
-            continue
-        out.unknown_keys(spec, _STATE_KEYS, path)
-        label = spec.get("label", {})
-        label_id = label_en = state_id
-        if isinstance(label, str):
-            label_id = label_en = label
-        elif isinstance(label, Mapping):
-            label_id = str(label.get("id", state_id))
-            label_en = str(label.get("en", label_id))
-        else:
-            out.add(f"{path}.label", "must be text or a mapping with 'id' and 'en'")
-        final = spec.get("final", False)
-        if not isinstance(final, bool):
-            out.add(f"{path}.final", "must be true or false")
-            final = False
-        public_status = spec.get("public_status", "closed" if final else "open")
-        if public_status not in ("open", "closed"):
-            out.add(f"{path}.public_status", "must be 'open' or 'closed' (Open311 status)")
-            public_status = "open"
-        note = _text(spec.get("public_note"), f"{path}.public_note", out, required=False)
-        states.append(StateDef(state_id, label_id, label_en, final, public_status, note))
-    state_ids = {s.id for s in states}
-
-    initial = _text(data.get("initial"), "initial", out)
-    if initial and state_ids and initial not in state_ids:
-        out.add("initial", f"state {initial!r} is not defined under states")
-
-    submit_raw = data.get("submit") or {}
-    submit = SubmitDef()
-    if isinstance(submit_raw, Mapping):
-        out.unknown_keys(submit_raw, _SUBMIT_KEYS, "submit")
-        submit = SubmitDef(
-            _str_list(submit_raw.get("roles"), "submit.roles", out),
-            _str_list(submit_raw.get("requires"), "submit.requires", out),
-        )
-    else:
-        out.add("submit", "must be a mapping with 'roles' and 'requires'")
-    for role in submit.roles:
-        if roles and role not in roles:
-            out.add("submit.roles", f"role {role!r} is not declared under roles")
-
-    actions: list[ActionDef] = []
-    actions_raw = data.get("actions")
-    if not isinstance(actions_raw, list) or not actions_raw:
-        out.add("actions", "declare the actions as a list")
-        actions_raw = []
-    for index, spec in enumerate(actions_raw):
-        path = f"actions[{index}]"
-        if not isinstance(spec, Mapping):
-            out.add(path, "must be a mapping (name, from, to, roles, ...)")
-            continue
-        out.unknown_keys(spec, _ACTION_KEYS, path)
-        name = _text(spec.get("name"), f"{path}.name", out)
-        if name and not _NAME.match(name):
-            out.add(f"{path}.name", "action names are lower-case names: letters, digits, _")
-        sources = _str_list(spec.get("from"), f"{path}.from", out)
-        if not sources:
-            out.add(f"{path}.from", "name the state(s) this action is taken from")
-        target = _text(spec.get("to"), f"{path}.to", out)
-        for source_state in sources:
-            if state_ids and source_state not in state_ids:
-                out.add(f"{path}.from", f"state {source_state!r} is not defined under states")
-        if target and state_ids and target not in state_ids:
-            out.add(f"{path}.to", f"state {target!r} is not defined under states")
-        action_roles = _str_list(spec.get("roles"), f"{path}.roles", out)
-        if not action_roles:
-            out.add(f"{path}.roles", "name the roles allowed to take this action")
-        for role in action_roles:
-            if roles and role not in roles:
-                out.add(f"{path}.roles", f"role {role!r} is not declared under roles")
-        justification = spec.get("justification", False)
-        if not isinstance(justification, bool):
-            out.add(f"{path}.justification", "must be true or false")
-            justification = False
-        actions.append(
-            ActionDef(
-                name=name,
-                sources=sources,
-                target=target,
-                roles=action_roles,
-                requires=_str_list(spec.get("requires"), f"{path}.requires", out),
-                not_by=_str_list(spec.get("not_by"), f"{path}.not_by", out),
-                justification=justification,
-                label=_text(spec.get("label"), f"{path}.label", out, required=False),
-            )
-        )
-    action_names = {a.name for a in actions} | {"submit"}
-    for index, action in enumerate(actions):
-        for other in action.not_by:
-            if other not in action_names:
-                out.add(f"actions[{index}].not_by", f"action {other!r} is not defined")
-
-    if not out.problems:
-        for path, message in check_graph(initial, states, actions):
-            out.add(path, message)
-    if out.problems:
-        raise SOPDefinitionError(out.problems)
+        problems.add("", "an SOP must be a mapping with id, version, states and actions")
+        raise SOPDefinitionError(problems.items)
+    schema_problems = validate(data, SOP_SCHEMA)
+    for path, message in schema_problems:
+        problems.add(path, message)
+    normalized = _normalize(data, problems)
     try:
-        content_hash = hashlib.sha256(canonical_json(data)).hexdigest()
-    except CanonicalEncodingError as exc:
-        out.add("", f"the definition cannot be hashed canonically: {exc}")
-        raise SOPDefinitionError(out.problems) from None
-    return SOP(
-        id=sop_id,
-        version=version,
-        title=title,
-        unit=unit,
-        legal_basis=legal_basis,
-        roles=roles,
-        initial=initial,
-        states=tuple(states),
-        actions=tuple(actions),
-        submit=submit,
-        content_hash=content_hash,
-        source=source,
-    )
+        sop = _CONVERTER.structure(normalized, SOP)
+    except (cattrs.BaseValidationError, CalendarError, TypeError, ValueError) as exc:
+        # The normalised shape is built to fit the model; this is a last line of defence.
+        details = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else []
+        for detail in details or [str(exc)]:
+            problems.add("", f"cannot build the SOP model: {detail}")
+        raise SOPDefinitionError(problems.items) from None
+    # Graph checks on a structure the schema refused would report echoes of that problem.
+    broken = {p.split(".")[0].split("[")[0] for p, _ in schema_problems}
+    for path, message in check_sop(sop, graph=not broken & {"states", "actions", "initial"}):
+        problems.add(path, message)
+    if problems.items:
+        raise SOPDefinitionError(problems.items)
+    try:
+        content_hash = hashlib.sha256(canonical_json(canonical_form(sop))).hexdigest()
+    except (CanonicalEncodingError, RecursionError) as exc:
+        problems.add("", f"the definition cannot be hashed canonically: {exc}")
+        raise SOPDefinitionError(problems.items) from None
+    return attrs.evolve(sop, content_hash=content_hash, source=source)

@@ -1,4 +1,9 @@
-"""The SOP model: frozen values for states, actions and the SOP itself."""
+"""The SOP model: frozen values for states, actions, fields, clocks, migrations and the SOP.
+
+Every value here is built by the loader (`pelayanan.sop.loader`) from a document that has
+passed the JSON Schema of the language (`pelayanan.sop.schema`) and the static checks
+(`pelayanan.sop.checks`); constructing them by hand skips those checks.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,49 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["SOP", "ActionDef", "StateDef", "SubmitDef"]
+from pelayanan.calendar import Duration
+
+__all__ = [
+    "FIELD_TYPES",
+    "SOP",
+    "ActionDef",
+    "ClockCondition",
+    "ClockDef",
+    "EscalationStep",
+    "FieldDef",
+    "LegalBasis",
+    "Migration",
+    "MigrationDef",
+    "StateDef",
+    "SubmitDef",
+]
+
+#: The value types a declared field may have (``document`` is a reference to a filed
+#: document, the unit of kelengkapan berkas).
+FIELD_TYPES = (
+    "text",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "choice",
+    "money",
+    "document",
+)
+
+
+@attrs.frozen
+class LegalBasis:
+    """A regulation the SOP implements.
+
+    Attributes:
+        title: the regulation, e.g. ``Perpres 76/2013 tentang Pengelolaan Pengaduan``.
+        source: where to read it (a URL, a gazette reference or an article).
+    """
+
+    title: str
+    source: str = ""
 
 
 @attrs.frozen
@@ -28,6 +75,32 @@ class StateDef:
     final: bool = False
     public_status: str = "open"
     public_note: str = ""
+
+
+@attrs.frozen
+class FieldDef:
+    """A request field or document the SOP uses, with its type.
+
+    Attributes:
+        name: the field name (``[a-z][a-z0-9_]*``), the key in a request's data.
+        type: one of `FIELD_TYPES`.
+        label_id: the Indonesian label.
+        label_en: the English label.
+        choices: the allowed values of a ``choice`` field.
+        description: what the field holds.
+    """
+
+    name: str
+    type: str = "text"
+    label_id: str = ""
+    label_en: str = ""
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def is_document(self) -> bool:
+        """Return whether the field is a document of the checklist (kelengkapan berkas)."""
+        return self.type == "document"
 
 
 @attrs.frozen
@@ -65,6 +138,121 @@ class SubmitDef:
 
 
 @attrs.frozen
+class ClockCondition:
+    """When a clock event happens: any of the actions is taken, or any of the states entered.
+
+    Attributes:
+        on_action: action names (``submit`` is the submission).
+        on_enter: state ids.
+    """
+
+    on_action: tuple[str, ...] = ()
+    on_enter: tuple[str, ...] = ()
+
+    def matches(self, action: str, entered: str) -> bool:
+        """Return whether taking *action* into state *entered* meets the condition."""
+        return action in self.on_action or entered in self.on_enter
+
+
+@attrs.frozen
+class EscalationStep:
+    """One step of a clock's escalation ladder.
+
+    Exactly one of *after_percent* and *after* is set.
+
+    Attributes:
+        after_percent: the step is due when this percentage of the target has elapsed
+            (100 is the breach; 150 is half the target past it).
+        after: the step is due this long after the breach.
+        notify: roles (or ``unit:<id>`` units) to notify.
+        reassign_to: a role (or ``unit:<id>``) to reassign the request to.
+        action: an action the system takes (actor ``system``), e.g. automatic closing.
+    """
+
+    after_percent: int | None = None
+    after: Duration | None = None
+    notify: tuple[str, ...] = ()
+    reassign_to: str | None = None
+    action: str | None = None
+
+
+@attrs.frozen
+class ClockDef:
+    """An SLA clock: when it starts, stops, pauses, resumes, resets, and its target.
+
+    The SLA engine (``pelayanan.sla``) gives these their run-time meaning; the SOP only
+    declares them, and the loader checks every state and action they name.
+
+    Attributes:
+        name: the clock name, unique in the SOP.
+        start: when the clock starts.
+        stop: when it stops for good.
+        target: how long it may run (working or calendar days or hours).
+        pause: when it pauses (e.g. waiting for the citizen), if ever.
+        resume: when a paused clock resumes.
+        reset: when a running clock starts over.
+        warn_at: percentages of the target at which to warn, ascending.
+        escalation: the escalation ladder.
+        calendar: the name of the working calendar it counts on (``None``: the desk's
+            default).
+        label: a human label.
+    """
+
+    name: str
+    start: ClockCondition
+    stop: ClockCondition
+    target: Duration
+    pause: ClockCondition | None = None
+    resume: ClockCondition | None = None
+    reset: ClockCondition | None = None
+    warn_at: tuple[int, ...] = ()
+    escalation: tuple[EscalationStep, ...] = ()
+    calendar: str | None = None
+    label: str = ""
+
+
+@attrs.frozen
+class MigrationDef:
+    """A migration declared in an SOP: how requests of an earlier version move into it.
+
+    Attributes:
+        from_version: the earlier version of the same SOP.
+        states: earlier state id -> state id in this version; a request in an unmapped
+            state cannot be moved.
+        roles: the roles allowed to move requests (empty: any actor).
+        note: why the migration exists, for the audit log.
+    """
+
+    from_version: str
+    states: Mapping[str, str]
+    roles: tuple[str, ...] = ()
+    note: str = ""
+
+
+@attrs.frozen
+class Migration:
+    """A resolved migration between two registered versions of one SOP.
+
+    Obtain it from `SOPRegistry.migration`, which checks both ends.
+
+    Attributes:
+        sop_id: the SOP.
+        from_version: the version requests leave.
+        to_version: the version requests are pinned to afterwards.
+        states: earlier state id -> new state id.
+        roles: roles allowed to move requests (empty: any actor).
+        note: why the migration exists.
+    """
+
+    sop_id: str
+    from_version: str
+    to_version: str
+    states: Mapping[str, str]
+    roles: tuple[str, ...] = ()
+    note: str = ""
+
+
+@attrs.frozen
 class SOP:
     """A validated, versioned SOP definition.
 
@@ -80,6 +268,11 @@ class SOP:
         actions: the actions, in definition order.
         submit: who may submit, and what a submission needs.
         content_hash: hex SHA-256 of the canonical form of the definition.
+        fields: the declared request fields and documents (empty: fields are untyped).
+        clocks: the SLA clocks.
+        migrations: how requests of earlier versions move into this one.
+        routing: the reserved ``routing`` section, passed through for the routing
+            configuration (not interpreted by the SOP).
         source: the file it was loaded from, if any.
     """
 
@@ -87,13 +280,17 @@ class SOP:
     version: str
     title: str
     unit: str
-    legal_basis: tuple[str, ...]
+    legal_basis: tuple[LegalBasis, ...]
     roles: Mapping[str, str]
     initial: str
     states: tuple[StateDef, ...]
     actions: tuple[ActionDef, ...]
     submit: SubmitDef
     content_hash: str
+    fields: tuple[FieldDef, ...] = ()
+    clocks: tuple[ClockDef, ...] = ()
+    migrations: tuple[MigrationDef, ...] = ()
+    routing: Mapping[str, object] = attrs.field(factory=dict)
     source: str | None = attrs.field(default=None, eq=False)
 
     def state(self, state_id: str) -> StateDef:
@@ -117,6 +314,24 @@ class SOP:
             if action.name == name and state_id in action.sources:
                 return action
         return None
+
+    def field(self, name: str) -> FieldDef | None:
+        """Return the declared field *name*, or ``None``."""
+        for field in self.fields:
+            if field.name == name:
+                return field
+        return None
+
+    def clock(self, name: str) -> ClockDef:
+        """Return the clock *name*.
+
+        Raises:
+            KeyError: no such clock.
+        """
+        for clock in self.clocks:
+            if clock.name == name:
+                return clock
+        raise KeyError(name)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -1,0 +1,170 @@
+"""Parse SOP documents and map key paths to line numbers (YAML, JSON, TOML).
+
+Paths use the loader's notation: ``states.received.final``, ``actions[2].roles``.  YAML
+is parsed once (composed, then constructed from the same node tree) so line numbers cost
+no second parse; JSON lines come from a small token scanner run after ``json.loads`` has
+accepted the text; TOML lines from table headers and ``key =`` lines (best effort: keys
+inside inline tables fall back to their table's line).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+__all__ = ["json_lines", "parse_yaml", "toml_lines"]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def parse_yaml(text: str) -> tuple[Any, dict[str, int], list[tuple[str, str]]]:
+    """Parse YAML *text*; return the data, key path -> line, and duplicate-key problems.
+
+    Raises:
+        yaml.YAMLError: the text is not valid YAML.
+    """
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    duplicates: list[tuple[str, str]] = []
+    if root is None:
+        return data, lines, duplicates
+    seen: set[int] = set()
+    # An explicit stack, not recursion: aliases can nest deeply, and each node is walked
+    # once so alias bombs and self-references stay cheap.
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = _join(path, key)
+                if key in keys and isinstance(key_node, yaml.ScalarNode):
+                    message = f"duplicate key {key!r}: the later one would silently win"
+                    duplicates.append((child, message + "; remove one"))
+                keys.add(key)
+                lines.setdefault(child, key_node.start_mark.line + 1)
+                stack.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = f"{path}[{index}]"
+                lines.setdefault(child, item.start_mark.line + 1)
+                stack.append((item, child))
+    return data, lines, duplicates
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', re.DOTALL)
+
+
+def json_lines(text: str) -> dict[str, int]:
+    """Map key paths of the (valid) JSON *text* to the lines of their keys."""
+    tokens = [(m.group(), m.start()) for m in _JSON_TOKEN.finditer(text)]
+    lines: dict[str, int] = {}
+    newline_at = [m.start() for m in re.finditer("\n", text)]
+    position = 0
+
+    def line_of(offset: int) -> int:
+        # Count newlines before the offset by bisection over their positions.
+        lo, hi = 0, len(newline_at)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if newline_at[mid] < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo + 1
+
+    # An explicit stack of (container kind, path, index or pending key) avoids recursion.
+    stack: list[list[Any]] = []
+    expect_key = False
+    while position < len(tokens):
+        token, offset = tokens[position]
+        position += 1
+        if token in ",:":
+            if token == "," and stack and stack[-1][0] == "object":
+                expect_key = True
+            elif token == "," and stack:
+                stack[-1][2] += 1
+            continue
+        if token in "]}":
+            stack.pop()
+            expect_key = False
+            continue
+        if expect_key and token.startswith('"'):
+            key = str(json.loads(token))
+            path = _join(stack[-1][1], key)
+            lines.setdefault(path, line_of(offset))
+            stack[-1][2] = path
+            expect_key = False
+            continue
+        # A value: its path is the pending key's path or the array item's path.
+        if stack and stack[-1][0] == "object":
+            path = str(stack[-1][2])
+        elif stack:
+            path = f"{stack[-1][1]}[{stack[-1][2]}]"
+            lines.setdefault(path, line_of(offset))
+        else:
+            path = ""
+        if token == "{":
+            stack.append(["object", path, path])
+            expect_key = True
+        elif token == "[":
+            stack.append(["array", path, 0])
+    return lines
+
+
+_TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_.\"' -]+?)\s*=")
+
+
+def _toml_key(text: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in text.split("."))
+
+
+def toml_lines(text: str) -> dict[str, int]:
+    """Map key paths of TOML *text* to lines (tables, arrays of tables, plain keys)."""
+    lines: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    table = ""
+    in_string = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.count('"""') % 2 or raw.count("'''") % 2:
+            in_string = not in_string
+            if not in_string:
+                continue
+        if in_string:
+            continue
+        header = _TOML_HEADER.match(raw)
+        if header:
+            name = _toml_key(header.group(2))
+            if header.group(1) == "[[":
+                index = counts.get(name, -1) + 1
+                counts[name] = index
+                table = f"{name}[{index}]"
+            else:
+                # A sub-table of the latest array item ([actions.x] after [[actions]]).
+                head = name.split(".", 1)[0]
+                table = name
+                if head in counts and "." in name:
+                    table = f"{head}[{counts[head]}].{name.split('.', 1)[1]}"
+            lines.setdefault(table, number)
+            continue
+        key = _TOML_KEY.match(raw)
+        if key:
+            lines.setdefault(_join(table, _toml_key(key.group(1))), number)
+    return lines
