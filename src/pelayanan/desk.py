@@ -35,6 +35,7 @@ from pelayanan.clock import Clock, SystemClock, ensure_aware
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     IncompleteRequestError,
+    MigrationError,
     PermissionDeniedError,
     ReportError,
     RequestError,
@@ -54,7 +55,7 @@ from pelayanan.sla import (
     next_due,
 )
 from pelayanan.sop.compile import compile_sop
-from pelayanan.sop.model import SOP
+from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord, Store
 
@@ -461,6 +462,86 @@ class ServiceDesk(RoutingDeskMixin):
                 continue
             fired.extend(self._tick_request(record, sop, at))
         return fired
+
+    def migrate(
+        self,
+        request_id: str,
+        migration: Migration,
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+    ) -> ActionResult:
+        """Move request *request_id* to the SOP version *migration* leads to (audited).
+
+        The request keeps its data and history; its state is mapped by the migration and
+        it is pinned to the new version.  The entry has ``kind: "migration"`` and names
+        both SOP versions.
+
+        Raises:
+            UnknownRequestError: no such request.
+            MigrationError: the request is not on the migration's SOP version, or its
+                state is not mapped (recorded).
+            PermissionDeniedError: the actor holds none of the migration's roles (recorded).
+            UnknownSOPError: the target version is not registered.
+        """
+        replay = self._replayed(idempotency_key)
+        if replay is not None:
+            return replay
+        now = ensure_aware(self.clock.now(), what="clock time")
+        record = self.get(request_id)
+        old = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        target = self.sops.get(migration.sop_id, migration.to_version)
+        try:
+            if (record.sop_id, record.sop_version) != (migration.sop_id, migration.from_version):
+                msg = (
+                    f"request {request_id!r} runs under {record.sop_id} {record.sop_version}, "
+                    f"not {migration.sop_id} {migration.from_version}"
+                )
+                raise MigrationError(msg)
+            new_state = migration.states.get(record.state)
+            if new_state is None:
+                msg = (
+                    f"the migration to version {migration.to_version} maps no state for "
+                    f"{record.state!r}; add it to the migration's states"
+                )
+                raise MigrationError(msg)
+            role = authorize(actor, "migrate", allowed_roles=migration.roles)
+        except (MigrationError, PermissionDeniedError) as exc:
+            self._record_refusal(request_id, "migrate", actor, exc, sop_ref=old, state=record.state)
+            raise
+        new = {"id": target.id, "version": target.version, "hash": target.content_hash}
+        updated = attrs.evolve(
+            record,
+            sop_version=target.version,
+            sop_hash=target.content_hash,
+            state=new_state,
+            version=record.version + 1,
+            updated_at=now,
+            closed=target.state(new_state).final,
+        )
+        body: dict[str, Any] = {
+            "time": format_time(now),
+            "kind": "migration",
+            "request": request_id,
+            "sop": new,
+            "from_sop": old,
+            "action": "migrate",
+            "actor": actor.id,
+            "role": role,
+            "from": record.state,
+            "to": new_state,
+            "note": migration.note,
+        }
+        result = self.store.append(
+            self.ledger,
+            body,
+            time=now,
+            request=updated,
+            expected_version=record.version,
+            idempotency_key=idempotency_key,
+            sign=self._sign,
+        )
+        return ActionResult(updated, result.seq, result.entry_hash.hex())
 
     def get(self, request_id: str) -> RequestRecord:
         """Return the request *request_id*.

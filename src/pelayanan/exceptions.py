@@ -8,7 +8,8 @@ structured attributes so callers never parse messages::
     PelayananError
     ├── ConfigurationError (ValueError)         bad configuration given to the library
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
-    │   │   └── SOPVersionConflictError         same SOP id+version, different content
+    │   │   ├── SOPVersionConflictError         same SOP id+version, different content
+    │   │   └── ScenarioError                   an SOP simulation scenario is invalid
     │   └── CalendarError                       a calendar definition or query is invalid
     │       ├── EstimatedDateError              strict mode met an estimated holiday date
     │       └── CalendarFingerprintError        not the calendar a recorded verdict used
@@ -19,6 +20,7 @@ structured attributes so callers never parse messages::
     │   ├── PermissionDeniedError (PermissionError)  role, separation of duties, delegation
     │   ├── IncompleteRequestError              required fields or documents missing
     │   ├── RoutingError                        no routing rule matched and no triage unit
+    │   ├── MigrationError                      a migration does not apply to the request
     │   └── ConcurrentModificationError         another writer changed the request first
     ├── AuditError                              the audit ledger
     │   ├── CanonicalEncodingError (ValueError) a value cannot be canonical JSON
@@ -63,6 +65,7 @@ __all__ = [
     "KeyMaterialError",
     "MalformedEntryError",
     "MerkleRootError",
+    "MigrationError",
     "PelayananError",
     "PelayananWarning",
     "PermissionDeniedError",
@@ -74,6 +77,7 @@ __all__ = [
     "RoutingError",
     "SOPDefinitionError",
     "SOPVersionConflictError",
+    "ScenarioError",
     "SchemaVersionError",
     "SequenceError",
     "SignatureError",
@@ -141,6 +145,10 @@ class SOPDefinitionError(ConfigurationError):
 
 class SOPVersionConflictError(SOPDefinitionError):
     """Different content was loaded under an SOP id and version that already exist."""
+
+
+class ScenarioError(SOPDefinitionError):
+    """A simulation scenario (``pelayanan sop simulate``) is invalid; see ``problems``."""
 
 
 class CalendarError(ConfigurationError):
@@ -224,6 +232,10 @@ class IncompleteRequestError(RequestError):
 
 class RoutingError(RequestError):
     """No routing rule matched the request and no triage unit is declared."""
+
+
+class MigrationError(RequestError):
+    """A migration does not apply to the request (another SOP or version, unmapped state)."""
 
 
 class ConcurrentModificationError(RequestError):

@@ -10,6 +10,7 @@ from pelayanan.cli._calendar import calendar_group
 from pelayanan.cli._demo import demo_command
 from pelayanan.cli._keys import keys_group
 from pelayanan.cli._report import report_group
+from pelayanan.cli._sop import sop_group
 
 __all__ = ["cli", "main"]
 
@@ -25,6 +26,7 @@ cli.add_command(audit_group)
 cli.add_command(calendar_group)
 cli.add_command(keys_group)
 cli.add_command(report_group)
+cli.add_command(sop_group)
 
 
 def main() -> None:

@@ -1,0 +1,150 @@
+"""``pelayanan sop``: check, draw, simulate SOP files and print the language's JSON Schema.
+
+Problems are printed one per line as ``FILE:LINE: KEY.PATH: message`` and never as a
+traceback: ``check`` exits 0 when every file is valid and 1 otherwise; ``diagram`` and
+``simulate`` exit 1 on an invalid file or scenario, ``simulate`` also at the first step
+whose outcome is not the expected one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from pelayanan.exceptions import SOPDefinitionError
+from pelayanan.sop.diagram import to_dot, to_mermaid
+from pelayanan.sop.loader import load_sop
+from pelayanan.sop.model import SOP
+from pelayanan.sop.schema import render_reference, sop_json_schema
+from pelayanan.sop.simulate import ClockView, StepResult, load_scenario, simulate
+
+__all__ = ["sop_group"]
+
+
+def _problems(error: SOPDefinitionError) -> None:
+    for problem in error.problems:
+        click.echo(problem.render())
+
+
+def _load(path: str) -> SOP:
+    try:
+        return load_sop(path)
+    except SOPDefinitionError as exc:
+        _problems(exc)
+        raise SystemExit(1) from None
+
+
+@click.group("sop")
+def sop_group() -> None:
+    """Check, draw and simulate SOP files."""
+
+
+@sop_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check_command(files: tuple[str, ...]) -> None:
+    """Validate SOP FILES; print one line per problem (FILE:LINE: KEY.PATH: message)."""
+    failed = False
+    for path in files:
+        try:
+            sop = load_sop(path)
+        except SOPDefinitionError as exc:
+            _problems(exc)
+            failed = True
+            continue
+        click.echo(
+            f"{path}: valid: {sop.id} {sop.version}, {len(sop.states)} states, "
+            f"{len(sop.actions)} actions, {len(sop.clocks)} clocks, hash {sop.content_hash[:12]}"
+        )
+    raise SystemExit(1 if failed else 0)
+
+
+@sop_group.command("diagram")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid stateDiagram-v2 or Graphviz DOT.",
+)
+def diagram_command(file: str, fmt: str) -> None:
+    """Print the SOP in FILE as a diagram."""
+    sop = _load(file)
+    click.echo(to_mermaid(sop) if fmt == "mermaid" else to_dot(sop), nl=False)
+
+
+@sop_group.command("schema")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="The JSON Schema, or the Markdown key reference generated from it.",
+)
+def schema_command(fmt: str) -> None:
+    """Print the JSON Schema of the SOP language (for editors' YAML language servers)."""
+    if fmt == "json":
+        click.echo(json.dumps(sop_json_schema(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_reference(), nl=False)
+
+
+def _when(instant: dt.datetime) -> str:
+    return instant.isoformat(timespec="minutes")
+
+
+def _clock_line(view: ClockView) -> str:
+    if view.status == "paused":
+        left = view.remaining or dt.timedelta(0)
+        return f"    clock {view.name}: paused, {left} left"
+    assert view.deadline is not None
+    estimated = " (relies on an estimated holiday date)" if view.estimated else ""
+    if view.status == "stopped":
+        verdict = "breached" if view.breached else "met"
+        return f"    clock {view.name}: stopped, {verdict} (deadline {_when(view.deadline)})"
+    late = ", BREACHED" if view.breached else ""
+    return f"    clock {view.name}: running, due {_when(view.deadline)}{late}{estimated}"
+
+
+def _print_step(result: StepResult) -> None:
+    step = result.step
+    head = f"{result.index + 1:>2}. {_when(result.at)}  {step.actor}: {step.action}"
+    if result.accepted:
+        outcome = f"-> {result.state}"
+    else:
+        outcome = "refused" + (" (as expected)" if result.as_expected else "")
+    click.echo(f"{head}  {outcome}" + (f"   # {step.note}" if step.note else ""))
+    if result.reason:
+        click.echo(f"    reason: {result.reason}")
+    for view in result.clocks:
+        click.echo(_clock_line(view))
+
+
+@sop_group.command("simulate")
+@click.argument("sop_file", type=click.Path(dir_okay=False))
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+def simulate_command(sop_file: str, scenario_file: str) -> None:
+    """Run SCENARIO_FILE on the SOP in SOP_FILE, printing states and SLA clock deadlines.
+
+    Deadlines are computed on the default Indonesian government calendar.  Exits 1 at the
+    first step whose outcome is not the expected one, with the reason.
+    """
+    sop = _load(sop_file)
+    try:
+        scenario = load_scenario(scenario_file)
+        click.echo(f"{sop.id} {sop.version}: {sop.title}")
+        for result in simulate(sop, scenario):
+            _print_step(result)
+            if not result.as_expected:
+                where = f"{scenario_file}:{result.step.line or 0}"
+                why = result.reason or "the step was accepted, but the scenario expects a refusal"
+                click.echo(f"{where}: steps[{result.index}]: {why}", err=True)
+                raise SystemExit(1)
+    except SOPDefinitionError as exc:
+        _problems(exc)
+        raise SystemExit(1) from None
+    click.echo(f"scenario completed: {len(scenario.steps)} steps")

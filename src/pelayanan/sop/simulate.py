@@ -1,0 +1,469 @@
+"""Simulate an SOP on a scenario: timed actions by actors, with SLA clock deadlines.
+
+A scenario (YAML, TOML or JSON) lists actors and steps::
+
+    actors:
+      warga: {roles: [citizen]}
+      ver1: {roles: [verifier]}
+    steps:
+      - at: "2026-07-06T09:00:00+07:00"
+        actor: warga
+        action: submit
+        data: {subject: Jalan rusak, category: infrastruktur}
+      - after: {working_hours: 2}       # relative to the previous step
+        actor: ver1
+        action: verify
+      - after: {working_days: 1}
+        actor: ver1
+        action: close
+        expect: refused                  # a refusal the scenario demonstrates
+
+Each step is checked the way the service desk checks it (state, roles, separation of
+duties, required fields and justification).  The actor ``system`` (role ``system``) is
+always present, for automatic actions such as closing after the reporter's silence.
+
+The clocks are interpreted simply, for a preview: a clock starts, stops, pauses, resumes
+and resets on its conditions; a paused clock keeps its remaining time (working time for
+working durations) and resumes with it.  The SLA engine is the authority at run time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pelayanan.access import SYSTEM, Actor, authorize
+from pelayanan.calendar import Duration, WorkCalendar, indonesian_government_calendar
+from pelayanan.exceptions import (
+    CalendarError,
+    EstimatedDateWarning,
+    IncompleteRequestError,
+    Problem,
+    RequestError,
+    ScenarioError,
+    SOPDefinitionError,
+    TransitionNotAllowedError,
+)
+from pelayanan.sop._validate import validate
+from pelayanan.sop.compile import compile_sop
+from pelayanan.sop.loader import parse_document
+from pelayanan.sop.model import SOP, ClockDef
+
+__all__ = [
+    "ClockView",
+    "Scenario",
+    "ScenarioStep",
+    "StepResult",
+    "load_scenario",
+    "scenario_from_dict",
+    "simulate",
+]
+
+_NAMES = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+SCENARIO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["steps"],
+    "properties": {
+        "description": {"type": "string"},
+        "actors": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"roles": _NAMES, "unit": {"type": "string"}},
+            },
+        },
+        "steps": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["actor", "action"],
+                "properties": {
+                    "at": {"type": "string", "minLength": 1},
+                    "after": {
+                        "anyOf": [{"type": "object"}, {"type": "string"}],
+                        "x-expected": "a duration such as {working_hours: 2}",
+                    },
+                    "actor": {"type": "string", "minLength": 1},
+                    "action": {"type": "string", "minLength": 1},
+                    "data": {"type": "object"},
+                    "justification": {"type": "string"},
+                    "expect": {"enum": ["accepted", "refused"]},
+                    "note": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@attrs.frozen
+class ScenarioStep:
+    """One timed action of a scenario.
+
+    Attributes:
+        actor: the actor's name (a key of the scenario's actors, or ``system``).
+        action: the action (``submit`` opens the request).
+        at: the instant, when given absolutely.
+        after: the time since the previous step, when given relatively.
+        data: fields the step adds.
+        justification: the written justification, if any.
+        expect: ``accepted`` or ``refused``.
+        note: a comment printed with the step.
+        line: the step's line in the scenario file.
+    """
+
+    actor: str
+    action: str
+    at: dt.datetime | None = None
+    after: Duration | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+    justification: str | None = None
+    expect: str = "accepted"
+    note: str = ""
+    line: int | None = None
+
+
+@attrs.frozen
+class Scenario:
+    """A scenario: actors and the steps they take."""
+
+    actors: Mapping[str, Actor]
+    steps: tuple[ScenarioStep, ...]
+    source: str | None = None
+
+
+@attrs.frozen
+class ClockView:
+    """A clock as the simulation sees it after a step.
+
+    Attributes:
+        name: the clock.
+        status: ``running``, ``paused`` or ``stopped``.
+        deadline: when it breaches (``None`` while paused).
+        estimated: the deadline relies on an estimated holiday date.
+        breached: the deadline had passed at the step's time (for a stopped clock: when
+            it stopped).
+        remaining: working or calendar time left, while paused.
+    """
+
+    name: str
+    status: str
+    deadline: dt.datetime | None
+    estimated: bool = False
+    breached: bool = False
+    remaining: dt.timedelta | None = None
+
+
+@attrs.frozen
+class StepResult:
+    """What one scenario step did.
+
+    Attributes:
+        index: the step's position (0-based).
+        step: the step.
+        at: when it happened.
+        accepted: whether the action was taken.
+        as_expected: whether that matches the step's ``expect``.
+        state: the request's state after the step (``None`` before submission).
+        reason: why it was refused, if it was.
+        clocks: the open clocks after the step, and those it stopped.
+    """
+
+    index: int
+    step: ScenarioStep
+    at: dt.datetime
+    accepted: bool
+    as_expected: bool
+    state: str | None
+    reason: str | None
+    clocks: tuple[ClockView, ...]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load the scenario in *path* (YAML, TOML or JSON).
+
+    Raises:
+        ScenarioError: the file cannot be read or parsed, or the scenario is invalid.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+        data, lines = parse_document(text, suffix=file.suffix.lower(), source=str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem("", f"cannot read file: {exc}", str(path), None)]) from None
+    except SOPDefinitionError as exc:
+        raise ScenarioError(exc.problems) from None
+    return scenario_from_dict(data, source=str(path), lines=lines)
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def scenario_from_dict(
+    data: Any, *, source: str | None = None, lines: Mapping[str, int] | None = None
+) -> Scenario:
+    """Validate a plain mapping as a scenario.
+
+    Raises:
+        ScenarioError: the scenario is invalid (every problem listed).
+    """
+    lines = lines or {}
+    problems: list[Problem] = []
+
+    def add(path: str, message: str) -> None:
+        line = lines.get(path)
+        if line is None and "." in path:
+            line = lines.get(path.rsplit(".", 1)[0])
+        problems.append(Problem(path, message, source, line))
+
+    if isinstance(data, Mapping) and isinstance(data.get("steps"), list):
+        # YAML reads unquoted timestamps as datetimes: accept them as given.
+        steps_raw = [
+            {**s, "at": s["at"].isoformat()}
+            if isinstance(s, Mapping) and isinstance(s.get("at"), dt.datetime)
+            else s
+            for s in data["steps"]
+        ]
+        data = {**data, "steps": steps_raw}
+    for path, message in validate(data, SCENARIO_SCHEMA):
+        add(path, message)
+    if problems or not isinstance(data, Mapping):
+        raise ScenarioError(problems or [Problem("", "a scenario is a mapping", source, None)])
+    actors: dict[str, Actor] = {"system": SYSTEM}
+    for name, spec in data.get("actors", {}).items():
+        roles = spec.get("roles", ())
+        actors[name] = Actor(
+            str(name), {roles} if isinstance(roles, str) else set(roles), spec.get("unit")
+        )
+    steps = []
+    for index, raw in enumerate(data["steps"]):
+        path = f"steps[{index}]"
+        at = _instant(raw.get("at")) if "at" in raw else None
+        after = None
+        if "at" in raw and (at is None or at.tzinfo is None):
+            add(f"{path}.at", "give an ISO 8601 date-time with its offset, e.g. 2026-07-06T09:00+07:00")
+        if "after" in raw:
+            try:
+                after = Duration.from_config(raw["after"])
+            except CalendarError as exc:
+                add(f"{path}.after", str(exc))
+        if ("at" in raw) == ("after" in raw):
+            add(path, "give exactly one of 'at' (an instant) and 'after' (a duration)")
+        if index == 0 and "after" in raw:
+            add(f"{path}.after", "the first step needs 'at': there is no previous step")
+        if raw["actor"] not in actors:
+            add(f"{path}.actor", f"actor {raw['actor']!r} is not listed under actors")
+        steps.append(
+            ScenarioStep(
+                actor=raw["actor"],
+                action=raw["action"],
+                at=at,
+                after=after,
+                data=dict(raw.get("data", {})),
+                justification=raw.get("justification"),
+                expect=raw.get("expect", "accepted"),
+                note=raw.get("note", ""),
+                line=lines.get(path),
+            )
+        )
+    if problems:
+        raise ScenarioError(problems)
+    return Scenario(actors=actors, steps=tuple(steps), source=source)
+
+
+@attrs.define
+class _Run:
+    status: str
+    deadline: dt.datetime | None
+    estimated: bool
+    remaining: dt.timedelta | None = None
+    stopped_at: dt.datetime | None = None
+
+
+class _Clocks:
+    """The simple clock interpretation of the simulation."""
+
+    def __init__(self, sop: SOP, default: WorkCalendar, calendars: Mapping[str, WorkCalendar]):
+        self.sop = sop
+        self.default = default
+        self.calendars = calendars
+        self.runs: dict[str, _Run] = {}
+
+    def calendar(self, clock: ClockDef) -> WorkCalendar:
+        return self.calendars.get(clock.calendar or "", self.default)
+
+    def deadline(self, clock: ClockDef, start: dt.datetime, duration: Duration) -> _Run:
+        with warnings.catch_warnings():
+            # The estimate is shown next to the deadline instead of as a warning.
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            found = self.calendar(clock).add(start, duration)
+        return _Run("running", found.at, found.is_estimated)
+
+    def apply(self, action: str, entered: str, now: dt.datetime) -> None:
+        for clock in self.sop.clocks:
+            run = self.runs.get(clock.name)
+            active = run is not None and run.status in ("running", "paused")
+            if run is not None and active and clock.stop.matches(action, entered):
+                run.status, run.stopped_at = "stopped", now
+                continue
+            if run is not None and run.status == "running":
+                if clock.reset is not None and clock.reset.matches(action, entered):
+                    self.runs[clock.name] = self.deadline(clock, now, clock.target)
+                elif clock.pause is not None and clock.pause.matches(action, entered):
+                    run.remaining = self.left(clock, run, now)
+                    run.status, run.deadline = "paused", None
+            elif run is not None and run.status == "paused":
+                if clock.resume is not None and clock.resume.matches(action, entered):
+                    self.runs[clock.name] = self.resumed(clock, run, now)
+            elif clock.start.matches(action, entered):
+                self.runs[clock.name] = self.deadline(clock, now, clock.target)
+
+    def left(self, clock: ClockDef, run: _Run, now: dt.datetime) -> dt.timedelta:
+        assert run.deadline is not None
+        if clock.target.is_working:
+            return max(self.calendar(clock).elapsed(now, run.deadline), dt.timedelta(0))
+        return max(run.deadline - now, dt.timedelta(0))
+
+    def resumed(self, clock: ClockDef, run: _Run, now: dt.datetime) -> _Run:
+        remaining = run.remaining or dt.timedelta(0)
+        if clock.target.is_working:
+            minutes = math.floor(remaining.total_seconds() / 60)
+            return self.deadline(clock, now, Duration.working_hours(minutes / 60))
+        return _Run("running", now + remaining, run.estimated)
+
+    def views(self, now: dt.datetime, *, stopped_now: set[str]) -> tuple[ClockView, ...]:
+        shown = []
+        for name, run in self.runs.items():
+            if run.status == "stopped" and name not in stopped_now:
+                continue
+            when = run.stopped_at if run.status == "stopped" and run.stopped_at else now
+            breached = run.deadline is not None and when > run.deadline
+            shown.append(
+                ClockView(name, run.status, run.deadline, run.estimated, breached, run.remaining)
+            )
+        return tuple(shown)
+
+
+def _missing(names: tuple[str, ...], data: Mapping[str, Any]) -> list[str]:
+    return [n for n in names if data.get(n) in (None, "", [], {})]
+
+
+def simulate(
+    sop: SOP,
+    scenario: Scenario,
+    *,
+    calendar: WorkCalendar | None = None,
+    calendars: Mapping[str, WorkCalendar] | None = None,
+) -> Iterator[StepResult]:
+    """Run *scenario* on *sop*, yielding one result per step.
+
+    Stops after the first step whose outcome differs from its ``expect`` (by default:
+    after the first refusal).
+
+    Args:
+        sop: the SOP.
+        scenario: the scenario.
+        calendar: the default working calendar (the Indonesian government calendar).
+        calendars: calendars by the names clocks give; others use *calendar*.
+
+    Raises:
+        ScenarioError: a step is earlier than the one before it.
+    """
+    default = calendar if calendar is not None else indonesian_government_calendar()
+    clocks = _Clocks(sop, default, calendars or {})
+    compiled = compile_sop(sop)
+    state: str | None = None
+    data: dict[str, Any] = {}
+    history: dict[str, list[str]] = {}
+    previous: dt.datetime | None = None
+    for index, step in enumerate(scenario.steps):
+        if step.at is not None:
+            now = step.at
+        else:
+            assert previous is not None and step.after is not None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", EstimatedDateWarning)
+                now = default.add(previous, step.after).at
+        if previous is not None and now < previous:
+            problem = Problem(
+                f"steps[{index}].at",
+                f"step time {now.isoformat()} is before the previous step",
+                scenario.source,
+                step.line,
+            )
+            raise ScenarioError([problem])
+        previous = now
+        actor = scenario.actors[step.actor]
+        merged = {**data, **step.data}
+        reason = None
+        entered: str | None = None
+        try:
+            if step.action == "submit":
+                if state is not None:
+                    raise TransitionNotAllowedError("submit", state)
+                authorize(actor, "submit", allowed_roles=sop.submit.roles)
+                missing = _missing(sop.submit.requires, merged)
+                if missing:
+                    raise IncompleteRequestError("submit", missing)
+                entered = sop.initial
+            else:
+                if state is None:
+                    # No request yet: the first step must submit it.
+                    raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
+                spec = sop.action(step.action, state)
+                if spec is None:
+                    allowed = sorted({a.name for a in sop.actions_from(state)})
+                    raise TransitionNotAllowedError(step.action, state, allowed)
+                authorize(
+                    actor, step.action, allowed_roles=spec.roles, not_by=spec.not_by, history=history
+                )
+                missing = _missing(spec.requires, merged)
+                if spec.justification and not (step.justification or "").strip():
+                    missing.append("justification")
+                if missing:
+                    raise IncompleteRequestError(step.action, missing)
+                entered = compiled.fire(state, step.action)
+        except RequestError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        accepted = reason is None
+        stopped: set[str] = set()
+        if accepted and entered is not None:
+            before = {n for n, r in clocks.runs.items() if r.status != "stopped"}
+            clocks.apply(step.action, entered, now)
+            stopped = {n for n in before if clocks.runs[n].status == "stopped"}
+            state = entered
+            data = merged
+            history.setdefault(step.action, [])
+            if actor.id not in history[step.action]:
+                history[step.action].append(actor.id)
+        as_expected = accepted == (step.expect == "accepted")
+        yield StepResult(
+            index=index,
+            step=step,
+            at=now,
+            accepted=accepted,
+            as_expected=as_expected,
+            state=state,
+            reason=reason,
+            clocks=clocks.views(now, stopped_now=stopped),
+        )
+        if not as_expected:
+            return
