@@ -119,7 +119,9 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
             out.state(f"{path}.states.{old}", new, states)
         for role in migration.roles:
             out.role(f"{path}.roles", role, roles)
-    if graph and sop.initial in states:
+    # A dangling reference would echo as unreachable states: fix references first.
+    dangling = any(p == "initial" or p.endswith((".from", ".to")) for p, _ in out.items)
+    if graph and not dangling:
         out.items.extend(check_graph(sop))
     return out.items
 

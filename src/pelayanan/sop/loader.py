@@ -67,7 +67,8 @@ class _Problems:
         parent = path
         while line is None and parent:
             # Fall back to the nearest enclosing key that has a known line.
-            parent = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
+            shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
+            parent = "" if shorter == parent else shorter
             line = self.lines.get(parent)
         self.items.append(Problem(path, message, self.source, line))
 
@@ -95,6 +96,8 @@ def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[st
         else:
             msg = f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json"
             raise SOPDefinitionError([Problem("", msg, source, None)])
+    except SOPDefinitionError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -313,10 +316,17 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
 
 
 def canonical_form(sop: SOP) -> dict[str, Any]:
-    """Return the canonical form of *sop*: its model as plain data, without hash or source."""
+    """Return the canonical form of *sop*: its model as plain data, without hash or source.
+
+    States and fields are sorted by id (their order in a mapping means nothing); lists
+    keep their order.  The content hash is the SHA-256 of this form's canonical JSON.
+    """
     form: dict[str, Any] = _CONVERTER.unstructure(sop)
     form.pop("content_hash", None)
     form.pop("source", None)
+    # States and fields are mappings in the document: their order carries no meaning.
+    form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
+    form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
     return form
 
 
