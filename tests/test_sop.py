@@ -181,7 +181,7 @@ class TestProblems:
 
     def test_toml_lines(self, tmp_path: Path) -> None:
         """TOML problems carry the line of the key in its table."""
-        text = '''id = "c"\nversion = "1"\ntitle = "C"\nunit = "u"\ninitial = "a"
+        text = """id = "c"\nversion = "1"\ntitle = "C"\nunit = "u"\ninitial = "a"
 [roles]
 officer = "p"
 [states.a]
@@ -192,7 +192,7 @@ name = "go"
 from = "a"
 to = "b"
 roles = ["officer"]
-'''
+"""
         path = tmp_path / "s.toml"
         path.write_text(text)
         with pytest.raises(SOPDefinitionError) as caught:
@@ -368,7 +368,9 @@ def _versions() -> tuple[SOP, SOP]:
     data = base()
     data["version"] = "2"
     data["states"]["triage"] = {"label": "Triase"}
-    data["actions"].insert(0, {"name": "triage", "from": "open", "to": "triage", "roles": "officer"})
+    data["actions"].insert(
+        0, {"name": "triage", "from": "open", "to": "triage", "roles": "officer"}
+    )
     data["actions"][1]["from"] = "triage"
     data["migrations"] = [
         {
@@ -383,8 +385,7 @@ def _versions() -> tuple[SOP, SOP]:
 
 class TestMigration:
     def _desk(self, ledger_key: Any, clock: Any) -> tuple[ServiceDesk, SOPRegistry]:
-        v1, v2 = _versions()
-        registry = SOPRegistry([v1])
+        registry = SOPRegistry([_versions()[0]])
         desk = ServiceDesk(MemoryStore(), sops=registry, signing_key=ledger_key, clock=clock)
         return desk, registry
 
@@ -393,7 +394,7 @@ class TestMigration:
         desk, registry = self._desk(ledger_key, clock)
         citizen, head = Actor("w", {"citizen"}), Actor("k", {"head"})
         request_id = desk.submit("contoh", actor=citizen).request.id
-        _, v2 = _versions()
+        v2 = _versions()[1]
         registry.register(v2)
         assert desk.get(request_id).sop_version == "1"
         migration = registry.migration("contoh", "1", "2")
@@ -404,7 +405,11 @@ class TestMigration:
         assert entry["kind"] == "migration"
         assert entry["from_sop"]["version"] == "1"
         assert entry["sop"]["version"] == "2"
-        assert (entry["from"], entry["to"], entry["note"]) == ("open", "triage", "triage step added")
+        assert (entry["from"], entry["to"], entry["note"]) == (
+            "open",
+            "triage",
+            "triage step added",
+        )
 
     def test_migrate_refusals_recorded(self, ledger_key: Any, clock: Any) -> None:
         """Wrong roles and requests on another version are refused and recorded."""
@@ -423,7 +428,11 @@ class TestMigration:
     def test_unmapped_state_refused(self, ledger_key: Any, clock: Any) -> None:
         """A request in a state the migration does not map cannot be moved."""
         desk, registry = self._desk(ledger_key, clock)
-        citizen, officer, head = Actor("w", {"citizen"}), Actor("o", {"officer"}), Actor("k", {"head"})
+        citizen, officer, head = (
+            Actor("w", {"citizen"}),
+            Actor("o", {"officer"}),
+            Actor("k", {"head"}),
+        )
         request_id = desk.submit("contoh", actor=citizen).request.id
         desk.act(request_id, "check", actor=officer)
         desk.act(request_id, "finish", actor=head)

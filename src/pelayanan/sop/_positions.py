@@ -93,20 +93,20 @@ def json_lines(text: str) -> dict[str, int]:
     stack: list[list[Any]] = []
     expect_key = False
     while position < len(tokens):
-        token, offset = tokens[position]
+        lexeme, offset = tokens[position]
         position += 1
-        if token in ",:":
-            if token == "," and stack and stack[-1][0] == "object":
+        if lexeme in ",:":
+            if lexeme == "," and stack and stack[-1][0] == "object":
                 expect_key = True
-            elif token == "," and stack:
+            elif lexeme == "," and stack:
                 stack[-1][2] += 1
             continue
-        if token in "]}":
+        if lexeme in "]}":
             stack.pop()
             expect_key = False
             continue
-        if expect_key and token.startswith('"'):
-            key = str(json.loads(token))
+        if expect_key and lexeme.startswith('"'):
+            key = str(json.loads(lexeme))
             path = _join(stack[-1][1], key)
             lines.setdefault(path, line_of(offset))
             stack[-1][2] = path
@@ -120,10 +120,10 @@ def json_lines(text: str) -> dict[str, int]:
             lines.setdefault(path, line_of(offset))
         else:
             path = ""
-        if token == "{":
+        if lexeme == "{":
             stack.append(["object", path, path])
             expect_key = True
-        elif token == "[":
+        elif lexeme == "[":
             stack.append(["array", path, 0])
     return lines
 

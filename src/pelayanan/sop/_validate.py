@@ -86,7 +86,7 @@ class _Validator:
         kind = schema.get("type")
         if kind is not None:
             kinds = kind if isinstance(kind, list) else [kind]
-            if not any(_is_type(value, k) for k in kinds):
+            if not any(_is_type(value, str(k)) for k in kinds):
                 expected = " or ".join(_JSON_TYPES[k] for k in kinds)
                 hint = ""
                 if "string" in kinds and _is_type(value, "number"):
@@ -95,8 +95,8 @@ class _Validator:
                 return
         if "enum" in schema and value not in schema["enum"]:
             allowed = ", ".join(repr(v) for v in schema["enum"])
-            hint = difflib.get_close_matches(str(value), [str(v) for v in schema["enum"]], n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            close = difflib.get_close_matches(str(value), [str(v) for v in schema["enum"]], n=1)
+            suggestion = f"; did you mean {close[0]!r}?" if close else ""
             out.append((path, f"must be one of {allowed}, not {value!r}{suggestion}"))
             return
         if isinstance(value, str):
@@ -138,9 +138,11 @@ class _Validator:
         properties: Mapping[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
         names = schema.get("propertyNames")
-        for key in schema.get("required", ()):
-            if key not in value:
-                out.append((_join(path, key), "is required"))
+        out.extend(
+            (_join(path, key), "is required")
+            for key in schema.get("required", ())
+            if key not in value
+        )
         if len(value) < schema.get("minProperties", 0):
             out.append((path, "must not be empty"))
         if len(value) > schema.get("maxProperties", len(value)):
@@ -172,8 +174,9 @@ class _Validator:
         for branch in schema["anyOf"]:
             resolved = self.resolve(branch)
             kind = resolved.get("type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            if kind is not None and not any(_is_type(value, k) for k in kinds):
+            if kind is not None and not any(
+                _is_type(value, str(k)) for k in (kind if isinstance(kind, list) else [kind])
+            ):
                 continue
             found: list[tuple[str, str]] = []
             self.check(value, resolved, path, found)

@@ -126,12 +126,17 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
     return out.items
 
 
-def _check_clocks(out: _Out, sop: SOP, states: set[str], actions: set[str], roles: set[str]) -> None:
+def _check_clocks(
+    out: _Out, sop: SOP, states: set[str], actions: set[str], roles: set[str]
+) -> None:
     seen: dict[str, int] = {}
     for index, clock in enumerate(sop.clocks):
         path = f"clocks[{index}]"
         if clock.name in seen:
-            out.add(f"{path}.name", f"clock {clock.name!r} is already defined (clocks[{seen[clock.name]}]); rename one")
+            out.add(
+                f"{path}.name",
+                f"clock {clock.name!r} is already defined (clocks[{seen[clock.name]}]); rename one",
+            )
         seen.setdefault(clock.name, index)
         for key in ("start", "stop", "pause", "resume", "reset"):
             _check_condition(out, getattr(clock, key), f"{path}.{key}", states, actions)
@@ -205,13 +210,18 @@ def check_graph(sop: SOP) -> list[tuple[str, str]]:
             problems.append(
                 (
                     path,
-                    f"state {state.id!r} is unreachable from {sop.initial!r}; "
-                    "add an action leading to it, or remove it",
+                    (
+                        f"state {state.id!r} is unreachable from {sop.initial!r}; "
+                        "add an action leading to it, or remove it"
+                    ),
                 )
             )
         if state.final and outgoing[state.id]:
             problems.append(
-                (path, f"final state {state.id!r} has outgoing actions; remove them or unmark final")
+                (
+                    path,
+                    f"final state {state.id!r} has outgoing actions; remove them or unmark final",
+                )
             )
         if not state.final and not outgoing[state.id]:
             problems.append(
@@ -226,8 +236,10 @@ def check_graph(sop: SOP) -> list[tuple[str, str]]:
             problems.append(
                 (
                     path,
-                    f"no final state can be reached from state {state.id!r}; "
-                    "add an action leading towards a final state",
+                    (
+                        f"no final state can be reached from state {state.id!r}; "
+                        "add an action leading towards a final state"
+                    ),
                 )
             )
     if not finals:

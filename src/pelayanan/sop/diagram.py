@@ -37,7 +37,8 @@ def to_mermaid(sop: SOP) -> str:
         lines.append(f'    state "{label}" as {state.id}')
     lines.append(f"    [*] --> {sop.initial}")
     lines.extend(
-        f"    {source} --> {target} : {_mermaid_text(label)}" for source, target, label in _edges(sop)
+        f"    {source} --> {target} : {_mermaid_text(label)}"
+        for source, target, label in _edges(sop)
     )
     lines.extend(f"    {state.id} --> [*]" for state in sop.states if state.final)
     return "\n".join(lines) + "\n"

@@ -47,9 +47,7 @@ _CONVERTER.register_unstructure_hook(Duration, str)
 _CONVERTER.register_structure_hook_func(
     lambda kind: kind == Mapping[str, object], lambda value, _: dict(value)
 )
-_CONVERTER.register_unstructure_hook_func(
-    lambda kind: kind == Mapping[str, object], lambda value: dict(value)
-)
+_CONVERTER.register_unstructure_hook_func(lambda kind: kind == Mapping[str, object], dict)
 
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
 
@@ -306,7 +304,10 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
         "initial": _str(data.get("initial")),
         "states": states,
         "actions": actions,
-        "submit": {"roles": _names(submit.get("roles")), "requires": _names(submit.get("requires"))},
+        "submit": {
+            "roles": _names(submit.get("roles")),
+            "requires": _names(submit.get("requires")),
+        },
         "content_hash": "",
         "fields": fields,
         "clocks": clocks,

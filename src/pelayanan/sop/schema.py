@@ -304,7 +304,7 @@ SOP_SCHEMA: dict[str, Any] = {
         },
         "version": {
             **_TEXT,
-            "description": "The version; quote it in YAML (`\"1.0.0\"`). Changed content "
+            "description": 'The version; quote it in YAML (`"1.0.0"`). Changed content '
             "needs a new version.",
         },
         "title": {**_TEXT, "description": "The service's title."},
@@ -368,7 +368,8 @@ SOP_SCHEMA: dict[str, Any] = {
 
 def sop_json_schema() -> dict[str, Any]:
     """Return a copy of the JSON Schema (draft-07) of the SOP language."""
-    return _public(copy.deepcopy(SOP_SCHEMA))
+    schema: dict[str, Any] = _public(copy.deepcopy(SOP_SCHEMA))
+    return schema
 
 
 def _public(node: Any) -> Any:

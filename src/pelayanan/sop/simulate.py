@@ -259,7 +259,10 @@ def scenario_from_dict(
         at = _instant(raw.get("at")) if "at" in raw else None
         after = None
         if "at" in raw and (at is None or at.tzinfo is None):
-            add(f"{path}.at", "give an ISO 8601 date-time with its offset, e.g. 2026-07-06T09:00+07:00")
+            add(
+                f"{path}.at",
+                "give an ISO 8601 date-time with its offset, e.g. 2026-07-06T09:00+07:00",
+            )
         if "after" in raw:
             try:
                 after = Duration.from_config(raw["after"])
@@ -398,7 +401,9 @@ def simulate(
         if step.at is not None:
             now = step.at
         else:
-            assert previous is not None and step.after is not None
+            # The loader guarantees: only a step after the first may be relative.
+            assert previous is not None
+            assert step.after is not None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", EstimatedDateWarning)
                 now = default.add(previous, step.after).at
@@ -433,7 +438,11 @@ def simulate(
                     allowed = sorted({a.name for a in sop.actions_from(state)})
                     raise TransitionNotAllowedError(step.action, state, allowed)
                 authorize(
-                    actor, step.action, allowed_roles=spec.roles, not_by=spec.not_by, history=history
+                    actor,
+                    step.action,
+                    allowed_roles=spec.roles,
+                    not_by=spec.not_by,
+                    history=history,
                 )
                 missing = _missing(spec.requires, merged)
                 if spec.justification and not (step.justification or "").strip():
