@@ -77,13 +77,16 @@ def sop() -> SOP:
     data.pop("clocks", None)
     data["roles"]["system"] = "The system itself (automatic steps)"
     data["states"]["waiting_documents"] = {"label": {"id": "Menunggu berkas", "en": "Waiting"}}
-    data["actions"] += [
+    extra = [
         {"name": "request_documents", "from": "received", "to": "waiting_documents",
          "roles": ["verifier"]},
         {"name": "documents_received", "from": "waiting_documents", "to": "received",
          "roles": ["citizen", "frontdesk"]},
         {"name": "auto_close", "from": "followed_up", "to": "closed", "roles": ["system"]},
     ]  # fmt: skip
+    # The example may already have some of them (it has auto_close since the SOP language).
+    known = {a["name"] for a in data["actions"]}
+    data["actions"] += [a for a in extra if a["name"] not in known]
     return sop_from_dict(data)
 
 

@@ -321,6 +321,10 @@ def demo_command(db: str, seed: int) -> None:
     assert isinstance(sop, SOP)
     click.echo(f"pelayanan demo (seed {seed}): three working weeks of a complaint desk")
     click.echo(f"  SOP       {sop.id} {sop.version} ({sop.title}), hash {sop.content_hash[:12]}")
+    click.echo(
+        f"            {len(sop.states)} states, {len(sop.actions)} actions, "
+        f"{len(sop.clocks)} clocks; checked at load (pelayanan sop check)"
+    )
     click.echo(f"  database  {db}   keys {figures['keys_dir']}/")
     click.echo(f"requests submitted: {sum(states.values())}")
     for state in sop.states:
@@ -357,6 +361,10 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")
+    click.echo("  pelayanan sop diagram examples/sop/pengaduan.yaml")
+    click.echo(
+        "  pelayanan sop simulate examples/sop/pengaduan.yaml examples/sop/scenarios/pengaduan.yaml"
+    )
 
 
 def _echo_sla(figures: dict[str, object]) -> None:
