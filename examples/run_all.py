@@ -37,6 +37,15 @@ def main() -> int:
             except SOPDefinitionError as exc:
                 print(f"!! sop {path.name}:\n{exc}", flush=True)
                 failures += 1
+    for scenario in sorted((HERE / "sop" / "scenarios").glob("*.yaml")):
+        sop = next((p for p in sops if p.stem == scenario.stem), None)
+        if sop is None:
+            continue
+        print(f"== sop simulate {sop.name} {scenario.name}", flush=True)
+        command = [sys.executable, "-m", "pelayanan", "sop", "simulate", str(sop), str(scenario)]
+        if subprocess.run(command, check=False, cwd=HERE.parent).returncode != 0:
+            print(f"!! scenario {scenario.name} failed", flush=True)
+            failures += 1
     print(f"examples: {failures} failed", flush=True)
     return 1 if failures else 0
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-import attrs
-
 from pelayanan.calendar import Duration
 from pelayanan.exceptions import CalendarError, Problem, SOPDefinitionError
+from pelayanan.sop.model import ClockCondition, ClockDef, EscalationStep
 
 __all__ = [
     "ClockCondition",
@@ -32,75 +31,8 @@ _CONDITION_KEYS = ("on_action", "on_enter")
 _STEP_KEYS = ("after", "notify", "reassign_to", "action")
 
 
-@attrs.frozen
-class ClockCondition:
-    """When a clock event happens: any of the actions is taken, or any of the states entered.
-
-    Attributes:
-        on_action: action names (``submit`` is the submission).
-        on_enter: state ids.
-    """
-
-    on_action: tuple[str, ...] = ()
-    on_enter: tuple[str, ...] = ()
-
-    def matches(self, action: str, entered: str) -> bool:
-        """Return whether taking *action* into state *entered* meets the condition."""
-        return action in self.on_action or entered in self.on_enter
-
-
-@attrs.frozen
-class EscalationStep:
-    """One step of a clock's escalation ladder.
-
-    Exactly one of *after_percent* and *after* is set.
-
-    Attributes:
-        after_percent: due when this percentage of the target has run (100 is the
-            breach; 150 is half the target past it).
-        after: due this long after the breach, on the clock's calendar.
-        notify: roles (or ``unit:<id>`` units) to notify.
-        reassign_to: a role (or ``unit:<id>``) to reassign the request to.
-        action: an action the system takes (actor ``system``), e.g. automatic closing.
-    """
-
-    after_percent: int | None = None
-    after: Duration | None = None
-    notify: tuple[str, ...] = ()
-    reassign_to: str | None = None
-    action: str | None = None
-
-
-@attrs.frozen
-class ClockDef:
-    """An SLA clock: when it starts, stops, pauses, resumes, resets, and its target.
-
-    Attributes:
-        name: the clock name, unique in the SOP.
-        start: when the clock starts.
-        stop: when it stops for good.
-        target: how long it may run (working or calendar days or hours).
-        pause: when it pauses (e.g. waiting for the citizen), if ever.
-        resume: when a paused clock resumes.
-        reset: when a running clock starts over.
-        warn_at: percentages of the target at which to warn, ascending.
-        escalation: the escalation ladder.
-        calendar: the name of the working calendar it counts on (``None``: the desk's
-            default).
-        label: a human label.
-    """
-
-    name: str
-    start: ClockCondition
-    stop: ClockCondition
-    target: Duration
-    pause: ClockCondition | None = None
-    resume: ClockCondition | None = None
-    reset: ClockCondition | None = None
-    warn_at: tuple[int, ...] = ()
-    escalation: tuple[EscalationStep, ...] = ()
-    calendar: str | None = None
-    label: str = ""
+# The clock model is the SOP language's (`pelayanan.sop.model`): one class per concept.
+# Here the SLA engine only reads the same syntax from plain configuration.
 
 
 class _Problems:

@@ -570,7 +570,8 @@ class ServiceDesk(RoutingDeskMixin):
         """Return the SLA clock engine of *sop*, checking its clocks once."""
         engine = self._engines.get(sop.key)
         if engine is None:
-            specs = self._clock_specs.get(sop.id, ())
+            # Clocks given to the desk for an SOP override the ones the SOP declares.
+            specs = self._clock_specs.get(sop.id, sop.clocks)
             problems = check_clock_defs(
                 specs,
                 states=[s.id for s in sop.states],

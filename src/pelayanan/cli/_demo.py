@@ -12,7 +12,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-import yaml
 
 from pelayanan.access import Actor
 from pelayanan.audit.entry import format_time
@@ -26,10 +25,8 @@ from pelayanan.reports.ikm import RULES_2017
 from pelayanan.routing import load_routing_config
 from pelayanan.sla import (
     BreachAttribution,
-    ClockDef,
     ClockVerdict,
     attribute_breaches,
-    clock_defs_from_config,
     recompute_verdicts,
     recorded_verdicts,
 )
@@ -92,36 +89,6 @@ def _prepare(db: Path) -> None:
     shutil.rmtree(default_key_dir(str(db)), ignore_errors=True)
 
 
-# The SLA clocks of the complaint SOP (SP4N-LAPOR!: verification within 3 working days,
-# follow-up within 5 working days of the disposisi; see docs/sla.md).
-DEMO_CLOCKS = """
-- name: verification
-  start: {on_enter: [received]}
-  stop: {on_action: [verify, reject]}
-  target: {working_days: 3}
-  warn_at: [50, 75]
-  escalation: [{after: "100%", notify: supervisor}]
-- name: follow_up
-  start: {on_action: [dispatch]}
-  stop: {on_action: [follow_up]}
-  target: {working_days: 5}
-  warn_at: [50, 75]
-  escalation:
-    - {after: "100%", notify: supervisor}
-    - {after: {working_days: 2}, reassign_to: supervisor}
-- name: resolution
-  start: {on_enter: [received]}
-  stop: {on_enter: [closed, rejected]}
-  target: {calendar_days: 60}
-  warn_at: [50, 75]
-  escalation: [{after: "100%", notify: supervisor}]
-"""
-
-
-def _clocks() -> tuple[ClockDef, ...]:
-    return clock_defs_from_config(yaml.safe_load(DEMO_CLOCKS))
-
-
 def _staff() -> dict[str, list[Actor]]:
     return {
         "frontdesk": [Actor("198703122010012001", {"frontdesk"}, "unit-pengaduan")],
@@ -157,7 +124,6 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         ledger="pemkot-contoh",
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
-        clocks={sop.id: _clocks()},
         routing=load_routing_config(routing_path("pemkot")),
     )
     staff = _staff()
@@ -361,10 +327,18 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")
-    click.echo("  pelayanan sop diagram examples/sop/pengaduan.yaml")
-    click.echo(
-        "  pelayanan sop simulate examples/sop/pengaduan.yaml examples/sop/scenarios/pengaduan.yaml"
-    )
+    sop_file = _shown_path(sop_path("pengaduan"))
+    scenario = _shown_path(sop_path("pengaduan").parent / "scenarios" / "pengaduan.yaml")
+    click.echo(f"  pelayanan sop diagram {sop_file}")
+    click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")
+
+
+def _shown_path(path: Path) -> str:
+    """Return *path* relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _echo_sla(figures: dict[str, object]) -> None:
