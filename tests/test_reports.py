@@ -33,8 +33,9 @@ from pelayanan.reports.ikm import compute_ikm
 from pelayanan.reports.open311 import OPEN311_FIELDS, open311_requests, render_open311
 from pelayanan.reports.quality import QualityConfig, build_quality_index
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
-from pelayanan.reports.sla_report import ClockVerdict, Holding, build_sla_report
+from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
+from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
 from pelayanan.sop import SOP
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -330,23 +331,47 @@ class TestFlow:
             RequestFlow([complaint_sop], CAL, by="planet")
 
 
+def verdict(
+    request: str,
+    clock: str,
+    status: Any,
+    deadline: dt.datetime,
+    *,
+    finished: dt.datetime | None = None,
+    overrun: dt.timedelta = dt.timedelta(0),
+    paused: dt.timedelta = dt.timedelta(0),
+) -> ClockVerdict:
+    """Return an SLA clock verdict on the default calendar."""
+    return ClockVerdict(
+        request, clock, 1, status, deadline, finished, overrun, paused, "default",
+        CAL.fingerprint,
+    )  # fmt: skip
+
+
 def verdicts() -> list[ClockVerdict]:
-    """A met clock on A, a breached one on B held by two units, a running one on C."""
+    """A met clock on A, a breached one on B, a running and a paused one on C."""
     return [
-        ClockVerdict("A", "penyelesaian", "met", deadline=at(10, 16)),
-        ClockVerdict(
+        verdict("A", "penyelesaian", "met", at(10, 16), finished=at(6, 15)),
+        verdict("B", "penyelesaian", "breached", at(7, 10), finished=at(7, 13),
+                overrun=dt.timedelta(hours=3)),  # fmt: skip
+        verdict("C", "penyelesaian", "running", at(8, 11)),
+        verdict("C", "respon", "paused", at(9, 16), paused=dt.timedelta(hours=1)),
+    ]
+
+
+def breaches() -> list[BreachAttribution]:
+    """B's breached clock, held by two units."""
+    return [
+        BreachAttribution(
             "B",
             "penyelesaian",
-            "breached",
-            deadline=at(7, 10),
-            overrun=dt.timedelta(hours=3),
-            holders=(
+            dt.timedelta(hours=3),
+            False,
+            (
                 Holding("unit-pengaduan", None, dt.timedelta(hours=4)),
                 Holding("dinas-lh", "petugas-3", dt.timedelta(hours=2)),
             ),
-        ),
-        ClockVerdict("C", "penyelesaian", "running", deadline=at(8, 11)),
-        ClockVerdict("C", "respon", "paused", paused=dt.timedelta(hours=1)),
+        )
     ]
 
 
@@ -354,7 +379,7 @@ class TestSLA:
     def test_compliance(self, small: LogBuilder, ledger_key: SigningKey) -> None:
         """Compliance is met / (met + breached) per clock, 2 decimals."""
         flow, basis = replay(small, ledger_key)
-        report = build_sla_report(flow, basis, verdicts=verdicts())
+        report = build_sla_report(flow, basis, verdicts=verdicts(), breaches=breaches())
         clocks = {c.clock: c for c in report.total.clocks}
         c = clocks["penyelesaian"]
         assert (c.met, c.breached, c.running, c.paused) == (1, 1, 1, 0)
@@ -366,7 +391,7 @@ class TestSLA:
     def test_breach_attribution(self, small: LogBuilder, ledger_key: SigningKey) -> None:
         """Breached clocks roll up to the units and officers that held them, with time."""
         flow, basis = replay(small, ledger_key, by="unit")
-        report = build_sla_report(flow, basis, verdicts=verdicts())
+        report = build_sla_report(flow, basis, verdicts=verdicts(), breaches=breaches())
         rows = [(a.unit, a.officer, a.breached, a.held_s) for a in report.attribution]
         assert rows == [
             ("unit-pengaduan", "-", 1, 4 * 3600),
@@ -376,17 +401,21 @@ class TestSLA:
         assert (groups["dinas-lh"].breaches_held, groups["dinas-lh"].breach_held_s) == (1, 7200)
         assert report.total.breaches_held == 1
 
-    def test_bad_status(self) -> None:
-        """A verdict status outside met/breached/running/paused is refused."""
-        with pytest.raises(ReportError):
-            ClockVerdict("A", "c", "late")
+    def test_overdue_counted(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """Running clocks past their deadline at the report instant are counted overdue."""
+        flow, basis = replay(small, ledger_key)
+        report = build_sla_report(flow, basis, verdicts=verdicts(), as_of=at(8, 12))
+        clocks = {c.clock: c for c in report.total.clocks}
+        assert clocks["penyelesaian"].overdue == 1
+        assert clocks["respon"].overdue == 0
+        assert "overdue 1" in report.render_text()
 
     def test_same_checkpoint_same_bytes(self, small: LogBuilder, ledger_key: SigningKey) -> None:
         """Two runs on the same log give identical text, JSON and CSV."""
         outputs = []
         for _ in range(2):
             flow, basis = replay(small, ledger_key, by="region")
-            report = build_sla_report(flow, basis, verdicts=verdicts())
+            report = build_sla_report(flow, basis, verdicts=verdicts(), breaches=breaches())
             outputs.append((report.render_text(), report.render_json(), report.render_csv()))
         assert outputs[0] == outputs[1]
         data = json.loads(outputs[0][1])
@@ -404,12 +433,20 @@ class TestAtRisk:
         b.submit("M", at(9, 8, 30))
         return b
 
+    def _past(self) -> list[ClockVerdict]:
+        """The history requests' clocks, stopped when they closed (day 15:00)."""
+        return [
+            verdict(f"H{i}", "penyelesaian", "met", at(day + 2, 16), finished=at(day, 15))
+            for i, day in enumerate((6, 7, 8))
+        ]
+
     def test_likely_and_safe(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
         """A clock with less time left than history needs is listed with the reason."""
         flow, basis = replay(self._history(complaint_sop), ledger_key, history=True)
         judged = [
-            ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11)),
-            ClockVerdict("M", "penyelesaian", "running", deadline=at(13, 16)),
+            *self._past(),
+            verdict("N", "penyelesaian", "running", at(9, 11)),
+            verdict("M", "penyelesaian", "running", at(13, 16)),
         ]
         report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 9))
         assert report.considered == 2
@@ -419,14 +456,43 @@ class TestAtRisk:
         assert item.remaining_s == 2 * 3600
         assert item.in_state_s == 3600
         assert item.expected_s == 5 * 3600  # 6 h history minus 1 h already spent
-        assert "3 past requests" in item.reason
+        assert "3 of 3 past requests" in item.reason
+
+    def test_history_is_per_clock(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """Only the same clock's past stops count: another clock's history is not used."""
+        flow, basis = replay(self._history(complaint_sop), ledger_key, history=True)
+        judged = [*self._past(), verdict("N", "respon", "running", at(9, 11))]
+        report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 9))
+        assert report.items == ()
+        assert report.without_history == (("N", "received"),)
+
+    def test_overdue_listed_first(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """A running clock past its deadline is listed as overdue, ahead of the rest."""
+        flow, basis = replay(self._history(complaint_sop), ledger_key, history=True)
+        judged = [
+            *self._past(),
+            verdict("N", "penyelesaian", "running", at(9, 11)),
+            verdict("M", "penyelesaian", "running", at(9, 10)),
+        ]
+        report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 11, 30))
+        assert [(i.request, i.risk) for i in report.items] == [("M", "overdue"), ("N", "overdue")]
+        assert report.items[0].remaining_s == -90 * 60
+        assert "has passed" in report.items[0].reason
+
+    def test_stalled_beyond_history(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
+        """A request in its state longer than any past one took is listed as stalled."""
+        flow, basis = replay(self._history(complaint_sop), ledger_key, history=True)
+        judged = [*self._past(), verdict("N", "penyelesaian", "running", at(20, 16))]
+        report = build_at_risk(flow, basis, verdicts=judged, at=at(10, 16))
+        assert [(i.request, i.risk) for i in report.items] == [("N", "stalled")]
+        assert "longer than any of the 3 past requests" in report.items[0].reason
 
     def test_without_history(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
         """States with too few past requests are listed apart, not guessed."""
         b = LogBuilder(complaint_sop)
         b.submit("N", at(9, 8))
         flow, basis = replay(b, ledger_key, history=True)
-        judged = [ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11))]
+        judged = [verdict("N", "penyelesaian", "running", at(9, 11))]
         report = build_at_risk(flow, basis, verdicts=judged)
         assert report.items == ()
         assert report.without_history == (("N", "received"),)
@@ -437,7 +503,7 @@ class TestAtRisk:
         b.close_path("N", 9)
         flow, basis = replay(b, ledger_key, history=True, until=at(9, 9))
         assert not flow.tracks["N"].closed
-        judged = [ClockVerdict("N", "penyelesaian", "running", deadline=at(9, 11))]
+        judged = [*self._past(), verdict("N", "penyelesaian", "running", at(9, 11))]
         report = build_at_risk(flow, basis, verdicts=judged, at=at(9, 9))
         assert [i.request for i in report.items] == ["N"]
 

@@ -354,7 +354,7 @@ def _echo_sla(figures: dict[str, object]) -> None:
         table.setdefault(verdict.clock, collections.Counter())[verdict.status] += 1
     end: dt.datetime = figures["end"]  # type: ignore[assignment]
     for verdict in verdicts:
-        if verdict.status in ("running", "paused") and verdict.deadline <= end:
+        if verdict.status in ("running", "paused") and verdict.deadline < end:
             table[verdict.clock]["overdue"] += 1
     click.echo(f"  {'clock':<14} {'met':>5} {'breached':>9} {'running':>8} {'(overdue)':>10}")
     for name, counts in table.items():

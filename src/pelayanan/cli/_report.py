@@ -25,6 +25,7 @@ from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
+from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
@@ -41,11 +42,21 @@ def report_group() -> None:
 report_group.add_command(ikm_command)
 
 
-def _rules(options: ReplayOptions, flow: RequestFlow, **extra: str) -> dict[str, str]:
+def _rules(
+    options: ReplayOptions, flow: RequestFlow, clocks: ClockOutcomes, **extra: str
+) -> dict[str, str]:
     rules = {
         f"sop:{sop_id}": f"{version} ({digest[:12]})"
         for sop_id, version, digest in sorted(flow.sop_versions)
     }
+    # The calendars the SLA clocks ran on, when they are not the report's own.
+    rules.update(
+        {
+            f"clock-calendar:{name}": fingerprint
+            for name, fingerprint in clocks.calendars.items()
+            if fingerprint != options.calendar.fingerprint
+        }
+    )
     rules.update(extra)
     return rules
 
@@ -77,7 +88,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     ledger: str | None,
     checkpoint_file: str | None,
     sop_files: tuple[str, ...],
-    calendar_file: str | None,
+    calendar_file: tuple[str, ...],
     by: str | None,
     date_from: str | None,
     date_to: str | None,
@@ -103,22 +114,27 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         period=period,
     )  # fmt: skip
     survey = SurveyFold(rules="2017")
-    log = replay_db(options, [flow, survey])
-    verdicts, source = verdicts_for(options)
+    clock_log = ClockLogFold()
+    log = replay_db(options, [flow, survey, clock_log])
+    clocks = verdicts_for(options, clock_log)
     try:
         ikm = _survey_ikm(survey, "2017")
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
     extra = {"ikm": "2017"} if ikm is not None else {}
-    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, **extra))
-    report = build_sla_report(flow, basis, verdicts=verdicts, verdict_source=source)
+    rules = _rules(options, flow, clocks, **extra)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+    report = build_sla_report(
+        flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
+        verdict_source=clocks.source,
+    )  # fmt: skip
     if output_format == "json":
         text = report.render_json()
     elif output_format == "csv":
         text = report.render_csv()
     elif output_format == "html":
         quality = build_quality_index(
-            DEFAULT_QUALITY, basis, flow=flow, verdicts=verdicts, ikm=ikm,
+            DEFAULT_QUALITY, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm,
             survey_seqs=survey.seqs,
         )  # fmt: skip
         text = html.render_html(report, ikm=ikm, quality=quality)
@@ -144,7 +160,7 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     ledger: str | None,
     checkpoint_file: str | None,
     sop_files: tuple[str, ...],
-    calendar_file: str | None,
+    calendar_file: tuple[str, ...],
     at_text: str | None,
     min_samples: int,
     output_format: str,
@@ -158,13 +174,14 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     )
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
-    log = replay_db(options, [flow])
-    verdicts, source = verdicts_for(options)
-    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow))
+    clock_log = ClockLogFold(until=at)
+    log = replay_db(options, [flow, clock_log])
+    clocks = verdicts_for(options, clock_log, as_of=at)
+    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, clocks))
     try:
         report = build_at_risk(
-            flow, basis, verdicts=verdicts, at=at, min_samples=min_samples,
-            verdict_source=source,
+            flow, basis, verdicts=clocks.verdicts, at=at, min_samples=min_samples,
+            verdict_source=clocks.source,
         )  # fmt: skip
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
@@ -173,6 +190,10 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
 
 @report_group.command("open311")
 @replay_options
+@click.option(
+    "--clock", "clock_name", metavar="NAME",
+    help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
+)  # fmt: skip
 def open311_command(  # noqa: PLR0917 (click passes options by position)
     db: str,
     trusted: tuple[str, ...],
@@ -180,19 +201,24 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     ledger: str | None,
     checkpoint_file: str | None,
     sop_files: tuple[str, ...],
-    calendar_file: str | None,
+    calendar_file: tuple[str, ...],
+    clock_name: str | None,
 ) -> None:
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
 
-    Exit 0 with the feed; exit 1 when the log does not verify.
+    expected_datetime is the earliest deadline of the request's running SLA clocks (or
+    of the clock named by --clock), recomputed from the log.  Exit 0 with the feed;
+    exit 1 when the log does not verify.
     """
     options = ReplayOptions(
         db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
     )
     flow = RequestFlow(options.sops, options.calendar)
-    replay_db(options, [flow])
-    verdicts, _ = verdicts_for(options)
-    click.echo(render_open311(open311_requests(flow, verdicts=verdicts)), nl=False)
+    clock_log = ClockLogFold()
+    replay_db(options, [flow, clock_log])
+    clocks = verdicts_for(options, clock_log)
+    feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
+    click.echo(render_open311(feed), nl=False)
 
 
 @report_group.command("quality")
@@ -212,7 +238,7 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     ledger: str | None,
     checkpoint_file: str | None,
     sop_files: tuple[str, ...],
-    calendar_file: str | None,
+    calendar_file: tuple[str, ...],
     config_file: str | None,
     output_format: str,
 ) -> None:
@@ -236,15 +262,16 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     )
     flow = RequestFlow(options.sops, options.calendar)
     survey = SurveyFold(rules="2017")
-    log = replay_db(options, [flow, survey])
-    verdicts, _ = verdicts_for(options)
+    clock_log = ClockLogFold()
+    log = replay_db(options, [flow, survey, clock_log])
+    clocks = verdicts_for(options, clock_log)
     try:
         ikm = _survey_ikm(survey, "2017")
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
-    rules = _rules(options, flow, quality=config.version, ikm="2017")
+    rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     index = build_quality_index(
-        config, basis, flow=flow, verdicts=verdicts, ikm=ikm, survey_seqs=survey.seqs
+        config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
     click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)

@@ -8,6 +8,7 @@ does not verify ends the command with exit status 1, the reason on the first lin
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,15 +20,22 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
 from pelayanan.cli._common import fail, load_trusted_keys, open_db
 from pelayanan.cli._demo import sop_path
-from pelayanan.exceptions import PelayananError, ReportError, VerificationError
+from pelayanan.exceptions import (
+    CalendarError,
+    CalendarFingerprintError,
+    PelayananError,
+    ReportError,
+    VerificationError,
+)
+from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes, clock_outcomes
 from pelayanan.reports.replay import Fold, LogBasis, replay_verified
-from pelayanan.reports.sla_report import ClockVerdict
 from pelayanan.sop import SOP, load_sop
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "ReplayOptions",
     "load_calendar",
+    "load_calendars",
     "load_sops",
     "parse_date",
     "parse_instant",
@@ -72,8 +80,10 @@ def replay_options(func: F) -> F:
         click.option(
             "--calendar",
             "calendar_file",
-            type=click.Path(dir_okay=False),
-            help="A working-calendar YAML file. Default: the Indonesian government calendar.",
+            multiple=True,
+            metavar="[NAME=]FILE",
+            help="A working-calendar YAML file (default: the Indonesian government calendar); "
+            "NAME=FILE gives the calendar the log's SLA clocks name NAME (repeatable).",
         ),
     ]
     for option in reversed(options):
@@ -92,7 +102,7 @@ class ReplayOptions:
         ledger: str | None,
         checkpoint_file: str | None,
         sop_files: tuple[str, ...],
-        calendar_file: str | None,
+        calendar_file: Sequence[str] | str | None,
     ) -> None:
         self.db = db
         self.trusted = trusted
@@ -100,7 +110,9 @@ class ReplayOptions:
         self.ledger = ledger
         self.checkpoint_file = checkpoint_file
         self.sops = load_sops(sop_files)
-        self.calendar = load_calendar(calendar_file)
+        self.calendar, self.clock_calendars = load_calendars(
+            (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
+        )
 
 
 def load_sops(files: Sequence[str]) -> list[SOP]:
@@ -110,6 +122,32 @@ def load_sops(files: Sequence[str]) -> list[SOP]:
         return [load_sop(path) for path in paths]
     except PelayananError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
+
+
+_NAMED = re.compile(r"^([A-Za-z0-9_.:-]+)=(.+)$")
+
+
+def load_calendars(values: Sequence[str]) -> tuple[WorkCalendar, dict[str, WorkCalendar]]:
+    """Load the ``--calendar`` values: one plain FILE and any number of NAME=FILE.
+
+    Returns:
+        The report calendar (the plain FILE, else the government calendar), which the
+        SLA replay also uses for every calendar name not given, and the named ones.
+    """
+    plain: list[str] = []
+    named: dict[str, WorkCalendar] = {}
+    for value in values:
+        match = _NAMED.match(value)
+        if match is not None and not Path(value).exists():
+            name, file = match.groups()
+            if name in named:
+                fail(f"error: --calendar {name}= is given twice", EXIT_BAD_INPUT)
+            named[name] = load_calendar(file)
+        else:
+            plain.append(value)
+    if len(plain) > 1:
+        fail("error: give one --calendar FILE (and NAME=FILE for named calendars)", 2)
+    return load_calendar(plain[0] if plain else None), named
 
 
 def load_calendar(file: str | None) -> WorkCalendar:
@@ -195,13 +233,34 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
         store.close()
 
 
-def verdicts_for(_options: ReplayOptions) -> tuple[list[ClockVerdict], str]:
-    """Return the SLA clock verdicts for the replayed log and a statement of their source.
+def verdicts_for(
+    options: ReplayOptions, fold: ClockLogFold, *, as_of: dt.datetime | None = None
+) -> ClockOutcomes:
+    """Return the SLA clock verdicts and breach attribution recomputed from the replay.
 
-    This build has no SLA module (``pelayanan.sla``), so there are no clocks to judge:
-    the reports say so rather than guess verdicts.
+    Each calendar the log names is the ``--calendar NAME=FILE`` given for it, else the
+    report calendar.  A calendar whose fingerprint is not the one the log recorded ends
+    the command with exit status 1 and one line naming the recorded fingerprint.
     """
-    return [], "none: this build has no SLA module (pelayanan.sla), so no clock is judged"
+    try:
+        return clock_outcomes(
+            fold, options.clock_calendars, default=options.calendar, as_of=as_of
+        )
+    except CalendarFingerprintError as exc:
+        given = (
+            f"the calendar given has fingerprint {exc.found}"
+            if exc.found is not None
+            else "no calendar of that name was given"
+        )
+        fail(
+            f"refused: the log's SLA clocks ran on calendar {exc.calendar!r} with fingerprint "
+            f"{exc.recorded}, but {given}: pass the calendar that fingerprint identifies (same "
+            f"definition and holidays data version) with --calendar FILE or "
+            f"--calendar {exc.calendar}=FILE",
+            1,
+        )
+    except CalendarError as exc:
+        fail(f"refused: the SLA clocks cannot be recomputed from the log: {exc}", 1)
 
 
 def write_output(text: str, output: str | None) -> None:

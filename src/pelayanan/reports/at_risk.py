@@ -1,16 +1,20 @@
 """At risk: open requests likely to breach, so an operations room can act before it.
 
-For every running SLA clock of an open request at an instant *at*:
+For every running SLA clock of an open request at an instant *at* (the clock verdicts
+recomputed by the SLA module from the log up to *at*):
 
 * **remaining** = working time from *at* to the clock's deadline, on the report calendar;
-* **expected** = how long the request's remaining steps took before: over the requests
-  of the same SOP that entered the same state and then reached a final state (in the same
-  verified log, before *at*), the working time from entering that state to the final
-  state, median and p90 (nearest rank), minus the working time this request has already
-  spent in the state (never below zero).
+* **history** = over the past requests of the same SOP whose same clock stopped (in the
+  same verified log, before *at*) after they entered the request's current state, the
+  working time from first entering that state to the clock's stop;
+* **expected** = the time the remaining steps still take, given the time this request
+  has already spent in the state (*in state*): over the past requests that took at least
+  *in state*, their time minus *in state*; median and p90 (nearest rank).
 
-A clock is **likely** to breach when the expected median exceeds the remaining time,
-**possible** when only the p90 does.  Requests whose state has fewer than
+A clock is **overdue** when its deadline has already passed (its breach is due or
+fired), **likely** to breach when the expected median exceeds the remaining time,
+**possible** when only the p90 does, and **stalled** when the request has been in its
+state longer than any past request took to the stop (history cannot say how much more).  Clocks whose state has fewer than
 ``min_samples`` past examples are listed apart (no history to judge by).
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
+from collections.abc import Iterable
 
 import attrs
 
@@ -26,7 +31,7 @@ from pelayanan.exceptions import EstimatedDateWarning, ReportError
 from pelayanan.reports._stats import format_seconds, percentile, seconds
 from pelayanan.reports.flow import RequestFlow
 from pelayanan.reports.replay import ReportBasis
-from pelayanan.reports.sla_report import ClockVerdict
+from pelayanan.sla import ClockVerdict
 
 __all__ = ["AtRiskItem", "AtRiskReport", "build_at_risk", "remaining_step_history"]
 
@@ -45,10 +50,11 @@ class AtRiskItem:
         deadline: the clock's deadline.
         remaining_s: working seconds from the instant to the deadline (negative: overdue).
         in_state_s: working seconds already spent in the current state.
-        expected_s: expected working seconds still needed (history median minus in_state).
-        expected_p90_s: the same from the history p90.
+        expected_s: expected working seconds still needed (median, given in_state); 0
+            when overdue or stalled.
+        expected_p90_s: the same at the p90.
         samples: how many past requests the history holds for this state.
-        risk: ``likely`` or ``possible``.
+        risk: ``overdue``, ``likely``, ``possible`` or ``stalled``.
         reason: the reason in words.
     """
 
@@ -96,7 +102,8 @@ class AtRiskReport:
         at: the instant judged.
         considered: how many running clocks of open requests were judged.
         items: the clocks at risk, least slack first.
-        without_history: ``(request, state)`` of running clocks with too little history.
+        without_history: ``(request, state)`` of running clocks with too little history
+            (an overdue clock is listed as overdue, never here).
         min_samples: the history needed to judge.
         verdict_source: where the clock verdicts came from.
     """
@@ -149,29 +156,37 @@ class AtRiskReport:
         return "\n".join(lines) + "\n"
 
 
-def remaining_step_history(flow: RequestFlow) -> dict[tuple[str, str], list[int]]:
-    """Return, per (SOP id, state), the working seconds past requests took from entering
-    that state to reaching a final state (sorted ascending).
+def remaining_step_history(
+    flow: RequestFlow, verdicts: Iterable[ClockVerdict]
+) -> dict[tuple[str, str, str], list[int]]:
+    """Return, per (SOP id, clock, state), the working seconds past requests took from
+    first entering that state to the clock's stop (sorted ascending).
+
+    Only clocks that stopped (met or breached) after the request entered the state
+    count: the time the remaining steps of that clock actually took.
 
     Args:
         flow: a replay made with ``history=True``.
+        verdicts: the clock verdicts of the same replay.
 
     Raises:
         ReportError: the replay kept no history.
     """
     if not flow.history:
         raise ReportError("the replay kept no state history; build RequestFlow(history=True)")
-    found: dict[tuple[str, str], list[int]] = {}
+    found: dict[tuple[str, str, str], list[int]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimatedDateWarning)
-        for track in flow.tracks.values():
-            if track.closed_at is None:
+        for verdict in verdicts:
+            track = flow.tracks.get(verdict.request)
+            stopped = verdict.finished_at
+            if track is None or stopped is None:
                 continue
             for state, entered in track.first_entered.items():
-                if track.sop.state(state).final:
+                if entered > stopped or track.sop.state(state).final:
                     continue
-                worked = seconds(flow.calendar.elapsed(entered, track.closed_at))
-                found.setdefault((track.sop.id, state), []).append(worked)
+                worked = seconds(flow.calendar.elapsed(entered, stopped))
+                found.setdefault((track.sop.id, verdict.clock, state), []).append(worked)
     for values in found.values():
         values.sort()
     return found
@@ -181,7 +196,7 @@ def build_at_risk(
     flow: RequestFlow,
     basis: ReportBasis,
     *,
-    verdicts: list[ClockVerdict],
+    verdicts: Iterable[ClockVerdict],
     at: dt.datetime | None = None,
     min_samples: int = 3,
     verdict_source: str = "none: no clock verdicts were given",
@@ -192,7 +207,8 @@ def build_at_risk(
         flow: a replay made with ``history=True`` (and ``until=at`` when *at* is earlier
             than the end of the log).
         basis: the basis the report states.
-        verdicts: the clock verdicts at *at*; only ``running`` ones with a deadline count.
+        verdicts: the clock verdicts at *at* (`pelayanan.sla.recompute_verdicts` of the
+            log up to *at*); ``running`` ones are judged, stopped ones give the history.
         at: the instant judged; defaults to the last replayed entry.
         min_samples: the number of past requests needed to judge a state.
         verdict_source: a short statement of where *verdicts* came from.
@@ -208,7 +224,8 @@ def build_at_risk(
         raise ReportError("the log is empty; give --at to judge an instant")
     if when.tzinfo is None:
         raise ReportError("the instant to judge must carry a time zone offset")
-    history = remaining_step_history(flow)
+    verdicts = list(verdicts)
+    history = remaining_step_history(flow, verdicts)
     items: list[AtRiskItem] = []
     without: list[tuple[str, str]] = []
     considered = 0
@@ -217,35 +234,54 @@ def build_at_risk(
         warnings.simplefilter("ignore", EstimatedDateWarning)
         for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
             track = flow.tracks.get(verdict.request)
-            if (
-                track is None
-                or track.closed
-                or verdict.status != "running"
-                or verdict.deadline is None
-            ):
+            if track is None or track.closed or verdict.status != "running":
                 continue
             considered += 1
-            past = history.get((track.sop.id, track.state), [])
-            if len(past) < min_samples:
+            past = history.get((track.sop.id, verdict.clock, track.state), [])
+            in_state = max(0, seconds(calendar.elapsed(track.entered, when)))
+            local = verdict.deadline.astimezone(calendar.zone).isoformat(timespec="minutes")
+            if verdict.deadline < when:
+                # Past the deadline the clock is breached already: no forecast needed.
+                overdue = seconds(calendar.elapsed(verdict.deadline, when))
+                remaining, median, p90, risk = -overdue, 0, 0, "overdue"
+                reason = (
+                    f"the deadline {local} has passed: {format_seconds(overdue)} of working "
+                    f"time overdue, {format_seconds(in_state)} in '{track.state}'"
+                )
+            elif len(past) < min_samples:
                 without.append((track.id, track.state))
                 continue
-            remaining = seconds(calendar.elapsed(when, verdict.deadline))
-            in_state = max(0, seconds(calendar.elapsed(track.entered, when)))
-            median = max(0, percentile(past, 50) - in_state)
-            p90 = max(0, percentile(past, 90) - in_state)
-            if median > remaining:
-                risk = "likely"
-            elif p90 > remaining:
-                risk = "possible"
             else:
-                continue
-            local = verdict.deadline.astimezone(calendar.zone).isoformat(timespec="minutes")
-            reason = (
-                f"needs about {format_seconds(median)} more (p90 {format_seconds(p90)}; "
-                f"{len(past)} past requests from '{track.state}' to a final state, "
-                f"{format_seconds(in_state)} already spent here) but "
-                f"{format_seconds(remaining)} of working time remain before the deadline {local}"
-            )
+                remaining = seconds(calendar.elapsed(when, verdict.deadline))
+                # Condition on the time already spent: only past requests that were still
+                # short of the stop after as long in this state tell how much more it takes.
+                longer = [value - in_state for value in past if value >= in_state]
+                if not longer:
+                    median = p90 = 0
+                    risk = "stalled"
+                    reason = (
+                        f"{format_seconds(in_state)} in '{track.state}' already, longer than "
+                        f"any of the {len(past)} past requests took from there to the stop of "
+                        f"clock {verdict.clock} (no history to say how much more); "
+                        f"{format_seconds(remaining)} of working time remain before the "
+                        f"deadline {local}"
+                    )
+                else:
+                    median, p90 = percentile(longer, 50), percentile(longer, 90)
+                    if median > remaining:
+                        risk = "likely"
+                    elif p90 > remaining:
+                        risk = "possible"
+                    else:
+                        continue
+                    reason = (
+                        f"needs about {format_seconds(median)} more (p90 "
+                        f"{format_seconds(p90)}; {len(longer)} of {len(past)} past requests "
+                        f"from '{track.state}' to the stop of clock {verdict.clock} were still "
+                        f"running after {format_seconds(in_state)}, as long as this one has "
+                        f"been here) but {format_seconds(remaining)} of working time remain "
+                        f"before the deadline {local}"
+                    )
             items.append(
                 AtRiskItem(
                     request=track.id,

@@ -17,7 +17,10 @@ own data fields (which may hold personal data).
 ``requested_datetime`` / ``updated_datetime``
     submission and last change, ISO 8601 with the calendar zone's offset.
 ``expected_datetime``
-    the earliest deadline among its running SLA clocks, or ``null``.
+    the deadline of its running SLA clocks as the SLA module recomputes them from the
+    log: the earliest running deadline, or with ``clock`` that clock's deadline while it
+    runs; ``null`` for a closed request or when no (such) clock runs.  A paused clock
+    has no deadline that will hold (it moves on resume), so it is left out.
 
 See https://wiki.open311.org/GeoReport_v2/ (GET Service Requests).
 """
@@ -29,7 +32,7 @@ import json
 from collections.abc import Iterable
 
 from pelayanan.reports.flow import RequestFlow
-from pelayanan.reports.sla_report import ClockVerdict
+from pelayanan.sla import ClockVerdict
 
 __all__ = ["OPEN311_FIELDS", "open311_requests", "render_open311"]
 
@@ -52,13 +55,15 @@ def _local(instant: dt.datetime, zone: dt.tzinfo) -> str:
 
 
 def open311_requests(
-    flow: RequestFlow, *, verdicts: Iterable[ClockVerdict] = ()
+    flow: RequestFlow, *, verdicts: Iterable[ClockVerdict] = (), clock: str | None = None
 ) -> list[dict[str, str | None]]:
     """Project the replayed requests onto GeoReport v2 service requests.
 
     Args:
         flow: the replay of the verified log.
         verdicts: the clock verdicts; running ones give ``expected_datetime``.
+        clock: take ``expected_datetime`` from this clock only (default: the earliest
+            deadline of any running clock).
 
     Returns:
         One dict per request, in submission order, with exactly `OPEN311_FIELDS`.
@@ -66,7 +71,7 @@ def open311_requests(
     zone = flow.calendar.zone
     expected: dict[str, dt.datetime] = {}
     for verdict in verdicts:
-        if verdict.status == "running" and verdict.deadline is not None:
+        if verdict.status == "running" and (clock is None or verdict.clock == clock):
             known = expected.get(verdict.request)
             if known is None or verdict.deadline < known:
                 expected[verdict.request] = verdict.deadline

@@ -36,7 +36,7 @@ from pelayanan.exceptions import ReportError
 from pelayanan.reports.flow import RequestFlow
 from pelayanan.reports.ikm import IKMResult, round_half_up
 from pelayanan.reports.replay import ReportBasis
-from pelayanan.reports.sla_report import ClockVerdict
+from pelayanan.sla import ClockVerdict
 
 __all__ = [
     "COMPONENTS",

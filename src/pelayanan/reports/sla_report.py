@@ -1,10 +1,12 @@
 """The SLA and flow report: compliance, stage times, backlog, breach attribution.
 
 Built from a `RequestFlow` replay of the verified log and, for SLA clocks, from the
-per-request clock verdicts (`ClockVerdict`) that the SLA module recomputes from the same
-entries.  The report never re-derives a verdict: met, breached, running and paused are
-taken as given, and rolled up per group together with the breach attribution (which
-unit and officer held a breached request, and for how long in working time).
+per-request clock verdicts (`pelayanan.sla.ClockVerdict`) and breach attributions
+(`pelayanan.sla.BreachAttribution`) that the SLA module recomputes from the same
+entries (`pelayanan.reports.clocks`).  The report never re-derives a verdict: met,
+breached, running and paused are taken as given, and rolled up per group together with
+the breach attribution (which unit and officer held a breached request, and for how long
+in working time).
 
 Definitions (also in ``docs/reports.md``):
 
@@ -16,7 +18,11 @@ Definitions (also in ``docs/reports.md``):
 * *re-opened*: actions leaving a final state; *re-routed*: ``bukan_wewenang`` entries.
 * *refused attempts*: ``refused`` entries by ``reason.rule`` (else ``reason.error``).
 * *compliance*: ``met / (met + breached)`` of the clocks, as a percentage with 2
-  decimals rounded half up; running and paused clocks are counted, not judged.
+  decimals rounded half up; running and paused clocks are counted, not judged, and
+  those whose deadline has passed at the report instant are also counted as *overdue*.
+* *breach attribution*: for each breached clock (stopped breached, or still open with
+  its breach fired), the working time each unit and officer held the request while the
+  clock ran.
 """
 
 from __future__ import annotations
@@ -30,10 +36,10 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from pelayanan.exceptions import ReportError
 from pelayanan.reports._stats import DurationStats, duration_stats, format_seconds, percent, seconds
 from pelayanan.reports.flow import GroupCounts, RequestFlow, group_keys, period_of
 from pelayanan.reports.replay import ReportBasis
+from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
 
 __all__ = [
     "BACKLOG_BUCKETS",
@@ -43,6 +49,7 @@ __all__ = [
     "ClockVerdict",
     "GroupFigures",
     "Holding",
+    "BreachAttribution",
     "PeriodFigures",
     "SLAReport",
     "build_sla_report",
@@ -60,58 +67,19 @@ BACKLOG_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 
 
-def _zero() -> dt.timedelta:
-    return dt.timedelta(0)
-
-
-@attrs.frozen
-class Holding:
-    """Who held a request while one of its clocks ran, and for how long.
-
-    Attributes:
-        unit: the unit holding it.
-        officer: the officer holding it, if assigned.
-        held: working time held while the clock ran.
-    """
-
-    unit: str | None
-    officer: str | None
-    held: dt.timedelta
-
-
-def _check_status(_instance: object, _attribute: object, value: str) -> None:
-    if value not in VERDICT_STATUSES:
-        raise ReportError(f"clock verdict {value!r} is not one of {', '.join(VERDICT_STATUSES)}")
-
-
-@attrs.frozen
-class ClockVerdict:
-    """The verdict of one SLA clock of one request, recomputed from the log.
-
-    Attributes:
-        request: the request id.
-        clock: the clock name (e.g. ``"penyelesaian"``).
-        status: ``met``, ``breached``, ``running`` or ``paused``.
-        deadline: the clock's deadline, when it has one.
-        overrun: working time past the deadline (zero unless breached).
-        paused: working time the clock spent paused.
-        calendar: the fingerprint of the calendar the clock ran on.
-        holders: breach attribution: who held the request while the clock ran.
-    """
-
-    request: str
-    clock: str
-    status: str = attrs.field(validator=_check_status)
-    deadline: dt.datetime | None = None
-    overrun: dt.timedelta = attrs.field(factory=_zero)
-    paused: dt.timedelta = attrs.field(factory=_zero)
-    calendar: str = ""
-    holders: tuple[Holding, ...] = ()
-
-
 @attrs.frozen
 class ClockFigures:
-    """Compliance of one clock within a group."""
+    """Compliance of one clock within a group.
+
+    Attributes:
+        clock: the clock name.
+        met: clocks stopped within their target.
+        breached: clocks stopped past it.
+        running: clocks running at the report instant.
+        paused: clocks paused at the report instant.
+        overrun_s: total overrun of the breached ones, in the clocks' measure (seconds).
+        overdue: running or paused clocks whose deadline is before the report instant.
+    """
 
     clock: str
     met: int
@@ -119,6 +87,7 @@ class ClockFigures:
     running: int
     paused: int
     overrun_s: int
+    overdue: int = 0
 
     @property
     def compliance(self) -> str | None:
@@ -135,6 +104,7 @@ class ClockFigures:
             "paused": self.paused,
             "compliance": self.compliance,
             "overrun_s": self.overrun_s,
+            "overdue": self.overdue,
         }
 
 
@@ -202,12 +172,21 @@ class PeriodFigures:
 
 @attrs.frozen
 class AttributionRow:
-    """Breach attribution: one unit and officer, the breached clocks they held, how long."""
+    """Breach attribution: one unit and officer, the breached clocks they held, how long.
+
+    Attributes:
+        unit: the unit (``-`` when unknown).
+        officer: the officer (``-`` when unknown).
+        breached: breached clocks this unit and officer held while they ran.
+        open: how many of those are still running (breach fired, not stopped).
+        held_s: working seconds held, over those clocks.
+    """
 
     unit: str
     officer: str
     breached: int
     held_s: int
+    open: int = 0
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the row as JSON-ready data."""
@@ -215,6 +194,7 @@ class AttributionRow:
             "unit": self.unit,
             "officer": self.officer,
             "breached": self.breached,
+            "open": self.open,
             "held_s": self.held_s,
         }
 
@@ -299,6 +279,7 @@ class SLAReport:
         for row in self.attribution:
             item = f"{row.unit}/{row.officer}"
             writer.writerow(["attribution", "*", item, "breached", row.breached])
+            writer.writerow(["attribution", "*", item, "open", row.open])
             writer.writerow(["attribution", "*", item, "held_s", row.held_s])
         return out.getvalue()
 
@@ -326,9 +307,13 @@ class SLAReport:
                 for p in self.periods
             )
         if self.attribution:
-            lines.extend(["", "breach attribution (unit / officer: breached clocks held, time)"])
             lines.extend(
-                f"  {a.unit} / {a.officer}: {a.breached}, {format_seconds(a.held_s)}"
+                ["", "breach attribution (unit / officer: breached clocks held, time held)"]
+            )
+            lines.extend(
+                f"  {a.unit} / {a.officer}: {a.breached}"
+                + (f" ({a.open} still open)" if a.open else "")
+                + f", {format_seconds(a.held_s)}"
                 for a in self.attribution
             )
         return "\n".join(lines) + "\n"
@@ -351,7 +336,9 @@ def _group_lines(title: str, group: GroupFigures) -> list[str]:
     ]
     lines.extend(
         f"  clock {clock.clock}: compliance {_pct(clock.compliance)} (met {clock.met}, "
-        f"breached {clock.breached}, running {clock.running}, paused {clock.paused})"
+        f"breached {clock.breached}, running {clock.running}, paused {clock.paused}"
+        + (f"; overdue {clock.overdue}" if clock.overdue else "")
+        + ")"
         for clock in group.clocks
     )
     if group.breaches_held:
@@ -399,6 +386,7 @@ def build_sla_report(
     basis: ReportBasis,
     *,
     verdicts: Iterable[ClockVerdict] = (),
+    breaches: Iterable[BreachAttribution] = (),
     verdict_source: str = "none: no clock verdicts were given",
     as_of: dt.datetime | None = None,
 ) -> SLAReport:
@@ -407,7 +395,10 @@ def build_sla_report(
     Args:
         flow: the replay, fed with the whole verified log (or the part up to a checkpoint).
         basis: the basis the report states.
-        verdicts: the clock verdicts recomputed from the same entries.
+        verdicts: the clock verdicts recomputed from the same entries
+            (`pelayanan.sla.recompute_verdicts`).
+        breaches: the breach attribution recomputed from the same entries
+            (`pelayanan.sla.attribute_breaches`).
         verdict_source: a short statement of where *verdicts* came from.
         as_of: the instant open requests are aged at; defaults to the last replayed entry.
 
@@ -437,23 +428,30 @@ def build_sla_report(
             group.backlog[_bucket(days)] += 1
 
     period_sla: dict[str, Counter[str]] = {}
-    attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], list[int]]] = {}
     for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
-        held_by = flow.tracks.get(verdict.request)
-        if held_by is None:
+        track = flow.tracks.get(verdict.request)
+        if track is None:
             continue  # outside the window, or not in the replayed part of the log
-        track = held_by
+        overdue = (
+            verdict.status in ("running", "paused") and when is not None and verdict.deadline < when
+        )
         for group in sla_groups(track.keys(flow.by)):
             counter = group.clocks.setdefault(verdict.clock, Counter())
             counter[verdict.status] += 1
             counter["overrun"] += seconds(verdict.overrun)
+            counter["overdue"] += overdue
         label = period_of(track.received, flow.period, zone)
         period_sla.setdefault(label, Counter())[verdict.status] += 1
-        if verdict.status != "breached":
+
+    attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
+    attribution = {}
+    for breach in sorted(breaches, key=lambda b: (b.request, b.clock)):
+        track = flow.tracks.get(breach.request)
+        if track is None:
             continue
-        ident = (verdict.request, verdict.clock)
-        for holding in verdict.holders:
-            held = seconds(holding.held)
+        ident = (breach.request, breach.clock)
+        for holding in breach.holdings:
+            held = seconds(holding.working_time)
             keys = group_keys(
                 flow.by,
                 service=track.sop.id,
@@ -465,10 +463,12 @@ def build_sla_report(
                 group.breached.add(ident)
                 group.held += held
             row = attribution.setdefault(
-                (holding.unit or "-", holding.officer or "-"), (set(), [0])
+                (holding.unit or "-", holding.officer or "-"), (set(), set(), [0])
             )
             row[0].add(ident)
-            row[1][0] += held
+            if breach.open:
+                row[1].add(ident)
+            row[2][0] += held
 
     def figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigures:
         counts = counts if counts is not None else GroupCounts()
@@ -493,6 +493,7 @@ def build_sla_report(
                     c["running"],
                     c["paused"],
                     c["overrun"],
+                    c["overdue"],
                 )
                 for name, c in sorted(sla.clocks.items())
             ),
@@ -512,8 +513,8 @@ def build_sla_report(
     )
     rows = sorted(
         (
-            AttributionRow(unit, officer, len(idents), held[0])
-            for (unit, officer), (idents, held) in attribution.items()
+            AttributionRow(unit, officer, len(idents), held[0], len(still_open))
+            for (unit, officer), (idents, still_open, held) in attribution.items()
         ),
         key=lambda r: (-r.breached, -r.held_s, r.unit, r.officer),
     )
