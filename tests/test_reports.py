@@ -20,6 +20,7 @@ from pelayanan.audit.keys import SigningKey
 from pelayanan.audit.merkle import CompactRange
 from pelayanan.calendar import indonesian_government_calendar
 from pelayanan.exceptions import (
+    CalendarFingerprintError,
     ChainError,
     MerkleRootError,
     ReportError,
@@ -28,6 +29,7 @@ from pelayanan.exceptions import (
 )
 from pelayanan.reports._stats import percentile
 from pelayanan.reports.at_risk import build_at_risk
+from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes, clock_outcomes
 from pelayanan.reports.flow import RequestFlow, region_prefixes
 from pelayanan.reports.ikm import compute_ikm
 from pelayanan.reports.open311 import OPEN311_FIELDS, open311_requests, render_open311
@@ -35,7 +37,13 @@ from pelayanan.reports.quality import QualityConfig, build_quality_index
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
-from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
+from pelayanan.sla import (
+    BreachAttribution,
+    ClockVerdict,
+    Holding,
+    attribute_breaches,
+    recompute_verdicts,
+)
 from pelayanan.sop import SOP
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -421,6 +429,165 @@ class TestSLA:
         data = json.loads(outputs[0][1])
         assert data["basis"]["size"] == len(small.bodies)
         assert outputs[0][2].startswith("section,group,item,metric,value\n")
+
+
+def clock_change(
+    change: str, when: dt.datetime, *, holder: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """Return a clock change as the desk records it (only what the replay reads matters)."""
+    record: dict[str, Any] = {"clock": "respon", "change": change, "at": format_time(when),
+                              "cycle": 1, "calendar": "default", "fingerprint": CAL.fingerprint}
+    if change == "start":
+        record["target"] = {"working_hours": 4}
+        record["holder"] = dict(holder or {"unit": "unit-pengaduan", "assignee": None})
+    return record  # fmt: skip
+
+
+@pytest.fixture
+def timed(complaint_sop: SOP) -> LogBuilder:
+    """A 4-working-hour clock ``respon`` on four requests (Monday 6 July, 07:30-16:00,
+    lunch 12-13): A met; B breached by 1 h after moving to dinas-lh; C past its deadline
+    with the breach fired, still open; D running."""
+    b = LogBuilder(complaint_sop)
+    b.submit("A", at(6, 8), region="32.73.01")
+    b.bodies[-1]["clocks"] = [clock_change("start", at(6, 8))]
+    b.submit("B", at(6, 9), region="32.73.02")
+    b.bodies[-1]["clocks"] = [clock_change("start", at(6, 9))]
+    b.act("A", at(6, 10), "verify", "received", "verified")
+    b.bodies[-1]["clocks"] = [clock_change("stop", at(6, 10))]
+    b.act("B", at(6, 9, 30), "verify", "received", "verified", "ver-1")
+    b.act("B", at(6, 10), "dispatch", "verified", "dispatched", "kepala", assigned_unit="dinas-lh")
+    b.add(at(6, 14, 1), "sla", request="B", actor="system", event="breach", clock="respon",
+          cycle=1, key="breach")  # fmt: skip
+    b.act("B", at(6, 15), "follow_up", "dispatched", "followed_up", "petugas-3",
+          follow_up_note="ok")  # fmt: skip
+    b.bodies[-1]["clocks"] = [clock_change("stop", at(6, 15))]
+    b.add(at(7, 8), "survey", request="A", actor="fd", rules="2017", answers={})
+    b.submit("C", at(8, 8), region="32.73.01")
+    b.bodies[-1]["clocks"] = [clock_change("start", at(8, 8))]
+    b.add(at(8, 12, 1), "sla", request="C", actor="system", event="breach", clock="respon",
+          cycle=1, key="breach")  # fmt: skip
+    b.add(at(8, 13), "refused", request="C", sop=b.ref, action="verify", actor="x",
+          reason={"error": "PermissionDeniedError", "message": "m", "rule": "role"})  # fmt: skip
+    b.submit("D", at(8, 14), region="32.73.05")
+    b.bodies[-1]["clocks"] = [clock_change("start", at(8, 14))]
+    return b
+
+
+def replay_clocks(
+    builder: LogBuilder, key: SigningKey, *, by: str | None = None, calendar: Any = CAL
+) -> tuple[RequestFlow, ReportBasis, ClockOutcomes]:
+    """Replay a log through the flow and the clock fold, as the CLI does."""
+    entries, notes = build_log(builder.bodies, key)
+    flow = RequestFlow([builder.sop], CAL, by=by)
+    fold = ClockLogFold()
+    log = replay_verified(LEDGER, entries, notes, [key.verifier], [flow, fold])
+    outcomes = clock_outcomes(fold, {}, default=calendar)
+    return flow, ReportBasis.for_log(log, CAL, rules={}), outcomes
+
+
+class TestClockReplay:
+    def test_verdicts(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """The fold hands the SLA module what it needs: met, breached, running, with deadlines."""
+        _, _, outcomes = replay_clocks(timed, ledger_key)
+        found = {v.request: (v.status, v.deadline, v.overrun) for v in outcomes.verdicts}
+        assert found == {
+            "A": ("met", at(6, 12), dt.timedelta(0)),
+            "B": ("breached", at(6, 14), dt.timedelta(hours=1)),
+            "C": ("running", at(8, 12), dt.timedelta(0)),
+            "D": ("running", at(9, 9, 30), dt.timedelta(0)),
+        }
+        assert outcomes.source.startswith("recomputed from the verified log by pelayanan.sla")
+        assert outcomes.calendars == {"default": CAL.fingerprint}
+
+    def test_slim_entries_give_the_same_results(
+        self, timed: LogBuilder, ledger_key: SigningKey
+    ) -> None:
+        """The slim entries the fold keeps give what the SLA module gives on the whole log."""
+        _, _, outcomes = replay_clocks(timed, ledger_key)
+        entries, _ = build_log(timed.bodies, ledger_key)
+        whole = [data for _, data in entries]
+        calendars = {"default": CAL}
+        assert list(outcomes.verdicts) == recompute_verdicts(whole, calendars)
+        assert list(outcomes.breaches) == attribute_breaches(whole, calendars)
+
+    def test_compliance_and_attribution(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """Compliance per clock and who held the breached requests, in working time."""
+        flow, basis, outcomes = replay_clocks(timed, ledger_key, by="unit")
+        report = build_sla_report(
+            flow, basis, verdicts=outcomes.verdicts, breaches=outcomes.breaches
+        )
+        (clock,) = report.total.clocks
+        assert (clock.met, clock.breached, clock.running, clock.paused) == (1, 1, 2, 0)
+        assert (clock.compliance, clock.overrun_s, clock.overdue) == ("50.00", 3600, 1)
+        rows = [(a.unit, a.officer, a.breached, a.open, a.held_s) for a in report.attribution]
+        assert rows == [
+            ("unit-pengaduan", "-", 1, 1, 5 * 3600),  # C: 08:00-14:00 less lunch, still open
+            ("dinas-lh", "petugas-3", 1, 0, 4 * 3600),  # B: 10:00-15:00 less lunch
+            ("unit-pengaduan", "kepala", 1, 0, 1800),  # B: 09:30-10:00, until the dispatch
+            ("unit-pengaduan", "ver-1", 1, 0, 1800),  # B: 09:00-09:30, until the verify
+        ]
+        groups = {g.key: g for g in report.groups}
+        assert (groups["unit-pengaduan"].breaches_held, groups["unit-pengaduan"].breach_held_s) == (
+            2,
+            6 * 3600,
+        )
+        assert (groups["dinas-lh"].breaches_held, groups["dinas-lh"].breach_held_s) == (1, 14400)
+        assert "unit-pengaduan / -: 1 (1 still open), 5h00m" in report.render_text()
+
+    def test_by_region(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """Clock verdicts count for the request's region and its parents."""
+        flow, basis, outcomes = replay_clocks(timed, ledger_key, by="region")
+        report = build_sla_report(flow, basis, verdicts=outcomes.verdicts)
+        groups = {g.key: {c.clock: c for c in g.clocks}["respon"] for g in report.groups}
+        assert (groups["32"].met, groups["32"].breached, groups["32"].running) == (1, 1, 2)
+        assert (groups["32.73.01"].met, groups["32.73.01"].running) == (1, 1)
+        assert groups["32.73.02"].breached == 1
+
+    def test_open311_and_quality(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """Running deadlines become expected_datetime; concluded clocks give sla_compliance."""
+        flow, basis, outcomes = replay_clocks(timed, ledger_key)
+        feed = {r["service_request_id"]: r for r in open311_requests(flow, verdicts=outcomes.verdicts)}
+        assert feed["D"]["expected_datetime"] == "2026-07-09T09:30:00+07:00"
+        assert feed["C"]["expected_datetime"] == "2026-07-08T12:00:00+07:00"
+        assert feed["B"]["expected_datetime"] is None  # its clock stopped
+        assert feed["A"]["expected_datetime"] is None
+        named = open311_requests(flow, verdicts=outcomes.verdicts, clock="other")
+        assert all(r["expected_datetime"] is None for r in named)
+        config = QualityConfig.from_mapping({"version": "t", "weights": {"sla_compliance": "1"}})
+        index = build_quality_index(config, basis, flow=flow, verdicts=outcomes.verdicts)
+        assert index.index == "50.00"
+        assert index.components[0].entries == (0, 1)  # the submissions of A and B
+
+    def test_other_calendar_refused(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """A calendar with another fingerprint than the log recorded is refused, naming it."""
+        other = indonesian_government_calendar(cuti_bersama_working=True)
+        with pytest.raises(CalendarFingerprintError) as info:
+            replay_clocks(timed, ledger_key, calendar=other)
+        assert info.value.recorded == CAL.fingerprint
+        assert CAL.fingerprint in str(info.value)
+
+    def test_no_clocks(self, small: LogBuilder, ledger_key: SigningKey) -> None:
+        """A log without clock changes gives no verdicts, and says so."""
+        _, _, outcomes = replay_clocks(small, ledger_key)
+        assert outcomes.verdicts == ()
+        assert "no SLA clock recorded" in outcomes.source
+
+    def test_same_bytes(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
+        """The SLA part of the report is byte-identical on two runs."""
+        outputs = []
+        for _ in range(2):
+            flow, basis, outcomes = replay_clocks(timed, ledger_key, by="officer")
+            report = build_sla_report(
+                flow, basis, verdicts=outcomes.verdicts, breaches=outcomes.breaches,
+                verdict_source=outcomes.source,
+            )  # fmt: skip
+            data = json.loads(report.render_json())
+            sla = {"clocks": [g["clocks"] for g in data["groups"]], "attribution":
+                   data["attribution"], "periods": data["periods"]}  # fmt: skip
+            outputs.append((json.dumps(sla, sort_keys=True), report.render_csv()))
+        assert outputs[0] == outputs[1]
+        assert "attribution" in outputs[0][1]
 
 
 class TestAtRisk:
