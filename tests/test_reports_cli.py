@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from pelayanan.access import Actor
-from pelayanan.cli._demo import run_demo
+from pelayanan.calendar import indonesian_government_calendar
 from pelayanan.cli._main import cli
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import ReportError, TransitionNotAllowedError, UnknownRequestError
 from pelayanan.reports import html
+from pelayanan.store import SQLiteStore
 
 ANSWERS = {
     "persyaratan": 4, "prosedur": 3, "waktu": 3, "biaya": 4, "produk": 3,
@@ -24,11 +27,52 @@ ANSWERS = {
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database (with its keys folder), made once for the module."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A demo database (with its keys folder) made by ``pelayanan demo``, and what it printed."""
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    run_demo(db, 1)
-    return db
+    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db, result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo: tuple[Path, str]) -> Path:
+    """The demo database."""
+    return demo[0]
+
+
+def demo_sla_table(printed: str) -> dict[str, tuple[int, ...]]:
+    """Parse the demo's SLA table: clock -> (met, breached, running, overdue)."""
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["clock", "met"])
+    table: dict[str, tuple[int, ...]] = {}
+    for line in lines[start + 1 :]:
+        cells = line.split()
+        if len(cells) != 5 or not cells[1].isdigit():
+            break
+        table[cells[0]] = tuple(int(c) for c in cells[1:])
+    return table
+
+
+def demo_held_hours(printed: str) -> dict[str, str]:
+    """Parse the demo's line 'breached clocks were held by (working time): unit 1.5 h, ...'."""
+    line = next(x for x in printed.splitlines() if "breached clocks were held by" in x)
+    shares = line.split(": ", 1)[1].split(", ")
+    return {share.rsplit(" ", 2)[0]: share.rsplit(" ", 2)[1] for share in shares}
+
+
+def sla_states(db: Path) -> dict[str, dict[str, dict[str, object]]]:
+    """Return each request's SLA clock states as the desk stored them (``meta["sla"]``)."""
+    store = SQLiteStore(db)
+    try:
+        return {r.id: dict(r.meta.get("sla", {})) for r in store.requests()}
+    finally:
+        store.close()
+
+
+def rfc3339(text: str) -> dt.datetime:
+    """Parse an RFC 3339 instant (``Z`` or an offset)."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _copy(db: Path, tmp_path: Path) -> Path:
@@ -111,6 +155,85 @@ class TestSLACommand:
         assert "pelayanan[report]" in err
 
 
+class TestSLAFromTheDemo:
+    def test_agrees_with_the_demo_table(self, demo: tuple[Path, str]) -> None:
+        """The report's clock figures are the ones the demo printed, clock by clock."""
+        db, printed = demo
+        table = demo_sla_table(printed)
+        assert table["follow_up"][1] + table["verification"][1] > 0  # the demo breaches
+        _, out, _ = run("report", "sla", "--db", str(db), "--format", "json")
+        data = json.loads(out)
+        clocks = {c["clock"]: c for c in data["total"]["clocks"]}
+        assert set(clocks) == set(table)
+        for name, (met, breached, running, overdue) in table.items():
+            c = clocks[name]
+            assert (c["met"], c["breached"], c["running"] + c["paused"]) == (met, breached, running)
+            assert c["overdue"] == overdue
+        assert data["verdict_source"].startswith("recomputed from the verified log")
+
+    def test_attribution_agrees_with_the_demo(self, demo: tuple[Path, str]) -> None:
+        """Breach attribution per unit is the working time the demo printed."""
+        db, printed = demo
+        held = demo_held_hours(printed)
+        _, out, _ = run("report", "sla", "--db", str(db), "--format", "json", "--by", "unit")
+        data = json.loads(out)
+        by_unit: dict[str, int] = {}
+        for row in data["attribution"]:
+            by_unit[row["unit"]] = by_unit.get(row["unit"], 0) + row["held_s"]
+        assert {u: f"{s / 3600:.1f}" for u, s in by_unit.items()} == held
+        groups = {g["key"]: g for g in data["groups"]}
+        for unit, seconds in by_unit.items():
+            assert groups[unit]["breach_held_s"] == seconds
+        _, text, _ = run("report", "sla", "--db", str(db))
+        assert "breach attribution (unit / officer" in text
+
+    def test_sla_part_same_bytes(self, demo_db: Path) -> None:
+        """The SLA part (clocks, attribution, periods) is byte-identical on two runs."""
+        parts = []
+        for _ in range(2):
+            _, out, _ = run("report", "sla", "--db", str(demo_db), "--format", "json", "--by",
+                            "officer")  # fmt: skip
+            data = json.loads(out)
+            sla = {"clocks": [data["total"]["clocks"], *(g["clocks"] for g in data["groups"])],
+                   "attribution": data["attribution"], "periods": data["periods"],
+                   "source": data["verdict_source"]}  # fmt: skip
+            parts.append(json.dumps(sla, sort_keys=True).encode())
+        assert parts[0] == parts[1]
+        assert b'"breached": 1' in parts[0]
+
+    def test_other_calendar_refused(self, demo_db: Path, tmp_path: Path) -> None:
+        """A calendar whose fingerprint is not the recorded one: exit 1, one line naming it."""
+        calendar = tmp_path / "cal.yaml"
+        config = indonesian_government_calendar(cuti_bersama_working=True).to_config()
+        calendar.write_text(yaml.safe_dump(config), encoding="utf-8")
+        recorded = indonesian_government_calendar().fingerprint
+        for command in (["sla"], ["at-risk"], ["open311"], ["quality"]):
+            code, out, err = run("report", *command, "--db", str(demo_db), "--calendar",
+                                 str(calendar))  # fmt: skip
+            assert code == 1, command
+            assert out == ""
+            (line,) = err.splitlines()
+            assert line.startswith("refused: the log's SLA clocks ran on calendar 'default'")
+            assert recorded in line
+            assert "--calendar" in line
+
+    def test_named_calendar(self, demo_db: Path, tmp_path: Path) -> None:
+        """--calendar NAME=FILE gives the calendar a clock names; a wrong one is refused."""
+        right = tmp_path / "right.yaml"
+        right.write_text(yaml.safe_dump(indonesian_government_calendar().to_config()))
+        wrong = tmp_path / "wrong.yaml"
+        wrong.write_text(yaml.safe_dump({"name": "lain"}))
+        assert run("report", "sla", "--db", str(demo_db), "--calendar", f"default={right}")[0] == 0
+        code, _, err = run("report", "sla", "--db", str(demo_db), "--calendar", f"default={wrong}")
+        assert code == 1
+        assert "default=FILE" in err
+        code, _, err = run(
+            "report", "sla", "--db", str(demo_db), "--calendar", str(right), "--calendar",
+            str(wrong),
+        )  # fmt: skip
+        assert code == 2
+
+
 class TestOtherCommands:
     def test_open311(self, demo_db: Path) -> None:
         """The Open311 feed is a JSON array without request data."""
@@ -121,14 +244,66 @@ class TestOtherCommands:
         for value in ("Jalan", "warga-", "32.73"):
             assert value not in out
 
+    def test_open311_expected_datetime(self, demo_db: Path) -> None:
+        """expected_datetime is the earliest running deadline the desk stored (or --clock's)."""
+        states = sla_states(demo_db)
+        for option in ([], ["--clock", "resolution"]):
+            code, out, _ = run("report", "open311", "--db", str(demo_db), *option)
+            assert code == 0
+            listed = 0
+            for item in json.loads(out):
+                running = [
+                    rfc3339(str(state["deadline"]))
+                    for name, state in states[item["service_request_id"]].items()
+                    if state["status"] == "running" and (not option or name == option[1])
+                ]
+                expected = item["expected_datetime"]
+                if item["status"] == "closed" or not running:
+                    assert expected is None
+                else:
+                    assert rfc3339(expected) == min(running)
+                    listed += 1
+            assert listed > 0
+
     def test_at_risk(self, demo_db: Path) -> None:
         """at-risk runs and states where its clock verdicts come from."""
         code, out, _ = run("report", "at-risk", "--db", str(demo_db), "--format", "json")
         assert code == 0
-        assert json.loads(out)["report"] == "at-risk"
+        data = json.loads(out)
+        assert data["report"] == "at-risk"
+        assert data["verdict_source"].startswith("recomputed from the verified log")
         code, _, err = run("report", "at-risk", "--db", str(demo_db), "--at", "2026-07-20")
         assert code == 2
         assert "offset" in err
+
+    def test_at_risk_at_demo_end(self, demo_db: Path) -> None:
+        """At the demo's end instant some request is at risk, its deadline the stored one."""
+        end = "2026-07-24T16:30:00+07:00"  # the demo's last tick: Friday of week 3, 16:30
+        code, out, _ = run(
+            "report", "at-risk", "--db", str(demo_db), "--at", end, "--format", "json"
+        )
+        assert code == 0
+        data = json.loads(out)
+        assert data["items"]
+        assert {"likely", "possible"} & {i["risk"] for i in data["items"]}
+        states = sla_states(demo_db)
+        for item in data["items"]:
+            state = states[item["request"]][item["clock"]]
+            assert state["status"] == "running"
+            assert rfc3339(item["deadline"]) == rfc3339(str(state["deadline"]))
+            assert item["reason"]
+        code, out, _ = run("report", "at-risk", "--db", str(demo_db), "--at", end)
+        assert "LIKELY" in out
+
+    def test_at_risk_earlier_instant(self, demo_db: Path) -> None:
+        """--at an earlier instant judges the clocks as they ran then (later entries ignored)."""
+        code, out, _ = run("report", "at-risk", "--db", str(demo_db), "--at",
+                           "2026-07-15T12:00:00+07:00", "--format", "json")  # fmt: skip
+        assert code == 0
+        data = json.loads(out)
+        assert data["considered"] > 0
+        for item in data["items"]:
+            assert rfc3339(item["deadline"]) > rfc3339("2026-07-06T00:00:00+07:00")
 
     def test_ikm_db(self, demo_db: Path) -> None:
         """ikm --db computes the IKM of the survey entries in the verified log."""
@@ -164,6 +339,11 @@ class TestOtherCommands:
         data = json.loads(out)
         assert data["index"] is not None
         assert [c["name"] for c in data["components"]] == ["ikm", "closure_rate"]
+        code, out, _ = run("report", "quality", "--db", str(demo_db), "--format", "json")
+        sla = json.loads(out)["components"][0]
+        assert (sla["name"], code) == ("sla_compliance", 0)
+        assert sla["value"] is not None
+        assert json.loads(out)["index"] is not None
         config.write_text('version: uji\nweights: {ikm: "0.7"}\n')
         assert run("report", "quality", "--db", str(demo_db), "--config", str(config))[0] == 2
 
