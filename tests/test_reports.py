@@ -360,8 +360,14 @@ def verdicts() -> list[ClockVerdict]:
     """A met clock on A, a breached one on B, a running and a paused one on C."""
     return [
         verdict("A", "penyelesaian", "met", at(10, 16), finished=at(6, 15)),
-        verdict("B", "penyelesaian", "breached", at(7, 10), finished=at(7, 13),
-                overrun=dt.timedelta(hours=3)),  # fmt: skip
+        verdict(
+            "B",
+            "penyelesaian",
+            "breached",
+            at(7, 10),
+            finished=at(7, 13),
+            overrun=dt.timedelta(hours=3),
+        ),
         verdict("C", "penyelesaian", "running", at(8, 11)),
         verdict("C", "respon", "paused", at(9, 16), paused=dt.timedelta(hours=1)),
     ]
@@ -435,8 +441,14 @@ def clock_change(
     change: str, when: dt.datetime, *, holder: Mapping[str, str | None] | None = None
 ) -> dict[str, Any]:
     """Return a clock change as the desk records it (only what the replay reads matters)."""
-    record: dict[str, Any] = {"clock": "respon", "change": change, "at": format_time(when),
-                              "cycle": 1, "calendar": "default", "fingerprint": CAL.fingerprint}
+    record: dict[str, Any] = {
+        "clock": "respon",
+        "change": change,
+        "at": format_time(when),
+        "cycle": 1,
+        "calendar": "default",
+        "fingerprint": CAL.fingerprint,
+    }
     if change == "start":
         record["target"] = {"working_hours": 4}
         record["holder"] = dict(holder or {"unit": "unit-pengaduan", "assignee": None})
@@ -547,7 +559,8 @@ class TestClockReplay:
     def test_open311_and_quality(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
         """Running deadlines become expected_datetime; concluded clocks give sla_compliance."""
         flow, basis, outcomes = replay_clocks(timed, ledger_key)
-        feed = {r["service_request_id"]: r for r in open311_requests(flow, verdicts=outcomes.verdicts)}
+        projected = open311_requests(flow, verdicts=outcomes.verdicts)
+        feed = {r["service_request_id"]: r for r in projected}
         assert feed["D"]["expected_datetime"] == "2026-07-09T09:30:00+07:00"
         assert feed["C"]["expected_datetime"] == "2026-07-08T12:00:00+07:00"
         assert feed["B"]["expected_datetime"] is None  # its clock stopped

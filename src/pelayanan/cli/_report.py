@@ -22,10 +22,10 @@ from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.exceptions import ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
+from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
-from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.sla_report import build_sla_report

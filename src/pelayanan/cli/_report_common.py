@@ -243,9 +243,7 @@ def verdicts_for(
     the command with exit status 1 and one line naming the recorded fingerprint.
     """
     try:
-        return clock_outcomes(
-            fold, options.clock_calendars, default=options.calendar, as_of=as_of
-        )
+        return clock_outcomes(fold, options.clock_calendars, default=options.calendar, as_of=as_of)
     except CalendarFingerprintError as exc:
         given = (
             f"the calendar given has fingerprint {exc.found}"

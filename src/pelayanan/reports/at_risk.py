@@ -14,8 +14,9 @@ recomputed by the SLA module from the log up to *at*):
 A clock is **overdue** when its deadline has already passed (its breach is due or
 fired), **likely** to breach when the expected median exceeds the remaining time,
 **possible** when only the p90 does, and **stalled** when the request has been in its
-state longer than any past request took to the stop (history cannot say how much more).  Clocks whose state has fewer than
-``min_samples`` past examples are listed apart (no history to judge by).
+state longer than any past request took to the stop (history cannot say how much more).
+Clocks whose state has fewer than ``min_samples`` past examples are listed apart (no
+history to judge by).
 """
 
 from __future__ import annotations

@@ -429,35 +429,35 @@ def build_sla_report(
 
     period_sla: dict[str, Counter[str]] = {}
     for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
-        track = flow.tracks.get(verdict.request)
-        if track is None:
+        found = flow.tracks.get(verdict.request)
+        if found is None:
             continue  # outside the window, or not in the replayed part of the log
         overdue = (
             verdict.status in ("running", "paused") and when is not None and verdict.deadline < when
         )
-        for group in sla_groups(track.keys(flow.by)):
+        for group in sla_groups(found.keys(flow.by)):
             counter = group.clocks.setdefault(verdict.clock, Counter())
             counter[verdict.status] += 1
             counter["overrun"] += seconds(verdict.overrun)
             counter["overdue"] += overdue
-        label = period_of(track.received, flow.period, zone)
+        label = period_of(found.received, flow.period, zone)
         period_sla.setdefault(label, Counter())[verdict.status] += 1
 
     attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
     attribution = {}
     for breach in sorted(breaches, key=lambda b: (b.request, b.clock)):
-        track = flow.tracks.get(breach.request)
-        if track is None:
+        held_by = flow.tracks.get(breach.request)
+        if held_by is None:
             continue
         ident = (breach.request, breach.clock)
         for holding in breach.holdings:
             held = seconds(holding.working_time)
             keys = group_keys(
                 flow.by,
-                service=track.sop.id,
+                service=held_by.sop.id,
                 unit=holding.unit,
                 officer=holding.officer,
-                region=track.region,
+                region=held_by.region,
             )
             for group in sla_groups(keys):
                 group.breached.add(ident)
