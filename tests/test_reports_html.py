@@ -47,6 +47,14 @@ class TestHTML:
         assert "@import" not in text
         assert text.count("<svg") == 4  # compliance, stages, backlog, IKM
 
+    def test_real_sla_data(self, report_html: Path) -> None:
+        """Compliance over time is drawn from the recomputed clock verdicts, with attribution."""
+        text = report_html.read_text(encoding="utf-8")
+        assert "SLA compliance %" in text  # the compliance line (only drawn when judged)
+        assert "<h2>SLA compliance</h2>" in text
+        assert "<h2>Breach attribution</h2>" in text
+        assert "recomputed from the verified log by pelayanan.sla" in text
+
     def test_charts_render_in_chromium(self, report_html: Path, tmp_path: Path) -> None:
         """Headless Chromium paints the charts (their colour fills a visible area)."""
         if CHROMIUM is None:

@@ -81,13 +81,16 @@ def _compliance_chart(report: SLAReport) -> str:
         axes.set_xticks(xs, labels, rotation=30, ha="right")
         axes.set_ylabel("requests")
         judged = [(x, p.compliance) for x, p in zip(xs, periods, strict=True) if p.compliance]
+        handles, names = axes.get_legend_handles_labels()
         if judged:
             twin = axes.twinx()
             twin.plot([x for x, _ in judged], [float(c) for _, c in judged], color="#2a9d3a",
                       marker="o", label="SLA compliance %")  # fmt: skip
             twin.set_ylim(0, 105)
             twin.set_ylabel("compliance %")
-        axes.legend(loc="upper left")
+            more, more_names = twin.get_legend_handles_labels()
+            handles, names = handles + more, names + more_names
+        axes.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 1.16), ncol=3)
 
     return _chart("Compliance over time (requests per period, compliance %)", _svg(draw))
 
@@ -189,20 +192,24 @@ def render_html(
         ),
     ]
     clocks = [
-        [c.clock, c.met, c.breached, c.running, c.paused, c.compliance or "-"] for c in total.clocks
+        [c.clock, c.met, c.breached, c.running, c.paused, c.overdue, c.compliance or "-"]
+        for c in total.clocks
     ]
     if clocks:
         parts.append("<h2>SLA compliance</h2>")
         parts.append(
-            _table(["clock", "met", "breached", "running", "paused", "compliance %"], clocks)
+            _table(
+                ["clock", "met", "breached", "running", "paused", "overdue", "compliance %"],
+                clocks,
+            )
         )
     if report.attribution:
         parts.append("<h2>Breach attribution</h2>")
         parts.append(
             _table(
-                ["unit", "officer", "breached clocks held", "working time held"],
+                ["unit", "officer", "breached clocks held", "still open", "working time held"],
                 [
-                    [a.unit, a.officer, a.breached, format_seconds(a.held_s)]
+                    [a.unit, a.officer, a.breached, a.open, format_seconds(a.held_s)]
                     for a in report.attribution
                 ],
             )
