@@ -14,8 +14,12 @@ like the store it came from.  See docs/audit-format.md.
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import itertools
 import json
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -25,12 +29,18 @@ import attrs
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
-from pelayanan.audit.verify import LedgerVerifier, Progress, VerificationReport
+from pelayanan.audit.verify import (
+    LedgerVerifier,
+    Progress,
+    VerificationReport,
+    check_entry_line,
+)
 from pelayanan.exceptions import SequenceError, SignatureError, VerificationError
 
 __all__ = [
     "EXPORT_CHECKPOINT_EVERY",
     "EXPORT_FORMAT",
+    "PARALLEL_MIN_BYTES",
     "ExportRecord",
     "export_checkpoints",
     "read_export",
@@ -39,6 +49,7 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "pelayanan-audit-export"
+_sha256 = hashlib.sha256
 EXPORT_VERSION = 1
 
 
@@ -288,64 +299,217 @@ def _header(line: bytes) -> tuple[str, int] | None:
     return ledger, size
 
 
+#: Exports at least this large are verified with worker processes when ``jobs`` is None.
+PARALLEL_MIN_BYTES = 4 << 20
+_CHUNK_LINES = 2048  # entry lines per task sent to a worker
+_IN_FLIGHT = 3  # tasks per worker queued ahead, which bounds memory
+
+
+def _check_chunk(lines: list[bytes], ledger: str, start: int) -> tuple[bytes, list[str], int]:
+    """Run `check_entry_line` and hash each line (in a worker); stop at the first failure.
+
+    Returns:
+        The leaf hashes of the lines that passed (concatenated), their ``prev`` fields, and
+        the index of the first failing line (-1 when none failed).
+    """
+    hashes = bytearray()
+    prevs: list[str] = []
+    for offset, data in enumerate(lines):
+        try:
+            prevs.append(check_entry_line(data, ledger, start + offset))
+        except VerificationError:
+            return bytes(hashes), prevs, offset
+        hashes += _sha256(b"\x00" + data).digest()
+    return bytes(hashes), prevs, -1
+
+
+class _Run:
+    """The state of one export verification: the ledger being verified and the reports."""
+
+    def __init__(
+        self,
+        trusted_keys: Sequence[VerifierKey | TrustedKey],
+        since: SignedCheckpoint | None,
+        progress: Progress | None,
+    ) -> None:
+        self.trusted_keys = trusted_keys
+        self.since = since
+        self.progress = progress
+        self.verifier: LedgerVerifier | None = None
+        self.declared = 0
+        self.reports: list[VerificationReport] = []
+
+    def header(self, ledger: str, size: int) -> None:
+        self.close()
+        since = self.since if self.since and self.since.checkpoint.ledger == ledger else None
+        self.verifier = LedgerVerifier(ledger, self.trusted_keys, since=since)
+        self.declared = size
+
+    def tick(self) -> None:
+        if self.progress is not None and self.verifier is not None:
+            self.progress(self.verifier.ledger, self.verifier.size, self.declared)
+
+    def close(self) -> None:
+        verifier = self.verifier
+        if verifier is None:
+            return
+        verifier.end_of_entries()
+        if verifier.size != self.declared:
+            # Before the coverage checks: a cut export is best named by its header.
+            raise SequenceError(
+                verifier.size,
+                f"the export header announces {self.declared} entries but {verifier.size} "
+                "follow (entries were removed or added)",
+                ledger=verifier.ledger,
+            )
+        report = verifier.finish()
+        self.tick()
+        self.reports.append(report)
+        self.verifier = None
+
+
+def _workers(path: str | Path, jobs: int | None) -> int:
+    if jobs is not None:
+        if jobs < 1:
+            raise VerificationError(None, f"jobs must be at least 1, got {jobs}")
+        return jobs
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return 1  # the reader reports the problem
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 if size >= PARALLEL_MIN_BYTES and (cores or 1) >= 2 else 1
+
+
+def _verify_serial(path: str | Path, run: _Run) -> None:
+    for kind, ledger, payload in _records(path):
+        if kind == _ENTRY:
+            verifier = run.verifier
+            assert verifier is not None and isinstance(payload, bytes)
+            verifier.add_entry(verifier.size, payload)
+            if not verifier.size & 4095:
+                run.tick()
+        elif kind == _CHECKPOINT:
+            assert run.verifier is not None and isinstance(payload, str)
+            run.verifier.add_checkpoint(payload)
+        else:
+            assert isinstance(payload, int)
+            run.header(ledger, payload)
+
+
+# A task in flight: ledger, first position, lines, (lines before, note) of the checkpoints
+# among them, and the worker's answer; or a header: (ledger, size).
+_Task = tuple[str, int, list[bytes], list[tuple[int, str]], "Future[tuple[bytes, list[str], int]]"]
+
+
+def _apply(run: _Run, task: _Task) -> None:
+    """Feed a worker's answer to the verifier, in log order, exactly as the serial path."""
+    _, _, lines, notes, future = task
+    verifier = run.verifier
+    assert verifier is not None
+    hashes, prevs, failed = future.result()
+    pending = iter(notes)
+    note = next(pending, None)
+    done = len(prevs)
+    for index in range(len(lines)):
+        while note is not None and note[0] == index:
+            verifier.add_checkpoint(note[1])
+            note = next(pending, None)
+        if index < done:
+            verifier.add_checked_entry(hashes[32 * index : 32 * index + 32], prevs[index])
+        else:
+            # The worker stopped here: the serial check names the fault (and resolves a
+            # pending chain fault first), so both paths report the same first error.
+            verifier.add_entry(verifier.size, lines[index])
+    while note is not None:
+        verifier.add_checkpoint(note[1])
+        note = next(pending, None)
+    del failed  # every line from the failing one on was re-checked above
+    run.tick()
+
+
+def _verify_parallel(path: str | Path, run: _Run, workers: int) -> None:
+    pool = ProcessPoolExecutor(max_workers=workers)
+    window: collections.deque[_Task | tuple[str, int]] = collections.deque()
+    lines: list[bytes] = []
+    notes: list[tuple[int, str]] = []
+    ledger: str | None = None
+    position = 0
+
+    def flush() -> None:
+        nonlocal lines, notes, position
+        if ledger is not None and (lines or notes):
+            future = pool.submit(_check_chunk, lines, ledger, position)
+            window.append((ledger, position, lines, notes, future))
+            position += len(lines)
+            lines, notes = [], []
+        while len(window) > workers * _IN_FLIGHT:
+            settle(window.popleft())
+
+    def settle(item: _Task | tuple[str, int]) -> None:
+        if len(item) == 2:
+            run.header(item[0], item[1])  # type: ignore[misc]
+        else:
+            _apply(run, item)  # type: ignore[arg-type]
+
+    try:
+        for kind, record_ledger, payload in _records(path):
+            if kind == _ENTRY:
+                assert isinstance(payload, bytes)
+                lines.append(payload)
+                if len(lines) >= _CHUNK_LINES:
+                    flush()
+            elif kind == _CHECKPOINT:
+                assert isinstance(payload, str)
+                notes.append((len(lines), payload))
+            else:
+                assert isinstance(payload, int)
+                flush()
+                window.append((record_ledger, payload))
+                ledger, position = record_ledger, 0
+        flush()
+        while window:
+            settle(window.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def verify_export(
     path: str | Path,
     trusted_keys: Sequence[VerifierKey | TrustedKey],
     *,
     since: SignedCheckpoint | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> list[VerificationReport]:
     """Verify every ledger in an export file, streaming with flat memory.
+
+    With more than one job, worker processes parse, check and hash the entry lines
+    (`check_entry_line`) while this process reads the file and runs the chain, Merkle
+    and checkpoint checks in log order; the outcome, and the first error, are the same.
 
     Args:
         path: the JSONL export.
         trusted_keys: the keys whose checkpoint signatures count.
         since: a checkpoint saved earlier that its ledger must still extend.
         progress: called as ``progress(ledger, verified, size in header)`` now and then.
+        jobs: worker processes; 1 verifies in this process alone; ``None`` picks 2 for
+            files of at least `PARALLEL_MIN_BYTES` on a machine with two cores or more.
 
     Returns:
         One report per ledger, in file order.
 
     Raises:
-        VerificationError: the first failure, naming the entry and the reason.
+        VerificationError: the first failure, naming the entry and the reason (or
+            *jobs* is below 1).
     """
-    reports: list[VerificationReport] = []
-    verifier: LedgerVerifier | None = None
-    declared = 0
-
-    def close() -> None:
-        assert verifier is not None
-        verifier.end_of_entries()
-        if verifier.size != declared:
-            # Before the coverage checks: a cut export is best named by its header.
-            raise SequenceError(
-                verifier.size,
-                f"the export header announces {declared} entries but {verifier.size} follow "
-                "(entries were removed or added)",
-                ledger=verifier.ledger,
-            )
-        report = verifier.finish()
-        if progress is not None:
-            progress(report.ledger, report.size, declared)
-        reports.append(report)
-
-    for kind, ledger, payload in _records(path):
-        if kind == _ENTRY:
-            assert verifier is not None
-            verifier.add_entry(verifier.size, payload)  # type: ignore[arg-type]
-            if progress is not None and not verifier.size & 4095:
-                progress(ledger, verifier.size, declared)
-        elif kind == _CHECKPOINT:
-            assert verifier is not None
-            verifier.add_checkpoint(payload)  # type: ignore[arg-type]
-        else:
-            if verifier is not None:
-                close()
-            ledger_since = since if since and since.checkpoint.ledger == ledger else None
-            verifier = LedgerVerifier(ledger, trusted_keys, since=ledger_since)
-            declared = payload  # type: ignore[assignment]
-    if verifier is not None:
-        close()
-    if not reports:
+    run = _Run(trusted_keys, since, progress)
+    workers = _workers(path, jobs)
+    if workers > 1:
+        _verify_parallel(path, run, workers)
+    else:
+        _verify_serial(path, run)
+    run.close()
+    if not run.reports:
         raise VerificationError(None, f"{path} holds no ledger")
-    return reports
+    return run.reports
