@@ -104,7 +104,7 @@ class TestThinning:
     def test_rotation_keeps_both_ends_of_each_key(self, tmp_path: Path) -> None:
         """After a rotation the last checkpoint of the old key and the first of the new stay."""
         old, new = generate_key_pair(), generate_key_pair()
-        store = _build(30, lambda i: (lambda cp: cp.sign(old if i < 12 else new)))
+        store = _build(30, lambda i: lambda cp: cp.sign(old if i < 12 else new))
         lines = _export(store, tmp_path / "r.jsonl", checkpoint_every=100)
         assert _sizes(lines) == [1, 12, 13, 30]
         rotation = T0 + dt.timedelta(minutes=12)
@@ -144,9 +144,7 @@ class TestThinning:
 
     def test_density_one_keeps_all_and_zero_is_refused(self, key: SigningKey) -> None:
         """every=1 keeps every checkpoint; every=0 is a ValueError naming the fix."""
-        notes = [
-            Checkpoint("kota", s, b"\0" * 32, T0).sign(key).to_text() for s in range(1, 5)
-        ]
+        notes = [Checkpoint("kota", s, b"\0" * 32, T0).sign(key).to_text() for s in range(1, 5)]
         assert export_checkpoints(notes, every=1) == set(range(4))
         with pytest.raises(ValueError, match="at least 1"):
             export_checkpoints(notes, every=0)
@@ -186,7 +184,7 @@ class TestThinnedExportTamper:
         """A deleted entry line is a SequenceError at its position."""
         path = tmp_path / "d.jsonl"
         lines = _export(store, path, checkpoint_every=10)
-        index = [i for i, line in enumerate(lines) if b'"seq":7,' in line][0]
+        index = next(i for i, line in enumerate(lines) if b'"seq":7,' in line)
         path.write_bytes(b"\n".join(lines[:index] + lines[index + 1 :]))
         with pytest.raises(SequenceError) as info:
             verify_export(path, [key.verifier])

@@ -37,11 +37,20 @@ _FAST_ENCODER = json.JSONEncoder(
 # The C encoder itself, called without JSONEncoder.encode's per-call Python layers (the
 # verifier calls it once per entry).  markers=None skips the cycle check: parsed JSON has
 # no cycles.  None when the C accelerator is missing (then the encoder above is used).
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 _C_ENCODE = (
-    json.encoder.c_make_encoder(
-        None, _FAST_ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    _c_make_encoder(
+        None,
+        _FAST_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        True,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
     )
-    if json.encoder.c_make_encoder is not None
+    if _c_make_encoder is not None
     else None
 )
 

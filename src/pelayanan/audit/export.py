@@ -19,8 +19,8 @@ import hashlib
 import itertools
 import json
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -385,12 +385,14 @@ def _verify_serial(path: str | Path, run: _Run) -> None:
     for kind, ledger, payload in _records(path):
         if kind == _ENTRY:
             verifier = run.verifier
-            assert verifier is not None and isinstance(payload, bytes)
+            assert verifier is not None
+            assert isinstance(payload, bytes)
             verifier.add_entry(verifier.size, payload)
             if not verifier.size & 4095:
                 run.tick()
         elif kind == _CHECKPOINT:
-            assert run.verifier is not None and isinstance(payload, str)
+            assert run.verifier is not None
+            assert isinstance(payload, str)
             run.verifier.add_checkpoint(payload)
         else:
             assert isinstance(payload, int)
@@ -448,9 +450,9 @@ def _verify_parallel(path: str | Path, run: _Run, workers: int) -> None:
 
     def settle(item: _Task | tuple[str, int]) -> None:
         if len(item) == 2:
-            run.header(item[0], item[1])  # type: ignore[misc]
+            run.header(item[0], item[1])
         else:
-            _apply(run, item)  # type: ignore[arg-type]
+            _apply(run, item)
 
     try:
         for kind, record_ledger, payload in _records(path):

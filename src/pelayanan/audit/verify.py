@@ -207,7 +207,7 @@ class LedgerVerifier:
         return self._range.size
 
     def add_checkpoint(self, note: str | SignedCheckpoint) -> None:
-        """Feed a signed checkpoint (note text, or parsed); checked when the log reaches its size."""
+        """Feed a signed checkpoint (text or parsed); its root is checked at its size."""
         signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
         if self._suspect is not None:
             # The chain is broken already; the next entry decides which entry to name.

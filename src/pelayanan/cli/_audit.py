@@ -103,7 +103,7 @@ def _verify_store(
     type=click.IntRange(min=1),
     help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
 )
-def verify_command(
+def verify_command(  # noqa: PLR0917 (click passes options by position)
     file: str | None,
     db: str | None,
     trusted: tuple[str, ...],
@@ -132,9 +132,7 @@ def verify_command(
                 reports = _verify_store(store, keys, saved, progress)
             else:
                 assert file is not None
-                reports = verify_export(
-                    file, keys, since=saved, progress=progress, jobs=jobs
-                )
+                reports = verify_export(file, keys, since=saved, progress=progress, jobs=jobs)
         if saved is not None and saved.checkpoint.ledger not in {r.ledger for r in reports}:
             fail(f"unverifiable: the log has no ledger {saved.checkpoint.ledger!r}", 1)
     except VerificationError as exc:
