@@ -15,7 +15,13 @@ from typing import Any
 
 from pelayanan.exceptions import CanonicalEncodingError
 
-__all__ = ["MAX_SAFE_INTEGER", "JSONValue", "canonical_json", "parse_canonical"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "JSONValue",
+    "canonical_json",
+    "parse_canonical",
+    "parse_canonical_text",
+]
 
 #: Largest integer an IEEE-754 double holds exactly (RFC 8785 §3.2.2.3 via I-JSON).
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -28,6 +34,33 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
 )
+# The C encoder itself, called without JSONEncoder.encode's per-call Python layers (the
+# verifier calls it once per entry).  markers=None skips the cycle check: parsed JSON has
+# no cycles.  None when the C accelerator is missing (then the encoder above is used).
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _c_make_encoder(
+        None,
+        _FAST_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        True,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _sorted_text(value: Any) -> str:
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(value, 0))
+    return _FAST_ENCODER.encode(value)
+
+
 # Lines the fast check cannot vouch for (characters at or above U+E000, see above) take
 # the full check instead.  bytes.translate is a C loop, far faster than a regex here.
 _BELOW_EE = bytes(range(0xEE))
@@ -103,17 +136,43 @@ def parse_canonical(data: bytes) -> Any:
         CanonicalEncodingError: the bytes are not JSON, or not canonical JSON.
     """
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         msg = f"not valid UTF-8 JSON: {exc}"
         raise CanonicalEncodingError(msg) from exc
-    # Fast path (verification of millions of lines): the C encoder reproduces the bytes.
+    return parse_canonical_text(text, data)
+
+
+def parse_canonical_text(text: str, data: bytes) -> Any:
+    """Parse *text* (the UTF-8 decoding of *data*) and check that *data* is canonical.
+
+    The verifier's hot path: one parse, one C-encoder pass compared as text (strict
+    UTF-8 decoding is one-to-one, so equal text means equal bytes), and the exact RFC 8785
+    encoder only for lines the C encoder cannot vouch for: keys may hold characters at
+    or above U+E000, where code point order and UTF-16 order differ.
+
+    Args:
+        text: the decoded line.
+        data: its bytes.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        CanonicalEncodingError: the text is not JSON, or not canonical JSON.
+    """
+    try:
+        value = _DECODER.decode(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        msg = f"not valid UTF-8 JSON: {exc}"
+        raise CanonicalEncodingError(msg) from exc
+    # Fast path (verification of millions of lines): the C encoder reproduces the text.
     if _fast_path_ok(data):
         try:
-            if _FAST_ENCODER.encode(value).encode("utf-8") == data:
+            if _sorted_text(value) == text:
                 return value
-        except (UnicodeEncodeError, ValueError, RecursionError):
-            pass  # a lone surrogate or NaN: the full check below names the problem
+        except (ValueError, TypeError, RecursionError):
+            pass  # NaN or an unexpected type: the full check below names the problem
     if canonical_json(value) != data:
         msg = "JSON is valid but not in canonical form (key order, spacing or escaping)"
         raise CanonicalEncodingError(msg)

@@ -39,6 +39,7 @@ __all__ = [
     "REQUIRED_FIELDS",
     "StoredEntry",
     "encode_entry",
+    "entry_is_valid",
     "entry_problem",
     "format_time",
     "is_entry_time",
@@ -127,6 +128,50 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
     if sop is not None and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
         return "field 'sop' must hold the strings id, version and hash"
     return None
+
+
+_OPTIONAL = tuple(_ALLOWED.items())
+_HEX = "0123456789abcdef"
+_fromisoformat = dt.datetime.fromisoformat
+_time_shape = _TIME.fullmatch
+
+
+def entry_is_valid(entry: dict[str, Any]) -> bool:
+    """Tell quickly whether a parsed entry object is a v1 entry (the verifier's hot path).
+
+    Equivalent to ``entry_problem(entry) is None``, in fewer steps; call `entry_problem`
+    to learn what is wrong when this returns ``False``.
+    """
+    get = entry.get
+    v, seq, time, prev = get("v"), get("seq"), get("time"), get("prev")
+    if not (
+        type(v) is int
+        and v == ENTRY_VERSION
+        and type(seq) is int
+        and seq >= 0
+        and type(get("ledger")) is str
+        and type(get("kind")) is str
+        and type(prev) is str
+        and len(prev) == 64
+        and not prev.strip(_HEX)
+        and type(time) is str
+        and _time_shape(time) is not None
+    ):
+        return False
+    try:
+        _fromisoformat(time[:-1])
+    except ValueError:
+        return False
+    for field, allowed in _OPTIONAL:
+        value = get(field, _ABSENT)
+        if value is not _ABSENT and type(value) not in allowed:
+            return False
+    sop = get("sop")
+    return sop is None or (
+        type(sop.get("id")) is str
+        and type(sop.get("version")) is str
+        and type(sop.get("hash")) is str
+    )
 
 
 def format_time(value: dt.datetime) -> str:

@@ -908,6 +908,29 @@ class CompactRange:
         self._size = size + 1
         return completed
 
+    def push(self, leaf_hash: bytes) -> None:
+        """Append one leaf hash without reporting the subtrees it completes.
+
+        The verifier's hot path: same result as `append`, without building `Node`
+        objects nobody keeps.
+
+        Args:
+            leaf_hash: the 32-byte leaf hash of the new entry.
+
+        Raises:
+            ProofError: *leaf_hash* is not 32 bytes.
+        """
+        if type(leaf_hash) is not bytes or len(leaf_hash) != 32:
+            _check_hash(leaf_hash, "leaf hash")
+        size = self._size
+        hashes = self._hashes
+        h = leaf_hash
+        while size & 1:
+            h = _sha256(b"\x01" + hashes.pop() + h).digest()
+            size >>= 1
+        hashes.append(h)
+        self._size += 1
+
     def extend(self, leaf_hashes: Iterable[bytes]) -> list[Node]:
         """Append several leaf hashes in order.
 

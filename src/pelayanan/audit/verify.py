@@ -19,17 +19,18 @@ truncation).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import NoReturn
 
 import attrs
 
-from pelayanan.audit.canonical import parse_canonical
+from pelayanan.audit.canonical import parse_canonical_text
 from pelayanan.audit.checkpoint import SignedCheckpoint
-from pelayanan.audit.entry import GENESIS_PREV, entry_problem
+from pelayanan.audit.entry import GENESIS_PREV, entry_is_valid, entry_problem
 from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
-from pelayanan.audit.merkle import CompactRange, leaf_hash
+from pelayanan.audit.merkle import CompactRange
 from pelayanan.exceptions import (
     CanonicalEncodingError,
     ChainError,
@@ -37,6 +38,7 @@ from pelayanan.exceptions import (
     MerkleRootError,
     SequenceError,
     SignatureError,
+    VerificationError,
 )
 
 __all__ = [
@@ -44,8 +46,11 @@ __all__ = [
     "Progress",
     "VerificationReport",
     "accept_checkpoint",
+    "check_entry_line",
     "verify_ledger",
 ]
+
+_sha256 = hashlib.sha256
 
 #: Called as ``progress(ledger, entries verified, entries expected)`` every few thousand
 #: entries and at the end of each ledger.
@@ -118,6 +123,49 @@ def accept_checkpoint(
     )
 
 
+def check_entry_line(data: bytes, ledger: str, position: int) -> str:
+    """Run the checks that need only the entry's own bytes: well-formed, ledger, number.
+
+    This is checklist item 2 and the entry-side half of item 1, the part of the
+    verification that needs no other entry (so it may run in another process).
+
+    Args:
+        data: the entry's exact bytes.
+        ledger: the ledger the entry must name.
+        position: the position it is read at, which its ``seq`` must equal.
+
+    Returns:
+        The entry's ``prev`` field (hex), for the chain check.
+
+    Raises:
+        MalformedEntryError: not canonical JSON of the v1 entry shape.
+        SequenceError: the entry names another ledger or another number.
+    """
+    try:
+        entry = parse_canonical_text(data.decode("utf-8"), data)
+    except UnicodeDecodeError as exc:
+        raise MalformedEntryError(position, f"not valid UTF-8 JSON: {exc}", ledger=ledger) from None
+    except CanonicalEncodingError as exc:
+        raise MalformedEntryError(position, str(exc), ledger=ledger) from None
+    if type(entry) is not dict:
+        raise MalformedEntryError(position, "entry is not a JSON object", ledger=ledger)
+    if not entry_is_valid(entry):
+        problem = entry_problem(entry)
+        if problem is not None:
+            raise MalformedEntryError(position, problem, ledger=ledger)
+    if entry["ledger"] != ledger:
+        raise SequenceError(
+            position,
+            f"entry belongs to ledger {entry['ledger']!r}, not {ledger!r} "
+            "(replayed from another ledger)",
+            ledger=ledger,
+        )
+    if entry["seq"] != position:
+        raise SequenceError(position, f"entry says it is number {entry['seq']}", ledger=ledger)
+    prev: str = entry["prev"]
+    return prev
+
+
 class LedgerVerifier:
     """Verify one ledger incrementally: feed entries and checkpoints in log order.
 
@@ -142,9 +190,12 @@ class LedgerVerifier:
         self._pending: list[SignedCheckpoint] = []
         self._checked = 0
         self._checked_size = 0
-        self._last_note: str | None = None
+        self._last_note: str | SignedCheckpoint | None = None
         self._keys_used: set[str] = set()
         self._since = since
+        # A chain break between entries p-1 and p, neither pinned by a checkpoint:
+        # (p, hex hash of entry p).  The next entry tells which of the two changed.
+        self._suspect: tuple[int, str] | None = None
         if not self._keys:
             raise SignatureError(None, "no trusted key given: pass the ledger public key")
         if since is not None:
@@ -155,9 +206,12 @@ class LedgerVerifier:
         """Return how many entries were verified so far."""
         return self._range.size
 
-    def add_checkpoint(self, note: str) -> None:
-        """Feed a signed checkpoint note; it is checked when the log reaches its size."""
-        signed = SignedCheckpoint.parse(note)
+    def add_checkpoint(self, note: str | SignedCheckpoint) -> None:
+        """Feed a signed checkpoint (text or parsed); its root is checked at its size."""
+        signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
+        if self._suspect is not None:
+            # The chain is broken already; the next entry decides which entry to name.
+            return
         if signed.checkpoint.ledger != self.ledger:
             raise SignatureError(
                 None,
@@ -175,6 +229,8 @@ class LedgerVerifier:
     def add_entry(self, seq: int, data: bytes) -> None:
         """Feed the entry stored at position *seq* (its exact bytes)."""
         position = self._range.size
+        if self._suspect is not None:
+            self._resolve_suspect(seq, data)
         # 1. sequence: the store's numbering matches the position in the stream.
         if seq != position:
             missing = "missing" if seq > position else "duplicated or out of order"
@@ -183,53 +239,44 @@ class LedgerVerifier:
                 f"expected entry {position}, found {seq} (entries {missing})",
                 ledger=self.ledger,
             )
-        # 2. well-formed: canonical JSON of the documented shape.
-        entry = self._parse(position, data)
-        if entry["ledger"] != self.ledger:
-            raise SequenceError(
-                position,
-                f"entry belongs to ledger {entry['ledger']!r}, not {self.ledger!r} "
-                "(replayed from another ledger)",
-                ledger=self.ledger,
-            )
-        if entry["seq"] != position:
-            raise SequenceError(
-                position, f"entry says it is number {entry['seq']}", ledger=self.ledger
-            )
-        entry_hash = leaf_hash(data)
-        self._range.append(entry_hash)
+        # 2. well-formed, and the entry's own ledger and number.
+        prev = check_entry_line(data, self.ledger, position)
+        self.add_checked_entry(_sha256(b"\x00" + data).digest(), prev)
+
+    def add_checked_entry(self, entry_hash: bytes, prev: str) -> None:
+        """Feed the next entry, already checked by `check_entry_line`, by its hash and prev.
+
+        Args:
+            entry_hash: the entry's leaf hash, SHA-256(0x00 || bytes).
+            prev: its ``prev`` field, as `check_entry_line` returned it.
+        """
+        position = self._range.size
+        if self._suspect is not None:
+            self._decide_suspect(prev)
+        self._range.push(entry_hash)
         # 3. Merkle root at each checkpoint this entry completes.
-        while self._pending and self._pending[0].checkpoint.size <= self._range.size:
+        while self._pending and self._pending[0].checkpoint.size <= position + 1:
             self._check_root(self._pending.pop(0))
-        if self._since is not None and self._since.checkpoint.size == self._range.size:
+        if self._since is not None and self._since.checkpoint.size == position + 1:
             self._check_since()
         # 4. chain: the predecessor hash this entry records.
-        if entry["prev"] != self._prev_hex:
-            if not position:
-                raise ChainError(
-                    0,
-                    "the first entry must have the genesis predecessor (64 zeros)",
-                    ledger=self.ledger,
-                )
-            if self._checked_size >= position:
-                # The predecessor is pinned by a verified checkpoint: this entry changed.
-                raise ChainError(
-                    position,
-                    f"its predecessor hash does not match entry {position - 1}, which a signed "
-                    "checkpoint covers (this entry was altered)",
-                    ledger=self.ledger,
-                )
-            raise ChainError(
-                position - 1,
-                f"its hash does not match the predecessor hash recorded in entry {position} "
-                "(the entry was altered, removed or reordered)",
-                ledger=self.ledger,
-            )
+        if prev != self._prev_hex:
+            self._chain_break(position, entry_hash)
         self._prev_hex = entry_hash.hex()
+
+    def end_of_entries(self) -> None:
+        """Raise a chain fault still awaiting the next entry: there is none.
+
+        Raises:
+            ChainError: the chain broke between the last two entries.
+        """
+        if self._suspect is not None:
+            self._decide_suspect(None)
 
     def finish(self) -> VerificationReport:
         """Run the end-of-log checks and return the report."""
         size = self._range.size
+        self.end_of_entries()
         if self._pending:
             claimed = self._pending[0].checkpoint.size
             raise SequenceError(
@@ -258,10 +305,63 @@ class LedgerVerifier:
             self._range.root(),
             self._checked,
             tuple(sorted(self._keys_used)),
-            self._last_note,
+            self._last_note.to_text()
+            if isinstance(self._last_note, SignedCheckpoint)
+            else self._last_note,
         )
 
     # -- checks -------------------------------------------------------------------------
+
+    def _chain_break(self, position: int, entry_hash: bytes) -> None:
+        if not position:
+            raise ChainError(
+                0,
+                "the first entry must have the genesis predecessor (64 zeros)",
+                ledger=self.ledger,
+            )
+        if self._checked_size >= position:
+            # The predecessor is pinned by a verified checkpoint: this entry changed.
+            raise ChainError(
+                position,
+                f"its predecessor hash does not match entry {position - 1}, which a signed "
+                "checkpoint covers (this entry was altered)",
+                ledger=self.ledger,
+            )
+        # Entry position-1 or this one changed: the next entry's prev tells which.
+        self._suspect = (position, entry_hash.hex())
+
+    def _resolve_suspect(self, seq: int, data: bytes) -> NoReturn:
+        position = self._range.size
+        prev: str | None = None
+        if seq == position:
+            try:
+                prev = check_entry_line(data, self.ledger, position)
+            except VerificationError:
+                prev = None
+        self._decide_suspect(prev)
+
+    def _decide_suspect(self, next_prev: str | None) -> NoReturn:
+        assert self._suspect is not None
+        position, entry_hex = self._suspect
+        if next_prev is not None and next_prev != entry_hex:
+            # Both links of this entry are broken: its bytes are not those its
+            # successor recorded, nor do they record its predecessor.
+            raise ChainError(
+                position,
+                f"its predecessor hash does not match entry {position - 1} and its hash does "
+                f"not match the predecessor hash recorded in entry {position + 1} "
+                "(this entry was altered)",
+                ledger=self.ledger,
+            )
+        if next_prev is not None:
+            why = f"; entry {position} matches its successor (entry {position - 1} was altered)"
+        else:
+            why = " (the entry was altered, removed or reordered)"
+        raise ChainError(
+            position - 1,
+            f"its hash does not match the predecessor hash recorded in entry {position}{why}",
+            ledger=self.ledger,
+        )
 
     def _check_signature(self, signed: SignedCheckpoint, *, what: str) -> None:
         self._keys_used.add(accept_checkpoint(signed, self._keys, what=what, ledger=self.ledger))
@@ -300,18 +400,6 @@ class LedgerVerifier:
                 ledger=self.ledger,
             )
 
-    def _parse(self, position: int, data: bytes) -> dict[str, Any]:
-        try:
-            entry = parse_canonical(data)
-        except CanonicalEncodingError as exc:
-            raise MalformedEntryError(position, str(exc), ledger=self.ledger) from None
-        if not isinstance(entry, dict):
-            raise MalformedEntryError(position, "entry is not a JSON object", ledger=self.ledger)
-        problem = entry_problem(entry)
-        if problem is not None:
-            raise MalformedEntryError(position, problem, ledger=self.ledger)
-        return entry
-
 
 def verify_ledger(
     ledger: str,
@@ -344,13 +432,15 @@ def verify_ledger(
     """
     verifier = LedgerVerifier(ledger, trusted_keys, since=since)
     notes = iter(checkpoints)
-    pending: str | None = None
+    pending: SignedCheckpoint | None = None
     pending_size = -1
 
     def take() -> None:
         nonlocal pending, pending_size
-        pending = next(notes, None)
-        pending_size = SignedCheckpoint.parse(pending).checkpoint.size if pending else -1
+        note = next(notes, None)
+        # Parsed once here; the verifier takes the parsed note.
+        pending = SignedCheckpoint.parse(note) if note is not None else None
+        pending_size = pending.checkpoint.size if pending is not None else -1
 
     take()
     while pending is not None and pending_size == 0:

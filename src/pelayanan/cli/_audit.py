@@ -98,12 +98,18 @@ def _verify_store(
     type=click.Path(dir_okay=False),
     help="A signed checkpoint saved earlier: the log must still extend it.",
 )
-def verify_command(
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
+)
+def verify_command(  # noqa: PLR0917 (click passes options by position)
     file: str | None,
     db: str | None,
     trusted: tuple[str, ...],
     keys_dir: str | None,
     since: str | None,
+    jobs: int | None,
 ) -> None:
     """Verify a whole log: sequence, chain, Merkle roots and checkpoint signatures.
 
@@ -126,7 +132,7 @@ def verify_command(
                 reports = _verify_store(store, keys, saved, progress)
             else:
                 assert file is not None
-                reports = verify_export(file, keys, since=saved, progress=progress)
+                reports = verify_export(file, keys, since=saved, progress=progress, jobs=jobs)
         if saved is not None and saved.checkpoint.ledger not in {r.ledger for r in reports}:
             fail(f"unverifiable: the log has no ledger {saved.checkpoint.ledger!r}", 1)
     except VerificationError as exc:
@@ -150,12 +156,17 @@ def verify_command(
 @audit_group.command("export")
 @click.option("--db", required=True, help="A SQLite store path.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
-def export_command(db: str, output: str) -> None:
+@click.option(
+    "--all-checkpoints",
+    is_flag=True,
+    help="Keep every checkpoint (default: one per 1,000 entries, key anchors and the last).",
+)
+def export_command(db: str, output: str, all_checkpoints: bool) -> None:
     """Write the log in the documented JSONL export format (docs/audit-format.md)."""
     store = open_db(db)
     try:
         with Path(output).open("wb") as out:
-            count = write_export(store, out)
+            count = write_export(store, out, all_checkpoints=all_checkpoints)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", 1)
     finally:
