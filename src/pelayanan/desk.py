@@ -44,6 +44,7 @@ from pelayanan.exceptions import (
     UnknownRequestError,
     UnknownSOPError,
 )
+from pelayanan.privacy._desk import PrivacyDesk, PrivacySettings
 from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
 from pelayanan.routing import RoutingConfig
 from pelayanan.sla import (
@@ -84,7 +85,7 @@ def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     return [f for f in fields if data.get(f) in (None, "", [], {})]
 
 
-class ServiceDesk(RoutingDeskMixin):
+class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
     """Run service requests through their SOPs, recording everything in the audit log.
 
     Args:
@@ -105,6 +106,8 @@ class ServiceDesk(RoutingDeskMixin):
         delegations: the acting officials (Plt/Plh) in force (default: the routing's).
         access_policy: separation-of-duties rules kept outside the SOP (default: the
             routing's).
+        privacy: the vault and retention classes that protect personal fields (needed
+            as soon as a request carries a field its SOP marks personal).
 
     Raises:
         SOPDefinitionError: a clock names an unknown action or state.
@@ -125,6 +128,7 @@ class ServiceDesk(RoutingDeskMixin):
         routing: RoutingConfig | None = None,
         delegations: DelegationRegistry | None = None,
         access_policy: AccessPolicy | None = None,
+        privacy: PrivacySettings | None = None,
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -132,6 +136,8 @@ class ServiceDesk(RoutingDeskMixin):
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._key = signing_key
         self._new_id = id_factory or (lambda: f"REQ-{uuid.uuid4().hex[:12].upper()}")
+        # -- personal data (pelayanan.privacy) --
+        self.privacy = privacy
         # -- access and routing (pelayanan.access, pelayanan.routing) --
         self.routing = routing
         self.delegations = delegations or (routing.delegations if routing else None)
@@ -185,7 +191,8 @@ class ServiceDesk(RoutingDeskMixin):
             missing = _missing(sop.submit.requires, fields)
             if missing:
                 raise IncompleteRequestError("submit", missing)
-            routed, assigned = self._route_new(sop, fields)
+            # Routing decisions are logged with their attributes: never route on personal data.
+            routed, assigned = self._route_new(sop, sop.privacy.public(fields))
             unit = routed.unit if routed is not None else sop.unit
             assignee = assigned.assignee if assigned is not None else None
             clocks, changes = self._engine(sop).transition(
@@ -200,6 +207,9 @@ class ServiceDesk(RoutingDeskMixin):
         except RequestError as exc:
             self._record_refusal(new_id, "submit", actor, exc, sop_ref=sop_ref, state=None)
             raise
+        # -- privacy (issue 9): personal fields are sealed before they are stored --
+        sealed = self._seal(sop, new_id, None, fields, now)
+        privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
         record = RequestRecord(
             id=new_id,
             ledger=self.ledger,
@@ -208,8 +218,12 @@ class ServiceDesk(RoutingDeskMixin):
             sop_hash=sop.content_hash,
             state=sop.initial,
             version=1,
-            data=fields,
-            meta={"actors": {"submit": [actor.id]}, **({"sla": clocks} if clocks else {})},
+            data={**sealed.clear, **sealed.sealed},
+            meta={
+                "actors": {"submit": [actor.id]},
+                **({"sla": clocks} if clocks else {}),
+                **privacy_meta,
+            },
             unit=unit,
             assignee=assignee,
             next_due=next_due(clocks),
@@ -227,22 +241,23 @@ class ServiceDesk(RoutingDeskMixin):
             "role": role,
             "from": None,
             "to": sop.initial,
-            "data": fields,
+            "data": dict(sealed.clear),
         }
+        if sealed.sealed:
+            body["personal"] = dict(sealed.sealed)
         if routed is not None:
             body["routing"] = routed.record()
         if assigned is not None:
             body["assignment"] = assigned.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        result = self.store.append(
-            self.ledger,
+        result = self._commit_sealed(
             body,
             time=now,
+            change=sealed.change,
             request=record,
             expected_version=None,
             idempotency_key=idempotency_key,
-            sign=self._sign,
         )
         return ActionResult(record, result.seq, result.entry_hash.hex())
 
@@ -335,6 +350,9 @@ class ServiceDesk(RoutingDeskMixin):
                 request_id, action, actor, exc, sop_ref=sop_ref, state=record.state, extra=claim
             )
             raise
+        # -- privacy (issue 9): personal fields are sealed before they are stored --
+        sealed = self._seal(sop, request_id, record.meta.get("subject"), fields, now)
+        privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
         actors = {k: list(v) for k, v in history.items()}
         actors.setdefault(action, [])
         for person in grant.ids:  # a Plt's principal counts too, for separation of duties
@@ -344,8 +362,13 @@ class ServiceDesk(RoutingDeskMixin):
             record,
             state=new_state,
             version=record.version + 1,
-            data=merged,
-            meta={**record.meta, "actors": actors, **({"sla": clocks} if clocks else {})},
+            data={**record.data, **sealed.clear, **sealed.sealed},
+            meta={
+                **record.meta,
+                "actors": actors,
+                **({"sla": clocks} if clocks else {}),
+                **privacy_meta,
+            },
             next_due=next_due(clocks) if clocks else record.next_due,
             updated_at=now,
             closed=sop.state(new_state).final,
@@ -360,22 +383,23 @@ class ServiceDesk(RoutingDeskMixin):
             "role": role,
             "from": record.state,
             "to": new_state,
-            "data": fields,
+            "data": dict(sealed.clear),
         }
+        if sealed.sealed:
+            body["personal"] = dict(sealed.sealed)
         if justification:
             body["justification"] = justification
         if grant.delegation is not None:
             body["authority"] = grant.delegation.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        result = self.store.append(
-            self.ledger,
+        result = self._commit_sealed(
             body,
             time=now,
+            change=sealed.change,
             request=updated,
             expected_version=record.version,
             idempotency_key=idempotency_key,
-            sign=self._sign,
         )
         return ActionResult(updated, result.seq, result.entry_hash.hex())
 

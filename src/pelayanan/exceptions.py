@@ -37,7 +37,8 @@ structured attributes so callers never parse messages::
     │   └── StoreNotEmptyError                  import refused: the target already has data
     ├── PrivacyError                            the personal-data vault
     │   ├── SubjectErasedError (LookupError)    the subject's key was destroyed
-    │   └── ErasureRefusedError                 legal hold or unexpired retention
+    │   ├── UnknownSubjectError (LookupError)   no data subject with that id
+    │   └── ErasureRefusedError                 legal hold or unexpired retention (.rule)
     └── ReportError (ValueError)                a report's input is invalid
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
@@ -46,6 +47,7 @@ for example when a deadline crosses a holiday date that is only an estimate.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import attrs
@@ -87,6 +89,7 @@ __all__ = [
     "TransitionNotAllowedError",
     "UnknownRequestError",
     "UnknownSOPError",
+    "UnknownSubjectError",
     "VerificationError",
 ]
 
@@ -334,8 +337,37 @@ class SubjectErasedError(PrivacyError, LookupError):
     """The data subject's key was destroyed: their data can no longer be revealed."""
 
 
+class UnknownSubjectError(PrivacyError, LookupError):
+    """No data subject has the given id."""
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        super().__init__(f"no data subject with id {subject!r}")
+
+
 class ErasureRefusedError(PrivacyError):
-    """Erasure was refused because a legal hold or unexpired retention applies."""
+    """Erasure was refused because a legal hold or unexpired retention applies.
+
+    Attributes:
+        rule: what refused it: ``legal_hold``, ``retention`` (unexpired, or the request
+            is still open), or ``retention_unconfigured`` (the SOP names a retention
+            class the host app gave no period for).
+        holds: the ids of the legal holds in force (for ``legal_hold``).
+        until: when the retention ends, if known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        holds: Sequence[str] = (),
+        until: dt.datetime | None = None,
+    ) -> None:
+        self.rule = rule
+        self.holds = tuple(holds)
+        self.until = until
+        super().__init__(message)
 
 
 # --- reports ---------------------------------------------------------------------------

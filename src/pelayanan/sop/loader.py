@@ -35,6 +35,7 @@ from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines
 from pelayanan.sop._validate import validate
 from pelayanan.sop.checks import check_sop
 from pelayanan.sop.model import SOP
+from pelayanan.sop.personal import PrivacyPolicy, parse_privacy
 from pelayanan.sop.schema import SOP_SCHEMA
 
 __all__ = ["canonical_form", "load_sop", "parse_document", "sop_from_dict"]
@@ -328,6 +329,9 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
+    # --- privacy (issue 9): absent section, unchanged hash ---
+    if sop.privacy == PrivacyPolicy():
+        form.pop("privacy", None)
     return form
 
 
@@ -355,8 +359,10 @@ def sop_from_dict(
     for path, message in schema_problems:
         problems.add(path, message)
     normalized = _normalize(data, problems)
+    # --- privacy (issue 9): the `privacy` section, validated by pelayanan.sop.personal ---
+    privacy = parse_privacy(data.get("privacy"), roles=normalized["roles"], add=problems.add)
     try:
-        sop = _CONVERTER.structure(normalized, SOP)
+        sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), privacy=privacy)
     except (cattrs.BaseValidationError, CalendarError, TypeError, ValueError) as exc:
         # The normalised shape is built to fit the model; this is a last line of defence.
         details = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else []

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import attrs
 
 from pelayanan.calendar import Duration
+from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
     "FIELD_TYPES",
@@ -274,6 +275,7 @@ class SOP:
         routing: the reserved ``routing`` section, passed through for the routing
             configuration (not interpreted by the SOP).
         source: the file it was loaded from, if any.
+        privacy: the personal fields and who may reveal them (``privacy`` section).
     """
 
     id: str
@@ -292,6 +294,8 @@ class SOP:
     migrations: tuple[MigrationDef, ...] = ()
     routing: Mapping[str, object] = attrs.field(factory=dict)
     source: str | None = attrs.field(default=None, eq=False)
+    # --- privacy (issue 9): personal fields, reveal roles, retention class ---
+    privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
 
     def state(self, state_id: str) -> StateDef:
         """Return the state *state_id*.

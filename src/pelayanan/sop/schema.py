@@ -361,6 +361,15 @@ SOP_SCHEMA: dict[str, Any] = {
             "description": "Reserved for the routing configuration; kept as given, not "
             "interpreted by the SOP.",
         },
+        # --- privacy (issue 9): checked in detail by pelayanan.sop.personal ---
+        "privacy": {
+            "type": "object",
+            "description": "Personal data (UU 27/2022): `fields` maps a field name to its "
+            "`kind` (name, nik, phone, address, text) and optional `reveal_roles`; "
+            "`reveal_roles` lists the roles that may reveal personal fields for a stated "
+            "purpose; `retention` names a retention class configured by the host app. "
+            "See docs/privacy.md.",
+        },
     },
     "definitions": _DEFINITIONS,
 }

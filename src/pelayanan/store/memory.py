@@ -18,11 +18,12 @@ from pelayanan.store.base import (
     RequestRecord,
     build_append,
 )
+from pelayanan.store.vault import MemoryVaultMixin
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(MemoryVaultMixin):
     """A `Store` held in Python dictionaries, guarded by one lock."""
 
     def __init__(self) -> None:

@@ -32,6 +32,7 @@ from pelayanan.store.base import (
     RequestRecord,
     build_append,
 )
+from pelayanan.store.vault import SQLiteVaultMixin
 
 __all__ = ["SQLiteStore"]
 
@@ -149,7 +150,7 @@ def _request_params(record: RequestRecord) -> tuple[Any, ...]:
     )
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteVaultMixin):
     """A `Store` in one SQLite file (or ``":memory:"``).
 
     Args:
@@ -171,6 +172,7 @@ class SQLiteStore:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            self._init_vault()  # privacy (issue 9): vault tables, secure_delete
         except sqlite3.DatabaseError as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None

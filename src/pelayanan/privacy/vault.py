@@ -1,0 +1,277 @@
+"""The personal-data vault: a master key, per-subject data keys, sealed field values.
+
+Key hierarchy (see docs/privacy.md):
+
+* the **master key** (32 bytes) is supplied by the host app and never stored by
+  pelayanan; HKDF-SHA256 derives from it a *wrapping key* and an *index key*;
+* each **data subject** has its own random 256-bit data key, stored only wrapped
+  (AES-256-GCM under the wrapping key, the subject id and key id bound as associated
+  data); destroying that wrapped key erases the subject everywhere at once;
+* each **personal field value** is sealed with AES-256-GCM under its subject's data key,
+  with the ledger, request, field, subject and key id bound as associated data, so a
+  sealed value cannot be moved to another request or field; a keyed commitment
+  (HMAC-SHA256 under a key derived from the data key) allows equality checks and dies
+  with the key;
+* NIK numbers are indexed by HMAC-SHA256 under the index key (never by a bare hash: a
+  16-digit number is found by brute force, DOMAIN.md on UU 27/2022).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from pelayanan.audit.canonical import canonical_json
+from pelayanan.exceptions import PrivacyError
+from pelayanan.store.vault import WrappedKey
+
+__all__ = [
+    "ALGORITHM",
+    "MASTER_KEY_FILE",
+    "SubjectKey",
+    "Vault",
+    "generate_master_key",
+    "is_sealed",
+    "load_master_key",
+    "new_subject_id",
+    "write_master_key",
+]
+
+#: The cipher named in every sealed value.
+ALGORITHM = "AES-256-GCM"
+#: The file name of the master key in a store's key folder (``PATH.keys/``).
+MASTER_KEY_FILE = "vault-master.key"
+
+_SEALED_KEYS = frozenset({"alg", "ct", "kid", "mac", "nonce", "subject"})
+_NIK_NOISE = re.compile(r"[\s.\-]")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _derive(master: bytes, purpose: str) -> bytes:
+    info = f"pelayanan/vault/v1/{purpose}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def generate_master_key() -> bytes:
+    """Return a new random 32-byte master key."""
+    return secrets.token_bytes(32)
+
+
+def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write *key* to *path*, readable by its owner only (mode 0600); return the path.
+
+    Raises:
+        PrivacyError: the key is not 32 bytes or the file cannot be written.
+    """
+    if len(key) != 32:
+        msg = "a vault master key is 32 bytes"
+        raise PrivacyError(msg)
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        target.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    except OSError as exc:
+        msg = f"cannot write the vault master key to {target}: {exc.strerror}"
+        raise PrivacyError(msg) from None
+    return target
+
+
+def load_master_key(path: str | os.PathLike[str]) -> bytes:
+    """Read a master key written by `write_master_key`.
+
+    Raises:
+        PrivacyError: the file cannot be read or does not hold 32 bytes.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"cannot read the vault master key {path}: {exc.strerror}"
+        raise PrivacyError(msg) from None
+    if len(data) != 32:
+        msg = f"{path} is not a vault master key (expected 32 bytes, found {len(data)})"
+        raise PrivacyError(msg)
+    return data
+
+
+def new_subject_id() -> str:
+    """Return a new pseudonymous data-subject id (random; never derived from the person)."""
+    return "subj-" + secrets.token_hex(10)
+
+
+def is_sealed(value: Any) -> bool:
+    """Return whether *value* is a sealed personal value (a ciphertext reference)."""
+    return isinstance(value, Mapping) and set(value) == _SEALED_KEYS
+
+
+class SubjectKey:
+    """One data subject's unwrapped data key: seals and opens their field values.
+
+    Args:
+        subject: the data-subject id.
+        kid: the key id.
+        key: the 32-byte data key.
+    """
+
+    def __init__(self, subject: str, kid: str, key: bytes) -> None:
+        self.subject = subject
+        self.kid = kid
+        self._aead = AESGCM(key)
+        self._commit_key = hmac.digest(key, b"pelayanan/vault/v1/commit", "sha256")
+
+    def __repr__(self) -> str:
+        return f"SubjectKey(subject={self.subject!r}, kid={self.kid!r})"
+
+    def _aad(self, ledger: str, request: str, field: str) -> bytes:
+        return canonical_json(
+            {
+                "field": field,
+                "kid": self.kid,
+                "ledger": ledger,
+                "request": request,
+                "subject": self.subject,
+            }
+        )
+
+    def commitment(self, field: str, value: Any) -> str:
+        """Return the keyed commitment to *value* in *field* (HMAC-SHA256, base64url)."""
+        message = field.encode() + b"\x00" + canonical_json(value)
+        return _b64(hmac.digest(self._commit_key, message, "sha256"))
+
+    def seal(self, value: Any, *, ledger: str, request: str, field: str) -> dict[str, str]:
+        """Encrypt *value* for *field* of *request* in *ledger*; return the sealed reference.
+
+        Raises:
+            CanonicalEncodingError: the value is not canonical JSON (e.g. a float).
+        """
+        nonce = secrets.token_bytes(12)
+        plaintext = canonical_json(value)
+        ciphertext = self._aead.encrypt(nonce, plaintext, self._aad(ledger, request, field))
+        return {
+            "alg": ALGORITHM,
+            "ct": _b64(ciphertext),
+            "kid": self.kid,
+            "mac": self.commitment(field, value),
+            "nonce": _b64(nonce),
+            "subject": self.subject,
+        }
+
+    def open(self, sealed: Mapping[str, Any], *, ledger: str, request: str, field: str) -> Any:
+        """Decrypt a sealed reference made by `seal` with the same context.
+
+        Raises:
+            PrivacyError: the reference is not this subject's, or it does not decrypt
+                (altered, or moved to another request or field).
+        """
+        if not is_sealed(sealed) or sealed["alg"] != ALGORITHM:
+            msg = f"field {field!r} of request {request!r} holds no sealed personal value"
+            raise PrivacyError(msg)
+        if sealed["subject"] != self.subject or sealed["kid"] != self.kid:
+            msg = f"field {field!r} of request {request!r} is sealed for another key"
+            raise PrivacyError(msg)
+        try:
+            plaintext = self._aead.decrypt(
+                _unb64(sealed["nonce"]),
+                _unb64(sealed["ct"]),
+                self._aad(ledger, request, field),
+            )
+        except (InvalidTag, ValueError):
+            msg = f"field {field!r} of request {request!r} does not decrypt: it was altered"
+            raise PrivacyError(msg) from None
+        return json.loads(plaintext)
+
+    def matches(self, sealed: Mapping[str, Any], *, field: str, value: Any) -> bool:
+        """Return whether *sealed* commits to *value*, without decrypting it."""
+        expected = self.commitment(field, value)
+        return hmac.compare_digest(str(sealed.get("mac", "")), expected)
+
+
+@attrs.frozen
+class _Keys:
+    wrap: AESGCM
+    index: bytes
+
+
+class Vault:
+    """Wrap and unwrap per-subject data keys under the host's master key.
+
+    Args:
+        master_key: 32 bytes supplied by the host app (e.g. from a key management
+            service or `load_master_key`).  pelayanan never stores it.
+
+    Raises:
+        PrivacyError: the master key is not 32 bytes.
+    """
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            msg = "the vault master key must be 32 bytes (see generate_master_key)"
+            raise PrivacyError(msg)
+        self._keys = _Keys(AESGCM(_derive(master_key, "wrap")), _derive(master_key, "index"))
+
+    def __repr__(self) -> str:
+        return "Vault(<master key>)"
+
+    @staticmethod
+    def _wrap_aad(subject: str, kid: str) -> bytes:
+        return b"pelayanan/vault/v1/wrap\x00" + subject.encode() + b"\x00" + kid.encode()
+
+    def new_key(self, subject: str, *, at: dt.datetime) -> tuple[WrappedKey, SubjectKey]:
+        """Make a data key for *subject*; return it wrapped (to store) and usable."""
+        kid = "k-" + secrets.token_hex(6)
+        key = secrets.token_bytes(32)
+        nonce = secrets.token_bytes(12)
+        wrapped = self._keys.wrap.encrypt(nonce, key, self._wrap_aad(subject, kid))
+        return WrappedKey(subject, kid, nonce, wrapped, at), SubjectKey(subject, kid, key)
+
+    def unwrap(self, wrapped: WrappedKey) -> SubjectKey:
+        """Unwrap a stored data key.
+
+        Raises:
+            PrivacyError: it does not unwrap (another master key, or altered).
+        """
+        try:
+            key = self._keys.wrap.decrypt(
+                wrapped.nonce, wrapped.wrapped, self._wrap_aad(wrapped.subject, wrapped.kid)
+            )
+        except InvalidTag:
+            msg = (
+                f"the key of subject {wrapped.subject!r} does not unwrap: wrong vault master "
+                "key, or the vault was altered"
+            )
+            raise PrivacyError(msg) from None
+        return SubjectKey(wrapped.subject, wrapped.kid, key)
+
+    def index_tag(self, kind: str, value: str) -> str:
+        """Return the keyed index tag of an identifying value (e.g. a NIK).
+
+        NIK values are compared without spaces, dots and dashes.
+        """
+        normal = _NIK_NOISE.sub("", value) if kind == "nik" else value.strip()
+        message = kind.encode() + b"\x00" + normal.encode()
+        return hmac.new(self._keys.index, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,522 @@
+"""The key vault's storage: wrapped per-subject keys, the NIK index, links and legal holds.
+
+The vault keeps, per data subject, one data key *wrapped* (encrypted) under a key derived
+from the host's master key (see `pelayanan.privacy`).  The store never sees a key in
+clear.  Every vault change is committed in the same transaction as the audit entry that
+records it (`VaultStore.append_with_vault`), so the log and the vault never disagree.
+
+Erasing a subject deletes its wrapped key and its index rows.  SQLite runs with
+``PRAGMA secure_delete=ON`` so deleted cells are overwritten with zeros, and truncates
+the write-ahead log after an erasure so no older page image keeps the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+from pelayanan.exceptions import StoreError
+
+if TYPE_CHECKING:
+    from pelayanan.store.base import AppendResult, CheckpointSigner, RequestRecord
+
+__all__ = [
+    "LegalHold",
+    "MemoryVaultMixin",
+    "SQLiteVaultMixin",
+    "SubjectRecord",
+    "VaultChange",
+    "VaultStore",
+    "WrappedKey",
+]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else value.astimezone(dt.UTC)
+
+
+@attrs.frozen
+class WrappedKey:
+    """A data subject's key, encrypted under the vault's wrapping key.
+
+    Attributes:
+        subject: the pseudonymous data-subject id.
+        kid: the key id (named by every ciphertext made with it).
+        nonce: the nonce of the wrapping.
+        wrapped: the wrapped key (ciphertext and tag).
+        created_at: when the key was made.
+    """
+
+    subject: str
+    kid: str
+    nonce: bytes = attrs.field(repr=False)
+    wrapped: bytes = attrs.field(repr=False)
+    created_at: dt.datetime = attrs.field(converter=_utc)
+
+
+@attrs.frozen
+class SubjectRecord:
+    """What the vault knows of a data subject: its key id and whether it was erased."""
+
+    subject: str
+    kid: str
+    created_at: dt.datetime = attrs.field(converter=_utc)
+    erased_at: dt.datetime | None = attrs.field(default=None, converter=_utc_or_none)
+
+    @property
+    def erased(self) -> bool:
+        """Return whether the subject's key was destroyed."""
+        return self.erased_at is not None
+
+
+@attrs.frozen
+class LegalHold:
+    """A legal hold on a data subject or on one request: erasure is refused while it holds.
+
+    Attributes:
+        id: the hold id.
+        subject: the held data subject, or ``None``.
+        request: the held request, or ``None``.
+        reason: why (e.g. the case or court order reference).
+        placed_by: the actor id who placed it.
+        placed_at: when.
+    """
+
+    id: str
+    subject: str | None
+    request: str | None
+    reason: str
+    placed_by: str
+    placed_at: dt.datetime = attrs.field(converter=_utc)
+
+
+@attrs.frozen
+class VaultChange:
+    """Vault writes committed together with one audit entry.
+
+    Attributes:
+        keys: new subject keys.
+        index: ``(tag, subject)`` rows of the keyed NIK index (first writer wins).
+        links: ``(subject, request)`` rows: which requests hold a subject's data.
+        erase: subjects whose keys and index rows are destroyed.
+        holds: legal holds placed.
+        release: ids of legal holds released.
+        at: the instant of the change (the erasure time).
+    """
+
+    at: dt.datetime = attrs.field(converter=_utc)
+    keys: tuple[WrappedKey, ...] = ()
+    index: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    erase: tuple[str, ...] = ()
+    holds: tuple[LegalHold, ...] = ()
+    release: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class VaultStore(Protocol):
+    """What the privacy layer needs from a store, beside the `Store` protocol."""
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction."""
+        ...
+
+    def vault_key(self, subject: str) -> WrappedKey | None:
+        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
+        ...
+
+    def vault_subject(self, subject: str) -> SubjectRecord | None:
+        """Return what the vault knows of *subject*, or ``None`` if it never existed."""
+        ...
+
+    def vault_subjects(self) -> list[str]:
+        """Return every data-subject id (erased ones included), sorted."""
+        ...
+
+    def vault_find(self, tag: str) -> str | None:
+        """Return the subject indexed under keyed *tag*, or ``None``."""
+        ...
+
+    def vault_requests(self, subject: str) -> list[str]:
+        """Return the ids of the requests that hold *subject*'s data, sorted."""
+        ...
+
+    def vault_holds(
+        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
+    ) -> list[LegalHold]:
+        """Return the active holds on *subject* or on any of *requests*."""
+        ...
+
+    def vault_hold(self, hold_id: str) -> LegalHold | None:
+        """Return the active hold *hold_id*, or ``None``."""
+        ...
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+_VAULT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vault (
+    subject TEXT PRIMARY KEY,
+    kid TEXT NOT NULL,
+    nonce BLOB,
+    wrapped BLOB,
+    created_at INTEGER NOT NULL,
+    erased_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS vault_index (tag TEXT PRIMARY KEY, subject TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vault_index_by_subject ON vault_index (subject);
+CREATE TABLE IF NOT EXISTS vault_links (
+    subject TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (subject, request)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vault_holds (
+    id TEXT PRIMARY KEY,
+    subject TEXT,
+    request TEXT,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    placed_at INTEGER NOT NULL
+);
+"""
+
+
+def _micros(value: dt.datetime) -> int:
+    delta = value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+
+
+def _hold_from_row(row: tuple[Any, ...]) -> LegalHold:
+    return LegalHold(row[0], row[1], row[2], row[3], row[4], _from_micros(row[5]))
+
+
+class SQLiteVaultMixin:
+    """The vault tables of `SQLiteStore` (mixed in; uses its connection and lock)."""
+
+    path: str
+    _conn: sqlite3.Connection
+    _lock: threading.RLock
+
+    if TYPE_CHECKING:
+
+        def _append_locked(
+            self,
+            ledger: str,
+            *,
+            body: Mapping[str, Any],
+            time: dt.datetime,
+            request: RequestRecord | None,
+            expected_version: int | None,
+            idempotency_key: str | None,
+            sign: CheckpointSigner | None,
+        ) -> AppendResult: ...
+
+    def _init_vault(self) -> None:
+        # Deleted cells and pages are overwritten with zeros, so an erased key leaves no
+        # copy in the file's free space.
+        self._conn.execute("PRAGMA secure_delete=ON")
+        with self._lock:
+            for statement in _VAULT_SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                msg = f"{self.path}: cannot start a write transaction ({exc})"
+                raise StoreError(msg) from None
+            try:
+                self._apply_vault(change)
+                result = self._append_locked(
+                    ledger,
+                    body=body,
+                    time=time,
+                    request=request,
+                    expected_version=expected_version,
+                    idempotency_key=idempotency_key,
+                    sign=sign,
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            if change.erase:
+                # Older page images of the erased rows live on in the write-ahead log
+                # until it is checkpointed and truncated.
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return result
+
+    def _apply_vault(self, change: VaultChange) -> None:
+        conn = self._conn
+        conn.executemany(
+            "INSERT INTO vault (subject, kid, nonce, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(k.subject, k.kid, k.nonce, k.wrapped, _micros(k.created_at)) for k in change.keys],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO vault_index (tag, subject) VALUES (?, ?)", change.index
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO vault_links (subject, request) VALUES (?, ?)", change.links
+        )
+        for subject in change.erase:
+            row = conn.execute(
+                "SELECT kid, created_at FROM vault WHERE subject = ?", (subject,)
+            ).fetchone()
+            if row is None:
+                continue
+            # Delete, then re-insert a tombstone: the old cell is zeroed by secure_delete.
+            conn.execute("DELETE FROM vault WHERE subject = ?", (subject,))
+            conn.execute(
+                "INSERT INTO vault (subject, kid, nonce, wrapped, created_at, erased_at) "
+                "VALUES (?, ?, NULL, NULL, ?, ?)",
+                (subject, row[0], row[1], _micros(change.at)),
+            )
+            conn.execute("DELETE FROM vault_index WHERE subject = ?", (subject,))
+        conn.executemany(
+            "INSERT INTO vault_holds (id, subject, request, reason, placed_by, placed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (h.id, h.subject, h.request, h.reason, h.placed_by, _micros(h.placed_at))
+                for h in change.holds
+            ],
+        )
+        conn.executemany("DELETE FROM vault_holds WHERE id = ?", [(i,) for i in change.release])
+
+    def vault_key(self, subject: str) -> WrappedKey | None:
+        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT kid, nonce, wrapped, created_at FROM vault "
+                "WHERE subject = ? AND wrapped IS NOT NULL",
+                (subject,),
+            ).fetchone()
+        if row is None:
+            return None
+        return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), _from_micros(row[3]))
+
+    def vault_subject(self, subject: str) -> SubjectRecord | None:
+        """Return what the vault knows of *subject*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
+            ).fetchone()
+        if row is None:
+            return None
+        erased = None if row[2] is None else _from_micros(row[2])
+        return SubjectRecord(subject, row[0], _from_micros(row[1]), erased)
+
+    def vault_subjects(self) -> list[str]:
+        """Return every data-subject id, sorted."""
+        with self._lock:
+            rows = self._conn.execute("SELECT subject FROM vault ORDER BY subject").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def vault_find(self, tag: str) -> str | None:
+        """Return the subject indexed under keyed *tag*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT subject FROM vault_index WHERE tag = ?", (tag,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def vault_requests(self, subject: str) -> list[str]:
+        """Return the ids of the requests that hold *subject*'s data, sorted."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT request FROM vault_links WHERE subject = ? ORDER BY request", (subject,)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def vault_holds(
+        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
+    ) -> list[LegalHold]:
+        """Return the active holds on *subject* or on any of *requests*."""
+        columns = "id, subject, request, reason, placed_by, placed_at"
+        found: list[LegalHold] = []
+        with self._lock:
+            if subject is not None:
+                rows = self._conn.execute(
+                    f"SELECT {columns} FROM vault_holds WHERE subject = ? ORDER BY id", (subject,)
+                ).fetchall()
+                found.extend(_hold_from_row(r) for r in rows)
+            for request_id in requests:
+                rows = self._conn.execute(
+                    f"SELECT {columns} FROM vault_holds WHERE request = ? ORDER BY id",
+                    (request_id,),
+                ).fetchall()
+                found.extend(_hold_from_row(r) for r in rows)
+        return found
+
+    def vault_hold(self, hold_id: str) -> LegalHold | None:
+        """Return the active hold *hold_id*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, subject, request, reason, placed_by, placed_at FROM vault_holds "
+                "WHERE id = ?",
+                (hold_id,),
+            ).fetchone()
+        return None if row is None else _hold_from_row(row)
+
+
+# --- memory --------------------------------------------------------------------------------
+
+
+@attrs.define
+class _MemoryVault:
+    keys: dict[str, WrappedKey] = attrs.Factory(dict)
+    subjects: dict[str, SubjectRecord] = attrs.Factory(dict)
+    index: dict[str, str] = attrs.Factory(dict)
+    links: dict[str, set[str]] = attrs.Factory(dict)
+    holds: dict[str, LegalHold] = attrs.Factory(dict)
+
+
+class MemoryVaultMixin:
+    """The vault of `MemoryStore` (mixed in; uses its lock and its append)."""
+
+    _lock: threading.RLock
+    _vault_state: _MemoryVault | None = None
+
+    if TYPE_CHECKING:
+
+        def append(
+            self,
+            ledger: str,
+            body: Mapping[str, Any],
+            *,
+            time: dt.datetime,
+            request: RequestRecord | None = None,
+            expected_version: int | None = None,
+            idempotency_key: str | None = None,
+            sign: CheckpointSigner | None = None,
+        ) -> AppendResult: ...
+
+    @property
+    def _vault(self) -> _MemoryVault:
+        if self._vault_state is None:
+            self._vault_state = _MemoryVault()
+        return self._vault_state
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change*, atomically."""
+        with self._lock:
+            # The append either raises before changing anything or succeeds; the vault
+            # change below cannot fail, and the lock hides the gap from other threads.
+            result = self.append(
+                ledger,
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=sign,
+            )
+            vault = self._vault
+            for key in change.keys:
+                vault.keys[key.subject] = key
+                vault.subjects[key.subject] = SubjectRecord(key.subject, key.kid, key.created_at)
+            for tag, subject in change.index:
+                vault.index.setdefault(tag, subject)
+            for subject, request_id in change.links:
+                vault.links.setdefault(subject, set()).add(request_id)
+            for subject in change.erase:
+                vault.keys.pop(subject, None)
+                known = vault.subjects.get(subject)
+                if known is not None:
+                    vault.subjects[subject] = attrs.evolve(known, erased_at=change.at)
+                vault.index = {t: s for t, s in vault.index.items() if s != subject}
+            for hold in change.holds:
+                vault.holds[hold.id] = hold
+            for hold_id in change.release:
+                vault.holds.pop(hold_id, None)
+        return result
+
+    def vault_key(self, subject: str) -> WrappedKey | None:
+        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
+        with self._lock:
+            return self._vault.keys.get(subject)
+
+    def vault_subject(self, subject: str) -> SubjectRecord | None:
+        """Return what the vault knows of *subject*, or ``None``."""
+        with self._lock:
+            return self._vault.subjects.get(subject)
+
+    def vault_subjects(self) -> list[str]:
+        """Return every data-subject id, sorted."""
+        with self._lock:
+            return sorted(self._vault.subjects)
+
+    def vault_find(self, tag: str) -> str | None:
+        """Return the subject indexed under keyed *tag*, or ``None``."""
+        with self._lock:
+            return self._vault.index.get(tag)
+
+    def vault_requests(self, subject: str) -> list[str]:
+        """Return the ids of the requests that hold *subject*'s data, sorted."""
+        with self._lock:
+            return sorted(self._vault.links.get(subject, ()))
+
+    def vault_holds(
+        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
+    ) -> list[LegalHold]:
+        """Return the active holds on *subject* or on any of *requests*."""
+        with self._lock:
+            holds = sorted(self._vault.holds.values(), key=lambda h: h.id)
+        return [
+            h
+            for h in holds
+            if (subject is not None and h.subject == subject) or (h.request in requests)
+        ]
+
+    def vault_hold(self, hold_id: str) -> LegalHold | None:
+        """Return the active hold *hold_id*, or ``None``."""
+        with self._lock:
+            return self._vault.holds.get(hold_id)
