@@ -19,8 +19,16 @@ from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
+from pelayanan.cli._demo_privacy import PrivacyShowcase, make_citizens, privacy_showcase
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
+from pelayanan.privacy import (
+    MASTER_KEY_FILE,
+    PrivacySettings,
+    Vault,
+    generate_master_key,
+    write_master_key,
+)
 from pelayanan.reports.ikm import RULES_2017
 from pelayanan.routing import load_routing_config
 from pelayanan.sla import (
@@ -113,6 +121,11 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     keys_dir = default_key_dir(str(db))
     create_key_folder(keys_dir, valid_from=clock.now())
     key = KeyringSigner.from_folder(keys_dir)
+    # -- privacy (issue 9): the vault master key the host app would keep in its KMS --
+    master_key = generate_master_key()
+    write_master_key(master_key, keys_dir / MASTER_KEY_FILE)
+    citizens = make_citizens(seed)
+    citizen_rng = random.Random(f"citizen-choice-{seed}")
     sop: SOP = load_sop(sop_path("pengaduan"))
     store = SQLiteStore(db)
     store.set_meta(DEMO_MARKER, "1")
@@ -125,6 +138,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
         routing=load_routing_config(routing_path("pemkot")),
+        privacy=PrivacySettings(vault=Vault(master_key)),
     )
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()
@@ -156,6 +170,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
                 else staff["frontdesk"][0]
             )
             data = {"subject": subject, "category": category, "region": rng.choice(REGIONS)}
+            data.update(citizen_rng.choice(citizens))  # sealed; some citizens complain twice
             result = desk.submit(sop.id, actor=actor, data=data)
             open_ids.append(result.request.id)
         for request_id in list(open_ids):
@@ -221,6 +236,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         sla_events.update(event.event for event in desk.tick())
         day = day + dt.timedelta(days=1)
 
+    clock.advance(days=1)
+    showcase = privacy_showcase(desk, staff)
     ledger = desk.ledger
     report = verify_ledger(
         ledger,
@@ -254,6 +271,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "report": report,
         "keys_dir": keys_dir,
         "ledger": ledger,
+        "privacy": showcase,
         "surveys": surveys,
         "sla_events": sla_events,
         "verdicts": verdicts,
@@ -315,6 +333,16 @@ def demo_command(db: str, seed: int) -> None:
         f"ledger key: {active.name} (id {active.key.key_id}), valid from "
         f"{format_time(active.valid_from) if active.valid_from else '-'} (keyring.json)"
     )
+    showcase = figures["privacy"]
+    assert isinstance(showcase, PrivacyShowcase)
+    click.echo(
+        f"personal data: {showcase.subjects} data subjects; nama, nik, telepon, alamat "
+        "sealed (AES-256-GCM, one key per subject)"
+    )
+    click.echo(f"  reveal recorded          {showcase.revealed}")
+    click.echo(f"  reveal refused, recorded {showcase.reveal_refused}")
+    click.echo(f"  erasure refused          {showcase.held} ({showcase.hold_refusal})")
+    click.echo(f"  erased (key destroyed)   {showcase.erased}")
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
     click.echo(f"receipt: {figures['receipt']}")
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
@@ -324,6 +352,10 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan audit prove --db {db} --seq 0 -o receipt.json")
     click.echo(f"  pelayanan audit check-proof receipt.json --keys {figures['keys_dir']}")
     click.echo(f"  pelayanan keys rotate --db {db}")
+    click.echo(f"  pelayanan privacy subjects --db {db}")
+    click.echo(
+        f"  pelayanan privacy show --db {db} --subject {showcase.held} --purpose 'akses subjek'"
+    )
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")

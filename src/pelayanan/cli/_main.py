@@ -9,6 +9,7 @@ from pelayanan.cli._audit import audit_group
 from pelayanan.cli._calendar import calendar_group
 from pelayanan.cli._demo import demo_command
 from pelayanan.cli._keys import keys_group
+from pelayanan.cli._privacy import privacy_group
 from pelayanan.cli._report import report_group
 from pelayanan.cli._sop import sop_group
 
@@ -27,6 +28,7 @@ cli.add_command(calendar_group)
 cli.add_command(keys_group)
 cli.add_command(report_group)
 cli.add_command(sop_group)
+cli.add_command(privacy_group)
 
 
 def main() -> None:

@@ -1,0 +1,258 @@
+"""``pelayanan privacy``: answer data-subject requests (access, erasure), holds, open data.
+
+Every command given ``--db PATH`` finds the ledger key and the vault master key in
+``PATH.keys/`` (``--keys DIR`` overrides).  Reveals, erasures, holds and their refusals
+are recorded in the audit log under the ``--actor`` id, who acts as data protection
+officer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from pelayanan.access import Actor
+from pelayanan.audit.keyring import KeyringSigner
+from pelayanan.cli._common import default_key_dir, fail, open_db
+from pelayanan.cli._demo import sop_path
+from pelayanan.desk import ServiceDesk
+from pelayanan.exceptions import (
+    ErasureRefusedError,
+    PelayananError,
+    SubjectErasedError,
+    UnknownSubjectError,
+)
+from pelayanan.privacy import (
+    DATA_PROTECTION_OFFICER,
+    MASTER_KEY_FILE,
+    PrivacySettings,
+    RetentionSchedule,
+    Vault,
+    VaultStore,
+    load_master_key,
+    publish_statistics,
+)
+from pelayanan.sop import SOP, load_sop
+from pelayanan.store import Store
+
+__all__ = ["privacy_group"]
+
+_db_option = click.option("--db", required=True, help="A SQLite store path.")
+_keys_option = click.option(
+    "--keys", "keys_dir", help="The key folder (ledger key, vault master key). Default: DB.keys/."
+)
+_actor_option = click.option(
+    "--actor",
+    default="data-protection-officer",
+    show_default=True,
+    help="Your officer id, recorded in the audit log as who acted.",
+)
+
+
+def _parse_retention(values: tuple[str, ...]) -> RetentionSchedule:
+    classes: dict[str, str] = {}
+    for value in values:
+        name, sep, period = value.partition("=")
+        if not sep or not name.strip():
+            fail(f"--retention {value!r}: write CLASS=PERIOD, e.g. arsip-pengaduan=P5Y", 2)
+        classes[name.strip()] = period.strip()
+    return RetentionSchedule(classes)
+
+
+@contextmanager
+def _desk(
+    db: str,
+    keys_dir: str | None,
+    *,
+    sop_files: tuple[str, ...] = (),
+    retention: tuple[str, ...] = (),
+    ledger: str | None = None,
+) -> Iterator[ServiceDesk]:
+    store = open_db(db)
+    try:
+        folder = Path(keys_dir) if keys_dir else default_key_dir(db)
+        schedule = _parse_retention(retention)
+        settings = PrivacySettings(
+            vault=Vault(load_master_key(folder / MASTER_KEY_FILE)), retention=schedule
+        )
+        files = [Path(f) for f in sop_files] or [sop_path("pengaduan")]
+        sops: list[SOP] = [load_sop(f) for f in files]
+        if ledger is None:
+            ledgers = store.ledgers()
+            if len(ledgers) > 1:
+                fail(f"{db} holds several ledgers ({', '.join(ledgers)}): pass --ledger", 2)
+            ledger = ledgers[0] if ledgers else "default"
+        yield ServiceDesk(
+            store,
+            sops=sops,
+            signing_key=KeyringSigner.from_folder(folder),
+            ledger=ledger,
+            privacy=settings,
+        )
+    except PelayananError as exc:
+        fail(str(exc), 1)
+    finally:
+        store.close()
+
+
+def _officer(actor_id: str) -> Actor:
+    return Actor(actor_id, {DATA_PROTECTION_OFFICER})
+
+
+def _vault_store(store: Store, db: str) -> VaultStore:
+    if not isinstance(store, VaultStore):
+        fail(f"{db}: this store has no key vault", 1)
+    return store
+
+
+@click.group("privacy")
+def privacy_group() -> None:
+    """Answer data-subject requests: list, show (access), erase; legal holds; open data."""
+
+
+@privacy_group.command("subjects")
+@_db_option
+def subjects_command(db: str) -> None:
+    """List the data-subject ids, one per line (erased subjects included)."""
+    store = open_db(db)
+    try:
+        for subject in _vault_store(store, db).vault_subjects():
+            click.echo(subject)
+    finally:
+        store.close()
+
+
+@privacy_group.command("show")
+@_db_option
+@click.option("--subject", required=True, help="The data-subject id.")
+@click.option("--purpose", required=True, help="Why (e.g. the access request reference).")
+@_keys_option
+@_actor_option
+@click.option("--ledger", help="The ledger the reveal is recorded in (default: the only one).")
+def show_command(
+    *, db: str, subject: str, purpose: str, keys_dir: str | None, actor: str, ledger: str | None
+) -> None:
+    """Print a subject's personal data as JSON (the right of access); recorded as a reveal.
+
+    Exit 0 shown; 1 when the subject is erased or unknown.
+    """
+    with _desk(db, keys_dir, ledger=ledger) as desk:
+        try:
+            data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose)
+        except (SubjectErasedError, UnknownSubjectError) as exc:
+            fail(str(exc), 1)
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@privacy_group.command("erase")
+@_db_option
+@click.option("--subject", required=True, help="The data-subject id.")
+@click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
+@_keys_option
+@_actor_option
+@click.option("--ledger", help="The ledger the erasure is recorded in (default: the only one).")
+@click.option(
+    "--sop",
+    "sop_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="SOP files of the requests (repeatable). Default: the bundled example SOPs.",
+)
+@click.option(
+    "--retention",
+    multiple=True,
+    metavar="CLASS=PERIOD",
+    help="A retention class and its ISO 8601 period, e.g. arsip-pengaduan=P5Y (repeatable).",
+)
+def erase_command(
+    *,
+    db: str,
+    subject: str,
+    reason: str,
+    keys_dir: str | None,
+    actor: str,
+    ledger: str | None,
+    sop_files: tuple[str, ...],
+    retention: tuple[str, ...],
+) -> None:
+    """Erase a subject (destroy their key); recorded.
+
+    Exit 0 erased; 1 refused (legal hold, retention: the reason on stderr), erased
+    already, or unknown.
+    """
+    with _desk(db, keys_dir, sop_files=sop_files, retention=retention, ledger=ledger) as desk:
+        try:
+            result = desk.erase_subject(subject, actor=_officer(actor), reason=reason)
+        except ErasureRefusedError as exc:
+            fail(f"refused ({exc.rule}): {exc}", 1)
+        except (SubjectErasedError, UnknownSubjectError) as exc:
+            fail(str(exc), 1)
+    click.echo(
+        f"erased {result.subject}: key destroyed, {len(result.requests)} request(s) affected; "
+        f"recorded as entry {result.seq}"
+    )
+
+
+@privacy_group.command("hold")
+@_db_option
+@click.option("--subject", help="Hold this data subject.")
+@click.option("--request", "request_id", help="Hold this request.")
+@click.option("--reason", required=True, help="Why (e.g. the case reference).")
+@_keys_option
+@_actor_option
+@click.option("--ledger", help="The ledger the hold is recorded in (default: the only one).")
+def hold_command(
+    *,
+    db: str,
+    subject: str | None,
+    request_id: str | None,
+    reason: str,
+    keys_dir: str | None,
+    actor: str,
+    ledger: str | None,
+) -> None:
+    """Place a legal hold on a subject or a request (erasure is refused while it holds)."""
+    with _desk(db, keys_dir, ledger=ledger) as desk:
+        hold = desk.place_legal_hold(
+            actor=_officer(actor), reason=reason, subject=subject, request=request_id
+        )
+    click.echo(hold.id)
+
+
+@privacy_group.command("release")
+@_db_option
+@click.option("--hold", "hold_id", required=True, help="The hold id.")
+@click.option("--reason", required=True, help="Why the hold ends.")
+@_keys_option
+@_actor_option
+@click.option("--ledger", help="The ledger the release is recorded in (default: the only one).")
+def release_command(
+    *, db: str, hold_id: str, reason: str, keys_dir: str | None, actor: str, ledger: str | None
+) -> None:
+    """Release a legal hold."""
+    with _desk(db, keys_dir, ledger=ledger) as desk:
+        desk.release_legal_hold(hold_id, actor=_officer(actor), reason=reason)
+    click.echo(f"released {hold_id}")
+
+
+@privacy_group.command("publish")
+@_db_option
+@click.option("--tz", default="Asia/Jakarta", show_default=True, help="Zone of the months.")
+@click.option("--min-count", type=click.IntRange(min=1), help="Suppress smaller cells.")
+def publish_command(db: str, tz: str, min_count: int | None) -> None:
+    """Print open data: request counts per SOP, month and state, with no personal data."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"unknown time zone {tz!r}", 2)
+    store = open_db(db)
+    try:
+        published = publish_statistics(store.requests(), tz=zone, min_count=min_count)
+    finally:
+        store.close()
+    click.echo(json.dumps(published, indent=2, sort_keys=True))
