@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -131,14 +131,20 @@ class PrivacyDesk:
 
     # -- wiring -------------------------------------------------------------------------
 
+    _vault_store_checked: object = None
+
     def _vault_parts(self) -> tuple[PrivacySettings, VaultStore]:
         if self.privacy is None:
             msg = "this desk has no privacy settings: pass privacy=PrivacySettings(vault=...)"
             raise PrivacyError(msg)
-        if not isinstance(self.store, VaultStore):
-            msg = f"{self.store!r} has no key vault; use a store that implements VaultStore"
-            raise ConfigurationError(msg)
-        return self.privacy, self.store
+        store = self.store
+        # isinstance() against a runtime protocol inspects every method: do it once.
+        if self._vault_store_checked is not store:
+            if not isinstance(store, VaultStore):
+                msg = f"{store!r} has no key vault; use a store that implements VaultStore"
+                raise ConfigurationError(msg)
+            self._vault_store_checked = store
+        return self.privacy, cast("VaultStore", store)
 
     def _subject_key(self, subject: str) -> SubjectKey:
         settings, store = self._vault_parts()
@@ -181,6 +187,8 @@ class PrivacyDesk:
             for name, value in personal.items()
             if policy.fields[name].kind == "nik"
         ]
+        # A request that already names its subject is already linked to it.
+        linked = subject is not None
         if subject is None:
             subject = next((s for s in map(store.vault_find, tags) if s is not None), None)
         new_keys: tuple[WrappedKey, ...] = ()
@@ -199,8 +207,10 @@ class PrivacyDesk:
             now,
             keys=new_keys,
             index=tuple((tag, subject) for tag in tags),
-            links=((subject, request_id),),
+            links=() if linked else ((subject, request_id),),
         )
+        if not (change.keys or change.index or change.links):
+            return Sealed(clear, sealed, subject, None)
         return Sealed(clear, sealed, subject, change)
 
     def _commit_sealed(

@@ -70,6 +70,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode(strings: list[str]) -> bytes:
+    try:
+        return _ENCODER.encode(strings).encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical_json(strings)  # raises the typed error for lone surrogates
+
+
+def _plaintext(value: Any) -> bytes:
+    """Encode a value as canonical JSON (strings, the common case, without the walk)."""
+    if isinstance(value, str):
+        try:
+            return _ENCODER.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # canonical_json raises the typed error for lone surrogates
+    return canonical_json(value)
+
+
 def _derive(master: bytes, purpose: str) -> bytes:
     info = f"pelayanan/vault/v1/{purpose}".encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
@@ -148,20 +168,16 @@ class SubjectKey:
         return f"SubjectKey(subject={self.subject!r}, kid={self.kid!r})"
 
     def _aad(self, ledger: str, request: str, field: str) -> bytes:
-        return canonical_json(
-            {
-                "field": field,
-                "kid": self.kid,
-                "ledger": ledger,
-                "request": request,
-                "subject": self.subject,
-            }
-        )
+        # A JSON array of strings: unambiguous, and cheap on the act() hot path.
+        return _encode([ledger, request, field, self.subject, self.kid])
+
+    def _commit(self, field: str, plaintext: bytes) -> str:
+        message = field.encode() + b"\x00" + plaintext
+        return _b64(hmac.digest(self._commit_key, message, "sha256"))
 
     def commitment(self, field: str, value: Any) -> str:
         """Return the keyed commitment to *value* in *field* (HMAC-SHA256, base64url)."""
-        message = field.encode() + b"\x00" + canonical_json(value)
-        return _b64(hmac.digest(self._commit_key, message, "sha256"))
+        return self._commit(field, _plaintext(value))
 
     def seal(self, value: Any, *, ledger: str, request: str, field: str) -> dict[str, str]:
         """Encrypt *value* for *field* of *request* in *ledger*; return the sealed reference.
@@ -170,13 +186,13 @@ class SubjectKey:
             CanonicalEncodingError: the value is not canonical JSON (e.g. a float).
         """
         nonce = secrets.token_bytes(12)
-        plaintext = canonical_json(value)
+        plaintext = _plaintext(value)
         ciphertext = self._aead.encrypt(nonce, plaintext, self._aad(ledger, request, field))
         return {
             "alg": ALGORITHM,
             "ct": _b64(ciphertext),
             "kid": self.kid,
-            "mac": self.commitment(field, value),
+            "mac": self._commit(field, plaintext),
             "nonce": _b64(nonce),
             "subject": self.subject,
         }

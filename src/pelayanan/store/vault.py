@@ -286,6 +286,15 @@ class SQLiteVaultMixin:
 
     def _apply_vault(self, change: VaultChange) -> None:
         conn = self._conn
+        if not (
+            change.keys
+            or change.index
+            or change.links
+            or change.erase
+            or change.holds
+            or change.release
+        ):
+            return
         conn.executemany(
             "INSERT INTO vault (subject, kid, nonce, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
             [(k.subject, k.kid, k.nonce, k.wrapped, _micros(k.created_at)) for k in change.keys],
