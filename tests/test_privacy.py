@@ -140,6 +140,13 @@ class TestSOPPrivacySection:
         assert sop.privacy.roles_for("nik") == ()
         assert sop.privacy.retention == "arsip"
 
+    def test_public_drops_personal_fields(self, complaint_sop: SOP) -> None:
+        """The routing view of a request's data holds no personal field."""
+        assert complaint_sop.privacy.public(CITIZEN_DATA) == {
+            "subject": "Jalan berlubang",
+            "category": "infrastruktur",
+        }
+
     def test_no_section_means_no_personal_fields(self) -> None:
         """An SOP without the section has no personal fields."""
         doc = self._doc(None)
