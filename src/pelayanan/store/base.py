@@ -9,18 +9,21 @@ with* the request's new state in a single transaction, so the two never disagree
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry, encode_entry
-from pelayanan.audit.merkle import CompactRange, Node
+from pelayanan.audit.merkle import CompactRange, Node, leaf_hash
+from pelayanan.exceptions import ChainError, SequenceError
 
 __all__ = [
     "SCHEMA_VERSION",
     "AppendResult",
+    "BulkAppender",
     "CheckpointSigner",
     "LedgerHead",
     "LedgerNodes",
@@ -29,8 +32,10 @@ __all__ = [
     "build_append",
 ]
 
-#: The storage schema version this library writes.
-SCHEMA_VERSION = 1
+#: The storage schema version this library writes.  History: 1 = the walking
+#: skeleton's layout (no ``merkle_nodes``); 2 = stored Merkle nodes and an index on
+#: ``(unit, assignee)`` (see docs/storage.md, "Schema versions").
+SCHEMA_VERSION = 2
 
 CheckpointSigner = Callable[[Checkpoint], SignedCheckpoint]
 
@@ -141,6 +146,78 @@ def build_append(
     return PreparedAppend(data, entry_hash, new_head, nodes, signed, result)
 
 
+class BulkAppender:
+    """Check and extend a ledger head with pre-encoded entries and checkpoint notes.
+
+    Backends use it inside one write transaction for `Store.bulk_append`: every entry must
+    continue the chain exactly where the head ends (its ``ledger``, ``seq`` and ``prev``),
+    so a bulk load can never fork or renumber a ledger.
+
+    Args:
+        head: the ledger's head when the transaction started.
+        ledger: the ledger being extended.
+    """
+
+    def __init__(self, head: LedgerHead, ledger: str) -> None:
+        self.ledger = ledger
+        self.size = head.size
+        self.last_hash = head.last_hash
+        self.range = CompactRange.from_dict(head.range.to_dict())
+
+    def __repr__(self) -> str:
+        return f"BulkAppender({self.ledger!r}, size={self.size})"
+
+    def entry(self, data: bytes) -> tuple[int, list[Node]]:
+        """Accept the next entry's bytes; return its seq and the Merkle nodes it completes.
+
+        Raises:
+            SequenceError: the entry names another ledger or another position.
+            ChainError: its ``prev`` is not the hash of the entry before it.
+        """
+        seq = self.size
+        try:
+            fields = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            fields = None
+        if not isinstance(fields, dict):
+            raise SequenceError(seq, "not a JSON object: cannot be appended", ledger=self.ledger)
+        if fields.get("ledger") != self.ledger or fields.get("seq") != seq:
+            msg = (
+                f"names ledger {fields.get('ledger')!r} seq {fields.get('seq')!r} where "
+                f"ledger {self.ledger!r} seq {seq} comes next"
+            )
+            raise SequenceError(seq, msg, ledger=self.ledger)
+        if fields.get("prev") != self.last_hash:
+            msg = "its prev is not the hash of the entry before it: appending it would fork"
+            raise ChainError(seq, msg, ledger=self.ledger)
+        digest = leaf_hash(data)
+        nodes = self.range.append(digest)
+        self.size += 1
+        self.last_hash = digest.hex()
+        return seq, nodes
+
+    def checkpoint(self, note: str) -> int:
+        """Accept a signed checkpoint note; return the tree size it states.
+
+        Raises:
+            SequenceError: it names another ledger or more entries than loaded so far.
+        """
+        parsed = SignedCheckpoint.parse(note).checkpoint
+        size, named = parsed.size, parsed.ledger
+        if named != self.ledger or size > self.size:
+            msg = (
+                f"a checkpoint of ledger {named!r} at size {size} cannot be stored in ledger "
+                f"{self.ledger!r} at size {self.size}"
+            )
+            raise SequenceError(None, msg, ledger=self.ledger)
+        return size
+
+    @property
+    def head(self) -> LedgerHead:
+        """Return the head after the records accepted so far."""
+        return LedgerHead(self.size, self.last_hash, CompactRange.from_dict(self.range.to_dict()))
+
+
 class LedgerNodes:
     """The stored Merkle nodes of one ledger, as a `pelayanan.audit.merkle.NodeReader`.
 
@@ -199,6 +276,23 @@ class Store(Protocol):
 
         Raises:
             ConcurrentModificationError: the request changed since it was read.
+        """
+        ...
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
+
+        The import and bulk-load path: *records* are entry bytes (``bytes``) and signed
+        checkpoint notes (``str``) in export order.  Each entry must continue the ledger
+        (``ledger``, ``seq``, ``prev``); Merkle nodes and the head are computed as for
+        `append`.  Signatures are not checked here: verify first (`import_export` does).
+
+        Returns:
+            The ledger's head afterwards.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
         """
         ...
 

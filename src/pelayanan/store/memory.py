@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
-from pelayanan.audit.merkle import MemoryNodeStore
+from pelayanan.audit.merkle import MemoryNodeStore, Node
 from pelayanan.exceptions import ConcurrentModificationError
 from pelayanan.store.base import (
     AppendResult,
+    BulkAppender,
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
@@ -176,6 +177,32 @@ class MemoryStore(MemoryVaultMixin):
                     (prepared.head.size, prepared.checkpoint.to_text())
                 )
             return prepared.result
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, all or nothing.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
+        """
+        with self._lock:
+            bulk = BulkAppender(self._heads.get(ledger, LedgerHead.empty()), ledger)
+            entries: list[bytes] = []
+            nodes: list[Node] = []
+            notes: list[tuple[int, str]] = []
+            for record in records:
+                if isinstance(record, bytes):
+                    nodes.extend(bulk.entry(record)[1])
+                    entries.append(record)
+                else:
+                    notes.append((bulk.checkpoint(record), record))
+            if not entries and not notes:
+                return bulk.head
+            self._nodes.setdefault(ledger, MemoryNodeStore()).add(nodes)
+            self._entries.setdefault(ledger, []).extend(entries)
+            self._checkpoints.setdefault(ledger, []).extend(notes)
+            self._heads[ledger] = bulk.head
+            return bulk.head
 
     def close(self) -> None:
         """Do nothing: memory needs no closing."""

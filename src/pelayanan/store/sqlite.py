@@ -7,11 +7,12 @@ cannot fork even when several processes share the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from pelayanan.exceptions import (
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
+    BulkAppender,
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
@@ -76,6 +78,8 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
+CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee)
+    WHERE assignee IS NOT NULL;
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     request_id TEXT,
@@ -99,6 +103,36 @@ _REQUEST_COLUMNS = (
     "id, ledger, sop_id, sop_version, sop_hash, state, version, data, meta, unit, assignee, "
     "next_due, created_at, updated_at, closed"
 )
+
+
+def _backfill_nodes(conn: sqlite3.Connection) -> None:
+    """Create and fill ``merkle_nodes`` from the entries if the table is missing."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='merkle_nodes'"
+    ).fetchone()
+    if not exists:
+        conn.execute(_NODES_SCHEMA)
+        for (ledger,) in conn.execute("SELECT ledger FROM ledgers").fetchall():
+            compact = CompactRange()
+            rows = conn.execute("SELECT data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,))
+            for (data,) in rows:
+                conn.executemany(
+                    "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
+                    [(ledger, n.level, n.index, n.hash) for n in compact.append(leaf_hash(data))],
+                )
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: store Merkle nodes (rebuilt from the entries) and index assignees."""
+    _backfill_nodes(conn)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee) "
+        "WHERE assignee IS NOT NULL"
+    )
+
+
+#: Migration steps by the version they start from; each brings a store up by one.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
 
 
 def _micros(value: dt.datetime) -> int:
@@ -160,6 +194,10 @@ class SQLiteStore(SQLiteVaultMixin):
 
     #: How many checkpoint notes `iter_checkpoints` reads per query.
     checkpoint_page = 1000
+    #: How many requests `requests` reads per query.
+    request_page = 1000
+    #: How many records `bulk_append` buffers before writing them.
+    bulk_chunk = 10_000
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
@@ -173,7 +211,7 @@ class SQLiteStore(SQLiteVaultMixin):
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             self._init_vault()  # privacy (issue 9): vault tables, secure_delete
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
 
@@ -182,68 +220,87 @@ class SQLiteStore(SQLiteVaultMixin):
 
     # -- schema -------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """Hold the connection; turn driver errors into `StoreError` at this boundary."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                has_meta = self._conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-                ).fetchone()
-                found = None
-                if has_meta:
-                    row = self._conn.execute(
-                        "SELECT value FROM meta WHERE key='schema_version'"
-                    ).fetchone()
-                    found = int(row[0]) if row else None
-                if found is not None and found > SCHEMA_VERSION:
-                    msg = (
-                        f"{self.path} was written by schema version {found}; this pelayanan "
-                        f"reads up to {SCHEMA_VERSION}: upgrade pelayanan"
-                    )
-                    raise SchemaVersionError(msg)
+                yield self._conn
+            except sqlite3.Error as exc:
+                msg = f"{self.path}: {type(exc).__name__}: {exc}"
+                raise StoreError(msg) from None
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._found_version()
                 if found is None:
-                    has_tables = self._conn.execute(
-                        "SELECT count(*) FROM sqlite_master WHERE type='table'"
-                    ).fetchone()[0]
-                    if has_tables and not has_meta:
-                        msg = f"{self.path} is a SQLite file but not a pelayanan store"
-                        raise StoreError(msg)
-                    for statement in _SCHEMA.split(";"):
+                    for statement in (*_SCHEMA.split(";"), _NODES_SCHEMA):
                         if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(
+                            conn.execute(statement)
+                    conn.execute(
                         "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),),
                     )
-                self._add_merkle_nodes()
-                self._conn.execute("COMMIT")
+                elif found < SCHEMA_VERSION:
+                    for version in range(found, SCHEMA_VERSION):
+                        _MIGRATIONS[version](conn)
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                        (str(SCHEMA_VERSION),),
+                    )
+                else:
+                    # A damaged v2 file whose node table was dropped: rebuild it.
+                    _backfill_nodes(conn)
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
 
-    def _add_merkle_nodes(self) -> None:
-        """Create and fill ``merkle_nodes`` in a store written before the table existed."""
-        exists = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='merkle_nodes'"
+    def _found_version(self) -> int | None:
+        """Return the schema version of the open file, ``None`` for an empty file.
+
+        Raises:
+            SchemaVersionError: written by a newer schema than this library knows.
+            StoreError: a SQLite file that is not a pelayanan store.
+        """
+        conn = self._conn
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
         ).fetchone()
-        if exists:
-            return
-        self._conn.execute(_NODES_SCHEMA)
-        for (ledger,) in self._conn.execute("SELECT ledger FROM ledgers").fetchall():
-            compact = CompactRange()
-            rows = self._conn.execute(
-                "SELECT data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,)
+        if not has_meta:
+            has_tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            ).fetchone()[0]
+            if has_tables:
+                msg = f"{self.path} is a SQLite file but not a pelayanan store"
+                raise StoreError(msg)
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            msg = f"{self.path}: the store records no schema version; it is damaged"
+            raise StoreError(msg)
+        found = int(row[0])
+        if found > SCHEMA_VERSION:
+            msg = (
+                f"{self.path} was written by schema version {found}; this pelayanan "
+                f"reads up to {SCHEMA_VERSION}: upgrade pelayanan"
             )
-            for (data,) in rows:
-                self._conn.executemany(
-                    "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
-                    [(ledger, n.level, n.index, n.hash) for n in compact.append(leaf_hash(data))],
-                )
+            raise SchemaVersionError(msg)
+        return found
+
+    def schema_version(self) -> int:
+        """Return the schema version of the open store (after migration: the current)."""
+        with self._locked() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
-        with self._lock:
-            self._conn.execute(
+        with self._locked() as conn:
+            conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
@@ -251,7 +308,7 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def get_meta(self, key: str) -> str | None:
         """Return a store-level metadata value, or ``None``."""
-        with self._lock:
+        with self._locked():
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -259,23 +316,35 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,)
             ).fetchone()
         return None if row is None else _row_to_request(row)
 
     def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
-        """Yield the stored requests (of one *ledger* if given), ordered by creation."""
-        sql = f"SELECT {_REQUEST_COLUMNS} FROM requests"
-        params: tuple[Any, ...] = ()
+        """Yield the stored requests (of one *ledger* if given), ordered by creation.
+
+        Read `request_page` at a time by keyset pagination on ``(created_at, id)``.
+        """
+        sql = (
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE (created_at > ? OR "
+            "(created_at = ? AND id > ?))"
+        )
         if ledger is not None:
-            sql += " WHERE ledger = ?"
-            params = (ledger,)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
-        for row in rows:
-            yield _row_to_request(row)
+            sql += " AND ledger = ?"
+        sql += " ORDER BY created_at, id LIMIT ?"
+        after: tuple[int, str] = (-(2**63), "")
+        while True:
+            params: tuple[Any, ...] = (after[0], after[0], after[1])
+            params += (ledger, self.request_page) if ledger is not None else (self.request_page,)
+            with self._locked():
+                rows = self._conn.execute(sql, params).fetchall()
+            for row in rows:
+                yield _row_to_request(row)
+            if len(rows) < self.request_page:
+                return
+            after = (int(rows[-1][12]), str(rows[-1][0]))
 
     def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
         """Return requests whose ``next_due`` is at or before *now*, earliest first."""
@@ -287,13 +356,13 @@ class SQLiteStore(SQLiteVaultMixin):
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(sql, params).fetchall()
         return [_row_to_request(row) for row in rows]
 
     def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
         """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT assignee, SUM(1 - closed), COUNT(*) FROM requests "
                 "WHERE unit = ? AND assignee IS NOT NULL GROUP BY assignee",
@@ -303,7 +372,7 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT request_id, seq FROM idempotency WHERE key = ?", (key,)
             ).fetchone()
@@ -317,7 +386,7 @@ class SQLiteStore(SQLiteVaultMixin):
         position = start
         while stop is None or position < stop:
             upper = position + batch if stop is None else min(stop, position + batch)
-            with self._lock:
+            with self._locked():
                 rows = self._conn.execute(
                     "SELECT seq, data FROM entries WHERE ledger = ? AND seq >= ? AND seq < ? "
                     "ORDER BY seq",
@@ -331,7 +400,7 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def checkpoints(self, ledger: str) -> list[str]:
         """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size, id", (ledger,)
             ).fetchall()
@@ -348,7 +417,7 @@ class SQLiteStore(SQLiteVaultMixin):
         upper = max_size if max_size is not None else 2**63 - 1
         after: tuple[int, int] = (min_size, -1)
         while True:
-            with self._lock:
+            with self._locked():
                 rows = self._conn.execute(
                     "SELECT size, id, note FROM checkpoints WHERE ledger = ? "
                     "AND (size > ? OR (size = ? AND id > ?)) AND size <= ? "
@@ -363,7 +432,7 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def latest_checkpoint(self, ledger: str) -> str | None:
         """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
                 (ledger,),
@@ -387,7 +456,7 @@ class SQLiteStore(SQLiteVaultMixin):
             for level, index in chunk:
                 params += [level, index]
             params.append(ledger)
-            with self._lock:
+            with self._locked():
                 rows = self._conn.execute(
                     f"WITH wanted(level, idx) AS (VALUES {values}) "
                     "SELECT m.level, m.idx, m.hash FROM wanted CROSS JOIN merkle_nodes AS m "
@@ -410,13 +479,13 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def ledgers(self) -> list[str]:
         """Return the ids of the ledgers in this store, sorted."""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute("SELECT ledger FROM ledgers ORDER BY ledger").fetchall()
         return [str(row[0]) for row in rows]
 
     def head(self, ledger: str) -> LedgerHead:
         """Return the current head of *ledger*."""
-        with self._lock:
+        with self._locked():
             return self._read_head(ledger)
 
     def _read_head(self, ledger: str) -> LedgerHead:
@@ -432,7 +501,7 @@ class SQLiteStore(SQLiteVaultMixin):
     def add_checkpoint(self, ledger: str, note: str) -> None:
         """Store an extra signed checkpoint note."""
         size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._lock:
+        with self._locked():
             self._conn.execute(
                 "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
                 (ledger, size, note),
@@ -450,7 +519,7 @@ class SQLiteStore(SQLiteVaultMixin):
         sign: CheckpointSigner | None = None,
     ) -> AppendResult:
         """Append an audit entry and write *request* in the same transaction."""
-        with self._lock:
+        with self._locked():
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
@@ -468,9 +537,74 @@ class SQLiteStore(SQLiteVaultMixin):
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
         return result
+
+    def _rollback(self) -> None:
+        # A failed COMMIT or an I/O error may already have ended the transaction.
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
+
+        Rows are written in chunks of `bulk_chunk` so memory stays flat however many
+        records stream in; the transaction holds the write lock until all are in.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
+        """
+        with self._locked() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                bulk = BulkAppender(self._read_head(ledger), ledger)
+                entries: list[tuple[str, int, bytes]] = []
+                nodes: list[tuple[str, int, int, bytes]] = []
+                notes: list[tuple[str, int, str]] = []
+                for record in records:
+                    if isinstance(record, bytes):
+                        seq, made = bulk.entry(record)
+                        entries.append((ledger, seq, record))
+                        nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                    else:
+                        notes.append((ledger, bulk.checkpoint(record), record))
+                    if len(entries) + len(notes) >= self.bulk_chunk:
+                        self._write_bulk(entries, nodes, notes)
+                self._write_bulk(entries, nodes, notes)
+                head = bulk.head
+                self._write_head(ledger, head)
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        return head
+
+    def _write_bulk(
+        self,
+        entries: list[tuple[str, int, bytes]],
+        nodes: list[tuple[str, int, int, bytes]],
+        notes: list[tuple[str, int, str]],
+    ) -> None:
+        """Write and clear the buffered rows of a bulk append."""
+        conn = self._conn
+        conn.executemany("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
+        conn.executemany(
+            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes
+        )
+        conn.executemany("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
+        entries.clear()
+        nodes.clear()
+        notes.clear()
+
+    def _write_head(self, ledger: str, head: LedgerHead) -> None:
+        self._conn.execute(
+            "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(ledger) DO UPDATE SET size = excluded.size, "
+            "last_hash = excluded.last_hash, compact_range = excluded.compact_range",
+            (ledger, head.size, head.last_hash, json.dumps(head.range.to_dict())),
+        )
 
     def _append_locked(
         self,
@@ -504,17 +638,7 @@ class SQLiteStore(SQLiteVaultMixin):
             "INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)",
             (ledger, head.size, prepared.data),
         )
-        conn.execute(
-            "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(ledger) DO UPDATE SET size = excluded.size, "
-            "last_hash = excluded.last_hash, compact_range = excluded.compact_range",
-            (
-                ledger,
-                prepared.head.size,
-                prepared.head.last_hash,
-                json.dumps(prepared.head.range.to_dict()),
-            ),
-        )
+        self._write_head(ledger, prepared.head)
         conn.executemany(
             "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
             [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
@@ -539,5 +663,5 @@ class SQLiteStore(SQLiteVaultMixin):
 
     def close(self) -> None:
         """Close the connection."""
-        with self._lock:
+        with self._locked():
             self._conn.close()
