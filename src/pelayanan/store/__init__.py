@@ -1,17 +1,21 @@
 """Storage: the `Store` protocol and its implementations.
 
 `open_store` opens a store from a location string: a SQLite file path (the default
-backend), ``":memory:"`` for a SQLite database in memory, or ``memory://`` for the
-pure-Python `MemoryStore`.
+backend), ``":memory:"`` for a SQLite database in memory, ``memory://`` for the
+pure-Python `MemoryStore`, or a ``postgresql://`` URL for `PostgresStore` (the
+``postgres`` extra).  `import_export` loads a verified JSONL export into an empty store.
+See docs/storage.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pelayanan.exceptions import StoreError
 from pelayanan.store.base import SCHEMA_VERSION, AppendResult, LedgerHead, RequestRecord, Store
 from pelayanan.store.memory import MemoryStore
 from pelayanan.store.sqlite import SQLiteStore
+from pelayanan.store.transfer import import_export, is_empty
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -21,20 +25,43 @@ __all__ = [
     "RequestRecord",
     "SQLiteStore",
     "Store",
+    "import_export",
+    "is_empty",
+    "is_url",
     "open_store",
 ]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(location: str | Path) -> bool:
+    """Return whether *location* names a server store (a URL) rather than a file."""
+    return str(location).startswith((*_POSTGRES_SCHEMES, "memory://"))
 
 
 def open_store(location: str | Path) -> Store:
     """Open the store at *location*.
 
     Args:
-        location: a SQLite file path, ``":memory:"``, or ``"memory://"``.
+        location: a SQLite file path, ``":memory:"``, ``"memory://"``, or a
+            ``postgresql://user@host:port/db`` URL (``?schema=NAME`` picks a schema).
 
     Raises:
-        StoreError: the location cannot be opened as a pelayanan store.
+        StoreError: the location cannot be opened as a pelayanan store, or it is a
+            PostgreSQL URL and the ``postgres`` extra is not installed.
+        SchemaVersionError: the store was written by a newer pelayanan.
     """
     text = str(location)
     if text == "memory://":
         return MemoryStore()
+    if text.startswith(_POSTGRES_SCHEMES):
+        try:
+            from pelayanan.store.postgres import PostgresStore  # noqa: PLC0415 - optional extra
+        except ImportError as exc:
+            msg = (
+                f"PostgreSQL stores need the postgres extra ({exc.name} is missing): "
+                "pip install 'pelayanan[postgres]'"
+            )
+            raise StoreError(msg) from None
+        return PostgresStore(text)
     return SQLiteStore(text)

@@ -25,6 +25,7 @@ from pelayanan.exceptions import (
     SchemaVersionError,
     StoreError,
 )
+from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params, row_to_request
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -99,11 +100,6 @@ CREATE TABLE IF NOT EXISTS merkle_nodes (
 ) WITHOUT ROWID
 """
 
-_REQUEST_COLUMNS = (
-    "id, ledger, sop_id, sop_version, sop_hash, state, version, data, meta, unit, assignee, "
-    "next_due, created_at, updated_at, closed"
-)
-
 
 def _backfill_nodes(conn: sqlite3.Connection) -> None:
     """Create and fill ``merkle_nodes`` from the entries if the table is missing."""
@@ -133,55 +129,6 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
 
 #: Migration steps by the version they start from; each brings a store up by one.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
-
-
-def _micros(value: dt.datetime) -> int:
-    delta = value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_micros(value: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
-
-
-def _row_to_request(row: tuple[Any, ...]) -> RequestRecord:
-    return RequestRecord(
-        id=row[0],
-        ledger=row[1],
-        sop_id=row[2],
-        sop_version=row[3],
-        sop_hash=row[4],
-        state=row[5],
-        version=row[6],
-        data=json.loads(row[7]),
-        meta=json.loads(row[8]),
-        unit=row[9],
-        assignee=row[10],
-        next_due=None if row[11] is None else _from_micros(row[11]),
-        created_at=_from_micros(row[12]),
-        updated_at=_from_micros(row[13]),
-        closed=bool(row[14]),
-    )
-
-
-def _request_params(record: RequestRecord) -> tuple[Any, ...]:
-    return (
-        record.id,
-        record.ledger,
-        record.sop_id,
-        record.sop_version,
-        record.sop_hash,
-        record.state,
-        record.version,
-        json.dumps(record.data, sort_keys=True, ensure_ascii=False),
-        json.dumps(record.meta, sort_keys=True, ensure_ascii=False),
-        record.unit,
-        record.assignee,
-        None if record.next_due is None else _micros(record.next_due),
-        _micros(record.created_at),
-        _micros(record.updated_at),
-        int(record.closed),
-    )
 
 
 class SQLiteStore(SQLiteVaultMixin):
@@ -318,9 +265,9 @@ class SQLiteStore(SQLiteVaultMixin):
         """Return the request with *request_id*, or ``None``."""
         with self._locked():
             row = self._conn.execute(
-                f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,)
+                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,)
             ).fetchone()
-        return None if row is None else _row_to_request(row)
+        return None if row is None else row_to_request(row)
 
     def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
         """Yield the stored requests (of one *ledger* if given), ordered by creation.
@@ -328,7 +275,7 @@ class SQLiteStore(SQLiteVaultMixin):
         Read `request_page` at a time by keyset pagination on ``(created_at, id)``.
         """
         sql = (
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE (created_at > ? OR "
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE (created_at > ? OR "
             "(created_at = ? AND id > ?))"
         )
         if ledger is not None:
@@ -341,7 +288,7 @@ class SQLiteStore(SQLiteVaultMixin):
             with self._locked():
                 rows = self._conn.execute(sql, params).fetchall()
             for row in rows:
-                yield _row_to_request(row)
+                yield row_to_request(row)
             if len(rows) < self.request_page:
                 return
             after = (int(rows[-1][12]), str(rows[-1][0]))
@@ -349,16 +296,16 @@ class SQLiteStore(SQLiteVaultMixin):
     def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
         """Return requests whose ``next_due`` is at or before *now*, earliest first."""
         sql = (
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
             "AND next_due <= ? ORDER BY next_due, id"
         )
-        params: tuple[Any, ...] = (_micros(now),)
+        params: tuple[Any, ...] = (micros(now),)
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
         with self._locked():
             rows = self._conn.execute(sql, params).fetchall()
-        return [_row_to_request(row) for row in rows]
+        return [row_to_request(row) for row in rows]
 
     def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
         """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
@@ -645,9 +592,9 @@ class SQLiteStore(SQLiteVaultMixin):
         )
         if request is not None:
             conn.execute(
-                f"INSERT OR REPLACE INTO requests ({_REQUEST_COLUMNS}) "
+                f"INSERT OR REPLACE INTO requests ({REQUEST_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _request_params(request),
+                request_params(request),
             )
         if idempotency_key is not None:
             conn.execute(

@@ -1,0 +1,599 @@
+"""The PostgreSQL store: psycopg 3 with a connection pool, for deployments that scale out.
+
+Every append is one transaction that locks its ledger's head row (``SELECT ... FOR
+UPDATE``, after inserting the row with ``ON CONFLICT DO NOTHING`` for a new ledger), so
+appends to one ledger are serialized across connections and processes and the chain
+cannot fork, while appends to different ledgers proceed in parallel.  The request row is
+checked against the expected version inside the same transaction.
+
+Rows are stored exactly as in SQLite (instants as integer microseconds, JSON as text,
+entries as bytes), so a record round-trips identically through either backend.
+Needs the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import GENESIS_PREV, StoredEntry
+from pelayanan.audit.merkle import CompactRange
+from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    ProofError,
+    SchemaVersionError,
+    StoreError,
+)
+from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params, row_to_request
+from pelayanan.store.base import (
+    SCHEMA_VERSION,
+    AppendResult,
+    BulkAppender,
+    CheckpointSigner,
+    LedgerHead,
+    RequestRecord,
+    build_append,
+)
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledgers (
+    ledger TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    last_hash TEXT NOT NULL,
+    compact_range TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    ledger TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (ledger, seq)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ledger TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (ledger, size, id);
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+    ledger TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (ledger, level, idx)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    ledger TEXT NOT NULL,
+    sop_id TEXT NOT NULL,
+    sop_version TEXT NOT NULL,
+    sop_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    unit TEXT,
+    assignee TEXT,
+    next_due BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    closed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
+CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee)
+    WHERE assignee IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_id TEXT,
+    seq BIGINT NOT NULL
+)
+"""
+
+_UPSERT_REQUEST = (
+    f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES "
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(
+        f"{column.strip()} = excluded.{column.strip()}" for column in REQUEST_COLUMNS.split(",")[1:]
+    )
+)
+
+_MAX_BIGINT = 2**63 - 1
+
+
+def _split_schema(url: str) -> tuple[str, str | None]:
+    """Remove a ``schema=NAME`` query parameter from *url*; return the rest and NAME."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for key, value in query if key == "schema"), None)
+    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "schema"])
+    return urllib.parse.urlunsplit(parts._replace(query=rest)), schema
+
+
+def _redact(url: str) -> str:
+    """Return *url* without its password, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore:
+    """A `Store` in a PostgreSQL database (one schema of it), through a connection pool.
+
+    Args:
+        url: a ``postgresql://`` connection URL; a ``schema=NAME`` query parameter selects
+            the schema (created if missing), as does *schema*.
+        schema: the schema holding the tables (default: the server's search path,
+            normally ``public``).
+        min_size: connections the pool keeps open.
+        max_size: the most connections the pool opens.
+        timeout: seconds to wait for the server or for a free connection.
+
+    Raises:
+        StoreError: the server cannot be reached or the schema is not a pelayanan store.
+        SchemaVersionError: the schema was written by a newer pelayanan.
+    """
+
+    #: How many rows the paged reads (entries, checkpoints, requests) fetch per query.
+    page = 1000
+    #: How many records `bulk_append` buffers before writing them.
+    bulk_chunk = 10_000
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = 30.0,
+    ) -> None:
+        conninfo, url_schema = _split_schema(url)
+        self.url = _redact(url)
+        self.schema = schema if schema is not None else url_schema
+        self.timeout = timeout
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            kwargs={"connect_timeout": max(1, int(timeout))},
+            configure=self._configure,
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+        except psycopg.Error as exc:
+            self._pool.close()
+            msg = f"{self.url}: cannot connect to PostgreSQL ({exc})"
+            raise StoreError(msg) from None
+        try:
+            self._migrate()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def __repr__(self) -> str:
+        where = f", schema={self.schema!r}" if self.schema else ""
+        return f"PostgresStore({self.url!r}{where})"
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """Point a new pooled connection at the store's schema."""
+        if self.schema is not None:
+            conn.execute(
+                sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)),
+            )
+        conn.commit()
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        """Lend a connection for one transaction (commit on success, else roll back).
+
+        Driver errors are turned into `StoreError` here, at the boundary.
+        """
+        try:
+            with self._pool.connection(timeout=self.timeout) as conn:
+                yield conn
+        except psycopg.Error as exc:
+            msg = f"{self.url}: {type(exc).__name__}: {str(exc).strip()}"
+            raise StoreError(msg) from None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._conn() as conn:
+            # One opener at a time creates or upgrades the tables.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('pelayanan:schema'))")
+            if self.schema is not None:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            found = self._found_version(conn)
+            if found is None:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement.encode())
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', %s)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif found < SCHEMA_VERSION:
+                # PostgreSQL support began at schema 2: there is no older layout to upgrade.
+                msg = f"{self.url}: schema version {found} is not a PostgreSQL layout"
+                raise StoreError(msg)
+
+    def _found_version(self, conn: psycopg.Connection[Any]) -> int | None:
+        tables = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            ).fetchall()
+        }
+        if "meta" not in tables:
+            if tables & {"entries", "ledgers", "requests"}:
+                msg = f"{self.url}: the schema holds tables but is not a pelayanan store"
+                raise StoreError(msg)
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            msg = f"{self.url}: the store records no schema version; it is damaged"
+            raise StoreError(msg)
+        found = int(row[0])
+        if found > SCHEMA_VERSION:
+            msg = (
+                f"{self.url} was written by schema version {found}; this pelayanan reads "
+                f"up to {SCHEMA_VERSION}: upgrade pelayanan"
+            )
+            raise SchemaVersionError(msg)
+        return found
+
+    def schema_version(self) -> int:
+        """Return the schema version of the store."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else SCHEMA_VERSION
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level metadata value."""
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a store-level metadata value, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        """Return the request with *request_id*, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = %s", (request_id,)
+            ).fetchone()
+        return None if row is None else row_to_request(row)
+
+    def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
+        """Yield the stored requests (of one *ledger* if given), ordered by creation.
+
+        Read `page` at a time by keyset pagination on ``(created_at, id)``.
+        """
+        query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE (created_at, id) > (%s, %s)"
+        if ledger is not None:
+            query += " AND ledger = %s"
+        query += " ORDER BY created_at, id LIMIT %s"
+        after: tuple[int, str] = (-_MAX_BIGINT, "")
+        while True:
+            params: tuple[Any, ...] = after
+            params += (ledger, self.page) if ledger is not None else (self.page,)
+            with self._conn() as conn:
+                rows = conn.execute(query.encode(), params).fetchall()
+            for row in rows:
+                yield row_to_request(row)
+            if len(rows) < self.page:
+                return
+            after = (int(rows[-1][12]), str(rows[-1][0]))
+
+    def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
+        """Return requests whose ``next_due`` is at or before *now*, earliest first."""
+        query = (
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
+            "AND next_due <= %s ORDER BY next_due, id"
+        )
+        params: tuple[Any, ...] = (micros(now),)
+        if limit is not None:
+            query += " LIMIT %s"
+            params += (limit,)
+        with self._conn() as conn:
+            rows = conn.execute(query.encode(), params).fetchall()
+        return [row_to_request(row) for row in rows]
+
+    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
+        """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT assignee, SUM(1 - closed), COUNT(*) FROM requests "
+                "WHERE unit = %s AND assignee IS NOT NULL GROUP BY assignee",
+                (unit,),
+            ).fetchall()
+        return {str(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
+    def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
+        """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT request_id, seq FROM idempotency WHERE key = %s", (key,)
+            ).fetchone()
+        return None if row is None else (row[0], int(row[1]))
+
+    def entries(
+        self, ledger: str, start: int = 0, stop: int | None = None
+    ) -> Iterator[StoredEntry]:
+        """Yield the entries of *ledger* from *start* up to *stop*, streaming in pages."""
+        position = start
+        while stop is None or position < stop:
+            upper = position + self.page if stop is None else min(stop, position + self.page)
+            with self._conn() as conn:
+                rows = conn.execute(
+                    "SELECT seq, data FROM entries WHERE ledger = %s AND seq >= %s "
+                    "AND seq < %s ORDER BY seq",
+                    (ledger, position, upper),
+                ).fetchall()
+            if not rows:
+                return
+            for seq, data in rows:
+                yield StoredEntry(ledger, int(seq), bytes(data))
+            position = int(rows[-1][0]) + 1
+
+    def checkpoints(self, ledger: str) -> list[str]:
+        """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
+        return list(self.iter_checkpoints(ledger))
+
+    def iter_checkpoints(
+        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
+    ) -> Iterator[str]:
+        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
+
+        Read `page` at a time by keyset pagination on ``(size, id)``.
+        """
+        upper = max_size if max_size is not None else _MAX_BIGINT
+        after: tuple[int, int] = (min_size, -1)
+        while True:
+            with self._conn() as conn:
+                rows = conn.execute(
+                    "SELECT size, id, note FROM checkpoints WHERE ledger = %s "
+                    "AND (size, id) > (%s, %s) AND size <= %s ORDER BY size, id LIMIT %s",
+                    (ledger, after[0], after[1], upper, self.page),
+                ).fetchall()
+            for _, _, note in rows:
+                yield str(note)
+            if len(rows) < self.page:
+                return
+            after = (int(rows[-1][0]), int(rows[-1][1]))
+
+    def latest_checkpoint(self, ledger: str) -> str | None:
+        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT note FROM checkpoints WHERE ledger = %s "
+                "ORDER BY size DESC, id DESC LIMIT 1",
+                (ledger,),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle node hashes of *ledger*, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        found: dict[tuple[int, int], bytes] = {}
+        if wanted:
+            with self._conn() as conn:
+                rows = conn.execute(
+                    "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
+                    "AS w(level, idx) JOIN merkle_nodes AS m "
+                    "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
+                    ([level for level, _ in wanted], [index for _, index in wanted], ledger),
+                ).fetchall()
+            found = {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
+        out = []
+        for level, index in pairs:
+            digest = found.get((level, index))
+            if digest is None:
+                msg = (
+                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
+                    "smaller than the size asked for"
+                )
+                raise ProofError(msg)
+            out.append(digest)
+        return out
+
+    def ledgers(self) -> list[str]:
+        """Return the ids of the ledgers in this store, sorted."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT ledger FROM ledgers ORDER BY ledger").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def head(self, ledger: str) -> LedgerHead:
+        """Return the current head of *ledger*."""
+        with self._conn() as conn:
+            return _read_head(conn, ledger, lock=False)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_checkpoint(self, ledger: str, note: str) -> None:
+        """Store an extra signed checkpoint note."""
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)",
+                (ledger, size, note),
+            )
+
+    def append(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry and write *request* in the same transaction.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read, or the
+                idempotency key was used already.
+        """
+        with self._conn() as conn:
+            head = _lock_head(conn, ledger)
+            if request is not None:
+                row = conn.execute(
+                    "SELECT version FROM requests WHERE id = %s FOR UPDATE", (request.id,)
+                ).fetchone()
+                found = None if row is None else int(row[0])
+                if found != expected_version:
+                    raise ConcurrentModificationError(request.id, expected_version or 0, found)
+            if idempotency_key is not None:
+                row = conn.execute(
+                    "SELECT 1 FROM idempotency WHERE key = %s", (idempotency_key,)
+                ).fetchone()
+                if row is not None:
+                    request_id = request.id if request is not None else "-"
+                    raise ConcurrentModificationError(request_id, expected_version or 0, None)
+            prepared = build_append(head, ledger, body, time=time, sign=sign)
+            conn.execute(
+                "INSERT INTO entries (ledger, seq, data) VALUES (%s, %s, %s)",
+                (ledger, head.size, prepared.data),
+            )
+            _write_head(conn, ledger, prepared.head)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (%s, %s, %s, %s)",
+                    [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
+                )
+            if request is not None:
+                conn.execute(_UPSERT_REQUEST.encode(), request_params(request))
+            if idempotency_key is not None:
+                inserted = conn.execute(
+                    "INSERT INTO idempotency (key, request_id, seq) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (idempotency_key, request.id if request is not None else None, head.size),
+                ).rowcount
+                if inserted != 1:
+                    # Another ledger's append took the same key meanwhile.
+                    request_id = request.id if request is not None else "-"
+                    raise ConcurrentModificationError(request_id, expected_version or 0, None)
+            if prepared.checkpoint is not None:
+                conn.execute(
+                    "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)",
+                    (ledger, prepared.head.size, prepared.checkpoint.to_text()),
+                )
+            return prepared.result
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
+        """
+        with self._conn() as conn:
+            bulk = BulkAppender(_lock_head(conn, ledger), ledger)
+            entries: list[tuple[str, int, bytes]] = []
+            nodes: list[tuple[str, int, int, bytes]] = []
+            notes: list[tuple[str, int, str]] = []
+            for record in records:
+                if isinstance(record, bytes):
+                    seq, made = bulk.entry(record)
+                    entries.append((ledger, seq, record))
+                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                else:
+                    notes.append((ledger, bulk.checkpoint(record), record))
+                if len(entries) + len(notes) >= self.bulk_chunk:
+                    _write_bulk(conn, entries, nodes, notes)
+            _write_bulk(conn, entries, nodes, notes)
+            head = bulk.head
+            _write_head(conn, ledger, head)
+        return head
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._pool.close()
+
+
+def _read_head(conn: psycopg.Connection[Any], ledger: str, *, lock: bool) -> LedgerHead:
+    query = "SELECT size, last_hash, compact_range FROM ledgers WHERE ledger = %s"
+    row = conn.execute((query + (" FOR UPDATE" if lock else "")).encode(), (ledger,)).fetchone()
+    if row is None:
+        return LedgerHead.empty()
+    return LedgerHead(int(row[0]), str(row[1]), CompactRange.from_dict(json.loads(row[2])))
+
+
+def _lock_head(conn: psycopg.Connection[Any], ledger: str) -> LedgerHead:
+    """Lock *ledger*'s head row until the transaction ends (creating it when new)."""
+    conn.execute(
+        "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (%s, 0, %s, %s) "
+        "ON CONFLICT (ledger) DO NOTHING",
+        (ledger, GENESIS_PREV, json.dumps(CompactRange().to_dict())),
+    )
+    return _read_head(conn, ledger, lock=True)
+
+
+def _write_head(conn: psycopg.Connection[Any], ledger: str, head: LedgerHead) -> None:
+    conn.execute(
+        "UPDATE ledgers SET size = %s, last_hash = %s, compact_range = %s WHERE ledger = %s",
+        (head.size, head.last_hash, json.dumps(head.range.to_dict()), ledger),
+    )
+
+
+def _write_bulk(
+    conn: psycopg.Connection[Any],
+    entries: list[tuple[str, int, bytes]],
+    nodes: list[tuple[str, int, int, bytes]],
+    notes: list[tuple[str, int, str]],
+) -> None:
+    """Write and clear the buffered rows of a bulk append."""
+    with conn.cursor() as cur:
+        if entries:
+            with cur.copy("COPY entries (ledger, seq, data) FROM STDIN") as copy:
+                for row in entries:
+                    copy.write_row(row)
+        if nodes:
+            with cur.copy("COPY merkle_nodes (ledger, level, idx, hash) FROM STDIN") as copy:
+                for node in nodes:
+                    copy.write_row(node)
+        if notes:
+            cur.executemany(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)", notes
+            )
+    entries.clear()
+    nodes.clear()
+    notes.clear()
