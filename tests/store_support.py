@@ -1,0 +1,106 @@
+"""Helpers for the store tests: the PostgreSQL server fixture logic and test bodies.
+
+PostgreSQL tests connect to ``PELAYANAN_TEST_POSTGRES`` (default: the server on this
+machine, ``postgresql://postgres@127.0.0.1:5432/test``).  When it cannot be reached they
+skip with the reason, except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
+from pelayanan.audit.keys import SigningKey
+from pelayanan.store.base import RequestRecord
+
+PG_URL = os.environ.get("PELAYANAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
+
+
+def pg_connect_or_skip() -> Any:
+    """Return an autocommit psycopg connection to the test server, or skip / fail."""
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - the test venv has psycopg
+        reason = f"psycopg is not installed ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL tests must run under CI: {reason}")
+        pytest.skip(reason)
+    try:
+        return psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+    except psycopg.Error as exc:
+        reason = f"no PostgreSQL server at {PG_URL}: {str(exc).strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL tests must run under CI (CI=true): {reason}")
+        pytest.skip(reason)
+
+
+def fresh_schema(conn: Any, prefix: str = "pelayanan_t") -> str:
+    """Return a new unique schema name (not yet created)."""
+    del conn
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def drop_schema(conn: Any, schema: str) -> None:
+    """Drop *schema* and everything in it."""
+    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def pg_schema_url(schema: str) -> str:
+    """Return the test URL selecting *schema*."""
+    joiner = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{joiner}schema={schema}"
+
+
+def pg_database() -> Iterator[str]:
+    """Yield a URL of a fresh schema on the test server; drop the schema afterwards."""
+    conn = pg_connect_or_skip()
+    schema = fresh_schema(conn)
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        drop_schema(conn, schema)
+        conn.close()
+
+
+def body(n: int, **extra: Any) -> dict[str, Any]:
+    """Return a plain entry body number *n*."""
+    return {"time": "2026-07-06T01:00:00.000000Z", "kind": "test", "n": n, **extra}
+
+
+def signer(key: SigningKey) -> Any:
+    """Return a checkpoint signer for *key*."""
+
+    def sign(checkpoint: Checkpoint) -> SignedCheckpoint:
+        return checkpoint.sign(key)
+
+    return sign
+
+
+def record(request_id: str = "REQ-1", *, version: int = 1, **changes: Any) -> RequestRecord:
+    """Return a request record with every field set to a non-trivial value."""
+    fields: dict[str, Any] = {
+        "id": request_id,
+        "ledger": "kota",
+        "sop_id": "pengaduan-umum",
+        "sop_version": "1.0.0",
+        "sop_hash": "ab" * 32,
+        "state": "received",
+        "version": version,
+        "data": {"subject": "Jalan rusak di Jl. Merdeka", "nested": {"n": [1, 2, 3]}, "é": "ü"},
+        "meta": {"actors": {"submit": ["warga-1"]}, "big": 2**60},
+        "created_at": T0,
+        "updated_at": T0 + dt.timedelta(microseconds=123_457),
+        "unit": "unit-pengaduan",
+        "assignee": "ver-1",
+        "next_due": T0 + dt.timedelta(days=3, microseconds=1),
+        "closed": False,
+    }
+    fields.update(changes)
+    return RequestRecord(**fields)
