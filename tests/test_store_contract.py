@@ -309,6 +309,44 @@ class StoreContract:
         assert db.head("default").size == 2
         assert [r.id for r in db.requests()] == [first.request.id]
 
+    def test_concurrent_retries_with_one_key_apply_once(
+        self,
+        db: Store,
+        location: str,
+        complaint_sop: SOP,
+        ledger_key: SigningKey,
+        clock: FakeClock,
+    ) -> None:
+        """Two desks submitting with the same key at once: one entry, both get its result."""
+        handles = [db, self.second_handle(db, location)]
+        desks = [
+            ServiceDesk(h, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
+            for h in handles
+        ]
+        citizen = Actor("warga-1", {"citizen"})
+        data = {"subject": "banjir", "category": "drainase"}
+        barrier = threading.Barrier(2)
+        results: list[Any] = []
+
+        def submit(desk: ServiceDesk) -> None:
+            barrier.wait()
+            results.append(
+                desk.submit("pengaduan-umum", actor=citizen, data=data, idempotency_key="same")
+            )
+
+        threads = [threading.Thread(target=submit, args=(d,)) for d in desks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if handles[1] is not db:
+            handles[1].close()
+        assert len(results) == 2
+        assert {(r.seq, r.entry_hash, r.request.id) for r in results} == {
+            (results[0].seq, results[0].entry_hash, results[0].request.id)
+        }
+        assert db.head("default").size == 1
+
     # -- ledgers as partitions ---------------------------------------------------------
 
     def test_two_ledgers_are_independent_chains(self, db: Store, ledger_key: SigningKey) -> None:

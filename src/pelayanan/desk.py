@@ -251,14 +251,17 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             body["assignment"] = assigned.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        result = self._commit_sealed(
-            body,
-            time=now,
-            change=sealed.change,
-            request=record,
-            expected_version=None,
-            idempotency_key=idempotency_key,
-        )
+        try:
+            result = self._commit_sealed(
+                body,
+                time=now,
+                change=sealed.change,
+                request=record,
+                expected_version=None,
+                idempotency_key=idempotency_key,
+            )
+        except ConcurrentModificationError as exc:
+            return self._replayed_or_raise(idempotency_key, exc)
         return ActionResult(record, result.seq, result.entry_hash.hex())
 
     def act(
@@ -393,14 +396,17 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             body["authority"] = grant.delegation.record()
         if changes:
             body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        result = self._commit_sealed(
-            body,
-            time=now,
-            change=sealed.change,
-            request=updated,
-            expected_version=record.version,
-            idempotency_key=idempotency_key,
-        )
+        try:
+            result = self._commit_sealed(
+                body,
+                time=now,
+                change=sealed.change,
+                request=updated,
+                expected_version=record.version,
+                idempotency_key=idempotency_key,
+            )
+        except ConcurrentModificationError as exc:
+            return self._replayed_or_raise(idempotency_key, exc)
         return ActionResult(updated, result.seq, result.entry_hash.hex())
 
     # -- survey responses (issue 10) -------------------------------------------------------
@@ -681,6 +687,16 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             return self.act(record.id, action, actor=SYSTEM, justification=reason).request
         except RequestError:
             return self.store.get_request(record.id) or record
+
+    def _replayed_or_raise(
+        self, idempotency_key: str | None, error: ConcurrentModificationError
+    ) -> ActionResult:
+        """Return the first result when a concurrent call with the same key won, else raise."""
+        # -- storage (issue 8): two calls with one idempotency key racing each other --
+        replay = self._replayed(idempotency_key)
+        if replay is None:
+            raise error
+        return replay
 
     def _replayed(self, idempotency_key: str | None) -> ActionResult | None:
         if idempotency_key is None:

@@ -9,8 +9,8 @@ import click
 
 from pelayanan.audit.keyring import TrustedKey, load_keyring
 from pelayanan.audit.keys import SigningKey, VerifierKey, load_key_dir, load_public_key
-from pelayanan.exceptions import KeyMaterialError
-from pelayanan.store import Store, open_store
+from pelayanan.exceptions import KeyMaterialError, PelayananError
+from pelayanan.store import Store, is_url, open_store
 
 __all__ = ["default_key_dir", "fail", "load_trusted_keys", "open_db", "signing_key_for"]
 
@@ -27,10 +27,13 @@ def default_key_dir(db: str) -> Path:
 
 
 def open_db(db: str) -> Store:
-    """Open the store at *db* (a SQLite path), refusing to create a missing file."""
-    if db != ":memory:" and not db.startswith("memory://") and not Path(db).exists():
+    """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file."""
+    if db != ":memory:" and not is_url(db) and not Path(db).exists():
         fail(f"{db}: no such database file", 1)
-    return open_store(db)
+    try:
+        return open_store(db)
+    except PelayananError as exc:
+        fail(f"cannot open store: {exc}", 1)
 
 
 def load_trusted_keys(

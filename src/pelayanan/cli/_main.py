@@ -12,6 +12,7 @@ from pelayanan.cli._keys import keys_group
 from pelayanan.cli._privacy import privacy_group
 from pelayanan.cli._report import report_group
 from pelayanan.cli._sop import sop_group
+from pelayanan.cli._store import store_group
 
 __all__ = ["cli", "main"]
 
@@ -29,6 +30,7 @@ cli.add_command(keys_group)
 cli.add_command(report_group)
 cli.add_command(sop_group)
 cli.add_command(privacy_group)
+cli.add_command(store_group)
 
 
 def main() -> None:

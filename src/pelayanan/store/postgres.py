@@ -177,6 +177,8 @@ class PostgresStore:
             open=False,
         )
         try:
+            # One direct attempt first: the pool would keep retrying until the timeout.
+            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout))).close()
             self._pool.open(wait=True, timeout=timeout)
         except psycopg.Error as exc:
             self._pool.close()

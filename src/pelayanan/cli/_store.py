@@ -1,0 +1,79 @@
+"""``pelayanan store``: inspect a store and import a verified export into an empty one."""
+
+from __future__ import annotations
+
+import click
+
+from pelayanan.cli._common import fail, load_trusted_keys, open_db
+from pelayanan.exceptions import PelayananError, StoreNotEmptyError, VerificationError
+from pelayanan.store import open_store
+from pelayanan.store.transfer import import_export
+
+__all__ = ["store_group"]
+
+
+@click.group("store")
+def store_group() -> None:
+    """Inspect stores; import a JSONL audit export (see docs/storage.md)."""
+
+
+@store_group.command("info")
+@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+def info_command(db: str) -> None:
+    """Print the store's backend, schema version and each ledger's size."""
+    store = open_db(db)
+    try:
+        version = getattr(store, "schema_version", None)
+        click.echo(f"store {store!r}")
+        if version is not None:
+            click.echo(f"schema version {version()}")
+        ledgers = store.ledgers()
+        for ledger in ledgers:
+            head = store.head(ledger)
+            click.echo(f"ledger {ledger}: {head.size} entries, root {head.range.root().hex()}")
+        if not ledgers:
+            click.echo("no ledger")
+    except PelayananError as exc:
+        fail(f"cannot read store: {exc}", 1)
+    finally:
+        store.close()
+
+
+@store_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", required=True, help="The empty target: a SQLite path or postgresql:// URL.")
+@click.option(
+    "--trusted-key",
+    "trusted",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A public key PEM whose checkpoints to trust (repeatable).",
+)
+@click.option("--keys", "keys_dir", help="A key folder whose keyring (or public keys) to trust.")
+def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
+    """Verify FILE with the trusted keys, then copy it into the empty store DB.
+
+    Exit 0 when imported; exit 1 when the export does not verify or DB is not empty
+    (nothing is written in either case).
+    """
+    try:
+        keys = load_trusted_keys(trusted, keys_dir, None)
+    except PelayananError as exc:
+        fail(f"unverifiable: {exc}", 1)
+    try:
+        # Unlike the other commands, import may create a new SQLite file.
+        store = open_store(db)
+    except PelayananError as exc:
+        fail(f"cannot open store: {exc}", 1)
+    try:
+        reports = import_export(store, file, keys)
+    except StoreNotEmptyError as exc:
+        fail(f"refused: {exc}", 1)
+    except VerificationError as exc:
+        fail(f"refused, the export does not verify: {exc}", 1)
+    except PelayananError as exc:
+        fail(f"import failed: {exc}", 1)
+    finally:
+        store.close()
+    for report in reports:
+        click.echo(f"imported {report.summary()}")
