@@ -127,6 +127,12 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     )
 
 
+# The names the row helpers had before they moved to `pelayanan.store._rows` (the SLA
+# benchmark reads them from here).
+_REQUEST_COLUMNS = REQUEST_COLUMNS
+_micros = micros
+_request_params = request_params
+
 #: Migration steps by the version they start from; each brings a store up by one.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
 
