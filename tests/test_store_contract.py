@@ -403,11 +403,12 @@ class StoreContract:
         )
         path = tmp_path / "log.jsonl"
         with path.open("wb") as out:
-            write_export(source, out)
+            write_export(source, out, all_checkpoints=True)
         reports = import_export(db, path, [ledger_key.verifier])
         assert [(r.ledger, r.size) for r in reports] == [("kab", 5), ("kota", 12)]
+        assert db.checkpoints("kota") == source.checkpoints("kota")
         again = io.BytesIO()
-        write_export(db, again)
+        write_export(db, again, all_checkpoints=True)
         assert again.getvalue() == path.read_bytes()
         assert db.head("kota") == source.head("kota")
         leaves = [e.data for e in db.entries("kota")]
