@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 
 from pelayanan.access import Actor
@@ -42,6 +43,7 @@ from pelayanan.exceptions import (
 from pelayanan.sop import SOP
 from pelayanan.store import MemoryStore, Store, import_export, open_store
 from pelayanan.store.base import LedgerNodes
+from pelayanan.store.vault import LegalHold, VaultChange, VaultStore, WrappedKey
 from pelayanan.testing import FakeClock
 from store_support import T0, body, pg_database, record, signer
 
@@ -346,6 +348,66 @@ class StoreContract:
             (results[0].seq, results[0].entry_hash, results[0].request.id)
         }
         assert db.head("default").size == 1
+
+    # -- the personal-data vault (pelayanan.store.vault) ---------------------------------
+
+    def test_vault_changes_commit_with_their_entry(self, db: Store) -> None:
+        """Keys, index, links and holds are written with the entry; erasure keeps a tombstone."""
+        assert isinstance(db, VaultStore)
+        key = WrappedKey("subj-1", "kid-1", b"\x00" * 12, b"\x01" * 48, T0)
+        hold = LegalHold("hold-1", "subj-1", None, "perkara 12/2026", "kepala-1", T0)
+        change = VaultChange(
+            T0,
+            keys=(key,),
+            index=(("tag-a", "subj-1"),),
+            links=(("subj-1", "REQ-1"),),
+            holds=(hold, attrs.evolve(hold, id="hold-2", subject=None, request="REQ-1")),
+        )
+        db.append_with_vault("kota", body(0), time=T0, change=change, request=record())
+        assert db.vault_key("subj-1") == key
+        assert db.vault_find("tag-a") == "subj-1"
+        assert db.vault_find("tag-b") is None
+        assert db.vault_requests("subj-1") == ["REQ-1"]
+        assert db.vault_subjects() == ["subj-1"]
+        assert [h.id for h in db.vault_holds(subject="subj-1", requests=("REQ-1",))] == [
+            "hold-1",
+            "hold-2",
+        ]
+        assert db.vault_hold("hold-1") == hold
+        later = T0 + dt.timedelta(days=1)
+        db.append_with_vault(
+            "kota",
+            body(1),
+            time=later,
+            change=VaultChange(later, erase=("subj-1",), release=("hold-1", "hold-2")),
+        )
+        assert db.vault_key("subj-1") is None
+        assert db.vault_find("tag-a") is None
+        subject = db.vault_subject("subj-1")
+        assert subject is not None
+        assert (subject.kid, subject.erased_at) == ("kid-1", later)
+        assert db.vault_hold("hold-1") is None
+        assert db.vault_subject("nobody") is None
+        assert db.head("kota").size == 2
+
+    def test_vault_change_is_not_applied_when_the_append_fails(self, db: Store) -> None:
+        """A version conflict leaves the vault untouched along with the log."""
+        assert isinstance(db, VaultStore)
+        db.append("kota", body(0), time=T0, request=record())
+        key = WrappedKey("subj-2", "kid-2", b"\x02" * 12, b"\x03" * 48, T0)
+        with pytest.raises(ConcurrentModificationError):
+            db.append_with_vault(
+                "kota",
+                body(1),
+                time=T0,
+                change=VaultChange(T0, keys=(key,), index=(("tag", "subj-2"),)),
+                request=record(version=2),
+                expected_version=5,
+            )
+        assert db.vault_key("subj-2") is None
+        assert db.vault_subjects() == []
+        assert db.vault_find("tag") is None
+        assert db.head("kota").size == 1
 
     # -- ledgers as partitions ---------------------------------------------------------
 

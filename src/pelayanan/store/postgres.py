@@ -33,7 +33,13 @@ from pelayanan.exceptions import (
     SchemaVersionError,
     StoreError,
 )
-from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params, row_to_request
+from pelayanan.store._rows import (
+    REQUEST_COLUMNS,
+    from_micros,
+    micros,
+    request_params,
+    row_to_request,
+)
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -43,6 +49,7 @@ from pelayanan.store.base import (
     RequestRecord,
     build_append,
 )
+from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, WrappedKey
 
 __all__ = ["PostgresStore"]
 
@@ -101,6 +108,34 @@ CREATE TABLE IF NOT EXISTS idempotency (
     seq BIGINT NOT NULL
 )
 """
+
+# The personal-data vault (issue 9; see `pelayanan.store.vault`): same tables as SQLite.
+_VAULT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vault (
+    subject TEXT PRIMARY KEY,
+    kid TEXT NOT NULL,
+    nonce BYTEA,
+    wrapped BYTEA,
+    created_at BIGINT NOT NULL,
+    erased_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS vault_index (tag TEXT PRIMARY KEY, subject TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vault_index_by_subject ON vault_index (subject);
+CREATE TABLE IF NOT EXISTS vault_links (
+    subject TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (subject, request)
+);
+CREATE TABLE IF NOT EXISTS vault_holds (
+    id TEXT PRIMARY KEY,
+    subject TEXT,
+    request TEXT,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    placed_at BIGINT NOT NULL
+)
+"""
+_HOLD_COLUMNS = "id, subject, request, reason, placed_by, placed_at"
 
 _UPSERT_REQUEST = (
     f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES "
@@ -240,6 +275,9 @@ class PostgresStore:
                 # PostgreSQL support began at schema 2: there is no older layout to upgrade.
                 msg = f"{self.url}: schema version {found} is not a PostgreSQL layout"
                 raise StoreError(msg)
+            for statement in _VAULT_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement.encode())
 
     def _found_version(self, conn: psycopg.Connection[Any]) -> int | None:
         tables = {
@@ -446,6 +484,79 @@ class PostgresStore:
         with self._conn() as conn:
             return _read_head(conn, ledger, lock=False)
 
+    # -- the personal-data vault (`pelayanan.store.vault.VaultStore`) ----------------------
+
+    def vault_key(self, subject: str) -> WrappedKey | None:
+        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT kid, nonce, wrapped, created_at FROM vault "
+                "WHERE subject = %s AND wrapped IS NOT NULL",
+                (subject,),
+            ).fetchone()
+        if row is None:
+            return None
+        return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), from_micros(row[3]))
+
+    def vault_subject(self, subject: str) -> SubjectRecord | None:
+        """Return what the vault knows of *subject*, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT kid, created_at, erased_at FROM vault WHERE subject = %s", (subject,)
+            ).fetchone()
+        if row is None:
+            return None
+        erased = None if row[2] is None else from_micros(row[2])
+        return SubjectRecord(subject, row[0], from_micros(row[1]), erased)
+
+    def vault_subjects(self) -> list[str]:
+        """Return every data-subject id (erased ones included), sorted."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT subject FROM vault ORDER BY subject").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def vault_find(self, tag: str) -> str | None:
+        """Return the subject indexed under keyed *tag*, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT subject FROM vault_index WHERE tag = %s", (tag,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def vault_requests(self, subject: str) -> list[str]:
+        """Return the ids of the requests that hold *subject*'s data, sorted."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT request FROM vault_links WHERE subject = %s ORDER BY request", (subject,)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def vault_holds(
+        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
+    ) -> list[LegalHold]:
+        """Return the active holds on *subject* or on any of *requests*."""
+        found: list[LegalHold] = []
+        with self._conn() as conn:
+            if subject is not None:
+                rows = conn.execute(
+                    f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE subject = %s ORDER BY id",
+                    (subject,),
+                ).fetchall()
+                found.extend(_hold_from_row(r) for r in rows)
+            for request_id in requests:
+                rows = conn.execute(
+                    f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE request = %s ORDER BY id",
+                    (request_id,),
+                ).fetchall()
+                found.extend(_hold_from_row(r) for r in rows)
+        return found
+
+    def vault_hold(self, hold_id: str) -> LegalHold | None:
+        """Return the active hold *hold_id*, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = %s", (hold_id,)
+            ).fetchone()
+        return None if row is None else _hold_from_row(row)
+
     # -- writes ---------------------------------------------------------------------------
 
     def add_checkpoint(self, ledger: str, note: str) -> None:
@@ -475,50 +586,120 @@ class PostgresStore:
                 idempotency key was used already.
         """
         with self._conn() as conn:
-            head = _lock_head(conn, ledger)
-            if request is not None:
-                row = conn.execute(
-                    "SELECT version FROM requests WHERE id = %s FOR UPDATE", (request.id,)
-                ).fetchone()
-                found = None if row is None else int(row[0])
-                if found != expected_version:
-                    raise ConcurrentModificationError(request.id, expected_version or 0, found)
-            if idempotency_key is not None:
-                row = conn.execute(
-                    "SELECT 1 FROM idempotency WHERE key = %s", (idempotency_key,)
-                ).fetchone()
-                if row is not None:
-                    request_id = request.id if request is not None else "-"
-                    raise ConcurrentModificationError(request_id, expected_version or 0, None)
-            prepared = build_append(head, ledger, body, time=time, sign=sign)
-            conn.execute(
-                "INSERT INTO entries (ledger, seq, data) VALUES (%s, %s, %s)",
-                (ledger, head.size, prepared.data),
+            return self._append_in(
+                conn,
+                ledger,
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=sign,
+                change=None,
             )
-            _write_head(conn, ledger, prepared.head)
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (%s, %s, %s, %s)",
-                    [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
-                )
-            if request is not None:
-                conn.execute(_UPSERT_REQUEST.encode(), request_params(request))
-            if idempotency_key is not None:
-                inserted = conn.execute(
-                    "INSERT INTO idempotency (key, request_id, seq) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (key) DO NOTHING",
-                    (idempotency_key, request.id if request is not None else None, head.size),
-                ).rowcount
-                if inserted != 1:
-                    # Another ledger's append took the same key meanwhile.
-                    request_id = request.id if request is not None else "-"
-                    raise ConcurrentModificationError(request_id, expected_version or 0, None)
-            if prepared.checkpoint is not None:
-                conn.execute(
-                    "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)",
-                    (ledger, prepared.head.size, prepared.checkpoint.to_text()),
-                )
-            return prepared.result
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction.
+
+        After an erasure the vault tables are vacuumed, so the deleted key rows do not
+        linger as dead tuples (see docs/storage.md on what PostgreSQL keeps elsewhere).
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read.
+        """
+        with self._conn() as conn:
+            result = self._append_in(
+                conn,
+                ledger,
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=sign,
+                change=change,
+            )
+        if change.erase:
+            with self._conn() as conn:
+                conn.autocommit = True
+                try:
+                    conn.execute("VACUUM vault, vault_index")
+                finally:
+                    conn.autocommit = False
+        return result
+
+    def _append_in(
+        self,
+        conn: psycopg.Connection[Any],
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        sign: CheckpointSigner | None,
+        change: VaultChange | None,
+    ) -> AppendResult:
+        """Do one append inside the open transaction of *conn* (head locked first)."""
+        head = _lock_head(conn, ledger)
+        if request is not None:
+            row = conn.execute(
+                "SELECT version FROM requests WHERE id = %s FOR UPDATE", (request.id,)
+            ).fetchone()
+            found = None if row is None else int(row[0])
+            if found != expected_version:
+                raise ConcurrentModificationError(request.id, expected_version or 0, found)
+        if idempotency_key is not None:
+            row = conn.execute(
+                "SELECT 1 FROM idempotency WHERE key = %s", (idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                request_id = request.id if request is not None else "-"
+                raise ConcurrentModificationError(request_id, expected_version or 0, None)
+        if change is not None:
+            # After the head lock, so two vault writers on one ledger cannot deadlock.
+            _apply_vault(conn, change)
+        prepared = build_append(head, ledger, body, time=time, sign=sign)
+        conn.execute(
+            "INSERT INTO entries (ledger, seq, data) VALUES (%s, %s, %s)",
+            (ledger, head.size, prepared.data),
+        )
+        _write_head(conn, ledger, prepared.head)
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (%s, %s, %s, %s)",
+                [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
+            )
+        if request is not None:
+            conn.execute(_UPSERT_REQUEST.encode(), request_params(request))
+        if idempotency_key is not None:
+            inserted = conn.execute(
+                "INSERT INTO idempotency (key, request_id, seq) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO NOTHING",
+                (idempotency_key, request.id if request is not None else None, head.size),
+            ).rowcount
+            if inserted != 1:
+                # Another ledger's append took the same key meanwhile.
+                request_id = request.id if request is not None else "-"
+                raise ConcurrentModificationError(request_id, expected_version or 0, None)
+        if prepared.checkpoint is not None:
+            conn.execute(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)",
+                (ledger, prepared.head.size, prepared.checkpoint.to_text()),
+            )
+        return prepared.result
 
     def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
         """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
@@ -549,6 +730,49 @@ class PostgresStore:
     def close(self) -> None:
         """Close the connection pool."""
         self._pool.close()
+
+
+def _hold_from_row(row: tuple[Any, ...]) -> LegalHold:
+    return LegalHold(row[0], row[1], row[2], row[3], row[4], from_micros(row[5]))
+
+
+def _apply_vault(conn: psycopg.Connection[Any], change: VaultChange) -> None:
+    """Write *change* to the vault tables inside the open transaction (as SQLite does)."""
+    with conn.cursor() as cur:
+        if change.keys:
+            cur.executemany(
+                "INSERT INTO vault (subject, kid, nonce, wrapped, created_at) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [(k.subject, k.kid, k.nonce, k.wrapped, micros(k.created_at)) for k in change.keys],
+            )
+        if change.index:
+            cur.executemany(
+                "INSERT INTO vault_index (tag, subject) VALUES (%s, %s) "
+                "ON CONFLICT (tag) DO NOTHING",
+                list(change.index),
+            )
+        if change.links:
+            cur.executemany(
+                "INSERT INTO vault_links (subject, request) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                list(change.links),
+            )
+        for subject in change.erase:
+            cur.execute(
+                "UPDATE vault SET nonce = NULL, wrapped = NULL, erased_at = %s "
+                "WHERE subject = %s",
+                (micros(change.at), subject),
+            )
+            cur.execute("DELETE FROM vault_index WHERE subject = %s", (subject,))
+        if change.holds:
+            cur.executemany(
+                f"INSERT INTO vault_holds ({_HOLD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (h.id, h.subject, h.request, h.reason, h.placed_by, micros(h.placed_at))
+                    for h in change.holds
+                ],
+            )
+        if change.release:
+            cur.executemany("DELETE FROM vault_holds WHERE id = %s", [(i,) for i in change.release])
 
 
 def _read_head(conn: psycopg.Connection[Any], ledger: str, *, lock: bool) -> LedgerHead:
