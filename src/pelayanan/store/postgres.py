@@ -758,8 +758,7 @@ def _apply_vault(conn: psycopg.Connection[Any], change: VaultChange) -> None:
             )
         for subject in change.erase:
             cur.execute(
-                "UPDATE vault SET nonce = NULL, wrapped = NULL, erased_at = %s "
-                "WHERE subject = %s",
+                "UPDATE vault SET nonce = NULL, wrapped = NULL, erased_at = %s WHERE subject = %s",
                 (micros(change.at), subject),
             )
             cur.execute("DELETE FROM vault_index WHERE subject = %s", (subject,))
