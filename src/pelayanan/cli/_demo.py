@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import random
 import shutil
+import tempfile
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ import click
 
 from pelayanan.access import Actor
 from pelayanan.audit.entry import format_time
+from pelayanan.audit.export import write_export
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
@@ -39,8 +42,9 @@ from pelayanan.sla import (
     recorded_verdicts,
 )
 from pelayanan.sop import SOP, load_sop
-from pelayanan.store import SQLiteStore
+from pelayanan.store import MemoryStore, SQLiteStore
 from pelayanan.store.base import LedgerNodes
+from pelayanan.store.transfer import import_export
 from pelayanan.testing import FakeClock
 
 __all__ = ["demo_command", "sop_path"]
@@ -251,6 +255,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     assert note is not None
     receipt = make_receipt(ledger, 0, first.hash, note, LedgerNodes(store, ledger))
     receipt_check = check_receipt(receipt, key.keyring.keys)
+    transfer = _export_and_reimport(store, key.keyring.keys)
     states = collections.Counter(r.state for r in store.requests())
     log = [e.data for e in store.entries(ledger)]
     verdicts = recompute_verdicts(log, desk.calendars)
@@ -281,6 +286,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "end": clock.now(),
         "key": key.keyring.keys[-1],
         "receipt": receipt_check.summary(),
+        "transfer": transfer,
         "routed": routed,
         "plt_actions": plt_actions,
     }
@@ -345,6 +351,7 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  erased (key destroyed)   {showcase.erased}")
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
     click.echo(f"receipt: {figures['receipt']}")
+    click.echo(f"export: {figures['transfer']}")
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
     click.echo("next:")
     click.echo(f"  pelayanan audit verify --db {db}")
@@ -363,6 +370,26 @@ def demo_command(db: str, seed: int) -> None:
     scenario = _shown_path(sop_path("pengaduan").parent / "scenarios" / "pengaduan.yaml")
     click.echo(f"  pelayanan sop diagram {sop_file}")
     click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")
+
+
+def _export_and_reimport(store: SQLiteStore, keys: Sequence[TrustedKey]) -> str:
+    """Export the log as an auditor receives it, then load it into an empty store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "audit.jsonl"
+        with path.open("wb") as out:
+            written = write_export(store, out)
+        kept = sum(1 for line in path.open("rb") if line.startswith(b'{"checkpoint"'))
+        copy = MemoryStore()
+        reports = import_export(copy, path, keys)
+    roots_match = all(
+        (copy.head(r.ledger).size, copy.head(r.ledger).range.root())
+        == (store.head(r.ledger).size, store.head(r.ledger).range.root())
+        for r in reports
+    )
+    return (
+        f"{written} entries and {kept} signed checkpoints exported (JSONL), verified and "
+        f"imported into an empty store: {'same size and root' if roots_match else 'MISMATCH'}"
+    )
 
 
 def _shown_path(path: Path) -> str:
