@@ -18,7 +18,6 @@ class Clock(Protocol):
 
     def now(self) -> dt.datetime:
         """Return the current instant, timezone-aware."""
-        ...
 
 
 class SystemClock:

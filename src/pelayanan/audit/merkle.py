@@ -518,7 +518,6 @@ class NodeReader(Protocol):
         Raises:
             ProofError: a node is not stored (the tree is smaller than asked for).
         """
-        ...
 
 
 def _range_ids(begin: int, end: int) -> list[_NodeId]:

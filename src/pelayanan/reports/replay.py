@@ -48,7 +48,6 @@ class Fold(Protocol):
 
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry (its parsed canonical JSON object)."""
-        ...
 
 
 @attrs.frozen

@@ -247,7 +247,6 @@ class Store(Protocol):
 
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""
-        ...
 
     def append(
         self,
@@ -277,7 +276,6 @@ class Store(Protocol):
         Raises:
             ConcurrentModificationError: the request changed since it was read.
         """
-        ...
 
     def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
         """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
@@ -294,19 +292,15 @@ class Store(Protocol):
             SequenceError: an entry or checkpoint does not continue this ledger.
             ChainError: an entry's ``prev`` does not link to the one before it.
         """
-        ...
 
     def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
         """Yield the stored requests (of one *ledger* if given), ordered by creation."""
-        ...
 
     def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
         """Return requests whose ``next_due`` is at or before *now*, earliest first."""
-        ...
 
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
-        ...
 
     def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
         """Return assignee -> (open requests, all requests) currently assigned in *unit*.
@@ -314,17 +308,14 @@ class Store(Protocol):
         Assignment strategies (`pelayanan.routing`) read this: least-loaded uses the open
         count, round-robin the total.  Requests with no assignee are not counted.
         """
-        ...
 
     def entries(
         self, ledger: str, start: int = 0, stop: int | None = None
     ) -> Iterator[StoredEntry]:
         """Yield the entries of *ledger* from *start* up to (not including) *stop*, in order."""
-        ...
 
     def checkpoints(self, ledger: str) -> list[str]:
         """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
-        ...
 
     def iter_checkpoints(
         self, ledger: str, *, min_size: int = 0, max_size: int | None = None
@@ -334,11 +325,9 @@ class Store(Protocol):
         Ordered by tree size (then by when they were stored), read in batches so memory
         stays flat for ledgers with millions of checkpoints.
         """
-        ...
 
     def latest_checkpoint(self, ledger: str) -> str | None:
         """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
-        ...
 
     def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return stored Merkle perfect-subtree hashes of *ledger*, in the order asked.
@@ -350,20 +339,15 @@ class Store(Protocol):
         Raises:
             ProofError: a node is not stored (the tree is smaller than asked for).
         """
-        ...
 
     def add_checkpoint(self, ledger: str, note: str) -> None:
         """Store an extra signed checkpoint note (e.g. co-signed or after key rotation)."""
-        ...
 
     def ledgers(self) -> list[str]:
         """Return the ids of the ledgers in this store, sorted."""
-        ...
 
     def head(self, ledger: str) -> LedgerHead:
         """Return the current head of *ledger* (empty head if it has no entry)."""
-        ...
 
     def close(self) -> None:
         """Release the store's connections."""
-        ...

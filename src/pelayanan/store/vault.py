@@ -139,37 +139,29 @@ class VaultStore(Protocol):
         sign: CheckpointSigner | None = None,
     ) -> AppendResult:
         """Append an audit entry, write *request* and apply *change* in one transaction."""
-        ...
 
     def vault_key(self, subject: str) -> WrappedKey | None:
         """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
-        ...
 
     def vault_subject(self, subject: str) -> SubjectRecord | None:
         """Return what the vault knows of *subject*, or ``None`` if it never existed."""
-        ...
 
     def vault_subjects(self) -> list[str]:
         """Return every data-subject id (erased ones included), sorted."""
-        ...
 
     def vault_find(self, tag: str) -> str | None:
         """Return the subject indexed under keyed *tag*, or ``None``."""
-        ...
 
     def vault_requests(self, subject: str) -> list[str]:
         """Return the ids of the requests that hold *subject*'s data, sorted."""
-        ...
 
     def vault_holds(
         self, *, subject: str | None = None, requests: tuple[str, ...] = ()
     ) -> list[LegalHold]:
         """Return the active holds on *subject* or on any of *requests*."""
-        ...
 
     def vault_hold(self, hold_id: str) -> LegalHold | None:
         """Return the active hold *hold_id*, or ``None``."""
-        ...
 
 
 # --- SQLite --------------------------------------------------------------------------------
