@@ -52,7 +52,9 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         clock = FakeClock(dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC))
         desk = ServiceDesk(store, sops=[sop], signing_key=key, clock=clock)
         ids = [
-            desk.submit(sop.id, actor=citizen, data={"subject": "s", "category": "c"}).request.id
+            desk.submit(
+                sop.id, actor=citizen, data={"subject": "s", "category": "lainnya"}
+            ).request.id
             for _ in range(n)
         ]
 

@@ -51,7 +51,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
             clock=clock,
             privacy=PrivacySettings(vault=Vault(generate_master_key())),
         )
-        base = {"subject": "s", "category": "c", "nik": "3273015708910004"}
+        base = {"subject": "s", "category": "lainnya", "nik": "3273015708910004"}
         ids = [desk.submit(sop.id, actor=citizen, data=base).request.id for _ in range(2 * n)]
         personal_ids, plain_ids = ids[:n], ids[n:]
         personal_times: list[float] = []

@@ -56,7 +56,7 @@ def build(n_entries: int):  # type: ignore[no-untyped-def]
         bodies = [
             {"time": format_time(base), "kind": "submit", "request": rid, "sop": ref,
              "action": "submit", "actor": "w", "role": "citizen", "from": None,
-             "to": "received", "data": {"subject": "s", "category": "c",
+             "to": "received", "data": {"subject": "s", "category": "lainnya",
                                         "region": f"32.73.{i % 12:02d}"}},
         ]  # fmt: skip
         for step, (action, source, target, data) in enumerate(STEPS, start=1):

@@ -83,7 +83,7 @@ def writer(location: str, key_path: str, tag: str, count: int) -> None:
         if i == 0:
             started = time.time()
         rid = f"{tag}-{i}"
-        data = {"subject": f"jalan rusak {i}", "category": "jalan"}
+        data = {"subject": f"jalan rusak {i}", "category": "infrastruktur"}
         sub = desk.submit("pengaduan-umum", actor=citizen, data=data, request_id=rid)
         out.write(f"{sub.seq} {rid} submit\n")
         ver = desk.act(rid, "verify", actor=verifier)

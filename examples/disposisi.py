@@ -93,7 +93,7 @@ def main() -> None:
     other = desk.submit(
         sop.id,
         actor=Actor("warga-78", {"citizen"}),
-        data={"subject": "Bau menyengat dari pabrik", "category": "lingkungan-industri"},
+        data={"subject": "Bau menyengat dari pabrik", "category": "lainnya"},
     ).request
     print(f"{other.id}: no rule matched, triage unit {other.unit}")
     desk.dispose(

@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
             i = 0
             while True:
                 rid = f"{tag}-{i}"
-                data = {"subject": f"jalan rusak {i}", "category": "jalan"}
+                data = {"subject": f"jalan rusak {i}", "category": "infrastruktur"}
                 sub = desk.submit("pengaduan-umum", actor=citizen, data=data, request_id=rid)
                 _say(f"{sub.seq} {rid} submit")
                 ver = desk.act(rid, "verify", actor=verifier)

@@ -313,7 +313,7 @@ class TestSealing:
         self, pdesk: ServiceDesk, staff: dict[str, Actor]
     ) -> None:
         """An action that adds a personal field seals it under the request's subject."""
-        data = {"subject": "s", "category": "c", "nama": "Budi Santoso"}
+        data = {"subject": "s", "category": "lainnya", "nama": "Budi Santoso"}
         result = pdesk.submit("pengaduan-umum", actor=staff["citizen"], data=data)
         pdesk.act(
             result.request.id,
@@ -334,7 +334,7 @@ class TestSealing:
     ) -> None:
         """A desk without a vault still serves requests that carry no personal field."""
         result = desk.submit(
-            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "c"}
+            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "lainnya"}
         )
         assert "subject" not in result.request.meta
 

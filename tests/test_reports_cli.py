@@ -351,7 +351,7 @@ class TestOtherCommands:
 class TestRecordSurvey:
     def _closed(self, desk: ServiceDesk, staff: dict[str, Actor]) -> str:
         request = desk.submit(
-            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "c"}
+            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "lainnya"}
         ).request.id
         desk.act(request, "verify", actor=staff["verifier"])
         desk.act(request, "dispatch", actor=staff["supervisor"], data={"assigned_unit": "u"})
@@ -371,7 +371,7 @@ class TestRecordSurvey:
     def test_open_request_refused(self, desk: ServiceDesk, staff: dict[str, Actor]) -> None:
         """A response against an open request is refused and the refusal recorded."""
         request = desk.submit(
-            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "c"}
+            "pengaduan-umum", actor=staff["citizen"], data={"subject": "s", "category": "lainnya"}
         ).request.id
         with pytest.raises(TransitionNotAllowedError):
             desk.record_survey(request, ANSWERS, actor=staff["verifier"])

@@ -299,7 +299,7 @@ class StoreContract:
         desk = ServiceDesk(db, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
         citizen = Actor("warga-1", {"citizen"})
         verifier = Actor("ver-1", {"verifier"}, "unit-pengaduan")
-        data = {"subject": "lampu jalan mati", "category": "penerangan"}
+        data = {"subject": "lampu jalan mati", "category": "infrastruktur"}
         first = desk.submit("pengaduan-umum", actor=citizen, data=data, idempotency_key="s")
         again = desk.submit("pengaduan-umum", actor=citizen, data=data, idempotency_key="s")
         assert again.replayed
@@ -326,7 +326,7 @@ class StoreContract:
             for h in handles
         ]
         citizen = Actor("warga-1", {"citizen"})
-        data = {"subject": "banjir", "category": "drainase"}
+        data = {"subject": "banjir", "category": "infrastruktur"}
         barrier = threading.Barrier(2)
         results: list[Any] = []
 

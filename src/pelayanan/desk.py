@@ -35,6 +35,7 @@ from pelayanan.clock import Clock, SystemClock, ensure_aware
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     IncompleteRequestError,
+    InvalidFieldValueError,
     MigrationError,
     PermissionDeniedError,
     ReportError,
@@ -58,6 +59,7 @@ from pelayanan.sla import (
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
+from pelayanan.sop.values import value_problems
 from pelayanan.store.base import RequestRecord, Store
 
 __all__ = ["ActionResult", "ServiceDesk"]
@@ -188,6 +190,9 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
         try:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
+            invalid = value_problems(sop, fields)
+            if invalid:
+                raise InvalidFieldValueError("submit", invalid)
             missing = _missing(sop.submit.requires, fields)
             if missing:
                 raise IncompleteRequestError("submit", missing)
@@ -332,6 +337,9 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
                 unit=record.unit,
             )
             role = grant.role
+            invalid = value_problems(sop, fields)
+            if invalid:
+                raise InvalidFieldValueError(action, invalid)
             missing = _missing(spec.requires, merged)
             if spec.justification and not (justification and justification.strip()):
                 missing.append("justification")
@@ -348,7 +356,12 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
                 reason=justification or fields.get("pause_reason"),
                 holder={"unit": record.unit, "assignee": record.assignee},
             )
-        except (TransitionNotAllowedError, PermissionDeniedError, IncompleteRequestError) as exc:
+        except (
+            TransitionNotAllowedError,
+            PermissionDeniedError,
+            IncompleteRequestError,
+            InvalidFieldValueError,
+        ) as exc:
             self._record_refusal(
                 request_id, action, actor, exc, sop_ref=sop_ref, state=record.state, extra=claim
             )

@@ -19,6 +19,7 @@ structured attributes so callers never parse messages::
     │   ├── TransitionNotAllowedError           the action is not possible from this state
     │   ├── PermissionDeniedError (PermissionError)  role, separation of duties, delegation
     │   ├── IncompleteRequestError              required fields or documents missing
+    │   ├── InvalidFieldValueError (ValueError)  a value does not fit its declared type
     │   ├── RoutingError                        no routing rule matched and no triage unit
     │   ├── MigrationError                      a migration does not apply to the request
     │   └── ConcurrentModificationError         another writer changed the request first
@@ -64,6 +65,7 @@ __all__ = [
     "EstimatedDateError",
     "EstimatedDateWarning",
     "IncompleteRequestError",
+    "InvalidFieldValueError",
     "KeyMaterialError",
     "MalformedEntryError",
     "MerkleRootError",
@@ -231,6 +233,15 @@ class IncompleteRequestError(RequestError):
         self.action = action
         self.missing = tuple(missing)
         super().__init__(f"action {action!r} needs {', '.join(self.missing)}: provide them in data")
+
+
+class InvalidFieldValueError(RequestError, ValueError):
+    """Values do not fit the types the SOP declares; ``problems`` lists them."""
+
+    def __init__(self, action: str, problems: Sequence[str]) -> None:
+        self.action = action
+        self.problems = tuple(problems)
+        super().__init__(f"action {action!r}: " + "; ".join(self.problems))
 
 
 class RoutingError(RequestError):
