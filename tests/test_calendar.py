@@ -607,3 +607,20 @@ class TestDocs:
         start = at(2026, 3, 17, 10)
         assert CAL.add(start, Duration.working_days(1)).at == at(2026, 3, 25, 16)
         assert CAL.add(start, "3 working hours").at == at(2026, 3, 17, 14)
+
+
+class TestWorkingPositions:
+    @settings(max_examples=80, deadline=None)
+    @given(
+        a=st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+        b=st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+    )
+    def test_positions_measure_like_elapsed(self, a: dt.datetime, b: dt.datetime) -> None:
+        """elapsed_between(working_position(a), working_position(b)) == elapsed(a, b)."""
+        cal = indonesian_government_calendar()
+        start, end = a.replace(tzinfo=WIB), b.replace(tzinfo=WIB)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            expected = cal.elapsed(start, end)
+        got = cal.elapsed_between(cal.working_position(start), cal.working_position(end))
+        assert got == expected

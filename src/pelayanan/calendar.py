@@ -510,11 +510,21 @@ class WorkCalendar:
         else:
             at = self._add_working_days(local, int(duration.amount))
         estimated = self._estimated_between(local.date(), at.date())
-        self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
+        if estimated:
+            self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
         return Deadline(at, local, duration, estimated, self._fingerprint_span(local, at))
 
-    def elapsed(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    def elapsed(
+        self, start: dt.datetime, end: dt.datetime, *, warn_estimated: bool = True
+    ) -> dt.timedelta:
         """Return the working time between two instants (negative when *end* < *start*).
+
+        Args:
+            start: the first instant (timezone-aware).
+            end: the second instant (timezone-aware).
+            warn_estimated: emit `EstimatedDateWarning` when the span crosses an estimated
+                date (callers that state estimated dates once, like reports, pass ``False``;
+                strict mode still refuses).
 
         Raises:
             CalendarError: a naive instant, or out of the supported years.
@@ -525,16 +535,42 @@ class WorkCalendar:
         """
         a, b = self._aware(start, "start"), self._aware(end, "end")
         if b < a:
-            return -self.elapsed(end, start)
+            return -self.elapsed(end, start, warn_estimated=warn_estimated)
         table_a, worked_a = self._worked_before(a)
         table_b, worked_b = self._worked_before(b)
         total = worked_b - worked_a
         for year in range(table_a.year, table_b.year):
             total += self._table(year).total
-        self._flag(
-            self._estimated_between(a.date(), b.date()),
-            f"working time from {a.isoformat()} to {b.isoformat()}",
-        )
+        estimated = self._estimated_between(a.date(), b.date())
+        if estimated and (warn_estimated or self.strict):
+            # The message is only built when there is something to say.
+            self._flag(estimated, f"working time from {a.isoformat()} to {b.isoformat()}")
+        return dt.timedelta(microseconds=total)
+
+    def working_position(self, instant: dt.datetime) -> tuple[int, int]:
+        """Return an opaque position of *instant* on the working-time line.
+
+        The position is ``(year, working µs of that local year before the instant)``;
+        `elapsed_between` turns two of them into working time.  A replay that measures
+        consecutive stays computes each instant's position once instead of twice.
+
+        Raises:
+            CalendarError: a naive instant, or out of the supported years.
+        """
+        table, worked = self._worked_before(self._aware(instant, "instant"))
+        return (table.year, worked)
+
+    def elapsed_between(self, start: tuple[int, int], end: tuple[int, int]) -> dt.timedelta:
+        """Return the working time between two `working_position` results.
+
+        Unlike `elapsed`, this never warns about estimated dates: callers state the
+        estimated dates of their span once (e.g. in a report's basis).
+        """
+        if end < start:
+            return -self.elapsed_between(end, start)
+        total = end[1] - start[1]
+        for year in range(start[0], end[0]):
+            total += self._table(year).total
         return dt.timedelta(microseconds=total)
 
     def estimated_dates_between(self, first: dt.date, last: dt.date) -> tuple[dt.date, ...]:

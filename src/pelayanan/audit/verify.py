@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
@@ -46,6 +46,7 @@ __all__ = [
     "Progress",
     "VerificationReport",
     "accept_checkpoint",
+    "check_entry",
     "check_entry_line",
     "verify_ledger",
 ]
@@ -124,6 +125,15 @@ def accept_checkpoint(
 
 
 def check_entry_line(data: bytes, ledger: str, position: int) -> str:
+    """Run the checks that need only the entry's own bytes; return its ``prev`` field.
+
+    See `check_entry` (which returns the whole parsed entry) for the checks and errors.
+    """
+    prev: str = check_entry(data, ledger, position)["prev"]
+    return prev
+
+
+def check_entry(data: bytes, ledger: str, position: int) -> dict[str, Any]:
     """Run the checks that need only the entry's own bytes: well-formed, ledger, number.
 
     This is checklist item 2 and the entry-side half of item 1, the part of the
@@ -135,7 +145,7 @@ def check_entry_line(data: bytes, ledger: str, position: int) -> str:
         position: the position it is read at, which its ``seq`` must equal.
 
     Returns:
-        The entry's ``prev`` field (hex), for the chain check.
+        The parsed entry (its ``prev`` field feeds the chain check).
 
     Raises:
         MalformedEntryError: not canonical JSON of the v1 entry shape.
@@ -162,8 +172,7 @@ def check_entry_line(data: bytes, ledger: str, position: int) -> str:
         )
     if entry["seq"] != position:
         raise SequenceError(position, f"entry says it is number {entry['seq']}", ledger=ledger)
-    prev: str = entry["prev"]
-    return prev
+    return entry
 
 
 class LedgerVerifier:
@@ -226,8 +235,11 @@ class LedgerVerifier:
             self._pending.append(signed)
         self._last_note = note
 
-    def add_entry(self, seq: int, data: bytes) -> None:
-        """Feed the entry stored at position *seq* (its exact bytes)."""
+    def add_entry(self, seq: int, data: bytes) -> dict[str, Any]:
+        """Feed the entry stored at position *seq* (its exact bytes); return it parsed.
+
+        The parsed entry is what replays use, so a report never parses an entry twice.
+        """
         position = self._range.size
         if self._suspect is not None:
             self._resolve_suspect(seq, data)
@@ -240,8 +252,9 @@ class LedgerVerifier:
                 ledger=self.ledger,
             )
         # 2. well-formed, and the entry's own ledger and number.
-        prev = check_entry_line(data, self.ledger, position)
-        self.add_checked_entry(_sha256(b"\x00" + data).digest(), prev)
+        entry = check_entry(data, self.ledger, position)
+        self.add_checked_entry(_sha256(b"\x00" + data).digest(), entry["prev"])
+        return entry
 
     def add_checked_entry(self, entry_hash: bytes, prev: str) -> None:
         """Feed the next entry, already checked by `check_entry_line`, by its hash and prev.

@@ -27,13 +27,12 @@ it now.  Personal fields are never read.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pelayanan.calendar import WorkCalendar
-from pelayanan.exceptions import EstimatedDateWarning, ReportError
+from pelayanan.exceptions import ReportError
 from pelayanan.reports._stats import seconds
 from pelayanan.reports.replay import entry_time
 from pelayanan.sop.model import SOP
@@ -87,6 +86,7 @@ class RequestTrack:
         "closed_at",
         "closed_seq",
         "entered",
+        "entered_at",
         "first_entered",
         "id",
         "officer",
@@ -106,6 +106,8 @@ class RequestTrack:
         self.received_seq = seq
         self.state = sop.initial
         self.entered = received
+        #: `WorkCalendar.working_position` of `entered`, set by the fold.
+        self.entered_at: tuple[int, int] | None = None
         self.updated = received
         self.unit: str | None = sop.unit
         self.officer: str | None = None
@@ -287,10 +289,14 @@ class RequestFlow:
             self._close(track, now, entry["seq"])
 
     def _stay(self, track: RequestTrack, now: dt.datetime, leaver: str | None) -> None:
-        with warnings.catch_warnings():
-            # Estimated holiday dates are stated once in the report basis instead.
-            warnings.simplefilter("ignore", EstimatedDateWarning)
-            worked = seconds(self.calendar.elapsed(track.entered, now))
+        # Each instant's working position is computed once: the end of this stay is the
+        # start of the next.  Estimated holiday dates are stated once in the report basis.
+        position = self.calendar.working_position(now)
+        entered = track.entered_at
+        if entered is None:
+            entered = self.calendar.working_position(track.entered)
+        worked = seconds(self.calendar.elapsed_between(entered, position))
+        track.entered_at = position
         officer = track.officer or leaver
         for counts in self._counts(track.keys(self.by, officer)):
             counts.durations.setdefault(track.state, []).append(worked)
@@ -310,7 +316,7 @@ class RequestFlow:
                 track.unit = unit
                 track.officer = None
         track.state = target
-        track.entered = now
+        track.entered = now  # entered_at was set to its working position by _stay
         track.updated = now
         if self.history and target not in track.first_entered:
             track.first_entered[target] = now
