@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -82,13 +83,7 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
 )  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
 def sla_command(  # noqa: PLR0917 (click passes options by position)
-    db: str,
-    trusted: tuple[str, ...],
-    keys_dir: str | None,
-    ledger: str | None,
-    checkpoint_file: str | None,
-    sop_files: tuple[str, ...],
-    calendar_file: tuple[str, ...],
+    replay: tuple[Any, ...],
     by: str | None,
     date_from: str | None,
     date_to: str | None,
@@ -103,9 +98,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     """
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
-    options = ReplayOptions(
-        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
-    )
+    options = ReplayOptions(*replay)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
@@ -153,14 +146,8 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.",
 )  # fmt: skip
-def at_risk_command(  # noqa: PLR0917 (click passes options by position)
-    db: str,
-    trusted: tuple[str, ...],
-    keys_dir: str | None,
-    ledger: str | None,
-    checkpoint_file: str | None,
-    sop_files: tuple[str, ...],
-    calendar_file: tuple[str, ...],
+def at_risk_command(
+    replay: tuple[Any, ...],
     at_text: str | None,
     min_samples: int,
     output_format: str,
@@ -169,9 +156,7 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
 
     Exit 0 with the list; exit 1 when the log does not verify.
     """
-    options = ReplayOptions(
-        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
-    )
+    options = ReplayOptions(*replay)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
     clock_log = ClockLogFold(until=at)
@@ -194,14 +179,8 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     "--clock", "clock_name", metavar="NAME",
     help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
 )  # fmt: skip
-def open311_command(  # noqa: PLR0917 (click passes options by position)
-    db: str,
-    trusted: tuple[str, ...],
-    keys_dir: str | None,
-    ledger: str | None,
-    checkpoint_file: str | None,
-    sop_files: tuple[str, ...],
-    calendar_file: tuple[str, ...],
+def open311_command(
+    replay: tuple[Any, ...],
     clock_name: str | None,
 ) -> None:
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
@@ -210,9 +189,7 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     of the clock named by --clock), recomputed from the log.  Exit 0 with the feed;
     exit 1 when the log does not verify.
     """
-    options = ReplayOptions(
-        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
-    )
+    options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
     clock_log = ClockLogFold()
     replay_db(options, [flow, clock_log])
@@ -231,14 +208,8 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.",
 )  # fmt: skip
-def quality_command(  # noqa: PLR0917 (click passes options by position)
-    db: str,
-    trusted: tuple[str, ...],
-    keys_dir: str | None,
-    ledger: str | None,
-    checkpoint_file: str | None,
-    sop_files: tuple[str, ...],
-    calendar_file: tuple[str, ...],
+def quality_command(
+    replay: tuple[Any, ...],
     config_file: str | None,
     output_format: str,
 ) -> None:
@@ -257,9 +228,7 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
             fail(f"error: cannot read {config_file}: {exc.strerror}", EXIT_BAD_INPUT)
         except (yaml.YAMLError, ReportError) as exc:
             fail(f"error: {config_file}: {exc}", EXIT_BAD_INPUT)
-    options = ReplayOptions(
-        db, trusted, keys_dir, ledger, checkpoint_file, sop_files, calendar_file
-    )
+    options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
     survey = SurveyFold(rules="2017")
     clock_log = ClockLogFold()

@@ -8,10 +8,11 @@ does not verify ends the command with exit status 1, the reason on the first lin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import yaml
@@ -48,13 +49,30 @@ __all__ = [
 #: Exit status for bad input (options, files), as for the other commands.
 EXIT_BAD_INPUT = 2
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+#: The parameter names of the options `replay_options` adds, in their order.
+_REPLAY_PARAMS = (
+    "db", "trusted", "keys_dir", "ledger", "checkpoint_file", "sop_files", "calendar_file",
+)  # fmt: skip
 
 
-def replay_options(func: F) -> F:
-    """Add the options every replaying report takes (store, keys, ledger, SOPs, calendar)."""
+def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options every replaying report takes (store, keys, ledger, SOPs, calendar).
+
+    The command receives them gathered in one keyword argument, ``replay`` (the raw values,
+    in `_REPLAY_PARAMS` order); it loads them with ``ReplayOptions(*replay)`` when it is
+    ready to, so its own cheap checks still come first.
+    """
+
+    @functools.wraps(func)
+    def gathered(**kwargs: Any) -> Any:
+        replay = tuple(kwargs.pop(name) for name in _REPLAY_PARAMS)
+        return func(replay=replay, **kwargs)
+
     options = [
-        click.option("--db", required=True, help="A SQLite store path."),
+        click.option(
+            "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
+        ),
         click.option(
             "--trusted-key",
             "trusted",
@@ -86,9 +104,10 @@ def replay_options(func: F) -> F:
             "NAME=FILE gives the calendar the log's SLA clocks name NAME (repeatable).",
         ),
     ]
+    command: Callable[..., Any] = gathered
     for option in reversed(options):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
 class ReplayOptions:
