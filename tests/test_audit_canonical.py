@@ -18,6 +18,7 @@ from pelayanan.audit.entry import (
     entry_problem,
     format_time,
     is_entry_time,
+    parse_time,
 )
 from pelayanan.audit.merkle import leaf_hash
 from pelayanan.exceptions import CanonicalEncodingError
@@ -180,3 +181,34 @@ class TestEntryShape:
         """Entry times are UTC with exactly six fractional digits and a Z."""
         assert is_entry_time(format_time(dt.datetime(2026, 7, 6, 8, tzinfo=dt.UTC)))
         assert not is_entry_time("2026-07-06T08:00:00.000000+00:00")
+
+    @given(
+        st.datetimes(
+            min_value=dt.datetime(1, 1, 2),  # bounds of the naive strategy
+            max_value=dt.datetime(9999, 12, 30),
+            timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=7))]),
+        )
+    )
+    def test_entry_time_round_trip(self, value: dt.datetime) -> None:
+        """Any aware instant formats to an entry time that parses back to the same instant."""
+        text = format_time(value)
+        assert is_entry_time(text)
+        assert text.endswith("Z")
+        assert len(text) == 27  # four-digit year, six fractional digits
+        assert parse_time(text) == value
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "2026-07-06T08:00:00.000000+00:00",
+            "2026-07-06T08:00:00Z",
+            "2026-7-06T08:00:00.000000Z",
+            "2026-07-06 08:00:00.000000Z",
+            "2026-02-30T08:00:00.000000Z",
+            "",
+        ],
+    )
+    def test_parse_time_refuses_other_shapes(self, text: str) -> None:
+        """Only the exact entry time shape parses (a valid ISO string of another shape too)."""
+        with pytest.raises(ValueError, match=r"entry time|day is out of range"):
+            parse_time(text)
