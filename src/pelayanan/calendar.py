@@ -153,6 +153,7 @@ class _YearTable:
     __slots__ = (
         "estimated",
         "first",
+        "midnights",
         "non_working",
         "spans",
         "starts",
@@ -167,9 +168,13 @@ class _YearTable:
         spans: list[list[tuple[int, int]]],
         non_working: list[NonWorkingDay],
         estimated: list[dt.date],
+        midnights: list[int],
     ) -> None:
         self.year = year
         self.first = dt.date(year, 1, 1)
+        # midnights[i] = epoch µs of local midnight starting day i; the last one is the
+        # next year's first (so an instant of the year has midnights[0] <= us < [-1]).
+        self.midnights = midnights
         self.spans = spans  # per day of year: [(start_us, end_us), ...] in epoch µs
         # starts[i] = working µs in the year before day i (prefix sum; len = days + 1).
         starts = [0]
@@ -232,6 +237,12 @@ class WorkCalendar:
     name: str = ""
     _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False, hash=False)
     _years: dict[int, _YearTable] = attrs.field(
+        init=False, eq=False, repr=False, hash=False, factory=dict
+    )
+    _recent: list[_YearTable] = attrs.field(
+        init=False, eq=False, repr=False, hash=False, factory=list
+    )
+    _day_deadlines: dict[tuple[int, int, bool, int], dt.datetime] = attrs.field(
         init=False, eq=False, repr=False, hash=False, factory=dict
     )
     _fingerprints: dict[tuple[int, ...], str] = attrs.field(
@@ -385,7 +396,9 @@ class WorkCalendar:
                 if off.estimated:
                     estimated.append(day)
             day += dt.timedelta(days=1)
-        table = _YearTable(year, spans, non_working, estimated)
+        midnights = [self._local_us(dt.date(year, 1, 1) + dt.timedelta(days=i), 0)
+                     for i in range(len(spans) + 1)]  # fmt: skip
+        table = _YearTable(year, spans, non_working, estimated, midnights)
         self._years[year] = table
         return table
 
@@ -405,12 +418,36 @@ class WorkCalendar:
         table = self._table(local.year)
         return table, (local.date() - table.first).days, _to_us(local)
 
+    def _locate_fast(self, instant: dt.datetime) -> tuple[_YearTable, int, int]:
+        """Return what `_locate` returns, without converting *instant* to the zone.
+
+        The year table last used answers by bisecting its local midnights; another
+        year (or a naive or non-datetime value, which raises `CalendarError`) takes the
+        general path.
+        """
+        try:
+            us = (instant - _EPOCH) // _US
+        except TypeError:
+            us = None
+        recent = self._recent
+        if us is not None and recent:
+            table = recent[0]
+            bounds = table.midnights
+            if bounds[0] <= us < bounds[-1]:
+                return table, bisect.bisect_right(bounds, us) - 1, us
+        table, index, us = self._locate(self._aware(instant, "instant"))
+        recent[:] = [table]
+        return table, index, us
+
     def _from_us(self, us: int) -> dt.datetime:
         return (_EPOCH + dt.timedelta(microseconds=us)).astimezone(self._zone)
 
     def _worked_before(self, local: dt.datetime) -> tuple[_YearTable, int]:
         """Return the year table and the working µs of that year before *local*."""
-        table, index, us = self._locate(local)
+        return self._worked_at(*self._locate(local))
+
+    @staticmethod
+    def _worked_at(table: _YearTable, index: int, us: int) -> tuple[_YearTable, int]:
         worked = table.starts[index]
         for start, end in table.spans[index]:
             if us >= end:
@@ -499,20 +536,58 @@ class WorkCalendar:
         """
         local = self._aware(start, "start")
         duration = Duration.from_config(duration)
-        if duration.unit == "calendar_days":
-            at = self._wall_days(local, int(duration.amount))
+        at = self._deadline(local, duration)
+        if not duration.is_working:
             return Deadline(at, local, duration, (), self._fingerprint_span(local, at))
-        if duration.unit == "calendar_hours":
-            at = self._from_us(_to_us(local) + duration.microseconds)
-            return Deadline(at, local, duration, (), self._fingerprint_span(local, at))
-        if duration.unit == "working_hours":
-            at = self._add_working_us(local, duration.microseconds)
-        else:
-            at = self._add_working_days(local, int(duration.amount))
         estimated = self._estimated_between(local.date(), at.date())
         if estimated:
             self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
         return Deadline(at, local, duration, estimated, self._fingerprint_span(local, at))
+
+    def deadline_at(
+        self,
+        start: dt.datetime,
+        duration: Duration | Mapping[str, Any] | str,
+        *,
+        warn_estimated: bool = True,
+    ) -> dt.datetime:
+        """Return only the instant of `add` (no `Deadline` record: faster, for replays).
+
+        Args:
+            start: any timezone-aware instant.
+            duration: a `Duration`, or its config form.
+            warn_estimated: as in `elapsed` (strict mode still refuses an estimated date).
+
+        Returns:
+            ``add(start, duration).at``.
+
+        Raises:
+            CalendarError: naive *start*, bad duration, or out of the supported years.
+            EstimatedDateError: strict mode and the span crosses an estimated date.
+
+        Warns:
+            EstimatedDateWarning: the span crosses an estimated date, when *warn_estimated*.
+        """
+        duration = Duration.from_config(duration)
+        if duration.unit == "working_days":
+            at = self._add_working_days(start, int(duration.amount))
+        else:
+            at = self._deadline(self._aware(start, "start"), duration)
+        if duration.is_working and (warn_estimated or self.strict):
+            local = self._aware(start, "start")
+            estimated = self._estimated_between(local.date(), at.date())
+            if estimated:
+                self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
+        return at
+
+    def _deadline(self, local: dt.datetime, duration: Duration) -> dt.datetime:
+        if duration.unit == "calendar_days":
+            return self._wall_days(local, int(duration.amount))
+        if duration.unit == "calendar_hours":
+            return self._from_us(_to_us(local) + duration.microseconds)
+        if duration.unit == "working_hours":
+            return self._add_working_us(local, duration.microseconds)
+        return self._add_working_days(local, int(duration.amount))
 
     def elapsed(
         self, start: dt.datetime, end: dt.datetime, *, warn_estimated: bool = True
@@ -541,10 +616,11 @@ class WorkCalendar:
         total = worked_b - worked_a
         for year in range(table_a.year, table_b.year):
             total += self._table(year).total
-        estimated = self._estimated_between(a.date(), b.date())
-        if estimated and (warn_estimated or self.strict):
-            # The message is only built when there is something to say.
-            self._flag(estimated, f"working time from {a.isoformat()} to {b.isoformat()}")
+        if warn_estimated or self.strict:
+            estimated = self._estimated_between(a.date(), b.date())
+            if estimated:
+                # The message is only built when there is something to say.
+                self._flag(estimated, f"working time from {a.isoformat()} to {b.isoformat()}")
         return dt.timedelta(microseconds=total)
 
     def working_position(self, instant: dt.datetime) -> tuple[int, int]:
@@ -557,7 +633,7 @@ class WorkCalendar:
         Raises:
             CalendarError: a naive instant, or out of the supported years.
         """
-        table, worked = self._worked_before(self._aware(instant, "instant"))
+        table, worked = self._worked_at(*self._locate_fast(instant))
         return (table.year, worked)
 
     def elapsed_between(self, start: tuple[int, int], end: tuple[int, int]) -> dt.timedelta:
@@ -566,12 +642,18 @@ class WorkCalendar:
         Unlike `elapsed`, this never warns about estimated dates: callers state the
         estimated dates of their span once (e.g. in a report's basis).
         """
+        return dt.timedelta(microseconds=self.working_us_between(start, end))
+
+    def working_us_between(self, start: tuple[int, int], end: tuple[int, int]) -> int:
+        """Return `elapsed_between` as whole microseconds (no `timedelta` built)."""
+        if start[0] == end[0]:
+            return end[1] - start[1]
         if end < start:
-            return -self.elapsed_between(end, start)
+            return -self.working_us_between(end, start)
         total = end[1] - start[1]
         for year in range(start[0], end[0]):
             total += self._table(year).total
-        return dt.timedelta(microseconds=total)
+        return total
 
     def estimated_dates_between(self, first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
         """Return the estimated, unconfirmed holiday dates from *first* to *last* inclusive."""
@@ -705,7 +787,21 @@ class WorkCalendar:
         msg = "internal error: working time table is inconsistent"  # pragma: no cover
         raise AssertionError(msg)  # pragma: no cover
 
-    def _add_working_days(self, local: dt.datetime, days: int) -> dt.datetime:
+    def _add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        # The deadline depends only on the day counting starts from: *start*'s own day
+        # while working time remains in it, else the next working day.  Every start in
+        # the same stretch shares it, so it is computed once.  (*start* may be in any
+        # zone: it is located by instant.)
+        table, index, us = self._locate_fast(start)
+        spans = table.spans[index]
+        key = (table.year, index, bool(spans) and us < spans[-1][1], days)
+        found = self._day_deadlines.get(key)
+        if found is None:
+            local = self._aware(start, "start")
+            found = self._day_deadlines[key] = self._count_working_days(local, days)
+        return found
+
+    def _count_working_days(self, local: dt.datetime, days: int) -> dt.datetime:
         anchor = self._from_us(self._next_working_us(local))
         table, index, _ = self._locate(anchor)
         if self.counting is Counting.RECEIPT_DAY_ONE:
