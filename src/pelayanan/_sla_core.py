@@ -15,15 +15,45 @@ from typing import Any
 from pelayanan.audit.entry import format_time, parse_time
 from pelayanan.calendar import Duration, WorkCalendar
 
-__all__ = ["Measure", "core_pause", "core_resume", "core_start", "core_stop", "minute", "t"]
+__all__ = [
+    "Measure",
+    "as_time",
+    "core_pause",
+    "core_resume",
+    "core_start",
+    "core_stop",
+    "minute",
+    "minute_of",
+    "t",
+]
 
 _US = dt.timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
+#: How many working positions a replay's `Measure` keeps before it starts afresh.
+_MAX_POSITIONS = 1 << 16
 
 
 def minute(instant: dt.datetime) -> dt.datetime:
     """Return *instant* in UTC, truncated to its minute."""
     return instant.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+def minute_of(text: str) -> dt.datetime:
+    """Return the minute of an entry time string (``minute(t(text))``, remembered once).
+
+    Raises:
+        ValueError: *text* is not an entry time.
+    """
+    global _last_minute  # noqa: PLW0603 (a one-slot memo, replaced atomically)
+    memo = _last_minute
+    if memo[0] == text:
+        return memo[1]
+    value = minute(t(text))
+    _last_minute = (text, value)
+    return value
+
+
+_last_minute: tuple[str | None, dt.datetime] = (None, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
 def t(text: str) -> dt.datetime:
@@ -32,17 +62,51 @@ def t(text: str) -> dt.datetime:
 
 
 class Measure:
-    """How a clock measures and advances time: working time, or elapsed wall time."""
+    """How a clock measures and advances time: working time, or elapsed wall time.
 
-    def __init__(self, calendar: WorkCalendar, target: Duration) -> None:
+    Args:
+        calendar: the clock's calendar.
+        target: the clock's target (working or calendar units).
+        warn_estimated: warn when a span crosses an estimated holiday date (the live
+            engine does; a replay of the log states estimated dates once, in its report
+            basis).  Strict calendars refuse such spans either way.
+    """
+
+    def __init__(
+        self, calendar: WorkCalendar, target: Duration, *, warn_estimated: bool = True
+    ) -> None:
         self.calendar = calendar
         self.working = target.is_working
+        self.warn_estimated = warn_estimated
+        # A replay measures the same instants again and again (an entry's instant ends one
+        # clock's segment and starts another's): it keeps their working positions.
+        self._positions: dict[dt.datetime, tuple[int, int]] | None = (
+            {} if not warn_estimated and not calendar.strict else None
+        )
+
+    def _position(self, instant: dt.datetime) -> tuple[int, int]:
+        positions = self._positions
+        assert positions is not None  # only called when positions are kept
+        found = positions.get(instant)
+        if found is None:
+            if len(positions) >= _MAX_POSITIONS:
+                positions.clear()
+            found = positions[instant] = self.calendar.working_position(instant)
+        return found
 
     def span(self, a: dt.datetime, b: dt.datetime) -> int:
         """Return the measure from *a* to *b* in microseconds."""
-        if self.working:
+        if not self.working:
+            return (b - a) // _US
+        if self._positions is None:
             return self.calendar.elapsed(a, b) // _US
-        return (b - a) // _US
+        return self.calendar.working_us_between(self._position(a), self._position(b))
+
+    def deadline(self, at: dt.datetime, target: Duration) -> dt.datetime:
+        """Return the UTC instant *target* after *at* on the calendar."""
+        return self.calendar.deadline_at(at, target, warn_estimated=self.warn_estimated).astimezone(
+            dt.UTC
+        )
 
     def advance(self, at: dt.datetime, amount_us: int) -> dt.datetime:
         """Return the instant *amount_us* of measure after *at* (whole minutes, floored)."""
@@ -52,56 +116,78 @@ class Measure:
         if minutes <= 0:
             return at
         if self.working:
-            deadline = self.calendar.add(at, Duration.working_hours(minutes / 60))
-            return deadline.at.astimezone(dt.UTC)
+            return self.deadline(at, Duration.working_hours(minutes / 60))
         return at + dt.timedelta(minutes=minutes)
 
 
-def core_start(measure: Measure, target: Duration, at: dt.datetime) -> dict[str, Any]:
-    """Return the state of a clock started at *at*: its deadline and budget."""
-    deadline = measure.calendar.add(at, target).at.astimezone(dt.UTC)
+def _put(at: dt.datetime, native: bool) -> Any:
+    return at if native else format_time(at)
+
+
+def as_time(value: Any) -> dt.datetime:
+    """Return a state instant as a datetime (states keep text, or datetimes when native)."""
+    return value if type(value) is dt.datetime else t(value)
+
+
+def core_start(
+    measure: Measure, target: Duration, at: dt.datetime, *, native: bool = False
+) -> dict[str, Any]:
+    """Return the state of a clock started at *at*: its deadline and budget.
+
+    A state's instants are entry time strings (the JSON the desk stores); with *native*
+    they are the datetimes themselves (a replay of the log, which stores nothing, skips
+    the round trips).  The arithmetic is the same either way.
+    """
+    deadline = measure.deadline(at, target)
+    started = _put(at, native)
     return {
         "status": "running",
-        "started_at": format_time(at),
-        "segment_start": format_time(at),
+        "started_at": started,
+        "segment_start": started,
         "budget_us": measure.span(at, deadline),
         "used_us": 0,
         "paused_us": 0,
-        "deadline": format_time(deadline),
+        "deadline": _put(deadline, native),
     }
 
 
-def core_pause(state: Mapping[str, Any], measure: Measure, at: dt.datetime) -> dict[str, Any]:
+def core_pause(
+    state: Mapping[str, Any], measure: Measure, at: dt.datetime, *, native: bool = False
+) -> dict[str, Any]:
     """Return *state* paused at *at*: the running time so far is banked."""
-    used = state["used_us"] + measure.span(t(state["segment_start"]), at)
+    used = state["used_us"] + measure.span(as_time(state["segment_start"]), at)
     new = dict(state)
-    new.update(status="paused", used_us=used, segment_start=None, paused_at=format_time(at))
+    new.update(status="paused", used_us=used, segment_start=None, paused_at=_put(at, native))
     return new
 
 
-def core_resume(state: Mapping[str, Any], measure: Measure, at: dt.datetime) -> dict[str, Any]:
+def core_resume(
+    state: Mapping[str, Any], measure: Measure, at: dt.datetime, *, native: bool = False
+) -> dict[str, Any]:
     """Return *state* resumed at *at*: the deadline moves by the time paused."""
-    paused = state["paused_us"] + measure.span(t(state["paused_at"]), at)
+    paused = state["paused_us"] + measure.span(as_time(state["paused_at"]), at)
     remaining = state["budget_us"] - state["used_us"]
     # Resumed after the breach: the deadline already passed and stays where it was.
-    deadline = measure.advance(at, remaining) if remaining > 0 else t(state["deadline"])
+    deadline = measure.advance(at, remaining) if remaining > 0 else as_time(state["deadline"])
     new = {k: v for k, v in state.items() if k not in ("paused_at", "pause_reason")}
     new.update(
         status="running",
         paused_us=paused,
-        segment_start=format_time(at),
-        deadline=format_time(deadline),
+        segment_start=_put(at, native),
+        deadline=_put(deadline, native),
     )
     return new
 
 
-def core_stop(state: Mapping[str, Any], measure: Measure, at: dt.datetime) -> dict[str, Any]:
+def core_stop(
+    state: Mapping[str, Any], measure: Measure, at: dt.datetime, *, native: bool = False
+) -> dict[str, Any]:
     """Return *state* stopped at *at*, with its verdict (``met`` or ``breached``)."""
     used, paused = state["used_us"], state["paused_us"]
     if state["status"] == "running":
-        used += measure.span(t(state["segment_start"]), at)
+        used += measure.span(as_time(state["segment_start"]), at)
     else:
-        paused += measure.span(t(state["paused_at"]), at)
+        paused += measure.span(as_time(state["paused_at"]), at)
     overrun = max(0, used - state["budget_us"])
     new = {k: v for k, v in state.items() if k not in ("paused_at", "pause_reason")}
     new.update(
@@ -110,6 +196,6 @@ def core_stop(state: Mapping[str, Any], measure: Measure, at: dt.datetime) -> di
         paused_us=paused,
         overrun_us=overrun,
         segment_start=None,
-        stopped_at=format_time(at),
+        stopped_at=_put(at, native),
     )
     return new

@@ -13,17 +13,30 @@ from typing import Any, Literal
 
 import attrs
 
-from pelayanan._sla_core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
+from pelayanan._sla_core import (
+    Measure,
+    as_time,
+    core_pause,
+    core_resume,
+    core_start,
+    core_stop,
+    minute,
+    minute_of,
+    t,
+)
 from pelayanan.calendar import Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 
 __all__ = [
     "BreachAttribution",
+    "ClockReplay",
+    "ClockReplayer",
     "ClockVerdict",
     "Holding",
     "attribute_breaches",
     "recompute_verdicts",
     "recorded_verdicts",
+    "replay_clocks",
 ]
 
 Status = Literal["running", "paused", "met", "breached"]
@@ -87,8 +100,8 @@ def _verdict(request: str, clock: str, state: Mapping[str, Any]) -> ClockVerdict
         clock=clock,
         cycle=state["cycle"],
         status=status,
-        deadline=t(state["deadline"]),
-        finished_at=t(finished) if status in ("met", "breached") and finished else None,
+        deadline=as_time(state["deadline"]),
+        finished_at=as_time(finished) if status in ("met", "breached") and finished else None,
         overrun=dt.timedelta(microseconds=state.get("overrun_us", 0)),
         paused=dt.timedelta(microseconds=state["paused_us"]),
         calendar=state["calendar"],
@@ -111,84 +124,16 @@ def recorded_verdicts(entries: Iterable[Mapping[str, Any] | bytes | str]) -> lis
     return [_verdict(r, c, last[(r, c)]) for r, c in sorted(last)]
 
 
-def _calendar_for(
-    calendars: Mapping[str, WorkCalendar], name: str, recorded: str, where: str
-) -> WorkCalendar:
-    calendar = calendars.get(name)
-    if calendar is None:
-        raise CalendarFingerprintError(name, recorded, None, where=where)
-    if calendar.fingerprint != recorded:
-        raise CalendarFingerprintError(name, recorded, calendar.fingerprint, where=where)
-    return calendar
+_Point = tuple[dt.datetime, str | None, str | None, str | None]
+_Window = tuple[dt.datetime, dt.datetime | None]
+_LIVE = frozenset({"running", "paused", "breached"})
 
 
-def _replay(
-    entries: Iterable[Mapping[str, Any] | bytes | str],
-    calendars: Mapping[str, WorkCalendar],
-) -> dict[tuple[str, str], tuple[dict[str, Any], list[tuple[dt.datetime, dt.datetime | None]]]]:
-    """Recompute every clock's state from its changes; also return its running windows."""
-    states: dict[tuple[str, str], dict[str, Any]] = {}
-    windows: dict[tuple[str, str], list[tuple[dt.datetime, dt.datetime | None]]] = {}
-    measures: dict[tuple[str, str], Measure] = {}
-    for entry, clock, change in _clock_changes(entries):
-        key = (entry["request"], clock)
-        at = minute(t(entry["time"]))
-        kind = change["change"]
-        where = f"entry {entry.get('seq')}: request {key[0]!r}, clock {clock!r}"
-        if kind in ("start", "reset"):
-            calendar = _calendar_for(calendars, change["calendar"], change["fingerprint"], where)
-            target = Duration.from_config(change["target"])
-            measure = Measure(calendar, target)
-            state = core_start(measure, target, at)
-            state.update(cycle=change["cycle"], calendar=change["calendar"],
-                         fingerprint=calendar.fingerprint)  # fmt: skip
-            measures[key] = measure
-            windows[key] = [(at, None)]
-        elif key not in states:
-            msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
-            raise CalendarError(msg)
-        else:
-            measure = measures[key]
-            state = states[key]
-            if kind == "pause":
-                state = core_pause(state, measure, at)
-                windows[key][-1] = (windows[key][-1][0], at)
-            elif kind == "resume":
-                state = core_resume(state, measure, at)
-                windows[key].append((at, None))
-            else:
-                if state["status"] == "running":
-                    windows[key][-1] = (windows[key][-1][0], at)
-                state = core_stop(state, measure, at)
-        states[key] = state
-    return {key: (states[key], windows[key]) for key in states}
-
-
-def recompute_verdicts(
-    entries: Iterable[Mapping[str, Any] | bytes | str],
-    calendars: Mapping[str, WorkCalendar],
-) -> list[ClockVerdict]:
-    """Recompute every clock's verdict from the audit log and the calendars it names.
-
-    Only the clock changes recorded in the entries (their times, targets, calendar names
-    and fingerprints) are used: nothing the desk stored beside the log.  Each calendar
-    given must have the fingerprint the log recorded, so newer holiday data never
-    silently changes a past verdict.
-
-    Args:
-        entries: the log's entries in order (decoded mappings or canonical JSON bytes).
-        calendars: calendar name -> calendar, as the desk was configured.
-
-    Returns:
-        One verdict per request and clock, ordered by request then clock.
-
-    Raises:
-        CalendarFingerprintError: a calendar the log names is missing or has another
-            fingerprint than the one recorded (the error names the recorded one).
-        CalendarError: the log's clock changes are incomplete.
-    """
-    replayed = _replay(entries, calendars)
-    return [_verdict(r, c, replayed[(r, c)][0]) for r, c in sorted(replayed)]
+def _target_key(target: Any) -> Any:
+    """Return a hashable key of a recorded clock target (its config form)."""
+    if isinstance(target, Mapping):
+        return tuple(sorted(target.items()))
+    return target
 
 
 @attrs.frozen
@@ -227,6 +172,21 @@ class BreachAttribution:
     holdings: tuple[Holding, ...]
 
 
+@attrs.frozen
+class ClockReplay:
+    """Every clock's verdict and the breach attribution, from one replay of the log.
+
+    Attributes:
+        verdicts: as `recompute_verdicts` returns them.
+        breaches: as `attribute_breaches` returns them.
+        calendars: calendar name -> the fingerprint the log recorded for it.
+    """
+
+    verdicts: tuple[ClockVerdict, ...]
+    breaches: tuple[BreachAttribution, ...]
+    calendars: Mapping[str, str] = attrs.field(factory=dict)
+
+
 _HOLDER_KEYS = ("unit", "assigned_unit")
 _ABSENT = object()
 
@@ -251,6 +211,302 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
     if isinstance(reassign, Mapping) and "role" in reassign:
         found["assignee"] = None
     return found
+
+
+def _data_sets_holder(data: Any) -> bool:
+    """Tell quickly whether an entry's data may set a holder field (most do not)."""
+    if not data or not (type(data) is dict or isinstance(data, Mapping)):
+        return False
+    return "unit" in data or "assigned_unit" in data or "assignee" in data
+
+
+class ClockReplayer:
+    """Replay the clock changes of an audit log, fed its entries one by one in log order.
+
+    This is the engine of `recompute_verdicts`, `attribute_breaches` and
+    `replay_clocks`; a report feeds it while the log is verified (see
+    `pelayanan.reports.clocks`), so the log is read once.  Only the clock changes
+    recorded in the entries are used (times, targets, calendar names and fingerprints),
+    and the holders the entries set.  Memory stays proportional to the clocks, not the
+    log: a request's holder timeline is kept only while one of its clocks runs, is
+    paused or breached.
+
+    Args:
+        calendars: calendar name -> calendar, as the desk was configured.
+        default: the calendar for a name not in *calendars* (``None``: such a name is a
+            `CalendarFingerprintError`).  Every calendar must have the fingerprint the
+            log recorded, so newer holiday data never silently changes a past verdict.
+    """
+
+    def __init__(
+        self, calendars: Mapping[str, WorkCalendar], *, default: WorkCalendar | None = None
+    ) -> None:
+        self._given = calendars
+        self._default = default
+        #: Calendar name -> the fingerprint the log recorded for it (first seen).
+        self.calendars: dict[str, str] = {}
+        self._checked: dict[tuple[str, str], WorkCalendar] = {}
+        # (calendar name, fingerprint, target) -> (target, measure): a log repeats a
+        # handful of targets and calendars, each parsed and checked once.
+        self._kinds: dict[tuple[str, str, Any], tuple[Duration, Measure]] = {}
+        # (request, clock) -> the clock's state, in `_sla_core` form with native instants,
+        # plus "_m" (the index of its measure in `_measures`) and "_w" (its running
+        # windows, a tuple of (start, end) pairs).  Only atomic values, so the garbage
+        # collector does not track the hundreds of thousands of them a big log holds.
+        self._clocks: dict[tuple[str, str], dict[str, Any]] = {}
+        self._measures: list[Measure] = []
+        # request -> the names of its clocks (a tuple, likewise untracked).
+        self._clocks_of: dict[str, tuple[str, ...]] = {}
+        self._breach_fired: set[tuple[str, str]] = set()
+        self._holders: dict[str, dict[str, str | None]] = {}
+        self._timeline: dict[str, list[_Point]] = {}
+        self._idle: set[str] = set()
+        self._last_time: str | None = None
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def feed(self, entry: Mapping[str, Any]) -> None:
+        """Take the next entry of the log (its parsed JSON object).
+
+        Raises:
+            CalendarFingerprintError: a calendar the log names is missing or has another
+                fingerprint than the one recorded (the error names the recorded one).
+            CalendarError: the entry's clock changes are incomplete or malformed.
+        """
+        text = entry["time"]
+        self._last_time = text
+        request = entry.get("request")
+        if type(request) is not str:
+            return
+        kind = entry.get("kind")
+        if kind == "refused":
+            return
+        changes = entry.get("clocks")
+        at: dt.datetime | None = None
+        current = self._holders.get(request)
+        if current is None:
+            current = self._holders[request] = {"unit": None, "assignee": None}
+        if changes:
+            at = minute_of(text)
+            try:
+                self._apply(entry, request, at, changes, current)
+            except CalendarError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                where = f"entry {entry.get('seq')}: request {request!r}"
+                msg = f"{where}: a clock change is malformed ({exc!r}); the log is incomplete"
+                raise CalendarError(msg) from None
+        elif kind == "sla" and entry.get("event") == "breach":
+            self._breach_fired.add((request, entry.get("clock")))  # type: ignore[arg-type]
+            self._idle.discard(request)
+        if (
+            "unit" in entry
+            or "assigned_unit" in entry
+            or "assignee" in entry
+            or "reassign" in entry
+            or _data_sets_holder(entry.get("data"))
+        ):
+            current.update(_holder_updates(entry))
+        if request in self._idle:
+            return  # holders still move, but no stretch of it can be attributed
+        actor = entry.get("actor") if kind in {"action", "submit"} else None
+        if at is None:
+            at = minute_of(text)
+        points = self._timeline.get(request)
+        if points is None:
+            points = self._timeline[request] = []
+        points.append((at, current["unit"], current["assignee"], actor))
+        if changes and not self._live(request):
+            # No clock of the request can be attributed any more: forget its stretches
+            # (a clock that starts again starts a new stretch at its own entry).
+            del self._timeline[request]
+            self._idle.add(request)
+
+    def _live(self, request: str) -> bool:
+        fired = self._breach_fired
+        clocks = self._clocks
+        for name in self._clocks_of[request]:
+            if clocks[(request, name)]["status"] in _LIVE or (request, name) in fired:
+                return True
+        return False
+
+    def _calendar(self, name: str, recorded: str, where: str) -> WorkCalendar:
+        calendar = self._checked.get((name, recorded))
+        if calendar is not None:
+            return calendar
+        self.calendars.setdefault(name, recorded)
+        given = self._given.get(name, self._default)
+        if given is None:
+            raise CalendarFingerprintError(name, recorded, None, where=where)
+        if given.fingerprint != recorded:
+            raise CalendarFingerprintError(name, recorded, given.fingerprint, where=where)
+        self._checked[(name, recorded)] = given
+        return given
+
+    def _kind(
+        self, change: Mapping[str, Any], entry: Mapping[str, Any], request: str
+    ) -> tuple[Duration, int]:
+        """Return the target and the measure's index of a clock start (cached by config)."""
+        name, recorded, raw = change["calendar"], change["fingerprint"], change["target"]
+        key = (name, recorded, tuple(raw.items()) if type(raw) is dict else _target_key(raw))
+        found = self._kinds.get(key)
+        if found is None:
+            where = f"entry {entry.get('seq')}: request {request!r}, clock {change['clock']!r}"
+            calendar = self._calendar(name, recorded, where)
+            target = Duration.from_config(raw)
+            self._measures.append(Measure(calendar, target, warn_estimated=False))
+            found = self._kinds[key] = (target, len(self._measures) - 1)
+        return found
+
+    def _apply(
+        self,
+        entry: Mapping[str, Any],
+        request: str,
+        at: dt.datetime,
+        changes: Any,
+        holder: dict[str, str | None],
+    ) -> None:
+        clocks = self._clocks
+        measures = self._measures
+        for change in changes:
+            name = change["clock"]
+            kind = change["change"]
+            key = (request, name)
+            state = clocks.get(key)
+            if kind in {"start", "reset"}:
+                target, index = self._kind(change, entry, request)
+                if state is None:
+                    self._clocks_of[request] = (*self._clocks_of.get(request, ()), name)
+                state = core_start(measures[index], target, at, native=True)
+                state["cycle"] = change["cycle"]
+                state["calendar"] = change["calendar"]
+                state["fingerprint"] = change["fingerprint"]
+                state["_m"] = index
+                state["_w"] = ((at, None),)
+                clocks[key] = state
+                self._idle.discard(request)
+            elif state is None:
+                where = f"entry {entry.get('seq')}: request {request!r}, clock {name!r}"
+                msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
+                raise CalendarError(msg)
+            else:
+                measure = measures[state["_m"]]
+                windows = state["_w"]
+                if kind == "pause":
+                    state = core_pause(state, measure, at, native=True)
+                    state["_w"] = (*windows[:-1], (windows[-1][0], at))
+                elif kind == "resume":
+                    state = core_resume(state, measure, at, native=True)
+                    state["_w"] = (*windows, (at, None))
+                else:
+                    if state["status"] == "running":
+                        windows = (*windows[:-1], (windows[-1][0], at))
+                    state = core_stop(state, measure, at, native=True)
+                    state["_w"] = windows
+                clocks[key] = state
+            started = change.get("holder")
+            if started is not None and holder["unit"] is None and isinstance(started, Mapping):
+                holder.update(started)
+
+    # -- results ------------------------------------------------------------------------------
+
+    def verdicts(self) -> list[ClockVerdict]:
+        """Return one verdict per request and clock fed so far, by request then clock."""
+        clocks = self._clocks
+        return [_verdict(r, c, clocks[(r, c)]) for r, c in sorted(clocks)]
+
+    def breaches(self, *, as_of: dt.datetime | None = None) -> list[BreachAttribution]:
+        """Return the breach attribution of the clocks fed so far (see `attribute_breaches`)."""
+        out: list[BreachAttribution] = []
+        end = minute(as_of) if as_of is not None else None
+        if end is None and self._last_time is not None:
+            end = minute(t(self._last_time))
+        for request, clock in sorted(self._clocks):
+            state = self._clocks[(request, clock)]
+            opened = state["status"] in ("running", "paused")
+            fired = (request, clock) in self._breach_fired
+            if state["status"] != "breached" and not (opened and fired):
+                continue
+            holdings = self._holdings(request, state, state["_w"], end)
+            overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
+            out.append(BreachAttribution(request, clock, overrun, opened, holdings))
+        return out
+
+    def _holdings(
+        self,
+        request: str,
+        state: Mapping[str, Any],
+        windows: tuple[_Window, ...],
+        end: dt.datetime | None,
+    ) -> tuple[Holding, ...]:
+        calendar = self._checked[(state["calendar"], state["fingerprint"])]
+        shares: dict[tuple[str | None, str | None], dt.timedelta] = {}
+        points = self._timeline.get(request, [])
+        for start, closed in windows:
+            stop = closed if closed is not None else end
+            if stop is None or stop <= start:
+                continue
+            for i, (at, unit, assignee, _) in enumerate(points):
+                if at >= stop:
+                    break
+                nxt = points[i + 1][0] if i + 1 < len(points) else stop
+                a, b = max(at, start), min(nxt, stop)
+                if b <= a:
+                    continue
+                officer = assignee
+                if officer is None:
+                    officer = next((p[3] for p in points[i + 1 :] if p[3] is not None), None)
+                share = calendar.elapsed(a, b, warn_estimated=False)
+                if share:
+                    shares[(unit, officer)] = shares.get((unit, officer), dt.timedelta()) + share
+        return tuple(
+            Holding(unit, officer, time)
+            for (unit, officer), time in sorted(
+                shares.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "")
+            )
+        )
+
+    def result(self, *, as_of: dt.datetime | None = None) -> ClockReplay:
+        """Return the verdicts and the breach attribution of the clocks fed so far."""
+        return ClockReplay(
+            tuple(self.verdicts()), tuple(self.breaches(as_of=as_of)), dict(self.calendars)
+        )
+
+
+def _replayed(
+    entries: Iterable[Mapping[str, Any] | bytes | str],
+    calendars: Mapping[str, WorkCalendar],
+) -> ClockReplayer:
+    replayer = ClockReplayer(calendars)
+    for entry in entries:
+        replayer.feed(_decode(entry))
+    return replayer
+
+
+def recompute_verdicts(
+    entries: Iterable[Mapping[str, Any] | bytes | str],
+    calendars: Mapping[str, WorkCalendar],
+) -> list[ClockVerdict]:
+    """Recompute every clock's verdict from the audit log and the calendars it names.
+
+    Only the clock changes recorded in the entries (their times, targets, calendar names
+    and fingerprints) are used: nothing the desk stored beside the log.  Each calendar
+    given must have the fingerprint the log recorded, so newer holiday data never
+    silently changes a past verdict.
+
+    Args:
+        entries: the log's entries in order (decoded mappings or canonical JSON bytes).
+        calendars: calendar name -> calendar, as the desk was configured.
+
+    Returns:
+        One verdict per request and clock, ordered by request then clock.
+
+    Raises:
+        CalendarFingerprintError: a calendar the log names is missing or has another
+            fingerprint than the one recorded (the error names the recorded one).
+        CalendarError: the log's clock changes are incomplete.
+    """
+    return _replayed(entries, calendars).verdicts()
 
 
 def attribute_breaches(
@@ -282,63 +538,24 @@ def attribute_breaches(
     Raises:
         CalendarFingerprintError: a calendar is missing or has another fingerprint.
     """
-    decoded = [_decode(e) for e in entries]
-    replayed = _replay(decoded, calendars)
-    breach_fired = {
-        (e["request"], e["clock"])
-        for e in decoded
-        if e.get("kind") == "sla" and e.get("event") == "breach"
-    }
-    end = minute(as_of) if as_of is not None else None
-    if end is None and decoded:
-        end = minute(t(decoded[-1]["time"]))
-    # Per request, at each entry: (instant, unit, assignee from then on, human actor).
-    timeline: dict[str, list[tuple[dt.datetime, str | None, str | None, str | None]]] = {}
-    holders: dict[str, dict[str, str | None]] = {}
-    for entry in decoded:
-        request = entry.get("request")
-        if not isinstance(request, str) or entry.get("kind") == "refused":
-            continue
-        current = holders.setdefault(request, {"unit": None, "assignee": None})
-        for change in entry.get("clocks") or ():
-            if isinstance(change.get("holder"), Mapping) and current["unit"] is None:
-                current.update(change["holder"])
-        current.update(_holder_updates(entry))
-        actor = entry.get("actor") if entry.get("kind") in ("submit", "action") else None
-        timeline.setdefault(request, []).append(
-            (minute(t(entry["time"])), current["unit"], current["assignee"], actor)
-        )
-    out: list[BreachAttribution] = []
-    for (request, clock), (state, windows) in sorted(replayed.items()):
-        opened = state["status"] in ("running", "paused")
-        if state["status"] != "breached" and not (opened and (request, clock) in breach_fired):
-            continue
-        calendar = calendars[state["calendar"]]
-        shares: dict[tuple[str | None, str | None], dt.timedelta] = {}
-        points = timeline.get(request, [])
-        for start, closed in windows:
-            stop = closed if closed is not None else end
-            if stop is None or stop <= start:
-                continue
-            for i, (at, unit, assignee, _) in enumerate(points):
-                if at >= stop:
-                    break
-                nxt = points[i + 1][0] if i + 1 < len(points) else stop
-                a, b = max(at, start), min(nxt, stop)
-                if b <= a:
-                    continue
-                officer = assignee
-                if officer is None:
-                    officer = next((p[3] for p in points[i + 1 :] if p[3] is not None), None)
-                share = calendar.elapsed(a, b)
-                if share:
-                    shares[(unit, officer)] = shares.get((unit, officer), dt.timedelta()) + share
-        holdings = tuple(
-            Holding(unit, officer, time)
-            for (unit, officer), time in sorted(
-                shares.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "")
-            )
-        )
-        overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
-        out.append(BreachAttribution(request, clock, overrun, opened, holdings))
-    return out
+    return _replayed(entries, calendars).breaches(as_of=as_of)
+
+
+def replay_clocks(
+    entries: Iterable[Mapping[str, Any] | bytes | str],
+    calendars: Mapping[str, WorkCalendar],
+    *,
+    as_of: dt.datetime | None = None,
+) -> ClockReplay:
+    """Return `recompute_verdicts` and `attribute_breaches` of the log from one replay.
+
+    Args:
+        entries: the log's entries in order (decoded mappings or canonical JSON bytes).
+        calendars: calendar name -> calendar, checked by fingerprint.
+        as_of: where open breached clocks are measured up to (default: the last entry).
+
+    Raises:
+        CalendarFingerprintError: a calendar is missing or has another fingerprint.
+        CalendarError: the log's clock changes are incomplete.
+    """
+    return _replayed(entries, calendars).result(as_of=as_of)

@@ -17,7 +17,8 @@ This module is pure: it never reads the clock, the store or the desk.
 * `recompute_verdicts` replays the audit log alone, on the calendars the log names by
   fingerprint, and `recorded_verdicts` reads what the desk recorded: the two agree;
 * `attribute_breaches` says which unit and officer held a breached request, and for how
-  much working time.
+  much working time; `replay_clocks` returns both from one replay, and `ClockReplayer`
+  is the engine behind the three, fed one entry at a time (what reports use).
 
 Clocks count whole minutes: every instant a clock uses is truncated to its minute (an
 action within the minute of the deadline is on time).  That keeps every measure an exact
@@ -43,11 +44,14 @@ from pelayanan._sla_config import (
 from pelayanan._sla_core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
 from pelayanan._sla_replay import (
     BreachAttribution,
+    ClockReplay,
+    ClockReplayer,
     ClockVerdict,
     Holding,
     attribute_breaches,
     recompute_verdicts,
     recorded_verdicts,
+    replay_clocks,
 )
 from pelayanan.audit.entry import format_time
 from pelayanan.calendar import WorkCalendar
@@ -59,6 +63,8 @@ __all__ = [
     "ClockCondition",
     "ClockDef",
     "ClockEngine",
+    "ClockReplay",
+    "ClockReplayer",
     "ClockVerdict",
     "DueEvent",
     "EscalationStep",
@@ -72,6 +78,7 @@ __all__ = [
     "reassignment",
     "recompute_verdicts",
     "recorded_verdicts",
+    "replay_clocks",
 ]
 
 EventKind = Literal["warning", "breach", "escalation"]
