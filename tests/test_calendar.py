@@ -624,3 +624,70 @@ class TestWorkingPositions:
             expected = cal.elapsed(start, end)
         got = cal.elapsed_between(cal.working_position(start), cal.working_position(end))
         assert got == expected
+
+    @settings(max_examples=80, deadline=None)
+    @given(
+        instants=st.lists(
+            st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+            min_size=2,
+            max_size=6,
+        ),
+        zone=st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+        as_utc=st.booleans(),
+    )
+    def test_located_instants_agree_whatever_was_located_before(
+        self, instants: list[dt.datetime], zone: str, as_utc: bool
+    ) -> None:
+        """A position is the same whether the instant is located afresh or by bisecting the
+        year table used last (in any zone the instant is given in)."""
+        cal = indonesian_government_calendar(zone)
+        tz = ZoneInfo(zone)
+        aware = [i.replace(tzinfo=tz) for i in instants]
+        given_as = [i.astimezone(dt.UTC) if as_utc else i for i in aware]
+        warm = [cal.working_position(i) for i in given_as]  # each after the one before
+        fresh = [indonesian_government_calendar(zone).working_position(i) for i in aware]
+        assert warm == fresh
+        assert cal.working_us_between(warm[0], warm[1]) == cal.elapsed_between(
+            warm[0], warm[1]
+        ) // dt.timedelta(microseconds=1)
+
+    @settings(max_examples=80, deadline=None)
+    @given(
+        starts=st.lists(instants, min_size=1, max_size=5),
+        days=st.integers(0, 30),
+    )
+    def test_working_day_deadlines_shared_by_starting_day(
+        self, starts: list[dt.datetime], days: int
+    ) -> None:
+        """Deadlines remembered per starting day equal those computed afresh."""
+        cal = indonesian_government_calendar()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            warm = [cal.deadline_at(s, Duration.working_days(days)) for s in starts]
+            fresh = [
+                indonesian_government_calendar().add(s, Duration.working_days(days)).at
+                for s in starts
+            ]
+        assert warm == fresh
+
+    def test_naive_instants_are_still_refused(self) -> None:
+        """The fast location path refuses naive instants with a CalendarError."""
+        cal = indonesian_government_calendar()
+        cal.working_position(at(2026, 7, 6, 9))
+        with pytest.raises(CalendarError, match="timezone-aware"):
+            cal.working_position(dt.datetime(2026, 7, 6, 9))
+        with pytest.raises(CalendarError, match="must be a datetime"):
+            cal.working_position("2026-07-06")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("days", [0, 1, 3])
+    def test_working_day_deadlines_depend_on_the_time_of_day(self, days: int) -> None:
+        """Starts before, during and after the day's hours share a deadline only when
+        counting starts on the same day (Monday 6 July 2026, hours 07:30-16:00)."""
+        cal = indonesian_government_calendar()
+        starts = [at(2026, 7, 6, 6), at(2026, 7, 6, 10), at(2026, 7, 6, 17), at(2026, 7, 6, 10, 5)]
+        warm = [cal.deadline_at(s, Duration.working_days(days)) for s in starts]
+        fresh = [
+            indonesian_government_calendar().add(s, Duration.working_days(days)).at for s in starts
+        ]
+        assert warm == fresh
+        assert warm[0] == warm[1] == warm[3] != warm[2]
