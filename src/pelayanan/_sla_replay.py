@@ -246,9 +246,9 @@ class ClockReplayer:
         #: Calendar name -> the fingerprint the log recorded for it (first seen).
         self.calendars: dict[str, str] = {}
         self._checked: dict[tuple[str, str], WorkCalendar] = {}
-        # (calendar name, fingerprint, target) -> (target, measure): a log repeats a
+        # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
-        self._kinds: dict[tuple[str, str, Any], tuple[Duration, Measure]] = {}
+        self._kinds: dict[tuple[str, str, Any], tuple[Duration, int]] = {}
         # (request, clock) -> the clock's state, in `_sla_core` form with native instants,
         # plus "_m" (the index of its measure in `_measures`) and "_w" (its running
         # windows, a tuple of (start, end) pairs).  Only atomic values, so the garbage
@@ -421,12 +421,16 @@ class ClockReplayer:
         end = minute(as_of) if as_of is not None else None
         if end is None and self._last_time is not None:
             end = minute(t(self._last_time))
-        for request, clock in sorted(self._clocks):
+        fired = self._breach_fired
+        breached = sorted(
+            key
+            for key, state in self._clocks.items()
+            if state["status"] == "breached"
+            or (key in fired and state["status"] in ("running", "paused"))
+        )
+        for request, clock in breached:
             state = self._clocks[(request, clock)]
             opened = state["status"] in ("running", "paused")
-            fired = (request, clock) in self._breach_fired
-            if state["status"] != "breached" and not (opened and fired):
-                continue
             holdings = self._holdings(request, state, state["_w"], end)
             overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
             out.append(BreachAttribution(request, clock, overrun, opened, holdings))
