@@ -20,6 +20,7 @@ from pelayanan.audit.keys import SigningKey
 from pelayanan.audit.merkle import CompactRange
 from pelayanan.calendar import indonesian_government_calendar
 from pelayanan.exceptions import (
+    CalendarError,
     CalendarFingerprintError,
     ChainError,
     MerkleRootError,
@@ -44,6 +45,7 @@ from pelayanan.sla import (
     attribute_breaches,
     recompute_verdicts,
 )
+from pelayanan.sla import replay_clocks as replay_clocks_of
 from pelayanan.sop import SOP
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -492,9 +494,9 @@ def replay_clocks(
     """Replay a log through the flow and the clock fold, as the CLI does."""
     entries, notes = build_log(builder.bodies, key)
     flow = RequestFlow([builder.sop], CAL, by=by)
-    fold = ClockLogFold()
+    fold = ClockLogFold(default=calendar)
     log = replay_verified(LEDGER, entries, notes, [key.verifier], [flow, fold])
-    outcomes = clock_outcomes(fold, {}, default=calendar)
+    outcomes = clock_outcomes(fold)
     return flow, ReportBasis.for_log(log, CAL, rules={}), outcomes
 
 
@@ -512,16 +514,66 @@ class TestClockReplay:
         assert outcomes.source.startswith("recomputed from the verified log by pelayanan.sla")
         assert outcomes.calendars == {"default": CAL.fingerprint}
 
-    def test_slim_entries_give_the_same_results(
+    def test_the_fold_gives_what_the_sla_module_gives(
         self, timed: LogBuilder, ledger_key: SigningKey
     ) -> None:
-        """The slim entries the fold keeps give what the SLA module gives on the whole log."""
+        """The fold, fed while the log verifies, gives what the SLA module gives on the log."""
         _, _, outcomes = replay_clocks(timed, ledger_key)
         entries, _ = build_log(timed.bodies, ledger_key)
         whole = [data for _, data in entries]
         calendars = {"default": CAL}
         assert list(outcomes.verdicts) == recompute_verdicts(whole, calendars)
         assert list(outcomes.breaches) == attribute_breaches(whole, calendars)
+
+    def test_holder_moved_between_cycles_is_attributed(
+        self, complaint_sop: SOP, ledger_key: SigningKey
+    ) -> None:
+        """A clock met, the request moved to another unit while no clock ran, the clock
+        started again and breached: the new stretch counts for the unit holding it then
+        (the replay forgets a request's stretches while none of its clocks can breach)."""
+        b = LogBuilder(complaint_sop)
+        b.submit("E", at(6, 8))
+        b.bodies[-1]["clocks"] = [clock_change("start", at(6, 8))]
+        b.submit("F", at(6, 8, 30))
+        b.act("E", at(6, 9), "verify", "received", "verified")
+        b.bodies[-1]["clocks"] = [clock_change("stop", at(6, 9))]
+        b.add(at(6, 10), "routing", request="E", unit="dinas-lh")
+        b.act("E", at(7, 8), "dispatch", "verified", "dispatched", "kepala")
+        b.bodies[-1]["clocks"] = [{**clock_change("start", at(7, 8)), "cycle": 2}]
+        b.add(at(7, 12, 1), "sla", request="E", actor="system", event="breach",
+              clock="respon", cycle=2, key="breach")  # fmt: skip
+        entries, notes = build_log(b.bodies, ledger_key)
+        fold = ClockLogFold(default=CAL)
+        replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [fold])
+        outcomes = clock_outcomes(fold, as_of=at(7, 14))
+        assert [(v.request, v.cycle, v.status) for v in outcomes.verdicts] == [("E", 2, "running")]
+        assert list(outcomes.breaches) == [
+            BreachAttribution(
+                "E",
+                "respon",
+                dt.timedelta(0),
+                True,
+                (Holding("dinas-lh", None, dt.timedelta(hours=5)),),  # 08:00-14:00 less lunch
+            )
+        ]
+        calendars = {"default": CAL}
+        whole = [data for _, data in entries]
+        assert list(outcomes.breaches) == attribute_breaches(whole, calendars, as_of=at(7, 14))
+        both = replay_clocks_of(whole, calendars, as_of=at(7, 14))
+        assert (both.verdicts, both.breaches) == (outcomes.verdicts, outcomes.breaches)
+
+    def test_a_malformed_clock_change_is_an_error_not_a_traceback(
+        self, timed: LogBuilder, ledger_key: SigningKey
+    ) -> None:
+        """A clock change without its fields is a CalendarError naming the entry."""
+        del timed.bodies[0]["clocks"][0]["target"]
+        entries, notes = build_log(timed.bodies, ledger_key)
+        fold = ClockLogFold(default=CAL)
+        replay_verified(LEDGER, entries, notes, [ledger_key.verifier], [fold])
+        with pytest.raises(
+            CalendarError, match=r"entry 0: request 'A': a clock change is malformed"
+        ):
+            clock_outcomes(fold)
 
     def test_compliance_and_attribution(self, timed: LogBuilder, ledger_key: SigningKey) -> None:
         """Compliance per clock and who held the breached requests, in working time."""

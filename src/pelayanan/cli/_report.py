@@ -12,6 +12,7 @@ from pelayanan.cli._common import fail
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    clock_fold,
     parse_date,
     parse_instant,
     replay_db,
@@ -23,7 +24,7 @@ from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.exceptions import ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
-from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes
+from pelayanan.reports.clocks import ClockOutcomes
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
@@ -107,7 +108,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         period=period,
     )  # fmt: skip
     survey = SurveyFold(rules="2017")
-    clock_log = ClockLogFold()
+    clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
     try:
@@ -159,7 +160,7 @@ def at_risk_command(
     options = ReplayOptions(*replay)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
-    clock_log = ClockLogFold(until=at)
+    clock_log = clock_fold(options, until=at)
     log = replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log, as_of=at)
     basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, clocks))
@@ -191,7 +192,7 @@ def open311_command(
     """
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
-    clock_log = ClockLogFold()
+    clock_log = clock_fold(options)
     replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
@@ -231,7 +232,7 @@ def quality_command(
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
     survey = SurveyFold(rules="2017")
-    clock_log = ClockLogFold()
+    clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
     try:

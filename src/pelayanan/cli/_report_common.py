@@ -35,6 +35,7 @@ from pelayanan.sop import SOP, load_sop
 __all__ = [
     "EXIT_BAD_INPUT",
     "ReplayOptions",
+    "clock_fold",
     "load_calendar",
     "load_calendars",
     "load_sops",
@@ -252,17 +253,26 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
         store.close()
 
 
+def clock_fold(options: ReplayOptions, *, until: dt.datetime | None = None) -> ClockLogFold:
+    """Return the fold that replays the SLA clocks on the calendars the options give.
+
+    Each calendar the log names is the ``--calendar NAME=FILE`` given for it, else the
+    report calendar.
+    """
+    return ClockLogFold(options.clock_calendars, default=options.calendar, until=until)
+
+
 def verdicts_for(
     options: ReplayOptions, fold: ClockLogFold, *, as_of: dt.datetime | None = None
 ) -> ClockOutcomes:
     """Return the SLA clock verdicts and breach attribution recomputed from the replay.
 
-    Each calendar the log names is the ``--calendar NAME=FILE`` given for it, else the
-    report calendar.  A calendar whose fingerprint is not the one the log recorded ends
-    the command with exit status 1 and one line naming the recorded fingerprint.
+    The calendars are those of `clock_fold`.  A calendar whose fingerprint is not the one
+    the log recorded ends the command with exit status 1 and one line naming the recorded
+    fingerprint.
     """
     try:
-        return clock_outcomes(fold, options.clock_calendars, default=options.calendar, as_of=as_of)
+        return clock_outcomes(fold, as_of=as_of)
     except CalendarFingerprintError as exc:
         given = (
             f"the calendar given has fingerprint {exc.found}"

@@ -1,16 +1,15 @@
 """SLA clock verdicts and breach attribution for the reports, from the same verified pass.
 
-The reports never re-derive a clock verdict: they hand the entries the SLA module needs
-to `pelayanan.sla.recompute_verdicts` and `pelayanan.sla.attribute_breaches`, which
-replay the clock changes recorded in the log on the calendars the log names (checked by
-fingerprint).  `ClockLogFold` is the `Fold` that keeps those entries while
-`replay_verified` verifies the log, so the figures come from exactly the verified part.
+The reports never re-derive a clock verdict their own way: `ClockLogFold` is the `Fold`
+that feeds each verified entry to the SLA module's `pelayanan.sla.ClockReplayer` (the
+engine of `pelayanan.sla.recompute_verdicts` and `pelayanan.sla.attribute_breaches`)
+while `replay_verified` verifies the log, so the clock changes are replayed on the
+calendars the log names (checked by fingerprint) from exactly the verified part, in the
+same single pass.  `clock_outcomes` then releases the verdicts and the attribution.
 
-To keep memory small the fold keeps a *slim* copy of each entry that can matter to a
-clock replay: submissions, actions and any entry naming a request (holders, escalations),
-reduced to the fields the SLA replay reads (time, kind, request, actor, clock changes,
-SLA event fields and holder fields); refused attempts and survey responses are dropped,
-and at the end only requests that recorded a clock change are kept.
+A calendar that does not match the log, or a malformed clock change, does not stop the
+verification: the fold keeps the error and `clock_outcomes` raises it, so a command can
+say which of the two failed.
 """
 
 from __future__ import annotations
@@ -21,62 +20,61 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit.entry import format_time, parse_time
 from pelayanan.calendar import WorkCalendar
-from pelayanan.reports.replay import entry_time
-from pelayanan.sla import BreachAttribution, ClockVerdict, attribute_breaches, recompute_verdicts
+from pelayanan.exceptions import CalendarError
+from pelayanan.sla import BreachAttribution, ClockReplayer, ClockVerdict
 
 __all__ = ["ClockLogFold", "ClockOutcomes", "clock_outcomes"]
 
-#: Top-level fields of an entry the SLA replay reads (see ``pelayanan._sla_replay``).
-_KEEP = (
-    "seq", "time", "kind", "request", "actor", "clocks", "event", "clock", "key",
-    "unit", "assigned_unit", "assignee", "reassign",
-)  # fmt: skip
-#: Fields of an entry's ``data`` that move the request's holder.
-_KEEP_DATA = ("unit", "assigned_unit", "assignee")
-#: Entry kinds that never matter to a clock replay.
-_SKIP_KINDS = frozenset({"refused", "survey"})
-
 
 class ClockLogFold:
-    """Keep, in log order, the slim entries `recompute_verdicts` and `attribute_breaches` read.
+    """Replay the SLA clock changes of the verified entries, in log order.
 
     Args:
+        calendars: calendar name -> calendar, for names the log records.
+        default: the calendar for every other name (``None``: another name is an error).
         until: ignore entries recorded after this instant (verdicts "at" it).
     """
 
-    def __init__(self, *, until: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        calendars: Mapping[str, WorkCalendar] | None = None,
+        *,
+        default: WorkCalendar | None = None,
+        until: dt.datetime | None = None,
+    ) -> None:
         self.until = until
-        self.last_time: dt.datetime | None = None
-        #: Calendar name -> the fingerprint the log recorded for it (first seen).
-        self.calendars: dict[str, str] = {}
-        self._entries: list[dict[str, Any]] = []
-        self._with_clocks: set[str] = set()
+        # Entry times are fixed-width UTC text, so they compare as the instants do.
+        self._until_text = format_time(until) if until is not None else None
+        self._last_text: str | None = None
+        #: The SLA module's replay engine the entries are fed to.
+        self.replayer = ClockReplayer(dict(calendars or {}), default=default)
+        #: The first calendar mismatch or malformed clock change met (then clocks stop).
+        self.error: CalendarError | None = None
+
+    @property
+    def last_time(self) -> dt.datetime | None:
+        """Return the time of the last entry taken (``None`` before any)."""
+        return None if self._last_text is None else parse_time(self._last_text)
+
+    @property
+    def calendars(self) -> dict[str, str]:
+        """Return calendar name -> the fingerprint the log recorded for it (first seen)."""
+        return dict(self.replayer.calendars)
 
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry."""
-        now = entry_time(entry)
-        if self.until is not None and now > self.until:
+        text = entry["time"]
+        if self._until_text is not None and text > self._until_text:
             return
-        self.last_time = now
-        request = entry.get("request")
-        if not isinstance(request, str) or entry.get("kind") in _SKIP_KINDS:
+        self._last_text = text
+        if self.error is not None:
             return
-        slim = {key: entry[key] for key in _KEEP if key in entry}
-        data = entry.get("data")
-        if isinstance(data, Mapping):
-            slim["data"] = {key: data[key] for key in _KEEP_DATA if key in data}
-        for change in entry.get("clocks") or ():
-            self._with_clocks.add(request)
-            name, fingerprint = change.get("calendar"), change.get("fingerprint")
-            if isinstance(name, str) and isinstance(fingerprint, str):
-                self.calendars.setdefault(name, fingerprint)
-        self._entries.append(slim)
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        """Return the kept entries of the requests that recorded a clock change, in order."""
-        return [e for e in self._entries if e["request"] in self._with_clocks]
+        try:
+            self.replayer.feed(entry)
+        except CalendarError as exc:
+            self.error = exc
 
 
 @attrs.frozen
@@ -97,41 +95,30 @@ class ClockOutcomes:
     calendars: Mapping[str, str] = attrs.field(factory=dict)
 
 
-def clock_outcomes(
-    fold: ClockLogFold,
-    calendars: Mapping[str, WorkCalendar],
-    *,
-    default: WorkCalendar,
-    as_of: dt.datetime | None = None,
-) -> ClockOutcomes:
-    """Recompute the clock verdicts and breach attribution of a finished replay.
-
-    Each calendar name the log records is given the calendar of that name in
-    *calendars*, else *default*; the SLA module checks it has the recorded fingerprint.
+def clock_outcomes(fold: ClockLogFold, *, as_of: dt.datetime | None = None) -> ClockOutcomes:
+    """Return the clock verdicts and breach attribution of a finished replay.
 
     Args:
         fold: the fold fed during `replay_verified` (use it only once that returned).
-        calendars: calendar name -> calendar, for names the log records.
-        default: the calendar for every other name.
         as_of: where open breached clocks are measured up to (default: the fold's last
-            entry, or its ``until``).
+            entry).
 
     Returns:
         The verdicts, the breach attribution and a statement of their source.
 
     Raises:
         CalendarFingerprintError: a calendar given has another fingerprint than the one
-            the log recorded (the error names the recorded one).
-        CalendarError: the log's clock changes are incomplete.
+            the log recorded, or none was given for a name (the error names the
+            recorded one).
+        CalendarError: the log's clock changes are incomplete or malformed.
     """
-    names = {name: calendars.get(name, default) for name in fold.calendars}
-    entries = fold.entries
-    if not entries:
-        return ClockOutcomes(source="recomputed from the verified log: no SLA clock recorded")
-    verdicts = recompute_verdicts(entries, names)
+    if fold.error is not None:
+        raise fold.error
     end = as_of if as_of is not None else fold.last_time
-    breaches = attribute_breaches(entries, names, as_of=end)
-    used = ", ".join(f"{name} {names[name].fingerprint}" for name in sorted(names))
+    replayed = fold.replayer.result(as_of=end)
+    if not replayed.verdicts:
+        return ClockOutcomes(source="recomputed from the verified log: no SLA clock recorded")
+    fingerprints = dict(sorted(replayed.calendars.items()))
+    used = ", ".join(f"{name} {fingerprint}" for name, fingerprint in fingerprints.items())
     source = f"recomputed from the verified log by pelayanan.sla on calendar {used}"
-    fingerprints = {name: names[name].fingerprint for name in sorted(names)}
-    return ClockOutcomes(tuple(verdicts), tuple(breaches), source, fingerprints)
+    return ClockOutcomes(replayed.verdicts, replayed.breaches, source, fingerprints)

@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import ReportError
-from pelayanan.reports._stats import seconds
 from pelayanan.reports.replay import entry_time
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
@@ -206,6 +205,8 @@ class RequestFlow:
         if self.until is not None and now > self.until:
             return
         self.last_time = now
+        if kind == "survey":
+            return  # a survey response moves no request
         request_id = entry.get("request")
         if kind == "submit":
             self._submit(entry, now)
@@ -228,13 +229,15 @@ class RequestFlow:
             for counts in self._counts(track.keys(self.by)):
                 counts.rerouted += 1
 
-    def _counts(self, keys: list[str]) -> Iterator[GroupCounts]:
-        yield self.total
+    def _counts(self, keys: list[str]) -> list[GroupCounts]:
+        found = [self.total]
+        groups = self.groups
         for key in keys:
-            counts = self.groups.get(key)
+            counts = groups.get(key)
             if counts is None:
-                counts = self.groups[key] = GroupCounts()
-            yield counts
+                counts = groups[key] = GroupCounts()
+            found.append(counts)
+        return found
 
     def _sop(self, ref: Any, seq: int) -> SOP:
         if not isinstance(ref, Mapping):
@@ -291,15 +294,22 @@ class RequestFlow:
     def _stay(self, track: RequestTrack, now: dt.datetime, leaver: str | None) -> None:
         # Each instant's working position is computed once: the end of this stay is the
         # start of the next.  Estimated holiday dates are stated once in the report basis.
-        position = self.calendar.working_position(now)
+        calendar = self.calendar
+        position = calendar.working_position(now)
         entered = track.entered_at
         if entered is None:
-            entered = self.calendar.working_position(track.entered)
-        worked = seconds(self.calendar.elapsed_between(entered, position))
+            entered = calendar.working_position(track.entered)
+        # Whole seconds, rounded toward zero (as `seconds` does for a timedelta).
+        worked = int(calendar.working_us_between(entered, position) / 1_000_000)
         track.entered_at = position
         officer = track.officer or leaver
+        state = track.state
         for counts in self._counts(track.keys(self.by, officer)):
-            counts.durations.setdefault(track.state, []).append(worked)
+            durations = counts.durations.get(state)
+            if durations is None:
+                counts.durations[state] = [worked]
+            else:
+                durations.append(worked)
 
     def _action(self, entry: Mapping[str, Any], track: RequestTrack, now: dt.datetime) -> None:
         target = entry.get("to")

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import attrs
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import parse_time
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.verify import LedgerVerifier
@@ -139,10 +140,10 @@ def _iso(value: dt.datetime | None) -> str | None:
 def entry_time(entry: Mapping[str, Any]) -> dt.datetime:
     """Return the aware UTC instant a *verified* entry records.
 
-    The verifier has already checked the ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` shape, so the
-    fast ISO parser reads it (``strptime`` costs more than the rest of a replay step).
+    This is `pelayanan.audit.entry.parse_time`, which remembers the last time it read:
+    the folds of one replay read the same entry's time one after the other.
     """
-    return dt.datetime.fromisoformat(entry["time"][:-1]).replace(tzinfo=dt.UTC)
+    return parse_time(entry["time"])
 
 
 def replay_verified(
@@ -187,6 +188,7 @@ def replay_verified(
     notes.feed_upto(verifier)
     first: dt.datetime | None = None
     last_entry: Mapping[str, Any] | None = None
+    batch: list[Mapping[str, Any]] = []
     for seq, data in entries:
         if limit is not None and verifier.size >= limit:
             break
@@ -196,12 +198,29 @@ def replay_verified(
         if first is None:
             first = entry_time(entry)
         last_entry = entry  # only the last one's time is needed: parse it once, at the end
-        for fold in folds:
-            fold.feed(entry)
+        batch.append(entry)
+        if len(batch) == _BATCH:
+            _feed(folds, batch)
+            batch = []
+    if batch:
+        _feed(folds, batch)
     last = entry_time(last_entry) if last_entry is not None else None
     notes.feed_rest(verifier)
     report = verifier.finish()
     return LogBasis(ledger, report.size, report.root.hex(), first, last)
+
+
+#: Entries verified before the folds take them.  Each fold then takes the whole batch in
+#: turn, which keeps its own working set (request tracks, calendar tables) in the CPU
+#: caches instead of competing with the verifier's at every entry.
+_BATCH = 256
+
+
+def _feed(folds: Sequence[Fold], batch: list[Mapping[str, Any]]) -> None:
+    for fold in folds:
+        feed = fold.feed
+        for entry in batch:
+            feed(entry)
 
 
 class _SizedNotes:

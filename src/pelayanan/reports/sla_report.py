@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from pelayanan.reports._stats import DurationStats, duration_stats, format_seconds, percent, seconds
-from pelayanan.reports.flow import GroupCounts, RequestFlow, group_keys, period_of
+from pelayanan.reports.flow import GroupCounts, RequestFlow, RequestTrack, group_keys, period_of
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
 
@@ -427,25 +427,39 @@ def build_sla_report(
             group.open += 1
             group.backlog[_bucket(days)] += 1
 
+    # Every figure below is a sum, so the order verdicts come in does not matter; a
+    # request's verdicts usually come together, and share its groups and period.
     period_sla: dict[str, Counter[str]] = {}
-    for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
-        found = flow.tracks.get(verdict.request)
+    last_request: str | None = None
+    found: RequestTrack | None = None
+    found_groups: list[_GroupSLA] = []
+    label = ""
+    for verdict in verdicts:
+        if verdict.request != last_request:
+            last_request = verdict.request
+            found = flow.tracks.get(verdict.request)
+            if found is not None:
+                found_groups = sla_groups(found.keys(flow.by))
+                label = period_of(found.received, flow.period, zone)
         if found is None:
             continue  # outside the window, or not in the replayed part of the log
-        overdue = (
-            verdict.status in ("running", "paused") and when is not None and verdict.deadline < when
-        )
-        for group in sla_groups(found.keys(flow.by)):
-            counter = group.clocks.setdefault(verdict.clock, Counter())
-            counter[verdict.status] += 1
-            counter["overrun"] += seconds(verdict.overrun)
-            counter["overdue"] += overdue
-        label = period_of(found.received, flow.period, zone)
-        period_sla.setdefault(label, Counter())[verdict.status] += 1
+        status = verdict.status
+        overdue = status in ("running", "paused") and when is not None and verdict.deadline < when
+        overrun = seconds(verdict.overrun) if verdict.overrun else 0
+        for group in found_groups:
+            counter = group.clocks.get(verdict.clock)
+            if counter is None:
+                counter = group.clocks[verdict.clock] = Counter()
+            counter[status] += 1
+            if overrun:
+                counter["overrun"] += overrun
+            if overdue:
+                counter["overdue"] += 1
+        period_sla.setdefault(label, Counter())[status] += 1
 
     attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
     attribution = {}
-    for breach in sorted(breaches, key=lambda b: (b.request, b.clock)):
+    for breach in breaches:
         held_by = flow.tracks.get(breach.request)
         if held_by is None:
             continue
