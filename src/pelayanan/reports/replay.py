@@ -16,6 +16,7 @@ again on the same checkpoint yields the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -189,12 +190,16 @@ def replay_verified(
     first: dt.datetime | None = None
     last_entry: Mapping[str, Any] | None = None
     batch: list[Mapping[str, Any]] = []
+    stop = limit if limit is not None else sys.maxsize
+    count = verifier.size  # kept beside the verifier's own count: read at every entry
     for seq, data in entries:
-        if limit is not None and verifier.size >= limit:
+        if count >= stop:
             break
         # The verifier parses and checks the entry; the replay uses that same object.
         entry = verifier.add_entry(seq, data)
-        notes.feed_upto(verifier)
+        count += 1
+        if count >= notes.next_size:
+            notes.feed_upto(verifier)
         if first is None:
             first = entry_time(entry)
         last_entry = entry  # only the last one's time is needed: parse it once, at the end
@@ -243,6 +248,11 @@ class _SizedNotes:
             self._pending = None
             return
         self._pending = (size, note)
+
+    @property
+    def next_size(self) -> int:
+        """Return the size at which the next note is due (``sys.maxsize`` when none)."""
+        return self._pending[0] if self._pending is not None else sys.maxsize
 
     def feed_upto(self, verifier: LedgerVerifier) -> None:
         while self._pending is not None and self._pending[0] <= verifier.size:
