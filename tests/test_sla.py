@@ -23,6 +23,7 @@ from pelayanan.sla import (
     ClockDef,
     ClockEngine,
     EscalationStep,
+    attribute_breaches,
     check_clock_defs,
     clock_defs_from_config,
     next_due,
@@ -334,6 +335,27 @@ class TestReplay:
         assert caught.value.recorded == CAL.fingerprint
         assert caught.value.found == other.fingerprint
         assert CAL.fingerprint in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            {"time": "yesterday"},
+            {"time": None},
+            {"clocks": [{"clock": "verification", "change": "start"}]},
+            {"clocks": [{"clock": "verification", "change": "stop"}]},
+            {"clocks": "start"},
+        ],
+    )
+    def test_a_malformed_entry_is_a_calendar_error(self, damage: dict[str, Any]) -> None:
+        """Entries the replay cannot read give a CalendarError naming the entry."""
+        engine = _engine()
+        log: list[dict[str, Any]] = []
+        _step(engine, {}, "submit", "received", wib(2026, 3, 16, 10, 0), source=None, log=log)
+        log[0] = {**log[0], "seq": 0, **damage}
+        with pytest.raises(CalendarError, match=r"^entry 0: "):
+            recompute_verdicts(log, CALENDARS)
+        with pytest.raises(CalendarError, match=r"^entry 0: "):
+            attribute_breaches(log, CALENDARS)
 
     def test_a_missing_calendar_is_refused(self) -> None:
         """Recomputing without the calendar the log names is refused, naming it."""

@@ -53,7 +53,8 @@ def minute_of(text: str) -> dt.datetime:
     return value
 
 
-_last_minute: tuple[str | None, dt.datetime] = (None, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+# The first slot starts as an object equal to no input.
+_last_minute: tuple[object, dt.datetime] = (object(), dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
 def t(text: str) -> dt.datetime:

@@ -22,7 +22,6 @@ from pelayanan._sla_core import (
     core_stop,
     minute,
     minute_of,
-    t,
 )
 from pelayanan.calendar import Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
@@ -273,8 +272,9 @@ class ClockReplayer:
                 fingerprint than the one recorded (the error names the recorded one).
             CalendarError: the entry's clock changes are incomplete or malformed.
         """
-        text = entry["time"]
-        self._last_time = text
+        text = entry.get("time")
+        if type(text) is str:
+            self._last_time = text
         request = entry.get("request")
         if type(request) is not str:
             return
@@ -287,7 +287,7 @@ class ClockReplayer:
         if current is None:
             current = self._holders[request] = {"unit": None, "assignee": None}
         if changes:
-            at = minute_of(text)
+            at = self._minute(entry, text)
             try:
                 self._apply(entry, request, at, changes, current)
             except CalendarError:
@@ -311,7 +311,7 @@ class ClockReplayer:
             return  # holders still move, but no stretch of it can be attributed
         actor = entry.get("actor") if kind in {"action", "submit"} else None
         if at is None:
-            at = minute_of(text)
+            at = self._minute(entry, text)
         points = self._timeline.get(request)
         if points is None:
             points = self._timeline[request] = []
@@ -321,6 +321,15 @@ class ClockReplayer:
             # (a clock that starts again starts a new stretch at its own entry).
             del self._timeline[request]
             self._idle.add(request)
+
+    @staticmethod
+    def _minute(entry: Mapping[str, Any], text: Any) -> dt.datetime:
+        try:
+            return minute_of(text)
+        except (ValueError, TypeError):
+            where = f"entry {entry.get('seq')}" if "seq" in entry else "the last entry"
+            msg = f"{where}: {text!r} is not an entry time; the log is malformed"
+            raise CalendarError(msg) from None
 
     def _live(self, request: str) -> bool:
         fired = self._breach_fired
@@ -420,7 +429,7 @@ class ClockReplayer:
         out: list[BreachAttribution] = []
         end = minute(as_of) if as_of is not None else None
         if end is None and self._last_time is not None:
-            end = minute(t(self._last_time))
+            end = self._minute({}, self._last_time)
         fired = self._breach_fired
         breached = sorted(
             key

@@ -205,7 +205,8 @@ def parse_time(text: str) -> dt.datetime:
     return value
 
 
-_last_parsed: tuple[str | None, dt.datetime] = (None, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+# The first slot starts as an object no input is.
+_last_parsed: tuple[object, dt.datetime] = (object(), dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
 def encode_entry(
