@@ -23,7 +23,6 @@ __all__ = [
     "core_start",
     "core_stop",
     "minute",
-    "minute_of",
     "t",
 ]
 
@@ -36,25 +35,6 @@ _MAX_POSITIONS = 1 << 16
 def minute(instant: dt.datetime) -> dt.datetime:
     """Return *instant* in UTC, truncated to its minute."""
     return instant.astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-
-def minute_of(text: str) -> dt.datetime:
-    """Return the minute of an entry time string (``minute(t(text))``, remembered once).
-
-    Raises:
-        ValueError: *text* is not an entry time.
-    """
-    global _last_minute  # noqa: PLW0603 (a one-slot memo, replaced atomically)
-    memo = _last_minute
-    if memo[0] == text:
-        return memo[1]
-    value = minute(t(text))
-    _last_minute = (text, value)
-    return value
-
-
-# The first slot starts as an object equal to no input.
-_last_minute: tuple[object, dt.datetime] = (object(), dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
 def t(text: str) -> dt.datetime:

@@ -21,7 +21,7 @@ from pelayanan._sla_core import (
     core_start,
     core_stop,
     minute,
-    minute_of,
+    t,
 )
 from pelayanan.calendar import Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
@@ -130,8 +130,8 @@ _LIVE = frozenset({"running", "paused", "breached"})
 
 def _target_key(target: Any) -> Any:
     """Return a hashable key of a recorded clock target (its config form)."""
-    if isinstance(target, Mapping):
-        return tuple(sorted(target.items()))
+    if type(target) is dict or isinstance(target, Mapping):
+        return tuple(target.items())
     return target
 
 
@@ -191,10 +191,20 @@ _ABSENT = object()
 
 
 def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
-    """Return the holder fields an entry sets: unit and assignee."""
-    found: dict[str, str | None] = {}
+    """Return the holder fields an entry sets: unit and assignee (most entries set none)."""
     raw = entry.get("data")
-    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    data: Mapping[str, Any] = raw if type(raw) is dict or isinstance(raw, Mapping) else {}
+    if not (
+        "unit" in entry
+        or "assigned_unit" in entry
+        or "assignee" in entry
+        or "reassign" in entry
+        or "unit" in data
+        or "assigned_unit" in data
+        or "assignee" in data
+    ):
+        return {}
+    found: dict[str, str | None] = {}
     for source in (data, entry):
         for key in _HOLDER_KEYS:
             if isinstance(source.get(key), str):
@@ -210,13 +220,6 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
     if isinstance(reassign, Mapping) and "role" in reassign:
         found["assignee"] = None
     return found
-
-
-def _data_sets_holder(data: Any) -> bool:
-    """Tell quickly whether an entry's data may set a holder field (most do not)."""
-    if not data or not (type(data) is dict or isinstance(data, Mapping)):
-        return False
-    return "unit" in data or "assigned_unit" in data or "assignee" in data
 
 
 class ClockReplayer:
@@ -299,14 +302,9 @@ class ClockReplayer:
         elif kind == "sla" and entry.get("event") == "breach":
             self._breach_fired.add((request, entry.get("clock")))  # type: ignore[arg-type]
             self._idle.discard(request)
-        if (
-            "unit" in entry
-            or "assigned_unit" in entry
-            or "assignee" in entry
-            or "reassign" in entry
-            or _data_sets_holder(entry.get("data"))
-        ):
-            current.update(_holder_updates(entry))
+        updates = _holder_updates(entry)
+        if updates:
+            current.update(updates)
         if request in self._idle:
             return  # holders still move, but no stretch of it can be attributed
         actor = entry.get("actor") if kind in {"action", "submit"} else None
@@ -325,7 +323,7 @@ class ClockReplayer:
     @staticmethod
     def _minute(entry: Mapping[str, Any], text: Any) -> dt.datetime:
         try:
-            return minute_of(text)
+            return minute(t(text))
         except (ValueError, TypeError):
             where = f"entry {entry.get('seq')}" if "seq" in entry else "the last entry"
             msg = f"{where}: {text!r} is not an entry time; the log is malformed"
@@ -357,7 +355,7 @@ class ClockReplayer:
     ) -> tuple[Duration, int]:
         """Return the target and the measure's index of a clock start (cached by config)."""
         name, recorded, raw = change["calendar"], change["fingerprint"], change["target"]
-        key = (name, recorded, tuple(raw.items()) if type(raw) is dict else _target_key(raw))
+        key = (name, recorded, _target_key(raw))
         found = self._kinds.get(key)
         if found is None:
             where = f"entry {entry.get('seq')}: request {request!r}, clock {change['clock']!r}"

@@ -537,11 +537,7 @@ class WorkCalendar:
         local = self._aware(start, "start")
         duration = Duration.from_config(duration)
         at = self._deadline(local, duration)
-        if not duration.is_working:
-            return Deadline(at, local, duration, (), self._fingerprint_span(local, at))
-        estimated = self._estimated_between(local.date(), at.date())
-        if estimated:
-            self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
+        estimated = self._flag_deadline(local, at, duration)
         return Deadline(at, local, duration, estimated, self._fingerprint_span(local, at))
 
     def deadline_at(
@@ -573,12 +569,20 @@ class WorkCalendar:
             at = self._add_working_days(start, int(duration.amount))
         else:
             at = self._deadline(self._aware(start, "start"), duration)
-        if duration.is_working and (warn_estimated or self.strict):
-            local = self._aware(start, "start")
-            estimated = self._estimated_between(local.date(), at.date())
-            if estimated:
-                self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
+        if warn_estimated or self.strict:
+            self._flag_deadline(self._aware(start, "start"), at, duration)
         return at
+
+    def _flag_deadline(
+        self, local: dt.datetime, at: dt.datetime, duration: Duration
+    ) -> tuple[dt.date, ...]:
+        """Return the estimated dates a working deadline relies on, warning (or refusing)."""
+        if not duration.is_working:
+            return ()
+        estimated = self._estimated_between(local.date(), at.date())
+        if estimated:
+            self._flag(estimated, f"deadline {duration} from {local.isoformat()}")
+        return estimated
 
     def _deadline(self, local: dt.datetime, duration: Duration) -> dt.datetime:
         if duration.unit == "calendar_days":

@@ -190,23 +190,12 @@ def parse_time(text: str) -> dt.datetime:
     Raises:
         ValueError: the string is not in the entry time format.
     """
-    global _last_parsed  # noqa: PLW0603 (a one-slot memo, replaced atomically)
-    memo = _last_parsed
-    if memo[0] is text:
-        # Several folds of a replay read the same entry's time one after the other.
-        return memo[1]
     # The exact shape is checked first, so the fast ISO parser accepts nothing else
     # (``strptime`` would cost more than the rest of a replay step).
     if type(text) is not str or _time_shape(text) is None:
         msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
         raise ValueError(msg)
-    value = _fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
-    _last_parsed = (text, value)
-    return value
-
-
-# The first slot starts as an object no input is.
-_last_parsed: tuple[object, dt.datetime] = (object(), dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    return _fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
 
 
 def encode_entry(

@@ -141,8 +141,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 def entry_time(entry: Mapping[str, Any]) -> dt.datetime:
     """Return the aware UTC instant a *verified* entry records.
 
-    This is `pelayanan.audit.entry.parse_time`, which remembers the last time it read:
-    the folds of one replay read the same entry's time one after the other.
+    This is `pelayanan.audit.entry.parse_time` (the verifier has checked the shape).
     """
     return parse_time(entry["time"])
 
