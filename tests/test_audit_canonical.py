@@ -212,3 +212,19 @@ class TestEntryShape:
         """Only the exact entry time shape parses (a valid ISO string of another shape too)."""
         with pytest.raises(ValueError, match=r"entry time|day is out of range"):
             parse_time(text)
+        with pytest.raises(ValueError, match=r"entry time|day is out of range"):
+            parse_time(text)  # a refusal is not remembered: asked again, it refuses again
+
+    @pytest.mark.parametrize("value", [None, 5, b"2026-07-06T08:00:00.000000Z", ["x"]])
+    def test_parse_time_refuses_non_strings(self, value: object) -> None:
+        """A value that is not a string is a ValueError, like a malformed string."""
+        with pytest.raises(ValueError, match="entry time"):
+            parse_time(value)  # type: ignore[arg-type]
+
+    def test_parse_time_remembers_only_equal_text(self) -> None:
+        """Remembered results are per exact text: neighbours parse to their own instants."""
+        first = parse_time("2026-07-06T08:00:00.000001Z")
+        second = parse_time("2026-07-06T08:00:00.000002Z")
+        assert second - first == dt.timedelta(microseconds=1)
+        assert parse_time("2026-07-06T08:00:00.000001Z") == first
+        assert first.tzinfo is dt.UTC
