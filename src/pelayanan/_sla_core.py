@@ -110,6 +110,14 @@ def as_time(value: Any) -> dt.datetime:
     return value if type(value) is dt.datetime else t(value)
 
 
+def _without_pause(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of *state* without the fields of a pause."""
+    new = dict(state)
+    new.pop("paused_at", None)
+    new.pop("pause_reason", None)
+    return new
+
+
 def core_start(
     measure: Measure, target: Duration, at: dt.datetime, *, native: bool = False
 ) -> dict[str, Any]:
@@ -150,7 +158,7 @@ def core_resume(
     remaining = state["budget_us"] - state["used_us"]
     # Resumed after the breach: the deadline already passed and stays where it was.
     deadline = measure.advance(at, remaining) if remaining > 0 else as_time(state["deadline"])
-    new = {k: v for k, v in state.items() if k not in ("paused_at", "pause_reason")}
+    new = _without_pause(state)
     new.update(
         status="running",
         paused_us=paused,
@@ -170,7 +178,7 @@ def core_stop(
     else:
         paused += measure.span(as_time(state["paused_at"]), at)
     overrun = max(0, used - state["budget_us"])
-    new = {k: v for k, v in state.items() if k not in ("paused_at", "pause_reason")}
+    new = _without_pause(state)
     new.update(
         status="breached" if overrun else "met",
         used_us=used,

@@ -21,8 +21,8 @@ from pelayanan._sla_core import (
     core_start,
     core_stop,
     minute,
-    t,
 )
+from pelayanan.audit.entry import parse_time
 from pelayanan.calendar import Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 
@@ -91,6 +91,13 @@ def _clock_changes(
             yield entry, change["clock"], change
 
 
+_ZERO = dt.timedelta()
+
+
+def _span(us: int) -> dt.timedelta:
+    return dt.timedelta(microseconds=us) if us else _ZERO
+
+
 def _verdict(request: str, clock: str, state: Mapping[str, Any]) -> ClockVerdict:
     status = state["status"]
     finished = state.get("stopped_at")
@@ -101,8 +108,8 @@ def _verdict(request: str, clock: str, state: Mapping[str, Any]) -> ClockVerdict
         status=status,
         deadline=as_time(state["deadline"]),
         finished_at=as_time(finished) if status in ("met", "breached") and finished else None,
-        overrun=dt.timedelta(microseconds=state.get("overrun_us", 0)),
-        paused=dt.timedelta(microseconds=state["paused_us"]),
+        overrun=_span(state.get("overrun_us", 0)),
+        paused=_span(state["paused_us"]),
         calendar=state["calendar"],
         fingerprint=state["fingerprint"],
     )
@@ -323,8 +330,9 @@ class ClockReplayer:
     @staticmethod
     def _minute(entry: Mapping[str, Any], text: Any) -> dt.datetime:
         try:
-            return minute(t(text))
-        except (ValueError, TypeError):
+            # Entry times are UTC already: truncating to the minute is `minute`.
+            return parse_time(text).replace(second=0, microsecond=0)
+        except ValueError:
             where = f"entry {entry.get('seq')}" if "seq" in entry else "the last entry"
             msg = f"{where}: {text!r} is not an entry time; the log is malformed"
             raise CalendarError(msg) from None
