@@ -217,7 +217,7 @@ def replay_verified(
 #: Entries verified before the folds take them.  Each fold then takes the whole batch in
 #: turn, which keeps its own working set (request tracks, calendar tables) in the CPU
 #: caches instead of competing with the verifier's at every entry.
-_BATCH = 256
+_BATCH = 32
 
 
 def _feed(folds: Sequence[Fold], batch: list[Mapping[str, Any]]) -> None:
