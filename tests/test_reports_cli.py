@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from click.testing import CliRunner
 
 from pelayanan.access import Actor
 from pelayanan.calendar import indonesian_government_calendar
+from pelayanan.cli import _main
+from pelayanan.cli._common import OLDER_THRESHOLD, YOUNG_THRESHOLD, tune_collector
 from pelayanan.cli._main import cli
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import ReportError, TransitionNotAllowedError, UnknownRequestError
@@ -401,3 +405,29 @@ class TestRecordSurvey:
         with pytest.raises(ReportError):
             desk.record_survey(request, answers, actor=staff["verifier"])
         assert desk.store.head(desk.ledger).size == size
+
+
+class TestCollectorTuning:
+    """The command line runs with fewer garbage collections; embedding apps are untouched."""
+
+    @pytest.fixture(autouse=True)
+    def _restore(self) -> Iterator[None]:
+        previous = gc.get_threshold()
+        yield
+        gc.set_threshold(*previous)
+
+    def test_main_raises_the_thresholds(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`main` tunes the collector before running the command."""
+        gc.set_threshold(700, 10, 10)
+        monkeypatch.setattr(_main, "cli", lambda: None)
+        _main.main()
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, OLDER_THRESHOLD, OLDER_THRESHOLD)
+
+    def test_higher_settings_and_switched_off_collection_are_kept(self) -> None:
+        """A threshold already higher stays, and a collector switched off stays off."""
+        gc.set_threshold(YOUNG_THRESHOLD * 2, 5, OLDER_THRESHOLD * 3)
+        tune_collector()
+        assert gc.get_threshold() == (YOUNG_THRESHOLD * 2, OLDER_THRESHOLD, OLDER_THRESHOLD * 3)
+        gc.set_threshold(0, 10, 10)
+        tune_collector()
+        assert gc.get_threshold() == (0, 10, 10)

@@ -7,6 +7,7 @@ import click
 from pelayanan import __version__
 from pelayanan.cli._audit import audit_group
 from pelayanan.cli._calendar import calendar_group
+from pelayanan.cli._common import tune_collector
 from pelayanan.cli._demo import demo_command
 from pelayanan.cli._keys import keys_group
 from pelayanan.cli._privacy import privacy_group
@@ -35,4 +36,5 @@ cli.add_command(store_group)
 
 def main() -> None:
     """Run the command line."""
+    tune_collector()
     cli()
