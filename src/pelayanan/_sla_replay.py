@@ -330,7 +330,7 @@ class ClockReplayer:
     @staticmethod
     def _minute(entry: Mapping[str, Any], text: Any) -> dt.datetime:
         try:
-            # Entry times are UTC already: truncating to the minute is `minute`.
+            # `minute`, without its zone conversion: `parse_time` gives UTC already.
             return parse_time(text).replace(second=0, microsecond=0)
         except ValueError:
             where = f"entry {entry.get('seq')}" if "seq" in entry else "the last entry"
