@@ -1,4 +1,4 @@
-"""Sessions: ``nox -s tests`` (default), lint, typing, examples, docs, bench, property."""
+"""Sessions: ``nox -s tests`` (default), slow, lint, typing, examples, docs, bench, property."""
 
 from __future__ import annotations
 
@@ -19,9 +19,18 @@ def _group(name: str) -> list[str]:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (PostgreSQL tests skip when no server is reachable, unless CI=true)."""
+    """Run the test suite without the slow stress tests (PostgreSQL tests skip when no
+    server is reachable, unless CI=true)."""
     session.install("-e", ".[postgres,report]", *_group("test"))
-    session.run("pytest", *session.posargs, env={"CI": os.environ.get("CI", "")})
+    args = session.posargs or ["-m", "not slow"]
+    session.run("pytest", *args, env={"CI": os.environ.get("CI", "")})
+
+
+@nox.session(default=False)
+def slow(session: nox.Session) -> None:
+    """Run the slow stress tests (many SIGKILL crash rounds); CI runs them."""
+    session.install("-e", ".[postgres,report]", *_group("test"))
+    session.run("pytest", "-m", "slow", *session.posargs, env={"CI": os.environ.get("CI", "")})
 
 
 @nox.session

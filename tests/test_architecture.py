@@ -11,16 +11,9 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "pelayanan"
 ROOMS = [
     "sop",
     "calendar",
-    "_calendar_types",
-    "_calendar_holidays",
-    "_calendar_config",
     "sla",
-    "_sla_core",
-    "_sla_config",
-    "_sla_replay",
     "routing",
     "access",
-    "disposition",
     "audit",
     "reports",
 ]

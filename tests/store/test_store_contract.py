@@ -49,7 +49,7 @@ from store_support import T0, body, pg_database, record, signer
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "store_worker.py"
-SOP_FILE = HERE.parent / "examples" / "sop" / "pengaduan.yaml"
+SOP_FILE = HERE.parents[1] / "examples" / "sop" / "pengaduan.yaml"
 
 
 def _verify(store: Store, ledger: str, key: SigningKey) -> int:

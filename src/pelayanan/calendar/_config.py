@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pelayanan._calendar_holidays import holiday_entries
-from pelayanan._calendar_types import (
+from pelayanan.calendar._holidays import holiday_entries
+from pelayanan.calendar._types import (
     WEEKDAYS,
     Closure,
     Counting,
@@ -25,7 +25,7 @@ from pelayanan._calendar_types import (
     parse_date,
     parse_day_hours,
 )
-from pelayanan.calendar import DEFAULT_HOURS, RAMADAN_HOURS
+from pelayanan.calendar._hours import DEFAULT_HOURS, RAMADAN_HOURS
 from pelayanan.exceptions import CalendarError
 
 __all__ = ["KEYS", "parse_calendar_config"]

@@ -5,7 +5,7 @@ takes an action.  Each call either commits the request's new state together with
 audit entry, or records the refused attempt in the log and raises a typed error.
 ``desk.tick(now)`` fires the SLA warnings, breaches and escalations that are due.
 With a routing configuration, ``submit`` routes and assigns the new request, and the desk
-issues and answers disposisi (see `pelayanan._desk_routing`).
+issues and answers disposisi (see `pelayanan.desk._routing`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from pelayanan._desk_routing import RoutingDeskMixin
+from pelayanan.desk._routing import RoutingDeskMixin
 from pelayanan.access import (
     SYSTEM,
     AccessPolicy,

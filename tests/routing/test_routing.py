@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
 from pelayanan.desk import ServiceDesk
-from pelayanan.disposition import DispositionTarget, routing_trail
+from pelayanan.routing import DispositionTarget, routing_trail
 from pelayanan.exceptions import (
     ConfigurationError,
     IncompleteRequestError,
@@ -36,7 +36,7 @@ from pelayanan.sop import SOP
 from pelayanan.store import Store
 from pelayanan.testing import FakeClock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG: dict[str, Any] = {
     "triage": "unit-pengaduan",

@@ -158,7 +158,7 @@ class TestFuzz:
     )
     def test_mutated_example_only_raises_sop_errors(self, edit: tuple[str, Any]) -> None:
         """Replacing one section of a real SOP with junk yields only SOP errors."""
-        path = Path(__file__).resolve().parent.parent / "examples" / "sop" / "cuti-tahunan.json"
+        path = Path(__file__).resolve().parents[2] / "examples" / "sop" / "cuti-tahunan.json"
         doc = json.loads(path.read_text())
         doc[edit[0]] = edit[1]
         try:

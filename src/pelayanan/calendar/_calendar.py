@@ -1,26 +1,4 @@
-"""Working calendars on Indonesian government time, and duration arithmetic on them.
-
-A `WorkCalendar` says, for every local date in its IANA time zone, which stretches of the
-wall clock are working time: weekly hours per weekday (breaks are the gaps), minus
-national holidays and cuti bersama from the ``holidays`` package, minus agency closures,
-plus extra working days, with special periods (Ramadan) that change the hours.  On it,
-`WorkCalendar.add` computes deadlines and `WorkCalendar.elapsed` measures working time.
-
-Defaults follow Perpres 21/2023 on civil servants' working days and hours: five working
-days Monday-Friday, 37 h 30 min a week excluding breaks, the day starting 07:30 local
-time, 60 min break (90 min on Friday).  The exact daily split used here
-(Mon-Thu 07:30-16:00 with a 12:00-13:00 break; Fri 07:30-16:30 with an 11:30-13:00
-break) is one schedule meeting that rule; each agency sets its own, so it is
-configurable.  Ramadan hours (32 h 30 min a week from 08:00) follow the MenPANRB
-circulars; Ramadan dates are configured per year, never derived.  Whether cuti bersama
-stop the clock is not settled by any rule: the default treats them as non-working,
-``cuti_bersama_working=True`` switches that.  See ``docs/calendar.md``.
-
-Arithmetic never steps hour by hour: each year's working time is resolved once per
-calendar into per-day working intervals, a prefix sum of working microseconds and the
-ordinals of working days (cached), and a query bisects those tables, so a 60-working-day
-deadline costs about as much as a 1-day one.
-"""
+"""The calendar engine: `WorkCalendar` and the standard calendars built from it."""
 
 from __future__ import annotations
 
@@ -37,13 +15,19 @@ from typing import Any, cast
 
 import attrs
 
-from pelayanan._calendar_holidays import (
+from pelayanan.calendar._holidays import (
     HOLIDAYS_VERSION,
     HolidayEntry,
     holiday_entries,
     source_label,
 )
-from pelayanan._calendar_types import (
+from pelayanan.calendar._hours import (
+    DEFAULT_HOURS,
+    INDONESIAN_TIMEZONES,
+    RAMADAN_HOURS,
+    ramadan_period,
+)
+from pelayanan.calendar._types import (
     WEEKDAYS,
     Closure,
     Counting,
@@ -59,87 +43,16 @@ from pelayanan._calendar_types import (
     check_day_hours,
     format_week_hours,
 )
+from pelayanan.calendar._config import parse_calendar_config
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
-__all__ = [
-    "DEFAULT_HOURS",
-    "INDONESIAN_TIMEZONES",
-    "RAMADAN_HOURS",
-    "Closure",
-    "Counting",
-    "Deadline",
-    "Duration",
-    "DurationUnit",
-    "ExtraWorkingDay",
-    "HolidayOverride",
-    "NonWorkingDay",
-    "SpecialPeriod",
-    "TimeRange",
-    "WeekHours",
-    "WorkCalendar",
-    "calendar_from_config",
-    "indonesian_government_calendar",
-    "ramadan_period",
-]
-
-INDONESIAN_TIMEZONES: Mapping[str, str] = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
-"""The zones of Indonesia (UTC+7, +7, +8, +9; no daylight saving)."""
-
-
-def _r(text: str) -> TimeRange:
-    return TimeRange.parse(text)
-
-
-_MON_THU = (_r("07:30-12:00"), _r("13:00-16:00"))
-_FRI = (_r("07:30-11:30"), _r("13:00-16:30"))
-DEFAULT_HOURS: WeekHours = (_MON_THU, _MON_THU, _MON_THU, _MON_THU, _FRI, (), ())
-"""Default weekly hours: 37 h 30 min Monday-Friday from 07:30 (Perpres 21/2023).
-
-The split (Mon-Thu 07:30-16:00, break 12:00-13:00; Fri 07:30-16:30, break 11:30-13:00) is
-an agency-configurable schedule that meets the rule, not itself law.
-"""
-
-_RAMADAN_MON_THU = (_r("08:00-12:00"), _r("12:30-15:00"))
-_RAMADAN_FRI = (_r("08:00-11:30"), _r("12:30-15:30"))
-RAMADAN_HOURS: WeekHours = (
-    _RAMADAN_MON_THU,
-    _RAMADAN_MON_THU,
-    _RAMADAN_MON_THU,
-    _RAMADAN_MON_THU,
-    _RAMADAN_FRI,
-    (),
-    (),
-)
-"""Ramadan hours per the MenPANRB circulars: 32 h 30 min a week from 08:00 (Mon-Thu
-08:00-15:00, break 12:00-12:30; Fri 08:00-15:30, break 11:30-12:30)."""
+__all__ = ["WorkCalendar", "calendar_from_config", "indonesian_government_calendar"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
 _MIN_YEAR, _MAX_YEAR = 1946, 2200
 # A calendar whose hours leave no working day for this many consecutive years is broken.
 _MAX_EMPTY_YEARS = 5
-
-
-def ramadan_period(start: dt.date, end: dt.date, *, name: str = "Ramadan") -> SpecialPeriod:
-    """Return a special period with Ramadan hours from *start* to *end* (inclusive).
-
-    Args:
-        start: the first working date under Ramadan hours (as announced for the year).
-        end: the last such date.
-        name: the period's name, e.g. ``"Ramadan 1447 H"``.
-
-    Returns:
-        The period, with `RAMADAN_HOURS`.
-
-    Raises:
-        CalendarError: *end* is before *start*.
-    """
-    return SpecialPeriod(name, start, end, RAMADAN_HOURS)
 
 
 def _to_us(instant: dt.datetime) -> int:
@@ -923,8 +836,6 @@ def calendar_from_config(mapping: Mapping[str, Any], *, source: str | None = Non
     Raises:
         CalendarError: the first problem found, as ``KEY.PATH: what is wrong``.
     """
-    from pelayanan._calendar_config import parse_calendar_config  # noqa: PLC0415  (cycle)
-
     try:
         return WorkCalendar(**parse_calendar_config(mapping))
     except CalendarError as exc:

@@ -26,7 +26,7 @@ from pelayanan.audit.merkle import consistency_proof, inclusion_proof, root_hash
 from pelayanan.audit.receipt import Receipt, check_receipt
 from pelayanan.store import MemoryStore
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "audit-format.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "audit-format.md"
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 `ServiceDesk` inherits these methods; they follow the desk's rule: each call either
 commits the request's new state together with one audit entry, or records the refused
 attempt and raises a typed error.  The decisions themselves live in `pelayanan.routing`,
-`pelayanan.access` and `pelayanan.disposition`; this module only wires them.
+`pelayanan.access` and `pelayanan.routing`; this module only wires them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pelayanan.access import AccessPolicy, Actor, DelegationRegistry, Grant, che
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.clock import Clock, ensure_aware
-from pelayanan.disposition import (
+from pelayanan.routing import (
     DispositionTarget,
     TrailStep,
     close_disposition,

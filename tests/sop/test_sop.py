@@ -22,7 +22,7 @@ from pelayanan.exceptions import (
 from pelayanan.sop import SOP, SOPRegistry, load_sop, sop_from_dict
 from pelayanan.store import MemoryStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "sop"
 
 

@@ -44,7 +44,7 @@ from pelayanan.sop import SOP, load_sop, sop_from_dict
 from pelayanan.store import SQLiteStore, Store
 from pelayanan.testing import FakeClock
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 CITIZEN_DATA = {
     "subject": "Jalan berlubang",

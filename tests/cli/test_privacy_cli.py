@@ -16,7 +16,7 @@ from pelayanan.cli._demo_privacy import make_citizens
 from pelayanan.cli._main import cli
 from pelayanan.store import SQLiteStore
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEED = 3
 
 

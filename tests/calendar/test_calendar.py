@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pelayanan._calendar_holidays import holiday_entries
+from pelayanan.calendar._holidays import holiday_entries
 from pelayanan.calendar import (
     DEFAULT_HOURS,
     RAMADAN_HOURS,
@@ -595,7 +595,7 @@ class TestDocs:
 
         import yaml
 
-        text = (pathlib.Path(__file__).parent.parent / "docs" / "calendar.md").read_text()
+        text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "calendar.md").read_text()
         block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
         assert block is not None
         cal = calendar_from_config(yaml.safe_load(block.group(1)), source="docs/calendar.md")

@@ -1,30 +1,4 @@
-"""SLA clocks: named clocks per request with targets, warnings and escalation ladders.
-
-An SOP declares its clocks (`ClockDef`): when each starts, pauses, resumes, stops and
-resets (on actions or on entering states), its target as a `Duration` on a working
-calendar, warning thresholds (percentages of the target) and an escalation ladder
-(steps that notify, reassign or have the system act, at a percentage of the target or
-a duration past the breach).
-
-This module is pure: it never reads the clock, the store or the desk.
-
-* `ClockEngine.transition` applies an action to a request's clock states (a JSON-ready
-  mapping the desk keeps in the request's ``meta["sla"]``) and returns the changes to
-  record in the action's audit entry;
-* `ClockEngine.due` lists the warnings, breaches and escalations due at an instant, and
-  `ClockEngine.fire` marks one fired; `next_due` is the earliest pending instant (the
-  indexed ``next_due`` column the desk's ``tick`` queries);
-* `recompute_verdicts` replays the audit log alone, on the calendars the log names by
-  fingerprint, and `recorded_verdicts` reads what the desk recorded: the two agree;
-* `attribute_breaches` says which unit and officer held a breached request, and for how
-  much working time; `replay_clocks` returns both from one replay, and `ClockReplayer`
-  is the engine behind the three, fed one entry at a time (what reports use).
-
-Clocks count whole minutes: every instant a clock uses is truncated to its minute (an
-action within the minute of the deadline is on time).  That keeps every measure an exact
-whole number of minutes, so a deadline moved by a pause is exact and a replay of the log
-reproduces every verdict to the microsecond.  See ``docs/sla.md``.
-"""
+"""The live SLA engine: clock transitions on actions, due events, and their entries."""
 
 from __future__ import annotations
 
@@ -34,15 +8,15 @@ from typing import Any, Literal
 
 import attrs
 
-from pelayanan._sla_config import (
+from pelayanan.sla._config import (
     ClockCondition,
     ClockDef,
     EscalationStep,
     check_clock_defs,
     clock_defs_from_config,
 )
-from pelayanan._sla_core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
-from pelayanan._sla_replay import (
+from pelayanan.sla._core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
+from pelayanan.sla._replay import (
     BreachAttribution,
     ClockReplay,
     ClockReplayer,
@@ -58,27 +32,13 @@ from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import CalendarError, IncompleteRequestError
 
 __all__ = [
-    "BreachAttribution",
     "ClockChange",
-    "ClockCondition",
-    "ClockDef",
     "ClockEngine",
-    "ClockReplay",
-    "ClockReplayer",
-    "ClockVerdict",
     "DueEvent",
-    "EscalationStep",
     "FiredEvent",
-    "Holding",
-    "attribute_breaches",
-    "check_clock_defs",
-    "clock_defs_from_config",
     "event_body",
     "next_due",
     "reassignment",
-    "recompute_verdicts",
-    "recorded_verdicts",
-    "replay_clocks",
 ]
 
 EventKind = Literal["warning", "breach", "escalation"]

@@ -16,7 +16,7 @@ from pelayanan.sop.values import value_problems
 from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

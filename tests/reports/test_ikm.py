@@ -28,7 +28,7 @@ from pelayanan.reports.ikm import (
 )
 
 KEYS_2017 = RULES_2017.keys
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "survey" / "skm-2026.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "survey" / "skm-2026.csv"
 
 #: One unsur only, so a survey can hit any converted score with a denominator we choose.
 SINGLE = RuleSet(

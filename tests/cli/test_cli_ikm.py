@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.reports.ikm import RULES_2004, RULES_2017
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "survey" / "skm-2026.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "survey" / "skm-2026.csv"
 HEADER = ",".join(RULES_2017.keys)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import attrs
 
-from pelayanan._sla_core import (
+from pelayanan.sla._core import (
     Measure,
     as_time,
     core_pause,
@@ -258,7 +258,7 @@ class ClockReplayer:
         # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
         self._kinds: dict[tuple[str, str, Any], tuple[Duration, int]] = {}
-        # (request, clock) -> the clock's state, in `_sla_core` form with native instants,
+        # (request, clock) -> the clock's state, in `sla._core` form with native instants,
         # plus "_m" (the index of its measure in `_measures`) and "_w" (its running
         # windows, a tuple of (start, end) pairs).  Only atomic values, so the garbage
         # collector does not track the hundreds of thousands of them a big log holds.

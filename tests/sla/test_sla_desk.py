@@ -34,7 +34,7 @@ from pelayanan.store import SQLiteStore, Store
 from pelayanan.store.base import RequestRecord
 from pelayanan.testing import FakeClock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WIB = ZoneInfo("Asia/Jakarta")
 SUBMISSION = {"subject": "Jalan rusak", "category": "infrastruktur"}
 

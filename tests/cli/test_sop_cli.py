@@ -14,7 +14,7 @@ from pelayanan.exceptions import ScenarioError
 from pelayanan.sop import load_sop, render_reference, sop_json_schema
 from pelayanan.sop.simulate import scenario_from_dict, simulate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOPS = ROOT / "examples" / "sop"
 PAIRS = [
     ("pengaduan.yaml", "pengaduan.yaml"),

@@ -1,0 +1,312 @@
+"""Disposisi: routing orders from a superior, kept in a request's ``meta``, and the trail.
+
+A disposisi sends a request to a unit or an officer with an instruction and a due date.
+One order may go to several targets at once (a *group* of parallel dispositions, each
+with its own due date); the group *joins* when every target has answered or returned it,
+and the request goes back to the unit and person who issued it.  A target may pass the
+request further down (a chain: the new disposition names its *parent*).  A target that
+is not competent answers "bukan wewenang" with a reason: its disposition is *returned*,
+and the request goes back for re-routing, never to a dead end (DOMAIN.md, Complaints:
+"no wrong door").
+
+The functions here are pure: they take the ``meta`` mapping of a request and return a new
+one, so the desk can commit it together with the audit entry.  `routing_trail` reads the
+audit entries alone and answers "why is this request on my desk?".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from pelayanan.audit.entry import format_time
+
+__all__ = [
+    "DispositionTarget",
+    "TrailStep",
+    "close_disposition",
+    "find_open",
+    "issue",
+    "open_children",
+    "routing_trail",
+]
+
+
+@attrs.frozen
+class DispositionTarget:
+    """Where one disposition goes: a unit, an officer (optionally in a unit), a due date.
+
+    Attributes:
+        unit: the unit, if the order goes to a unit (or names the officer's unit).
+        officer: the officer's actor id, if the order goes to a person.
+        due: when the answer is due (timezone-aware); ``None`` takes the order's due date.
+    """
+
+    unit: str | None = None
+    officer: str | None = None
+    due: dt.datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        """Refuse a target naming neither a unit nor an officer."""
+        if self.unit is None and self.officer is None:
+            msg = "a disposition target needs a unit or an officer"
+            raise ValueError(msg)
+
+    def label(self) -> str:
+        """Return the target as shown in messages (``officer@unit``, ``unit`` or ``officer``)."""
+        if self.officer is not None and self.unit is not None:
+            return f"{self.officer}@{self.unit}"
+        return self.officer or self.unit or ""
+
+
+def _items(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [dict(item) for item in meta.get("disposisi", {}).get("items", [])]
+
+
+def _targets(item: Mapping[str, Any], unit: str | None, ids: Sequence[str]) -> bool:
+    if item.get("officer") is not None:
+        return item["officer"] in ids
+    return unit is not None and item.get("unit") == unit
+
+
+def find_open(
+    meta: Mapping[str, Any], *, unit: str | None, ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Return the open dispositions addressed to *unit* or to one of *ids*, newest first."""
+    found = [i for i in _items(meta) if i["status"] == "open" and _targets(i, unit, ids)]
+    return sorted(found, key=lambda i: int(i["id"][1:]), reverse=True)
+
+
+def open_children(meta: Mapping[str, Any], disposition_id: str) -> list[str]:
+    """Return the ids of open dispositions issued under *disposition_id*."""
+    return [
+        i["id"] for i in _items(meta) if i.get("parent") == disposition_id and i["status"] == "open"
+    ]
+
+
+def issue(
+    meta: Mapping[str, Any],
+    targets: Sequence[DispositionTarget],
+    *,
+    by: str,
+    from_unit: str | None,
+    parent: str | None,
+    instruction: str,
+    due: dt.datetime | None,
+    at: dt.datetime,
+) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    """Add a group of dispositions to *meta*.
+
+    Args:
+        meta: the request's meta.
+        targets: where the dispositions go (one group; several targets are parallel).
+        by: the id of the person issuing it.
+        from_unit: the unit issuing it (the request returns there when the group joins).
+        parent: the disposition this one continues (a chain), if any.
+        instruction: what the targets are asked to do.
+        due: the default due date of every target.
+        at: when it is issued.
+
+    Returns:
+        The new meta, the group id, and the dispositions created.
+
+    Raises:
+        ValueError: a target has no due date, or a due date is not after *at*.
+    """
+    state = dict(meta.get("disposisi", {}))
+    items = _items(meta)
+    number = int(state.get("next", 1))
+    group = f"G{int(state.get('next_group', 1))}"
+    created: list[dict[str, Any]] = []
+    for target in targets:
+        when = target.due or due
+        if when is None:
+            msg = f"the disposition to {target.label()!r} needs a due date"
+            raise ValueError(msg)
+        if when.tzinfo is None or when <= at:
+            msg = (
+                f"the due date of the disposition to {target.label()!r} must be aware and after now"
+            )
+            raise ValueError(msg)
+        created.append(
+            {
+                "id": f"D{number}",
+                "group": group,
+                "parent": parent,
+                "by": by,
+                "from_unit": from_unit,
+                "unit": target.unit,
+                "officer": target.officer,
+                "instruction": instruction,
+                "due": format_time(when),
+                "issued": format_time(at),
+                "status": "open",
+            }
+        )
+        number += 1
+    state.update(next=number, next_group=int(group[1:]) + 1, items=items + created)
+    return {**meta, "disposisi": state}, group, created
+
+
+def close_disposition(
+    meta: Mapping[str, Any],
+    disposition_id: str,
+    *,
+    status: str,
+    by: str,
+    text: str,
+    at: dt.datetime,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """Mark a disposition ``answered`` or ``returned`` (bukan wewenang).
+
+    Args:
+        meta: the request's meta.
+        disposition_id: the disposition.
+        status: ``answered`` or ``returned``.
+        by: who answered.
+        text: the answer or the reason.
+        at: when.
+
+    Returns:
+        The new meta, the closed disposition, and, when this closed the last open member of
+        its group, the group's join: ``{"group", "unit", "assignee"}`` (where it returns).
+
+    Raises:
+        KeyError: no disposition with that id.
+        ValueError: it is not open.
+    """
+    items = _items(meta)
+    item = next((i for i in items if i["id"] == disposition_id), None)
+    if item is None:
+        raise KeyError(disposition_id)
+    if item["status"] != "open":
+        msg = f"disposition {disposition_id} is already {item['status']}"
+        raise ValueError(msg)
+    item.update(status=status, closed_by=by, text=text, closed=format_time(at))
+    group = [i for i in items if i["group"] == item["group"]]
+    joined = None
+    if all(i["status"] != "open" for i in group):
+        joined = {"group": item["group"], "unit": item["from_unit"], "assignee": item["by"]}
+    state = {**meta.get("disposisi", {}), "items": items}
+    return {**meta, "disposisi": state}, item, joined
+
+
+# --- the trail -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class TrailStep:
+    """One decision in a request's routing history, read from the audit log.
+
+    Attributes:
+        seq: the audit entry's sequence number.
+        time: the entry's time.
+        kind: the entry kind.
+        text: the decision in words, naming the rule or person who made it.
+    """
+
+    seq: int
+    time: str
+    kind: str
+    text: str
+
+    def render(self) -> str:
+        """Return ``#SEQ TIME text``."""
+        return f"#{self.seq} {self.time} {self.text}"
+
+
+def _by(entry: Mapping[str, Any]) -> str:
+    who = str(entry.get("actor"))
+    authority = entry.get("authority")
+    if isinstance(authority, Mapping):
+        who += (
+            f" ({str(authority.get('kind', '')).upper()} for {authority.get('principal')},"
+            f" {authority.get('delegation')})"
+        )
+    return who
+
+
+def _assignment_text(assignment: Mapping[str, Any]) -> str:
+    if assignment.get("assignee") is None:
+        return f"not assigned in {assignment.get('unit')} ({assignment.get('reason')})"
+    return (
+        f"assigned to {assignment['assignee']} in {assignment.get('unit')} by strategy "
+        f"{assignment.get('strategy')}: {assignment.get('reason')}"
+    )
+
+
+def _step_texts(entry: Mapping[str, Any]) -> list[str]:
+    kind = entry.get("kind")
+    out: list[str] = []
+    if kind == "submit":
+        out.append(f"submitted by {_by(entry)}")
+        routing = entry.get("routing")
+        if isinstance(routing, Mapping):
+            attributes = ", ".join(f"{k}={v}" for k, v in sorted(routing["attributes"].items()))
+            if routing.get("rule") == "triage":
+                out.append(
+                    f"routed to triage unit {routing['unit']}: no rule matched ({attributes})"
+                )
+            else:
+                out.append(
+                    f"routed to {routing['unit']} by rule {routing['rule']!r} "
+                    f"(#{routing.get('position')}) on {attributes}"
+                )
+    elif kind == "action":
+        out.append(
+            f"{entry.get('action')} by {_by(entry)}: {entry.get('from')} -> {entry.get('to')}"
+        )
+    elif kind == "disposition":
+        for item in entry.get("dispositions", []):
+            target = item.get("officer") or item.get("unit")
+            if item.get("officer") and item.get("unit"):
+                target = f"{item['officer']}@{item['unit']}"
+            parent = f", under {entry['parent']}" if entry.get("parent") else ""
+            out.append(
+                f"disposisi {item['id']} ({entry.get('group')}{parent}) by {_by(entry)} to "
+                f"{target}, due {item.get('due')}: {entry.get('instruction')!r}"
+            )
+    elif kind == "disposition_answer":
+        out.append(
+            f"disposisi {entry.get('disposition')} answered by {_by(entry)}: "
+            f"{entry.get('answer')!r}"
+        )
+    elif kind == "bukan_wewenang":
+        which = entry.get("disposition") or "the routing"
+        out.append(f"bukan wewenang on {which} by {_by(entry)}: {entry.get('reason')!r}")
+    elif kind == "assignment":
+        out.append(f"assignment by {_by(entry)}")
+    returned = entry.get("returned_to")
+    if isinstance(returned, Mapping):
+        joined = f"group {entry['joined']} joined; " if entry.get("joined") else ""
+        holder = returned.get("assignee") or "the unit"
+        out.append(f"{joined}returned to {holder} in {returned.get('unit')}")
+    assignment = entry.get("assignment")
+    if isinstance(assignment, Mapping):
+        out.append(_assignment_text(assignment))
+    return out
+
+
+def routing_trail(entries: Iterable[Mapping[str, Any]], request_id: str) -> list[TrailStep]:
+    """Return the routing, assignment and disposition decisions on *request_id*, in order.
+
+    Reads decoded audit entries only (no store, no request state), so an auditor holding
+    an export can answer "why is this on my desk" without the database.
+
+    Args:
+        entries: decoded audit entries (any order of ledgers; only this request's count).
+        request_id: the request.
+
+    Returns:
+        One step per decision, in log order.
+    """
+    steps: list[TrailStep] = []
+    for entry in entries:
+        if entry.get("request") != request_id or entry.get("kind") == "refused":
+            continue
+        seq, time, kind = int(entry.get("seq", -1)), str(entry.get("time")), str(entry["kind"])
+        steps.extend(TrailStep(seq, time, kind, text) for text in _step_texts(entry))
+    return steps
