@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 from pelayanan.access import Actor
 from pelayanan.audit.keys import generate_key_pair
 from pelayanan.desk import ServiceDesk
-from pelayanan.routing import DispositionTarget, routing_trail
-from pelayanan.routing import load_routing_config
+from pelayanan.routing import DispositionTarget, load_routing_config, routing_trail
 from pelayanan.sop import load_sop
 from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock

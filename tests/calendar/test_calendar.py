@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pelayanan.calendar._holidays import holiday_entries
 from pelayanan.calendar import (
     DEFAULT_HOURS,
     RAMADAN_HOURS,
@@ -30,6 +29,7 @@ from pelayanan.calendar import (
     indonesian_government_calendar,
     ramadan_period,
 )
+from pelayanan.calendar._holidays import holiday_entries
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
 from pelayanan.desk import ServiceDesk
-from pelayanan.routing import DispositionTarget, routing_trail
 from pelayanan.exceptions import (
     ConfigurationError,
     IncompleteRequestError,
@@ -24,6 +23,7 @@ from pelayanan.exceptions import (
 )
 from pelayanan.routing import (
     AssignmentPolicy,
+    DispositionTarget,
     Officer,
     Region,
     RoutingConfig,
@@ -31,6 +31,7 @@ from pelayanan.routing import (
     Rule,
     load_routing_config,
     routing_config_from_dict,
+    routing_trail,
 )
 from pelayanan.sop import SOP
 from pelayanan.store import Store

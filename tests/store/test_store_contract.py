@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
+from store_support import T0, body, pg_database, record, signer
 
 from pelayanan.access import Actor
 from pelayanan.audit.checkpoint import SignedCheckpoint
@@ -45,7 +46,6 @@ from pelayanan.store import MemoryStore, Store, import_export, open_store
 from pelayanan.store.base import LedgerNodes
 from pelayanan.store.vault import LegalHold, VaultChange, VaultStore, WrappedKey
 from pelayanan.testing import FakeClock
-from store_support import T0, body, pg_database, record, signer
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "store_worker.py"

@@ -7,15 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from pelayanan.audit.export import write_export
-from pelayanan.audit.keys import SigningKey, write_key_pair
-from pelayanan.audit.merkle import inclusion_proof, inclusion_proof_from_nodes
-from pelayanan.cli._main import cli
-from pelayanan.exceptions import SchemaVersionError, StoreError
-from pelayanan.store import SCHEMA_VERSION, MemoryStore, SQLiteStore, open_store
-from pelayanan.store.base import LedgerNodes
-from pelayanan.store.postgres import PostgresStore
 from store_support import (
     T0,
     body,
@@ -26,6 +17,15 @@ from store_support import (
     record,
     signer,
 )
+
+from pelayanan.audit.export import write_export
+from pelayanan.audit.keys import SigningKey, write_key_pair
+from pelayanan.audit.merkle import inclusion_proof, inclusion_proof_from_nodes
+from pelayanan.cli._main import cli
+from pelayanan.exceptions import SchemaVersionError, StoreError
+from pelayanan.store import SCHEMA_VERSION, MemoryStore, SQLiteStore, open_store
+from pelayanan.store.base import LedgerNodes
+from pelayanan.store.postgres import PostgresStore
 
 # The schema-1 layout of the walking skeleton: no merkle_nodes, no assignee index.
 _V1_DROP = [

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import attrs
 
+from pelayanan.calendar._config import parse_calendar_config
 from pelayanan.calendar._holidays import (
     HOLIDAYS_VERSION,
     HolidayEntry,
@@ -23,8 +24,6 @@ from pelayanan.calendar._holidays import (
 )
 from pelayanan.calendar._hours import (
     DEFAULT_HOURS,
-    INDONESIAN_TIMEZONES,
-    RAMADAN_HOURS,
     ramadan_period,
 )
 from pelayanan.calendar._types import (
@@ -33,7 +32,6 @@ from pelayanan.calendar._types import (
     Counting,
     Deadline,
     Duration,
-    DurationUnit,
     ExtraWorkingDay,
     HolidayOverride,
     NonWorkingDay,
@@ -43,7 +41,6 @@ from pelayanan.calendar._types import (
     check_day_hours,
     format_week_hours,
 )
-from pelayanan.calendar._config import parse_calendar_config
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
 __all__ = ["WorkCalendar", "calendar_from_config", "indonesian_government_calendar"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pelayanan.calendar._holidays import holiday_entries
+from pelayanan.calendar._hours import DEFAULT_HOURS, RAMADAN_HOURS
 from pelayanan.calendar._types import (
     WEEKDAYS,
     Closure,
@@ -25,7 +26,6 @@ from pelayanan.calendar._types import (
     parse_date,
     parse_day_hours,
 )
-from pelayanan.calendar._hours import DEFAULT_HOURS, RAMADAN_HOURS
 from pelayanan.exceptions import CalendarError
 
 __all__ = ["KEYS", "parse_calendar_config"]

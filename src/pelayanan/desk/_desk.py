@@ -17,7 +17,6 @@ from typing import Any
 
 import attrs
 
-from pelayanan.desk._routing import RoutingDeskMixin
 from pelayanan.access import (
     SYSTEM,
     AccessPolicy,
@@ -32,6 +31,7 @@ from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock, ensure_aware
+from pelayanan.desk._routing import RoutingDeskMixin
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     IncompleteRequestError,

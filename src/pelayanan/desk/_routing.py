@@ -19,15 +19,6 @@ from pelayanan.access import AccessPolicy, Actor, DelegationRegistry, Grant, che
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time
 from pelayanan.clock import Clock, ensure_aware
-from pelayanan.routing import (
-    DispositionTarget,
-    TrailStep,
-    close_disposition,
-    find_open,
-    issue,
-    open_children,
-    routing_trail,
-)
 from pelayanan.exceptions import (
     IncompleteRequestError,
     PermissionDeniedError,
@@ -35,7 +26,18 @@ from pelayanan.exceptions import (
     TransitionNotAllowedError,
     UnknownRequestError,
 )
-from pelayanan.routing import AssignmentDecision, RoutingConfig, RoutingDecision
+from pelayanan.routing import (
+    AssignmentDecision,
+    DispositionTarget,
+    RoutingConfig,
+    RoutingDecision,
+    TrailStep,
+    close_disposition,
+    find_open,
+    issue,
+    open_children,
+    routing_trail,
+)
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord, Store

@@ -8,28 +8,15 @@ from typing import Any, Literal
 
 import attrs
 
+from pelayanan.audit.entry import format_time
+from pelayanan.calendar import WorkCalendar
+from pelayanan.exceptions import CalendarError, IncompleteRequestError
 from pelayanan.sla._config import (
     ClockCondition,
     ClockDef,
     EscalationStep,
-    check_clock_defs,
-    clock_defs_from_config,
 )
 from pelayanan.sla._core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
-from pelayanan.sla._replay import (
-    BreachAttribution,
-    ClockReplay,
-    ClockReplayer,
-    ClockVerdict,
-    Holding,
-    attribute_breaches,
-    recompute_verdicts,
-    recorded_verdicts,
-    replay_clocks,
-)
-from pelayanan.audit.entry import format_time
-from pelayanan.calendar import WorkCalendar
-from pelayanan.exceptions import CalendarError, IncompleteRequestError
 
 __all__ = [
     "ClockChange",

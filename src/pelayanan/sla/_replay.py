@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 import attrs
 
+from pelayanan.audit.entry import parse_time
+from pelayanan.calendar import Duration, WorkCalendar
+from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 from pelayanan.sla._core import (
     Measure,
     as_time,
@@ -22,9 +25,6 @@ from pelayanan.sla._core import (
     core_stop,
     minute,
 )
-from pelayanan.audit.entry import parse_time
-from pelayanan.calendar import Duration, WorkCalendar
-from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 
 __all__ = [
     "BreachAttribution",
