@@ -18,8 +18,8 @@ import click
 from pelayanan.access import Actor
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.export import write_export
-from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, ROUTING, RULE, UNIT
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
+from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, ROUTING, RULE, UNIT
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
