@@ -17,7 +17,7 @@ audit entries alone and answers "why is this request on my desk?".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -308,27 +308,38 @@ def _disposition_texts(entry: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _kind_texts(entry: Mapping[str, Any]) -> list[str]:
-    kind = entry.get(KIND)
-    if kind == KIND_SUBMIT:
-        return _submit_texts(entry)
-    if kind == KIND_ACTION:
-        return [f"{entry.get(ACTION)} by {_by(entry)}: {entry.get(FROM)} -> {entry.get(TO)}"]
-    if kind == KIND_DISPOSITION:
-        return _disposition_texts(entry)
-    if kind == KIND_DISPOSITION_ANSWER:
-        answer = entry.get(ANSWER)
-        return [f"disposisi {entry.get(DISPOSITION)} answered by {_by(entry)}: {answer!r}"]
-    if kind == KIND_BUKAN_WEWENANG:
-        which = entry.get(DISPOSITION) or "the routing"
-        return [f"bukan wewenang on {which} by {_by(entry)}: {entry.get(REASON)!r}"]
-    if kind == KIND_ASSIGNMENT:
-        return [f"assignment by {_by(entry)}"]
-    return []
+def _action_texts(entry: Mapping[str, Any]) -> list[str]:
+    return [f"{entry.get(ACTION)} by {_by(entry)}: {entry.get(FROM)} -> {entry.get(TO)}"]
+
+
+def _answer_texts(entry: Mapping[str, Any]) -> list[str]:
+    answer = entry.get(ANSWER)
+    return [f"disposisi {entry.get(DISPOSITION)} answered by {_by(entry)}: {answer!r}"]
+
+
+def _return_texts(entry: Mapping[str, Any]) -> list[str]:
+    which = entry.get(DISPOSITION) or "the routing"
+    return [f"bukan wewenang on {which} by {_by(entry)}: {entry.get(REASON)!r}"]
+
+
+def _assignment_texts(entry: Mapping[str, Any]) -> list[str]:
+    return [f"assignment by {_by(entry)}"]
+
+
+#: The decision each kind states, before what every kind may add (returns, assignments).
+_KIND_TEXTS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    KIND_SUBMIT: _submit_texts,
+    KIND_ACTION: _action_texts,
+    KIND_DISPOSITION: _disposition_texts,
+    KIND_DISPOSITION_ANSWER: _answer_texts,
+    KIND_BUKAN_WEWENANG: _return_texts,
+    KIND_ASSIGNMENT: _assignment_texts,
+}
 
 
 def _step_texts(entry: Mapping[str, Any]) -> list[str]:
-    out = _kind_texts(entry)
+    texts = _KIND_TEXTS.get(str(entry.get(KIND)))
+    out = texts(entry) if texts is not None else []
     returned = entry.get(RETURNED_TO)
     if isinstance(returned, Mapping):
         joined = f"group {entry[JOINED]} joined; " if entry.get(JOINED) else ""
