@@ -9,7 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from pelayanan.audit.entry import format_time
-from pelayanan.audit.kinds import sla_body
+from pelayanan.audit.kinds import ROLE, UNIT, sla_body
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import CalendarError, IncompleteRequestError
 from pelayanan.sla._config import (
@@ -349,8 +349,8 @@ def reassignment(step: EscalationStep | None) -> dict[str, str] | None:
     if step is None or step.reassign_to is None:
         return None
     if step.reassign_to.startswith(UNIT_PREFIX):
-        return {"unit": step.reassign_to.removeprefix(UNIT_PREFIX)}
-    return {"role": step.reassign_to}
+        return {UNIT: step.reassign_to.removeprefix(UNIT_PREFIX)}
+    return {ROLE: step.reassign_to}
 
 
 def event_body(
