@@ -39,6 +39,7 @@ from pelayanan.store._rows import (
     micros,
     request_params,
     row_to_request,
+    schema_number,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
@@ -296,7 +297,7 @@ class PostgresStore:
         if row is None:
             msg = f"{self.url}: the store records no schema version; it is damaged"
             raise StoreError(msg)
-        found = int(row[0])
+        found = schema_number(row[0], str(self.url))
         if found > SCHEMA_VERSION:
             msg = (
                 f"{self.url} was written by schema version {found}; this pelayanan reads "
@@ -309,7 +310,7 @@ class PostgresStore:
         """Return the schema version of the store."""
         with self._conn() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else SCHEMA_VERSION
+        return schema_number(row[0], self.url) if row else SCHEMA_VERSION
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value."""
