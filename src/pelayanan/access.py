@@ -183,7 +183,7 @@ class Actor:
     """Someone (or something) that acts on requests.
 
     The id is normalised (`normalize_id`) when the actor is made, so ``"ver-1 "``,
-    ``"ver\u200b-1"`` and ``"ｖｅｒ-1"`` are all the actor ``"ver-1"``.
+    ``"ver\u200b-1"`` and its full-width spelling are all the actor ``"ver-1"``.
 
     Attributes:
         id: a stable identifier (an officer's employee number, a citizen account id).

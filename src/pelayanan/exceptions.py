@@ -7,7 +7,7 @@ structured attributes so callers never parse messages::
 
     PelayananError
     ├── ConfigurationError (ValueError)         bad configuration given to the library
-    │   ├── InvalidIdError                      an actor or official id is empty, too long, unprintable
+    │   ├── InvalidIdError                      an actor or official id is unusable
     │   ├── InvalidInstantError                 an instant is naive or outside the years handled
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
