@@ -254,10 +254,22 @@ def authorize(
     return role
 
 
-def _took(person: str, action: str, history: Mapping[str, Sequence[str]] | None) -> bool:
+def _took(person: str, action: str, history: Mapping[str, Sequence[object]] | None) -> bool:
     """Return whether *person* took *action*, by `id_key` (any spelling of the id)."""
     key = id_key(person)
     return any(isinstance(h, str) and id_key(h) == key for h in (history or {}).get(action, ()))
+
+
+def _delegation_id(value: object) -> str:
+    return normalize_id(value, what="delegation id")
+
+
+def _principal(value: object) -> str:
+    return normalize_id(value, what="delegation principal")
+
+
+def _delegate(value: object) -> str:
+    return normalize_id(value, what="delegation delegate")
 
 
 # --- delegation ------------------------------------------------------------------------
@@ -285,9 +297,9 @@ class Delegation:
         unit: the unit it is limited to (requests held by that unit), if any.
     """
 
-    id: str = attrs.field(converter=lambda v: normalize_id(v, what="delegation id"))
-    principal: str = attrs.field(converter=lambda v: normalize_id(v, what="delegation principal"))
-    delegate: str = attrs.field(converter=lambda v: normalize_id(v, what="delegation delegate"))
+    id: str = attrs.field(converter=_delegation_id)
+    principal: str = attrs.field(converter=_principal)
+    delegate: str = attrs.field(converter=_delegate)
     kind: str = attrs.field(validator=attrs.validators.in_(DELEGATION_KINDS))
     roles: frozenset[str] = attrs.field(converter=_names)
     valid_from: dt.datetime = attrs.field(converter=_aware)

@@ -39,7 +39,7 @@ class SystemClock:
         return "SystemClock()"
 
 
-def ensure_aware(value: dt.datetime, *, what: str = "instant") -> dt.datetime:
+def ensure_aware(value: object, *, what: str = "instant") -> dt.datetime:
     """Return *value* unchanged if it is a timezone-aware instant in the years handled.
 
     Args:

@@ -18,7 +18,7 @@ import click
 
 from pelayanan.access import Actor
 from pelayanan.audit.keyring import KeyringSigner
-from pelayanan.cli._common import default_key_dir, fail, open_db
+from pelayanan.cli._common import fail, key_folder, keys_option, open_db, opened_db
 from pelayanan.cli._demo import sop_path
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
@@ -43,9 +43,7 @@ from pelayanan.store import Store
 __all__ = ["privacy_group"]
 
 _db_option = click.option("--db", required=True, help="A SQLite store path.")
-_keys_option = click.option(
-    "--keys", "keys_dir", help="The key folder (ledger key, vault master key). Default: DB.keys/."
-)
+_keys_option = keys_option("The key folder (ledger key, vault master key). Default: DB.keys/.")
 _actor_option = click.option(
     "--actor",
     default="data-protection-officer",
@@ -75,7 +73,7 @@ def _desk(
 ) -> Iterator[ServiceDesk]:
     store = open_db(db)
     try:
-        folder = Path(keys_dir) if keys_dir else default_key_dir(db)
+        folder = key_folder(keys_dir, db)
         schedule = _parse_retention(retention)
         settings = PrivacySettings(
             vault=Vault(load_master_key(folder / MASTER_KEY_FILE)), retention=schedule
@@ -119,12 +117,9 @@ def privacy_group() -> None:
 @_db_option
 def subjects_command(db: str) -> None:
     """List the data-subject ids, one per line (erased subjects included)."""
-    store = open_db(db)
-    try:
+    with opened_db(db) as store:
         for subject in _vault_store(store, db).vault_subjects():
             click.echo(subject)
-    finally:
-        store.close()
 
 
 @privacy_group.command("show")
@@ -250,9 +245,6 @@ def publish_command(db: str, tz: str, min_count: int | None) -> None:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {tz!r}", 2)
-    store = open_db(db)
-    try:
+    with opened_db(db) as store:
         published = publish_statistics(store.requests(), tz=zone, min_count=min_count)
-    finally:
-        store.close()
     click.echo(json.dumps(published, indent=2, sort_keys=True))

@@ -8,17 +8,18 @@ from typing import Any
 import click
 import yaml
 
-from pelayanan.cli._common import fail
+from pelayanan.cli._common import fail, force_option, output_option
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    check_report_output,
     clock_fold,
     parse_date,
     parse_instant,
     replay_db,
     replay_options,
     verdicts_for,
-    write_output,
+    write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.exceptions import ReportError
@@ -82,7 +83,8 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
     "--format", "output_format", type=click.Choice(["text", "json", "csv", "html"]),
     default="text", show_default=True, help="Output format.",
 )  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@output_option()
+@force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     by: str | None,
@@ -91,6 +93,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     output_format: str,
     output: str | None,
+    force: bool,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
@@ -100,6 +103,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
     options = ReplayOptions(*replay)
+    check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
@@ -134,7 +138,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         text = html.render_html(report, ikm=ikm, quality=quality)
     else:
         text = report.render_text()
-    write_output(text, output)
+    write_report(text, output, options, force=force)
 
 
 @report_group.command("at-risk")

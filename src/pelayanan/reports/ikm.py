@@ -569,7 +569,7 @@ def compute_ikm(
         unknown = [k for k in response if k not in totals]
         if unknown:
             # Only well-formed keys are named: a stray key may be anything a caller passed.
-            named = sorted(k for k in unknown if isinstance(k, str) and _KEY_RE.fullmatch(k))
+            named = sorted(k for k in unknown if _KEY_RE.fullmatch(str(k)))
             others = len(unknown) - len(named)
             shown = ", ".join([*named, *([f"{others} malformed key(s)"] if others else [])])
             raise ReportError(
@@ -585,8 +585,8 @@ def compute_ikm(
             ):
                 # An integer answer is shown; anything else only by its kind, since a
                 # misplaced value may be anything a caller passed.
-                shown = answer if type(answer) is int else describe_value(answer)
-                raise ReportError(f"response {number}: {key} = {shown}; answers are integers 1-4")
+                given = str(answer) if type(answer) is int else describe_value(answer)
+                raise ReportError(f"response {number}: {key} = {given}; answers are integers 1-4")
             totals[key] += answer
         respondents += 1
     if respondents == 0:

@@ -126,7 +126,6 @@ _KINDS: tuple[tuple[type, str], ...] = (
     (bool, "true or false"),
     (int, "an integer"),
     (float, "a floating-point number"),
-    (str, "text"),
     (Mapping, "a mapping"),
     (list, "a list"),
     (tuple, "a list"),
@@ -140,10 +139,10 @@ def describe_value(value: Any) -> str:
     """
     if value is None:
         return "null"
+    if isinstance(value, str):
+        return f"text of {len(value)} characters"
     for kind, words in _KINDS:
         if isinstance(value, kind):
-            if kind is str:
-                return f"text of {len(value)} characters"
             return words
     return f"a {type(value).__name__} object"
 
