@@ -75,9 +75,9 @@ def _desk(
     try:
         folder = key_folder(keys_dir, db)
         schedule = _parse_retention(retention)
-        settings = PrivacySettings(
-            vault=Vault(load_master_key(folder / MASTER_KEY_FILE)), retention=schedule
-        )
+        vault = Vault(load_master_key(folder / MASTER_KEY_FILE))
+        vault.bind(store)  # refuses a master key the store was not sealed under
+        settings = PrivacySettings(vault=vault, retention=schedule)
         files = [Path(f) for f in sop_files] or [sop_path("pengaduan")]
         sops: list[SOP] = [load_sop(f) for f in files]
         if ledger is None:

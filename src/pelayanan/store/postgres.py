@@ -50,7 +50,13 @@ from pelayanan.store.base import (
     RequestRecord,
     build_append,
 )
-from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, WrappedKey
+from pelayanan.store.vault import (
+    VAULT_FINGERPRINT_KEY,
+    LegalHold,
+    SubjectRecord,
+    VaultChange,
+    WrappedKey,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -325,6 +331,22 @@ class PostgresStore:
         """Return a store-level metadata value, or ``None``."""
         with self._conn() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* as the vault master key's fingerprint unless one is; return it.
+
+        With ``None``, only read.
+        """
+        with self._conn() as conn:
+            if candidate is not None:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                    (VAULT_FINGERPRINT_KEY, candidate),
+                )
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key = %s", (VAULT_FINGERPRINT_KEY,)
+            ).fetchone()
         return None if row is None else str(row[0])
 
     # -- reads ----------------------------------------------------------------------------
