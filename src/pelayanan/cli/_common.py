@@ -35,9 +35,11 @@ from pelayanan.store import Store, is_url, open_store
 __all__ = [
     "EXIT_BAD_INPUT",
     "check_output",
+    "choice_option",
     "default_key_dir",
     "fail",
     "force_option",
+    "format_option",
     "key_folder",
     "keys_option",
     "load_trusted_keys",
@@ -126,6 +128,27 @@ def output_option(*, required: bool = False) -> Callable[[_Command], _Command]:
         help="Write to this file (never onto an input or a key; an existing file only "
         "with --force)." + ("" if required else " Default: standard output."),
     )
+
+
+def choice_option(
+    flag: str, param: str, choices: Sequence[str], help_text: str
+) -> Callable[[_Command], _Command]:
+    """Return an option taking one of *choices*, the first being the default (shown)."""
+    return click.option(
+        flag,
+        param,
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help_text,
+    )
+
+
+def format_option(
+    *choices: str, help_text: str = "Output format."
+) -> Callable[[_Command], _Command]:
+    """Return ``--format`` (parameter ``output_format``) taking *choices*, the first the default."""
+    return choice_option("--format", "output_format", choices, help_text)
 
 
 def force_option(func: _Command) -> _Command:

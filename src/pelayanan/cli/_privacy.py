@@ -9,9 +9,10 @@ officer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -44,6 +45,17 @@ __all__ = ["privacy_group"]
 
 _db_option = click.option("--db", required=True, help="A SQLite store path.")
 _keys_option = keys_option("The key folder (ledger key, vault master key). Default: DB.keys/.")
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+_subject_option = click.option("--subject", required=True, help="The data-subject id.")
+
+
+def _ledger_option(what: str) -> Callable[[_Command], _Command]:
+    return click.option(
+        "--ledger", help=f"The ledger the {what} is recorded in (default: the only one)."
+    )
+
+
 _actor_option = click.option(
     "--actor",
     default="data-protection-officer",
@@ -124,11 +136,11 @@ def subjects_command(db: str) -> None:
 
 @privacy_group.command("show")
 @_db_option
-@click.option("--subject", required=True, help="The data-subject id.")
+@_subject_option
 @click.option("--purpose", required=True, help="Why (e.g. the access request reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the reveal is recorded in (default: the only one).")
+@_ledger_option("reveal")
 def show_command(
     *, db: str, subject: str, purpose: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:
@@ -146,11 +158,11 @@ def show_command(
 
 @privacy_group.command("erase")
 @_db_option
-@click.option("--subject", required=True, help="The data-subject id.")
+@_subject_option
 @click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the erasure is recorded in (default: the only one).")
+@_ledger_option("erasure")
 @click.option(
     "--sop",
     "sop_files",
@@ -200,7 +212,7 @@ def erase_command(
 @click.option("--reason", required=True, help="Why (e.g. the case reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the hold is recorded in (default: the only one).")
+@_ledger_option("hold")
 def hold_command(
     *,
     db: str,
@@ -225,7 +237,7 @@ def hold_command(
 @click.option("--reason", required=True, help="Why the hold ends.")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the release is recorded in (default: the only one).")
+@_ledger_option("release")
 def release_command(
     *, db: str, hold_id: str, reason: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:

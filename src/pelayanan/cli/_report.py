@@ -8,7 +8,7 @@ from typing import Any
 import click
 import yaml
 
-from pelayanan.cli._common import fail, force_option, output_option
+from pelayanan.cli._common import fail, force_option, format_option, output_option
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
@@ -65,9 +65,13 @@ def _rules(
 
 
 def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
+    """Return the IKM of the replayed survey responses; bad responses exit with status 2."""
     if not survey.responses:
         return None
-    return compute_ikm(survey.responses, rules=rule_set(rules_name))
+    try:
+        return compute_ikm(survey.responses, rules=rule_set(rules_name))
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
 
 
 @report_group.command("sla")
@@ -79,10 +83,7 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "csv", "html"]),
-    default="text", show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json", "csv", "html")
 @output_option()
 @force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
@@ -115,10 +116,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    ikm = _survey_ikm(survey, "2017")
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
@@ -147,10 +145,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
               "last entry).")  # fmt: skip
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def at_risk_command(
     replay: tuple[Any, ...],
     at_text: str | None,
@@ -209,10 +204,7 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def quality_command(
     replay: tuple[Any, ...],
     config_file: str | None,
@@ -239,10 +231,7 @@ def quality_command(
     clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    ikm = _survey_ikm(survey, "2017")
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     index = build_quality_index(

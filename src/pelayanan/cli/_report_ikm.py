@@ -14,7 +14,13 @@ from pathlib import Path
 
 import click
 
-from pelayanan.cli._common import EXIT_BAD_INPUT, keys_option, trusted_key_option
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    choice_option,
+    format_option,
+    keys_option,
+    trusted_key_option,
+)
 from pelayanan.cli._report_common import ReplayOptions, replay_db
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
@@ -61,22 +67,13 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@click.option(
+@choice_option(
     "--rules",
     "rules_name",
-    type=click.Choice(["2017", "2004"]),
-    default="2017",
-    show_default=True,
-    help="Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
+    ["2017", "2004"],
+    "Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 def ikm_command(  # noqa: PLR0917 (click passes options by position)
     file: Path | None,
     db: str | None,
