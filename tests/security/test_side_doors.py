@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ from pelayanan.privacy import (
 from pelayanan.routing import routing_config_from_dict
 from pelayanan.sop import SOP
 from pelayanan.sop.values import MAX_DEPTH, MAX_FIELDS, MAX_TEXT_LENGTH, limit_problems
-from pelayanan.store import MemoryStore, SQLiteStore, Store
+from pelayanan.store import MemoryStore, SQLiteStore, Store, open_store
 from pelayanan.testing import FakeClock
 
 TALLY: collections.Counter[str] = collections.Counter()
@@ -479,7 +480,42 @@ class TestOutputsNeverDestroyInputs:
         assert sorted(p.suffix for p in tmp_path.iterdir()) == [".out"] * 3
 
 
+PG_URL = os.environ.get("PELAYANAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema (skipped without a server, required under CI=true)."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        conn = psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+    except psycopg.Error as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL tests must run under CI: {exc}")
+        pytest.skip(f"no PostgreSQL server at {PG_URL}")
+    schema = f"pelayanan_side_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
+    finally:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.close()
+
+
 class TestKeysAreWhatTheyClaim:
+    @pytest.mark.postgres
+    def test_postgres_store_refuses_another_master_key(self, pg_url: str) -> None:
+        """A PostgreSQL store bound to one master key refuses another."""
+        store = open_store(pg_url)
+        try:
+            right, wrong = Vault(generate_master_key()), Vault(generate_master_key())
+            right.bind(store)
+            with pytest.raises(VaultKeyMismatchError):
+                wrong.bind(store)
+            right.bind(store)
+        finally:
+            store.close()
+        _tally(1, 1)
+
     def test_store_refuses_another_master_key(self, tmp_path: Path) -> None:
         """A store bound to one master key refuses another, in memory and on disk."""
         stores: list[Store] = [MemoryStore(), SQLiteStore(tmp_path / "v.db")]
