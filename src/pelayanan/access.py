@@ -94,6 +94,8 @@ def case_sensitive_ids() -> bool:
 
 
 def _clean(text: str) -> str:
+    if text.isascii():
+        return text.strip()  # ASCII is already NFKC and holds no invisible character
     for _ in range(3):  # a removed invisible character can let NFKC compose anew
         cleaned = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).strip()
         if cleaned == text:
@@ -126,7 +128,10 @@ def normalize_id(value: object, *, what: str = "actor id") -> str:
         raise InvalidIdError(what, "is empty (or only spaces); give the id")
     if len(text) > MAX_ID_LENGTH:
         raise InvalidIdError(what, f"is longer than the limit MAX_ID_LENGTH ({MAX_ID_LENGTH})")
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text):
+    if text.isascii():
+        if not text.isprintable():  # the ASCII control characters, NUL included
+            raise InvalidIdError(what, "holds a control or format character; remove it")
+    elif any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text):
         raise InvalidIdError(what, "holds a control or format character; remove it")
     return text
 
@@ -140,6 +145,8 @@ def id_key(value: str) -> str:
     text = _clean(value)
     if _id_rules["case_sensitive"]:
         return text
+    if text.isascii():
+        return text.lower()  # the same as casefold() and NFKC for ASCII, several times faster
     return unicodedata.normalize("NFKC", text.casefold())
 
 
