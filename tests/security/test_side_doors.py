@@ -215,6 +215,18 @@ class TestNoPersonalDataInRefusals:
             assert str(NIK) not in problem
             assert "Nurhaliza" not in problem
 
+    def test_canonical_encoding_never_shows_a_number(self) -> None:
+        """An integer too large for the log is refused by its size, not its digits."""
+        from pelayanan.audit.canonical import canonical_json
+        from pelayanan.exceptions import CanonicalEncodingError
+
+        huge = NIK * 10_000
+        with pytest.raises(CanonicalEncodingError, match="bits") as info:
+            canonical_json({"nik": huge})
+        assert str(huge) not in str(info.value)
+        assert str(NIK) not in str(info.value)
+        _tally(1, 1)
+
 
 class TestOnePersonOneSpelling:
     SPELLINGS = (
