@@ -134,6 +134,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     sop: SOP = load_sop(sop_path("pengaduan"))
     store = SQLiteStore(db)
     store.set_meta(DEMO_MARKER, "1")
+    vault = Vault(master_key)
+    vault.bind(store)  # the store remembers which master key seals its personal data
     counter = iter(range(1, 10_000))
     desk = ServiceDesk(
         store,
@@ -143,7 +145,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
         routing=load_routing_config(routing_path("pemkot")),
-        privacy=PrivacySettings(vault=Vault(master_key)),
+        privacy=PrivacySettings(vault=vault),
     )
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()

@@ -8,17 +8,18 @@ from typing import Any
 import click
 import yaml
 
-from pelayanan.cli._common import fail
+from pelayanan.cli._common import fail, force_option, format_option, output_option
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    check_report_output,
     clock_fold,
     parse_date,
     parse_instant,
     replay_db,
     replay_options,
     verdicts_for,
-    write_output,
+    write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.exceptions import ReportError
@@ -64,9 +65,13 @@ def _rules(
 
 
 def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
+    """Return the IKM of the replayed survey responses; bad responses exit with status 2."""
     if not survey.responses:
         return None
-    return compute_ikm(survey.responses, rules=rule_set(rules_name))
+    try:
+        return compute_ikm(survey.responses, rules=rule_set(rules_name))
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
 
 
 @report_group.command("sla")
@@ -78,11 +83,9 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "csv", "html"]),
-    default="text", show_default=True, help="Output format.",
-)  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@format_option("text", "json", "csv", "html")
+@output_option()
+@force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     by: str | None,
@@ -91,6 +94,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     output_format: str,
     output: str | None,
+    force: bool,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
@@ -100,6 +104,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
     options = ReplayOptions(*replay)
+    check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
@@ -111,10 +116,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    ikm = _survey_ikm(survey, "2017")
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
@@ -134,7 +136,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         text = html.render_html(report, ikm=ikm, quality=quality)
     else:
         text = report.render_text()
-    write_output(text, output)
+    write_report(text, output, options, force=force)
 
 
 @report_group.command("at-risk")
@@ -143,10 +145,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
               "last entry).")  # fmt: skip
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def at_risk_command(
     replay: tuple[Any, ...],
     at_text: str | None,
@@ -205,10 +204,7 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def quality_command(
     replay: tuple[Any, ...],
     config_file: str | None,
@@ -235,10 +231,7 @@ def quality_command(
     clock_log = clock_fold(options)
     log = replay_db(options, [flow, survey, clock_log])
     clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    ikm = _survey_ikm(survey, "2017")
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     index = build_quality_index(

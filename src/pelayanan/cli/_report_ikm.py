@@ -14,6 +14,13 @@ from pathlib import Path
 
 import click
 
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    choice_option,
+    format_option,
+    keys_option,
+    trusted_key_option,
+)
 from pelayanan.cli._report_common import ReplayOptions, replay_db
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
@@ -21,9 +28,6 @@ from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.survey import SurveyFold
 
 __all__ = ["ikm_command"]
-
-#: Exit status for bad input, as the CLI contract states.
-EXIT_BAD_INPUT = 2
 
 
 def _parse_weight(text: str | None) -> Decimal | None:
@@ -45,14 +49,10 @@ def _parse_weight(text: str | None) -> Decimal | None:
     "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
 )
 @click.option("--db", help="A SQLite store: use the survey responses recorded in its log.")
-@click.option(
-    "--trusted-key",
-    "trusted",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+@trusted_key_option(
+    "With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/."
 )
-@click.option("--keys", "keys_dir", help="With --db: a key folder whose public keys to trust.")
+@keys_option("With --db: a key folder whose public keys to trust.")
 @click.option("--ledger", help="With --db: the ledger to read (default: the only one).")
 @click.option(
     "--checkpoint",
@@ -67,22 +67,13 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@click.option(
+@choice_option(
     "--rules",
     "rules_name",
-    type=click.Choice(["2017", "2004"]),
-    default="2017",
-    show_default=True,
-    help="Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
+    ["2017", "2004"],
+    "Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 def ikm_command(  # noqa: PLR0917 (click passes options by position)
     file: Path | None,
     db: str | None,

@@ -227,8 +227,13 @@ class RoutingTable:
                 if key == "region":
                     try:
                         codes = Region.parse(value).ancestors
-                    except ConfigurationError as exc:
-                        raise RoutingError(f"cannot route: {exc}") from None
+                    except ConfigurationError:
+                        # The value comes from the request: name the attribute, not the value.
+                        msg = (
+                            "cannot route: the region attribute is not a Kemendagri region "
+                            "code (2 digits, then .2, .2, .4, e.g. '32.73.01.1001')"
+                        )
+                        raise RoutingError(msg) from None
                     for code in codes:
                         allowed |= index.get(code, 0)
                 else:

@@ -39,6 +39,7 @@ from pelayanan.store._rows import (
     micros,
     request_params,
     row_to_request,
+    schema_number,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
@@ -49,7 +50,13 @@ from pelayanan.store.base import (
     RequestRecord,
     build_append,
 )
-from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, WrappedKey
+from pelayanan.store.vault import (
+    VAULT_FINGERPRINT_KEY,
+    LegalHold,
+    SubjectRecord,
+    VaultChange,
+    WrappedKey,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -296,7 +303,7 @@ class PostgresStore:
         if row is None:
             msg = f"{self.url}: the store records no schema version; it is damaged"
             raise StoreError(msg)
-        found = int(row[0])
+        found = schema_number(row[0], str(self.url))
         if found > SCHEMA_VERSION:
             msg = (
                 f"{self.url} was written by schema version {found}; this pelayanan reads "
@@ -309,7 +316,7 @@ class PostgresStore:
         """Return the schema version of the store."""
         with self._conn() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else SCHEMA_VERSION
+        return schema_number(row[0], self.url) if row else SCHEMA_VERSION
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value."""
@@ -324,6 +331,22 @@ class PostgresStore:
         """Return a store-level metadata value, or ``None``."""
         with self._conn() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* as the vault master key's fingerprint unless one is; return it.
+
+        With ``None``, only read.
+        """
+        with self._conn() as conn:
+            if candidate is not None:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                    (VAULT_FINGERPRINT_KEY, candidate),
+                )
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key = %s", (VAULT_FINGERPRINT_KEY,)
+            ).fetchone()
         return None if row is None else str(row[0])
 
     # -- reads ----------------------------------------------------------------------------

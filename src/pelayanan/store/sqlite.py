@@ -25,7 +25,13 @@ from pelayanan.exceptions import (
     SchemaVersionError,
     StoreError,
 )
-from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params, row_to_request
+from pelayanan.store._rows import (
+    REQUEST_COLUMNS,
+    micros,
+    request_params,
+    row_to_request,
+    schema_number,
+)
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -235,7 +241,7 @@ class SQLiteStore(SQLiteVaultMixin):
         if row is None:
             msg = f"{self.path}: the store records no schema version; it is damaged"
             raise StoreError(msg)
-        found = int(row[0])
+        found = schema_number(row[0], str(self.path))
         if found > SCHEMA_VERSION:
             msg = (
                 f"{self.path} was written by schema version {found}; this pelayanan "
@@ -248,7 +254,7 @@ class SQLiteStore(SQLiteVaultMixin):
         """Return the schema version of the open store (after migration: the current)."""
         with self._locked() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(row[0])
+        return schema_number(row[0], str(self.path))
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value (e.g. a marker that this is a demo store)."""

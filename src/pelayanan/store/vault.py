@@ -30,10 +30,15 @@ __all__ = [
     "MemoryVaultMixin",
     "SQLiteVaultMixin",
     "SubjectRecord",
+    "VAULT_FINGERPRINT_KEY",
     "VaultChange",
+    "VaultFingerprintStore",
     "VaultStore",
     "WrappedKey",
 ]
+
+#: The ``meta`` key under which a store keeps the fingerprint of its vault master key.
+VAULT_FINGERPRINT_KEY = "vault_master_fingerprint"
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -165,6 +170,18 @@ class VaultStore(Protocol):
 
 
 # --- SQLite --------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class VaultFingerprintStore(Protocol):
+    """A store that remembers which vault master key its personal data is sealed under."""
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
+
+        With ``None``, only read: return the recorded fingerprint or ``None``.
+        """
+
 
 _VAULT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS vault (
@@ -396,6 +413,25 @@ class SQLiteVaultMixin:
             ).fetchone()
         return None if row is None else _hold_from_row(row)
 
+    # -- the master key's fingerprint (apart from the vault tables) --------------------
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
+
+        With ``None``, only read.  The first writer wins, so two processes binding
+        different keys at once cannot both succeed.
+        """
+        with self._lock:
+            if candidate is not None:
+                self._conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                    (VAULT_FINGERPRINT_KEY, candidate),
+                )
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = ?", (VAULT_FINGERPRINT_KEY,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
 
 # --- memory --------------------------------------------------------------------------------
 
@@ -407,6 +443,7 @@ class _MemoryVault:
     index: dict[str, str] = attrs.Factory(dict)
     links: dict[str, set[str]] = attrs.Factory(dict)
     holds: dict[str, LegalHold] = attrs.Factory(dict)
+    fingerprint: str | None = None
 
 
 class MemoryVaultMixin:
@@ -521,3 +558,12 @@ class MemoryVaultMixin:
         """Return the active hold *hold_id*, or ``None``."""
         with self._lock:
             return self._vault.holds.get(hold_id)
+
+    # -- the master key's fingerprint (apart from the vault tables) --------------------
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one."""
+        with self._lock:
+            if self._vault.fingerprint is None and candidate is not None:
+                self._vault.fingerprint = candidate
+            return self._vault.fingerprint
