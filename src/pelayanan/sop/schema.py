@@ -400,6 +400,11 @@ def _type_text(schema: dict[str, Any]) -> str:
         return str(schema["x-expected"])
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    return _kind_text(schema)
+
+
+def _kind_text(schema: dict[str, Any]) -> str:
+    """Describe a schema node by its ``type`` keyword (no reference, hint or enum)."""
     kind = schema.get("type")
     if kind == "array":
         return f"list of {_type_text(schema.get('items', {}))}"
