@@ -294,7 +294,7 @@ class SOP:
     migrations: tuple[MigrationDef, ...] = ()
     routing: Mapping[str, object] = attrs.field(factory=dict)
     source: str | None = attrs.field(default=None, eq=False)
-    # --- privacy (issue 9): personal fields, reveal roles, retention class ---
+    # --- privacy: personal fields, reveal roles, retention class ---
     privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
 
     def state(self, state_id: str) -> StateDef:

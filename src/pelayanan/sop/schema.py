@@ -361,7 +361,7 @@ SOP_SCHEMA: dict[str, Any] = {
             "description": "Reserved for the routing configuration; kept as given, not "
             "interpreted by the SOP.",
         },
-        # --- privacy (issue 9): checked in detail by pelayanan.sop.personal ---
+        # --- privacy: checked in detail by pelayanan.sop.personal ---
         "privacy": {
             "type": "object",
             "description": "Personal data (UU 27/2022): `fields` maps a field name to its "
