@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,49 @@ class TestImportCycles:
         graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
         assert _cycles(graph) == [["a", "b", "c", "a"]]
         assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+ARCHITECTURE = SRC.parent.parent / "docs" / "architecture.md"
+NAMED_MODULE = re.compile(r"`([A-Za-z_][\w/]*\.py)`")
+NAMED_PACKAGE = re.compile(r"`([a-z_]+)/`")
+
+
+def _doc_names() -> tuple[set[str], set[str]]:
+    """Return the module paths and package names docs/architecture.md puts in backticks."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    return set(NAMED_MODULE.findall(text)), set(NAMED_PACKAGE.findall(text))
+
+
+def _tree() -> tuple[set[str], set[str]]:
+    """Return the public module paths and the package names under src/pelayanan."""
+    packages = {p.parent.relative_to(SRC).as_posix() for p in SRC.rglob("__init__.py")} - {"."}
+    modules = {
+        p.relative_to(SRC).as_posix()
+        for p in SRC.rglob("*.py")
+        if not p.name.startswith("_") and "__pycache__" not in p.parts
+    }
+    return modules, packages
+
+
+class TestArchitectureDoc:
+    def test_named_modules_exist(self) -> None:
+        """Every module path the doc names in backticks is a file under src/pelayanan."""
+        modules, packages = _doc_names()
+        missing = sorted(m for m in modules if not (SRC / m).is_file())
+        missing += sorted(f"{p}/" for p in packages if not (SRC / p / "__init__.py").is_file())
+        assert not missing, f"docs/architecture.md names what does not exist: {missing}"
+
+    def test_tree_is_named(self) -> None:
+        """Every package and public module under src/pelayanan is named in the doc."""
+        modules, packages = _tree()
+        named_modules, named_packages = _doc_names()
+        unnamed = sorted(modules - named_modules) + sorted(
+            f"{p}/" for p in packages - named_packages
+        )
+        assert not unnamed, f"docs/architecture.md does not name: {unnamed}"
+
+    def test_doc_names_modules(self) -> None:
+        """The patterns find the doc's names, so the checks above cannot pass vacuously."""
+        modules, packages = _doc_names()
+        assert {"audit/verify.py", "access.py", "sla/_core.py"} <= modules
+        assert {"sla", "audit", "cli"} <= packages
