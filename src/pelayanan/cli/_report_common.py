@@ -21,6 +21,7 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
 from pelayanan.cli._common import fail, load_trusted_keys, open_db
 from pelayanan.cli._demo import sop_path
+from pelayanan.cli._options import trusted_key_option
 from pelayanan.exceptions import (
     CalendarError,
     CalendarFingerprintError,
@@ -70,16 +71,12 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         replay = tuple(kwargs.pop(name) for name in _REPLAY_PARAMS)
         return func(replay=replay, **kwargs)
 
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
             "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
         ),
-        click.option(
-            "--trusted-key",
-            "trusted",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="A public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+        trusted_key_option(
+            "A public key PEM to trust (repeatable). Default: the keys in DB.keys/."
         ),
         click.option("--keys", "keys_dir", help="A key folder whose public keys to trust."),
         click.option("--ledger", help="The ledger to report on (default: the only one)."),

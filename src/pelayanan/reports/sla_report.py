@@ -160,14 +160,7 @@ class PeriodFigures:
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the figures as JSON-ready data."""
-        return {
-            "period": self.period,
-            "received": self.received,
-            "closed": self.closed,
-            "met": self.met,
-            "breached": self.breached,
-            "compliance": self.compliance,
-        }
+        return {**attrs.asdict(self, recurse=False), "compliance": self.compliance}
 
 
 @attrs.frozen
@@ -190,13 +183,7 @@ class AttributionRow:
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the row as JSON-ready data."""
-        return {
-            "unit": self.unit,
-            "officer": self.officer,
-            "breached": self.breached,
-            "open": self.open,
-            "held_s": self.held_s,
-        }
+        return attrs.asdict(self, recurse=False)
 
 
 @attrs.frozen
