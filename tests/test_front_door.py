@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -52,6 +53,24 @@ class TestNames:
     def test_origins_cover_all(self) -> None:
         """The lazy table and `__all__` list the same names."""
         assert set(pelayanan._ORIGINS) == set(pelayanan.__all__) - {"__version__"}
+
+    def test_type_checking_block_matches_origins(self) -> None:
+        """Type checkers see each name imported from the module it loads from at run time."""
+        tree = ast.parse(Path(pelayanan.__file__).read_text(encoding="utf-8"))
+        block = next(
+            node
+            for node in tree.body
+            if isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+        )
+        seen = {
+            alias.name: node.module
+            for node in block.body
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert seen == pelayanan._ORIGINS
 
     def test_unknown_name_raises_attribute_error(self) -> None:
         """A misspelt name fails like any missing attribute, naming it."""
