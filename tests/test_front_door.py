@@ -18,16 +18,21 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 HEAVY = ("psycopg", "psycopg_pool", "matplotlib", "cryptography", "statemachine", "holidays")
 
 
-def _modules_after(code: str) -> list[str]:
-    """Run *code* in a fresh interpreter and return the modules it left in `sys.modules`."""
-    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    """Run *code* in a fresh interpreter that sees this checkout's package."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env={"PYTHONPATH": str(SRC)},
     )
+
+
+def _modules_after(code: str) -> list[str]:
+    """Run *code* in a fresh interpreter and return the modules it left in `sys.modules`."""
+    result = _run(f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))")
+    assert result.returncode == 0, result.stderr
     loaded: list[str] = json.loads(result.stdout)
     return loaded
 
@@ -109,3 +114,19 @@ class TestCheapImport:
         pytest.importorskip("psycopg")
         loaded = _modules_after("from pelayanan import PostgresStore")
         assert "pelayanan.store.postgres" in loaded
+
+    def test_postgres_store_without_the_extra_says_how_to_get_it(self) -> None:
+        """Without psycopg, asking for `PostgresStore` names the extra to install."""
+        blocked = (
+            "import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('psycopg', 'psycopg_pool'):\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+        )
+        result = _run(blocked + "import pelayanan\npelayanan.SQLiteStore\nprint('ok')")
+        assert result.stdout.strip() == "ok", result.stderr
+        result = _run(blocked + "from pelayanan import PostgresStore")
+        assert result.returncode == 1
+        assert "pip install 'pelayanan[postgres]'" in result.stderr

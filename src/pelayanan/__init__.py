@@ -131,18 +131,38 @@ if TYPE_CHECKING:
     from pelayanan.sop import SOP, SOPRegistry, load_sop
     from pelayanan.store import MemoryStore, SQLiteStore, Store, open_store
     from pelayanan.store.postgres import PostgresStore
-else:
 
-    def __getattr__(name: str) -> object:
-        """Import a front-door name from its module on first use and keep it here."""
-        module = _ORIGINS.get(name)
-        if module is None:
-            msg = f"module 'pelayanan' has no attribute {name!r}"
-            raise AttributeError(msg)
+
+def _load(name: str) -> object:
+    """Import a front-door name from its module on first use and keep it here.
+
+    Raises:
+        AttributeError: *name* is not a front-door name.
+        ImportError: the name needs an optional extra that is not installed.
+    """
+    module = _ORIGINS.get(name)
+    if module is None:
+        msg = f"module 'pelayanan' has no attribute {name!r}"
+        raise AttributeError(msg)
+    try:
         value = getattr(importlib.import_module(module), name)
-        # Later lookups find the name in the module dict and skip this function.
-        globals()[name] = value
-        return value
+    except ModuleNotFoundError as exc:
+        if module != "pelayanan.store.postgres":
+            raise
+        # The one front-door name behind an optional extra: say how to get it.
+        msg = (
+            f"PostgresStore needs the postgres extra ({exc.name} is missing): "
+            "pip install 'pelayanan[postgres]'"
+        )
+        raise ImportError(msg, name=exc.name) from None
+    # Later lookups find the name in the module dict and skip this function.
+    globals()[name] = value
+    return value
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers, so that a misspelt name is still a type error for them.
+    __getattr__ = _load
 
 
 def __dir__() -> list[str]:
