@@ -19,6 +19,7 @@ from pelayanan.access import Actor
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.export import write_export
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
+from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, ROUTING, RULE, UNIT
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
@@ -263,11 +264,11 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     plt_actions: collections.Counter[str] = collections.Counter()
     for raw in log:
         entry = json.loads(raw)
-        if entry["kind"] == "submit" and "routing" in entry:
-            routed[f"{entry['routing']['rule']} -> {entry['routing']['unit']}"] += 1
-        if "authority" in entry:
-            kind = entry["authority"]["kind"]
-            plt_actions[f"{entry['action']} by {entry['actor']} ({kind})"] += 1
+        if entry[KIND] == KIND_SUBMIT and ROUTING in entry:
+            routed[f"{entry[ROUTING][RULE]} -> {entry[ROUTING][UNIT]}"] += 1
+        if AUTHORITY in entry:
+            kind = entry[AUTHORITY][KIND]
+            plt_actions[f"{entry[ACTION]} by {entry[ACTOR]} ({kind})"] += 1
     store.close()
     return {
         "sop": sop,

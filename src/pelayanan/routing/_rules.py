@@ -26,6 +26,8 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit.kinds import ATTRIBUTES as ATTRIBUTES_FIELD
+from pelayanan.audit.kinds import POSITION, RULE, TRIAGE_RULE, UNIT
 from pelayanan.exceptions import ConfigurationError, RoutingError
 
 __all__ = ["ATTRIBUTES", "REGION_LEVELS", "Region", "RoutingDecision", "RoutingTable", "Rule"]
@@ -155,10 +157,10 @@ class RoutingDecision:
     def record(self) -> dict[str, Any]:
         """Return the decision as recorded in an audit entry."""
         return {
-            "unit": self.unit,
-            "rule": self.rule if self.rule is not None else "triage",
-            "position": self.position,
-            "attributes": dict(self.attributes),
+            UNIT: self.unit,
+            RULE: self.rule if self.rule is not None else TRIAGE_RULE,
+            POSITION: self.position,
+            ATTRIBUTES_FIELD: dict(self.attributes),
         }
 
 
