@@ -17,12 +17,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pelayanan.access import Actor
-from pelayanan.audit.keys import generate_key_pair
-from pelayanan.desk import ServiceDesk
+from pelayanan import Actor, MemoryStore, ServiceDesk, generate_key_pair, load_sop
 from pelayanan.routing import DispositionTarget, load_routing_config, routing_trail
-from pelayanan.sop import load_sop
-from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock
 
 HERE = Path(__file__).resolve().parent

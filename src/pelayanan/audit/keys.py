@@ -230,8 +230,7 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
         msg = f"{path}: not a PEM private key, or the passphrase is wrong"
         raise KeyMaterialError(msg) from None
     if not isinstance(key, Ed25519PrivateKey):
-        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
-        raise KeyMaterialError(msg)
+        raise _not_ed25519(path)
     return SigningKey(key)
 
 
@@ -248,9 +247,12 @@ def load_public_key(path: str | os.PathLike[str]) -> VerifierKey:
         msg = f"{path}: not a PEM public key"
         raise KeyMaterialError(msg) from None
     if not isinstance(key, Ed25519PublicKey):
-        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
-        raise KeyMaterialError(msg)
+        raise _not_ed25519(path)
     return VerifierKey(_raw_public(key))
+
+
+def _not_ed25519(path: str | os.PathLike[str]) -> KeyMaterialError:
+    return KeyMaterialError(f"{path}: not an Ed25519 key (ledger keys are Ed25519)")
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:

@@ -221,7 +221,9 @@ def _protected(db: str | None, keys_dir: str | None, inputs: Sequence[str]) -> l
     return paths
 
 
-def _output_refusal(target: Path, *, force: bool, protected: Sequence[Path]) -> str | None:
+def _output_refusal(  # noqa: PLR0911 (a checklist: one return per refusal reason)
+    target: Path, *, force: bool, protected: Sequence[Path]
+) -> str | None:
     """Return why *target* may not be written, or ``None`` when it may."""
     if target.is_symlink():
         return "is a symbolic link; give the real path"

@@ -126,7 +126,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     keys_dir = default_key_dir(str(db))
     create_key_folder(keys_dir, valid_from=clock.now())
     key = KeyringSigner.from_folder(keys_dir)
-    # -- privacy (issue 9): the vault master key the host app would keep in its KMS --
+    # -- privacy: the vault master key the host app would keep in its KMS --
     master_key = generate_master_key()
     write_master_key(master_key, keys_dir / MASTER_KEY_FILE)
     citizens = make_citizens(seed)

@@ -30,7 +30,7 @@ from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
-from pelayanan.reports.replay import ReportBasis
+from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
 
@@ -64,12 +64,25 @@ def _rules(
     return rules
 
 
-def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
-    """Return the IKM of the replayed survey responses; bad responses exit with status 2."""
+def _replay_flow(
+    options: ReplayOptions, flow: RequestFlow
+) -> tuple[LogBasis, ClockOutcomes, SurveyFold]:
+    """Verify and replay the log into *flow*, the survey answers and the SLA clocks."""
+    survey = SurveyFold(rules="2017")
+    clock_log = clock_fold(options)
+    log = replay_db(options, [flow, survey, clock_log])
+    return log, verdicts_for(options, clock_log), survey
+
+
+def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
+    """Return the IKM (2017 rules) of the recorded survey answers, or ``None`` if none.
+
+    A malformed answer in the log ends the command with exit status 2.
+    """
     if not survey.responses:
         return None
     try:
-        return compute_ikm(survey.responses, rules=rule_set(rules_name))
+        return compute_ikm(survey.responses, rules=rule_set("2017"))
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
 
@@ -112,11 +125,8 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period,
     )  # fmt: skip
-    survey = SurveyFold(rules="2017")
-    clock_log = clock_fold(options)
-    log = replay_db(options, [flow, survey, clock_log])
-    clocks = verdicts_for(options, clock_log)
-    ikm = _survey_ikm(survey, "2017")
+    log, clocks, survey = _replay_flow(options, flow)
+    ikm = _survey_ikm(survey)
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
@@ -227,11 +237,8 @@ def quality_command(
             fail(f"error: {config_file}: {exc}", EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
-    survey = SurveyFold(rules="2017")
-    clock_log = clock_fold(options)
-    log = replay_db(options, [flow, survey, clock_log])
-    clocks = verdicts_for(options, clock_log)
-    ikm = _survey_ikm(survey, "2017")
+    log, clocks, survey = _replay_flow(options, flow)
+    ikm = _survey_ikm(survey)
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     index = build_quality_index(

@@ -76,7 +76,7 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         replay = tuple(kwargs.pop(name) for name in _REPLAY_PARAMS)
         return func(replay=replay, **kwargs)
 
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
             "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
         ),

@@ -17,6 +17,7 @@ import click
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     choice_option,
+    fail,
     format_option,
     keys_option,
     trusted_key_option,
@@ -92,8 +93,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     ``survey`` entries of the verified log recorded under the chosen rules.
     """
     if (file is None) == (db is None):
-        click.echo("error: give exactly one of FILE.csv or --db DB", err=True)
-        raise SystemExit(EXIT_BAD_INPUT)
+        fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
     basis: ReportBasis | None = None
     try:
         rules = rule_set(rules_name)
@@ -117,8 +117,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
     except ReportError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
     if output_format == "json":
         data = result.to_json_dict()
         if basis is not None:

@@ -212,7 +212,7 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         except RequestError as exc:
             self._record_refusal(new_id, "submit", actor, exc, sop_ref=sop_ref, state=None)
             raise
-        # -- privacy (issue 9): personal fields are sealed before they are stored --
+        # -- privacy: personal fields are sealed before they are stored --
         sealed = self._seal(sop, new_id, None, fields, now)
         privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
         record = RequestRecord(
@@ -366,7 +366,7 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
                 request_id, action, actor, exc, sop_ref=sop_ref, state=record.state, extra=claim
             )
             raise
-        # -- privacy (issue 9): personal fields are sealed before they are stored --
+        # -- privacy: personal fields are sealed before they are stored --
         sealed = self._seal(sop, request_id, record.meta.get("subject"), fields, now)
         privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
         actors = {k: list(v) for k, v in history.items()}
@@ -422,7 +422,7 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             return self._replayed_or_raise(idempotency_key, exc)
         return ActionResult(updated, result.seq, result.entry_hash.hex())
 
-    # -- survey responses (issue 10) -------------------------------------------------------
+    # -- survey responses ------------------------------------------------------------------
 
     def record_survey(
         self,
@@ -705,7 +705,7 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         self, idempotency_key: str | None, error: ConcurrentModificationError
     ) -> ActionResult:
         """Return the first result when a concurrent call with the same key won, else raise."""
-        # -- storage (issue 8): two calls with one idempotency key racing each other --
+        # Two calls with one idempotency key raced: the loser answers with the winner's result.
         replay = self._replayed(idempotency_key)
         if replay is None:
             raise error

@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 )
 """
 
-# The personal-data vault (issue 9; see `pelayanan.store.vault`): same tables as SQLite.
+# The personal-data vault (see `pelayanan.store.vault`): same tables as SQLite.
 _VAULT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS vault (
     subject TEXT PRIMARY KEY,

@@ -169,7 +169,7 @@ class SQLiteStore(SQLiteVaultMixin):
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-            self._init_vault()  # privacy (issue 9): vault tables, secure_delete
+            self._init_vault()  # vault tables, and secure_delete so erased keys leave no trace
         except sqlite3.Error as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
