@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from pelayanan.access import Grant
+from pelayanan.privacy.settings import Sealed
 from pelayanan.routing import AssignmentDecision, RoutingDecision
 from pelayanan.sla import ClockChange
 from pelayanan.sop.model import SOP
 from pelayanan.store.base import RequestRecord
+from pelayanan.store.vault import LegalHold
 
 __all__ = [
+    "Attempt",
+    "Transition",
+    "Closing",
+    "Decision",
     "action_body",
     "assignment_body",
     "bukan_wewenang_body",
@@ -43,110 +51,103 @@ def sop_ref(sop: SOP) -> dict[str, str]:
     return {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
 
 
-def _clocks(changes: Sequence[ClockChange]) -> list[dict[str, Any]]:
-    return [{"clock": c.clock, **c.record} for c in changes]
+@attrs.frozen
+class Transition:
+    """A request moving from one state to another, as its entry records it."""
+
+    request: str
+    sop: SOP
+    action: str
+    actor: str
+    role: str | None
+    source: str | None
+    target: str
+    sealed: Sealed
+    changes: Sequence[ClockChange]
+
+
+def _transition(time: str, kind: str, step: Transition) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "time": time,
+        "kind": kind,
+        "request": step.request,
+        "sop": sop_ref(step.sop),
+        "action": step.action,
+        "actor": step.actor,
+        "role": step.role,
+        "from": step.source,
+        "to": step.target,
+        "data": dict(step.sealed.clear),
+    }
+    if step.sealed.sealed:
+        body["personal"] = dict(step.sealed.sealed)
+    return body
+
+
+def _with_clocks(body: dict[str, Any], changes: Sequence[ClockChange]) -> dict[str, Any]:
+    if changes:
+        body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
+    return body
 
 
 def submit_body(
     time: str,
+    step: Transition,
     *,
-    request: str,
-    sop: SOP,
-    actor: str,
-    role: str | None,
-    clear: Mapping[str, Any],
-    personal: Mapping[str, Any],
     routed: RoutingDecision | None,
     assigned: AssignmentDecision | None,
-    changes: Sequence[ClockChange],
 ) -> dict[str, Any]:
-    """Return the body of a ``submit`` entry: a new request under *sop*."""
-    body: dict[str, Any] = {
-        "time": time,
-        "kind": "submit",
-        "request": request,
-        "sop": sop_ref(sop),
-        "action": "submit",
-        "actor": actor,
-        "role": role,
-        "from": None,
-        "to": sop.initial,
-        "data": dict(clear),
-    }
-    if personal:
-        body["personal"] = dict(personal)
+    """Return the body of a ``submit`` entry: a new request, routed and assigned."""
+    body = _transition(time, "submit", step)
     if routed is not None:
         body["routing"] = routed.record()
     if assigned is not None:
         body["assignment"] = assigned.record()
-    if changes:
-        body["clocks"] = _clocks(changes)
-    return body
+    return _with_clocks(body, step.changes)
 
 
 def action_body(
     time: str,
+    step: Transition,
     *,
-    request: str,
-    sop: SOP,
-    action: str,
-    actor: str,
-    grant: Grant,
-    source: str,
-    target: str,
-    clear: Mapping[str, Any],
-    personal: Mapping[str, Any],
     justification: str | None,
-    changes: Sequence[ClockChange],
+    authority: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """Return the body of an ``action`` entry: *action* moved the request *source* -> *target*."""
-    body: dict[str, Any] = {
-        "time": time,
-        "kind": "action",
-        "request": request,
-        "sop": sop_ref(sop),
-        "action": action,
-        "actor": actor,
-        "role": grant.role,
-        "from": source,
-        "to": target,
-        "data": dict(clear),
-    }
-    if personal:
-        body["personal"] = dict(personal)
+    """Return the body of an ``action`` entry: an action moved a request between states."""
+    body = _transition(time, "action", step)
     if justification:
         body["justification"] = justification
-    if grant.delegation is not None:
-        body["authority"] = grant.delegation.record()
-    if changes:
-        body["clocks"] = _clocks(changes)
-    return body
+    if authority is not None:
+        body["authority"] = dict(authority)
+    return _with_clocks(body, step.changes)
 
 
-def refused_body(
-    time: str,
-    reason: dict[str, Any],
-    *,
-    request: str,
-    sop: Mapping[str, str] | None,
-    action: str,
-    actor: str,
-    state: str | None,
-    on_behalf_of: str | None = None,
-) -> dict[str, Any]:
+@attrs.frozen
+class Attempt:
+    """An attempt on a request, as its refusal records it."""
+
+    request: str
+    sop: Mapping[str, str] | None
+    action: str
+    actor: str
+    state: str | None
+    on_behalf_of: str | None = None
+
+
+def refused_body(time: str, reason: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
     """Return the body of a ``refused`` entry: an attempt on a request that was refused."""
     body: dict[str, Any] = {
         "time": time,
         "kind": "refused",
-        "request": request,
-        "sop": dict(sop) if sop is not None else None,
-        "action": action,
-        "actor": actor,
-        "from": state,
+        "request": attempt.request,
+        "sop": dict(attempt.sop) if attempt.sop is not None else None,
+        "action": attempt.action,
+        "actor": attempt.actor,
+        "from": attempt.state,
         "reason": reason,
     }
-    if on_behalf_of:
-        body["on_behalf_of"] = on_behalf_of
+    if attempt.on_behalf_of:
+        body["on_behalf_of"] = attempt.on_behalf_of
     return body
 
 
@@ -199,14 +200,31 @@ def migration_body(
     }
 
 
-def _routing_base(
-    time: str, kind: str, record: RequestRecord, sop: SOP, grant: Grant
-) -> dict[str, Any]:
+@attrs.frozen
+class Decision:
+    """A routing decision about to be recorded: the request before it, its SOP, the grant."""
+
+    record: RequestRecord
+    sop: SOP
+    grant: Grant
+
+
+@attrs.frozen
+class Closing:
+    """How a disposisi was closed: which one, the group it joined, where the request went."""
+
+    disposition: str | None
+    joined: str | None
+    returned_to: Mapping[str, Any] | None
+
+
+def _routing_base(time: str, kind: str, decision: Decision) -> dict[str, Any]:
+    record, grant = decision.record, decision.grant
     body: dict[str, Any] = {
         "time": time,
         "kind": kind,
         "request": record.id,
-        "sop": sop_ref(sop),
+        "sop": sop_ref(decision.sop),
         "actor": grant.actor,
         "state": record.state,
     }
@@ -219,20 +237,18 @@ def _routing_base(
 
 
 def assignment_body(
-    time: str, *, record: RequestRecord, sop: SOP, grant: Grant, assignment: AssignmentDecision
+    time: str, decision: Decision, assignment: AssignmentDecision
 ) -> dict[str, Any]:
     """Return the body of an ``assignment`` entry: who the request was assigned to, and why."""
-    body = _routing_base(time, "assignment", record, sop, grant)
+    body = _routing_base(time, "assignment", decision)
     body["assignment"] = assignment.record()
     return body
 
 
 def disposition_body(
     time: str,
+    decision: Decision,
     *,
-    record: RequestRecord,
-    sop: SOP,
-    grant: Grant,
     group: str,
     from_unit: str | None,
     instruction: str,
@@ -241,7 +257,7 @@ def disposition_body(
     holder: Mapping[str, str | None],
 ) -> dict[str, Any]:
     """Return the body of a ``disposition`` entry: a disposisi issued to one or more targets."""
-    body = _routing_base(time, "disposition", record, sop, grant)
+    body = _routing_base(time, "disposition", decision)
     body.update(
         group=group,
         parent=created[0]["parent"],
@@ -255,59 +271,37 @@ def disposition_body(
     return body
 
 
-def _closing(
-    body: dict[str, Any],
-    word: str,
-    text: str,
-    *,
-    disposition: str | None,
-    joined: str | None,
-    returned_to: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    if disposition is not None:
-        body["disposition"] = disposition
-    if joined is not None:
-        body["joined"] = joined
-    body[word] = text
-    if returned_to is not None:
-        body["returned_to"] = dict(returned_to)
+def _closed(body: dict[str, Any], closing: Closing) -> dict[str, Any]:
+    if closing.disposition is not None:
+        body["disposition"] = closing.disposition
+    if closing.joined is not None:
+        body["joined"] = closing.joined
+    if closing.returned_to is not None:
+        body["returned_to"] = dict(closing.returned_to)
     return body
 
 
 def disposition_answer_body(
-    time: str,
-    *,
-    record: RequestRecord,
-    sop: SOP,
-    grant: Grant,
-    answer: str,
-    disposition: str | None,
-    joined: str | None,
-    returned_to: Mapping[str, Any] | None,
+    time: str, decision: Decision, answer: str, closing: Closing
 ) -> dict[str, Any]:
     """Return the body of a ``disposition_answer`` entry: a disposisi answered."""
-    body = _routing_base(time, "disposition_answer", record, sop, grant)
-    return _closing(
-        body, "answer", answer, disposition=disposition, joined=joined, returned_to=returned_to
-    )
+    body = _routing_base(time, "disposition_answer", decision)
+    body["answer"] = answer
+    return _closed(body, closing)
 
 
 def bukan_wewenang_body(
-    time: str,
-    *,
-    record: RequestRecord,
-    sop: SOP,
-    grant: Grant,
-    reason: str,
-    disposition: str | None,
-    joined: str | None,
-    returned_to: Mapping[str, Any] | None,
+    time: str, decision: Decision, reason: str, closing: Closing
 ) -> dict[str, Any]:
     """Return the body of a ``bukan_wewenang`` entry: a request handed back for re-routing."""
-    body = _routing_base(time, "bukan_wewenang", record, sop, grant)
-    return _closing(
-        body, "reason", reason, disposition=disposition, joined=joined, returned_to=returned_to
-    )
+    body = _routing_base(time, "bukan_wewenang", decision)
+    body["reason"] = reason
+    return _closed(body, closing)
+
+
+def _entry(time: str, kind: str, actor: str, **fields: Any) -> dict[str, Any]:
+    """Return the frame every privacy entry shares (time, kind, actor) with its fields."""
+    return {"time": time, "kind": kind, "actor": actor, **fields}
 
 
 def reveal_body(time: str, *, actor: str, role: str, purpose: str, **about: Any) -> dict[str, Any]:
@@ -316,51 +310,22 @@ def reveal_body(time: str, *, actor: str, role: str, purpose: str, **about: Any)
     *about* names what was revealed: ``request``, ``field`` and ``subject`` for one field;
     ``scope="subject"``, ``subject``, ``requests`` and ``fields`` for a subject access.
     """
-    return {
-        "time": time,
-        "kind": "reveal",
-        "actor": actor,
-        **about,
-        "role": role,
-        "purpose": purpose,
-    }
+    return _entry(time, "reveal", actor, **about, role=role, purpose=purpose)
 
 
 def reveal_refused_body(
     time: str, reason: dict[str, Any], *, actor: str, purpose: str, **about: Any
 ) -> dict[str, Any]:
     """Return the body of a ``reveal_refused`` entry; *about* as for `reveal_body`."""
-    return {
-        "time": time,
-        "kind": "reveal_refused",
-        "actor": actor,
-        **about,
-        "purpose": purpose,
-        "reason": reason,
-    }
+    return _entry(time, "reveal_refused", actor, **about, purpose=purpose, reason=reason)
 
 
 def erasure_body(
-    time: str,
-    *,
-    actor: str,
-    role: str,
-    subject: str,
-    kid: str,
-    requests: Sequence[str],
-    reason: str,
+    time: str, *, actor: str, role: str, subject: str, kid: str, requests: list[str], reason: str
 ) -> dict[str, Any]:
     """Return the body of an ``erasure`` entry: a data subject's key destroyed."""
-    return {
-        "time": time,
-        "kind": "erasure",
-        "actor": actor,
-        "role": role,
-        "subject": subject,
-        "kid": kid,
-        "requests": list(requests),
-        "reason": reason,
-    }
+    about = {"subject": subject, "kid": kid, "requests": list(requests), "reason": reason}
+    return _entry(time, "erasure", actor, role=role, **about)
 
 
 def erasure_refused_body(
@@ -369,65 +334,28 @@ def erasure_refused_body(
     *,
     actor: str,
     subject: str,
-    requests: Sequence[str],
+    requests: list[str],
     reason: str,
 ) -> dict[str, Any]:
     """Return the body of an ``erasure_refused`` entry (*reason* is the erasure's own)."""
-    return {
-        "time": time,
-        "kind": "erasure_refused",
-        "actor": actor,
-        "subject": subject,
-        "requests": list(requests),
-        "reason": reason,
-        "refusal": refusal,
-    }
+    about = {"subject": subject, "requests": list(requests), "reason": reason}
+    return _entry(time, "erasure_refused", actor, **about, refusal=refusal)
 
 
-def legal_hold_body(
-    time: str,
-    *,
-    actor: str,
-    role: str,
-    hold: str,
-    subject: str | None,
-    request: str | None,
-    reason: str,
-) -> dict[str, Any]:
-    """Return the body of a ``legal_hold`` entry: a hold placed on a subject or request."""
-    return {
-        "time": time,
-        "kind": "legal_hold",
-        "actor": actor,
-        "role": role,
-        "hold": hold,
-        "subject": subject,
-        "request": request,
-        "reason": reason,
-    }
+def _held(hold: LegalHold) -> dict[str, Any]:
+    return {"hold": hold.id, "subject": hold.subject, "request": hold.request}
+
+
+def legal_hold_body(time: str, hold: LegalHold, *, role: str) -> dict[str, Any]:
+    """Return the body of a ``legal_hold`` entry: *hold* placed on a subject or request."""
+    return _entry(time, "legal_hold", hold.placed_by, role=role, **_held(hold), reason=hold.reason)
 
 
 def legal_hold_released_body(
-    time: str,
-    *,
-    actor: str,
-    role: str,
-    hold: str,
-    subject: str | None,
-    request: str | None,
-    reason: str,
+    time: str, hold: LegalHold, *, actor: str, role: str, reason: str
 ) -> dict[str, Any]:
-    """Return the body of a ``legal_hold_released`` entry."""
-    return {
-        "time": time,
-        "kind": "legal_hold_released",
-        "actor": actor,
-        "role": role,
-        "hold": hold,
-        "subject": subject,
-        "request": request,
-        "reason": reason,
-    }
+    """Return the body of a ``legal_hold_released`` entry (*reason* is the release's)."""
+    return _entry(time, "legal_hold_released", actor, role=role, **_held(hold), reason=reason)
 
 
 def legal_hold_refused_body(
@@ -438,11 +366,4 @@ def legal_hold_refused_body(
     *about* names the hold: ``subject`` and ``request`` when placing, ``hold`` when
     releasing.
     """
-    return {
-        "time": time,
-        "kind": "legal_hold_refused",
-        "actor": actor,
-        **about,
-        "reason": reason,
-        "refusal": refusal,
-    }
+    return _entry(time, "legal_hold_refused", actor, **about, reason=reason, refusal=refusal)

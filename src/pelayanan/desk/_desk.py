@@ -441,10 +441,11 @@ class ServiceDesk:
         .. deprecated:: Unreleased
            ``by=``; pass ``actor=``.
         """
-        return self._routing.answer_disposition(
+        return self._routing.close(
             request_id,
+            "answer_disposition",
             actor=_who(actor, by, "answer_disposition"),
-            answer=answer,
+            text=answer,
             disposition=disposition,
             on_behalf_of=on_behalf_of,
         )
@@ -487,10 +488,11 @@ class ServiceDesk:
         .. deprecated:: Unreleased
            ``by=``; pass ``actor=``.
         """
-        return self._routing.bukan_wewenang(
+        return self._routing.close(
             request_id,
+            "bukan_wewenang",
             actor=_who(actor, by, "bukan_wewenang"),
-            reason=reason,
+            text=reason,
             disposition=disposition,
             on_behalf_of=on_behalf_of,
         )

@@ -28,6 +28,7 @@ from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ErasureRefusedError,
     IncompleteRequestError,
+    PelayananError,
     PermissionDeniedError,
     PrivacyError,
     RequestError,
@@ -169,26 +170,15 @@ class Privacy:
             key = self._subject_key(subject)
             value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                reveal_refused_body,
-                actor=actor.id,
-                purpose=purpose,
-                request=request_id,
-                field=field,
-                subject=subject,
+            self._refuse_reveal(
+                exc, actor, purpose, now, request=request_id, field=field, subject=subject
             )
-            self._recorder.refuse(exc, refused, at=now)
             raise
-        body = reveal_body(
-            format_time(now),
-            actor=actor.id,
-            role=role,
-            purpose=purpose,
-            request=request_id,
-            field=field,
-            subject=subject,
+        about = {"request": request_id, "field": field, "subject": subject}
+        result = self._recorder.commit(
+            reveal_body(format_time(now), actor=actor.id, role=role, purpose=purpose, **about),
+            time=now,
         )
-        result = self._recorder.commit(body, time=now)
         return ActionResult(record, result.seq, result.entry_hash.hex(), value=value)
 
     def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
@@ -202,26 +192,16 @@ class Privacy:
             )
             requests = self._open_subject(store, subject)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                reveal_refused_body,
-                actor=actor.id,
-                purpose=purpose,
-                scope="subject",
-                subject=subject,
-            )
-            self._recorder.refuse(exc, refused, at=now)
+            self._refuse_reveal(exc, actor, purpose, now, scope="subject", subject=subject)
             raise
-        body = reveal_body(
-            format_time(now),
-            actor=actor.id,
-            role=role,
-            purpose=purpose,
-            scope="subject",
-            subject=subject,
-            requests=sorted(requests),
-            fields=sorted({f for r in requests.values() for f in r["fields"]}),
+        fields = sorted({f for r in requests.values() for f in r["fields"]})
+        about = {"scope": "subject", "subject": subject, "requests": sorted(requests)}
+        result = self._recorder.commit(
+            reveal_body(
+                format_time(now), actor=actor.id, role=role, purpose=purpose, **about, fields=fields
+            ),
+            time=now,
         )
-        result = self._recorder.commit(body, time=now)
         data = {"subject": subject, "requests": requests}
         return ActionResult(None, result.seq, result.entry_hash.hex(), subject_data=data)
 
@@ -297,15 +277,7 @@ class Privacy:
             self._recorder.refuse(exc, refused, at=now)
             raise
         hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
-        body = legal_hold_body(
-            format_time(now),
-            actor=actor.id,
-            role=role,
-            hold=hold.id,
-            subject=subject,
-            request=request,
-            reason=reason,
-        )
+        body = legal_hold_body(format_time(now), hold, role=role)
         result = self._recorder.commit(body, time=now, change=VaultChange(now, holds=(hold,)))
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
@@ -327,19 +299,19 @@ class Privacy:
             self._recorder.refuse(exc, refused, at=now)
             raise
         body = legal_hold_released_body(
-            format_time(now),
-            actor=actor.id,
-            role=role,
-            hold=hold_id,
-            subject=hold.subject,
-            request=hold.request,
-            reason=reason,
+            format_time(now), hold, actor=actor.id, role=role, reason=reason
         )
         change = VaultChange(now, release=(hold_id,))
         result = self._recorder.commit(body, time=now, change=change)
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _refuse_reveal(
+        self, error: PelayananError, actor: Actor, purpose: str, now: dt.datetime, **about: Any
+    ) -> None:
+        refused = functools.partial(reveal_refused_body, actor=actor.id, purpose=purpose, **about)
+        self._recorder.refuse(error, refused, at=now)
 
     def _parts(self) -> tuple[PrivacySettings, VaultStore]:
         if self.settings is None:

@@ -25,6 +25,8 @@ from pelayanan.access import (
 )
 from pelayanan.audit.entry import format_time
 from pelayanan.desk._bodies import (
+    Attempt,
+    Transition,
     action_body,
     migration_body,
     refused_body,
@@ -147,15 +149,7 @@ class Requests:
                 holder={"unit": unit, "assignee": assignee},
             )
         except RequestError as exc:
-            self._refuse(
-                exc,
-                new_id,
-                action="submit",
-                actor=actor,
-                sop=sop_ref(sop),
-                state=None,
-                on_behalf_of=None,
-            )
+            self._refuse(exc, Attempt(new_id, sop_ref(sop), "submit", actor.id, None, None))
             raise
         sealed = self._privacy.seal(sop, new_id, None, fields, now)
         record = RequestRecord(
@@ -179,18 +173,8 @@ class Requests:
             updated_at=now,
             closed=sop.state(sop.initial).final,
         )
-        body = submit_body(
-            format_time(now),
-            request=new_id,
-            sop=sop,
-            actor=actor.id,
-            role=role,
-            clear=sealed.clear,
-            personal=sealed.sealed,
-            routed=routed,
-            assigned=assigned,
-            changes=changes,
-        )
+        step = Transition(new_id, sop, "submit", actor.id, role, None, sop.initial, sealed, changes)
+        body = submit_body(format_time(now), step, routed=routed, assigned=assigned)
         try:
             result = self._recorder.commit(
                 body,
@@ -222,20 +206,12 @@ class Requests:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error = UnknownRequestError(request_id)
-            self._refuse(
-                error,
-                request_id,
-                action=action,
-                actor=actor,
-                sop=None,
-                state=None,
-                on_behalf_of=on_behalf_of,
-            )
+            self._refuse(error, Attempt(request_id, None, action, actor.id, None, on_behalf_of))
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
         try:
-            step = self._check_action(
+            check = self._check_action(
                 record,
                 sop,
                 action=action,
@@ -252,49 +228,46 @@ class Requests:
             InvalidFieldValueError,
         ) as exc:
             self._refuse(
-                exc,
-                request_id,
-                action=action,
-                actor=actor,
-                sop=sop_ref(sop),
-                state=record.state,
-                on_behalf_of=on_behalf_of,
+                exc, Attempt(request_id, sop_ref(sop), action, actor.id, record.state, on_behalf_of)
             )
             raise
         sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
         actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
         actors.setdefault(action, [])
-        for person in step.grant.ids:  # a Plt's principal counts too, for separation of duties
+        for person in check.grant.ids:  # a Plt's principal counts too, for separation of duties
             if person not in actors[action]:
                 actors[action].append(person)
         updated = attrs.evolve(
             record,
-            state=step.target,
+            state=check.target,
             version=record.version + 1,
             data={**record.data, **sealed.clear, **sealed.sealed},
             meta={
                 **record.meta,
                 "actors": actors,
-                **({"sla": step.clocks} if step.clocks else {}),
+                **({"sla": check.clocks} if check.clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
             },
-            next_due=next_due(step.clocks) if step.clocks else record.next_due,
+            next_due=next_due(check.clocks) if check.clocks else record.next_due,
             updated_at=now,
-            closed=sop.state(step.target).final,
+            closed=sop.state(check.target).final,
+        )
+        step = Transition(
+            request_id,
+            sop,
+            action,
+            actor.id,
+            check.grant.role,
+            record.state,
+            check.target,
+            sealed,
+            check.changes,
         )
         body = action_body(
             format_time(now),
-            request=request_id,
-            sop=sop,
-            action=action,
-            actor=actor.id,
-            grant=step.grant,
-            source=record.state,
-            target=step.target,
-            clear=sealed.clear,
-            personal=sealed.sealed,
+            step,
             justification=justification,
-            changes=step.changes,
+            authority=check.grant.authority(),
         )
         try:
             result = self._recorder.commit(
@@ -320,28 +293,12 @@ class Requests:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error: RequestError = UnknownRequestError(request_id)
-            self._refuse(
-                error,
-                request_id,
-                action="survey",
-                actor=actor,
-                sop=None,
-                state=None,
-                on_behalf_of=None,
-            )
+            self._refuse(error, Attempt(request_id, None, "survey", actor.id, None, None))
             raise error
         ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
         if not record.closed:
             error = TransitionNotAllowedError("survey", record.state)
-            self._refuse(
-                error,
-                request_id,
-                action="survey",
-                actor=actor,
-                sop=ref,
-                state=record.state,
-                on_behalf_of=None,
-            )
+            self._refuse(error, Attempt(request_id, ref, "survey", actor.id, record.state, None))
             raise error
         now = self._recorder.now()
         body = survey_body(
@@ -375,15 +332,7 @@ class Requests:
             new_state = _migrated_state(record, migration)
             role = authorize(actor, "migrate", allowed_roles=migration.roles)
         except (MigrationError, PermissionDeniedError) as exc:
-            self._refuse(
-                exc,
-                request_id,
-                action="migrate",
-                actor=actor,
-                sop=old,
-                state=record.state,
-                on_behalf_of=None,
-            )
+            self._refuse(exc, Attempt(request_id, old, "migrate", actor.id, record.state, None))
             raise
         updated = attrs.evolve(
             record,
@@ -482,27 +431,8 @@ class Requests:
         )
         return _Step(grant, target, clocks, changes)
 
-    def _refuse(
-        self,
-        error: RequestError,
-        request_id: str,
-        *,
-        action: str,
-        actor: Actor,
-        sop: Mapping[str, str] | None,
-        state: str | None,
-        on_behalf_of: str | None,
-    ) -> None:
-        body = functools.partial(
-            refused_body,
-            request=request_id,
-            sop=sop,
-            action=action,
-            actor=actor.id,
-            state=state,
-            on_behalf_of=on_behalf_of,
-        )
-        self._recorder.refuse(error, body)
+    def _refuse(self, error: RequestError, attempt: Attempt) -> None:
+        self._recorder.refuse(error, functools.partial(refused_body, attempt=attempt))
 
 
 def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:

@@ -18,6 +18,9 @@ import attrs
 from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
 from pelayanan.audit.entry import format_time
 from pelayanan.desk._bodies import (
+    Attempt,
+    Closing,
+    Decision,
     assignment_body,
     bukan_wewenang_body,
     disposition_answer_body,
@@ -131,11 +134,7 @@ class Routing:
                 str(record.unit), None, "manual", "the unit has no assignment policy"
             )
         body = assignment_body(
-            format_time(attempt.now),
-            record=record,
-            sop=attempt.sop,
-            grant=grant,
-            assignment=decision,
+            format_time(attempt.now), Decision(record, attempt.sop, grant), decision
         )
         updated = attrs.evolve(
             record, version=record.version + 1, assignee=decision.assignee, updated_at=attempt.now
@@ -199,9 +198,7 @@ class Routing:
                     assignee = decision.assignee
         body = disposition_body(
             format_time(attempt.now),
-            record=record,
-            sop=attempt.sop,
-            grant=grant,
+            Decision(record, attempt.sop, grant),
             group=group,
             from_unit=unit,
             instruction=instruction,
@@ -209,65 +206,37 @@ class Routing:
             assignment=decision,
             holder={"unit": new_unit, "assignee": assignee},
         )
-        updated = attrs.evolve(
-            record,
-            version=record.version + 1,
-            meta=meta,
-            unit=new_unit,
-            assignee=assignee,
-            updated_at=attempt.now,
-        )
-        return self._commit(record, updated, body)
+        return self._commit(record, _moved(record, meta, new_unit, assignee, attempt.now), body)
 
-    def answer_disposition(
+    def close(
         self,
         request_id: str,
+        action: str,
         *,
         actor: Actor,
-        answer: str,
+        text: str,
         disposition: str | None,
         on_behalf_of: str | None,
     ) -> ActionResult:
-        """Answer a disposisi addressed to *actor* (`ServiceDesk.answer_disposition`)."""
-        attempt = self._load(request_id, "answer_disposition", actor, on_behalf_of)
-        grant, mine, returned = self._closing(attempt, answer, disposition)
-        meta, item_id, joined, returned = self._close_item(attempt, grant, mine, returned, answer)
-        body = disposition_answer_body(
-            format_time(attempt.now),
-            record=attempt.record,
-            sop=attempt.sop,
-            grant=grant,
-            answer=answer,
-            disposition=item_id,
-            joined=joined,
-            returned_to=returned,
-        )
-        return self._commit_closing(attempt, meta, returned, body)
+        """Answer a disposisi, or return a request as not our authority.
 
-    def bukan_wewenang(
-        self,
-        request_id: str,
-        *,
-        actor: Actor,
-        reason: str,
-        disposition: str | None,
-        on_behalf_of: str | None,
-    ) -> ActionResult:
-        """Return a request as not our authority (`ServiceDesk.bukan_wewenang`)."""
-        attempt = self._load(request_id, "bukan_wewenang", actor, on_behalf_of)
-        grant, mine, returned = self._closing(attempt, reason, disposition)
-        meta, item_id, joined, returned = self._close_item(attempt, grant, mine, returned, reason)
-        body = bukan_wewenang_body(
-            format_time(attempt.now),
-            record=attempt.record,
-            sop=attempt.sop,
-            grant=grant,
-            reason=reason,
-            disposition=item_id,
-            joined=joined,
-            returned_to=returned,
-        )
-        return self._commit_closing(attempt, meta, returned, body)
+        *action* is ``"answer_disposition"`` (`ServiceDesk.answer_disposition`, *text* the
+        answer) or ``"bukan_wewenang"`` (`ServiceDesk.bukan_wewenang`, *text* the reason).
+        """
+        attempt = self._load(request_id, action, actor, on_behalf_of)
+        grant, mine, returned = self._closing(attempt, text, disposition)
+        meta, closing = self._close_item(attempt, grant, mine, returned, text)
+        decision = Decision(attempt.record, attempt.sop, grant)
+        time = format_time(attempt.now)
+        if action == "answer_disposition":
+            body = disposition_answer_body(time, decision, text, closing)
+        else:
+            body = bukan_wewenang_body(time, decision, text, closing)
+        record = attempt.record
+        unit, assignee = record.unit, record.assignee
+        if closing.returned_to is not None:
+            unit, assignee = closing.returned_to["unit"], closing.returned_to["assignee"]
+        return self._commit(record, _moved(record, meta, unit, assignee, attempt.now), body)
 
     def why(self, request_id: str) -> list[TrailStep]:
         """Return the routing decisions on *request_id*, from the log (`ServiceDesk.why`)."""
@@ -297,18 +266,16 @@ class Routing:
         return roles
 
     def _refuse(self, attempt: _Attempt, error: RequestError) -> None:
-        self._recorder.refuse(
-            error,
-            functools.partial(
-                refused_body,
-                request=attempt.record.id,
-                sop=sop_ref(attempt.sop),
-                action=attempt.action,
-                actor=attempt.actor.id,
-                state=attempt.record.state,
-                on_behalf_of=attempt.on_behalf_of,
-            ),
+        record = attempt.record
+        tried = Attempt(
+            record.id,
+            sop_ref(attempt.sop),
+            attempt.action,
+            attempt.actor.id,
+            record.state,
+            attempt.on_behalf_of,
         )
+        self._recorder.refuse(error, functools.partial(refused_body, attempt=tried))
 
     def _load(
         self, request_id: str, action: str, actor: Actor, on_behalf_of: str | None
@@ -318,15 +285,8 @@ class Routing:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error = UnknownRequestError(request_id)
-            body = functools.partial(
-                refused_body,
-                request=request_id,
-                sop=None,
-                action=action,
-                actor=actor.id,
-                state=None,
-                on_behalf_of=on_behalf_of,
-            )
+            tried = Attempt(request_id, None, action, actor.id, None, on_behalf_of)
+            body = functools.partial(refused_body, attempt=tried)
             self._recorder.refuse(error, body)
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
@@ -404,44 +364,23 @@ class Routing:
         mine: list[dict[str, Any]],
         returned: dict[str, Any] | None,
         text: str,
-    ) -> tuple[Mapping[str, Any], str | None, str | None, dict[str, Any] | None]:
-        """Close the disposition answered or returned; return meta, its id, join, return."""
+    ) -> tuple[Mapping[str, Any], Closing]:
+        """Close the disposition answered or returned; return the new meta and the closing."""
         record = attempt.record
         if returned is not None:
-            return record.meta, None, None, returned
+            return record.meta, Closing(None, None, returned)
         status = "answered" if attempt.action == "answer_disposition" else "returned"
         meta, item, joined = close_disposition(
             record.meta, mine[0]["id"], status=status, by=grant.actor, text=text, at=attempt.now
         )
         if joined is not None:
             returned = {"unit": joined["unit"], "assignee": joined["assignee"]}
-            return meta, item["id"], joined["group"], returned
+            return meta, Closing(item["id"], joined["group"], returned)
         if record.unit == item.get("unit") or record.assignee == item.get("officer"):
             # Its part is done but the parallel group still waits for others: the
             # request waits with whoever issued the group, not with this target.
             returned = {"unit": item["from_unit"], "assignee": item["by"]}
-        return meta, item["id"], None, returned
-
-    def _commit_closing(
-        self,
-        attempt: _Attempt,
-        meta: Mapping[str, Any],
-        returned: Mapping[str, Any] | None,
-        body: dict[str, Any],
-    ) -> ActionResult:
-        record = attempt.record
-        unit, assignee = record.unit, record.assignee
-        if returned is not None:
-            unit, assignee = returned["unit"], returned["assignee"]
-        updated = attrs.evolve(
-            record,
-            version=record.version + 1,
-            meta=meta,
-            unit=unit,
-            assignee=assignee,
-            updated_at=attempt.now,
-        )
-        return self._commit(record, updated, body)
+        return meta, Closing(item["id"], None, returned)
 
     def _commit(
         self, record: RequestRecord, updated: RequestRecord, body: dict[str, Any]
@@ -464,3 +403,16 @@ def _innermost(attempt: _Attempt, grant: Grant, mine: list[dict[str, Any]]) -> l
         ids = ", ".join(d["id"] for d in leaves)
         raise IncompleteRequestError(attempt.action, [f"disposition (one of {ids})"])
     return mine
+
+
+def _moved(
+    record: RequestRecord,
+    meta: Mapping[str, Any],
+    unit: str | None,
+    assignee: str | None,
+    now: dt.datetime,
+) -> RequestRecord:
+    """Return the next version of *record* with its new disposisi state and holder."""
+    return attrs.evolve(
+        record, version=record.version + 1, meta=meta, unit=unit, assignee=assignee, updated_at=now
+    )
