@@ -139,6 +139,40 @@ class Recorder:
             sign=self.sign,
         )
 
+    def commit_once(
+        self,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        change: VaultChange | None,
+    ) -> ActionResult:
+        """Commit a request change under an idempotency key (see `commit`).
+
+        Two calls with one key may race: the loser gets the winner's result instead of an
+        error, as a retry after the winner would.
+
+        Returns:
+            The request as committed and its entry, or the winner's result.
+
+        Raises:
+            ConcurrentModificationError: another writer, not a retry, changed it first.
+        """
+        try:
+            result = self.commit(
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                change=change,
+            )
+        except ConcurrentModificationError as exc:
+            return self.replayed_or_raise(idempotency_key, exc)
+        return ActionResult(request, result.seq, result.entry_hash.hex())
+
     def refuse(
         self, error: PelayananError, body: RefusalBody, *, at: dt.datetime | None = None
     ) -> None:

@@ -40,7 +40,6 @@ from pelayanan.desk._recorder import Recorder
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
-    ConcurrentModificationError,
     IncompleteRequestError,
     InvalidFieldValueError,
     MigrationError,
@@ -175,17 +174,14 @@ class Requests:
         )
         step = Transition(new_id, sop, "submit", actor.id, role, None, sop.initial, sealed, changes)
         body = submit_body(format_time(now), step, routed=routed, assigned=assigned)
-        try:
-            result = self._recorder.commit(
-                body,
-                time=now,
-                request=record,
-                idempotency_key=idempotency_key,
-                change=sealed.change,
-            )
-        except ConcurrentModificationError as exc:
-            return self._recorder.replayed_or_raise(idempotency_key, exc)
-        return ActionResult(record, result.seq, result.entry_hash.hex())
+        return self._recorder.commit_once(
+            body,
+            time=now,
+            request=record,
+            expected_version=None,
+            idempotency_key=idempotency_key,
+            change=sealed.change,
+        )
 
     def act(
         self,
@@ -269,18 +265,14 @@ class Requests:
             justification=justification,
             authority=check.grant.authority(),
         )
-        try:
-            result = self._recorder.commit(
-                body,
-                time=now,
-                request=updated,
-                expected_version=record.version,
-                idempotency_key=idempotency_key,
-                change=sealed.change,
-            )
-        except ConcurrentModificationError as exc:
-            return self._recorder.replayed_or_raise(idempotency_key, exc)
-        return ActionResult(updated, result.seq, result.entry_hash.hex())
+        return self._recorder.commit_once(
+            body,
+            time=now,
+            request=updated,
+            expected_version=record.version,
+            idempotency_key=idempotency_key,
+            change=sealed.change,
+        )
 
     def record_survey(
         self, request_id: str, answers: Mapping[str, int], *, actor: Actor, rules: RuleSet
