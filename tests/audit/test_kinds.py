@@ -514,7 +514,7 @@ class TestRoutingKinds:
         ref = _ref(complaint_sop)
         sosial = {**PUBLIC, "category": "sosial"}
         request_id = full_desk.submit(complaint_sop.id, actor=CITIZEN, data=sosial).request.id
-        full_desk.assign(request_id, by=KEPALA, officer="ver-9")
+        full_desk.assign(request_id, actor=KEPALA, officer="ver-9")
         manual = AssignmentDecision("unit-pengaduan", "ver-9", "manual", "chosen by kepala-1")
         _same(
             full_desk,
@@ -531,7 +531,7 @@ class TestRoutingKinds:
         due = clock.now() + dt.timedelta(days=5)
         full_desk.dispose(
             request_id,
-            by=WAKIL,
+            actor=WAKIL,
             to="dinas-pu",
             instruction="Segera",
             due=due,
@@ -567,7 +567,7 @@ class TestRoutingKinds:
         assert body["assignment"]["assignee"] == "pu-1"
         clock.advance(hours=2)
         targets = [DispositionTarget(unit="bidang-jalan"), DispositionTarget(unit="bidang-air")]
-        full_desk.dispose(request_id, by=KADIS_PU, to=targets, instruction="Cek", due=due)
+        full_desk.dispose(request_id, actor=KADIS_PU, to=targets, instruction="Cek", due=due)
         body = _last(full_desk)
         _same(
             full_desk,
@@ -599,7 +599,7 @@ class TestRoutingKinds:
                 role="supervisor",
             ),
         )
-        full_desk.answer_disposition(request_id, by=STAF_JALAN, answer="Sudah ditambal")
+        full_desk.answer_disposition(request_id, actor=STAF_JALAN, answer="Sudah ditambal")
         _same(
             full_desk,
             disposition_answer_body(
@@ -612,7 +612,7 @@ class TestRoutingKinds:
                 answer="Sudah ditambal",
             ),
         )
-        full_desk.bukan_wewenang(request_id, by=KABID_AIR, reason="Bukan saluran kami")
+        full_desk.bukan_wewenang(request_id, actor=KABID_AIR, reason="Bukan saluran kami")
         _same(
             full_desk,
             bukan_wewenang_body(
@@ -627,7 +627,7 @@ class TestRoutingKinds:
                 returned_to={"unit": "dinas-pu", "assignee": KADIS_PU.id},
             ),
         )
-        full_desk.answer_disposition(request_id, by=KADIS_PU, answer="Ditangani")
+        full_desk.answer_disposition(request_id, actor=KADIS_PU, answer="Ditangani")
         _same(
             full_desk,
             disposition_answer_body(
@@ -648,7 +648,7 @@ class TestRoutingKinds:
     ) -> None:
         """Returned by the unit a rule routed it to: no disposition, back to triage."""
         request_id = full_desk.submit(complaint_sop.id, actor=CITIZEN, data=PUBLIC).request.id
-        full_desk.bukan_wewenang(request_id, by=KADIS_PU, reason="Jalan provinsi")
+        full_desk.bukan_wewenang(request_id, actor=KADIS_PU, reason="Jalan provinsi")
         _same(
             full_desk,
             bukan_wewenang_body(
@@ -731,7 +731,7 @@ class TestPrivacyKinds:
             complaint_sop.id, actor=CITIZEN, data={**PUBLIC, **PERSONAL}
         ).request.id
         subject = full_desk.get(request_id).meta["subject"]
-        hold = full_desk.place_legal_hold(actor=DPO, reason="perkara 12", subject=subject)
+        hold = full_desk.place_legal_hold(actor=DPO, reason="perkara 12", subject=subject).hold
         _same(
             full_desk,
             legal_hold_body(

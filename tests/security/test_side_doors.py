@@ -158,7 +158,7 @@ class TestNoPersonalDataInRefusals:
         attempts.append(
             lambda: desk.dispose(
                 request_id,
-                by=KEPALA,
+                actor=KEPALA,
                 to="dinas-pu",
                 instruction="periksa",
                 due=dt.datetime(2026, 7, 8),

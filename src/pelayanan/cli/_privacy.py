@@ -150,7 +150,7 @@ def show_command(
     """
     with _desk(db, keys_dir, ledger=ledger) as desk:
         try:
-            data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose)
+            data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose).subject_data
         except (SubjectErasedError, UnknownSubjectError) as exc:
             fail(str(exc), 1)
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
@@ -194,11 +194,12 @@ def erase_command(
     """
     with _desk(db, keys_dir, sop_files=sop_files, retention=retention, ledger=ledger) as desk:
         try:
-            result = desk.erase_subject(subject, actor=_officer(actor), reason=reason)
+            result = desk.erase_subject(subject, actor=_officer(actor), reason=reason).erasure
         except ErasureRefusedError as exc:
             fail(f"refused ({exc.rule}): {exc}", 1)
         except (SubjectErasedError, UnknownSubjectError) as exc:
             fail(str(exc), 1)
+    assert result is not None  # a committed erasure always carries its result
     click.echo(
         f"erased {result.subject}: key destroyed, {len(result.requests)} request(s) affected; "
         f"recorded as entry {result.seq}"
@@ -227,7 +228,8 @@ def hold_command(
     with _desk(db, keys_dir, ledger=ledger) as desk:
         hold = desk.place_legal_hold(
             actor=_officer(actor), reason=reason, subject=subject, request=request_id
-        )
+        ).hold
+    assert hold is not None  # a placed hold always comes back with its result
     click.echo(hold.id)
 
 
