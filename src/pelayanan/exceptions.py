@@ -6,7 +6,7 @@ builtin they behave like (``ValueError``, ``LookupError``, ``PermissionError``) 
 structured attributes so callers never parse messages::
 
     PelayananError
-    ├── ConfigurationError (ValueError)         bad configuration given to the library
+    ├── ConfigurationError (ValueError)         bad configuration given to the library (.problems)
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
     │   │   └── ScenarioError                   an SOP simulation scenario is invalid
@@ -111,10 +111,6 @@ class EstimatedDateWarning(PelayananWarning):
 # --- configuration ---------------------------------------------------------------------
 
 
-class ConfigurationError(PelayananError, ValueError):
-    """Configuration handed to the library is invalid."""
-
-
 @attrs.frozen
 class Problem:
     """One problem found in a configuration document.
@@ -132,20 +128,39 @@ class Problem:
     line: int | None = None
 
     def render(self) -> str:
-        """Render as ``FILE:LINE: KEY.PATH: message`` (the `sop check` line format)."""
-        where = self.file if self.file is not None else "<dict>"
+        """Render as one line: ``FILE:LINE: KEY.PATH: message``, or ``KEY.PATH: message``.
+
+        The first form (the `sop check` line format, line 0 when unknown, ``$`` for the
+        whole document) is used when the problem belongs to a file.
+        """
+        if self.file is None:
+            return f"{self.path}: {self.message}" if self.path else self.message
         line = self.line if self.line is not None else 0
-        path = self.path or "$"
-        return f"{where}:{line}: {path}: {self.message}"
+        return f"{self.file}:{line}: {self.path or '$'}: {self.message}"
+
+
+class ConfigurationError(PelayananError, ValueError):
+    """Configuration handed to the library is invalid; ``problems`` lists every problem.
+
+    Args:
+        problems: the problems found, or one message (a problem without a key path).
+
+    Attributes:
+        problems: every problem found; the message renders one per line.
+    """
+
+    def __init__(self, problems: str | Sequence[Problem] = ()) -> None:
+        if isinstance(problems, str):
+            self.problems: tuple[Problem, ...] = (Problem("", problems),)
+            message = problems
+        else:
+            self.problems = tuple(problems)
+            message = "\n".join(p.render() for p in self.problems) or "invalid configuration"
+        super().__init__(message)
 
 
 class SOPDefinitionError(ConfigurationError):
     """An SOP definition is invalid; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        lines = [p.render() for p in self.problems] or ["invalid SOP definition"]
-        super().__init__("\n".join(lines))
 
 
 class SOPVersionConflictError(SOPDefinitionError):

@@ -28,9 +28,11 @@ import attrs
 import cattrs
 import yaml
 
+from pelayanan._config import Problems
 from pelayanan.audit.canonical import canonical_json
 from pelayanan.calendar import Duration
 from pelayanan.exceptions import CalendarError, CanonicalEncodingError, Problem, SOPDefinitionError
+from pelayanan.sop._clocks import read_clocks
 from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines
 from pelayanan.sop._validate import validate
 from pelayanan.sop.checks import check_sop
@@ -49,27 +51,6 @@ _CONVERTER.register_structure_hook_func(
     lambda kind: kind == Mapping[str, object], lambda value, _: dict(value)
 )
 _CONVERTER.register_unstructure_hook_func(lambda kind: kind == Mapping[str, object], dict)
-
-_PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
-
-
-class _Problems:
-    """Problems of one document, placed on lines through the key-path map."""
-
-    def __init__(self, source: str | None, lines: Mapping[str, int]) -> None:
-        self.source = source
-        self.lines = lines
-        self.items: list[Problem] = []
-
-    def add(self, path: str, message: str) -> None:
-        line = self.lines.get(path)
-        parent = path
-        while line is None and parent:
-            # Fall back to the nearest enclosing key that has a known line.
-            shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
-            parent = "" if shorter == parent else shorter
-            line = self.lines.get(parent)
-        self.items.append(Problem(path, message, self.source, line))
 
 
 def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[str, int]]:
@@ -173,18 +154,8 @@ def _condition(value: Any) -> dict[str, list[str]] | None:
     return {"on_action": _names(value.get("on_action")), "on_enter": _names(value.get("on_enter"))}
 
 
-def _duration(value: Any, path: str, problems: _Problems) -> Duration | None:
-    try:
-        return Duration.from_config(value)
-    except CalendarError as exc:
-        problems.add(path, str(exc))
-    except (TypeError, ValueError, OverflowError):
-        problems.add(path, "must be a duration such as {working_days: 3}")
-    return None
-
-
-def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
-    """Return *data* in the exact shape of `SOP`'s attributes."""
+def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return *data* in the exact shape of `SOP`'s attributes (clocks are read apart)."""
     states = []
     for state_id, raw in _map(data.get("states")).items():
         spec = _map(raw)
@@ -232,51 +203,6 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
                 "description": _str(spec.get("description")),
             }
         )
-    clocks = []
-    for index, raw in enumerate(_list(data.get("clocks"))):
-        spec = _map(raw)
-        path = f"clocks[{index}]"
-        target = _duration(spec["target"], f"{path}.target", problems) if "target" in spec else None
-        ladder = []
-        for step_index, step_raw in enumerate(_list(spec.get("escalation"))):
-            step = _map(step_raw)
-            after = step.get("after")
-            percent = None
-            after_duration = None
-            if isinstance(after, str) and _PERCENT.match(after):
-                percent = int(_PERCENT.match(after).group(1))  # type: ignore[union-attr]
-            elif isinstance(after, Mapping) and "percent" in after:
-                percent = after["percent"] if isinstance(after["percent"], int) else None
-            elif after is not None:
-                after_duration = _duration(
-                    after, f"{path}.escalation[{step_index}].after", problems
-                )
-            ladder.append(
-                {
-                    "after_percent": percent,
-                    "after": after_duration,
-                    "notify": _names(step.get("notify")),
-                    "reassign_to": step.get("reassign_to")
-                    if isinstance(step.get("reassign_to"), str)
-                    else None,
-                    "action": step.get("action") if isinstance(step.get("action"), str) else None,
-                }
-            )
-        clocks.append(
-            {
-                "name": _str(spec.get("name")),
-                "label": _str(spec.get("label")),
-                "start": _condition(spec.get("start")) or {},
-                "stop": _condition(spec.get("stop")) or {},
-                "pause": _condition(spec.get("pause")),
-                "resume": _condition(spec.get("resume")),
-                "reset": _condition(spec.get("reset")),
-                "target": target or Duration.working_days(0),
-                "warn_at": [w for w in _list(spec.get("warn_at")) if type(w) is int],
-                "escalation": ladder,
-                "calendar": spec.get("calendar") if isinstance(spec.get("calendar"), str) else None,
-            }
-        )
     migrations = [
         {
             "from_version": _str(_map(raw).get("from_version")),
@@ -311,7 +237,7 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
         },
         "content_hash": "",
         "fields": fields,
-        "clocks": clocks,
+        "clocks": [],
         "migrations": migrations,
         "routing": dict(_map(data.get("routing"))),
     }
@@ -351,18 +277,25 @@ def sop_from_dict(
     Raises:
         SOPDefinitionError: the definition is invalid (every problem listed).
     """
-    problems = _Problems(source, lines or {})
+    problems = Problems(source=source, lines=lines)
     if not isinstance(data, Mapping):
         problems.add("", "an SOP must be a mapping with id, version, states and actions")
         raise SOPDefinitionError(problems.items)
-    schema_problems = validate(data, SOP_SCHEMA)
+    # The clocks section has one reader, shared with the SLA engine; the schema's word on
+    # it would only repeat that reader's problems.
+    schema_problems = [
+        (path, message)
+        for path, message in validate(data, SOP_SCHEMA)
+        if path != "clocks" and not path.startswith(("clocks.", "clocks["))
+    ]
     for path, message in schema_problems:
         problems.add(path, message)
-    normalized = _normalize(data, problems)
+    clocks = read_clocks(data["clocks"], "clocks", problems) if "clocks" in data else ()
+    normalized = _normalize(data)
     # --- privacy (issue 9): the `privacy` section, validated by pelayanan.sop.personal ---
     privacy = parse_privacy(data.get("privacy"), roles=normalized["roles"], add=problems.add)
     try:
-        sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), privacy=privacy)
+        sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), clocks=clocks, privacy=privacy)
     except (cattrs.BaseValidationError, CalendarError, TypeError, ValueError) as exc:
         # The normalised shape is built to fit the model; this is a last line of defence.
         details = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else []
