@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from pelayanan.exceptions import ConfigurationError, Problem
 
@@ -31,7 +36,9 @@ __all__ = [
     "NAME_PATTERN",
     "Problems",
     "join",
+    "parse_document",
     "read_bool",
+    "read_config_file",
     "read_date",
     "read_decimal",
     "read_duration",
@@ -141,6 +148,94 @@ class Problems:
         """
         if self.items:
             raise error(self.items)
+
+
+def _parse(text: str, suffix: str) -> tuple[Any, dict[str, int], list[tuple[str, str]]]:
+    # Imported here: `pelayanan.sop` reads its files through this module.
+    from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines  # noqa: PLC0415
+
+    if suffix in {".yaml", ".yml"}:
+        return parse_yaml(text)
+    if suffix == ".toml":
+        return tomllib.loads(text), toml_lines(text), []
+    return json.loads(text), json_lines(text), []
+
+
+def parse_document(
+    text: str,
+    *,
+    suffix: str,
+    source: str,
+    error: type[ConfigurationError] = ConfigurationError,
+) -> tuple[Any, dict[str, int]]:
+    """Parse *text* as YAML, TOML or JSON by *suffix*; return the data and key path lines.
+
+    Args:
+        text: the document.
+        suffix: ``.yaml``, ``.yml``, ``.toml`` or ``.json``.
+        source: the file name, for problems.
+        error: the `ConfigurationError` subclass to raise.
+
+    Returns:
+        The parsed data and key path -> line.
+
+    Raises:
+        ConfigurationError: the text does not parse (duplicate YAML keys included), or
+            the suffix is unknown; raised as *error*.
+    """
+    problems = Problems(source=source)
+    if suffix not in {".yaml", ".yml", ".toml", ".json"}:
+        problems.add("", f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json")
+        problems.check(error)
+    try:
+        data, lines, duplicates = _parse(text, suffix)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        message = f"invalid YAML: {' '.join(str(exc).split())}"
+        raise error([Problem("", message, source, line)]) from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise error([Problem("", f"invalid TOML: {exc}", source, line)]) from None
+    except json.JSONDecodeError as exc:
+        raise error([Problem("", f"invalid JSON: {exc.msg}", source, exc.lineno)]) from None
+    except (RecursionError, MemoryError):
+        raise error([Problem("", "the document is nested too deeply", source)]) from None
+    except ValueError as exc:  # e.g. YAML timestamps out of range, bad unicode escapes
+        raise error([Problem("", f"cannot parse: {exc}", source)]) from None
+    problems = Problems(source=source, lines=lines)
+    for path, message in duplicates:
+        problems.add(path, message)
+    problems.check(error)
+    return data, lines
+
+
+def read_config_file(
+    path: str | Path,
+    *,
+    suffix: str | None = None,
+    error: type[ConfigurationError] = ConfigurationError,
+) -> tuple[Any, dict[str, int]]:
+    """Read and parse a configuration file; return the data and key path lines.
+
+    Args:
+        path: the file.
+        suffix: the format to read it as; by default the file's own suffix.
+        error: the `ConfigurationError` subclass to raise.
+
+    Returns:
+        The parsed data and key path -> line.
+
+    Raises:
+        ConfigurationError: the file cannot be read or parsed; raised as *error*.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error([Problem("", f"cannot read file: {exc}", str(path))]) from None
+    return parse_document(text, suffix=suffix or file.suffix.lower(), source=str(path), error=error)
 
 
 def read_mapping(value: object, path: str, problems: Problems) -> Mapping[Any, Any] | None:

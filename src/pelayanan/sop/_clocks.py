@@ -168,8 +168,9 @@ def read_clocks(value: object, path: str, problems: Problems) -> tuple[ClockDef,
 def clock_shape_problems(clocks: Sequence[ClockDef], path: str = "clocks") -> list[tuple[str, str]]:
     """Return ``(key path, message)`` for what a list of clocks needs on its own.
 
-    Unique names, a resume for every pause (and the reverse), warnings once each and ascending, and escalation steps that do something.
-    The paths assume *clocks* are the section's items in order.
+    Unique names, a resume for every pause (and the reverse), warnings once each and
+    ascending, and escalation steps that do something.  The paths assume *clocks* are
+    the section's items in order.
     """
     out: list[tuple[str, str]] = []
     seen: dict[str, int] = {}

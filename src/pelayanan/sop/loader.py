@@ -17,23 +17,19 @@ the file), so the same SOP written in YAML, TOML or JSON has one hash.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
-import yaml
 
-from pelayanan._config import Problems
+from pelayanan._config import Problems, read_config_file
+from pelayanan._config import parse_document as _parse_document
 from pelayanan.audit.canonical import canonical_json
 from pelayanan.calendar import Duration
-from pelayanan.exceptions import CalendarError, CanonicalEncodingError, Problem, SOPDefinitionError
+from pelayanan.exceptions import CalendarError, CanonicalEncodingError, SOPDefinitionError
 from pelayanan.sop._clocks import read_clocks
-from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines
 from pelayanan.sop._validate import validate
 from pelayanan.sop.checks import check_sop
 from pelayanan.sop.model import SOP
@@ -59,44 +55,7 @@ def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[st
     Raises:
         SOPDefinitionError: the text does not parse, or the suffix is unknown.
     """
-    lines: dict[str, int] = {}
-    try:
-        if suffix in {".yaml", ".yml"}:
-            data, lines, duplicates = parse_yaml(text)
-            if duplicates:
-                raise SOPDefinitionError(
-                    [Problem(path, msg, source, lines.get(path)) for path, msg in duplicates]
-                )
-        elif suffix == ".toml":
-            data = tomllib.loads(text)
-            lines = toml_lines(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-            lines = json_lines(text)
-        else:
-            msg = f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json"
-            raise SOPDefinitionError([Problem("", msg, source, None)])
-    except SOPDefinitionError:
-        raise
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        message = " ".join(str(exc).split())
-        raise SOPDefinitionError([Problem("", f"invalid YAML: {message}", source, line)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise SOPDefinitionError([Problem("", f"invalid TOML: {exc}", source, line)]) from None
-    except json.JSONDecodeError as exc:
-        problem = Problem("", f"invalid JSON: {exc.msg}", source, exc.lineno)
-        raise SOPDefinitionError([problem]) from None
-    except (RecursionError, MemoryError):
-        problem = Problem("", "the document is nested too deeply", source, None)
-        raise SOPDefinitionError([problem]) from None
-    except ValueError as exc:  # e.g. YAML timestamps out of range, bad unicode escapes
-        problem = Problem("", f"cannot parse: {exc}", source, None)
-        raise SOPDefinitionError([problem]) from None
-    return data, lines
+    return _parse_document(text, suffix=suffix, source=source, error=SOPDefinitionError)
 
 
 def load_sop(path: str | Path) -> SOP:
@@ -106,14 +65,8 @@ def load_sop(path: str | Path) -> SOP:
         SOPDefinitionError: the file cannot be read or parsed, or the SOP is invalid;
             ``problems`` lists every problem found.
     """
-    file = Path(path)
-    source = str(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SOPDefinitionError([Problem("", f"cannot read file: {exc}", source, None)]) from None
-    data, lines = parse_document(text, suffix=file.suffix.lower(), source=source)
-    return sop_from_dict(data, source=source, lines=lines)
+    data, lines = read_config_file(path, error=SOPDefinitionError)
+    return sop_from_dict(data, source=str(path), lines=lines)
 
 
 # --- normalisation: short forms to the model's shape, tolerating what the schema refused ---
