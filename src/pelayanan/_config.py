@@ -56,6 +56,7 @@ __all__ = [
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
 _LAST_STEP = re.compile(r"(\.[^.\[]*|\[\d+\])$")
+_KEY_PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+|\[\d+\])*$")
 
 
 def join(path: str, key: object) -> str:
@@ -125,7 +126,7 @@ class Problems:
             if where:
                 # A problem of a sub-document: its path is relative to *path*.
                 where = join(path, where) if path else where
-            elif sep and path and head.startswith(path):
+            elif sep and head.startswith(path) and _KEY_PATH.match(head):
                 where, message = head, rest
             else:
                 where = path
