@@ -41,6 +41,8 @@ structured attributes so callers never parse messages::
     │   ├── UnknownSubjectError (LookupError)   no data subject with that id
     │   └── ErasureRefusedError                 legal hold or unexpired retention (.rule)
     └── ReportError (ValueError)                a report's input is invalid
+        └── QualityConfigError                  a quality index configuration is invalid
+                                                (also a ConfigurationError, .problems)
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
 for example when a deadline crosses a holiday date that is only an estimate.
@@ -76,6 +78,7 @@ __all__ = [
     "PrivacyError",
     "Problem",
     "ProofError",
+    "QualityConfigError",
     "ReportError",
     "RequestError",
     "RoutingError",
@@ -401,3 +404,11 @@ class ErasureRefusedError(PrivacyError):
 
 class ReportError(PelayananError, ValueError):
     """The input of a report is invalid."""
+
+
+class QualityConfigError(ConfigurationError, ReportError):
+    """A quality index configuration is invalid; ``problems`` lists every problem.
+
+    It is a `ConfigurationError` like every configuration problem, and a `ReportError`
+    because the quality report is what reads it.
+    """
