@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
+from pelayanan.exceptions import InvalidArgumentError
+
 __all__ = ["Clock", "SystemClock", "ensure_aware", "to_utc"]
 
 
@@ -32,18 +34,18 @@ class SystemClock:
 
 
 def ensure_aware(value: dt.datetime, *, what: str = "instant") -> dt.datetime:
-    """Return *value* unchanged if it is timezone-aware, else raise `ValueError`.
+    """Return *value* unchanged if it is timezone-aware, else raise `InvalidArgumentError`.
 
     Args:
         value: the datetime to check.
         what: how to name the value in the error message.
 
     Raises:
-        ValueError: *value* is naive.
+        InvalidArgumentError: *value* is naive (a `ValueError`).
     """
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         msg = f"{what} must be timezone-aware, got naive {value.isoformat()}"
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     return value
 
 

@@ -6,6 +6,8 @@ builtin they behave like (``ValueError``, ``LookupError``, ``PermissionError``) 
 structured attributes so callers never parse messages::
 
     PelayananError
+    ├── InvalidArgumentError (ValueError)       an argument is outside what a function accepts
+    ├── UnknownNameError (KeyError)             no state, clock or disposition of that name
     ├── ConfigurationError (ValueError)         bad configuration given to the library (.problems)
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
@@ -21,6 +23,7 @@ structured attributes so callers never parse messages::
     │   ├── IncompleteRequestError              required fields or documents missing
     │   ├── InvalidFieldValueError (ValueError)  a value does not fit its declared type
     │   ├── RoutingError                        no routing rule matched and no triage unit
+    │   ├── DispositionError (ValueError)       a disposisi cannot be issued or closed
     │   ├── MigrationError                      a migration does not apply to the request
     │   └── ConcurrentModificationError         another writer changed the request first
     ├── AuditError                              the audit ledger
@@ -63,10 +66,12 @@ __all__ = [
     "ChainError",
     "ConcurrentModificationError",
     "ConfigurationError",
+    "DispositionError",
     "ErasureRefusedError",
     "EstimatedDateError",
     "EstimatedDateWarning",
     "IncompleteRequestError",
+    "InvalidArgumentError",
     "InvalidFieldValueError",
     "KeyMaterialError",
     "MalformedEntryError",
@@ -92,6 +97,7 @@ __all__ = [
     "StoreNotEmptyError",
     "SubjectErasedError",
     "TransitionNotAllowedError",
+    "UnknownNameError",
     "UnknownRequestError",
     "UnknownSOPError",
     "UnknownSubjectError",
@@ -109,6 +115,29 @@ class PelayananWarning(UserWarning):
 
 class EstimatedDateWarning(PelayananWarning):
     """A computation relied on a holiday date that the data source marks as an estimate."""
+
+
+class InvalidArgumentError(PelayananError, ValueError):
+    """An argument is outside what the function accepts (a naive datetime, a bad count)."""
+
+
+class UnknownNameError(PelayananError, KeyError):
+    """Nothing of that name exists (an SOP's state or clock, a request's disposition).
+
+    Attributes:
+        kind: what was looked up (``state``, ``clock``, ``disposition``).
+        name: the name that was not found.
+    """
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        # Both as arguments, so that the error survives pickling.
+        super().__init__(kind, name)
+
+    def __str__(self) -> str:
+        # KeyError would show the repr of the message; say it plainly.
+        return f"no {self.kind} named {self.name!r}"
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -264,6 +293,10 @@ class InvalidFieldValueError(RequestError, ValueError):
 
 class RoutingError(RequestError):
     """No routing rule matched the request and no triage unit is declared."""
+
+
+class DispositionError(RequestError, ValueError):
+    """A disposisi cannot be issued or closed (no target, no due date, already closed)."""
 
 
 class MigrationError(RequestError):

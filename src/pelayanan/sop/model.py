@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import attrs
 
 from pelayanan.calendar import Duration
+from pelayanan.exceptions import UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
@@ -301,12 +302,12 @@ class SOP:
         """Return the state *state_id*.
 
         Raises:
-            KeyError: no such state.
+            UnknownNameError: no such state (a `KeyError`).
         """
         for state in self.states:
             if state.id == state_id:
                 return state
-        raise KeyError(state_id)
+        raise UnknownNameError("state", state_id)
 
     def actions_from(self, state_id: str) -> tuple[ActionDef, ...]:
         """Return the actions that may be taken from *state_id*."""
@@ -330,12 +331,12 @@ class SOP:
         """Return the clock *name*.
 
         Raises:
-            KeyError: no such clock.
+            UnknownNameError: no such clock (a `KeyError`).
         """
         for clock in self.clocks:
             if clock.name == name:
                 return clock
-        raise KeyError(name)
+        raise UnknownNameError("clock", name)
 
     @property
     def key(self) -> tuple[str, str]:
