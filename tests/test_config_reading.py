@@ -258,10 +258,14 @@ class TestLoaders:
                 {"delegation": [], "separation": [{"not_subjet": "nip"}, 3]}, source="a.yaml"
             )
         assert rendered(caught.value) == [
-            "a.yaml:0: delegation: unknown key 'delegation'; did you mean 'delegations'? "
-            "(known: delegations, separation)",
-            "a.yaml:0: separation[0].not_subjet: unknown key 'not_subjet'; did you mean "
-            "'not_subject'? (known: sop, action, not_subject)",
+            (
+                "a.yaml:0: delegation: unknown key 'delegation'; did you mean 'delegations'? "
+                "(known: delegations, separation)"
+            ),
+            (
+                "a.yaml:0: separation[0].not_subjet: unknown key 'not_subjet'; did you mean "
+                "'not_subject'? (known: sop, action, not_subject)"
+            ),
             "a.yaml:0: separation[0].not_subject: name the field holding the subject",
             "a.yaml:0: separation[1]: expected a mapping, got int",
         ]

@@ -19,13 +19,13 @@ kelurahan/desa.  A rule on ``32.73`` matches every code under it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from pelayanan._config import suggest
 from pelayanan.exceptions import ConfigurationError, RoutingError
 
 __all__ = ["ATTRIBUTES", "REGION_LEVELS", "Region", "RoutingDecision", "RoutingTable", "Rule"]
@@ -110,9 +110,7 @@ class Rule:
         """Check the attribute names and region codes."""
         for key in self.when:
             if key not in ATTRIBUTES:
-                hint = difflib.get_close_matches(key, ATTRIBUTES, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                msg = f"rule {self.name!r}: unknown attribute {key!r}{suggestion}"
+                msg = f"rule {self.name!r}: unknown attribute {key!r}{suggest(key, ATTRIBUTES)}"
                 raise ConfigurationError(msg)
         for code in self.when.get("region", ()):
             Region.parse(code)
