@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pelayanan._config import (
     Problems,
@@ -184,16 +184,26 @@ def _overrides(item: object, path: str, problems: Problems) -> list[HolidayOverr
     if category not in ("public", "government"):
         message = f"expected 'public' or 'government', got {category!r}"
         problems.add(f"{path}.category", message)
-    if action not in ("add", "remove", "move"):
+    actions = ("add", "remove", "move")
+    if action not in actions:
         message = f"expected 'add', 'remove' or 'move', got {action!r}"
-        problems.add(f"{path}.action", message + suggest(str(action), ("add", "remove", "move")))
-        return []
-    if day is None or category not in ("public", "government"):
+        problems.add(f"{path}.action", message + suggest(str(action), actions))
+    if day is None or category not in ("public", "government") or action not in actions:
         return []
     if action == "remove":
         return [HolidayOverride(day, "remove")]
     if action == "move":
         return _moved(spec, day, path, problems)
+    return _added(spec, day, category, path, problems)
+
+
+def _added(
+    spec: Mapping[str, Any],
+    day: dt.date,
+    category: Literal["public", "government"],
+    path: str,
+    problems: Problems,
+) -> list[HolidayOverride]:
     name = read_text(spec.get("name", ""), f"{path}.name", problems)
     if name == "":
         problems.add(f"{path}.name", "an added holiday needs a name")
