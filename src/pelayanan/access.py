@@ -36,8 +36,16 @@ from typing import Any
 
 import attrs
 
+from pelayanan._config import (
+    Problems,
+    join,
+    read_instant,
+    read_list,
+    read_mapping,
+    read_names,
+)
 from pelayanan.clock import ensure_aware
-from pelayanan.exceptions import ConfigurationError, InvalidIdError, PermissionDeniedError, Problem
+from pelayanan.exceptions import ConfigurationError, InvalidIdError, PermissionDeniedError
 
 __all__ = [
     "DELEGATION_KINDS",
@@ -646,65 +654,32 @@ _DELEGATION_KEYS = (
 _SEPARATION_KEYS = ("sop", "action", "not_subject")
 
 
-def _parse_instant(value: Any, path: str, problems: list[Problem]) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            problems.append(Problem(path, f"{value!r} is not an ISO 8601 date-time"))
-            return None
-    else:
-        problems.append(Problem(path, "must be an ISO 8601 date-time with an offset"))
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        problems.append(Problem(path, "needs a UTC offset, e.g. 2026-07-06T00:00:00+07:00"))
-        return None
-    return parsed
-
-
-def _names_of(value: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    problems.append(Problem(path, "must be a name or a list of names"))
-    return ()
-
-
-def _delegation(item: Any, path: str, problems: list[Problem]) -> Delegation | None:
-    if not isinstance(item, Mapping):
-        problems.append(Problem(path, "must be a mapping"))
+def _delegation(item: Any, path: str, problems: Problems) -> Delegation | None:
+    spec = read_mapping(item, path, problems)
+    if spec is None:
         return None
     before = len(problems)
-    problems.extend(
-        Problem(f"{path}.{key}", f"unknown key {key!r}; known: {', '.join(_DELEGATION_KEYS)}")
-        for key in item
-        if key not in _DELEGATION_KEYS
-    )
+    problems.unknown(spec, _DELEGATION_KEYS, path)
     texts: dict[str, str] = {}
     for key in ("id", "kind", "principal", "delegate"):
-        value = item.get(key)
+        value = spec.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(f"{path}.{key}", "is required and must be text"))
+            problems.add(f"{path}.{key}", "is required and must be text")
         else:
             texts[key] = value
     if "kind" in texts and texts["kind"] not in DELEGATION_KINDS:
-        problems.append(Problem(f"{path}.kind", "must be 'plt' or 'plh'"))
-    roles = _names_of(item.get("roles"), f"{path}.roles", problems)
-    if not roles:
-        problems.append(Problem(f"{path}.roles", "name at least one role the delegate may use"))
-    actions = _names_of(item.get("actions"), f"{path}.actions", problems)
-    unit = item.get("unit")
+        problems.add(f"{path}.kind", "must be 'plt' or 'plh'")
+    roles = read_names(spec.get("roles", []), f"{path}.roles", problems)
+    if roles == ():
+        problems.add(f"{path}.roles", "name at least one role the delegate may use")
+    actions = read_names(spec.get("actions", []), f"{path}.actions", problems) or ()
+    unit = spec.get("unit")
     if unit is not None and not isinstance(unit, str):
-        problems.append(Problem(f"{path}.unit", "must be a unit id"))
-    start = _parse_instant(item.get("valid_from"), f"{path}.valid_from", problems)
-    end = _parse_instant(item.get("valid_until"), f"{path}.valid_until", problems)
+        problems.add(f"{path}.unit", "must be a unit id")
+    start = read_instant(spec.get("valid_from"), f"{path}.valid_from", problems)
+    end = read_instant(spec.get("valid_until"), f"{path}.valid_until", problems)
     if len(problems) > before or start is None or end is None:
         return None
     try:
@@ -713,19 +688,73 @@ def _delegation(item: Any, path: str, problems: list[Problem]) -> Delegation | N
             principal=texts["principal"],
             delegate=texts["delegate"],
             kind=texts["kind"],
-            roles=frozenset(roles),
+            roles=frozenset(roles or ()),
             valid_from=start,
             valid_until=end,
             actions=frozenset(actions),
             unit=unit,
         )
     except ConfigurationError as exc:
-        problems.append(Problem(path, str(exc)))
+        problems.absorb(exc, path)
         return None
 
 
+def _separation(item: Any, path: str, problems: Problems) -> SubjectRule | None:
+    spec = read_mapping(item, path, problems)
+    if spec is None:
+        return None
+    problems.unknown(spec, _SEPARATION_KEYS, path)
+    action, field, sop = spec.get("action", "*"), spec.get("not_subject"), spec.get("sop", "*")
+    if not isinstance(field, str) or not field:
+        problems.add(f"{path}.not_subject", "name the field holding the subject")
+        return None
+    if not isinstance(action, str) or not isinstance(sop, str):
+        problems.add(path, "sop and action must be names (or '*')")
+        return None
+    return SubjectRule(action=action, field=field, sop=sop)
+
+
+def read_access_config(
+    data: Any, path: str, problems: Problems
+) -> tuple[AccessPolicy, DelegationRegistry]:
+    """Read an access configuration at *path* into *problems* (shared by routing files).
+
+    Args:
+        data: the mapping.
+        path: its key path (``""`` for a document of its own, ``access`` in a routing file).
+        problems: the collector every problem goes to.
+
+    Returns:
+        The policy and the registry (of what could be read; see *problems*).
+    """
+    spec = read_mapping(data, path, problems) or {}
+    problems.unknown(spec, ("cross_unit_roles", "delegations", "separation"), path)
+    spanning: tuple[str, ...] = ()
+    if spec.get("cross_unit_roles") is not None:
+        spanning = (
+            read_names(spec["cross_unit_roles"], join(path, "cross_unit_roles"), problems) or ()
+        )
+    delegations: list[Delegation] = []
+    where = join(path, "delegations")
+    for index, item in enumerate(read_list(spec.get("delegations") or [], where, problems) or ()):
+        made = _delegation(item, f"{where}[{index}]", problems)
+        if made is not None:
+            delegations.append(made)
+    rules: list[SubjectRule] = []
+    where = join(path, "separation")
+    for index, item in enumerate(read_list(spec.get("separation") or [], where, problems) or ()):
+        rule = _separation(item, f"{where}[{index}]", problems)
+        if rule is not None:
+            rules.append(rule)
+    ids = [d.id for d in delegations]
+    for twice in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.add(join(path, "delegations"), f"delegation id {twice!r} appears twice")
+    policy = AccessPolicy(tuple(rules), cross_unit_roles=frozenset(spanning))
+    return policy, DelegationRegistry(delegations)
+
+
 def access_config_from_dict(
-    data: Any, *, source: str | None = None
+    data: Any, *, source: str | None = None, lines: Mapping[str, int] | None = None
 ) -> tuple[AccessPolicy, DelegationRegistry]:
     """Build the access policy and delegations from the ``access`` part of a configuration.
 
@@ -736,64 +765,16 @@ def access_config_from_dict(
     Args:
         data: the mapping (e.g. the ``access`` key of ``examples/routing/pemkot.yaml``).
         source: the file it came from, for messages.
+        lines: key path -> line in that file, for messages.
 
     Returns:
         The policy and the registry.
 
     Raises:
-        ConfigurationError: the document is invalid; the message has one line per problem.
+        ConfigurationError: the document is invalid; ``problems`` lists every problem,
+            and the message has one line per problem.
     """
-    problems: list[Problem] = []
-    if not isinstance(data, Mapping):
-        problems.append(Problem("", "the access configuration must be a mapping"))
-        data = {}
-    problems.extend(
-        Problem(str(key), "unknown key; known: cross_unit_roles, delegations, separation")
-        for key in data
-        if key not in ("cross_unit_roles", "delegations", "separation")
-    )
-    spanning = _names_of(data.get("cross_unit_roles"), "cross_unit_roles", problems)
-    delegations: list[Delegation] = []
-    raw = data.get("delegations") or []
-    if not isinstance(raw, list):
-        problems.append(Problem("delegations", "must be a list"))
-        raw = []
-    for index, item in enumerate(raw):
-        made = _delegation(item, f"delegations[{index}]", problems)
-        if made is not None:
-            delegations.append(made)
-    rules: list[SubjectRule] = []
-    raw_rules = data.get("separation") or []
-    if not isinstance(raw_rules, list):
-        problems.append(Problem("separation", "must be a list"))
-        raw_rules = []
-    for index, item in enumerate(raw_rules):
-        path = f"separation[{index}]"
-        if not isinstance(item, Mapping):
-            problems.append(Problem(path, "must be a mapping"))
-            continue
-        problems.extend(
-            Problem(f"{path}.{key}", f"unknown key; known: {', '.join(_SEPARATION_KEYS)}")
-            for key in item
-            if key not in _SEPARATION_KEYS
-        )
-        action, field, sop = item.get("action", "*"), item.get("not_subject"), item.get("sop", "*")
-        if not isinstance(field, str) or not field:
-            problems.append(Problem(f"{path}.not_subject", "name the field holding the subject"))
-            continue
-        if not isinstance(action, str) or not isinstance(sop, str):
-            problems.append(Problem(path, "sop and action must be names (or '*')"))
-            continue
-        rules.append(SubjectRule(action=action, field=field, sop=sop))
-    ids = [d.id for d in delegations]
-    problems.extend(
-        Problem("delegations", f"delegation id {i!r} appears twice")
-        for i in sorted({i for i in ids if ids.count(i) > 1})
-    )
-    if problems:
-        located = [attrs.evolve(p, file=source) for p in problems]
-        raise ConfigurationError("\n".join(p.render() for p in located))
-    return (
-        AccessPolicy(tuple(rules), cross_unit_roles=frozenset(spanning)),
-        DelegationRegistry(delegations),
-    )
+    problems = Problems(source=source, lines=lines)
+    policy, registry = read_access_config(data, "", problems)
+    problems.check()
+    return policy, registry

@@ -9,6 +9,9 @@ structured attributes so callers never parse messages::
     ├── ConfigurationError (ValueError)         bad configuration given to the library
     │   ├── InvalidIdError                      an actor or official id is unusable
     │   ├── InvalidInstantError                 an instant is naive or outside the years handled
+    ├── InvalidArgumentError (ValueError)       an argument is outside what a function accepts
+    ├── UnknownNameError (KeyError)             no state, clock or disposition of that name
+    ├── ConfigurationError (ValueError)         bad configuration given to the library (.problems)
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
     │   │   └── ScenarioError                   an SOP simulation scenario is invalid
@@ -23,6 +26,7 @@ structured attributes so callers never parse messages::
     │   ├── IncompleteRequestError              required fields or documents missing
     │   ├── InvalidFieldValueError (ValueError)  a value does not fit its declared type
     │   ├── RoutingError                        no routing rule matched and no triage unit
+    │   ├── DispositionError (ValueError)       a disposisi cannot be issued or closed
     │   ├── MigrationError                      a migration does not apply to the request
     │   └── ConcurrentModificationError         another writer changed the request first
     ├── AuditError                              the audit ledger
@@ -44,6 +48,8 @@ structured attributes so callers never parse messages::
     │   ├── ErasureRefusedError                 legal hold or unexpired retention (.rule)
     │   └── VaultKeyMismatchError               not the master key the store was sealed under
     └── ReportError (ValueError)                a report's input is invalid
+        └── QualityConfigError                  a quality index configuration is invalid
+                                                (also a ConfigurationError, .problems)
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
 for example when a deadline crosses a holiday date that is only an estimate
@@ -69,10 +75,12 @@ __all__ = [
     "ChainError",
     "ConcurrentModificationError",
     "ConfigurationError",
+    "DispositionError",
     "ErasureRefusedError",
     "EstimatedDateError",
     "EstimatedDateWarning",
     "IncompleteRequestError",
+    "InvalidArgumentError",
     "InvalidFieldValueError",
     "InvalidIdError",
     "InvalidInstantError",
@@ -87,6 +95,7 @@ __all__ = [
     "PrivacyError",
     "Problem",
     "ProofError",
+    "QualityConfigError",
     "ReportError",
     "RequestError",
     "RoutingError",
@@ -100,6 +109,7 @@ __all__ = [
     "StoreNotEmptyError",
     "SubjectErasedError",
     "TransitionNotAllowedError",
+    "UnknownNameError",
     "UnknownRequestError",
     "UnknownSOPError",
     "UnknownSubjectError",
@@ -124,11 +134,78 @@ class KeyFilePermissionWarning(PelayananWarning):
     """A private key file can be read by users other than its owner; ``chmod 600`` it."""
 
 
+class InvalidArgumentError(PelayananError, ValueError):
+    """An argument is outside what the function accepts (a naive datetime, a bad count)."""
+
+
+class UnknownNameError(PelayananError, KeyError):
+    """Nothing of that name exists (an SOP's state or clock, a request's disposition).
+
+    Attributes:
+        kind: what was looked up (``state``, ``clock``, ``disposition``).
+        name: the name that was not found.
+    """
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        # Both as arguments, so that the error survives pickling.
+        super().__init__(kind, name)
+
+    def __str__(self) -> str:
+        # KeyError would show the repr of the message; say it plainly.
+        return f"no {self.kind} named {self.name!r}"
+
+
 # --- configuration ---------------------------------------------------------------------
 
 
+@attrs.frozen
+class Problem:
+    """One problem found in a configuration document.
+
+    Attributes:
+        path: the key path inside the document, e.g. ``actions[2].roles``.
+        message: what is wrong and how to fix it.
+        file: the file the document came from, or ``None`` for a dict.
+        line: the 1-based line of the offending key, when known.
+    """
+
+    path: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def render(self) -> str:
+        """Render as one line: ``FILE:LINE: KEY.PATH: message``, or ``KEY.PATH: message``.
+
+        The first form (the `sop check` line format, line 0 when unknown, ``$`` for the
+        whole document) is used when the problem belongs to a file.
+        """
+        if self.file is None:
+            return f"{self.path}: {self.message}" if self.path else self.message
+        line = self.line if self.line is not None else 0
+        return f"{self.file}:{line}: {self.path or '$'}: {self.message}"
+
+
 class ConfigurationError(PelayananError, ValueError):
-    """Configuration handed to the library is invalid."""
+    """Configuration handed to the library is invalid; ``problems`` lists every problem.
+
+    Args:
+        problems: the problems found, or one message (a problem without a key path).
+
+    Attributes:
+        problems: every problem found; the message renders one per line.
+    """
+
+    def __init__(self, problems: str | Sequence[Problem] = ()) -> None:
+        if isinstance(problems, str):
+            self.problems: tuple[Problem, ...] = (Problem("", problems),)
+            message = problems
+        else:
+            self.problems = tuple(problems)
+            message = "\n".join(p.render() for p in self.problems) or "invalid configuration"
+        super().__init__(message)
 
 
 class InvalidIdError(ConfigurationError):
@@ -149,37 +226,8 @@ class InvalidInstantError(ConfigurationError):
     """An instant is naive (no UTC offset) or outside the years pelayanan handles."""
 
 
-@attrs.frozen
-class Problem:
-    """One problem found in a configuration document.
-
-    Attributes:
-        path: the key path inside the document, e.g. ``actions[2].roles``.
-        message: what is wrong and how to fix it.
-        file: the file the document came from, or ``None`` for a dict.
-        line: the 1-based line of the offending key, when known.
-    """
-
-    path: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-
-    def render(self) -> str:
-        """Render as ``FILE:LINE: KEY.PATH: message`` (the `sop check` line format)."""
-        where = self.file if self.file is not None else "<dict>"
-        line = self.line if self.line is not None else 0
-        path = self.path or "$"
-        return f"{where}:{line}: {path}: {self.message}"
-
-
 class SOPDefinitionError(ConfigurationError):
     """An SOP definition is invalid; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        lines = [p.render() for p in self.problems] or ["invalid SOP definition"]
-        super().__init__("\n".join(lines))
 
 
 class SOPVersionConflictError(SOPDefinitionError):
@@ -280,6 +328,10 @@ class InvalidFieldValueError(RequestError, ValueError):
 
 class RoutingError(RequestError):
     """No routing rule matched the request and no triage unit is declared."""
+
+
+class DispositionError(RequestError, ValueError):
+    """A disposisi cannot be issued or closed (no target, no due date, already closed)."""
 
 
 class MigrationError(RequestError):
@@ -438,3 +490,11 @@ class ErasureRefusedError(PrivacyError):
 
 class ReportError(PelayananError, ValueError):
     """The input of a report is invalid."""
+
+
+class QualityConfigError(ConfigurationError, ReportError):
+    """A quality index configuration is invalid; ``problems`` lists every problem.
+
+    It is a `ConfigurationError` like every configuration problem, and a `ReportError`
+    because the quality report is what reads it.
+    """

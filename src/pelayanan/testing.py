@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pelayanan.clock import ensure_aware
+from pelayanan.exceptions import InvalidArgumentError
 
 __all__ = ["FakeClock"]
 
@@ -27,12 +28,12 @@ class FakeClock:
         """Move forward by *delta* (or ``timedelta(**kwargs)``); return the new instant.
 
         Raises:
-            ValueError: the step is negative (time never runs backwards).
+            InvalidArgumentError: the step is negative (time never runs backwards).
         """
         step = delta if delta is not None else dt.timedelta(**kwargs)
         if step < dt.timedelta(0):
             msg = "a FakeClock never moves backwards"
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         self._now += step
         return self._now
 
@@ -45,7 +46,7 @@ class FakeClock:
         ensure_aware(instant)
         if instant < self._now:
             msg = "a FakeClock never moves backwards"
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         self._now = instant
 
     def __repr__(self) -> str:

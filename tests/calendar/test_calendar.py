@@ -531,7 +531,7 @@ class TestConfig:
 
     def test_source_prefix(self) -> None:
         """The source file prefixes the message."""
-        with pytest.raises(CalendarError, match=r"^unit\.yaml: strict: "):
+        with pytest.raises(CalendarError, match=r"^unit\.yaml:0: strict: "):
             calendar_from_config({"strict": 1}, source="unit.yaml")
 
 

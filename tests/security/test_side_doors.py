@@ -173,7 +173,10 @@ class TestNoPersonalDataInRefusals:
             with pytest.raises(PelayananError) as info:
                 attempt()
             messages.append(str(info.value))
-            messages.extend(getattr(info.value, "problems", ()))
+            messages.extend(
+                p if isinstance(p, str) else p.render()
+                for p in getattr(info.value, "problems", ())
+            )
         _tally(len(attempts), len(attempts))  # each attempt above raised
         assert "nik: expected text, got an integer" in messages
         assert "nama: expected text, got a list" in messages

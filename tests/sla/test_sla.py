@@ -137,8 +137,8 @@ class TestConfig:
         paths = {p.path for p in caught.value.problems}
         assert {
             "clocks[0].name",
-            "clocks[0]",
-            "clocks[0].target",
+            "clocks[0].resume",
+            "clocks[0].target.working_weeks",
             "clocks[0].warn_at",
             "clocks[0].escalation[0].after",
             "clocks[0].escalation[1]",
@@ -150,7 +150,7 @@ class TestConfig:
         clock = {"name": "x", "start": {"on_action": ["a"]}, "stop": {"on_action": ["b"]}}
         with pytest.raises(SOPDefinitionError, match=r"clocks\[0\]\.target: missing target"):
             clock_defs_from_config([clock])
-        with pytest.raises(SOPDefinitionError, match="defined twice"):
+        with pytest.raises(SOPDefinitionError, match=r"clocks\[1\]\.name: clock 'x' is already"):
             clock_defs_from_config([{**clock, "target": "3 working days"}] * 2)
 
     def test_checks_names_against_the_sop(self) -> None:

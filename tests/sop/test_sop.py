@@ -293,7 +293,7 @@ class TestStaticChecks:
             "clocks[0].resume",
             "clocks[0].warn_at",
             "clocks[0].escalation[0].notify",
-            "clocks[0].escalation[1].after",
+            "clocks[0].escalation[1].after.weeks",
         } <= paths
         assert any("did you mean 'submit'" in m for _, m in found)
 

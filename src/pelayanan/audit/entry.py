@@ -32,6 +32,7 @@ import attrs
 
 from pelayanan.audit.canonical import canonical_json
 from pelayanan.audit.merkle import leaf_hash
+from pelayanan.exceptions import InvalidArgumentError
 
 __all__ = [
     "ENTRY_VERSION",
@@ -179,7 +180,7 @@ def format_time(value: dt.datetime) -> str:
     """Format an aware instant as the entry time string (UTC, microseconds, ``Z``)."""
     if value.tzinfo is None:
         msg = "entry times must be timezone-aware"
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     # ``isoformat`` is several times faster than ``strftime`` and pads the year to four
     # digits; the ``+00:00`` of UTC becomes ``Z``.
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
@@ -192,11 +193,11 @@ def parse_time(text: str) -> dt.datetime:
     of the same entry, one after the other (see `pelayanan.reports.replay`).
 
     Raises:
-        ValueError: the string is not in the entry time format.
+        InvalidArgumentError: the string is not in the entry time format (a `ValueError`).
     """
     if type(text) is not str:
         msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     return _parse_text(text)
 
 
@@ -207,7 +208,7 @@ def _parse_text(text: str) -> dt.datetime:
     # immutable, so a remembered result is safe to share; a refusal is not remembered.
     if _time_shape(text) is None:
         msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     return _fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
 
 

@@ -35,7 +35,12 @@ from pelayanan.audit.verify import (
     VerificationReport,
     check_entry_line,
 )
-from pelayanan.exceptions import SequenceError, SignatureError, VerificationError
+from pelayanan.exceptions import (
+    InvalidArgumentError,
+    SequenceError,
+    SignatureError,
+    VerificationError,
+)
 
 __all__ = [
     "EXPORT_CHECKPOINT_EVERY",
@@ -110,12 +115,12 @@ def export_checkpoints(
         The indexes (positions in *notes*) of the checkpoints to keep.
 
     Raises:
-        ValueError: *every* is below 1.
+        InvalidArgumentError: *every* is below 1 (a `ValueError`).
         SignatureError: a note is not a well-formed signed checkpoint.
     """
     if every < 1:
         msg = f"checkpoint density must be at least 1, got {every}"
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     keep: set[int] = set()
     block = -1
     run_signers: tuple[str, ...] | None = None

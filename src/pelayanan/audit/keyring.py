@@ -41,7 +41,7 @@ from pelayanan.audit.keys import (
     load_private_key,
     write_key_pair,
 )
-from pelayanan.exceptions import KeyMaterialError
+from pelayanan.exceptions import InvalidArgumentError, KeyMaterialError
 
 __all__ = [
     "KEYRING_FILE",
@@ -160,7 +160,7 @@ def _parse(value: object) -> dt.datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"instant {value!r} is not a string")
+        raise InvalidArgumentError(f"instant {value!r} is not a string")
     return parse_time(value)
 
 

@@ -15,7 +15,8 @@ from typing import Any, cast
 
 import attrs
 
-from pelayanan.calendar._config import parse_calendar_config
+from pelayanan._config import Problems
+from pelayanan.calendar._config import read_calendar_config
 from pelayanan.calendar._holidays import (
     HOLIDAYS_VERSION,
     HolidayEntry,
@@ -817,7 +818,12 @@ def indonesian_government_calendar(
     )
 
 
-def calendar_from_config(mapping: Mapping[str, Any], *, source: str | None = None) -> WorkCalendar:
+def calendar_from_config(
+    mapping: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    lines: Mapping[str, int] | None = None,
+) -> WorkCalendar:
     """Build a calendar from a configuration mapping (e.g. a loaded YAML document).
 
     The keys are documented in ``docs/calendar.md``; `WorkCalendar.to_config` writes
@@ -825,17 +831,23 @@ def calendar_from_config(mapping: Mapping[str, Any], *, source: str | None = Non
 
     Args:
         mapping: the configuration.
-        source: the file it came from, prefixed to error messages.
+        source: the file it came from, named in every problem.
+        lines: key path -> line in that file, for problems.
 
     Returns:
         The calendar.
 
     Raises:
-        CalendarError: the first problem found, as ``KEY.PATH: what is wrong``.
+        CalendarError: the configuration is invalid; ``problems`` lists every problem,
+            each rendered as ``KEY.PATH: what is wrong`` (``FILE:LINE: KEY.PATH: ...``
+            with a source).
     """
+    problems = Problems(source=source, lines=lines)
+    config = read_calendar_config(mapping, problems)
+    problems.check(CalendarError)
     try:
-        return WorkCalendar(**parse_calendar_config(mapping))
+        return WorkCalendar(**config)
     except CalendarError as exc:
-        if source is None:
-            raise
-        raise type(exc)(f"{source}: {exc}") from None
+        # The cross-field checks of the calendar itself: located like the others.
+        problems.absorb(exc)
+        raise CalendarError(problems.items) from None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
+from pelayanan._config import read_config_file
 from pelayanan.cli._common import fail, force_option, format_option, output_option
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
@@ -22,7 +21,7 @@ from pelayanan.cli._report_common import (
     write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
-from pelayanan.exceptions import ReportError
+from pelayanan.exceptions import ConfigurationError, ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockOutcomes
@@ -227,14 +226,11 @@ def quality_command(
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
-            document = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
-            if not isinstance(document, dict):
-                raise ReportError(f"{config_file}: a quality configuration is a mapping")
-            config = QualityConfig.from_mapping(document)
-        except OSError as exc:
-            fail(f"error: cannot read {config_file}: {exc.strerror}", EXIT_BAD_INPUT)
-        except (yaml.YAMLError, ReportError) as exc:
-            fail(f"error: {config_file}: {exc}", EXIT_BAD_INPUT)
+            document, lines = read_config_file(config_file, suffix=".yaml")
+            config = QualityConfig.from_mapping(document, source=config_file, lines=lines)
+        except ConfigurationError as exc:
+            # Each problem already names the file, line and key path.
+            fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
     log, clocks, survey = _replay_flow(options, flow)

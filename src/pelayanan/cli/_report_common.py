@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
+from pelayanan._config import read_config_file
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
 from pelayanan.cli._common import (
@@ -33,6 +33,7 @@ from pelayanan.cli._demo import sop_path
 from pelayanan.exceptions import (
     CalendarError,
     CalendarFingerprintError,
+    ConfigurationError,
     PelayananError,
     ReportError,
     VerificationError,
@@ -184,13 +185,14 @@ def load_calendar(file: str | None) -> WorkCalendar:
     if file is None:
         return indonesian_government_calendar()
     try:
-        document = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        document, lines = read_config_file(file, suffix=".yaml")
         if not isinstance(document, dict):
             fail(f"error: {file}: a calendar file holds a mapping", EXIT_BAD_INPUT)
-        return calendar_from_config(document, source=file)
-    except OSError as exc:
-        fail(f"error: cannot read {file}: {exc.strerror}", EXIT_BAD_INPUT)
-    except (yaml.YAMLError, PelayananError) as exc:
+        return calendar_from_config(document, source=file, lines=lines)
+    except ConfigurationError as exc:
+        # Each problem already names the file, line and key path.
+        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+    except PelayananError as exc:
         fail(f"error: {file}: {exc}", EXIT_BAD_INPUT)
 
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import attrs
 
-from pelayanan.exceptions import ReportError
+from pelayanan._config import Problems, read_decimal, read_mapping, read_text, suggest
+from pelayanan.exceptions import QualityConfigError
 from pelayanan.reports.flow import RequestFlow
 from pelayanan.reports.ikm import IKMResult, round_half_up
 from pelayanan.reports.replay import ReportBasis
@@ -55,21 +56,27 @@ def _weights(value: Mapping[str, Decimal]) -> tuple[tuple[str, Decimal], ...]:
     return tuple(value.items())
 
 
+def _weight_problems(value: tuple[tuple[str, Decimal], ...], problems: Problems) -> None:
+    if not value:
+        problems.add("weights", "a quality index needs at least one component")
+    for name, weight in value:
+        where = f"weights.{name}"
+        if name not in COMPONENTS:
+            message = f"unknown quality component {name!r}{suggest(name, COMPONENTS)}"
+            problems.add(where, f"{message} (choose from {', '.join(COMPONENTS)})")
+        if not weight.is_finite() or weight <= 0:
+            problems.add(where, f"the weight of {name!r} must be a positive decimal, not {weight}")
+    total = sum((w for _, w in value if w.is_finite()), Decimal(0))
+    if value and total != 1:
+        problems.add("weights", f"quality weights must sum to exactly 1; they sum to {total}")
+
+
 def _check_weights(
     _instance: object, _attribute: object, value: tuple[tuple[str, Decimal], ...]
 ) -> None:
-    if not value:
-        raise ReportError("a quality index needs at least one component")
-    for name, weight in value:
-        if name not in COMPONENTS:
-            raise ReportError(
-                f"unknown quality component {name!r}; choose from {', '.join(COMPONENTS)}"
-            )
-        if not weight.is_finite() or weight <= 0:
-            raise ReportError(f"the weight of {name!r} must be a positive decimal, not {weight}")
-    total = sum((w for _, w in value), Decimal(0))
-    if total != 1:
-        raise ReportError(f"quality weights must sum to exactly 1; they sum to {total}")
+    problems = Problems()
+    _weight_problems(value, problems)
+    problems.check(QualityConfigError)
 
 
 @attrs.frozen
@@ -87,30 +94,44 @@ class QualityConfig:
     )
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any]) -> QualityConfig:
+    def from_mapping(
+        cls,
+        mapping: Mapping[str, Any],
+        *,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+    ) -> QualityConfig:
         """Build a configuration from ``{"version": ..., "weights": {name: "0.5"}}``.
 
         Weights are written as decimal strings (or integers) so they stay exact.
 
+        Args:
+            mapping: the configuration.
+            source: the file it came from, named in every problem.
+            lines: key path -> line in that file, for problems.
+
+        Returns:
+            The configuration.
+
         Raises:
-            ReportError: a missing key, an unknown component or weights not summing to 1.
+            QualityConfigError: a missing key, an unknown component, a weight that is not
+                a positive decimal, or weights not summing to 1 (every problem at once;
+                it is a `ReportError` and a `ConfigurationError`).
         """
-        version = mapping.get("version")
-        raw = mapping.get("weights")
-        if not isinstance(version, str) or not isinstance(raw, Mapping):
-            raise ReportError(
-                'a quality configuration needs "version" (text) and "weights" '
-                "(component -> decimal string)"
-            )
+        problems = Problems(source=source, lines=lines)
+        spec = read_mapping(mapping, "", problems) or {}
+        problems.unknown(spec, ("version", "weights"))
+        version = read_text(spec.get("version"), "version", problems, required=True)
+        raw = read_mapping(spec.get("weights"), "weights", problems) or {}
         weights: dict[str, Decimal] = {}
         for name, text in raw.items():
-            if isinstance(text, bool) or not isinstance(text, str | int):
-                raise ReportError(f'write the weight of {name!r} as a decimal string, e.g. "0.5"')
-            try:
-                weights[str(name)] = Decimal(str(text))
-            except InvalidOperation:
-                raise ReportError(f"the weight of {name!r} is not a decimal: {text!r}") from None
-        return cls(version, weights)
+            weight = read_decimal(text, f"weights.{name}", problems)
+            if weight is not None:
+                weights[str(name)] = weight
+        if len(weights) == len(raw):
+            _weight_problems(tuple(weights.items()), problems)
+        problems.check(QualityConfigError)
+        return cls(version or "", weights)
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the configuration as JSON-ready data."""

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from pelayanan.access import AccessPolicy, DelegationRegistry, access_config_from_dict
-from pelayanan.exceptions import ConfigurationError, Problem
+from pelayanan._config import (
+    Problems,
+    join,
+    read_config_file,
+    read_list,
+    read_mapping,
+    read_text,
+    suggest,
+)
+from pelayanan.access import AccessPolicy, DelegationRegistry, read_access_config
+from pelayanan.exceptions import ConfigurationError
 from pelayanan.routing._assignment import STRATEGIES, AssignmentPolicy, Officer
 from pelayanan.routing._rules import ATTRIBUTES, RoutingTable, Rule
 
@@ -54,154 +60,141 @@ class RoutingConfig:
 _TOP = ("triage", "fields", "rules", "units", "disposition", "access")
 
 
-def _names(value: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
+def _values(value: Any, path: str, problems: Problems) -> tuple[str, ...]:
+    """Read one attribute value or a list of them (codes may be written as integers)."""
     if value is None:
         return ()
-    if isinstance(value, float) or (
-        isinstance(value, list) and any(isinstance(v, float) for v in value)
-    ):
-        problems.append(
-            Problem(path, "quote codes with dots, e.g. '32.73': YAML reads 32.73 as a number")
-        )
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(v, float) for v in items):
+        problems.add(path, "quote codes with dots, e.g. '32.73': YAML reads 32.73 as a number")
         return ()
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return (str(value),)
-    if isinstance(value, list) and all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in value
-    ):
-        return tuple(str(v) for v in value)
-    problems.append(Problem(path, "must be a value or a list of values"))
+    if all(isinstance(v, str | int) and not isinstance(v, bool) for v in items):
+        return tuple(str(v) for v in items)
+    problems.add(path, "must be a value or a list of values")
     return ()
 
 
-def _unknown(mapping: Mapping[str, Any], known: Sequence[str], path: str) -> list[Problem]:
-    out = []
-    for key in mapping:
-        hint = difflib.get_close_matches(str(key), known, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        if key not in known:
-            where = f"{path}.{key}" if path else str(key)
-            out.append(Problem(where, f"unknown key {key!r}{suggestion}"))
-    return out
+def _rule(item: Any, path: str, problems: Problems) -> Rule | None:
+    spec = read_mapping(item, path, problems)
+    if spec is None:
+        return None
+    problems.unknown(spec, ("name", "when", "unit"), path)
+    name = read_text(spec.get("name", ""), f"{path}.name", problems, required=True)
+    unit = read_text(spec.get("unit", ""), f"{path}.unit", problems, required=True)
+    when = read_mapping(spec.get("when") or {}, f"{path}.when", problems)
+    if name is None or unit is None or when is None:
+        return None
+    values = {str(k): _values(v, f"{path}.when.{k}", problems) for k, v in when.items()}
+    try:
+        return Rule(name, unit, values)
+    except ConfigurationError as exc:
+        problems.absorb(exc, f"{path}.when")
+        return None
 
 
-def _rules(raw: Any, problems: list[Problem]) -> list[Rule]:
+def _rules(raw: Any, problems: Problems) -> list[Rule]:
     rules: list[Rule] = []
-    if not isinstance(raw, list):
-        problems.append(Problem("rules", "must be a list of rules"))
-        return rules
-    for index, item in enumerate(raw):
-        path = f"rules[{index}]"
-        if not isinstance(item, Mapping):
-            problems.append(Problem(path, "must be a mapping with name, when and unit"))
-            continue
-        problems.extend(_unknown(item, ("name", "when", "unit"), path))
-        name, unit, when = item.get("name"), item.get("unit"), item.get("when") or {}
-        if not isinstance(name, str) or not name:
-            problems.append(Problem(f"{path}.name", "is required: the name the log records"))
-            continue
-        if not isinstance(unit, str) or not unit:
-            problems.append(Problem(f"{path}.unit", "is required: the unit requests go to"))
-            continue
-        if not isinstance(when, Mapping):
-            problems.append(Problem(f"{path}.when", "must map attributes to values"))
-            continue
-        values = {str(k): _names(v, f"{path}.when.{k}", problems) for k, v in when.items()}
-        try:
-            rules.append(Rule(name, unit, values))
-        except ConfigurationError as exc:
-            problems.append(Problem(f"{path}.when", str(exc)))
+    for index, item in enumerate(read_list(raw, "rules", problems) or ()):
+        rule = _rule(item, f"rules[{index}]", problems)
+        if rule is not None:
+            rules.append(rule)
+    names = [r.name for r in rules]
+    for twice in sorted({n for n in names if names.count(n) > 1}):
+        problems.add("rules", f"rule name {twice!r} is used twice; names must be unique")
     return rules
 
 
-def _units(raw: Any, problems: list[Problem]) -> dict[str, AssignmentPolicy]:
+def _officer(item: Any, path: str, problems: Problems) -> Officer | None:
+    if isinstance(item, str | int) and not isinstance(item, bool):
+        return Officer(str(item))
+    if isinstance(item, Mapping) and "id" in item:
+        problems.unknown(item, ("id", "skills"), path)
+        return Officer(str(item["id"]), _values(item.get("skills"), f"{path}.skills", problems))
+    problems.add(path, "must be an officer id or {id, skills}")
+    return None
+
+
+def _unit(unit: str, spec: Any, problems: Problems) -> AssignmentPolicy | None:
+    path = join("units", unit)
+    spec = read_mapping(spec, path, problems)
+    if spec is None:
+        return None
+    problems.unknown(spec, ("strategy", "officers", "skill_attribute"), path)
+    strategy = spec.get("strategy", "manual")
+    if strategy not in STRATEGIES:
+        message = f"must be one of {', '.join(STRATEGIES)}{suggest(str(strategy), STRATEGIES)}"
+        problems.add(f"{path}.strategy", message)
+    raw = read_list(spec.get("officers") or [], f"{path}.officers", problems) or ()
+    officers = [_officer(item, f"{path}.officers[{i}]", problems) for i, item in enumerate(raw)]
+    attribute = spec.get("skill_attribute", "category")
+    if attribute not in ATTRIBUTES:
+        problems.add(f"{path}.skill_attribute", f"must be one of {', '.join(ATTRIBUTES)}")
+    if strategy not in STRATEGIES or attribute not in ATTRIBUTES:
+        return None
+    found = tuple(o for o in officers if o is not None)
+    return AssignmentPolicy(unit, strategy, found, attribute)
+
+
+def _units(raw: Any, problems: Problems) -> dict[str, AssignmentPolicy]:
     units: dict[str, AssignmentPolicy] = {}
-    if not isinstance(raw, Mapping):
-        problems.append(Problem("units", "must map unit ids to assignment settings"))
-        return units
-    for unit, spec in raw.items():
-        path = f"units.{unit}"
-        if not isinstance(spec, Mapping):
-            problems.append(Problem(path, "must be a mapping (strategy, officers)"))
-            continue
-        problems.extend(_unknown(spec, ("strategy", "officers", "skill_attribute"), path))
-        strategy = spec.get("strategy", "manual")
-        if strategy not in STRATEGIES:
-            problems.append(Problem(f"{path}.strategy", f"must be one of {', '.join(STRATEGIES)}"))
-            continue
-        officers: list[Officer] = []
-        for index, item in enumerate(spec.get("officers") or []):
-            where = f"{path}.officers[{index}]"
-            if isinstance(item, str | int) and not isinstance(item, bool):
-                officers.append(Officer(str(item)))
-            elif isinstance(item, Mapping) and "id" in item:
-                problems.extend(_unknown(item, ("id", "skills"), where))
-                skills = _names(item.get("skills"), f"{where}.skills", problems)
-                officers.append(Officer(str(item["id"]), skills))
-            else:
-                problems.append(Problem(where, "must be an officer id or {id, skills}"))
-        attribute = spec.get("skill_attribute", "category")
-        if attribute not in ATTRIBUTES:
-            problems.append(Problem(f"{path}.skill_attribute", f"must be one of {ATTRIBUTES}"))
-            continue
-        units[str(unit)] = AssignmentPolicy(str(unit), strategy, tuple(officers), attribute)
+    for unit, spec in (read_mapping(raw, "units", problems) or {}).items():
+        policy = _unit(str(unit), spec, problems)
+        if policy is not None:
+            units[str(unit)] = policy
     return units
 
 
-def routing_config_from_dict(data: Any, *, source: str | None = None) -> RoutingConfig:
+def _fields(raw: Any, problems: Problems) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    allowed = ATTRIBUTES[1:]
+    for key, value in (read_mapping(raw, "fields", problems) or {}).items():
+        if key not in allowed:
+            message = f"must be one of {', '.join(allowed)}{suggest(str(key), allowed)}"
+            problems.add(f"fields.{key}", message)
+        elif not isinstance(value, str):
+            problems.add(f"fields.{key}", "must be the name of a request field")
+        else:
+            fields[str(key)] = value
+    return fields
+
+
+def routing_config_from_dict(
+    data: Any, *, source: str | None = None, lines: Mapping[str, int] | None = None
+) -> RoutingConfig:
     """Build a `RoutingConfig` from a mapping (a parsed routing file).
 
     Keys: ``triage`` (unit), ``fields`` (attribute -> data field), ``rules`` (list of
     ``{name, when, unit}``), ``units`` (unit -> ``{strategy, officers, skill_attribute}``),
     ``disposition`` (``{roles}``) and ``access`` (see `access_config_from_dict`).
 
+    Args:
+        data: the parsed document.
+        source: the file it came from, for messages.
+        lines: key path -> line in that file, for messages.
+
+    Returns:
+        The configuration.
+
     Raises:
-        ConfigurationError: the document is invalid; one line per problem found.
+        ConfigurationError: the document is invalid; ``problems`` lists every problem,
+            one line each in the message.
     """
-    problems: list[Problem] = []
-    if not isinstance(data, Mapping):
-        problems.append(Problem("", "a routing configuration must be a mapping"))
-        data = {}
-    problems.extend(_unknown(data, _TOP, ""))
-    triage = data.get("triage")
-    if triage is not None and (not isinstance(triage, str) or not triage):
-        problems.append(Problem("triage", "must be a unit id"))
-        triage = None
-    fields: dict[str, str] = {}
-    raw_fields = data.get("fields") or {}
-    if not isinstance(raw_fields, Mapping):
-        problems.append(Problem("fields", "must map attributes to request fields"))
-        raw_fields = {}
-    for key, value in raw_fields.items():
-        if key not in ATTRIBUTES or key == "service":
-            problems.append(Problem(f"fields.{key}", f"must be one of {', '.join(ATTRIBUTES[1:])}"))
-        elif not isinstance(value, str):
-            problems.append(Problem(f"fields.{key}", "must be the name of a request field"))
-        else:
-            fields[str(key)] = value
-    rules = _rules(data.get("rules") or [], problems)
-    units = _units(data.get("units") or {}, problems)
-    disposition = data.get("disposition") or {}
-    roles: tuple[str, ...] = ()
-    if isinstance(disposition, Mapping):
-        problems.extend(_unknown(disposition, ("roles",), "disposition"))
-        roles = _names(disposition.get("roles"), "disposition.roles", problems)
-    else:
-        problems.append(Problem("disposition", "must be a mapping with roles"))
-    names = [r.name for r in rules]
-    problems.extend(
-        Problem("rules", f"rule name {n!r} is used twice; names must be unique")
-        for n in sorted({n for n in names if names.count(n) > 1})
-    )
+    problems = Problems(source=source, lines=lines)
+    spec = read_mapping(data, "", problems) or {}
+    problems.unknown(spec, _TOP)
+    triage = spec.get("triage")
+    if triage is not None:
+        triage = read_text(triage, "triage", problems, required=True)
+    fields = _fields(spec.get("fields") or {}, problems)
+    rules = _rules(spec.get("rules") or [], problems)
+    units = _units(spec.get("units") or {}, problems)
+    disposition = read_mapping(spec.get("disposition") or {}, "disposition", problems) or {}
+    problems.unknown(disposition, ("roles",), "disposition")
+    roles = _values(disposition.get("roles"), "disposition.roles", problems)
     policy, delegations = AccessPolicy(), DelegationRegistry()
-    if data.get("access") is not None:
-        try:
-            policy, delegations = access_config_from_dict(data["access"])
-        except ConfigurationError as exc:
-            problems.extend(Problem("access", line) for line in str(exc).splitlines())
-    if problems:
-        located = [attrs.evolve(p, file=source) for p in problems]
-        raise ConfigurationError("\n".join(p.render() for p in located))
+    if spec.get("access") is not None:
+        policy, delegations = read_access_config(spec["access"], "access", problems)
+    problems.check()
     return RoutingConfig(
         RoutingTable(rules, triage=triage), fields, units, roles, policy, delegations
     )
@@ -211,17 +204,10 @@ def load_routing_config(path: str | Path) -> RoutingConfig:
     """Load a routing configuration from a YAML or JSON file.
 
     Raises:
-        ConfigurationError: the file cannot be read or parsed, or is invalid.
+        ConfigurationError: the file cannot be read or parsed, or is invalid; ``problems``
+            lists every problem with its file, line and key path.
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"{path}: cannot read the routing configuration ({exc})"
-        raise ConfigurationError(msg) from None
-    try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        msg = f"{path}: cannot parse the routing configuration ({exc})"
-        raise ConfigurationError(msg) from None
-    return routing_config_from_dict(data, source=str(path))
+    # Anything but JSON is read as YAML (JSON is YAML too, but its line numbers differ).
+    suffix = ".json" if Path(path).suffix.lower() == ".json" else ".yaml"
+    data, lines = read_config_file(path, suffix=suffix)
+    return routing_config_from_dict(data, source=str(path), lines=lines)

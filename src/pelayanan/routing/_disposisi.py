@@ -64,6 +64,7 @@ from pelayanan.audit.kinds import (
     TRIAGE_RULE,
     UNIT,
 )
+from pelayanan.exceptions import DispositionError, UnknownNameError
 
 __all__ = [
     "DispositionTarget",
@@ -94,7 +95,7 @@ class DispositionTarget:
         """Refuse a target naming neither a unit nor an officer."""
         if self.unit is None and self.officer is None:
             msg = "a disposition target needs a unit or an officer"
-            raise ValueError(msg)
+            raise DispositionError(msg)
 
     def label(self) -> str:
         """Return the target as shown in messages (``officer@unit``, ``unit`` or ``officer``)."""
@@ -155,7 +156,8 @@ def issue(
         The new meta, the group id, and the dispositions created.
 
     Raises:
-        ValueError: a target has no due date, or a due date is not after *at*.
+        DispositionError: a target has no due date, or a due date is not after *at* (a
+            `ValueError`).
     """
     state = dict(meta.get("disposisi", {}))
     items = _items(meta)
@@ -166,12 +168,12 @@ def issue(
         when = target.due or due
         if when is None:
             msg = f"the disposition to {target.label()!r} needs a due date"
-            raise ValueError(msg)
+            raise DispositionError(msg)
         if when.tzinfo is None or when <= at:
             msg = (
                 f"the due date of the disposition to {target.label()!r} must be aware and after now"
             )
-            raise ValueError(msg)
+            raise DispositionError(msg)
         created.append(
             {
                 "id": f"D{number}",
@@ -216,16 +218,16 @@ def close_disposition(
         its group, the group's join: ``{"group", "unit", "assignee"}`` (where it returns).
 
     Raises:
-        KeyError: no disposition with that id.
-        ValueError: it is not open.
+        UnknownNameError: no disposition with that id (a `KeyError`).
+        DispositionError: it is not open (a `ValueError`).
     """
     items = _items(meta)
     item = next((i for i in items if i["id"] == disposition_id), None)
     if item is None:
-        raise KeyError(disposition_id)
+        raise UnknownNameError("disposition", disposition_id)
     if item["status"] != "open":
         msg = f"disposition {disposition_id} is already {item['status']}"
-        raise ValueError(msg)
+        raise DispositionError(msg)
     item.update(status=status, closed_by=by, text=text, closed=format_time(at))
     group = [i for i in items if i["group"] == item["group"]]
     joined = None

@@ -19,13 +19,13 @@ kelurahan/desa.  A rule on ``32.73`` matches every code under it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from pelayanan._config import suggest
 from pelayanan.audit.kinds import ATTRIBUTES as ATTRIBUTES_FIELD
 from pelayanan.audit.kinds import POSITION, RULE, TRIAGE_RULE, UNIT
 from pelayanan.exceptions import ConfigurationError, RoutingError
@@ -112,9 +112,7 @@ class Rule:
         """Check the attribute names and region codes."""
         for key in self.when:
             if key not in ATTRIBUTES:
-                hint = difflib.get_close_matches(key, ATTRIBUTES, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                msg = f"rule {self.name!r}: unknown attribute {key!r}{suggestion}"
+                msg = f"rule {self.name!r}: unknown attribute {key!r}{suggest(key, ATTRIBUTES)}"
                 raise ConfigurationError(msg)
         for code in self.when.get("region", ()):
             Region.parse(code)

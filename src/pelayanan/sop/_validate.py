@@ -10,10 +10,11 @@ loader's notation (``states.received.final``, ``actions[2].roles``); unknown key
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from pelayanan._config import suggest
 
 __all__ = ["describe_type", "validate"]
 
@@ -95,8 +96,7 @@ class _Validator:
                 return
         if "enum" in schema and value not in schema["enum"]:
             allowed = ", ".join(repr(v) for v in schema["enum"])
-            close = difflib.get_close_matches(str(value), [str(v) for v in schema["enum"]], n=1)
-            suggestion = f"; did you mean {close[0]!r}?" if close else ""
+            suggestion = suggest(str(value), [str(v) for v in schema["enum"]])
             out.append((path, f"must be one of {allowed}, not {value!r}{suggestion}"))
             return
         if isinstance(value, str):
@@ -160,8 +160,7 @@ class _Validator:
                 out.append((where, message))
                 continue
             if extra is False:
-                hint = difflib.get_close_matches(key, list(properties), n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                suggestion = suggest(key, properties)
                 allowed = ", ".join(properties)
                 out.append((where, f"unknown key {key!r}{suggestion} (allowed: {allowed})"))
             elif isinstance(extra, Mapping):

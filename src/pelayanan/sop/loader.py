@@ -17,21 +17,19 @@ the file), so the same SOP written in YAML, TOML or JSON has one hash.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
-import yaml
 
+from pelayanan._config import Problems, read_config_file
+from pelayanan._config import parse_document as _parse_document
 from pelayanan.audit.canonical import canonical_json
 from pelayanan.calendar import Duration
-from pelayanan.exceptions import CalendarError, CanonicalEncodingError, Problem, SOPDefinitionError
-from pelayanan.sop._positions import json_lines, parse_yaml, toml_lines
+from pelayanan.exceptions import CalendarError, CanonicalEncodingError, SOPDefinitionError
+from pelayanan.sop._clocks import read_clocks
 from pelayanan.sop._validate import validate
 from pelayanan.sop.checks import check_sop
 from pelayanan.sop.model import SOP
@@ -50,27 +48,6 @@ _CONVERTER.register_structure_hook_func(
 )
 _CONVERTER.register_unstructure_hook_func(lambda kind: kind == Mapping[str, object], dict)
 
-_PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
-
-
-class _Problems:
-    """Problems of one document, placed on lines through the key-path map."""
-
-    def __init__(self, source: str | None, lines: Mapping[str, int]) -> None:
-        self.source = source
-        self.lines = lines
-        self.items: list[Problem] = []
-
-    def add(self, path: str, message: str) -> None:
-        line = self.lines.get(path)
-        parent = path
-        while line is None and parent:
-            # Fall back to the nearest enclosing key that has a known line.
-            shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", parent)
-            parent = "" if shorter == parent else shorter
-            line = self.lines.get(parent)
-        self.items.append(Problem(path, message, self.source, line))
-
 
 def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[str, int]]:
     """Parse *text* as YAML, TOML or JSON by *suffix*; return the data and key lines.
@@ -78,44 +55,7 @@ def parse_document(text: str, *, suffix: str, source: str) -> tuple[Any, dict[st
     Raises:
         SOPDefinitionError: the text does not parse, or the suffix is unknown.
     """
-    lines: dict[str, int] = {}
-    try:
-        if suffix in {".yaml", ".yml"}:
-            data, lines, duplicates = parse_yaml(text)
-            if duplicates:
-                raise SOPDefinitionError(
-                    [Problem(path, msg, source, lines.get(path)) for path, msg in duplicates]
-                )
-        elif suffix == ".toml":
-            data = tomllib.loads(text)
-            lines = toml_lines(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-            lines = json_lines(text)
-        else:
-            msg = f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json"
-            raise SOPDefinitionError([Problem("", msg, source, None)])
-    except SOPDefinitionError:
-        raise
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        message = " ".join(str(exc).split())
-        raise SOPDefinitionError([Problem("", f"invalid YAML: {message}", source, line)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise SOPDefinitionError([Problem("", f"invalid TOML: {exc}", source, line)]) from None
-    except json.JSONDecodeError as exc:
-        problem = Problem("", f"invalid JSON: {exc.msg}", source, exc.lineno)
-        raise SOPDefinitionError([problem]) from None
-    except (RecursionError, MemoryError):
-        problem = Problem("", "the document is nested too deeply", source, None)
-        raise SOPDefinitionError([problem]) from None
-    except ValueError as exc:  # e.g. YAML timestamps out of range, bad unicode escapes
-        problem = Problem("", f"cannot parse: {exc}", source, None)
-        raise SOPDefinitionError([problem]) from None
-    return data, lines
+    return _parse_document(text, suffix=suffix, source=source, error=SOPDefinitionError)
 
 
 def load_sop(path: str | Path) -> SOP:
@@ -125,14 +65,8 @@ def load_sop(path: str | Path) -> SOP:
         SOPDefinitionError: the file cannot be read or parsed, or the SOP is invalid;
             ``problems`` lists every problem found.
     """
-    file = Path(path)
-    source = str(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SOPDefinitionError([Problem("", f"cannot read file: {exc}", source, None)]) from None
-    data, lines = parse_document(text, suffix=file.suffix.lower(), source=source)
-    return sop_from_dict(data, source=source, lines=lines)
+    data, lines = read_config_file(path, error=SOPDefinitionError)
+    return sop_from_dict(data, source=str(path), lines=lines)
 
 
 # --- normalisation: short forms to the model's shape, tolerating what the schema refused ---
@@ -173,18 +107,8 @@ def _condition(value: Any) -> dict[str, list[str]] | None:
     return {"on_action": _names(value.get("on_action")), "on_enter": _names(value.get("on_enter"))}
 
 
-def _duration(value: Any, path: str, problems: _Problems) -> Duration | None:
-    try:
-        return Duration.from_config(value)
-    except CalendarError as exc:
-        problems.add(path, str(exc))
-    except (TypeError, ValueError, OverflowError):
-        problems.add(path, "must be a duration such as {working_days: 3}")
-    return None
-
-
-def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
-    """Return *data* in the exact shape of `SOP`'s attributes."""
+def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return *data* in the exact shape of `SOP`'s attributes (clocks are read apart)."""
     states = []
     for state_id, raw in _map(data.get("states")).items():
         spec = _map(raw)
@@ -232,51 +156,6 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
                 "description": _str(spec.get("description")),
             }
         )
-    clocks = []
-    for index, raw in enumerate(_list(data.get("clocks"))):
-        spec = _map(raw)
-        path = f"clocks[{index}]"
-        target = _duration(spec["target"], f"{path}.target", problems) if "target" in spec else None
-        ladder = []
-        for step_index, step_raw in enumerate(_list(spec.get("escalation"))):
-            step = _map(step_raw)
-            after = step.get("after")
-            percent = None
-            after_duration = None
-            if isinstance(after, str) and _PERCENT.match(after):
-                percent = int(_PERCENT.match(after).group(1))  # type: ignore[union-attr]
-            elif isinstance(after, Mapping) and "percent" in after:
-                percent = after["percent"] if isinstance(after["percent"], int) else None
-            elif after is not None:
-                after_duration = _duration(
-                    after, f"{path}.escalation[{step_index}].after", problems
-                )
-            ladder.append(
-                {
-                    "after_percent": percent,
-                    "after": after_duration,
-                    "notify": _names(step.get("notify")),
-                    "reassign_to": step.get("reassign_to")
-                    if isinstance(step.get("reassign_to"), str)
-                    else None,
-                    "action": step.get("action") if isinstance(step.get("action"), str) else None,
-                }
-            )
-        clocks.append(
-            {
-                "name": _str(spec.get("name")),
-                "label": _str(spec.get("label")),
-                "start": _condition(spec.get("start")) or {},
-                "stop": _condition(spec.get("stop")) or {},
-                "pause": _condition(spec.get("pause")),
-                "resume": _condition(spec.get("resume")),
-                "reset": _condition(spec.get("reset")),
-                "target": target or Duration.working_days(0),
-                "warn_at": [w for w in _list(spec.get("warn_at")) if type(w) is int],
-                "escalation": ladder,
-                "calendar": spec.get("calendar") if isinstance(spec.get("calendar"), str) else None,
-            }
-        )
     migrations = [
         {
             "from_version": _str(_map(raw).get("from_version")),
@@ -311,7 +190,7 @@ def _normalize(data: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
         },
         "content_hash": "",
         "fields": fields,
-        "clocks": clocks,
+        "clocks": [],
         "migrations": migrations,
         "routing": dict(_map(data.get("routing"))),
     }
@@ -351,18 +230,25 @@ def sop_from_dict(
     Raises:
         SOPDefinitionError: the definition is invalid (every problem listed).
     """
-    problems = _Problems(source, lines or {})
+    problems = Problems(source=source, lines=lines)
     if not isinstance(data, Mapping):
         problems.add("", "an SOP must be a mapping with id, version, states and actions")
         raise SOPDefinitionError(problems.items)
-    schema_problems = validate(data, SOP_SCHEMA)
+    # The clocks section has one reader, shared with the SLA engine; the schema's word on
+    # it would only repeat that reader's problems.
+    schema_problems = [
+        (path, message)
+        for path, message in validate(data, SOP_SCHEMA)
+        if path != "clocks" and not path.startswith(("clocks.", "clocks["))
+    ]
     for path, message in schema_problems:
         problems.add(path, message)
-    normalized = _normalize(data, problems)
+    clocks = read_clocks(data["clocks"], "clocks", problems) if "clocks" in data else ()
+    normalized = _normalize(data)
     # --- privacy: the `privacy` section, validated by pelayanan.sop.personal ---
     privacy = parse_privacy(data.get("privacy"), roles=normalized["roles"], add=problems.add)
     try:
-        sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), privacy=privacy)
+        sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), clocks=clocks, privacy=privacy)
     except (cattrs.BaseValidationError, CalendarError, TypeError, ValueError) as exc:
         # The normalised shape is built to fit the model; this is a last line of defence.
         details = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else []

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import attrs
 
 from pelayanan.calendar import Duration
+from pelayanan.exceptions import UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
@@ -301,12 +302,12 @@ class SOP:
         """Return the state *state_id*.
 
         Raises:
-            KeyError: no such state.
+            UnknownNameError: no such state (a `KeyError`).
         """
-        found = next((s for s in self.states if s.id == state_id), None)
-        if found is None:
-            raise KeyError(state_id)
-        return found
+        for state in self.states:
+            if state.id == state_id:
+                return state
+        raise UnknownNameError("state", state_id)
 
     def actions_from(self, state_id: str) -> tuple[ActionDef, ...]:
         """Return the actions that may be taken from *state_id*."""
@@ -324,12 +325,12 @@ class SOP:
         """Return the clock *name*.
 
         Raises:
-            KeyError: no such clock.
+            UnknownNameError: no such clock (a `KeyError`).
         """
-        found = next((c for c in self.clocks if c.name == name), None)
-        if found is None:
-            raise KeyError(name)
-        return found
+        for clock in self.clocks:
+            if clock.name == name:
+                return clock
+        raise UnknownNameError("clock", name)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -38,21 +38,19 @@ from typing import Any
 
 import attrs
 
+from pelayanan._config import Problems, read_config_file, read_duration
 from pelayanan.access import SYSTEM, Actor, authorize
 from pelayanan.calendar import Duration, WorkCalendar, indonesian_government_calendar
 from pelayanan.exceptions import (
-    CalendarError,
     EstimatedDateWarning,
     IncompleteRequestError,
     Problem,
     RequestError,
     ScenarioError,
-    SOPDefinitionError,
     TransitionNotAllowedError,
 )
 from pelayanan.sop._validate import validate
 from pelayanan.sop.compile import CompiledSOP, compile_sop
-from pelayanan.sop.loader import parse_document
 from pelayanan.sop.model import SOP, ClockDef
 
 __all__ = [
@@ -195,14 +193,7 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: the file cannot be read or parsed, or the scenario is invalid.
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        data, lines = parse_document(text, suffix=file.suffix.lower(), source=str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem("", f"cannot read file: {exc}", str(path), None)]) from None
-    except SOPDefinitionError as exc:
-        raise ScenarioError(exc.problems) from None
+    data, lines = read_config_file(path, error=ScenarioError)
     return scenario_from_dict(data, source=str(path), lines=lines)
 
 
@@ -226,13 +217,8 @@ def scenario_from_dict(
         ScenarioError: the scenario is invalid (every problem listed).
     """
     lines = lines or {}
-    problems: list[Problem] = []
-
-    def add(path: str, message: str) -> None:
-        line = lines.get(path)
-        if line is None and "." in path:
-            line = lines.get(path.rsplit(".", 1)[0])
-        problems.append(Problem(path, message, source, line))
+    problems = Problems(source=source, lines=lines)
+    add = problems.add
 
     if isinstance(data, Mapping) and isinstance(data.get("steps"), list):
         # YAML reads unquoted timestamps as datetimes: accept them as given.
@@ -245,8 +231,10 @@ def scenario_from_dict(
         data = {**data, "steps": steps_raw}
     for path, message in validate(data, SCENARIO_SCHEMA):
         add(path, message)
-    if problems or not isinstance(data, Mapping):
-        raise ScenarioError(problems or [Problem("", "a scenario is a mapping", source, None)])
+    if not isinstance(data, Mapping):
+        add("", "a scenario is a mapping")
+    problems.check(ScenarioError)
+    assert isinstance(data, Mapping)  # checked just above
     actors: dict[str, Actor] = {"system": SYSTEM}
     for name, spec in data.get("actors", {}).items():
         roles = spec.get("roles", ())
@@ -264,10 +252,7 @@ def scenario_from_dict(
                 "give an ISO 8601 date-time with its offset, e.g. 2026-07-06T09:00+07:00",
             )
         if "after" in raw:
-            try:
-                after = Duration.from_config(raw["after"])
-            except CalendarError as exc:
-                add(f"{path}.after", str(exc))
+            after = read_duration(raw["after"], f"{path}.after", problems)
         if ("at" in raw) == ("after" in raw):
             add(path, "give exactly one of 'at' (an instant) and 'after' (a duration)")
         if index == 0 and "after" in raw:
@@ -287,8 +272,7 @@ def scenario_from_dict(
                 line=lines.get(path),
             )
         )
-    if problems:
-        raise ScenarioError(problems)
+    problems.check(ScenarioError)
     return Scenario(actors=actors, steps=tuple(steps), source=source)
 
 
