@@ -260,7 +260,7 @@ class TestLoaders:
         assert rendered(caught.value) == [
             (
                 "a.yaml:0: delegation: unknown key 'delegation'; did you mean 'delegations'? "
-                "(known: delegations, separation)"
+                "(known: cross_unit_roles, delegations, separation)"
             ),
             (
                 "a.yaml:0: separation[0].not_subjet: unknown key 'not_subjet'; did you mean "
