@@ -10,7 +10,12 @@ import click
 
 from pelayanan.audit.keyring import TrustedKey, load_keyring
 from pelayanan.audit.keys import SigningKey, VerifierKey, load_key_dir, load_public_key
-from pelayanan.exceptions import KeyMaterialError, PelayananError
+from pelayanan.exceptions import (
+    KeyMaterialError,
+    PelayananError,
+    StoreMigrationRequiredError,
+    StoreMissingError,
+)
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
@@ -58,12 +63,18 @@ def default_key_dir(db: str) -> Path:
     return Path(db + ".keys")
 
 
-def open_db(db: str) -> Store:
-    """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file."""
+def open_db(db: str, *, read_only: bool = False) -> Store:
+    """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file.
+
+    With *read_only* the store is opened for reading only (nothing is created, migrated
+    or repaired); a missing store or one that needs a migration exits with status 2.
+    """
     if db != ":memory:" and not is_url(db) and not Path(db).exists():
-        fail(f"{db}: no such database file", 1)
+        fail(f"error: {db}: no such database file", 2 if read_only else 1)
     try:
-        return open_store(db)
+        return open_store(db, read_only=read_only)
+    except (StoreMissingError, StoreMigrationRequiredError) as exc:
+        fail(f"error: {exc}", 2)
     except PelayananError as exc:
         fail(f"cannot open store: {exc}", 1)
 

@@ -21,7 +21,7 @@ def store_group() -> None:
 @click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
 def info_command(db: str) -> None:
     """Print the store's backend, schema version and each ledger's size."""
-    store = open_db(db)
+    store = open_db(db, read_only=True)
     try:
         version = getattr(store, "schema_version", None)
         click.echo(f"store {store!r}")
@@ -33,6 +33,23 @@ def info_command(db: str) -> None:
             click.echo(f"ledger {ledger}: {head.size} entries, root {head.range.root().hex()}")
         if not ledgers:
             click.echo("no ledger")
+    except PelayananError as exc:
+        fail(f"cannot read store: {exc}", 1)
+    finally:
+        store.close()
+
+
+@store_group.command("migrate")
+@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+def migrate_command(db: str) -> None:
+    """Bring an existing store up to this pelayanan's schema version, in one transaction.
+
+    Read-only commands (verify, export, prove, reports) never migrate; they ask for this.
+    """
+    store = open_db(db)  # a writable open migrates, step by step
+    try:
+        version = getattr(store, "schema_version", None)
+        click.echo(f"store {store!r} at schema version {version() if version else '-'}")
     except PelayananError as exc:
         fail(f"cannot read store: {exc}", 1)
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -32,9 +33,13 @@ from pelayanan.exceptions import (
     ProofError,
     SchemaVersionError,
     StoreError,
+    StoreMigrationRequiredError,
 )
+from pelayanan.store._guard import checkpoint_order_faults
+from pelayanan.store._replay import last_entries
 from pelayanan.store._rows import (
     REQUEST_COLUMNS,
+    REQUEST_PLACEHOLDERS,
     from_micros,
     micros,
     request_params,
@@ -47,7 +52,8 @@ from pelayanan.store.base import (
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    build_append,
+    check_version,
+    prepare_append,
 )
 from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, WrappedKey
 
@@ -96,7 +102,9 @@ CREATE TABLE IF NOT EXISTS requests (
     next_due BIGINT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
-    closed INTEGER NOT NULL
+    closed INTEGER NOT NULL,
+    last_seq BIGINT,
+    last_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
@@ -139,7 +147,7 @@ _HOLD_COLUMNS = "id, subject, request, reason, placed_by, placed_at"
 
 _UPSERT_REQUEST = (
     f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES "
-    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    f"({REQUEST_PLACEHOLDERS.replace('?', '%s')}) "
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(
         f"{column.strip()} = excluded.{column.strip()}" for column in REQUEST_COLUMNS.split(",")[1:]
@@ -197,9 +205,14 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 8,
         timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
         conninfo, url_schema = _split_schema(url)
         self.url = _redact(url)
+        self.read_only = read_only
+        self.missing_tables: tuple[str, ...] = ()
+        self._pinned: psycopg.Connection[Any] | None = None
+        self._pinned_thread: int | None = None
         self.schema = schema if schema is not None else url_schema
         self.timeout = timeout
         self._pool = ConnectionPool(
@@ -220,7 +233,10 @@ class PostgresStore:
             msg = f"{self.url}: cannot connect to PostgreSQL ({exc})"
             raise StoreError(msg) from None
         try:
-            self._migrate()
+            if read_only:
+                self._check_read_only()
+            else:
+                self._migrate()
         except BaseException:
             self._pool.close()
             raise
@@ -232,11 +248,13 @@ class PostgresStore:
     # -- connections ----------------------------------------------------------------------
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        """Point a new pooled connection at the store's schema."""
+        """Point a new pooled connection at the store's schema (read-only if asked)."""
         if self.schema is not None:
             conn.execute(
                 sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)),
             )
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
         conn.commit()
 
     @contextlib.contextmanager
@@ -245,6 +263,14 @@ class PostgresStore:
 
         Driver errors are turned into `StoreError` here, at the boundary.
         """
+        pinned = self._pinned
+        if pinned is not None and self._pinned_thread == threading.get_ident():
+            try:
+                yield pinned  # inside `snapshot`: its one transaction
+            except psycopg.Error as exc:
+                msg = f"{self.url}: {type(exc).__name__}: {str(exc).strip()}"
+                raise StoreError(msg) from None
+            return
         try:
             with self._pool.connection(timeout=self.timeout) as conn:
                 yield conn
@@ -252,7 +278,62 @@ class PostgresStore:
             msg = f"{self.url}: {type(exc).__name__}: {str(exc).strip()}"
             raise StoreError(msg) from None
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read one consistent state: one ``REPEATABLE READ``, read-only transaction.
+
+        Every read of this thread inside the block uses that transaction; writers go on
+        committing and are not seen until the block ends.
+        """
+        if self._pinned is not None and self._pinned_thread == threading.get_ident():
+            yield  # nested: the outer snapshot holds
+            return
+        try:
+            with self._pool.connection(timeout=self.timeout) as conn:
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                conn.read_only = True
+                self._pinned, self._pinned_thread = conn, threading.get_ident()
+                try:
+                    yield
+                finally:
+                    self._pinned, self._pinned_thread = None, None
+                    conn.rollback()
+                    conn.isolation_level = None
+                    conn.read_only = None
+        except psycopg.Error as exc:
+            msg = f"{self.url}: {type(exc).__name__}: {str(exc).strip()}"
+            raise StoreError(msg) from None
+
     # -- schema ---------------------------------------------------------------------------
+
+    def _check_read_only(self) -> None:
+        """Check the schema without writing: refuse a missing or unmigrated store.
+
+        Raises:
+            StoreError: the schema holds no pelayanan store.
+            StoreMigrationRequiredError: the store needs a migration first.
+        """
+        with self._conn() as conn:
+            found = self._found_version(conn)
+            tables = {
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
+                ).fetchall()
+            }
+        if found is None:
+            msg = f"{self.url}: no pelayanan store here (a read-only open creates nothing)"
+            raise StoreError(msg)
+        if found < SCHEMA_VERSION:
+            msg = (
+                f"{self.url} has schema version {found}; this pelayanan reads version "
+                f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
+                "`pelayanan store migrate --db URL` first"
+            )
+            raise StoreMigrationRequiredError(msg)
+        wanted = ("meta", "ledgers", "entries", "checkpoints", "merkle_nodes", "requests")
+        self.missing_tables = tuple(t for t in (*wanted, "idempotency") if t not in tables)
 
     def _migrate(self) -> None:
         with self._conn() as conn:
@@ -271,10 +352,15 @@ class PostgresStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', %s)",
                     (str(SCHEMA_VERSION),),
                 )
-            elif found < SCHEMA_VERSION:
-                # PostgreSQL support began at schema 2: there is no older layout to upgrade.
+            elif found < 2:
                 msg = f"{self.url}: schema version {found} is not a PostgreSQL layout"
                 raise StoreError(msg)
+            elif found < SCHEMA_VERSION:
+                _migrate_2_to_3(conn)
+                conn.execute(
+                    "UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
             for statement in _VAULT_SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement.encode())
@@ -654,13 +740,13 @@ class PostgresStore:
     ) -> AppendResult:
         """Do one append inside the open transaction of *conn* (head locked first)."""
         head = _lock_head(conn, ledger)
+        stored = None
         if request is not None:
             row = conn.execute(
-                "SELECT version FROM requests WHERE id = %s FOR UPDATE", (request.id,)
+                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = %s FOR UPDATE", (request.id,)
             ).fetchone()
-            found = None if row is None else int(row[0])
-            if found != expected_version:
-                raise ConcurrentModificationError(request.id, expected_version or 0, found)
+            stored = None if row is None else row_to_request(row)
+        check_version(request, stored, expected_version)
         if idempotency_key is not None:
             row = conn.execute(
                 "SELECT 1 FROM idempotency WHERE key = %s", (idempotency_key,)
@@ -668,10 +754,19 @@ class PostgresStore:
             if row is not None:
                 request_id = request.id if request is not None else "-"
                 raise ConcurrentModificationError(request_id, expected_version or 0, None)
+        prepared = prepare_append(
+            head,
+            ledger,
+            body,
+            time=time,
+            sign=sign,
+            request=request,
+            stored=stored,
+            reader=_ConnReader(conn),
+        )
         if change is not None:
             # After the head lock, so two vault writers on one ledger cannot deadlock.
             _apply_vault(conn, change)
-        prepared = build_append(head, ledger, body, time=time, sign=sign)
         conn.execute(
             "INSERT INTO entries (ledger, seq, data) VALUES (%s, %s, %s)",
             (ledger, head.size, prepared.data),
@@ -682,8 +777,8 @@ class PostgresStore:
                 "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (%s, %s, %s, %s)",
                 [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
             )
-        if request is not None:
-            conn.execute(_UPSERT_REQUEST.encode(), request_params(request))
+        if prepared.request is not None:
+            conn.execute(_UPSERT_REQUEST.encode(), request_params(prepared.request))
         if idempotency_key is not None:
             inserted = conn.execute(
                 "INSERT INTO idempotency (key, request_id, seq) VALUES (%s, %s, %s) "
@@ -727,9 +822,97 @@ class PostgresStore:
             _write_head(conn, ledger, head)
         return head
 
+    def entry_ledgers(self) -> list[str]:
+        """Return the ledgers that hold entries (with or without a head row), sorted."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT DISTINCT ledger FROM entries ORDER BY ledger").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
+        with self._conn() as conn:
+            return _ConnReader(conn).entry_data(ledger, seq)
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        return self.get_nodes(ledger, pairs)
+
+    def checkpoint_faults(self) -> list[tuple[str, str, str]]:
+        """Return checkpoint rows that were deleted, duplicated or reordered.
+
+        Row ids come from an identity sequence; a committed append always stores its
+        checkpoint last, so ids run without a gap unless a commit itself failed after
+        taking one.  Read inside the caller's snapshot when there is one.
+
+        Returns:
+            ``(table, key, what differs)`` per fault.
+        """
+        faults: list[tuple[str, str, str]] = []
+        with self._conn() as conn:
+            count = int(conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0])
+            row = conn.execute(
+                "SELECT last_value, is_called FROM pg_sequences "
+                "WHERE schemaname = current_schema() "
+                "AND sequencename = 'checkpoints_id_seq'"
+            ).fetchone()
+            counter = int(row[0]) if row is not None and row[0] is not None else 0
+            if count < counter:
+                what = f"{counter - count} of the {counter} rows ever stored are missing"
+                faults.append(("checkpoints", "-", what))
+            rows = conn.execute(
+                "SELECT ledger, id, size, note FROM checkpoints ORDER BY ledger, id"
+            )
+            faults.extend(checkpoint_order_faults(rows))
+        return faults
+
     def close(self) -> None:
         """Close the connection pool."""
         self._pool.close()
+
+
+class _ConnReader:
+    """Entries and nodes read on one connection (inside its open transaction)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        row = self._conn.execute(
+            "SELECT data FROM entries WHERE ledger = %s AND seq = %s", (ledger, seq)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        if not pairs:
+            return []
+        rows = self._conn.execute(
+            "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
+            "AS w(level, idx) JOIN merkle_nodes AS m "
+            "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
+            ([level for level, _ in pairs], [index for _, index in pairs], ledger),
+        ).fetchall()
+        found = {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
+        if any(pair not in found for pair in pairs):
+            msg = f"a frontier node of ledger {ledger!r} is not stored"
+            raise ProofError(msg)
+        return [found[pair] for pair in pairs]
+
+
+def _migrate_2_to_3(conn: psycopg.Connection[Any]) -> None:
+    """Schema 2 -> 3: each request row names its last audit entry (filled from the log)."""
+    conn.execute("ALTER TABLE requests ADD COLUMN IF NOT EXISTS last_seq BIGINT")
+    conn.execute("ALTER TABLE requests ADD COLUMN IF NOT EXISTS last_hash TEXT")
+    ledgers = [str(row[0]) for row in conn.execute("SELECT ledger FROM ledgers").fetchall()]
+    for ledger in ledgers:
+        rows = conn.execute(
+            "SELECT seq, data FROM entries WHERE ledger = %s ORDER BY seq", (ledger,)
+        ).fetchall()
+        pointers = last_entries(ledger, ((int(seq), bytes(data)) for seq, data in rows))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE requests SET last_seq = %s, last_hash = %s WHERE id = %s AND ledger = %s",
+                [(seq, digest, rid, ledger) for rid, (seq, digest) in pointers.items()],
+            )
 
 
 def _hold_from_row(row: tuple[Any, ...]) -> LegalHold:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,18 @@ from pelayanan.exceptions import (
     ProofError,
     SchemaVersionError,
     StoreError,
+    StoreMigrationRequiredError,
+    StoreMissingError,
 )
-from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params, row_to_request
+from pelayanan.store._guard import checkpoint_order_faults
+from pelayanan.store._replay import last_entries
+from pelayanan.store._rows import (
+    REQUEST_COLUMNS,
+    REQUEST_PLACEHOLDERS,
+    micros,
+    request_params,
+    row_to_request,
+)
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -33,7 +44,8 @@ from pelayanan.store.base import (
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    build_append,
+    check_version,
+    prepare_append,
 )
 from pelayanan.store.vault import SQLiteVaultMixin
 
@@ -75,7 +87,9 @@ CREATE TABLE IF NOT EXISTS requests (
     next_due INTEGER,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    closed INTEGER NOT NULL
+    closed INTEGER NOT NULL,
+    last_seq INTEGER,
+    last_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
@@ -133,8 +147,41 @@ _REQUEST_COLUMNS = REQUEST_COLUMNS
 _micros = micros
 _request_params = request_params
 
+
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """Schema 2 -> 3: each request row names its last audit entry (filled from the log)."""
+    columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(requests)")}
+    for column, kind in (("last_seq", "INTEGER"), ("last_hash", "TEXT")):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE requests ADD COLUMN {column} {kind}")
+    ledgers = [str(row[0]) for row in conn.execute("SELECT ledger FROM ledgers").fetchall()]
+    for ledger in ledgers:
+        rows = conn.execute(
+            "SELECT seq, data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,)
+        )
+        pointers = last_entries(ledger, ((int(seq), bytes(data)) for seq, data in rows))
+        conn.executemany(
+            "UPDATE requests SET last_seq = ?, last_hash = ? WHERE id = ? AND ledger = ?",
+            [(seq, digest, rid, ledger) for rid, (seq, digest) in pointers.items()],
+        )
+
+
 #: Migration steps by the version they start from; each brings a store up by one.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}
+
+#: The tables a store of the current schema holds (a read-only open checks them).
+_TABLES = (
+    "meta",
+    "ledgers",
+    "entries",
+    "checkpoints",
+    "merkle_nodes",
+    "requests",
+    "idempotency",
+)
 
 
 class SQLiteStore(SQLiteVaultMixin):
@@ -152,9 +199,14 @@ class SQLiteStore(SQLiteVaultMixin):
     #: How many records `bulk_append` buffers before writing them.
     bulk_chunk = 10_000
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self.missing_tables: tuple[str, ...] = ()
+        if read_only:
+            self._open_read_only(timeout)
+            return
         try:
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -167,6 +219,43 @@ class SQLiteStore(SQLiteVaultMixin):
         except sqlite3.Error as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
+
+    def _open_read_only(self, timeout: float) -> None:
+        """Open with ``mode=ro``: nothing is created, migrated or repaired.
+
+        Raises:
+            StoreMissingError: no file at the path.
+            StoreMigrationRequiredError: the store needs a migration first.
+            StoreError: not a pelayanan store.
+        """
+        if self.path != ":memory:" and not Path(self.path).is_file():
+            msg = f"{self.path}: no such store (a read-only open creates nothing)"
+            raise StoreMissingError(msg)
+        uri = "file:" + urllib.parse.quote(str(Path(self.path).resolve())) + "?mode=ro"
+        try:
+            self._conn = sqlite3.connect(
+                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            found = self._found_version()
+        except sqlite3.Error as exc:
+            msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
+            raise StoreError(msg) from None
+        if found is None:
+            msg = f"{self.path}: an empty file, not a pelayanan store"
+            raise StoreError(msg)
+        if found < SCHEMA_VERSION:
+            self._conn.close()
+            msg = (
+                f"{self.path} has schema version {found}; this pelayanan reads version "
+                f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
+                f"`pelayanan store migrate --db {self.path}` first"
+            )
+            raise StoreMigrationRequiredError(msg)
+        present = {
+            str(row[0])
+            for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        self.missing_tables = tuple(t for t in _TABLES if t not in present)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -571,13 +660,13 @@ class SQLiteStore(SQLiteVaultMixin):
         sign: CheckpointSigner | None,
     ) -> AppendResult:
         conn = self._conn
+        stored = None
         if request is not None:
             row = conn.execute(
-                "SELECT version FROM requests WHERE id = ?", (request.id,)
+                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request.id,)
             ).fetchone()
-            found = None if row is None else int(row[0])
-            if found != expected_version:
-                raise ConcurrentModificationError(request.id, expected_version or 0, found)
+            stored = None if row is None else row_to_request(row)
+        check_version(request, stored, expected_version)
         if idempotency_key is not None:
             row = conn.execute(
                 "SELECT 1 FROM idempotency WHERE key = ?", (idempotency_key,)
@@ -586,7 +675,16 @@ class SQLiteStore(SQLiteVaultMixin):
                 request_id = request.id if request is not None else "-"
                 raise ConcurrentModificationError(request_id, expected_version or 0, None)
         head = self._read_head(ledger)
-        prepared = build_append(head, ledger, body, time=time, sign=sign)
+        prepared = prepare_append(
+            head,
+            ledger,
+            body,
+            time=time,
+            sign=sign,
+            request=request,
+            stored=stored,
+            reader=self,
+        )
         conn.execute(
             "INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)",
             (ledger, head.size, prepared.data),
@@ -596,11 +694,11 @@ class SQLiteStore(SQLiteVaultMixin):
             "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
             [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
         )
-        if request is not None:
+        if prepared.request is not None:
             conn.execute(
                 f"INSERT OR REPLACE INTO requests ({REQUEST_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                request_params(request),
+                f"VALUES ({REQUEST_PLACEHOLDERS})",
+                request_params(prepared.request),
             )
         if idempotency_key is not None:
             conn.execute(
@@ -613,6 +711,70 @@ class SQLiteStore(SQLiteVaultMixin):
                 (ledger, prepared.head.size, prepared.checkpoint.to_text()),
             )
         return prepared.result
+
+    def entry_ledgers(self) -> list[str]:
+        """Return the ledgers that hold entries (with or without a head row), sorted."""
+        with self._locked() as conn:
+            rows = conn.execute("SELECT DISTINCT ledger FROM entries ORDER BY ledger").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
+        with self._locked() as conn:
+            row = conn.execute(
+                "SELECT data FROM entries WHERE ledger = ? AND seq = ?", (ledger, seq)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        return self.get_nodes(ledger, pairs)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read one consistent state: every read inside runs in one read transaction.
+
+        Writers in other processes go on committing; what they commit after the first
+        read is not seen until the block ends.  Other threads using this handle wait.
+        """
+        with self._locked() as conn:
+            if conn.in_transaction:
+                yield  # nested: the outer snapshot holds
+                return
+            conn.execute("BEGIN")
+            try:
+                # A deferred transaction takes its snapshot at the first read.
+                conn.execute("SELECT 1 FROM meta").fetchone()
+                yield
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    def checkpoint_faults(self) -> list[tuple[str, str, str]]:
+        """Return checkpoint rows that were deleted, duplicated or reordered.
+
+        Row ids come from an ``AUTOINCREMENT`` counter that never reuses a number and
+        rolls back with its transaction, so the committed ids run without a gap up to
+        the counter; a missing id is a deleted row.
+
+        Returns:
+            ``(table, key, what differs)`` per fault.
+        """
+        faults: list[tuple[str, str, str]] = []
+        with self._locked() as conn:
+            count = int(conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0])
+            row = conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'checkpoints'"
+            ).fetchone()
+            counter = 0 if row is None else int(row[0])
+            if count < counter:
+                what = f"{counter - count} of the {counter} rows ever stored are missing"
+                faults.append(("checkpoints", "-", what))
+            rows = conn.execute(
+                "SELECT ledger, id, size, note FROM checkpoints ORDER BY ledger, id"
+            )
+            faults.extend(checkpoint_order_faults(rows))
+        return faults
 
     def close(self) -> None:
         """Close the connection."""
