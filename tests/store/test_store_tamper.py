@@ -22,7 +22,6 @@ import pytest
 from click.testing import CliRunner
 from store_support import T0, signer
 
-from pelayanan.audit.entry import encode_entry
 from pelayanan.audit.keys import generate_key_pair, load_private_key, write_key_pair
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.cli import cli

@@ -92,14 +92,14 @@ def check_request_row(stored: Any, reader: RowReader) -> None:
         return  # written before rows named their entry, and no entry names it since
     data = reader.entry_data(stored.ledger, stored.last_seq)
     if data is None or leaf_hash(data).hex() != stored.last_hash:
-        what = (
+        missing = (
             f"its last entry (seq {stored.last_seq}, hash {str(stored.last_hash)[:16]}...) "
             f"is not in ledger {stored.ledger!r}"
         )
-        raise StoreIntegrityError("requests", stored.id, what)
-    what = entry_disagreement(stored, json.loads(data))
-    if what is not None:
-        raise StoreIntegrityError("requests", stored.id, f"{what} (entry {stored.last_seq})")
+        raise StoreIntegrityError("requests", stored.id, missing)
+    differs = entry_disagreement(stored, json.loads(data))
+    if differs is not None:
+        raise StoreIntegrityError("requests", stored.id, f"{differs} (entry {stored.last_seq})")
 
 
 def entry_disagreement(stored: Any, entry: Mapping[str, Any]) -> str | None:

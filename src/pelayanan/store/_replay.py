@@ -185,22 +185,22 @@ def _disposition(row: ExpectedRow, entry: Mapping[str, Any]) -> None:
     state = dict(row.disposisi or {})
     items = list(state.get("items", []))
     numbers = [int(item["id"][1:]) for item in entry.get("dispositions", [])]
-    for item in entry.get("dispositions", []):
-        items.append(
-            {
-                "id": item["id"],
-                "group": entry.get("group"),
-                "parent": entry.get("parent"),
-                "by": entry.get("actor"),
-                "from_unit": entry.get("from_unit"),
-                "unit": item.get("unit"),
-                "officer": item.get("officer"),
-                "instruction": entry.get("instruction"),
-                "due": item.get("due"),
-                "issued": entry.get("time"),
-                "status": "open",
-            }
-        )
+    items.extend(
+        {
+            "id": item["id"],
+            "group": entry.get("group"),
+            "parent": entry.get("parent"),
+            "by": entry.get("actor"),
+            "from_unit": entry.get("from_unit"),
+            "unit": item.get("unit"),
+            "officer": item.get("officer"),
+            "instruction": entry.get("instruction"),
+            "due": item.get("due"),
+            "issued": entry.get("time"),
+            "status": "open",
+        }
+        for item in entry.get("dispositions", [])
+    )
     group = str(entry.get("group", "G0"))
     state.update(
         next=max(numbers, default=int(state.get("next", 1)) - 1) + 1,

@@ -747,8 +747,9 @@ class SQLiteStore(SQLiteVaultMixin):
                 conn.execute("SELECT 1 FROM meta").fetchone()
                 yield
             finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
+                # A failed read may already have ended the transaction.
+                if self._conn.in_transaction:
+                    self._conn.execute("COMMIT")
 
     def checkpoint_faults(self) -> list[tuple[str, str, str]]:
         """Return checkpoint rows that were deleted, duplicated or reordered.
