@@ -18,7 +18,7 @@ from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey, write_key_pair
 from pelayanan.cli import cli
 from pelayanan.desk import ServiceDesk
-from pelayanan.exceptions import StoreIntegrityError, VerificationError
+from pelayanan.exceptions import StoreIntegrityError, StoreMissingError, VerificationError
 from pelayanan.sop import SOP
 from pelayanan.store import SQLiteStore, Store, open_store, verify_store
 from pelayanan.testing import FakeClock
@@ -46,8 +46,6 @@ class TestReadOnly:
 
     def test_open_read_only_of_a_missing_file_is_a_typed_error(self, tmp_path: Path) -> None:
         """`open_store(..., read_only=True)` raises StoreMissingError and creates nothing."""
-        from pelayanan.exceptions import StoreMissingError  # noqa: PLC0415 - one test
-
         with pytest.raises(StoreMissingError):
             open_store(tmp_path / "none.db", read_only=True)
         assert not (tmp_path / "none.db").exists()
@@ -110,7 +108,8 @@ class TestAppendGuard:
         store = SQLiteStore(tmp_path / "s.db")
         desk = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=FakeClock(T0))
         citizen = Actor("warga-1", {"citizen"})
-        desk.submit("pengaduan-umum", actor=citizen, data={"subject": "x", "category": "infrastruktur"}, request_id="R1")  # fmt: skip
+        data = {"subject": "x", "category": "infrastruktur"}
+        desk.submit("pengaduan-umum", actor=citizen, data=data, request_id="R1")
         conn = sqlite3.connect(tmp_path / "s.db")
         meta = json.loads(conn.execute("SELECT meta FROM requests WHERE id = 'R1'").fetchone()[0])
         meta["actors"] = {}
@@ -174,6 +173,7 @@ def test_verify_and_report_while_two_desks_write_raise_no_false_alarm(
     seed: Store = open_store(live_location)
     seed.append("default", body(0), time=T0, sign=signer(ledger_key))
     seed.close()
+    private = keys / "ledger-private.pem"
     workers = [
         subprocess.Popen(
             [
@@ -181,13 +181,13 @@ def test_verify_and_report_while_two_desks_write_raise_no_false_alarm(
                 str(WORKER),
                 "desk",
                 live_location,
-                str(keys / "ledger-private.pem"),
+                str(private),
                 str(SOP_FILE),
                 tag,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-        )  # fmt: skip
+        )
         for tag in ("A", "B")
     ]
     alarms: list[str] = []
