@@ -32,7 +32,7 @@ from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange, Node
 from pelayanan.audit.verify import LedgerVerifier, Progress, VerificationReport
 from pelayanan.exceptions import ProofError, StoreError, VerificationError
-from pelayanan.store._replay import RowReplay, row_differences
+from pelayanan.store._replay import CHECK_COLUMNS, RowReplay, RowView, row_differences
 from pelayanan.store.base import Store
 
 __all__ = ["StoreProblem", "StoreReport", "read_snapshot", "verify_store"]
@@ -205,7 +205,7 @@ class _LedgerCheck:
 
     def _tap(self, seq: int, entry_hash: bytes, entry: dict[str, Any]) -> None:
         if self.replay is not None:
-            self.replay.add(seq, entry_hash.hex(), entry)
+            self.replay.add(seq, entry_hash, entry)
         if self.check_nodes:
             self._made.extend(self._range.append(entry_hash))
             if len(self._made) >= _NODE_BATCH:
@@ -260,7 +260,7 @@ def _request_problems(store: Store, replay: RowReplay) -> Iterator[StoreProblem]
     for seq, request_id in replay.orphans:
         yield StoreProblem("requests", request_id, f"entry {seq} changes it but none submitted it")
     seen: set[str] = set()
-    for record in store.requests():
+    for record in _rows(store):
         seen.add(record.id)
         expected = replay.rows.get(record.id)
         if expected is None:
@@ -270,6 +270,16 @@ def _request_problems(store: Store, replay: RowReplay) -> Iterator[StoreProblem]
             yield StoreProblem("requests", record.id, what)
     for request_id in sorted(set(replay.rows) - seen):
         yield StoreProblem("requests", request_id, "the log submitted it but the row is missing")
+
+
+def _rows(store: Store) -> Iterator[RowView]:
+    """Yield the request rows as the check reads them (only the compared columns)."""
+    reader = getattr(store, "check_rows", None)
+    if reader is None:
+        yield from (RowView.from_record(record) for record in store.requests())
+        return
+    for row in reader(CHECK_COLUMNS):
+        yield RowView.from_row(row)
 
 
 def _brief(value: Any) -> str:

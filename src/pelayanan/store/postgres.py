@@ -822,6 +822,20 @@ class PostgresStore:
             _write_head(conn, ledger, head)
         return head
 
+    def check_rows(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        """Yield every request row's *columns*, ordered by id, read in pages."""
+        after = ""
+        while True:
+            with self._conn() as conn:
+                rows = conn.execute(
+                    f"SELECT {columns} FROM requests WHERE id > %s ORDER BY id LIMIT %s",
+                    (after, 1000),
+                ).fetchall()
+            yield from rows
+            if len(rows) < 1000:
+                return
+            after = str(rows[-1][0])
+
     def entry_ledgers(self) -> list[str]:
         """Return the ledgers that hold entries (with or without a head row), sorted."""
         with self._conn() as conn:

@@ -712,6 +712,20 @@ class SQLiteStore(SQLiteVaultMixin):
             )
         return prepared.result
 
+    def check_rows(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        """Yield every request row's *columns*, ordered by id, read in pages."""
+        after = ""
+        while True:
+            with self._locked() as conn:
+                rows = conn.execute(
+                    f"SELECT {columns} FROM requests WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, 1000),
+                ).fetchall()
+            yield from rows
+            if len(rows) < 1000:
+                return
+            after = str(rows[-1][0])
+
     def entry_ledgers(self) -> list[str]:
         """Return the ledgers that hold entries (with or without a head row), sorted."""
         with self._locked() as conn:
