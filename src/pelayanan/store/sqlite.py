@@ -2,14 +2,16 @@
 
 Writers serialize on ``BEGIN IMMEDIATE``: the ledger head is read, the entry encoded,
 the request written and the checkpoint signed inside one transaction, so the chain
-cannot fork even when several processes share the file.
+cannot fork even when several processes share the file.  The statements, the reads and
+the append are shared with PostgreSQL (`pelayanan.store._sql`); what is SQLite's own is
+here: the connection and its lock, the write transaction, migrations, the node lookup,
+overwriting erased keys.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 import threading
 import urllib.parse
@@ -18,24 +20,25 @@ from pathlib import Path
 from typing import Any
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
-from pelayanan.audit.entry import StoredEntry
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
-    ConcurrentModificationError,
     ProofError,
     SchemaVersionError,
     StoreError,
     StoreMigrationRequiredError,
     StoreMissingError,
 )
-from pelayanan.store._guard import checkpoint_order_faults
 from pelayanan.store._replay import last_entries
-from pelayanan.store._rows import (
-    REQUEST_COLUMNS,
-    REQUEST_PLACEHOLDERS,
-    micros,
-    request_params,
-    row_to_request,
+from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params
+from pelayanan.store._sql import (
+    TABLES,
+    SQLExec,
+    SQLStoreBase,
+    append_rows,
+    apply_vault,
+    read_head,
+    schema_text,
+    write_head,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
@@ -44,75 +47,10 @@ from pelayanan.store.base import (
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    check_version,
-    prepare_append,
 )
-from pelayanan.store.vault import SQLiteVaultMixin
+from pelayanan.store.vault import VaultChange
 
 __all__ = ["SQLiteStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ledgers (
-    ledger TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    last_hash TEXT NOT NULL,
-    compact_range TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entries (
-    ledger TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (ledger, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ledger TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    note TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (ledger, size);
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY,
-    ledger TEXT NOT NULL,
-    sop_id TEXT NOT NULL,
-    sop_version TEXT NOT NULL,
-    sop_hash TEXT NOT NULL,
-    state TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    unit TEXT,
-    assignee TEXT,
-    next_due INTEGER,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    closed INTEGER NOT NULL,
-    last_seq INTEGER,
-    last_hash TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
-CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
-CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee)
-    WHERE assignee IS NOT NULL;
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    request_id TEXT,
-    seq INTEGER NOT NULL
-);
-"""
-
-# Merkle perfect-subtree hashes (level 0 = leaf hashes), written by each append so that
-# proofs read O(log n) rows instead of every entry.
-_NODES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS merkle_nodes (
-    ledger TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    hash BLOB NOT NULL,
-    PRIMARY KEY (ledger, level, idx)
-) WITHOUT ROWID
-"""
 
 
 def _backfill_nodes(conn: sqlite3.Connection) -> None:
@@ -121,7 +59,7 @@ def _backfill_nodes(conn: sqlite3.Connection) -> None:
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='merkle_nodes'"
     ).fetchone()
     if not exists:
-        conn.execute(_NODES_SCHEMA)
+        conn.execute(schema_text("sqlite")[-1])
         for (ledger,) in conn.execute("SELECT ledger FROM ledgers").fetchall():
             compact = CompactRange()
             rows = conn.execute("SELECT data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,))
@@ -172,30 +110,16 @@ _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _migrate_2_to_3,
 }
 
-#: The tables a store of the current schema holds (a read-only open checks them).
-_TABLES = (
-    "meta",
-    "ledgers",
-    "entries",
-    "checkpoints",
-    "merkle_nodes",
-    "requests",
-    "idempotency",
-)
 
-
-class SQLiteStore(SQLiteVaultMixin):
+class SQLiteStore(SQLStoreBase):
     """A `Store` in one SQLite file (or ``":memory:"``).
 
     Args:
         path: the database file; created with the schema when missing.
         timeout: seconds a writer waits for another process's write lock.
+        read_only: open with ``mode=ro``; create, migrate and repair nothing.
     """
 
-    #: How many checkpoint notes `iter_checkpoints` reads per query.
-    checkpoint_page = 1000
-    #: How many requests `requests` reads per query.
-    request_page = 1000
     #: How many records `bulk_append` buffers before writing them.
     bulk_chunk = 10_000
 
@@ -203,19 +127,23 @@ class SQLiteStore(SQLiteVaultMixin):
         self.path = str(path)
         self.read_only = read_only
         self._lock = threading.RLock()
-        self.missing_tables: tuple[str, ...] = ()
+        self._conn: sqlite3.Connection
         if read_only:
             self._open_read_only(timeout)
+            self._exec = SQLExec(self._conn, pyformat=False)
             return
         try:
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
+            self._exec = SQLExec(self._conn, pyformat=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted cells and pages are overwritten with zeros, so an erased key leaves
+            # no copy in the file's free space.
+            self._conn.execute("PRAGMA secure_delete=ON")
             self._migrate()
-            self._init_vault()  # privacy (issue 9): vault tables, secure_delete
         except sqlite3.Error as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
@@ -241,8 +169,8 @@ class SQLiteStore(SQLiteVaultMixin):
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
         if found is None:
-            msg = f"{self.path}: an empty file, not a pelayanan store"
-            raise StoreError(msg)
+            msg = f"{self.path}: an empty file holds no store (a read-only open creates none)"
+            raise StoreMissingError(msg)
         if found < SCHEMA_VERSION:
             self._conn.close()
             msg = (
@@ -255,12 +183,12 @@ class SQLiteStore(SQLiteVaultMixin):
             str(row[0])
             for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        self.missing_tables = tuple(t for t in _TABLES if t not in present)
+        self.missing_tables = tuple(t for t in TABLES if t not in present)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
 
-    # -- schema -------------------------------------------------------------------------
+    # -- connection and transactions -----------------------------------------------------
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
@@ -272,34 +200,55 @@ class SQLiteStore(SQLiteVaultMixin):
                 msg = f"{self.path}: {type(exc).__name__}: {exc}"
                 raise StoreError(msg) from None
 
-    def _migrate(self) -> None:
-        conn = self._conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[SQLExec]:
+        """Lend the statement runner, holding the connection."""
+        with self._locked():
+            yield self._exec
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[SQLExec]:
+        """Run the block in one ``BEGIN IMMEDIATE`` transaction (the write lock)."""
+        with self._locked() as conn:
             try:
-                found = self._found_version()
-                if found is None:
-                    for statement in (*_SCHEMA.split(";"), _NODES_SCHEMA):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(
-                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),),
-                    )
-                elif found < SCHEMA_VERSION:
-                    for version in range(found, SCHEMA_VERSION):
-                        _MIGRATIONS[version](conn)
-                    conn.execute(
-                        "UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                        (str(SCHEMA_VERSION),),
-                    )
-                else:
-                    # A damaged v2 file whose node table was dropped: rebuild it.
-                    _backfill_nodes(conn)
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                msg = f"{self.path}: cannot start a write transaction ({exc})"
+                raise StoreError(msg) from None
+            try:
+                yield self._exec
                 conn.execute("COMMIT")
             except BaseException:
-                self._rollback()
+                # A failed COMMIT or an I/O error may already have ended the transaction.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            conn = db.conn
+            found = self._found_version()
+            if found is None:
+                for statement in schema_text("sqlite"):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif found < SCHEMA_VERSION:
+                for version in range(found, SCHEMA_VERSION):
+                    _MIGRATIONS[version](conn)
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
+            else:
+                # A writable open repairs a dropped node table (a read-only one reports it).
+                _backfill_nodes(conn)
+            for statement in schema_text("sqlite", vault=True):
+                conn.execute(statement)
 
     def _found_version(self) -> int | None:
         """Return the schema version of the open file, ``None`` for an empty file.
@@ -333,154 +282,6 @@ class SQLiteStore(SQLiteVaultMixin):
             raise SchemaVersionError(msg)
         return found
 
-    def schema_version(self) -> int:
-        """Return the schema version of the open store (after migration: the current)."""
-        with self._locked() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(row[0])
-
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
-        with self._locked() as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
-    def get_meta(self, key: str) -> str | None:
-        """Return a store-level metadata value, or ``None``."""
-        with self._locked():
-            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    # -- reads --------------------------------------------------------------------------
-
-    def get_request(self, request_id: str) -> RequestRecord | None:
-        """Return the request with *request_id*, or ``None``."""
-        with self._locked():
-            row = self._conn.execute(
-                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,)
-            ).fetchone()
-        return None if row is None else row_to_request(row)
-
-    def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
-        """Yield the stored requests (of one *ledger* if given), ordered by creation.
-
-        Read `request_page` at a time by keyset pagination on ``(created_at, id)``.
-        """
-        sql = (
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE (created_at > ? OR "
-            "(created_at = ? AND id > ?))"
-        )
-        if ledger is not None:
-            sql += " AND ledger = ?"
-        sql += " ORDER BY created_at, id LIMIT ?"
-        after: tuple[int, str] = (-(2**63), "")
-        while True:
-            params: tuple[Any, ...] = (after[0], after[0], after[1])
-            params += (ledger, self.request_page) if ledger is not None else (self.request_page,)
-            with self._locked():
-                rows = self._conn.execute(sql, params).fetchall()
-            for row in rows:
-                yield row_to_request(row)
-            if len(rows) < self.request_page:
-                return
-            after = (int(rows[-1][12]), str(rows[-1][0]))
-
-    def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
-        """Return requests whose ``next_due`` is at or before *now*, earliest first."""
-        sql = (
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
-            "AND next_due <= ? ORDER BY next_due, id"
-        )
-        params: tuple[Any, ...] = (micros(now),)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
-        with self._locked():
-            rows = self._conn.execute(sql, params).fetchall()
-        return [row_to_request(row) for row in rows]
-
-    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
-        """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
-        with self._locked():
-            rows = self._conn.execute(
-                "SELECT assignee, SUM(1 - closed), COUNT(*) FROM requests "
-                "WHERE unit = ? AND assignee IS NOT NULL GROUP BY assignee",
-                (unit,),
-            ).fetchall()
-        return {str(row[0]): (int(row[1]), int(row[2])) for row in rows}
-
-    def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
-        """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
-        with self._locked():
-            row = self._conn.execute(
-                "SELECT request_id, seq FROM idempotency WHERE key = ?", (key,)
-            ).fetchone()
-        return None if row is None else (row[0], int(row[1]))
-
-    def entries(
-        self, ledger: str, start: int = 0, stop: int | None = None
-    ) -> Iterator[StoredEntry]:
-        """Yield the entries of *ledger* from *start* up to *stop*, streaming in batches."""
-        batch = 1000
-        position = start
-        while stop is None or position < stop:
-            upper = position + batch if stop is None else min(stop, position + batch)
-            with self._locked():
-                rows = self._conn.execute(
-                    "SELECT seq, data FROM entries WHERE ledger = ? AND seq >= ? AND seq < ? "
-                    "ORDER BY seq",
-                    (ledger, position, upper),
-                ).fetchall()
-            if not rows:
-                return
-            for seq, data in rows:
-                yield StoredEntry(ledger, int(seq), bytes(data))
-            position = int(rows[-1][0]) + 1
-
-    def checkpoints(self, ledger: str) -> list[str]:
-        """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
-        with self._locked():
-            rows = self._conn.execute(
-                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size, id", (ledger,)
-            ).fetchall()
-        return [str(row[0]) for row in rows]
-
-    def iter_checkpoints(
-        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
-    ) -> Iterator[str]:
-        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
-
-        Read `checkpoint_page` at a time by keyset pagination on ``(size, id)``.
-        """
-        page = self.checkpoint_page
-        upper = max_size if max_size is not None else 2**63 - 1
-        after: tuple[int, int] = (min_size, -1)
-        while True:
-            with self._locked():
-                rows = self._conn.execute(
-                    "SELECT size, id, note FROM checkpoints WHERE ledger = ? "
-                    "AND (size > ? OR (size = ? AND id > ?)) AND size <= ? "
-                    "ORDER BY size, id LIMIT ?",
-                    (ledger, after[0], after[0], after[1], upper, page),
-                ).fetchall()
-            for _, _, note in rows:
-                yield str(note)
-            if len(rows) < page:
-                return
-            after = (int(rows[-1][0]), int(rows[-1][1]))
-
-    def latest_checkpoint(self, ledger: str) -> str | None:
-        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
-        with self._locked():
-            row = self._conn.execute(
-                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
-                (ledger,),
-            ).fetchone()
-        return None if row is None else str(row[0])
-
     def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return stored Merkle node hashes of *ledger*, in the order asked.
 
@@ -498,8 +299,8 @@ class SQLiteStore(SQLiteVaultMixin):
             for level, index in chunk:
                 params += [level, index]
             params.append(ledger)
-            with self._locked():
-                rows = self._conn.execute(
+            with self._locked() as conn:
+                rows = conn.execute(
                     f"WITH wanted(level, idx) AS (VALUES {values}) "
                     "SELECT m.level, m.idx, m.hash FROM wanted CROSS JOIN merkle_nodes AS m "
                     "ON m.ledger = ? AND m.level = wanted.level AND m.idx = wanted.idx",
@@ -519,32 +320,13 @@ class SQLiteStore(SQLiteVaultMixin):
             out.append(digest)
         return out
 
-    def ledgers(self) -> list[str]:
-        """Return the ids of the ledgers in this store, sorted."""
-        with self._locked():
-            rows = self._conn.execute("SELECT ledger FROM ledgers ORDER BY ledger").fetchall()
-        return [str(row[0]) for row in rows]
-
-    def head(self, ledger: str) -> LedgerHead:
-        """Return the current head of *ledger*."""
-        with self._locked():
-            return self._read_head(ledger)
-
-    def _read_head(self, ledger: str) -> LedgerHead:
-        row = self._conn.execute(
-            "SELECT size, last_hash, compact_range FROM ledgers WHERE ledger = ?", (ledger,)
-        ).fetchone()
-        if row is None:
-            return LedgerHead.empty()
-        return LedgerHead(int(row[0]), str(row[1]), CompactRange.from_dict(json.loads(row[2])))
-
-    # -- writes -------------------------------------------------------------------------
+    # -- writes ---------------------------------------------------------------------------
 
     def add_checkpoint(self, ledger: str, note: str) -> None:
         """Store an extra signed checkpoint note."""
         size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._locked():
-            self._conn.execute(
+        with self._db() as db:
+            db.run(
                 "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
                 (ledger, size, note),
             )
@@ -561,32 +343,71 @@ class SQLiteStore(SQLiteVaultMixin):
         sign: CheckpointSigner | None = None,
     ) -> AppendResult:
         """Append an audit entry and write *request* in the same transaction."""
-        with self._locked():
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                msg = f"{self.path}: cannot start a write transaction ({exc})"
-                raise StoreError(msg) from None
-            try:
-                result = self._append_locked(
-                    ledger,
-                    body=body,
-                    time=time,
-                    request=request,
-                    expected_version=expected_version,
-                    idempotency_key=idempotency_key,
-                    sign=sign,
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        with self._write() as db:
+            return append_rows(
+                db,
+                ledger,
+                read_head(db, ledger),
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=sign,
+                lock_rows=False,
+            )
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction."""
+        with self._write() as db:
+            result = append_rows(
+                db,
+                ledger,
+                read_head(db, ledger),
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=sign,
+                lock_rows=False,
+                before_write=lambda: apply_vault(db, change, erase=self._erase_key),
+            )
+        if change.erase:
+            with self._locked() as conn:
+                # Older page images of the erased rows live on in the write-ahead log
+                # until it is checkpointed and truncated.
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return result
 
-    def _rollback(self) -> None:
-        # A failed COMMIT or an I/O error may already have ended the transaction.
-        if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+    def _erase_key(self, subject: str, at: int) -> None:
+        """Destroy *subject*'s wrapped key: delete, then re-insert a tombstone.
+
+        The old cell is zeroed by ``secure_delete``, which an in-place update would not do.
+        """
+        conn = self._conn
+        row = conn.execute(
+            "SELECT kid, created_at FROM vault WHERE subject = ?", (subject,)
+        ).fetchone()
+        if row is None:
+            return
+        conn.execute("DELETE FROM vault WHERE subject = ?", (subject,))
+        conn.execute(
+            "INSERT INTO vault (subject, kid, nonce, wrapped, created_at, erased_at) "
+            "VALUES (?, ?, NULL, NULL, ?, ?)",
+            (subject, row[0], row[1], at),
+        )
 
     def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
         """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
@@ -598,29 +419,23 @@ class SQLiteStore(SQLiteVaultMixin):
             SequenceError: an entry or checkpoint does not continue this ledger.
             ChainError: an entry's ``prev`` does not link to the one before it.
         """
-        with self._locked() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                bulk = BulkAppender(self._read_head(ledger), ledger)
-                entries: list[tuple[str, int, bytes]] = []
-                nodes: list[tuple[str, int, int, bytes]] = []
-                notes: list[tuple[str, int, str]] = []
-                for record in records:
-                    if isinstance(record, bytes):
-                        seq, made = bulk.entry(record)
-                        entries.append((ledger, seq, record))
-                        nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
-                    else:
-                        notes.append((ledger, bulk.checkpoint(record), record))
-                    if len(entries) + len(notes) >= self.bulk_chunk:
-                        self._write_bulk(entries, nodes, notes)
-                self._write_bulk(entries, nodes, notes)
-                head = bulk.head
-                self._write_head(ledger, head)
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        with self._write() as db:
+            bulk = BulkAppender(read_head(db, ledger), ledger)
+            entries: list[tuple[str, int, bytes]] = []
+            nodes: list[tuple[str, int, int, bytes]] = []
+            notes: list[tuple[str, int, str]] = []
+            for record in records:
+                if isinstance(record, bytes):
+                    seq, made = bulk.entry(record)
+                    entries.append((ledger, seq, record))
+                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                else:
+                    notes.append((ledger, bulk.checkpoint(record), record))
+                if len(entries) + len(notes) >= self.bulk_chunk:
+                    self._write_bulk(entries, nodes, notes)
+            self._write_bulk(entries, nodes, notes)
+            head = bulk.head
+            write_head(db, ledger, head)
         return head
 
     def _write_bulk(
@@ -630,119 +445,15 @@ class SQLiteStore(SQLiteVaultMixin):
         notes: list[tuple[str, int, str]],
     ) -> None:
         """Write and clear the buffered rows of a bulk append."""
-        conn = self._conn
-        conn.executemany("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
-        conn.executemany(
-            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes
-        )
-        conn.executemany("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
+        db = self._exec
+        db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
+        db.many("INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes)
+        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
         entries.clear()
         nodes.clear()
         notes.clear()
 
-    def _write_head(self, ledger: str, head: LedgerHead) -> None:
-        self._conn.execute(
-            "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(ledger) DO UPDATE SET size = excluded.size, "
-            "last_hash = excluded.last_hash, compact_range = excluded.compact_range",
-            (ledger, head.size, head.last_hash, json.dumps(head.range.to_dict())),
-        )
-
-    def _append_locked(
-        self,
-        ledger: str,
-        *,
-        body: Mapping[str, Any],
-        time: dt.datetime,
-        request: RequestRecord | None,
-        expected_version: int | None,
-        idempotency_key: str | None,
-        sign: CheckpointSigner | None,
-    ) -> AppendResult:
-        conn = self._conn
-        stored = None
-        if request is not None:
-            row = conn.execute(
-                f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request.id,)
-            ).fetchone()
-            stored = None if row is None else row_to_request(row)
-        check_version(request, stored, expected_version)
-        if idempotency_key is not None:
-            row = conn.execute(
-                "SELECT 1 FROM idempotency WHERE key = ?", (idempotency_key,)
-            ).fetchone()
-            if row is not None:
-                request_id = request.id if request is not None else "-"
-                raise ConcurrentModificationError(request_id, expected_version or 0, None)
-        head = self._read_head(ledger)
-        prepared = prepare_append(
-            head,
-            ledger,
-            body,
-            time=time,
-            sign=sign,
-            request=request,
-            stored=stored,
-            reader=self,
-        )
-        conn.execute(
-            "INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)",
-            (ledger, head.size, prepared.data),
-        )
-        self._write_head(ledger, prepared.head)
-        conn.executemany(
-            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
-            [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
-        )
-        if prepared.request is not None:
-            conn.execute(
-                f"INSERT OR REPLACE INTO requests ({REQUEST_COLUMNS}) "
-                f"VALUES ({REQUEST_PLACEHOLDERS})",
-                request_params(prepared.request),
-            )
-        if idempotency_key is not None:
-            conn.execute(
-                "INSERT INTO idempotency (key, request_id, seq) VALUES (?, ?, ?)",
-                (idempotency_key, request.id if request is not None else None, head.size),
-            )
-        if prepared.checkpoint is not None:
-            conn.execute(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
-                (ledger, prepared.head.size, prepared.checkpoint.to_text()),
-            )
-        return prepared.result
-
-    def check_rows(self, columns: str) -> Iterator[tuple[Any, ...]]:
-        """Yield every request row's *columns*, ordered by id, read in pages."""
-        after = ""
-        while True:
-            with self._locked() as conn:
-                rows = conn.execute(
-                    f"SELECT {columns} FROM requests WHERE id > ? ORDER BY id LIMIT ?",
-                    (after, 1000),
-                ).fetchall()
-            yield from rows
-            if len(rows) < 1000:
-                return
-            after = str(rows[-1][0])
-
-    def entry_ledgers(self) -> list[str]:
-        """Return the ledgers that hold entries (with or without a head row), sorted."""
-        with self._locked() as conn:
-            rows = conn.execute("SELECT DISTINCT ledger FROM entries ORDER BY ledger").fetchall()
-        return [str(row[0]) for row in rows]
-
-    def entry_data(self, ledger: str, seq: int) -> bytes | None:
-        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
-        with self._locked() as conn:
-            row = conn.execute(
-                "SELECT data FROM entries WHERE ledger = ? AND seq = ?", (ledger, seq)
-            ).fetchone()
-        return None if row is None else bytes(row[0])
-
-    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
-        return self.get_nodes(ledger, pairs)
+    # -- reading one state ----------------------------------------------------------------
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -785,10 +496,7 @@ class SQLiteStore(SQLiteVaultMixin):
             if count < counter:
                 what = f"{counter - count} of the {counter} rows ever stored are missing"
                 faults.append(("checkpoints", "-", what))
-            rows = conn.execute(
-                "SELECT ledger, id, size, note FROM checkpoints ORDER BY ledger, id"
-            )
-            faults.extend(checkpoint_order_faults(rows))
+        faults.extend(self.checkpoint_order_faults())
         return faults
 
     def close(self) -> None:
