@@ -14,12 +14,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry
 from pelayanan.audit.merkle import CompactRange
-from pelayanan.exceptions import ConcurrentModificationError, ProofError
+from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    ProofError,
+    SchemaVersionError,
+    StoreError,
+    StoreMigrationRequiredError,
+    StoreMissingError,
+)
 from pelayanan.store._guard import checkpoint_order_faults
 from pelayanan.store._rows import (
     REQUEST_COLUMNS,
@@ -30,7 +37,9 @@ from pelayanan.store._rows import (
     row_to_request,
 )
 from pelayanan.store.base import (
+    SCHEMA_VERSION,
     AppendResult,
+    BulkAppender,
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
@@ -252,6 +261,65 @@ class SQLExec:
         return out
 
 
+def stored_version(db: SQLExec, where: str, tables: set[str], *, foreign: str) -> int | None:
+    """Return the schema version a store records, ``None`` when it holds no tables yet.
+
+    Args:
+        db: a connection to the store.
+        where: the store's location, for messages.
+        tables: the names of the tables it holds.
+        foreign: the message when it holds tables but no pelayanan store.
+
+    Raises:
+        StoreError: tables of something else, or no recorded version.
+        SchemaVersionError: written by a newer schema than this library knows.
+    """
+    if "meta" not in tables:
+        if tables:
+            raise StoreError(foreign)
+        return None
+    row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
+    if row is None:
+        msg = f"{where}: the store records no schema version; it is damaged"
+        raise StoreError(msg)
+    found = int(row[0])
+    if found > SCHEMA_VERSION:
+        msg = (
+            f"{where} was written by schema version {found}; this pelayanan reads up to "
+            f"{SCHEMA_VERSION}: upgrade pelayanan"
+        )
+        raise SchemaVersionError(msg)
+    return found
+
+
+def read_only_tables(
+    where: str, found: int | None, tables: set[str], *, db: str
+) -> tuple[str, ...]:
+    """Refuse a read-only open of an absent or unmigrated store; return the missing tables.
+
+    Args:
+        where: the store's location, for messages.
+        found: its schema version (`stored_version`).
+        tables: the names of the tables it holds.
+        db: how to name the store in the migrate command.
+
+    Raises:
+        StoreMissingError: no store there.
+        StoreMigrationRequiredError: the store needs a migration first.
+    """
+    if found is None:
+        msg = f"{where}: no pelayanan store here (a read-only open creates none)"
+        raise StoreMissingError(msg)
+    if found < SCHEMA_VERSION:
+        msg = (
+            f"{where} has schema version {found}; this pelayanan reads version "
+            f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
+            f"`pelayanan store migrate --db {db}` first"
+        )
+        raise StoreMigrationRequiredError(msg)
+    return tuple(t for t in TABLES if t not in tables)
+
+
 def read_head(db: SQLExec, ledger: str, *, lock: bool = False) -> LedgerHead:
     """Return *ledger*'s head row (``lock``: ``FOR UPDATE``, PostgreSQL only)."""
     query = "SELECT size, last_hash, compact_range FROM ledgers WHERE ledger = ?"
@@ -406,8 +474,130 @@ class SQLStoreBase:
     #: What a read-only open found missing (reported by `verify_store`, never rebuilt).
     missing_tables: tuple[str, ...] = ()
 
+    #: Lock the request row while an append checks it (``FOR UPDATE``, PostgreSQL).
+    _lock_rows = False
+
     def _db(self) -> contextlib.AbstractContextManager[SQLExec]:
         raise NotImplementedError
+
+    def _append_transaction(
+        self, ledger: str
+    ) -> contextlib.AbstractContextManager[tuple[SQLExec, LedgerHead]]:
+        """Open the write transaction of one append; lend it with the locked head."""
+        raise NotImplementedError
+
+    def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
+        """Destroy *subject*'s wrapped key inside the transaction *db*."""
+        raise NotImplementedError
+
+    def _after_erasure(self) -> None:
+        """Clean up after a committed erasure (old row images)."""
+        raise NotImplementedError
+
+    def _write_bulk(
+        self,
+        db: SQLExec,
+        entries: list[tuple[str, int, bytes]],
+        nodes: list[tuple[str, int, int, bytes]],
+        notes: list[tuple[str, int, str]],
+    ) -> None:
+        """Write and clear the buffered rows of a bulk append."""
+        raise NotImplementedError
+
+    #: How many records `bulk_append` buffers before writing them.
+    bulk_chunk = 10_000
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
+
+        Rows are written in chunks of `bulk_chunk` so memory stays flat however many
+        records stream in; the transaction holds the ledger's lock until all are in.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
+        """
+        with self._append_transaction(ledger) as (db, locked):
+            bulk = BulkAppender(locked, ledger)
+            entries: list[tuple[str, int, bytes]] = []
+            nodes: list[tuple[str, int, int, bytes]] = []
+            notes: list[tuple[str, int, str]] = []
+            for record in records:
+                if isinstance(record, bytes):
+                    seq, made = bulk.entry(record)
+                    entries.append((ledger, seq, record))
+                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                else:
+                    notes.append((ledger, bulk.checkpoint(record), record))
+                if len(entries) + len(notes) >= self.bulk_chunk:
+                    self._write_bulk(db, entries, nodes, notes)
+            self._write_bulk(db, entries, nodes, notes)
+            head = bulk.head
+            write_head(db, ledger, head)
+        return head
+
+    # -- the write path -------------------------------------------------------------------
+
+    def append(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry and write *request* in the same transaction.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read, or the
+                idempotency key was used already.
+            StoreIntegrityError: the head or the request row disagrees with the log.
+        """
+        with self._append_transaction(ledger) as (db, head):
+            return append_rows(
+                db, ledger, head, body, time=time, request=request,
+                expected_version=expected_version, idempotency_key=idempotency_key,
+                sign=sign, lock_rows=self._lock_rows,
+            )  # fmt: skip
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction.
+
+        The vault change is written after the head lock, so two vault writers on one
+        ledger cannot deadlock.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read.
+            StoreIntegrityError: the head or the request row disagrees with the log.
+        """
+        with self._append_transaction(ledger) as (db, head):
+
+            def erase(subject: str, at: int) -> None:
+                self._erase_key(db, subject, at)
+
+            result = append_rows(
+                db, ledger, head, body, time=time, request=request,
+                expected_version=expected_version, idempotency_key=idempotency_key,
+                sign=sign, lock_rows=self._lock_rows,
+                before_write=lambda: apply_vault(db, change, erase=erase),
+            )  # fmt: skip
+        if change.erase:
+            self._after_erasure()
+        return result
 
     def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return stored Merkle node hashes of *ledger*, in the order asked."""

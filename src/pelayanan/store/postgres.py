@@ -17,10 +17,9 @@ Needs the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -30,31 +29,22 @@ from psycopg_pool import ConnectionPool
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.exceptions import (
     ProofError,
-    SchemaVersionError,
     StoreError,
-    StoreMigrationRequiredError,
 )
 from pelayanan.store._replay import last_entries
 from pelayanan.store._sql import (
-    TABLES,
     SQLExec,
     SQLStoreBase,
-    append_rows,
-    apply_vault,
     new_head_row,
     read_head,
+    read_only_tables,
     schema_text,
-    write_head,
+    stored_version,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
-    AppendResult,
-    BulkAppender,
-    CheckpointSigner,
     LedgerHead,
-    RequestRecord,
 )
-from pelayanan.store.vault import VaultChange
 
 __all__ = ["PostgresStore"]
 
@@ -93,9 +83,6 @@ class PostgresStore(SQLStoreBase):
         StoreError: the server cannot be reached or the schema is not a pelayanan store.
         SchemaVersionError: the schema was written by a newer pelayanan.
     """
-
-    #: How many records `bulk_append` buffers before writing them.
-    bulk_chunk = 10_000
 
     def __init__(
         self,
@@ -220,29 +207,13 @@ class PostgresStore(SQLStoreBase):
         """Check the schema without writing: refuse a missing or unmigrated store.
 
         Raises:
-            StoreError: the schema holds no pelayanan store.
+            StoreMissingError: the schema holds no pelayanan store.
             StoreMigrationRequiredError: the store needs a migration first.
         """
         with self._conn() as conn:
             found = self._found_version(conn)
-            tables = {
-                str(row[0])
-                for row in conn.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = current_schema()"
-                ).fetchall()
-            }
-        if found is None:
-            msg = f"{self.url}: no pelayanan store here (a read-only open creates nothing)"
-            raise StoreError(msg)
-        if found < SCHEMA_VERSION:
-            msg = (
-                f"{self.url} has schema version {found}; this pelayanan reads version "
-                f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
-                "`pelayanan store migrate --db URL` first"
-            )
-            raise StoreMigrationRequiredError(msg)
-        self.missing_tables = tuple(t for t in TABLES if t not in tables)
+            tables = _tables(conn)
+        self.missing_tables = read_only_tables(self.url, found, tables, db="URL")
 
     def _migrate(self) -> None:
         with self._conn() as conn:
@@ -273,30 +244,10 @@ class PostgresStore(SQLStoreBase):
                 conn.execute(statement.encode())
 
     def _found_version(self, conn: psycopg.Connection[Any]) -> int | None:
-        tables = {
-            str(row[0])
-            for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema()"
-            ).fetchall()
-        }
-        if "meta" not in tables:
-            if tables & {"entries", "ledgers", "requests"}:
-                msg = f"{self.url}: the schema holds tables but is not a pelayanan store"
-                raise StoreError(msg)
-            return None
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            msg = f"{self.url}: the store records no schema version; it is damaged"
-            raise StoreError(msg)
-        found = int(row[0])
-        if found > SCHEMA_VERSION:
-            msg = (
-                f"{self.url} was written by schema version {found}; this pelayanan reads "
-                f"up to {SCHEMA_VERSION}: upgrade pelayanan"
-            )
-            raise SchemaVersionError(msg)
-        return found
+        # Other applications' tables may share the schema; only ours make it a store.
+        ours = _tables(conn) & {"meta", "entries", "ledgers", "requests"}
+        foreign = f"{self.url}: the schema holds tables but is not a pelayanan store"
+        return stored_version(SQLExec(conn, pyformat=True), self.url, ours, foreign=foreign)
 
     # -- reads that are PostgreSQL's own --------------------------------------------------
 
@@ -352,121 +303,64 @@ class PostgresStore(SQLStoreBase):
                 (ledger, size, note),
             )
 
-    def append(
+    #: Lock the request row while an append checks it (``FOR UPDATE``).
+    _lock_rows = True
+
+    @contextlib.contextmanager
+    def _append_transaction(self, ledger: str) -> Iterator[tuple[SQLExec, LedgerHead]]:
+        """Open a transaction and lock the ledger's head row in it (created when new)."""
+        with self._conn() as conn:
+            yield SQLExec(conn, pyformat=True), _lock_head(conn, ledger)
+
+    def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
+        """Destroy *subject*'s wrapped key in place (the table is vacuumed afterwards)."""
+        db.run(
+            "UPDATE vault SET nonce = NULL, wrapped = NULL, erased_at = ? WHERE subject = ?",
+            (at, subject),
+        )
+
+    def _after_erasure(self) -> None:
+        # The deleted key rows must not linger as dead tuples (see docs/storage.md on what
+        # PostgreSQL keeps elsewhere).
+        with self._conn() as conn:
+            conn.autocommit = True
+            try:
+                conn.execute("VACUUM vault, vault_index")
+            finally:
+                conn.autocommit = False
+
+    def _write_bulk(
         self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
-    ) -> AppendResult:
-        """Append an audit entry and write *request* in the same transaction.
-
-        Raises:
-            ConcurrentModificationError: the request changed since it was read, or the
-                idempotency key was used already.
-        """
-        with self._conn() as conn:
-            db = SQLExec(conn, pyformat=True)
-            return append_rows(
-                db,
-                ledger,
-                _lock_head(conn, ledger),
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
-                sign=sign,
-                lock_rows=True,
-            )
-
-    def append_with_vault(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
-    ) -> AppendResult:
-        """Append an audit entry, write *request* and apply *change* in one transaction.
-
-        The vault change is written after the head lock, so two vault writers on one
-        ledger cannot deadlock.  After an erasure the vault tables are vacuumed, so the
-        deleted key rows do not linger as dead tuples (see docs/storage.md on what
-        PostgreSQL keeps elsewhere).
-
-        Raises:
-            ConcurrentModificationError: the request changed since it was read.
-        """
-        with self._conn() as conn:
-            db = SQLExec(conn, pyformat=True)
-
-            def erase(subject: str, at: int) -> None:
-                db.run(
-                    "UPDATE vault SET nonce = NULL, wrapped = NULL, erased_at = ? "
-                    "WHERE subject = ?",
-                    (at, subject),
-                )
-
-            result = append_rows(
-                db,
-                ledger,
-                _lock_head(conn, ledger),
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
-                sign=sign,
-                lock_rows=True,
-                before_write=lambda: apply_vault(db, change, erase=erase),
-            )
-        if change.erase:
-            with self._conn() as conn:
-                conn.autocommit = True
-                try:
-                    conn.execute("VACUUM vault, vault_index")
-                finally:
-                    conn.autocommit = False
-        return result
-
-    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
-        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
-
-        Raises:
-            SequenceError: an entry or checkpoint does not continue this ledger.
-            ChainError: an entry's ``prev`` does not link to the one before it.
-        """
-        with self._conn() as conn:
-            bulk = BulkAppender(_lock_head(conn, ledger), ledger)
-            entries: list[tuple[str, int, bytes]] = []
-            nodes: list[tuple[str, int, int, bytes]] = []
-            notes: list[tuple[str, int, str]] = []
-            for record in records:
-                if isinstance(record, bytes):
-                    seq, made = bulk.entry(record)
-                    entries.append((ledger, seq, record))
-                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
-                else:
-                    notes.append((ledger, bulk.checkpoint(record), record))
-                if len(entries) + len(notes) >= self.bulk_chunk:
-                    _write_bulk(conn, entries, nodes, notes)
-            _write_bulk(conn, entries, nodes, notes)
-            head = bulk.head
-            write_head(SQLExec(conn, pyformat=True), ledger, head)
-        return head
+        db: SQLExec,
+        entries: list[tuple[str, int, bytes]],
+        nodes: list[tuple[str, int, int, bytes]],
+        notes: list[tuple[str, int, str]],
+    ) -> None:
+        """Write and clear the buffered rows of a bulk append (``COPY`` for the bulk)."""
+        with db.conn.cursor() as cur:
+            if entries:
+                with cur.copy("COPY entries (ledger, seq, data) FROM STDIN") as copy:
+                    for row in entries:
+                        copy.write_row(row)
+            if nodes:
+                with cur.copy("COPY merkle_nodes (ledger, level, idx, hash) FROM STDIN") as copy:
+                    for node in nodes:
+                        copy.write_row(node)
+        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
+        entries.clear()
+        nodes.clear()
+        notes.clear()
 
     def close(self) -> None:
         """Close the connection pool."""
         self._pool.close()
+
+
+def _tables(conn: psycopg.Connection[Any]) -> set[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()
+    return {str(row[0]) for row in rows}
 
 
 def _lock_head(conn: psycopg.Connection[Any], ledger: str) -> LedgerHead:
@@ -474,31 +368,6 @@ def _lock_head(conn: psycopg.Connection[Any], ledger: str) -> LedgerHead:
     db = SQLExec(conn, pyformat=True)
     new_head_row(db, ledger)
     return read_head(db, ledger, lock=True)
-
-
-def _write_bulk(
-    conn: psycopg.Connection[Any],
-    entries: list[tuple[str, int, bytes]],
-    nodes: list[tuple[str, int, int, bytes]],
-    notes: list[tuple[str, int, str]],
-) -> None:
-    """Write and clear the buffered rows of a bulk append."""
-    with conn.cursor() as cur:
-        if entries:
-            with cur.copy("COPY entries (ledger, seq, data) FROM STDIN") as copy:
-                for row in entries:
-                    copy.write_row(row)
-        if nodes:
-            with cur.copy("COPY merkle_nodes (ledger, level, idx, hash) FROM STDIN") as copy:
-                for node in nodes:
-                    copy.write_row(node)
-        if notes:
-            cur.executemany(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (%s, %s, %s)", notes
-            )
-    entries.clear()
-    nodes.clear()
-    notes.clear()
 
 
 def _migrate_2_to_3(conn: psycopg.Connection[Any]) -> None:

@@ -11,11 +11,10 @@ overwriting erased keys.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +22,23 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
     ProofError,
-    SchemaVersionError,
     StoreError,
-    StoreMigrationRequiredError,
     StoreMissingError,
 )
 from pelayanan.store._replay import last_entries
 from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params
 from pelayanan.store._sql import (
-    TABLES,
     SQLExec,
     SQLStoreBase,
-    append_rows,
-    apply_vault,
     read_head,
+    read_only_tables,
     schema_text,
-    write_head,
+    stored_version,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
-    AppendResult,
-    BulkAppender,
-    CheckpointSigner,
     LedgerHead,
-    RequestRecord,
 )
-from pelayanan.store.vault import VaultChange
 
 __all__ = ["SQLiteStore"]
 
@@ -120,9 +110,6 @@ class SQLiteStore(SQLStoreBase):
         read_only: open with ``mode=ro``; create, migrate and repair nothing.
     """
 
-    #: How many records `bulk_append` buffers before writing them.
-    bulk_chunk = 10_000
-
     def __init__(self, path: str | Path, *, timeout: float = 30.0, read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
@@ -130,7 +117,6 @@ class SQLiteStore(SQLStoreBase):
         self._conn: sqlite3.Connection
         if read_only:
             self._open_read_only(timeout)
-            self._exec = SQLExec(self._conn, pyformat=False)
             return
         try:
             self._conn = sqlite3.connect(
@@ -152,7 +138,7 @@ class SQLiteStore(SQLStoreBase):
         """Open with ``mode=ro``: nothing is created, migrated or repaired.
 
         Raises:
-            StoreMissingError: no file at the path.
+            StoreMissingError: no file (or an empty one) at the path.
             StoreMigrationRequiredError: the store needs a migration first.
             StoreError: not a pelayanan store.
         """
@@ -164,26 +150,16 @@ class SQLiteStore(SQLStoreBase):
             self._conn = sqlite3.connect(
                 uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
             )
+            self._exec = SQLExec(self._conn, pyformat=False)
+            tables = self._tables()
             found = self._found_version()
+            self.missing_tables = read_only_tables(self.path, found, tables, db=self.path)
         except sqlite3.Error as exc:
             msg = f"{self.path}: cannot open as a pelayanan SQLite store ({exc})"
             raise StoreError(msg) from None
-        if found is None:
-            msg = f"{self.path}: an empty file holds no store (a read-only open creates none)"
-            raise StoreMissingError(msg)
-        if found < SCHEMA_VERSION:
+        except StoreError:
             self._conn.close()
-            msg = (
-                f"{self.path} has schema version {found}; this pelayanan reads version "
-                f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
-                f"`pelayanan store migrate --db {self.path}` first"
-            )
-            raise StoreMigrationRequiredError(msg)
-        present = {
-            str(row[0])
-            for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        self.missing_tables = tuple(t for t in TABLES if t not in present)
+            raise
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -250,6 +226,10 @@ class SQLiteStore(SQLStoreBase):
             for statement in schema_text("sqlite", vault=True):
                 conn.execute(statement)
 
+    def _tables(self) -> set[str]:
+        rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(row[0]) for row in rows} - {"sqlite_sequence"}
+
     def _found_version(self) -> int | None:
         """Return the schema version of the open file, ``None`` for an empty file.
 
@@ -257,30 +237,8 @@ class SQLiteStore(SQLStoreBase):
             SchemaVersionError: written by a newer schema than this library knows.
             StoreError: a SQLite file that is not a pelayanan store.
         """
-        conn = self._conn
-        has_meta = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-        ).fetchone()
-        if not has_meta:
-            has_tables = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type='table'"
-            ).fetchone()[0]
-            if has_tables:
-                msg = f"{self.path} is a SQLite file but not a pelayanan store"
-                raise StoreError(msg)
-            return None
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            msg = f"{self.path}: the store records no schema version; it is damaged"
-            raise StoreError(msg)
-        found = int(row[0])
-        if found > SCHEMA_VERSION:
-            msg = (
-                f"{self.path} was written by schema version {found}; this pelayanan "
-                f"reads up to {SCHEMA_VERSION}: upgrade pelayanan"
-            )
-            raise SchemaVersionError(msg)
-        return found
+        foreign = f"{self.path} is a SQLite file but not a pelayanan store"
+        return stored_version(self._exec, self.path, self._tables(), foreign=foreign)
 
     def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return stored Merkle node hashes of *ledger*, in the order asked.
@@ -331,121 +289,41 @@ class SQLiteStore(SQLStoreBase):
                 (ledger, size, note),
             )
 
-    def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
-    ) -> AppendResult:
-        """Append an audit entry and write *request* in the same transaction."""
+    @contextlib.contextmanager
+    def _append_transaction(self, ledger: str) -> Iterator[tuple[SQLExec, LedgerHead]]:
+        """Hold the write lock (``BEGIN IMMEDIATE``) and read the head under it."""
         with self._write() as db:
-            return append_rows(
-                db,
-                ledger,
-                read_head(db, ledger),
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
-                sign=sign,
-                lock_rows=False,
-            )
+            yield db, read_head(db, ledger)
 
-    def append_with_vault(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
-    ) -> AppendResult:
-        """Append an audit entry, write *request* and apply *change* in one transaction."""
-        with self._write() as db:
-            result = append_rows(
-                db,
-                ledger,
-                read_head(db, ledger),
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
-                sign=sign,
-                lock_rows=False,
-                before_write=lambda: apply_vault(db, change, erase=self._erase_key),
-            )
-        if change.erase:
-            with self._locked() as conn:
-                # Older page images of the erased rows live on in the write-ahead log
-                # until it is checkpointed and truncated.
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return result
-
-    def _erase_key(self, subject: str, at: int) -> None:
+    def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
         """Destroy *subject*'s wrapped key: delete, then re-insert a tombstone.
 
         The old cell is zeroed by ``secure_delete``, which an in-place update would not do.
         """
-        conn = self._conn
-        row = conn.execute(
-            "SELECT kid, created_at FROM vault WHERE subject = ?", (subject,)
-        ).fetchone()
+        row = db.one("SELECT kid, created_at FROM vault WHERE subject = ?", (subject,))
         if row is None:
             return
-        conn.execute("DELETE FROM vault WHERE subject = ?", (subject,))
-        conn.execute(
+        db.run("DELETE FROM vault WHERE subject = ?", (subject,))
+        db.run(
             "INSERT INTO vault (subject, kid, nonce, wrapped, created_at, erased_at) "
             "VALUES (?, ?, NULL, NULL, ?, ?)",
             (subject, row[0], row[1], at),
         )
 
-    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
-        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
-
-        Rows are written in chunks of `bulk_chunk` so memory stays flat however many
-        records stream in; the transaction holds the write lock until all are in.
-
-        Raises:
-            SequenceError: an entry or checkpoint does not continue this ledger.
-            ChainError: an entry's ``prev`` does not link to the one before it.
-        """
-        with self._write() as db:
-            bulk = BulkAppender(read_head(db, ledger), ledger)
-            entries: list[tuple[str, int, bytes]] = []
-            nodes: list[tuple[str, int, int, bytes]] = []
-            notes: list[tuple[str, int, str]] = []
-            for record in records:
-                if isinstance(record, bytes):
-                    seq, made = bulk.entry(record)
-                    entries.append((ledger, seq, record))
-                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
-                else:
-                    notes.append((ledger, bulk.checkpoint(record), record))
-                if len(entries) + len(notes) >= self.bulk_chunk:
-                    self._write_bulk(entries, nodes, notes)
-            self._write_bulk(entries, nodes, notes)
-            head = bulk.head
-            write_head(db, ledger, head)
-        return head
+    def _after_erasure(self) -> None:
+        with self._locked() as conn:
+            # Older page images of the erased rows live on in the write-ahead log until
+            # it is checkpointed and truncated.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write_bulk(
         self,
+        db: SQLExec,
         entries: list[tuple[str, int, bytes]],
         nodes: list[tuple[str, int, int, bytes]],
         notes: list[tuple[str, int, str]],
     ) -> None:
         """Write and clear the buffered rows of a bulk append."""
-        db = self._exec
         db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
         db.many("INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes)
         db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
