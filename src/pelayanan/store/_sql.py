@@ -459,10 +459,11 @@ def _hold(row: Sequence[Any]) -> LegalHold:
 
 
 class SQLStoreBase:
-    """The reads both SQL stores share, written once over `_db`.
+    """What both SQL stores share: the reads and the write path, written once.
 
     A backend provides `_db`, a context manager lending a `SQLExec` (inside the current
-    snapshot if there is one), and the node lookup `get_nodes`.
+    snapshot if there is one), the node lookup `_find_nodes`, the write transaction
+    `_append_transaction`, erasure (`_erase_key`, `_after_erasure`) and `_write_bulk`.
     """
 
     #: How many rows the paged reads (entries, checkpoints, requests) fetch per query.
@@ -599,9 +600,31 @@ class SQLStoreBase:
             self._after_erasure()
         return result
 
-    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Return stored Merkle node hashes of *ledger*, in the order asked."""
+    def _find_nodes(
+        self, ledger: str, wanted: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
         raise NotImplementedError
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle node hashes of *ledger*, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        found = self._find_nodes(ledger, wanted) if wanted else {}
+        out = []
+        for level, index in pairs:
+            digest = found.get((level, index))
+            if digest is None:
+                msg = (
+                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
+                    "smaller than the size asked for"
+                )
+                raise ProofError(msg)
+            out.append(digest)
+        return out
 
     # -- metadata -------------------------------------------------------------------------
 

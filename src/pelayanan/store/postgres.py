@@ -28,7 +28,6 @@ from psycopg_pool import ConnectionPool
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.exceptions import (
-    ProofError,
     StoreError,
 )
 from pelayanan.store._replay import last_entries
@@ -251,34 +250,18 @@ class PostgresStore(SQLStoreBase):
 
     # -- reads that are PostgreSQL's own --------------------------------------------------
 
-    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Return stored Merkle node hashes of *ledger*, in the order asked.
-
-        Raises:
-            ProofError: a node is not stored.
-        """
-        wanted = list(dict.fromkeys(pairs))
-        found: dict[tuple[int, int], bytes] = {}
-        if wanted:
-            with self._conn() as conn:
-                rows = conn.execute(
-                    "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
-                    "AS w(level, idx) JOIN merkle_nodes AS m "
-                    "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
-                    ([level for level, _ in wanted], [index for _, index in wanted], ledger),
-                ).fetchall()
-            found = {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
-        out = []
-        for level, index in pairs:
-            digest = found.get((level, index))
-            if digest is None:
-                msg = (
-                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
-                    "smaller than the size asked for"
-                )
-                raise ProofError(msg)
-            out.append(digest)
-        return out
+    def _find_nodes(
+        self, ledger: str, wanted: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
+                "AS w(level, idx) JOIN merkle_nodes AS m "
+                "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
+                ([level for level, _ in wanted], [index for _, index in wanted], ledger),
+            ).fetchall()
+        return {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
 
     def checkpoint_faults(self) -> list[tuple[str, str, str]]:
         """Return checkpoint rows stored twice or out of order.

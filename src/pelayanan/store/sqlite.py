@@ -21,7 +21,6 @@ from typing import Any
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
-    ProofError,
     StoreError,
     StoreMissingError,
 )
@@ -240,14 +239,11 @@ class SQLiteStore(SQLStoreBase):
         foreign = f"{self.path} is a SQLite file but not a pelayanan store"
         return stored_version(self._exec, self.path, self._tables(), foreign=foreign)
 
-    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Return stored Merkle node hashes of *ledger*, in the order asked.
-
-        Raises:
-            ProofError: a node is not stored.
-        """
+    def _find_nodes(
+        self, ledger: str, wanted: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
         found: dict[tuple[int, int], bytes] = {}
-        wanted = list(dict.fromkeys(pairs))
         # A proof asks for at most ~2 log2(n) nodes: one query joining a VALUES list,
         # which SQLite answers with one primary-key probe per node.
         for start in range(0, len(wanted), 200):
@@ -266,17 +262,7 @@ class SQLiteStore(SQLStoreBase):
                 ).fetchall()
             for level, index, digest in rows:
                 found[(int(level), int(index))] = bytes(digest)
-        out = []
-        for level, index in pairs:
-            digest = found.get((level, index))
-            if digest is None:
-                msg = (
-                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
-                    "smaller than the size asked for"
-                )
-                raise ProofError(msg)
-            out.append(digest)
-        return out
+        return found
 
     # -- writes ---------------------------------------------------------------------------
 
