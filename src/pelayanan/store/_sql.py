@@ -175,6 +175,9 @@ _WRITE_HEAD = (
 )
 _MAX_INT64 = 2**63 - 1
 
+#: A backend's bulk node lookup: ``(db, ledger, wanted pairs) -> {(level, index): hash}``.
+NodeFinder = Callable[["SQLExec", str, Sequence[tuple[int, int]]], dict[tuple[int, int], bytes]]
+
 
 def schema_text(dialect: str, *, vault: bool = False, nodes: bool = True) -> list[str]:
     """Return the schema's statements in *dialect* (``sqlite`` or ``postgres``).
@@ -198,13 +201,16 @@ class SQLExec:
     Args:
         conn: a DB-API connection (sqlite3) or a psycopg connection.
         pyformat: the driver takes ``%s`` placeholders (psycopg).
+        finder: the backend's bulk node lookup on this connection (one query for many
+            nodes); without it nodes are read one by one.
     """
 
     _converted: dict[str, str] = {}  # noqa: RUF012 - a process-wide cache of statement texts
 
-    def __init__(self, conn: Any, *, pyformat: bool) -> None:
+    def __init__(self, conn: Any, *, pyformat: bool, finder: NodeFinder | None = None) -> None:
         self.conn = conn
         self.pyformat = pyformat
+        self.finder = finder
 
     def __repr__(self) -> str:
         return f"SQLExec({self.conn!r})"
@@ -248,6 +254,12 @@ class SQLExec:
 
     def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        if self.finder is not None:
+            found = self.finder(self, ledger, list(dict.fromkeys(pairs))) if pairs else {}
+            if any(pair not in found for pair in pairs):
+                msg = f"a frontier node of ledger {ledger!r} is not stored"
+                raise ProofError(msg)
+            return [found[pair] for pair in pairs]
         out = []
         for level, index in pairs:
             row = self.one(
@@ -601,7 +613,7 @@ class SQLStoreBase:
         return result
 
     def _find_nodes(
-        self, ledger: str, wanted: Sequence[tuple[int, int]]
+        self, db: SQLExec, ledger: str, wanted: Sequence[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
         """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
         raise NotImplementedError
@@ -613,7 +625,10 @@ class SQLStoreBase:
             ProofError: a node is not stored.
         """
         wanted = list(dict.fromkeys(pairs))
-        found = self._find_nodes(ledger, wanted) if wanted else {}
+        found: dict[tuple[int, int], bytes] = {}
+        if wanted:
+            with self._db() as db:
+                found = self._find_nodes(db, ledger, wanted)
         out = []
         for level, index in pairs:
             digest = found.get((level, index))

@@ -198,7 +198,7 @@ class PostgresStore(SQLStoreBase):
     def _db(self) -> Iterator[SQLExec]:
         """Lend a statement runner on a connection (the snapshot's, inside one)."""
         with self._conn() as conn:
-            yield SQLExec(conn, pyformat=True)
+            yield SQLExec(conn, pyformat=True, finder=self._find_nodes)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -251,16 +251,15 @@ class PostgresStore(SQLStoreBase):
     # -- reads that are PostgreSQL's own --------------------------------------------------
 
     def _find_nodes(
-        self, ledger: str, wanted: Sequence[tuple[int, int]]
+        self, db: SQLExec, ledger: str, wanted: Sequence[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
         """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
-        with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
-                "AS w(level, idx) JOIN merkle_nodes AS m "
-                "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
-                ([level for level, _ in wanted], [index for _, index in wanted], ledger),
-            ).fetchall()
+        rows = db.conn.execute(
+            "SELECT m.level, m.idx, m.hash FROM unnest(%s::integer[], %s::bigint[]) "
+            "AS w(level, idx) JOIN merkle_nodes AS m "
+            "ON m.ledger = %s AND m.level = w.level AND m.idx = w.idx",
+            ([level for level, _ in wanted], [index for _, index in wanted], ledger),
+        ).fetchall()
         return {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
 
     def checkpoint_faults(self) -> list[tuple[str, str, str]]:
@@ -293,7 +292,7 @@ class PostgresStore(SQLStoreBase):
     def _append_transaction(self, ledger: str) -> Iterator[tuple[SQLExec, LedgerHead]]:
         """Open a transaction and lock the ledger's head row in it (created when new)."""
         with self._conn() as conn:
-            yield SQLExec(conn, pyformat=True), _lock_head(conn, ledger)
+            yield SQLExec(conn, pyformat=True, finder=self._find_nodes), _lock_head(conn, ledger)
 
     def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
         """Destroy *subject*'s wrapped key in place (the table is vacuumed afterwards)."""

@@ -121,7 +121,7 @@ class SQLiteStore(SQLStoreBase):
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._exec = SQLExec(self._conn, pyformat=False)
+            self._exec = SQLExec(self._conn, pyformat=False, finder=self._find_nodes)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
@@ -149,7 +149,7 @@ class SQLiteStore(SQLStoreBase):
             self._conn = sqlite3.connect(
                 uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._exec = SQLExec(self._conn, pyformat=False)
+            self._exec = SQLExec(self._conn, pyformat=False, finder=self._find_nodes)
             tables = self._tables()
             found = self._found_version()
             self.missing_tables = read_only_tables(self.path, found, tables, db=self.path)
@@ -240,7 +240,7 @@ class SQLiteStore(SQLStoreBase):
         return stored_version(self._exec, self.path, self._tables(), foreign=foreign)
 
     def _find_nodes(
-        self, ledger: str, wanted: Sequence[tuple[int, int]]
+        self, db: SQLExec, ledger: str, wanted: Sequence[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
         """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
         found: dict[tuple[int, int], bytes] = {}
@@ -253,8 +253,8 @@ class SQLiteStore(SQLStoreBase):
             for level, index in chunk:
                 params += [level, index]
             params.append(ledger)
-            with self._locked() as conn:
-                rows = conn.execute(
+            with self._locked():
+                rows = db.conn.execute(
                     f"WITH wanted(level, idx) AS (VALUES {values}) "
                     "SELECT m.level, m.idx, m.hash FROM wanted CROSS JOIN merkle_nodes AS m "
                     "ON m.ledger = ? AND m.level = wanted.level AND m.idx = wanted.idx",
