@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ from pelayanan.audit.keys import SigningKey, write_key_pair
 from pelayanan.cli import cli
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import StoreIntegrityError, StoreMissingError, VerificationError
+from pelayanan.routing import DispositionTarget, routing_config_from_dict
 from pelayanan.sop import SOP
 from pelayanan.store import MemoryStore, SQLiteStore, Store, open_store, verify_store
 from pelayanan.testing import FakeClock
@@ -294,3 +296,58 @@ def _write_row_only(store: Store, forged: Any) -> None:
     with store._db() as db:  # type: ignore[attr-defined]
         db.run("UPDATE requests SET state = ?, version = ? WHERE id = ?",
                (forged.state, forged.version, forged.id))  # fmt: skip
+
+
+class TestRoutedDesk:
+    def test_routing_assignment_and_disposisi_replay_to_the_rows(
+        self, complaint_sop: SOP, ledger_key: SigningKey
+    ) -> None:
+        """Routing, assignment, a chained parallel disposisi, its join and returns all replay."""
+        config = routing_config_from_dict(
+            {
+                "triage": "unit-pengaduan",
+                "rules": [
+                    {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"}
+                ],
+                "units": {"dinas-pu": {"strategy": "least_loaded", "officers": ["pu-1", "pu-2"]}},
+                "disposition": {"roles": ["supervisor"]},
+            }
+        )
+        store = MemoryStore()
+        clock = FakeClock(T0)
+        desk = ServiceDesk(
+            store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, routing=config
+        )
+        citizen = Actor("warga-1", {"citizen"})
+        kepala = Actor("kepala-1", {"supervisor"}, "unit-pengaduan")
+        kadis = Actor("kadis-pu", {"supervisor"}, "dinas-pu")
+        due = T0 + dt.timedelta(days=5)
+        first = desk.submit(
+            "pengaduan-umum", actor=citizen, data={"subject": "a", "category": "sosial"}
+        ).request.id
+        desk.dispose(first, by=kepala, to="dinas-pu", instruction="Tindak lanjuti", due=due)
+        desk.dispose(
+            first,
+            by=kadis,
+            to=[
+                DispositionTarget(unit="bidang-jalan", due=due),
+                DispositionTarget(unit="bidang-air", due=due),
+            ],
+            instruction="Cek lapangan",
+        )
+        desk.answer_disposition(first, by=Actor("staf-jl", set(), "bidang-jalan"), answer="ok")
+        desk.bukan_wewenang(first, by=Actor("kabid-air", {"supervisor"}, "bidang-air"), reason="x")
+        second = desk.submit(
+            "pengaduan-umum", actor=citizen, data={"subject": "b", "category": "infrastruktur"}
+        ).request.id
+        desk.assign(second, by=kadis, officer="pu-2")
+        desk.bukan_wewenang(second, by=kadis, reason="Jalan provinsi")
+        report = verify_store(store, [ledger_key.verifier])
+        assert report.ok, [p.render() for p in report.problems]
+        row = store.get_request(first)
+        assert row is not None
+        forged = attrs.evolve(row, meta={**row.meta, "disposisi": {}})
+        _write_row_only(store, forged)
+        problems = verify_store(store, [ledger_key.verifier]).problems
+        assert [p.key for p in problems] == [first]
+        assert "disposisi" in problems[0].what
