@@ -236,14 +236,17 @@ class _LedgerCheck:
         computed = self._range
         if head.size == 0 and computed.size == 0:
             return
-        checks = (
-            ("size", head.size, computed.size),
-            ("compact range", head.range.to_dict(), computed.to_dict()),
-        )
-        for name, have, want in checks:
-            if have != want:
-                what = f"{name} is {_brief(have)}, the entries give {_brief(want)}"
-                self.problems.append(StoreProblem("ledgers", self.ledger, what))
+        if head.size != computed.size:
+            what = f"size is {head.size}, the entries number {computed.size}"
+            self.problems.append(StoreProblem("ledgers", self.ledger, what))
+        elif head.range.hashes != computed.hashes:
+            pairs = zip(head.range.nodes(), computed.nodes(), strict=True)
+            have, want = next((a, b) for a, b in pairs if a.hash != b.hash)
+            what = (
+                f"compact range node ({have.level}, {have.index}) is {have.hash.hex()[:16]}..., "
+                f"the entries give {want.hash.hex()[:16]}..."
+            )
+            self.problems.append(StoreProblem("ledgers", self.ledger, what))
         last = next(iter(self.store.entries(self.ledger, computed.size - 1, computed.size)), None)
         want_hash = last.hash.hex() if last is not None else head.last_hash
         if head.last_hash != want_hash:
@@ -280,8 +283,3 @@ def _rows(store: Store) -> Iterator[RowView]:
         return
     for row in reader(CHECK_COLUMNS):
         yield RowView.from_row(row)
-
-
-def _brief(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
