@@ -33,7 +33,7 @@ def slow(session: nox.Session) -> None:
     session.run("pytest", "-m", "slow", *session.posargs, env={"CI": os.environ.get("CI", "")})
 
 
-@nox.session
+@nox.session(default=False)
 def property(session: nox.Session) -> None:
     """Run the property-based tests with the heavy hypothesis profile."""
     session.install("-e", ".[postgres]", *_group("test"))

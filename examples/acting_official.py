@@ -16,18 +16,9 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pelayanan.access import (
-    AccessPolicy,
-    Actor,
-    Delegation,
-    DelegationRegistry,
-    SubjectRule,
-)
-from pelayanan.audit.keys import generate_key_pair
-from pelayanan.desk import ServiceDesk
-from pelayanan.exceptions import PermissionDeniedError
+from pelayanan import Actor, MemoryStore, PermissionDeniedError, ServiceDesk, generate_key_pair
+from pelayanan.access import AccessPolicy, Delegation, DelegationRegistry, SubjectRule
 from pelayanan.sop import sop_from_dict
-from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock
 
 WIB = ZoneInfo("Asia/Jakarta")

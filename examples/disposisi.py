@@ -17,12 +17,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pelayanan.access import Actor
-from pelayanan.audit.keys import generate_key_pair
-from pelayanan.desk import ServiceDesk
+from pelayanan import Actor, MemoryStore, ServiceDesk, generate_key_pair, load_sop
 from pelayanan.routing import DispositionTarget, load_routing_config, routing_trail
-from pelayanan.sop import load_sop
-from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +58,7 @@ def main() -> None:
     clock.advance(hours=2)
     desk.dispose(
         request.id,
-        by=kadis_pu,
+        actor=kadis_pu,
         to=[
             DispositionTarget(unit="bidang-jalan", due=clock.now() + dt.timedelta(days=2)),
             DispositionTarget(unit="bidang-sda", due=clock.now() + dt.timedelta(days=3)),
@@ -73,19 +69,19 @@ def main() -> None:
     clock.advance(hours=1)
     desk.dispose(
         request.id,
-        by=kabid_jalan,
+        actor=kabid_jalan,
         to=DispositionTarget(officer=petugas_jalan.id, unit="bidang-jalan"),
         instruction="Survei dan urug jalan amblas",
         due=clock.now() + dt.timedelta(days=1),
     )
     clock.advance(hours=20)
-    desk.answer_disposition(request.id, by=petugas_jalan, answer="Jalan sudah diurug")
-    desk.answer_disposition(request.id, by=kabid_jalan, answer="Jalan selesai diperbaiki")
+    desk.answer_disposition(request.id, actor=petugas_jalan, answer="Jalan sudah diurug")
+    desk.answer_disposition(request.id, actor=kabid_jalan, answer="Jalan selesai diperbaiki")
     # 4. ... while the water division says the drain is not the city's to fix.
     clock.advance(hours=2)
     after = desk.bukan_wewenang(
-        request.id, by=kabid_sda, reason="Saluran primer dikelola BBWS, bukan wewenang kota"
-    )
+        request.id, actor=kabid_sda, reason="Saluran primer dikelola BBWS, bukan wewenang kota"
+    ).request
     print(f"{request.id}: parallel pair joined, back with {after.assignee} in {after.unit}")
 
     # 5. A report no rule matches is not lost: it lands at the triage unit.
@@ -97,7 +93,7 @@ def main() -> None:
     print(f"{other.id}: no rule matched, triage unit {other.unit}")
     desk.dispose(
         other.id,
-        by=kepala,
+        actor=kepala,
         to="dinas-lh",
         instruction="Mohon ditindaklanjuti",
         due=clock.now() + dt.timedelta(days=5),

@@ -10,13 +10,15 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pelayanan.access import Actor
-from pelayanan.audit.keys import generate_key_pair
-from pelayanan.audit.verify import verify_ledger
-from pelayanan.desk import ServiceDesk
-from pelayanan.exceptions import PermissionDeniedError
-from pelayanan.sop import load_sop
-from pelayanan.store import SQLiteStore
+from pelayanan import (
+    Actor,
+    PermissionDeniedError,
+    ServiceDesk,
+    SQLiteStore,
+    generate_key_pair,
+    load_sop,
+    verify_ledger,
+)
 from pelayanan.testing import FakeClock
 
 HERE = Path(__file__).resolve().parent

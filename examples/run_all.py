@@ -27,8 +27,7 @@ def main() -> int:
         p for p in (HERE / "sop").glob("*") if p.suffix in {".yaml", ".yml", ".toml", ".json"}
     )
     if sops:
-        from pelayanan.exceptions import SOPDefinitionError  # noqa: PLC0415
-        from pelayanan.sop import load_sop  # noqa: PLC0415 - only needed when SOPs exist
+        from pelayanan import SOPDefinitionError, load_sop  # noqa: PLC0415 - only for SOPs
 
         for path in sops:
             try:

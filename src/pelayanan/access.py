@@ -14,21 +14,34 @@ which does not extend to strategic decisions changing the legal status of organi
 staffing or budget (UU 30/2014 tentang Administrasi Pemerintahan, Pasal 14 ayat (7) and
 Pasal 34 [S]).  Which actions a delegation covers is therefore always explicit: its roles
 and, optionally, a list of actions and a unit.
+
+One person, one spelling: every actor and official id is normalised where it enters
+(`normalize_id`: Unicode NFKC, zero-width characters removed, surrounding spaces
+stripped; empty ids, control characters and ids longer than `MAX_ID_LENGTH` refused),
+and ids are compared by `id_key`, which ignores case unless the host declares its ids
+case-sensitive with `set_case_sensitive_ids`.  The recorded id keeps its case.
+
+Units: an actor that declares the units it belongs to (`Actor.units`) may act only on
+requests held by one of them, unless it holds a role the `AccessPolicy` declares as
+spanning units (``cross_unit_roles``).  An actor that declares no unit is not checked,
+as before units were known.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from pelayanan.clock import ensure_aware
-from pelayanan.exceptions import ConfigurationError, PermissionDeniedError, Problem
+from pelayanan.exceptions import ConfigurationError, InvalidIdError, PermissionDeniedError, Problem
 
 __all__ = [
     "DELEGATION_KINDS",
+    "MAX_ID_LENGTH",
     "SYSTEM",
     "AccessPolicy",
     "Actor",
@@ -38,34 +51,168 @@ __all__ = [
     "SubjectRule",
     "access_config_from_dict",
     "authorize",
+    "case_sensitive_ids",
     "check_access",
+    "id_key",
+    "normalize_id",
+    "same_id",
+    "set_case_sensitive_ids",
 ]
 
 #: The kinds of acting official: ``plt`` (post vacant), ``plh`` (official temporarily absent).
 DELEGATION_KINDS = ("plt", "plh")
 
 
-def _roles(value: Iterable[str]) -> frozenset[str]:
+#: The longest actor, official, unit or delegation id, in characters (after normalisation).
+MAX_ID_LENGTH = 128
+
+# Characters that render as nothing: removed, so "ver\u200b-1" is "ver-1".
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+# Control, format (bidi overrides), surrogate, private-use and line/paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+_id_rules = {"case_sensitive": False}
+
+
+def set_case_sensitive_ids(enabled: bool) -> None:
+    """Declare whether the host's actor and official ids are case-sensitive.
+
+    By default ids that differ only in case are the same person (``ver-1`` and
+    ``VER-1``): separation of duties, delegations and unit checks compare `id_key`.
+    A host whose identity provider issues case-sensitive ids calls this once, before it
+    builds delegations, with ``True``.
+
+    Args:
+        enabled: ``True`` to compare ids exactly (after normalisation).
+    """
+    _id_rules["case_sensitive"] = bool(enabled)
+
+
+def case_sensitive_ids() -> bool:
+    """Return whether ids are compared case-sensitively (see `set_case_sensitive_ids`)."""
+    return _id_rules["case_sensitive"]
+
+
+def _clean(text: str) -> str:
+    if text.isascii():
+        return text.strip()  # ASCII is already NFKC and holds no invisible character
+    for _ in range(3):  # a removed invisible character can let NFKC compose anew
+        cleaned = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).strip()
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def normalize_id(value: object, *, what: str = "actor id") -> str:
+    """Return the one spelling of an id: NFKC, no invisible characters, no surrounding space.
+
+    Args:
+        value: the id as given.
+        what: what the id names, for the message (``actor id``, ``delegate``).
+
+    Returns:
+        The normalised id (its case kept).
+
+    Raises:
+        InvalidIdError: the id is not text, is empty, is longer than `MAX_ID_LENGTH`, or
+            holds a control or format character (NUL, a bidi override, a line break).
+    """
+    if not isinstance(value, str):
+        raise InvalidIdError(what, f"must be text, got a {type(value).__name__}")
+    # Bound the work before normalising: NFKC can expand a character up to 18 times.
+    if len(value) > 4 * MAX_ID_LENGTH:
+        raise InvalidIdError(what, f"is longer than the limit MAX_ID_LENGTH ({MAX_ID_LENGTH})")
+    text = _clean(value)
+    if not text:
+        raise InvalidIdError(what, "is empty (or only spaces); give the id")
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidIdError(what, f"is longer than the limit MAX_ID_LENGTH ({MAX_ID_LENGTH})")
+    if text.isascii():
+        if not text.isprintable():  # the ASCII control characters, NUL included
+            raise InvalidIdError(what, "holds a control or format character; remove it")
+    elif any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text):
+        raise InvalidIdError(what, "holds a control or format character; remove it")
+    return text
+
+
+def id_key(value: str) -> str:
+    """Return the key ids are compared by: the id itself, case-folded unless ids are case-sensitive.
+
+    *value* should be normalised already (`normalize_id`); an id recorded before
+    normalisation existed is cleaned without being refused.
+    """
+    text = _clean(value)
+    if _id_rules["case_sensitive"]:
+        return text
+    if text.isascii():
+        return text.lower()  # the same as casefold() and NFKC for ASCII, several times faster
+    return unicodedata.normalize("NFKC", text.casefold())
+
+
+def same_id(a: str, b: str) -> bool:
+    """Return whether two ids name the same person (see `id_key`)."""
+    return id_key(a) == id_key(b)
+
+
+def _actor_id(value: object) -> str:
+    return normalize_id(value, what="actor id")
+
+
+def _names_of_kind(value: Iterable[str], what: str) -> frozenset[str]:
+    if isinstance(value, str | bytes):
+        msg = (
+            f"{what} must be a collection of names, not one string (which would be read as "
+            f"its letters): write {{{value!r}}} or [{value!r}]"
+        )
+        raise TypeError(msg)
     return frozenset(value)
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    return _names_of_kind(value, "roles")
 
 
 def _names(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return _names_of_kind(value, "names")
+
+
+def _units(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize_id(u, what="unit") for u in _names_of_kind(value, "units"))
+
+
+def _unit(value: str | None) -> str | None:
+    return None if value is None else normalize_id(value, what="unit")
 
 
 @attrs.frozen
 class Actor:
     """Someone (or something) that acts on requests.
 
+    The id is normalised (`normalize_id`) when the actor is made, so ``"ver-1 "``,
+    ``"ver\u200b-1"`` and its full-width spelling are all the actor ``"ver-1"``.
+
     Attributes:
         id: a stable identifier (an officer's employee number, a citizen account id).
-        roles: the roles this actor holds.
-        unit: the unit the actor belongs to, if any.
+        roles: the roles this actor holds (a set of names; a bare string is a
+            ``TypeError``).
+        unit: the actor's home unit, if any: informative, and the unit a delegation
+            made from this actor starts from; it is not checked (hosts that set it
+            before `units` existed keep their behaviour).
+        units: the units the actor belongs to.  When the actor declares any,
+            `check_access` lets it act only on requests held by one of them, unless it
+            holds a role the policy declares as spanning units (``cross_unit_roles``);
+            an actor that declares none is not checked.
+
+    Raises:
+        InvalidIdError: the id or a unit id cannot be used (see `normalize_id`).
+        TypeError: *roles* or *units* is a single string.
     """
 
-    id: str
+    id: str = attrs.field(converter=_actor_id)
     roles: frozenset[str] = attrs.field(converter=_roles, factory=frozenset)
-    unit: str | None = None
+    unit: str | None = attrs.field(converter=_unit, default=None)
+    units: frozenset[str] = attrs.field(converter=_units, factory=frozenset, kw_only=True)
 
 
 #: The actor recorded for what the library does by itself (SLA warnings, escalations).
@@ -105,13 +252,31 @@ def authorize(
             raise PermissionDeniedError(msg, rule="role")
         role = matching[0]
     for earlier in not_by:
-        if actor.id in (history or {}).get(earlier, ()):
+        if _took(actor.id, earlier, history):
             msg = (
                 f"actor {actor.id!r} may not {action!r}: separation of duties forbids the "
                 f"actor who did {earlier!r} on this request from doing it too"
             )
             raise PermissionDeniedError(msg, rule=f"separation_of_duties:{earlier}")
     return role
+
+
+def _took(person: str, action: str, history: Mapping[str, Sequence[object]] | None) -> bool:
+    """Return whether *person* took *action*, by `id_key` (any spelling of the id)."""
+    key = id_key(person)
+    return any(isinstance(h, str) and id_key(h) == key for h in (history or {}).get(action, ()))
+
+
+def _delegation_id(value: object) -> str:
+    return normalize_id(value, what="delegation id")
+
+
+def _principal(value: object) -> str:
+    return normalize_id(value, what="delegation principal")
+
+
+def _delegate(value: object) -> str:
+    return normalize_id(value, what="delegation delegate")
 
 
 # --- delegation ------------------------------------------------------------------------
@@ -139,19 +304,19 @@ class Delegation:
         unit: the unit it is limited to (requests held by that unit), if any.
     """
 
-    id: str
-    principal: str
-    delegate: str
+    id: str = attrs.field(converter=_delegation_id)
+    principal: str = attrs.field(converter=_principal)
+    delegate: str = attrs.field(converter=_delegate)
     kind: str = attrs.field(validator=attrs.validators.in_(DELEGATION_KINDS))
     roles: frozenset[str] = attrs.field(converter=_names)
     valid_from: dt.datetime = attrs.field(converter=_aware)
     valid_until: dt.datetime = attrs.field(converter=_aware)
     actions: frozenset[str] = attrs.field(converter=_names, factory=frozenset)
-    unit: str | None = None
+    unit: str | None = attrs.field(converter=_unit, default=None)
 
     def __attrs_post_init__(self) -> None:
         """Refuse a delegation to oneself, without roles, or with an empty period."""
-        if self.principal == self.delegate:
+        if same_id(self.principal, self.delegate):
             msg = f"delegation {self.id!r}: an official cannot delegate to themself"
             raise ConfigurationError(msg)
         if not self.roles:
@@ -205,7 +370,7 @@ class DelegationRegistry:
             msg = f"delegation id {delegation.id!r} is registered twice; ids must be unique"
             raise ConfigurationError(msg)
         self._by_id[delegation.id] = delegation
-        pair = (delegation.delegate, delegation.principal)
+        pair = (id_key(delegation.delegate), id_key(delegation.principal))
         self._by_pair.setdefault(pair, []).append(delegation)
 
     def resolve(
@@ -233,7 +398,9 @@ class DelegationRegistry:
                 (``delegation:out_of_scope``).
         """
         ensure_aware(at, what="action time")
-        found = self._by_pair.get((delegate, principal), [])
+        delegate = normalize_id(delegate, what="delegate")
+        principal = normalize_id(principal, what="on_behalf_of")
+        found = self._by_pair.get((id_key(delegate), id_key(principal)), [])
         if not found:
             msg = f"actor {delegate!r} holds no delegation (Plt/Plh) from {principal!r}"
             raise PermissionDeniedError(msg, rule="delegation:none")
@@ -255,7 +422,11 @@ class DelegationRegistry:
         for delegation in sorted(active, key=lambda d: d.id):
             if delegation.actions and action not in delegation.actions:
                 continue
-            if delegation.unit is not None and unit is not None and delegation.unit != unit:
+            if (
+                delegation.unit is not None
+                and unit is not None
+                and not same_id(delegation.unit, unit)
+            ):
                 continue
             return delegation
         scopes = "; ".join(
@@ -297,9 +468,13 @@ class AccessPolicy:
 
     Attributes:
         subject_rules: separation of duties by subject (see `SubjectRule`).
+        cross_unit_roles: roles that act on requests held by any unit (e.g. an
+            inspectorate, or the data protection officer); every other actor that
+            declares its units acts only on its own units' requests.
     """
 
     subject_rules: tuple[SubjectRule, ...] = ()
+    cross_unit_roles: frozenset[str] = attrs.field(converter=_roles, factory=frozenset)
 
     def subject_fields(self, sop: str, action: str) -> tuple[str, ...]:
         """Return the request fields naming people who may not take *action* of *sop*."""
@@ -345,11 +520,13 @@ def check_access(
     delegations: DelegationRegistry | None = None,
     at: dt.datetime | None = None,
     unit: str | None = None,
+    policy: AccessPolicy | None = None,
 ) -> Grant:
     """Check every access rule for *actor* taking *action*; return the grant.
 
     With *on_behalf_of*, the actor acts with that official's authority: the delegation
-    in force decides the roles, and separation of duties applies to both people.
+    in force decides the roles (and the unit scope), and separation of duties applies
+    to both people.  Ids are compared by `id_key`.
 
     Args:
         actor: who acts.
@@ -362,25 +539,21 @@ def check_access(
         on_behalf_of: the id of the official whose authority the actor claims.
         delegations: where delegations are looked up (required with *on_behalf_of*).
         at: the instant of the action (required with *on_behalf_of*).
-        unit: the unit holding the request (checked against unit-limited delegations).
+        unit: the unit holding the request: checked against the actor's units and
+            against unit-limited delegations.
+        policy: the access policy, read for ``cross_unit_roles``.
 
     Returns:
         The role used, the actor and the delegation (if any).
 
     Raises:
-        PermissionDeniedError: ``role``, ``separation_of_duties:<action>``,
-            ``separation_of_duties:subject:<field>`` or ``delegation:<reason>``.
+        PermissionDeniedError: ``id`` (an unusable *on_behalf_of*), ``role``, ``unit``,
+            ``separation_of_duties:<action>``, ``separation_of_duties:subject:<field>``
+            or ``delegation:<reason>``.
     """
-    delegation: Delegation | None = None
+    delegation = _delegation_for(actor, action, on_behalf_of, delegations, at, unit)
     effective = actor
-    if on_behalf_of is not None and on_behalf_of != actor.id:
-        if delegations is None or at is None:
-            msg = (
-                f"actor {actor.id!r} claims {on_behalf_of!r}'s authority but the desk has no "
-                "delegations configured"
-            )
-            raise PermissionDeniedError(msg, rule="delegation:none")
-        delegation = delegations.resolve(actor.id, on_behalf_of, action=action, at=at, unit=unit)
+    if delegation is not None:
         effective = Actor(actor.id, delegation.roles, delegation.unit or actor.unit)
     try:
         role = authorize(effective, action, allowed_roles=allowed_roles)
@@ -389,26 +562,79 @@ def check_access(
             raise
         msg = f"{exc} (acting for {delegation.principal!r} under {delegation.id!r})"
         raise PermissionDeniedError(msg, rule=exc.rule) from None
+    if delegation is None:
+        _check_unit(actor, action, unit, policy)
     people = (actor.id,) if delegation is None else (actor.id, delegation.principal)
     for person in people:
+        who = "the actor" if person == actor.id else f"the principal {person!r}"
         for earlier in not_by:
-            if person in (history or {}).get(earlier, ()):
-                who = "the actor" if person == actor.id else f"the principal {person!r}"
+            if _took(person, earlier, history):
                 msg = (
                     f"actor {actor.id!r} may not {action!r}: separation of duties forbids "
                     f"{who}, who did {earlier!r} on this request, from doing it too"
                 )
                 raise PermissionDeniedError(msg, rule=f"separation_of_duties:{earlier}")
         for field in subject_fields:
-            subject = (data or {}).get(field)
-            if subject is not None and str(subject) == person:
-                who = "the actor" if person == actor.id else f"the principal {person!r}"
+            if _is_subject(person, (data or {}).get(field)):
                 msg = (
                     f"actor {actor.id!r} may not {action!r}: {who} is the subject of this "
                     f"request (field {field!r}); someone else must do it"
                 )
                 raise PermissionDeniedError(msg, rule=f"separation_of_duties:subject:{field}")
     return Grant(role, actor.id, delegation)
+
+
+def _delegation_for(  # noqa: PLR0917 (the check_access arguments it reads, in order)
+    actor: Actor,
+    action: str,
+    on_behalf_of: str | None,
+    delegations: DelegationRegistry | None,
+    at: dt.datetime | None,
+    unit: str | None,
+) -> Delegation | None:
+    """Return the delegation *actor* uses for *on_behalf_of*, or ``None`` for its own."""
+    if on_behalf_of is None:
+        return None
+    try:
+        principal = normalize_id(on_behalf_of, what="on_behalf_of")
+    except InvalidIdError as exc:
+        raise PermissionDeniedError(f"actor {actor.id!r}: {exc}", rule="id") from None
+    if same_id(principal, actor.id):
+        return None
+    if delegations is None or at is None:
+        msg = (
+            f"actor {actor.id!r} claims {principal!r}'s authority but the desk has no "
+            "delegations configured"
+        )
+        raise PermissionDeniedError(msg, rule="delegation:none")
+    return delegations.resolve(actor.id, principal, action=action, at=at, unit=unit)
+
+
+def _check_unit(actor: Actor, action: str, unit: str | None, policy: AccessPolicy | None) -> None:
+    """Refuse an actor with units acting on a request another unit holds."""
+    units = actor.units
+    if unit is None or not units:
+        return
+    if id_key(unit) in {id_key(u) for u in units}:
+        return
+    spanning = policy.cross_unit_roles if policy is not None else frozenset()
+    if actor.roles & spanning:
+        return
+    msg = (
+        f"actor {actor.id!r} may not {action!r}: the request is held by unit {unit!r}, "
+        f"and the actor belongs to {', '.join(sorted(units))}; a role spanning units "
+        "(cross_unit_roles) or a delegation is needed"
+    )
+    raise PermissionDeniedError(msg, rule="unit")
+
+
+def _is_subject(person: str, subject: Any) -> bool:
+    """Return whether the request field value *subject* names *person*."""
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        subject = str(subject)
+    if not isinstance(subject, str) or len(subject) > 4 * MAX_ID_LENGTH:
+        return False
+    return id_key(subject) == id_key(person)
 
 
 # --- configuration -----------------------------------------------------------------------
@@ -504,7 +730,8 @@ def access_config_from_dict(
     """Build the access policy and delegations from the ``access`` part of a configuration.
 
     The document holds ``delegations`` (a list of `Delegation` fields, instants as ISO
-    8601 with an offset) and ``separation`` (a list of ``{sop, action, not_subject}``).
+    8601 with an offset), ``separation`` (a list of ``{sop, action, not_subject}``) and
+    ``cross_unit_roles`` (the roles that act on any unit's requests).
 
     Args:
         data: the mapping (e.g. the ``access`` key of ``examples/routing/pemkot.yaml``).
@@ -521,10 +748,11 @@ def access_config_from_dict(
         problems.append(Problem("", "the access configuration must be a mapping"))
         data = {}
     problems.extend(
-        Problem(str(key), "unknown key; known: delegations, separation")
+        Problem(str(key), "unknown key; known: cross_unit_roles, delegations, separation")
         for key in data
-        if key not in ("delegations", "separation")
+        if key not in ("cross_unit_roles", "delegations", "separation")
     )
+    spanning = _names_of(data.get("cross_unit_roles"), "cross_unit_roles", problems)
     delegations: list[Delegation] = []
     raw = data.get("delegations") or []
     if not isinstance(raw, list):
@@ -565,4 +793,7 @@ def access_config_from_dict(
     if problems:
         located = [attrs.evolve(p, file=source) for p in problems]
         raise ConfigurationError("\n".join(p.render() for p in located))
-    return AccessPolicy(tuple(rules)), DelegationRegistry(delegations)
+    return (
+        AccessPolicy(tuple(rules), cross_unit_roles=frozenset(spanning)),
+        DelegationRegistry(delegations),
+    )

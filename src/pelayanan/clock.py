@@ -9,7 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "SystemClock", "ensure_aware", "to_utc"]
+from pelayanan.exceptions import InvalidInstantError
+
+__all__ = ["MAX_YEAR", "MIN_YEAR", "Clock", "SystemClock", "ensure_aware", "to_utc"]
+
+#: The earliest year of an instant given to pelayanan (deadline arithmetic and UTC
+#: conversion need room on either side of it).
+MIN_YEAR = 2
+#: The latest year of an instant given to pelayanan.
+MAX_YEAR = 9998
 
 
 @runtime_checkable
@@ -31,19 +39,26 @@ class SystemClock:
         return "SystemClock()"
 
 
-def ensure_aware(value: dt.datetime, *, what: str = "instant") -> dt.datetime:
-    """Return *value* unchanged if it is timezone-aware, else raise `ValueError`.
+def ensure_aware(value: object, *, what: str = "instant") -> dt.datetime:
+    """Return *value* unchanged if it is a timezone-aware instant in the years handled.
 
     Args:
         value: the datetime to check.
         what: how to name the value in the error message.
 
     Raises:
-        ValueError: *value* is naive.
+        InvalidInstantError: *value* is not a datetime, is naive, or falls outside the
+            years `MIN_YEAR` to `MAX_YEAR` (a ``ValueError`` too).
     """
+    if not isinstance(value, dt.datetime):
+        msg = f"{what} must be a timezone-aware datetime, got a {type(value).__name__}"
+        raise InvalidInstantError(msg)
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         msg = f"{what} must be timezone-aware, got naive {value.isoformat()}"
-        raise ValueError(msg)
+        raise InvalidInstantError(msg)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        msg = f"{what} {value.isoformat()} is outside the years {MIN_YEAR} to {MAX_YEAR}"
+        raise InvalidInstantError(msg)
     return value
 
 

@@ -7,6 +7,8 @@ structured attributes so callers never parse messages::
 
     PelayananError
     ├── ConfigurationError (ValueError)         bad configuration given to the library
+    │   ├── InvalidIdError                      an actor or official id is unusable
+    │   ├── InvalidInstantError                 an instant is naive or outside the years handled
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
     │   │   └── ScenarioError                   an SOP simulation scenario is invalid
@@ -42,11 +44,17 @@ structured attributes so callers never parse messages::
     ├── PrivacyError                            the personal-data vault
     │   ├── SubjectErasedError (LookupError)    the subject's key was destroyed
     │   ├── UnknownSubjectError (LookupError)   no data subject with that id
-    │   └── ErasureRefusedError                 legal hold or unexpired retention (.rule)
+    │   ├── ErasureRefusedError                 legal hold or unexpired retention (.rule)
+    │   └── VaultKeyMismatchError               not the master key the store was sealed under
     └── ReportError (ValueError)                a report's input is invalid
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
-for example when a deadline crosses a holiday date that is only an estimate.
+for example when a deadline crosses a holiday date that is only an estimate
+(`EstimatedDateWarning`), or when a private key file can be read by others
+(`KeyFilePermissionWarning`).
+
+Messages never quote a request's field values: a refusal is recorded in the audit log
+forever, and a value may be personal data.  They name the field and what is wrong.
 """
 
 from __future__ import annotations
@@ -69,6 +77,9 @@ __all__ = [
     "EstimatedDateWarning",
     "IncompleteRequestError",
     "InvalidFieldValueError",
+    "InvalidIdError",
+    "InvalidInstantError",
+    "KeyFilePermissionWarning",
     "KeyMaterialError",
     "MalformedEntryError",
     "MerkleRootError",
@@ -98,6 +109,7 @@ __all__ = [
     "UnknownRequestError",
     "UnknownSOPError",
     "UnknownSubjectError",
+    "VaultKeyMismatchError",
     "VerificationError",
 ]
 
@@ -114,11 +126,33 @@ class EstimatedDateWarning(PelayananWarning):
     """A computation relied on a holiday date that the data source marks as an estimate."""
 
 
+class KeyFilePermissionWarning(PelayananWarning):
+    """A private key file can be read by users other than its owner; ``chmod 600`` it."""
+
+
 # --- configuration ---------------------------------------------------------------------
 
 
 class ConfigurationError(PelayananError, ValueError):
     """Configuration handed to the library is invalid."""
+
+
+class InvalidIdError(ConfigurationError):
+    """An actor or official id cannot be used; ``problem`` says why (never quoting it).
+
+    Attributes:
+        what: what the id names (``actor id``, ``delegation.delegate``).
+        problem: what is wrong (empty, too long, a control character).
+    """
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"{what}: {problem}")
+
+
+class InvalidInstantError(ConfigurationError):
+    """An instant is naive (no UTC offset) or outside the years pelayanan handles."""
 
 
 @attrs.frozen
@@ -387,6 +421,24 @@ class UnknownSubjectError(PrivacyError, LookupError):
     def __init__(self, subject: str) -> None:
         self.subject = subject
         super().__init__(f"no data subject with id {subject!r}")
+
+
+class VaultKeyMismatchError(PrivacyError):
+    """The vault master key is not the one the store's personal data was sealed under.
+
+    Attributes:
+        expected: the fingerprint the store recorded at first use.
+        found: the fingerprint of the key given.
+    """
+
+    def __init__(self, expected: str, found: str) -> None:
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"the vault master key given (fingerprint {found}) is not the one this store's "
+            f"personal data is sealed under (fingerprint {expected}): load the store's own "
+            "master key"
+        )
 
 
 class ErasureRefusedError(PrivacyError):

@@ -366,7 +366,11 @@ class TestRecordSurvey:
     def test_recorded(self, desk: ServiceDesk, staff: dict[str, Actor]) -> None:
         """A response against a closed request is one survey entry with the answers only."""
         request = self._closed(desk, staff)
-        seq = desk.record_survey(request, ANSWERS, actor=staff["verifier"])
+        result = desk.record_survey(request, ANSWERS, actor=staff["verifier"])
+        assert not result.replayed
+        assert result.request is not None
+        assert result.request.id == request
+        seq = result.seq
         entry = json.loads(next(desk.store.entries(desk.ledger, seq, seq + 1)).data)
         assert entry["kind"] == "survey"
         assert entry["answers"] == ANSWERS

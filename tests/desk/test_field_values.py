@@ -50,10 +50,11 @@ class TestValueProblems:
         assert [p.split(":")[0] for p in problems] == expected
 
     def test_message_says_what_is_expected(self, permit_sop: SOP) -> None:
-        """The message names the field, the expected type and the value given."""
+        """The message names the field, the expected type and the kind of value given."""
         (problem,) = value_problems(permit_sop, {"fee_amount": "1.5 juta"})
         assert problem == (
-            "fee_amount: expected an amount (integer rupiah or a decimal string), got '1.5 juta'"
+            "fee_amount: expected an amount (integer rupiah or a decimal string), "
+            "got text of 8 characters"
         )
 
 

@@ -325,23 +325,25 @@ class TestRoutedDesk:
         first = desk.submit(
             "pengaduan-umum", actor=citizen, data={"subject": "a", "category": "sosial"}
         ).request.id
-        desk.dispose(first, by=kepala, to="dinas-pu", instruction="Tindak lanjuti", due=due)
+        desk.dispose(first, actor=kepala, to="dinas-pu", instruction="Tindak lanjuti", due=due)
         desk.dispose(
             first,
-            by=kadis,
+            actor=kadis,
             to=[
                 DispositionTarget(unit="bidang-jalan", due=due),
                 DispositionTarget(unit="bidang-air", due=due),
             ],
             instruction="Cek lapangan",
         )
-        desk.answer_disposition(first, by=Actor("staf-jl", set(), "bidang-jalan"), answer="ok")
-        desk.bukan_wewenang(first, by=Actor("kabid-air", {"supervisor"}, "bidang-air"), reason="x")
+        desk.answer_disposition(first, actor=Actor("staf-jl", set(), "bidang-jalan"), answer="ok")
+        desk.bukan_wewenang(
+            first, actor=Actor("kabid-air", {"supervisor"}, "bidang-air"), reason="x"
+        )
         second = desk.submit(
             "pengaduan-umum", actor=citizen, data={"subject": "b", "category": "infrastruktur"}
         ).request.id
-        desk.assign(second, by=kadis, officer="pu-2")
-        desk.bukan_wewenang(second, by=kadis, reason="Jalan provinsi")
+        desk.assign(second, actor=kadis, officer="pu-2")
+        desk.bukan_wewenang(second, actor=kadis, reason="Jalan provinsi")
         report = verify_store(store, [ledger_key.verifier])
         assert report.ok, [p.render() for p in report.problems]
         row = store.get_request(first)

@@ -82,7 +82,11 @@ def _normalize(value: Any, path: str) -> Any:
         return value
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            msg = f"{path}: integer {value} is outside the exact range of RFC 8785 numbers"
+            # The value may be an identity number: say its size, never the digits.
+            msg = (
+                f"{path}: an integer of {value.bit_length()} bits is outside the exact range "
+                "of RFC 8785 numbers (53 bits); send it as a string"
+            )
             raise CanonicalEncodingError(msg)
         return int(value)
     if isinstance(value, Mapping):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import stat
+import warnings
 from pathlib import Path
 
 import attrs
@@ -19,7 +21,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from pelayanan.exceptions import KeyMaterialError
+from pelayanan.exceptions import KeyFilePermissionWarning, KeyMaterialError
 
 __all__ = [
     "PRIVATE_KEY_FILE",
@@ -30,7 +32,10 @@ __all__ = [
     "load_key_dir",
     "load_private_key",
     "load_public_key",
+    "make_private_folder",
+    "warn_if_exposed",
     "write_key_pair",
+    "write_private_file",
 ]
 
 #: File names used by ``pelayanan keys generate`` and the demo's ``PATH.keys/`` folder.
@@ -129,6 +134,75 @@ class SigningKey:
         return f"SigningKey(name={self.name!r}, key_id={self.verifier.key_id!r})"
 
 
+def make_private_folder(directory: str | os.PathLike[str]) -> Path:
+    """Create a key folder readable by its owner only (mode 0700, whatever the umask).
+
+    An existing folder is left as it is.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OSError: the folder cannot be created.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(stat.S_IRWXU)
+    return folder
+
+
+def write_private_file(
+    path: str | os.PathLike[str], data: bytes, *, exclusive: bool = True
+) -> Path:
+    """Write secret *data* to *path*, readable by its owner only (mode 0600, whatever the umask).
+
+    Args:
+        path: the file.
+        data: the bytes (a private key).
+        exclusive: refuse to replace an existing file (``FileExistsError``).
+
+    Returns:
+        The file.
+
+    Raises:
+        OSError: the file exists (with *exclusive*) or cannot be written.
+    """
+    target = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(target, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        # The mode given to open() is narrowed by the umask and ignored for a file that
+        # exists: set it outright.
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle.fileno(), stat.S_IRUSR | stat.S_IWUSR)
+        handle.write(data)
+    return target
+
+
+def warn_if_exposed(path: str | os.PathLike[str], what: str) -> None:
+    """Warn (`KeyFilePermissionWarning`) when users other than the owner can read *path*.
+
+    Args:
+        path: a secret key file.
+        what: what the file holds, for the message.
+    """
+    if os.name != "posix":
+        return  # Windows permissions are ACLs, not mode bits
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings.warn(
+            KeyFilePermissionWarning(
+                f"{path}: the {what} can be read by other users (mode "
+                f"{stat.S_IMODE(mode):04o}); run chmod 600 on it"
+            ),
+            stacklevel=3,
+        )
+
+
 def generate_key_pair() -> SigningKey:
     """Generate a new Ed25519 ledger key."""
     return SigningKey(Ed25519PrivateKey.generate())
@@ -142,6 +216,7 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
             passphrase, or not an Ed25519 private key.
     """
     data = _read(path)
+    warn_if_exposed(path, "ledger private key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
@@ -155,8 +230,7 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
         msg = f"{path}: not a PEM private key, or the passphrase is wrong"
         raise KeyMaterialError(msg) from None
     if not isinstance(key, Ed25519PrivateKey):
-        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
-        raise KeyMaterialError(msg)
+        raise _not_ed25519(path)
     return SigningKey(key)
 
 
@@ -173,9 +247,12 @@ def load_public_key(path: str | os.PathLike[str]) -> VerifierKey:
         msg = f"{path}: not a PEM public key"
         raise KeyMaterialError(msg) from None
     if not isinstance(key, Ed25519PublicKey):
-        msg = f"{path}: not an Ed25519 key (ledger keys are Ed25519)"
-        raise KeyMaterialError(msg)
+        raise _not_ed25519(path)
     return VerifierKey(_raw_public(key))
+
+
+def _not_ed25519(path: str | os.PathLike[str]) -> KeyMaterialError:
+    return KeyMaterialError(f"{path}: not an Ed25519 key (ledger keys are Ed25519)")
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:
@@ -201,13 +278,11 @@ def write_key_pair(
     private_path = folder / PRIVATE_KEY_FILE
     public_path = folder / PUBLIC_KEY_FILE
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)
         if private_path.exists():
             msg = f"{private_path} exists already; refusing to overwrite a ledger key"
             raise KeyMaterialError(msg)
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.private_pem(passphrase))
+        write_private_file(private_path, key.private_pem(passphrase))
         public_path.write_bytes(key.verifier.public_pem())
     except OSError as exc:
         msg = f"{folder}: cannot write key files ({exc.strerror})"

@@ -414,17 +414,8 @@ def verify_consistency(
     _check_hash(old_root, "old root hash")
     _check_hash(new_root, "new root hash")
     _check_hashes(proof, "consistency proof element")
-    if m == n:
-        if proof:
-            raise ProofError(f"consistency proof between equal sizes {m} must be empty")
-        if old_root != new_root:
-            raise ProofError(f"trees of equal size {m} have different roots")
-        return
-    if m == 0:
-        if proof:
-            raise ProofError("consistency proof from the empty tree must be empty")
-        if old_root != EMPTY_ROOT:
-            raise ProofError("the root of the empty tree must be SHA-256 of the empty string")
+    if m in (n, 0):
+        _verify_trivial_consistency(m, n, old_root, new_root, proof)
         return
     expected = _consistency_length(m, n)
     if len(proof) != expected:
@@ -432,7 +423,44 @@ def verify_consistency(
             f"consistency proof from size {m} to size {n} must have {expected} hashes, "
             f"got {len(proof)}"
         )
-    # Step 1 (an empty proof) cannot happen here: the length check above needs >= 1.
+    fr, sr = _consistency_roots(m, n, old_root, proof)
+    if fr != old_root:
+        raise ProofError(
+            f"consistency proof from size {m} to size {n} does not match the old root: "
+            f"computed {fr.hex()}, expected {old_root.hex()}"
+        )
+    if sr != new_root:
+        raise ProofError(
+            f"consistency proof from size {m} to size {n} does not match the new root: "
+            f"computed {sr.hex()}, expected {new_root.hex()}"
+        )
+
+
+def _verify_trivial_consistency(
+    m: int, n: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Check the cases the RFC leaves out: equal sizes, or an empty old tree."""
+    if m == n:
+        if proof:
+            raise ProofError(f"consistency proof between equal sizes {m} must be empty")
+        if old_root != new_root:
+            raise ProofError(f"trees of equal size {m} have different roots")
+        return
+    if proof:
+        raise ProofError("consistency proof from the empty tree must be empty")
+    if old_root != EMPTY_ROOT:
+        raise ProofError("the root of the empty tree must be SHA-256 of the empty string")
+
+
+def _consistency_roots(
+    m: int, n: int, old_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """Return the old and new roots a consistency proof leads to (RFC 9162 §2.1.4.2).
+
+    Requires ``0 < m < n`` and a proof of the expected length; the caller compares the
+    roots (step 7's equalities) so that each mismatch gets its own message.
+    """
+    # Step 1 (an empty proof) cannot happen here: the caller's length check needs >= 1.
     path = list(proof)
     # Step 2.
     if m & (m - 1) == 0:
@@ -460,19 +488,10 @@ def verify_consistency(
             sr = _sha256(b"\x01" + sr + c).digest()
         fn >>= 1
         sn >>= 1
-    # Step 7.
+    # Step 7, first half: the path must end at the new root's level.
     if sn != 0:
         raise ProofError("consistency proof is shorter than the path to the new root")
-    if fr != old_root:
-        raise ProofError(
-            f"consistency proof from size {m} to size {n} does not match the old root: "
-            f"computed {fr.hex()}, expected {old_root.hex()}"
-        )
-    if sr != new_root:
-        raise ProofError(
-            f"consistency proof from size {m} to size {n} does not match the new root: "
-            f"computed {sr.hex()}, expected {new_root.hex()}"
-        )
+    return fr, sr
 
 
 # --- perfect-subtree nodes -------------------------------------------------------------

@@ -25,6 +25,7 @@ import attrs
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.kinds import LEDGER, SEQ
 from pelayanan.audit.merkle import NodeReader, inclusion_proof_from_nodes, leaf_hash
 from pelayanan.audit.merkle import verify_inclusion as _verify_inclusion
 from pelayanan.audit.verify import accept_checkpoint
@@ -237,8 +238,8 @@ def check_receipt(
             entry = None
         if (
             not isinstance(entry, dict)
-            or entry.get("ledger") != receipt.ledger
-            or entry.get("seq") != receipt.seq
+            or entry.get(LEDGER) != receipt.ledger
+            or entry.get(SEQ) != receipt.seq
         ):
             msg = "the included entry does not name the receipt's ledger and sequence number"
             raise ProofError(msg)

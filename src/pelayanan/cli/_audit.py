@@ -18,7 +18,18 @@ from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
 from pelayanan.audit.verify import Progress, VerificationReport
-from pelayanan.cli._common import fail, load_trusted_keys, open_db
+from pelayanan.cli._common import (
+    fail,
+    force_option,
+    keys_option,
+    load_trusted_keys,
+    open_db,
+    opened_db,
+    output_file,
+    output_option,
+    trusted_key_option,
+    write_output,
+)
 from pelayanan.exceptions import PelayananError, ProofError, VerificationError
 from pelayanan.store import read_snapshot, verify_store
 from pelayanan.store.base import LedgerNodes, Store
@@ -73,14 +84,10 @@ def _verify_store(
 @audit_group.command("verify")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--db", help="A SQLite store path.")
-@click.option(
-    "--trusted-key",
-    "trusted",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/.",
+@trusted_key_option(
+    "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
-@click.option("--keys", "keys_dir", help="A key folder whose keyring (or public keys) to trust.")
+@keys_option("A key folder whose keyring (or public keys) to trust.")
 @click.option(
     "--since",
     type=click.Path(dir_okay=False),
@@ -143,22 +150,25 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
 
 @audit_group.command("export")
 @click.option("--db", required=True, help="A SQLite store path.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@output_option(required=True)
+@force_option
 @click.option(
     "--all-checkpoints",
     is_flag=True,
     help="Keep every checkpoint (default: one per 1,000 entries, key anchors and the last).",
 )
-def export_command(db: str, output: str, all_checkpoints: bool) -> None:
-    """Write the log in the documented JSONL export format (docs/audit-format.md)."""
-    store = open_db(db, read_only=True)
-    try:
-        with Path(output).open("wb") as out, read_snapshot(store):
-            count = write_export(store, out, all_checkpoints=all_checkpoints)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror}", 1)
-    finally:
-        store.close()
+def export_command(db: str, output: str, force: bool, all_checkpoints: bool) -> None:
+    """Write the log in the documented JSONL export format (docs/audit-format.md).
+
+    FILE is refused when it is the store, its write-ahead log, a key, or an existing file
+    (without --force); the export replaces it only once complete.
+    """
+    with (
+        opened_db(db, prefix="error: cannot export", read_only=True) as store,
+        output_file(output, force=force, db=db) as out,
+        read_snapshot(store),
+    ):
+        count = write_export(store, out, all_checkpoints=all_checkpoints)
     click.echo(f"exported {count} entries to {output}")
 
 
@@ -166,10 +176,11 @@ def export_command(db: str, output: str, all_checkpoints: bool) -> None:
 @click.option("--db", required=True, help="A SQLite store path.")
 @click.option("--seq", required=True, type=click.IntRange(min=0), help="The entry's number.")
 @click.option("--ledger", help="The ledger (needed when the store holds several).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
+@output_option()
+@force_option
 @click.option("--no-entry", is_flag=True, help="Leave the entry's bytes out (hash and proof only).")
-def prove_command(
-    db: str, seq: int, ledger: str | None, output: str | None, no_entry: bool
+def prove_command(  # noqa: PLR0917 (click passes options by position)
+    db: str, seq: int, ledger: str | None, output: str | None, force: bool, no_entry: bool
 ) -> None:
     """Write a receipt: entry N's hash, the latest signed checkpoint and the inclusion proof.
 
@@ -206,27 +217,19 @@ def prove_command(
         fail(f"entry {seq}: cannot prove: {exc}", 1)
     finally:
         store.close()
-    text = receipt.to_json()
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror}", 1)
-    click.echo(f"receipt for entry {seq} of ledger {ledger} written to {output}")
+    write_output(
+        receipt.to_json(),
+        output,
+        force=force,
+        db=db,
+        done=f"receipt for entry {seq} of ledger {ledger} written to {output}",
+    )
 
 
 @audit_group.command("check-proof")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--trusted-key",
-    "trusted",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="The ledger's public key PEM (repeatable).",
-)
-@click.option("--keys", "keys_dir", help="A key folder whose keyring to trust instead.")
+@trusted_key_option("The ledger's public key PEM (repeatable).")
+@keys_option("A key folder whose keyring to trust instead.")
 def check_proof_command(file: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
     """Check a receipt offline: checkpoint signature and inclusion proof (exit 0 / 1)."""
     try:

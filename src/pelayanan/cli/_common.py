@@ -1,31 +1,67 @@
-"""Helpers shared by the CLI commands: opening stores, finding keys, failing cleanly."""
+"""Helpers shared by the CLI commands: opening stores, finding keys, writing output
+files safely, failing cleanly.
+
+Every command that writes a file goes through `output_file` (or `write_output`): the
+target must not be the store it reads, its write-ahead log, a key file or key folder, a
+symbolic link, or (without ``--force``) an existing file; the bytes go to a temporary
+file in the same folder, renamed into place only once complete.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
-from pelayanan.audit.keyring import TrustedKey, load_keyring
-from pelayanan.audit.keys import SigningKey, VerifierKey, load_key_dir, load_public_key
+from pelayanan.audit.keyring import KEYRING_FILE, TrustedKey, load_keyring
+from pelayanan.audit.keys import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    SigningKey,
+    VerifierKey,
+    load_key_dir,
+    load_public_key,
+)
 from pelayanan.exceptions import (
     KeyMaterialError,
     PelayananError,
     StoreMigrationRequiredError,
     StoreMissingError,
 )
+from pelayanan.privacy.vault import MASTER_KEY_FILE
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
+    "EXIT_BAD_INPUT",
+    "check_output",
+    "choice_option",
     "default_key_dir",
     "fail",
+    "force_option",
+    "format_option",
+    "key_folder",
+    "keys_option",
     "load_trusted_keys",
     "open_db",
+    "opened_db",
+    "output_file",
+    "output_option",
     "signing_key_for",
+    "trusted_key_option",
     "tune_collector",
+    "write_output",
 ]
+
+#: Exit status for usage errors and bad input (missing files and refused outputs included).
+EXIT_BAD_INPUT = 2
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 #: First-generation threshold of the garbage collector while a command runs (CPython's
 #: default is 700 allocations).
@@ -63,6 +99,75 @@ def default_key_dir(db: str) -> Path:
     return Path(db + ".keys")
 
 
+def key_folder(keys_dir: str | None, db: str) -> Path:
+    """Return the key folder a command uses: ``--keys DIR``, else ``DB.keys/``."""
+    return Path(keys_dir) if keys_dir else default_key_dir(db)
+
+
+# --- options shared by several commands ----------------------------------------------------
+
+
+def trusted_key_option(help_text: str) -> Callable[[_Command], _Command]:
+    """Return the repeatable ``--trusted-key PEM`` option (parameter ``trusted``)."""
+    return click.option(
+        "--trusted-key",
+        "trusted",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help=help_text,
+    )
+
+
+def keys_option(help_text: str) -> Callable[[_Command], _Command]:
+    """Return the ``--keys DIR`` option (parameter ``keys_dir``)."""
+    return click.option("--keys", "keys_dir", help=help_text)
+
+
+def output_option(*, required: bool = False) -> Callable[[_Command], _Command]:
+    """Return the ``-o/--output FILE`` option (parameter ``output``)."""
+    return click.option(
+        "-o",
+        "--output",
+        required=required,
+        type=click.Path(dir_okay=False),
+        help="Write to this file (never onto an input or a key; an existing file only "
+        "with --force)." + ("" if required else " Default: standard output."),
+    )
+
+
+def choice_option(
+    flag: str, param: str, choices: Sequence[str], help_text: str
+) -> Callable[[_Command], _Command]:
+    """Return an option taking one of *choices*, the first being the default (shown)."""
+    return click.option(
+        flag,
+        param,
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help_text,
+    )
+
+
+def format_option(
+    *choices: str, help_text: str = "Output format."
+) -> Callable[[_Command], _Command]:
+    """Return ``--format`` (parameter ``output_format``) taking *choices*, the first the default."""
+    return choice_option("--format", "output_format", choices, help_text)
+
+
+def force_option(func: _Command) -> _Command:
+    """Add ``--force``: let ``-o`` replace an existing file that is not an input or a key."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Replace an existing output file (never an input, a store or a key).",
+    )(func)
+
+
+# --- opening stores ---------------------------------------------------------------------------
+
+
 def open_db(db: str, *, read_only: bool = False) -> Store:
     """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file.
 
@@ -77,6 +182,174 @@ def open_db(db: str, *, read_only: bool = False) -> Store:
         fail(f"error: {exc}", 2)
     except PelayananError as exc:
         fail(f"cannot open store: {exc}", 1)
+
+
+@contextlib.contextmanager
+def opened_db(
+    db: str, *, prefix: str = "error", code: int = 1, read_only: bool = False
+) -> Iterator[Store]:
+    """Open the store at *db* for the ``with`` block; close it after.
+
+    A `PelayananError` escaping the block ends the command: one line ``PREFIX: message``
+    on stderr and exit status *code*.  With *read_only*, see `open_db`.
+    """
+    store = open_db(db, read_only=read_only)
+    try:
+        yield store
+    except PelayananError as exc:
+        fail(f"{prefix}: {exc}", code)
+    finally:
+        store.close()
+
+
+# --- output files ------------------------------------------------------------------------------
+
+_KEY_FILES = frozenset({PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, KEYRING_FILE, MASTER_KEY_FILE})
+_STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _is_key_folder(folder: Path) -> bool:
+    """Return whether *folder* holds keys (a ledger key pair, a keyring, a vault key)."""
+    try:
+        return folder.is_dir() and any((folder / name).exists() for name in _KEY_FILES)
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _protected(db: str | None, keys_dir: str | None, inputs: Sequence[str]) -> list[Path]:
+    """Return the paths an output must never replace: the store, its logs, the keys, inputs."""
+    paths = [Path(i) for i in inputs]
+    if db is not None and not is_url(db) and db != ":memory:":
+        paths.extend(Path(db + suffix) for suffix in _STORE_SUFFIXES)
+        paths.append(default_key_dir(db))
+    if keys_dir is not None:
+        paths.append(Path(keys_dir))
+    return paths
+
+
+def _output_refusal(  # noqa: PLR0911 (a checklist: one return per refusal reason)
+    target: Path, *, force: bool, protected: Sequence[Path]
+) -> str | None:
+    """Return why *target* may not be written, or ``None`` when it may."""
+    if target.is_symlink():
+        return "is a symbolic link; give the real path"
+    if target.is_dir():
+        return "is a folder; give a file name"
+    resolved = target.resolve()
+    for path in protected:
+        if _same_file(target, path) or resolved == path.resolve():
+            return "is an input of this command (the store, its log or a key); choose another"
+        if path.is_dir() and resolved.is_relative_to(path.resolve()):
+            return f"lies inside the key folder {path}; choose another folder"
+    if target.name in _KEY_FILES or _is_key_folder(resolved.parent):
+        return "would write into a key folder; choose another folder"
+    if target.exists() and not force:
+        return "exists; pass --force to replace it"
+    return None
+
+
+def check_output(
+    output: str,
+    *,
+    force: bool = False,
+    db: str | None = None,
+    keys_dir: str | None = None,
+    inputs: Sequence[str] = (),
+) -> Path:
+    """Return *output* as a path if a command may write it; else end the command (exit 2).
+
+    Commands call it before long work so that a refused output fails fast; `output_file`
+    calls it again.  The arguments are those of `output_file`.
+    """
+    target = Path(output)
+    why = _output_refusal(target, force=force, protected=_protected(db, keys_dir, inputs))
+    if why is not None:
+        fail(f"error: -o {output}: {why}", EXIT_BAD_INPUT)
+    return target
+
+
+@contextlib.contextmanager
+def output_file(
+    output: str,
+    *,
+    force: bool = False,
+    db: str | None = None,
+    keys_dir: str | None = None,
+    inputs: Sequence[str] = (),
+) -> Iterator[IO[bytes]]:
+    """Yield a binary file whose bytes replace *output* once the block completes.
+
+    The target is refused (exit status 2, one line on stderr) when it is a symbolic link,
+    a folder, the store *db* or its ``-wal``/``-shm``/``-journal`` files, a key file or
+    key folder (*keys_dir*, ``DB.keys/``, or any folder holding keys), one of *inputs*,
+    or an existing file without *force*.  The bytes are written to a temporary file in
+    the same folder and renamed onto *output* (`os.replace`), so a failed command leaves
+    any earlier file whole.
+
+    Args:
+        output: the file to write.
+        force: replace an existing file (never a protected one).
+        db: the store the command reads.
+        keys_dir: the key folder the command reads (``--keys``).
+        inputs: other files the command reads.
+    """
+    target = check_output(output, force=force, db=db, keys_dir=keys_dir, inputs=inputs)
+    folder = target.parent if str(target.parent) else Path()
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_output(
+    text: str,
+    output: str | None,
+    *,
+    force: bool = False,
+    db: str | None = None,
+    keys_dir: str | None = None,
+    inputs: Sequence[str] = (),
+    done: str | None = None,
+) -> None:
+    """Write *text* (UTF-8) to the file *output* through `output_file`, or to stdout.
+
+    Args:
+        text: what to write.
+        output: the file, or ``None`` for standard output.
+        force: replace an existing file (never a protected one).
+        db: the store the command reads (protected).
+        keys_dir: the key folder the command reads (protected).
+        inputs: other files the command reads (protected).
+        done: the line printed once written (default ``wrote FILE`` on stderr).
+    """
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with output_file(output, force=force, db=db, keys_dir=keys_dir, inputs=inputs) as handle:
+        handle.write(text.encode("utf-8"))
+    if done is None:
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(done)
 
 
 def load_trusted_keys(
@@ -115,7 +388,7 @@ def signing_key_for(keys_dir: str | None, db: str) -> SigningKey:
     Raises:
         KeyMaterialError: no private key is there.
     """
-    folder = Path(keys_dir) if keys_dir else default_key_dir(db)
+    folder = key_folder(keys_dir, db)
     signing, _ = load_key_dir(folder)
     if signing is None:
         msg = f"{folder}: holds no ledger private key"

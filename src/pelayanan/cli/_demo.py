@@ -19,6 +19,7 @@ from pelayanan.access import Actor
 from pelayanan.audit.entry import format_time
 from pelayanan.audit.export import write_export
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
+from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, ROUTING, RULE, UNIT
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
@@ -125,7 +126,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     keys_dir = default_key_dir(str(db))
     create_key_folder(keys_dir, valid_from=clock.now())
     key = KeyringSigner.from_folder(keys_dir)
-    # -- privacy (issue 9): the vault master key the host app would keep in its KMS --
+    # -- privacy: the vault master key the host app would keep in its KMS --
     master_key = generate_master_key()
     write_master_key(master_key, keys_dir / MASTER_KEY_FILE)
     citizens = make_citizens(seed)
@@ -133,6 +134,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     sop: SOP = load_sop(sop_path("pengaduan"))
     store = SQLiteStore(db)
     store.set_meta(DEMO_MARKER, "1")
+    vault = Vault(master_key)
+    vault.bind(store)  # the store remembers which master key seals its personal data
     counter = iter(range(1, 10_000))
     desk = ServiceDesk(
         store,
@@ -142,7 +145,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         clock=clock,
         id_factory=lambda: f"ADU-2026-{next(counter):05d}",
         routing=load_routing_config(routing_path("pemkot")),
-        privacy=PrivacySettings(vault=Vault(master_key)),
+        privacy=PrivacySettings(vault=vault),
     )
     staff = _staff()
     refused: collections.Counter[str] = collections.Counter()
@@ -263,11 +266,11 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     plt_actions: collections.Counter[str] = collections.Counter()
     for raw in log:
         entry = json.loads(raw)
-        if entry["kind"] == "submit" and "routing" in entry:
-            routed[f"{entry['routing']['rule']} -> {entry['routing']['unit']}"] += 1
-        if "authority" in entry:
-            kind = entry["authority"]["kind"]
-            plt_actions[f"{entry['action']} by {entry['actor']} ({kind})"] += 1
+        if entry[KIND] == KIND_SUBMIT and ROUTING in entry:
+            routed[f"{entry[ROUTING][RULE]} -> {entry[ROUTING][UNIT]}"] += 1
+        if AUTHORITY in entry:
+            kind = entry[AUTHORITY][KIND]
+            plt_actions[f"{entry[ACTION]} by {entry[ACTOR]} ({kind})"] += 1
     store.close()
     return {
         "sop": sop,

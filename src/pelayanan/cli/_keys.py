@@ -16,7 +16,7 @@ from pelayanan.audit.keyring import (
     revoke_key,
     rotate_key_folder,
 )
-from pelayanan.cli._common import default_key_dir, fail
+from pelayanan.cli._common import fail, key_folder
 from pelayanan.exceptions import KeyMaterialError
 
 __all__ = ["keys_group"]
@@ -46,11 +46,9 @@ def _passphrase(env: str | None) -> bytes | None:
 
 
 def _folder(keys_dir: str | None, db: str | None) -> Path:
-    if keys_dir:
-        return Path(keys_dir)
-    if not db:
+    if not keys_dir and not db:
         fail("give --keys DIR (or --db DB to use DB.keys/)", 2)
-    return default_key_dir(db)
+    return key_folder(keys_dir, db or "")
 
 
 _PASSPHRASE_HELP = "Encrypt the private key with the passphrase in this environment variable."  # noqa: S105 - help text

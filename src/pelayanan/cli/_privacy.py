@@ -9,16 +9,17 @@ officer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from pelayanan.access import Actor
 from pelayanan.audit.keyring import KeyringSigner
-from pelayanan.cli._common import default_key_dir, fail, open_db
+from pelayanan.cli._common import fail, key_folder, keys_option, open_db, opened_db
 from pelayanan.cli._demo import sop_path
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
@@ -43,9 +44,18 @@ from pelayanan.store import Store
 __all__ = ["privacy_group"]
 
 _db_option = click.option("--db", required=True, help="A SQLite store path.")
-_keys_option = click.option(
-    "--keys", "keys_dir", help="The key folder (ledger key, vault master key). Default: DB.keys/."
-)
+_keys_option = keys_option("The key folder (ledger key, vault master key). Default: DB.keys/.")
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+_subject_option = click.option("--subject", required=True, help="The data-subject id.")
+
+
+def _ledger_option(what: str) -> Callable[[_Command], _Command]:
+    return click.option(
+        "--ledger", help=f"The ledger the {what} is recorded in (default: the only one)."
+    )
+
+
 _actor_option = click.option(
     "--actor",
     default="data-protection-officer",
@@ -75,11 +85,11 @@ def _desk(
 ) -> Iterator[ServiceDesk]:
     store = open_db(db)
     try:
-        folder = Path(keys_dir) if keys_dir else default_key_dir(db)
+        folder = key_folder(keys_dir, db)
         schedule = _parse_retention(retention)
-        settings = PrivacySettings(
-            vault=Vault(load_master_key(folder / MASTER_KEY_FILE)), retention=schedule
-        )
+        vault = Vault(load_master_key(folder / MASTER_KEY_FILE))
+        vault.bind(store)  # refuses a master key the store was not sealed under
+        settings = PrivacySettings(vault=vault, retention=schedule)
         files = [Path(f) for f in sop_files] or [sop_path("pengaduan")]
         sops: list[SOP] = [load_sop(f) for f in files]
         if ledger is None:
@@ -119,21 +129,18 @@ def privacy_group() -> None:
 @_db_option
 def subjects_command(db: str) -> None:
     """List the data-subject ids, one per line (erased subjects included)."""
-    store = open_db(db)
-    try:
+    with opened_db(db) as store:
         for subject in _vault_store(store, db).vault_subjects():
             click.echo(subject)
-    finally:
-        store.close()
 
 
 @privacy_group.command("show")
 @_db_option
-@click.option("--subject", required=True, help="The data-subject id.")
+@_subject_option
 @click.option("--purpose", required=True, help="Why (e.g. the access request reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the reveal is recorded in (default: the only one).")
+@_ledger_option("reveal")
 def show_command(
     *, db: str, subject: str, purpose: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:
@@ -143,7 +150,7 @@ def show_command(
     """
     with _desk(db, keys_dir, ledger=ledger) as desk:
         try:
-            data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose)
+            data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose).subject_data
         except (SubjectErasedError, UnknownSubjectError) as exc:
             fail(str(exc), 1)
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
@@ -151,11 +158,11 @@ def show_command(
 
 @privacy_group.command("erase")
 @_db_option
-@click.option("--subject", required=True, help="The data-subject id.")
+@_subject_option
 @click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the erasure is recorded in (default: the only one).")
+@_ledger_option("erasure")
 @click.option(
     "--sop",
     "sop_files",
@@ -187,11 +194,12 @@ def erase_command(
     """
     with _desk(db, keys_dir, sop_files=sop_files, retention=retention, ledger=ledger) as desk:
         try:
-            result = desk.erase_subject(subject, actor=_officer(actor), reason=reason)
+            result = desk.erase_subject(subject, actor=_officer(actor), reason=reason).erasure
         except ErasureRefusedError as exc:
             fail(f"refused ({exc.rule}): {exc}", 1)
         except (SubjectErasedError, UnknownSubjectError) as exc:
             fail(str(exc), 1)
+    assert result is not None  # a committed erasure always carries its result
     click.echo(
         f"erased {result.subject}: key destroyed, {len(result.requests)} request(s) affected; "
         f"recorded as entry {result.seq}"
@@ -205,7 +213,7 @@ def erase_command(
 @click.option("--reason", required=True, help="Why (e.g. the case reference).")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the hold is recorded in (default: the only one).")
+@_ledger_option("hold")
 def hold_command(
     *,
     db: str,
@@ -220,7 +228,8 @@ def hold_command(
     with _desk(db, keys_dir, ledger=ledger) as desk:
         hold = desk.place_legal_hold(
             actor=_officer(actor), reason=reason, subject=subject, request=request_id
-        )
+        ).hold
+    assert hold is not None  # a placed hold always comes back with its result
     click.echo(hold.id)
 
 
@@ -230,7 +239,7 @@ def hold_command(
 @click.option("--reason", required=True, help="Why the hold ends.")
 @_keys_option
 @_actor_option
-@click.option("--ledger", help="The ledger the release is recorded in (default: the only one).")
+@_ledger_option("release")
 def release_command(
     *, db: str, hold_id: str, reason: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:
@@ -250,9 +259,6 @@ def publish_command(db: str, tz: str, min_count: int | None) -> None:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {tz!r}", 2)
-    store = open_db(db)
-    try:
+    with opened_db(db) as store:
         published = publish_statistics(store.requests(), tz=zone, min_count=min_count)
-    finally:
-        store.close()
     click.echo(json.dumps(published, indent=2, sort_keys=True))

@@ -8,17 +8,18 @@ from typing import Any
 import click
 import yaml
 
-from pelayanan.cli._common import fail
+from pelayanan.cli._common import fail, force_option, format_option, output_option
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    check_report_output,
     clock_fold,
     parse_date,
     parse_instant,
     replay_db,
     replay_options,
     verdicts_for,
-    write_output,
+    write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.exceptions import ReportError
@@ -29,7 +30,7 @@ from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
-from pelayanan.reports.replay import ReportBasis
+from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
 
@@ -63,10 +64,27 @@ def _rules(
     return rules
 
 
-def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
+def _replay_flow(
+    options: ReplayOptions, flow: RequestFlow
+) -> tuple[LogBasis, ClockOutcomes, SurveyFold]:
+    """Verify and replay the log into *flow*, the survey answers and the SLA clocks."""
+    survey = SurveyFold(rules="2017")
+    clock_log = clock_fold(options)
+    log = replay_db(options, [flow, survey, clock_log])
+    return log, verdicts_for(options, clock_log), survey
+
+
+def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
+    """Return the IKM (2017 rules) of the recorded survey answers, or ``None`` if none.
+
+    A malformed answer in the log ends the command with exit status 2.
+    """
     if not survey.responses:
         return None
-    return compute_ikm(survey.responses, rules=rule_set(rules_name))
+    try:
+        return compute_ikm(survey.responses, rules=rule_set("2017"))
+    except ReportError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
 
 
 @report_group.command("sla")
@@ -78,11 +96,9 @@ def _survey_ikm(survey: SurveyFold, rules_name: str) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "csv", "html"]),
-    default="text", show_default=True, help="Output format.",
-)  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@format_option("text", "json", "csv", "html")
+@output_option()
+@force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     by: str | None,
@@ -91,6 +107,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     output_format: str,
     output: str | None,
+    force: bool,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
@@ -100,6 +117,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
     options = ReplayOptions(*replay)
+    check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
@@ -107,14 +125,8 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period,
     )  # fmt: skip
-    survey = SurveyFold(rules="2017")
-    clock_log = clock_fold(options)
-    log = replay_db(options, [flow, survey, clock_log])
-    clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    log, clocks, survey = _replay_flow(options, flow)
+    ikm = _survey_ikm(survey)
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
@@ -134,7 +146,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         text = html.render_html(report, ikm=ikm, quality=quality)
     else:
         text = report.render_text()
-    write_output(text, output)
+    write_report(text, output, options, force=force)
 
 
 @report_group.command("at-risk")
@@ -143,10 +155,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
               "last entry).")  # fmt: skip
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def at_risk_command(
     replay: tuple[Any, ...],
     at_text: str | None,
@@ -205,10 +214,7 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option("text", "json")
 def quality_command(
     replay: tuple[Any, ...],
     config_file: str | None,
@@ -231,14 +237,8 @@ def quality_command(
             fail(f"error: {config_file}: {exc}", EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
-    survey = SurveyFold(rules="2017")
-    clock_log = clock_fold(options)
-    log = replay_db(options, [flow, survey, clock_log])
-    clocks = verdicts_for(options, clock_log)
-    try:
-        ikm = _survey_ikm(survey, "2017")
-    except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    log, clocks, survey = _replay_flow(options, flow)
+    ikm = _survey_ikm(survey)
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     index = build_quality_index(

@@ -19,7 +19,16 @@ import yaml
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
-from pelayanan.cli._common import fail, load_trusted_keys, open_db
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    check_output,
+    fail,
+    keys_option,
+    load_trusted_keys,
+    open_db,
+    trusted_key_option,
+    write_output,
+)
 from pelayanan.cli._demo import sop_path
 from pelayanan.exceptions import (
     CalendarError,
@@ -36,6 +45,7 @@ from pelayanan.store import read_snapshot
 __all__ = [
     "EXIT_BAD_INPUT",
     "ReplayOptions",
+    "check_report_output",
     "clock_fold",
     "load_calendar",
     "load_calendars",
@@ -45,12 +55,8 @@ __all__ = [
     "replay_db",
     "replay_options",
     "verdicts_for",
-    "write_output",
+    "write_report",
 ]
-
-#: Exit status for bad input (options, files), as for the other commands.
-EXIT_BAD_INPUT = 2
-
 
 #: The parameter names of the options `replay_options` adds, in their order.
 _REPLAY_PARAMS = (
@@ -71,18 +77,14 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         replay = tuple(kwargs.pop(name) for name in _REPLAY_PARAMS)
         return func(replay=replay, **kwargs)
 
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
             "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
         ),
-        click.option(
-            "--trusted-key",
-            "trusted",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="A public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+        trusted_key_option(
+            "A public key PEM to trust (repeatable). Default: the keys in DB.keys/."
         ),
-        click.option("--keys", "keys_dir", help="A key folder whose public keys to trust."),
+        keys_option("A key folder whose public keys to trust."),
         click.option("--ledger", help="The ledger to report on (default: the only one)."),
         click.option(
             "--checkpoint",
@@ -131,9 +133,10 @@ class ReplayOptions:
         self.ledger = ledger
         self.checkpoint_file = checkpoint_file
         self.sops = load_sops(sop_files)
-        self.calendar, self.clock_calendars = load_calendars(
-            (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
-        )
+        calendars = (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
+        self.calendar, self.clock_calendars = load_calendars(calendars)
+        #: The files read besides the store, which an output file may not replace.
+        self.input_files: tuple[str, ...] = (*sop_files, *map(_calendar_file, calendars))
 
 
 def load_sops(files: Sequence[str]) -> list[SOP]:
@@ -146,6 +149,12 @@ def load_sops(files: Sequence[str]) -> list[SOP]:
 
 
 _NAMED = re.compile(r"^([A-Za-z0-9_.:-]+)=(.+)$")
+
+
+def _calendar_file(value: str) -> str:
+    """Return the file a ``--calendar`` value names (``NAME=FILE`` or ``FILE``)."""
+    match = _NAMED.match(value)
+    return match.group(2) if match is not None and not Path(value).exists() else value
 
 
 def load_calendars(values: Sequence[str]) -> tuple[WorkCalendar, dict[str, WorkCalendar]]:
@@ -292,13 +301,32 @@ def verdicts_for(
         fail(f"refused: the SLA clocks cannot be recomputed from the log: {exc}", 1)
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Write *text* to the file *output*, or to standard output."""
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"error: cannot write {output}: {exc.strerror}", 1)
-    click.echo(f"wrote {output}", err=True)
+def _report_inputs(options: ReplayOptions) -> list[str]:
+    inputs = [*options.trusted, *options.input_files]
+    if options.checkpoint_file is not None:
+        inputs.append(options.checkpoint_file)
+    return inputs
+
+
+def check_report_output(output: str | None, options: ReplayOptions, *, force: bool) -> None:
+    """End the command (exit 2) now if *output* may not be written (see `write_report`)."""
+    if output is not None:
+        check_output(
+            output,
+            force=force,
+            db=options.db,
+            keys_dir=options.keys_dir,
+            inputs=_report_inputs(options),
+        )
+
+
+def write_report(text: str, output: str | None, options: ReplayOptions, *, force: bool) -> None:
+    """Write a report to *output* (or stdout), never onto the store, its keys or an input."""
+    write_output(
+        text,
+        output,
+        force=force,
+        db=options.db,
+        keys_dir=options.keys_dir,
+        inputs=_report_inputs(options),
+    )

@@ -14,6 +14,14 @@ from pathlib import Path
 
 import click
 
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    choice_option,
+    fail,
+    format_option,
+    keys_option,
+    trusted_key_option,
+)
 from pelayanan.cli._report_common import ReplayOptions, replay_db
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
@@ -21,9 +29,6 @@ from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.survey import SurveyFold
 
 __all__ = ["ikm_command"]
-
-#: Exit status for bad input, as the CLI contract states.
-EXIT_BAD_INPUT = 2
 
 
 def _parse_weight(text: str | None) -> Decimal | None:
@@ -45,14 +50,10 @@ def _parse_weight(text: str | None) -> Decimal | None:
     "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
 )
 @click.option("--db", help="A SQLite store: use the survey responses recorded in its log.")
-@click.option(
-    "--trusted-key",
-    "trusted",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/.",
+@trusted_key_option(
+    "With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/."
 )
-@click.option("--keys", "keys_dir", help="With --db: a key folder whose public keys to trust.")
+@keys_option("With --db: a key folder whose public keys to trust.")
 @click.option("--ledger", help="With --db: the ledger to read (default: the only one).")
 @click.option(
     "--checkpoint",
@@ -67,22 +68,13 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@click.option(
+@choice_option(
     "--rules",
     "rules_name",
-    type=click.Choice(["2017", "2004"]),
-    default="2017",
-    show_default=True,
-    help="Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
+    ["2017", "2004"],
+    "Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 def ikm_command(  # noqa: PLR0917 (click passes options by position)
     file: Path | None,
     db: str | None,
@@ -101,8 +93,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     ``survey`` entries of the verified log recorded under the chosen rules.
     """
     if (file is None) == (db is None):
-        click.echo("error: give exactly one of FILE.csv or --db DB", err=True)
-        raise SystemExit(EXIT_BAD_INPUT)
+        fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
     basis: ReportBasis | None = None
     try:
         rules = rule_set(rules_name)
@@ -126,8 +117,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
     except ReportError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
     if output_format == "json":
         data = result.to_json_dict()
         if basis is not None:

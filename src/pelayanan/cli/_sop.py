@@ -13,6 +13,7 @@ import json
 
 import click
 
+from pelayanan.cli._common import choice_option
 from pelayanan.exceptions import SOPDefinitionError
 from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.sop.loader import load_sop
@@ -62,14 +63,7 @@ def check_command(files: tuple[str, ...]) -> None:
 
 @sop_group.command("diagram")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["mermaid", "dot"]),
-    default="mermaid",
-    show_default=True,
-    help="Mermaid stateDiagram-v2 or Graphviz DOT.",
-)
+@choice_option("--format", "fmt", ["mermaid", "dot"], "Mermaid stateDiagram-v2 or Graphviz DOT.")
 def diagram_command(file: str, fmt: str) -> None:
     """Print the SOP in FILE as a diagram."""
     sop = _load(file)
@@ -77,13 +71,11 @@ def diagram_command(file: str, fmt: str) -> None:
 
 
 @sop_group.command("schema")
-@click.option(
+@choice_option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "markdown"]),
-    default="json",
-    show_default=True,
-    help="The JSON Schema, or the Markdown key reference generated from it.",
+    ["json", "markdown"],
+    "The JSON Schema, or the Markdown key reference generated from it.",
 )
 def schema_command(fmt: str) -> None:
     """Print the JSON Schema of the SOP language (for editors' YAML language servers)."""

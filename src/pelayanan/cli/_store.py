@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from pelayanan.cli._common import fail, load_trusted_keys, open_db
+from pelayanan.cli._common import (
+    fail,
+    keys_option,
+    load_trusted_keys,
+    opened_db,
+    trusted_key_option,
+)
 from pelayanan.exceptions import PelayananError, StoreNotEmptyError, VerificationError
 from pelayanan.store import open_store
 from pelayanan.store.transfer import import_export
@@ -21,8 +27,7 @@ def store_group() -> None:
 @click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
 def info_command(db: str) -> None:
     """Print the store's backend, schema version and each ledger's size."""
-    store = open_db(db, read_only=True)
-    try:
+    with opened_db(db, prefix="cannot read store", read_only=True) as store:
         version = getattr(store, "schema_version", None)
         click.echo(f"store {store!r}")
         if version is not None:
@@ -33,10 +38,6 @@ def info_command(db: str) -> None:
             click.echo(f"ledger {ledger}: {head.size} entries, root {head.range.root().hex()}")
         if not ledgers:
             click.echo("no ledger")
-    except PelayananError as exc:
-        fail(f"cannot read store: {exc}", 1)
-    finally:
-        store.close()
 
 
 @store_group.command("migrate")
@@ -46,27 +47,17 @@ def migrate_command(db: str) -> None:
 
     Read-only commands (verify, export, prove, reports) never migrate; they ask for this.
     """
-    store = open_db(db)  # a writable open migrates, step by step
-    try:
+    # A writable open migrates, step by step.
+    with opened_db(db, prefix="cannot migrate store") as store:
         version = getattr(store, "schema_version", None)
         click.echo(f"store {store!r} at schema version {version() if version else '-'}")
-    except PelayananError as exc:
-        fail(f"cannot read store: {exc}", 1)
-    finally:
-        store.close()
 
 
 @store_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", required=True, help="The empty target: a SQLite path or postgresql:// URL.")
-@click.option(
-    "--trusted-key",
-    "trusted",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A public key PEM whose checkpoints to trust (repeatable).",
-)
-@click.option("--keys", "keys_dir", help="A key folder whose keyring (or public keys) to trust.")
+@trusted_key_option("A public key PEM whose checkpoints to trust (repeatable).")
+@keys_option("A key folder whose keyring (or public keys) to trust.")
 def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
     """Verify FILE with the trusted keys, then copy it into the empty store DB.
 

@@ -1,94 +1,67 @@
-"""The service desk: the one place that wires SOPs, access, the audit log and the store.
+"""`ServiceDesk`: the public face of the desk, delegating each operation to a collaborator.
 
-``desk.submit(...)`` opens a request under an SOP; ``desk.act(request_id, action, ...)``
-takes an action.  Each call either commits the request's new state together with its
-audit entry, or records the refused attempt in the log and raises a typed error.
-``desk.tick(now)`` fires the SLA warnings, breaches and escalations that are due.
-With a routing configuration, ``submit`` routes and assigns the new request, and the desk
-issues and answers disposisi (see `pelayanan.desk._routing`).
+The constructor builds one `Recorder` (clock, signing, commits, refusals, idempotent
+replays) and the collaborators that share it: requests (submit, act, migrate, surveys),
+clocks (SLA engines and ``tick``), routing (assignment, disposisi, bukan wewenang) and
+privacy (sealing, reveal, subject access, erasure, legal holds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
-
-from pelayanan.access import (
-    SYSTEM,
-    AccessPolicy,
-    Actor,
-    DelegationRegistry,
-    authorize,
-    check_access,
-)
-from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
-from pelayanan.audit.entry import format_time
+from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock, ensure_aware
-from pelayanan.desk._routing import RoutingDeskMixin
-from pelayanan.exceptions import (
-    ConcurrentModificationError,
-    IncompleteRequestError,
-    InvalidFieldValueError,
-    MigrationError,
-    PermissionDeniedError,
-    ReportError,
-    RequestError,
-    SOPDefinitionError,
-    TransitionNotAllowedError,
-    UnknownRequestError,
-    UnknownSOPError,
-)
-from pelayanan.privacy._desk import PrivacyDesk, PrivacySettings
-from pelayanan.reports.ikm import RULES_2017, RuleSet, compute_ikm
-from pelayanan.routing import RoutingConfig
-from pelayanan.sla import (
-    ClockDef,
-    ClockEngine,
-    FiredEvent,
-    check_clock_defs,
-    event_body,
-    next_due,
-)
-from pelayanan.sop.compile import compile_sop
+from pelayanan.desk._clocks import Clocks
+from pelayanan.desk._privacy import Privacy
+from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._requests import Requests
+from pelayanan.desk._result import ActionResult
+from pelayanan.desk._routing import Routing
+from pelayanan.privacy.settings import PrivacySettings
+from pelayanan.reports.ikm import RULES_2017, RuleSet
+from pelayanan.routing import DispositionTarget, RoutingConfig, TrailStep
+from pelayanan.sla import ClockDef, FiredEvent
 from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
-from pelayanan.sop.values import value_problems
 from pelayanan.store.base import RequestRecord, Store
 
-__all__ = ["ActionResult", "ServiceDesk"]
+__all__ = ["ServiceDesk"]
 
 
-@attrs.frozen
-class ActionResult:
-    """What a committed submit or action produced.
+def _who(actor: Actor | None, by: Actor | None, operation: str) -> Actor:
+    """Return who acts, accepting the deprecated ``by=`` spelling with a warning.
 
-    Attributes:
-        request: the request as stored after the action.
-        seq: the sequence number of the audit entry that records it.
-        entry_hash: hex leaf hash of that entry.
-        replayed: ``True`` when an idempotency key matched an earlier call, so nothing new
-            was applied and *request* is the request as it is now.
+    Raises:
+        TypeError: neither or both of *actor* and *by* were given.
     """
+    if by is not None:
+        if actor is not None:
+            msg = f"{operation}() takes actor= or its deprecated spelling by=, not both"
+            raise TypeError(msg)
+        warnings.warn(
+            f"{operation}(by=...) is deprecated; pass actor=... instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return by
+    if actor is None:
+        msg = f"{operation}() needs actor=: who takes the action"
+        raise TypeError(msg)
+    return actor
 
-    request: RequestRecord
-    seq: int
-    entry_hash: str
-    replayed: bool = False
 
-
-def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
-    return [f for f in fields if data.get(f) in (None, "", [], {})]
-
-
-class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
+class ServiceDesk:
     """Run service requests through their SOPs, recording everything in the audit log.
+
+    Every operation that appends an audit entry returns an `ActionResult`; a refused
+    attempt is recorded in the log before its typed error is raised.
 
     Args:
         store: where requests and the audit log live.
@@ -136,32 +109,32 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
         self.ledger = ledger
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self._key = signing_key
-        self._new_id = id_factory or (lambda: f"REQ-{uuid.uuid4().hex[:12].upper()}")
-        # -- personal data (pelayanan.privacy) --
         self.privacy = privacy
-        # -- access and routing (pelayanan.access, pelayanan.routing) --
         self.routing = routing
         self.delegations = delegations or (routing.delegations if routing else None)
         self.access_policy = access_policy or (routing.access if routing else AccessPolicy())
-        # -- SLA clocks (pelayanan.sla) --
         self.calendars: dict[str, WorkCalendar] = (
             dict(calendars) if calendars else {"default": indonesian_government_calendar()}
         )
-        self._clock_specs = {sop_id: tuple(specs) for sop_id, specs in (clocks or {}).items()}
-        self._engines: dict[tuple[str, str], ClockEngine] = {}
-        for sop in self.sops:
-            self._engine(sop)
+        recorder = Recorder(store, ledger=ledger, clock=self.clock, signing_key=signing_key)
+        self._clocks = Clocks(recorder, self.sops, calendars=self.calendars, specs=clocks or {})
+        self._routing = Routing(recorder, self.sops, config=routing, delegations=self.delegations)
+        self._privacy = Privacy(recorder, self.sops, settings=privacy)
+        self._requests = Requests(
+            recorder,
+            self.sops,
+            clocks=self._clocks,
+            routing=self._routing,
+            privacy=self._privacy,
+            access_policy=self.access_policy,
+            delegations=self.delegations,
+            id_factory=id_factory,
+        )
 
     def __repr__(self) -> str:
         return f"ServiceDesk(store={self.store!r}, ledger={self.ledger!r})"
 
-    def _sign(self, checkpoint: Checkpoint) -> SignedCheckpoint:
-        if isinstance(self._key, KeyringSigner):
-            return self._key(checkpoint)
-        return checkpoint.sign(self._key)
-
-    # -- public API -----------------------------------------------------------------------
+    # -- requests -------------------------------------------------------------------------
 
     def submit(
         self,
@@ -175,99 +148,33 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
     ) -> ActionResult:
         """Open a new request under SOP *sop_id* (its latest version unless *version*).
 
+        Args:
+            sop_id: the SOP to open the request under.
+            actor: who submits.
+            data: the request's fields; personal ones are sealed before they are stored.
+            version: the SOP version (default: the latest registered).
+            request_id: the new request's id (default: from the desk's id factory).
+            idempotency_key: a retry with the same key applies nothing new and returns the
+                result of the first call.
+
+        Returns:
+            The new request and its ``submit`` entry.
+
         Raises:
             UnknownSOPError: no such SOP is registered.
             PermissionDeniedError: the actor may not submit (recorded).
+            InvalidFieldValueError: a field value breaks the SOP's rules (recorded).
             IncompleteRequestError: required fields are missing (recorded).
+            PrivacyError: a personal field and no privacy settings.
         """
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
-        sop = self.sops.get(sop_id, version)
-        now = ensure_aware(self.clock.now(), what="clock time")
-        fields = dict(data or {})
-        new_id = request_id or self._new_id()
-        sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
-        try:
-            role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
-            invalid = value_problems(sop, fields)
-            if invalid:
-                raise InvalidFieldValueError("submit", invalid)
-            missing = _missing(sop.submit.requires, fields)
-            if missing:
-                raise IncompleteRequestError("submit", missing)
-            # Routing decisions are logged with their attributes: never route on personal data.
-            routed, assigned = self._route_new(sop, sop.privacy.public(fields))
-            unit = routed.unit if routed is not None else sop.unit
-            assignee = assigned.assignee if assigned is not None else None
-            clocks, changes = self._engine(sop).transition(
-                {},
-                action="submit",
-                source=None,
-                target=sop.initial,
-                final=sop.state(sop.initial).final,
-                at=now,
-                holder={"unit": unit, "assignee": assignee},
-            )
-        except RequestError as exc:
-            self._record_refusal(new_id, "submit", actor, exc, sop_ref=sop_ref, state=None)
-            raise
-        # -- privacy (issue 9): personal fields are sealed before they are stored --
-        sealed = self._seal(sop, new_id, None, fields, now)
-        privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
-        record = RequestRecord(
-            id=new_id,
-            ledger=self.ledger,
-            sop_id=sop.id,
-            sop_version=sop.version,
-            sop_hash=sop.content_hash,
-            state=sop.initial,
-            version=1,
-            data={**sealed.clear, **sealed.sealed},
-            meta={
-                "actors": {"submit": [actor.id]},
-                **({"sla": clocks} if clocks else {}),
-                **privacy_meta,
-            },
-            unit=unit,
-            assignee=assignee,
-            next_due=next_due(clocks),
-            created_at=now,
-            updated_at=now,
-            closed=sop.state(sop.initial).final,
+        return self._requests.submit(
+            sop_id,
+            actor=actor,
+            data=data,
+            version=version,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
         )
-        body: dict[str, Any] = {
-            "time": format_time(now),
-            "kind": "submit",
-            "request": new_id,
-            "sop": sop_ref,
-            "action": "submit",
-            "actor": actor.id,
-            "role": role,
-            "from": None,
-            "to": sop.initial,
-            "data": dict(sealed.clear),
-        }
-        if sealed.sealed:
-            body["personal"] = dict(sealed.sealed)
-        if routed is not None:
-            body["routing"] = routed.record()
-        if assigned is not None:
-            body["assignment"] = assigned.record()
-        if changes:
-            body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        try:
-            result = self._commit_sealed(
-                body,
-                time=now,
-                change=sealed.change,
-                request=record,
-                expected_version=None,
-                idempotency_key=idempotency_key,
-            )
-        except ConcurrentModificationError as exc:
-            return self._replayed_or_raise(idempotency_key, exc)
-        return ActionResult(record, result.seq, result.entry_hash.hex())
 
     def act(
         self,
@@ -293,6 +200,9 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             on_behalf_of: act with this official's authority, under a delegation (Plt/Plh)
                 in force; the entry records both the actor and the authority used.
 
+        Returns:
+            The request after the action and its ``action`` entry.
+
         Raises:
             UnknownRequestError: no such request (recorded).
             TransitionNotAllowedError: not possible from the current state (recorded).
@@ -301,210 +211,15 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             IncompleteRequestError: required fields or justification missing (recorded).
             ConcurrentModificationError: another writer changed the request first; retry.
         """
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
-        now = ensure_aware(self.clock.now(), what="clock time")
-        record = self.store.get_request(request_id)
-        claim = {"on_behalf_of": on_behalf_of} if on_behalf_of else None
-        if record is None:
-            error = UnknownRequestError(request_id)
-            self._record_refusal(
-                request_id, action, actor, error, sop_ref=None, state=None, extra=claim
-            )
-            raise error
-        sop = self.sops.get(record.sop_id, record.sop_version)
-        sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
-        fields = dict(data or {})
-        merged = {**record.data, **fields}
-        history: Mapping[str, list[str]] = record.meta.get("actors", {})
-        try:
-            spec = sop.action(action, record.state)
-            if spec is None:
-                allowed = sorted({a.name for a in sop.actions_from(record.state)})
-                raise TransitionNotAllowedError(action, record.state, allowed)
-            grant = check_access(
-                actor,
-                action,
-                allowed_roles=spec.roles,
-                not_by=spec.not_by,
-                history=history,
-                subject_fields=self.access_policy.subject_fields(sop.id, action),
-                data=merged,
-                on_behalf_of=on_behalf_of,
-                delegations=self.delegations,
-                at=now,
-                unit=record.unit,
-            )
-            role = grant.role
-            invalid = value_problems(sop, fields)
-            if invalid:
-                raise InvalidFieldValueError(action, invalid)
-            missing = _missing(spec.requires, merged)
-            if spec.justification and not (justification and justification.strip()):
-                missing.append("justification")
-            if missing:
-                raise IncompleteRequestError(action, missing)
-            new_state = compile_sop(sop).fire(record.state, action)
-            clocks, changes = self._engine(sop).transition(
-                record.meta.get("sla", {}),
-                action=action,
-                source=record.state,
-                target=new_state,
-                final=sop.state(new_state).final,
-                at=now,
-                reason=justification or fields.get("pause_reason"),
-                holder={"unit": record.unit, "assignee": record.assignee},
-            )
-        except (
-            TransitionNotAllowedError,
-            PermissionDeniedError,
-            IncompleteRequestError,
-            InvalidFieldValueError,
-        ) as exc:
-            self._record_refusal(
-                request_id, action, actor, exc, sop_ref=sop_ref, state=record.state, extra=claim
-            )
-            raise
-        # -- privacy (issue 9): personal fields are sealed before they are stored --
-        sealed = self._seal(sop, request_id, record.meta.get("subject"), fields, now)
-        privacy_meta = {"subject": sealed.subject} if sealed.subject is not None else {}
-        actors = {k: list(v) for k, v in history.items()}
-        actors.setdefault(action, [])
-        for person in grant.ids:  # a Plt's principal counts too, for separation of duties
-            if person not in actors[action]:
-                actors[action].append(person)
-        updated = attrs.evolve(
-            record,
-            state=new_state,
-            version=record.version + 1,
-            data={**record.data, **sealed.clear, **sealed.sealed},
-            meta={
-                **record.meta,
-                "actors": actors,
-                **({"sla": clocks} if clocks else {}),
-                **privacy_meta,
-            },
-            next_due=next_due(clocks) if clocks else record.next_due,
-            updated_at=now,
-            closed=sop.state(new_state).final,
+        return self._requests.act(
+            request_id,
+            action,
+            actor=actor,
+            data=data,
+            justification=justification,
+            idempotency_key=idempotency_key,
+            on_behalf_of=on_behalf_of,
         )
-        body: dict[str, Any] = {
-            "time": format_time(now),
-            "kind": "action",
-            "request": request_id,
-            "sop": sop_ref,
-            "action": action,
-            "actor": actor.id,
-            "role": role,
-            "from": record.state,
-            "to": new_state,
-            "data": dict(sealed.clear),
-        }
-        if sealed.sealed:
-            body["personal"] = dict(sealed.sealed)
-        if justification:
-            body["justification"] = justification
-        if grant.delegation is not None:
-            body["authority"] = grant.delegation.record()
-        if changes:
-            body["clocks"] = [{"clock": c.clock, **c.record} for c in changes]
-        try:
-            result = self._commit_sealed(
-                body,
-                time=now,
-                change=sealed.change,
-                request=updated,
-                expected_version=record.version,
-                idempotency_key=idempotency_key,
-            )
-        except ConcurrentModificationError as exc:
-            return self._replayed_or_raise(idempotency_key, exc)
-        return ActionResult(updated, result.seq, result.entry_hash.hex())
-
-    # -- survey responses (issue 10) -------------------------------------------------------
-
-    def record_survey(
-        self,
-        request_id: str,
-        answers: Mapping[str, int],
-        *,
-        actor: Actor,
-        rules: RuleSet = RULES_2017,
-    ) -> int:
-        """Record one satisfaction-survey response (SKM) against a completed request.
-
-        The entry (``kind: "survey"``) holds the answers per unsur key and the rule-set
-        name, nothing about the respondent; the request itself does not change.
-
-        Args:
-            request_id: the completed request the response is about.
-            answers: unsur key -> answer (integer 1-4), every unsur of *rules*.
-            actor: who records it (a front-desk officer, or the citizen's account).
-            rules: the IKM rule set the survey follows (PermenPANRB 14/2017 by default).
-
-        Returns:
-            The sequence number of the survey entry.
-
-        Raises:
-            ReportError: an unsur is missing or unknown, or an answer is not 1-4.
-            UnknownRequestError: no such request (recorded).
-            TransitionNotAllowedError: the request is not in a final state (recorded).
-        """
-        try:
-            compute_ikm([answers], rules=rules)
-        except ReportError as exc:
-            raise ReportError(f"survey for request {request_id!r}: {exc}") from None
-        record = self.store.get_request(request_id)
-        if record is None:
-            error: RequestError = UnknownRequestError(request_id)
-            self._record_refusal(request_id, "survey", actor, error, sop_ref=None, state=None)
-            raise error
-        sop_ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
-        if not record.closed:
-            error = TransitionNotAllowedError("survey", record.state)
-            self._record_refusal(
-                request_id, "survey", actor, error, sop_ref=sop_ref, state=record.state
-            )
-            raise error
-        now = ensure_aware(self.clock.now(), what="clock time")
-        body = {
-            "time": format_time(now),
-            "kind": "survey",
-            "request": request_id,
-            "sop": sop_ref,
-            "actor": actor.id,
-            "rules": rules.name,
-            "answers": {key: int(answers[key]) for key in rules.keys},
-        }
-        return self.store.append(self.ledger, body, time=now, sign=self._sign).seq
-
-    def tick(self, now: dt.datetime | None = None, *, limit: int | None = None) -> list[FiredEvent]:
-        """Fire the SLA warnings, breaches and escalations due at *now*, each exactly once.
-
-        Due requests come from the store's index on ``next_due``.  Each event is one
-        audit entry (``kind: "sla"``, actor ``system``) appended together with the
-        request's new clock state under the optimistic version check, so a repeated or
-        concurrent tick fires nothing twice: the loser of a race skips the request.
-
-        Args:
-            now: the instant to tick at (default: the desk's clock).
-            limit: at most this many due requests this call (the earliest due first).
-
-        Returns:
-            The events fired, in the order recorded.
-        """
-        at = ensure_aware(now if now is not None else self.clock.now(), what="tick time")
-        fired: list[FiredEvent] = []
-        for record in self.store.due_requests(at, limit=limit):
-            if record.ledger != self.ledger:
-                continue  # another desk's ledger ticks its own requests
-            try:
-                sop = self.sops.get(record.sop_id, record.sop_version)
-            except UnknownSOPError:
-                continue
-            fired.extend(self._tick_request(record, sop, at))
-        return fired
 
     def migrate(
         self,
@@ -520,6 +235,9 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         it is pinned to the new version.  The entry has ``kind: "migration"`` and names
         both SOP versions.
 
+        Returns:
+            The migrated request and its ``migration`` entry.
+
         Raises:
             UnknownRequestError: no such request.
             MigrationError: the request is not on the migration's SOP version, or its
@@ -527,64 +245,41 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
             PermissionDeniedError: the actor holds none of the migration's roles (recorded).
             UnknownSOPError: the target version is not registered.
         """
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
-        now = ensure_aware(self.clock.now(), what="clock time")
-        record = self.get(request_id)
-        old = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
-        target = self.sops.get(migration.sop_id, migration.to_version)
-        try:
-            if (record.sop_id, record.sop_version) != (migration.sop_id, migration.from_version):
-                msg = (
-                    f"request {request_id!r} runs under {record.sop_id} {record.sop_version}, "
-                    f"not {migration.sop_id} {migration.from_version}"
-                )
-                raise MigrationError(msg)
-            new_state = migration.states.get(record.state)
-            if new_state is None:
-                msg = (
-                    f"the migration to version {migration.to_version} maps no state for "
-                    f"{record.state!r}; add it to the migration's states"
-                )
-                raise MigrationError(msg)
-            role = authorize(actor, "migrate", allowed_roles=migration.roles)
-        except (MigrationError, PermissionDeniedError) as exc:
-            self._record_refusal(request_id, "migrate", actor, exc, sop_ref=old, state=record.state)
-            raise
-        new = {"id": target.id, "version": target.version, "hash": target.content_hash}
-        updated = attrs.evolve(
-            record,
-            sop_version=target.version,
-            sop_hash=target.content_hash,
-            state=new_state,
-            version=record.version + 1,
-            updated_at=now,
-            closed=target.state(new_state).final,
+        return self._requests.migrate(
+            request_id, migration, actor=actor, idempotency_key=idempotency_key
         )
-        body: dict[str, Any] = {
-            "time": format_time(now),
-            "kind": "migration",
-            "request": request_id,
-            "sop": new,
-            "from_sop": old,
-            "action": "migrate",
-            "actor": actor.id,
-            "role": role,
-            "from": record.state,
-            "to": new_state,
-            "note": migration.note,
-        }
-        result = self.store.append(
-            self.ledger,
-            body,
-            time=now,
-            request=updated,
-            expected_version=record.version,
-            idempotency_key=idempotency_key,
-            sign=self._sign,
-        )
-        return ActionResult(updated, result.seq, result.entry_hash.hex())
+
+    def record_survey(
+        self,
+        request_id: str,
+        answers: Mapping[str, int],
+        *,
+        actor: Actor,
+        rules: RuleSet = RULES_2017,
+    ) -> ActionResult:
+        """Record one satisfaction-survey response (SKM) against a completed request.
+
+        The entry (``kind: "survey"``) holds the answers per unsur key and the rule-set
+        name, nothing about the respondent; the request itself does not change.
+
+        Args:
+            request_id: the completed request the response is about.
+            answers: unsur key -> answer (integer 1-4), every unsur of *rules*.
+            actor: who records it (a front-desk officer, or the citizen's account).
+            rules: the IKM rule set the survey follows (PermenPANRB 14/2017 by default).
+
+        Returns:
+            The request (unchanged) and the ``survey`` entry.
+
+        Raises:
+            ReportError: an unsur is missing or unknown, or an answer is not 1-4.
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is not in a final state (recorded).
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` instead of the entry's sequence number.
+        """
+        return self._requests.record_survey(request_id, answers, actor=actor, rules=rules)
 
     def get(self, request_id: str) -> RequestRecord:
         """Return the request *request_id*.
@@ -592,164 +287,350 @@ class ServiceDesk(RoutingDeskMixin, PrivacyDesk):
         Raises:
             UnknownRequestError: no such request.
         """
-        record = self.store.get_request(request_id)
-        if record is None:
-            raise UnknownRequestError(request_id)
-        return record
+        return self._requests.get(request_id)
 
     def allowed_actions(self, request_id: str, actor: Actor | None = None) -> list[str]:
-        """Return the actions possible now on the request (for *actor*'s roles if given)."""
-        record = self.get(request_id)
-        sop = self.sops.get(record.sop_id, record.sop_version)
-        names = set()
-        for spec in sop.actions_from(record.state):
-            if actor is None or not spec.roles or set(spec.roles) & actor.roles:
-                names.add(spec.name)
-        return sorted(names)
+        """Return the actions possible now on the request (for *actor*'s roles if given).
 
-    # -- internals ------------------------------------------------------------------------
+        Raises:
+            UnknownRequestError: no such request.
+        """
+        return self._requests.allowed_actions(request_id, actor)
 
-    def _engine(self, sop: SOP) -> ClockEngine:
-        """Return the SLA clock engine of *sop*, checking its clocks once."""
-        engine = self._engines.get(sop.key)
-        if engine is None:
-            # Clocks given to the desk for an SOP override the ones the SOP declares.
-            specs = self._clock_specs.get(sop.id, sop.clocks)
-            problems = check_clock_defs(
-                specs,
-                states=[s.id for s in sop.states],
-                actions=[a.name for a in sop.actions],
-                source=sop.source,
-            )
-            if problems:
-                raise SOPDefinitionError(problems)
-            engine = ClockEngine(specs, calendars=self.calendars, unit=sop.unit)
-            self._engines[sop.key] = engine
-        return engine
+    # -- SLA clocks -----------------------------------------------------------------------
 
-    def _tick_request(self, record: RequestRecord, sop: SOP, now: dt.datetime) -> list[FiredEvent]:
-        """Fire *record*'s due events, one entry each, until none is due or a writer races."""
-        engine = self._engine(sop)
-        sop_ref = {"id": sop.id, "version": sop.version, "hash": sop.content_hash}
-        fired: list[FiredEvent] = []
-        while True:
-            clocks: Mapping[str, Any] = record.meta.get("sla", {})
-            due = engine.due(clocks, now)
-            if not due:
-                return fired
-            event = due[0]
-            body = event_body(event, clocks, request=record.id, at=now)
-            body["sop"] = sop_ref
-            clocks = engine.fire(clocks, event)
-            meta: dict[str, Any] = {**record.meta, "sla": clocks}
-            unit, assignee = record.unit, record.assignee
-            moved: Mapping[str, str] | None = body.get("reassign")
-            if moved is not None:
-                assignee = None
-                if "unit" in moved:
-                    unit = moved["unit"]
-                else:
-                    meta["assigned_role"] = moved["role"]
-            updated = attrs.evolve(
-                record,
-                version=record.version + 1,
-                meta=meta,
-                unit=unit,
-                assignee=assignee,
-                next_due=next_due(clocks),
-                updated_at=now,
-            )
-            try:
-                result = self.store.append(
-                    self.ledger,
-                    body,
-                    time=now,
-                    request=updated,
-                    expected_version=record.version,
-                    sign=self._sign,
-                )
-            except ConcurrentModificationError:
-                return fired  # another tick or an officer changed it first: theirs stands
-            action: str | None = body.get("action")
-            notify: list[str] = body.get("notify", [])
-            fired.append(
-                FiredEvent(
-                    record.id,
-                    event.clock,
-                    event.event,
-                    event.key,
-                    event.due,
-                    result.seq,
-                    tuple(notify),
-                    moved,
-                    action,
-                )
-            )
-            record = updated
-            if action is not None:
-                record = self._system_action(record, action, event.clock, event.key)
+    def tick(self, now: dt.datetime | None = None, *, limit: int | None = None) -> list[FiredEvent]:
+        """Fire the SLA warnings, breaches and escalations due at *now*, each exactly once.
 
-    def _system_action(
-        self, record: RequestRecord, action: str, clock: str, key: str
-    ) -> RequestRecord:
-        """Take an escalation's *action* as the system; return the request as it is after."""
-        # Only the tick that committed the escalation entry gets here, so the system acts
-        # at most once; a refusal is recorded by act() like any other.
-        reason = f"SLA escalation: clock {clock!r} {key}"
-        try:
-            return self.act(record.id, action, actor=SYSTEM, justification=reason).request
-        except RequestError:
-            return self.store.get_request(record.id) or record
+        Due requests come from the store's index on ``next_due``.  Each event is one
+        audit entry (``kind: "sla"``, actor ``system``) appended together with the
+        request's new clock state under the optimistic version check, so a repeated or
+        concurrent tick fires nothing twice: the loser of a race skips the request.  An
+        escalation's action is taken by the system through `act`.
 
-    def _replayed_or_raise(
-        self, idempotency_key: str | None, error: ConcurrentModificationError
-    ) -> ActionResult:
-        """Return the first result when a concurrent call with the same key won, else raise."""
-        # -- storage (issue 8): two calls with one idempotency key racing each other --
-        replay = self._replayed(idempotency_key)
-        if replay is None:
-            raise error
-        return replay
+        Args:
+            now: the instant to tick at (default: the desk's clock).
+            limit: at most this many due requests this call (the earliest due first).
 
-    def _replayed(self, idempotency_key: str | None) -> ActionResult | None:
-        if idempotency_key is None:
-            return None
-        found = self.store.idempotent_result(idempotency_key)
-        if found is None:
-            return None
-        request_id, seq = found
-        record = self.store.get_request(request_id) if request_id else None
-        if record is None:
-            return None
-        entry = next(self.store.entries(self.ledger, seq, seq + 1), None)
-        entry_hash = entry.hash.hex() if entry is not None else ""
-        return ActionResult(record, seq, entry_hash, replayed=True)
+        Returns:
+            The events fired, in the order recorded.
+        """
+        at = ensure_aware(now if now is not None else self.clock.now(), what="tick time")
+        return self._clocks.tick(at, limit=limit, act=self._requests.act)
 
-    def _record_refusal(
+    # -- routing and disposisi ------------------------------------------------------------
+
+    def assign(
         self,
         request_id: str,
-        action: str,
-        actor: Actor,
-        error: RequestError,
         *,
-        sop_ref: Mapping[str, str] | None,
-        state: str | None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        now = ensure_aware(self.clock.now(), what="clock time")
-        reason: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
-        rule = getattr(error, "rule", None)
-        if rule is not None:
-            reason["rule"] = rule
-        body = {
-            "time": format_time(now),
-            "kind": "refused",
-            "request": request_id,
-            "sop": dict(sop_ref) if sop_ref is not None else None,
-            "action": action,
-            "actor": actor.id,
-            "from": state,
-            "reason": reason,
-            **(extra or {}),
-        }
-        self.store.append(self.ledger, body, time=now, sign=self._sign)
+        actor: Actor | None = None,
+        officer: str | None = None,
+        on_behalf_of: str | None = None,
+        by: Actor | None = None,
+    ) -> ActionResult:
+        """Assign request *request_id* to *officer*, or by its unit's strategy when ``None``.
+
+        Only a holder of a disposition role in the request's unit may assign.
+
+        Args:
+            request_id: the request.
+            actor: who assigns.
+            officer: the officer (default: the unit's assignment strategy picks one).
+            on_behalf_of: act with this official's authority (Plt/Plh).
+            by: deprecated spelling of *actor*.
+
+        Returns:
+            The assigned request and its ``assignment`` entry.
+
+        Raises:
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is closed (recorded).
+            PermissionDeniedError: role, delegation or unit refuses it (recorded).
+
+        .. deprecated:: Unreleased
+           ``by=``; pass ``actor=``.
+        """
+        return self._routing.assign(
+            request_id,
+            actor=_who(actor, by, "assign"),
+            officer=officer,
+            on_behalf_of=on_behalf_of,
+        )
+
+    def dispose(
+        self,
+        request_id: str,
+        *,
+        actor: Actor | None = None,
+        to: str | DispositionTarget | Sequence[str | DispositionTarget],
+        instruction: str,
+        due: dt.datetime | None = None,
+        on_behalf_of: str | None = None,
+        by: Actor | None = None,
+    ) -> ActionResult:
+        """Issue a disposisi: send the request to units or officers with an instruction.
+
+        Several targets make parallel dispositions that join when all have answered.  A
+        holder of a disposition role may dispose a request its unit holds, or one it was
+        itself sent by an open disposition (a chain).
+
+        Args:
+            request_id: the request.
+            actor: the superior who disposes.
+            to: a unit id, a `DispositionTarget`, or a list of them.
+            instruction: what the targets are asked to do.
+            due: the due date of targets that do not carry their own.
+            on_behalf_of: act with this official's authority (Plt/Plh).
+            by: deprecated spelling of *actor*.
+
+        Returns:
+            The request as disposed and its ``disposition`` entry.
+
+        Raises:
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is closed (recorded).
+            PermissionDeniedError: role, delegation or holder check refuses it (recorded).
+            IncompleteRequestError: no target, no instruction, or a bad due date (recorded).
+
+        .. deprecated:: Unreleased
+           ``by=``; pass ``actor=``.
+        """
+        return self._routing.dispose(
+            request_id,
+            actor=_who(actor, by, "dispose"),
+            to=to,
+            instruction=instruction,
+            due=due,
+            on_behalf_of=on_behalf_of,
+        )
+
+    def answer_disposition(
+        self,
+        request_id: str,
+        *,
+        actor: Actor | None = None,
+        answer: str,
+        disposition: str | None = None,
+        on_behalf_of: str | None = None,
+        by: Actor | None = None,
+    ) -> ActionResult:
+        """Answer a disposisi addressed to *actor* (its unit or itself).
+
+        When it was the last open disposition of its group, the group joins and the
+        request returns to whoever issued it.
+
+        Args:
+            request_id: the request.
+            actor: who answers (a member of the target unit, or the target officer).
+            answer: the answer (laporan tindak lanjut).
+            disposition: which disposition (needed only when several are addressed to
+                *actor*).
+            on_behalf_of: answer with this official's authority (Plt/Plh).
+            by: deprecated spelling of *actor*.
+
+        Returns:
+            The request after the answer and its ``disposition_answer`` entry.
+
+        Raises:
+            UnknownRequestError: no such request (recorded).
+            PermissionDeniedError: no open disposition is addressed to *actor* (recorded).
+            IncompleteRequestError: no answer, or which disposition is ambiguous (recorded).
+            TransitionNotAllowedError: closed, or sub-dispositions still open (recorded).
+
+        .. deprecated:: Unreleased
+           ``by=``; pass ``actor=``.
+        """
+        return self._routing.close(
+            request_id,
+            "answer_disposition",
+            actor=_who(actor, by, "answer_disposition"),
+            text=answer,
+            disposition=disposition,
+            on_behalf_of=on_behalf_of,
+        )
+
+    def bukan_wewenang(
+        self,
+        request_id: str,
+        *,
+        actor: Actor | None = None,
+        reason: str,
+        disposition: str | None = None,
+        on_behalf_of: str | None = None,
+        by: Actor | None = None,
+    ) -> ActionResult:
+        """Return a request as "bukan wewenang" (not our authority) for re-routing.
+
+        A disposition addressed to *actor* is marked returned and the request goes back to
+        whoever issued it; a request routed to *actor*'s unit by a rule goes back to the
+        triage unit (or the SOP's unit).  Never a dead end.
+
+        Args:
+            request_id: the request.
+            actor: who returns it.
+            reason: why it is not their authority (recorded).
+            disposition: which disposition (needed only when several are addressed to
+                *actor*).
+            on_behalf_of: act with this official's authority (Plt/Plh).
+            by: deprecated spelling of *actor*.
+
+        Returns:
+            The returned request and its ``bukan_wewenang`` entry.
+
+        Raises:
+            UnknownRequestError: no such request (recorded).
+            PermissionDeniedError: *actor* neither holds it nor received a disposisi
+                (recorded).
+            IncompleteRequestError: no reason (recorded).
+            TransitionNotAllowedError: closed, or sub-dispositions still open (recorded).
+
+        .. deprecated:: Unreleased
+           ``by=``; pass ``actor=``.
+        """
+        return self._routing.close(
+            request_id,
+            "bukan_wewenang",
+            actor=_who(actor, by, "bukan_wewenang"),
+            text=reason,
+            disposition=disposition,
+            on_behalf_of=on_behalf_of,
+        )
+
+    def why(self, request_id: str) -> list[TrailStep]:
+        """Return the routing, assignment and disposisi decisions on *request_id*, from the log.
+
+        Raises:
+            UnknownRequestError: no such request.
+        """
+        return self._routing.why(request_id)
+
+    # -- personal data --------------------------------------------------------------------
+
+    def reveal(self, request_id: str, field: str, *, actor: Actor, purpose: str) -> ActionResult:
+        """Decrypt personal *field* of *request_id* for *actor*, stating *purpose*.
+
+        The reveal is recorded (``kind: "reveal"``: who saw whose data, which field, why);
+        a refused reveal is recorded too (``kind: "reveal_refused"``).
+
+        Args:
+            request_id: the request.
+            field: the personal field to reveal.
+            actor: who looks; must hold a role the SOP allows to reveal the field.
+            purpose: why, in words an auditor can check.
+
+        Returns:
+            The request, the ``reveal`` entry, and the field's value in ``.value``.
+
+        Raises:
+            UnknownRequestError: no such request.
+            IncompleteRequestError: no purpose was given.
+            PermissionDeniedError: the actor's roles may not reveal the field.
+            PrivacyError: the field is not personal, or holds no value.
+            SubjectErasedError: the data subject was erased.
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` carrying the value instead of the bare value.
+        """
+        return self._privacy.reveal(request_id, field, actor=actor, purpose=purpose)
+
+    def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
+        """Return all personal data of *subject* (the right of access, UU 27/2022 Pasal 7).
+
+        Recorded as a ``reveal`` of the whole subject (``scope: "subject"``); refusals as
+        ``reveal_refused``.
+
+        Returns:
+            The ``reveal`` entry, with ``.subject_data``:
+            ``{"subject": ID, "requests": {request id: {"sop": ..., "fields": {...}}}}``.
+
+        Raises:
+            IncompleteRequestError: no purpose was given.
+            PermissionDeniedError: the actor is not a data protection officer.
+            UnknownSubjectError: no such subject.
+            SubjectErasedError: the subject was erased.
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` carrying the data instead of the bare data.
+        """
+        return self._privacy.subject_access(subject, actor=actor, purpose=purpose)
+
+    def find_subject(self, nik: str) -> str | None:
+        """Return the data subject whose requests carry NIK *nik* (keyed index), or ``None``.
+
+        Raises:
+            PrivacyError: the desk has no privacy settings.
+        """
+        return self._privacy.find_subject(nik)
+
+    def erase_subject(self, subject: str, *, actor: Actor, reason: str) -> ActionResult[None]:
+        """Erase *subject*: destroy their key, so their data is unrecoverable everywhere.
+
+        The sealed values stay in the store, the log and every export, so every hash still
+        verifies, but nothing can decrypt them any more.  Recorded as ``kind: "erasure"``;
+        a refusal as ``kind: "erasure_refused"`` with the rule that refused it.
+
+        Args:
+            subject: the data-subject id.
+            actor: a data protection officer.
+            reason: why (e.g. the erasure request's reference); no personal data here.
+
+        Returns:
+            The ``erasure`` entry, with the `ErasureResult` in ``.erasure``.
+
+        Raises:
+            PermissionDeniedError: the actor is not a data protection officer.
+            IncompleteRequestError: no reason was given.
+            UnknownSubjectError: no such subject.
+            SubjectErasedError: the subject was already erased.
+            ErasureRefusedError: a legal hold or unexpired retention applies (``.rule``).
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` carrying the `ErasureResult`.
+        """
+        return self._privacy.erase_subject(subject, actor=actor, reason=reason)
+
+    def place_legal_hold(
+        self,
+        *,
+        actor: Actor,
+        reason: str,
+        subject: str | None = None,
+        request: str | None = None,
+    ) -> ActionResult[None]:
+        """Place a legal hold on a data subject or on one request; recorded (``legal_hold``).
+
+        While the hold is in force, erasing the subject (or the subject of the request) is
+        refused.
+
+        Returns:
+            The ``legal_hold`` entry, with the `LegalHold` in ``.hold``.
+
+        Raises:
+            PermissionDeniedError: the actor may not place holds.
+            IncompleteRequestError: no reason, or neither/both of subject and request.
+            UnknownSubjectError: no such subject.
+            UnknownRequestError: no such request.
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` carrying the `LegalHold`.
+        """
+        return self._privacy.place_legal_hold(
+            actor=actor, reason=reason, subject=subject, request=request
+        )
+
+    def release_legal_hold(self, hold_id: str, *, actor: Actor, reason: str) -> ActionResult[None]:
+        """Release legal hold *hold_id*; recorded (``legal_hold_released``).
+
+        Returns:
+            The ``legal_hold_released`` entry, with the released `LegalHold` in ``.hold``.
+
+        Raises:
+            PermissionDeniedError: the actor may not release holds.
+            IncompleteRequestError: no reason was given.
+            PrivacyError: no hold with that id is in force.
+
+        .. versionchanged:: Unreleased
+           Returns an `ActionResult` carrying the `LegalHold`.
+        """
+        return self._privacy.release_legal_hold(hold_id, actor=actor, reason=reason)

@@ -10,15 +10,15 @@ recorded in the audit log.  See docs/privacy.md.
 
 from __future__ import annotations
 
-from pelayanan.privacy._desk import (
+from pelayanan.privacy.publish import PUBLICATION_FORMAT, publish_statistics
+from pelayanan.privacy.retention import RetentionPeriod, RetentionSchedule
+from pelayanan.privacy.settings import (
     DATA_PROTECTION_OFFICER,
     LEGAL_OFFICER,
     ErasureResult,
     PrivacySettings,
     Sealed,
 )
-from pelayanan.privacy.publish import PUBLICATION_FORMAT, publish_statistics
-from pelayanan.privacy.retention import RetentionPeriod, RetentionSchedule
 from pelayanan.privacy.vault import (
     ALGORITHM,
     MASTER_KEY_FILE,

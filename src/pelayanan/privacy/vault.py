@@ -2,8 +2,13 @@
 
 Key hierarchy (see docs/privacy.md):
 
-* the **master key** (32 bytes) is supplied by the host app and never stored by
-  pelayanan; HKDF-SHA256 derives from it a *wrapping key* and an *index key*;
+* the **master key** (32 bytes) is supplied by the host app: the library keeps it only
+  in memory, and a store records only its *fingerprint* (an HKDF-derived value from
+  which the key cannot be recovered) so that a store is never opened with another key
+  (`Vault.bind`).  Where the key lives is the host's choice: a key management service,
+  or a file written by `write_master_key` (the command line keeps one in the store's
+  key folder, ``DB.keys/vault-master.key``, mode 0600, folder 0700).  HKDF-SHA256
+  derives from it a *wrapping key* and an *index key*;
 * each **data subject** has its own random 256-bit data key, stored only wrapped
   (AES-256-GCM under the wrapping key, the subject id and key id bound as associated
   data); destroying that wrapped key erases the subject everywhere at once;
@@ -26,7 +31,6 @@ import json
 import os
 import re
 import secrets
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,8 +42,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pelayanan.audit.canonical import canonical_json
-from pelayanan.exceptions import PrivacyError
-from pelayanan.store.vault import WrappedKey
+from pelayanan.audit.keys import make_private_folder, warn_if_exposed, write_private_file
+from pelayanan.exceptions import PrivacyError, VaultKeyMismatchError
+from pelayanan.store.vault import VaultFingerprintStore, VaultStore, WrappedKey
 
 __all__ = [
     "ALGORITHM",
@@ -103,6 +108,8 @@ def generate_master_key() -> bytes:
 def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
     """Write *key* to *path*, readable by its owner only (mode 0600); return the path.
 
+    A folder created for it is readable by its owner only (mode 0700), whatever the umask.
+
     Raises:
         PrivacyError: the key is not 32 bytes or the file cannot be written.
     """
@@ -111,11 +118,8 @@ def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
         raise PrivacyError(msg)
     target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        target.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        make_private_folder(target.parent)
+        write_private_file(target, key, exclusive=False)
     except OSError as exc:
         msg = f"cannot write the vault master key to {target}: {exc.strerror}"
         raise PrivacyError(msg) from None
@@ -125,9 +129,12 @@ def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
 def load_master_key(path: str | os.PathLike[str]) -> bytes:
     """Read a master key written by `write_master_key`.
 
+    Warns with `KeyFilePermissionWarning` when other users can read the file.
+
     Raises:
         PrivacyError: the file cannot be read or does not hold 32 bytes.
     """
+    warn_if_exposed(path, "vault master key")
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -231,6 +238,12 @@ class SubjectKey:
 class _Keys:
     wrap: AESGCM
     index: bytes
+    fingerprint: str
+
+
+def _fingerprint(master: bytes) -> str:
+    # A separate HKDF purpose: the fingerprint reveals nothing of the wrapping or index keys.
+    return "v1:" + _derive(master, "fingerprint")[:16].hex()
 
 
 class Vault:
@@ -238,7 +251,8 @@ class Vault:
 
     Args:
         master_key: 32 bytes supplied by the host app (e.g. from a key management
-            service or `load_master_key`).  pelayanan never stores it.
+            service or `load_master_key`).  The vault keeps it in memory only; call
+            `bind` with the store so that the store is never used with another key.
 
     Raises:
         PrivacyError: the master key is not 32 bytes.
@@ -248,10 +262,58 @@ class Vault:
         if len(master_key) != 32:
             msg = "the vault master key must be 32 bytes (see generate_master_key)"
             raise PrivacyError(msg)
-        self._keys = _Keys(AESGCM(_derive(master_key, "wrap")), _derive(master_key, "index"))
+        self._keys = _Keys(
+            AESGCM(_derive(master_key, "wrap")),
+            _derive(master_key, "index"),
+            _fingerprint(master_key),
+        )
 
     def __repr__(self) -> str:
-        return "Vault(<master key>)"
+        return f"Vault(<master key {self.fingerprint}>)"
+
+    @property
+    def fingerprint(self) -> str:
+        """Return the master key's fingerprint (``v1:`` and 32 hex digits; not the key)."""
+        return self._keys.fingerprint
+
+    def bind(self, store: object) -> None:
+        """Check that *store* is sealed under this master key; record it at first use.
+
+        A store that records no fingerprint yet records this one, after checking that
+        any subject key it already holds unwraps under this key (a store made before
+        fingerprints existed).
+
+        Args:
+            store: a store with a vault (`VaultStore`, `VaultFingerprintStore`).
+
+        Raises:
+            VaultKeyMismatchError: the store's personal data is sealed under another key.
+            PrivacyError: the store has no vault, or cannot record a fingerprint.
+        """
+        if not isinstance(store, VaultFingerprintStore):
+            msg = f"{store!r} cannot record a vault key fingerprint; use a store with a vault"
+            raise PrivacyError(msg)
+        recorded = store.vault_fingerprint(None)
+        if recorded is None:
+            if isinstance(store, VaultStore):
+                self._check_existing_keys(store)
+            recorded = store.vault_fingerprint(self.fingerprint) or ""
+        if not hmac.compare_digest(recorded, self.fingerprint):
+            raise VaultKeyMismatchError(recorded, self.fingerprint)
+
+    def _check_existing_keys(self, store: VaultStore) -> None:
+        """Refuse a key under which a live subject key of *store* does not unwrap."""
+        for subject in store.vault_subjects():
+            wrapped = store.vault_key(subject)
+            if wrapped is None:
+                continue  # erased
+            try:
+                self.unwrap(wrapped)
+            except PrivacyError:
+                raise VaultKeyMismatchError(
+                    "(the key the store's subject keys are wrapped under)", self.fingerprint
+                ) from None
+            return
 
     @staticmethod
     def _wrap_aad(subject: str, kid: str) -> bytes:

@@ -75,23 +75,10 @@ class AtRiskItem:
     reason: str
 
     def to_json_dict(self) -> dict[str, object]:
-        """Return the item as JSON-ready data."""
-        return {
-            "request": self.request,
-            "service": self.service,
-            "state": self.state,
-            "unit": self.unit,
-            "officer": self.officer,
-            "clock": self.clock,
-            "deadline": self.deadline.astimezone(dt.UTC).isoformat(),
-            "remaining_s": self.remaining_s,
-            "in_state_s": self.in_state_s,
-            "expected_s": self.expected_s,
-            "expected_p90_s": self.expected_p90_s,
-            "samples": self.samples,
-            "risk": self.risk,
-            "reason": self.reason,
-        }
+        """Return the item as JSON-ready data (the deadline in UTC)."""
+        fields = attrs.asdict(self, recurse=False)
+        fields["deadline"] = self.deadline.astimezone(dt.UTC).isoformat()
+        return fields
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from pelayanan.audit.entry import format_time, parse_time
+from pelayanan.audit.kinds import TIME
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import CalendarError
 from pelayanan.sla import BreachAttribution, ClockReplayer, ClockVerdict
@@ -65,7 +66,7 @@ class ClockLogFold:
 
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry."""
-        text = entry["time"]
+        text = entry[TIME]
         if self._until_text is not None and text > self._until_text:
             return
         self._last_text = text

@@ -31,6 +31,34 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pelayanan.audit.kinds import (
+    ACTOR,
+    ASSIGNED_UNIT,
+    ASSIGNEE,
+    DATA,
+    ERROR,
+    KIND,
+    KIND_ACTION,
+    KIND_ASSIGNMENT,
+    KIND_BUKAN_WEWENANG,
+    KIND_DISPOSITION,
+    KIND_REFUSED,
+    KIND_ROUTING,
+    KIND_SUBMIT,
+    KIND_SURVEY,
+    OFFICER,
+    REASON,
+    REGION,
+    REQUEST,
+    RULE,
+    SEQ,
+    SOP_HASH,
+    SOP_ID,
+    SOP_VERSION,
+    TO,
+    UNIT,
+)
+from pelayanan.audit.kinds import SOP as SOP_FIELD
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.replay import entry_time
@@ -45,6 +73,8 @@ DIMENSIONS = ("service", "unit", "officer", "region")
 PERIODS = ("week", "month")
 #: The key used when a dimension has no value (unassigned officer, unknown region).
 NONE_KEY = "-"
+#: The kinds that move a request to another unit or officer.
+_ROUTE_KINDS = frozenset({KIND_ROUTING, KIND_ASSIGNMENT, KIND_DISPOSITION})
 
 
 def region_prefixes(code: str | None) -> list[str]:
@@ -200,32 +230,32 @@ class RequestFlow:
 
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry."""
-        kind = entry["kind"]
+        kind = entry[KIND]
         now = entry_time(entry)
         if self.until is not None and now > self.until:
             return
         self.last_time = now
-        if kind == "survey":
+        if kind == KIND_SURVEY:
             return  # a survey response moves no request
-        request_id = entry.get("request")
-        if kind == "submit":
+        request_id = entry.get(REQUEST)
+        if kind == KIND_SUBMIT:
             self._submit(entry, now)
             return
         if not isinstance(request_id, str) or request_id in self._skipped:
-            if kind == "refused" and request_id not in self._skipped:
+            if kind == KIND_REFUSED and request_id not in self._skipped:
                 self._refused(entry, None, now)
             return
         track = self.tracks.get(request_id)
-        if kind == "refused":
+        if kind == KIND_REFUSED:
             self._refused(entry, track, now)
             return
         if track is None:
             return
-        if kind == "action":
+        if kind == KIND_ACTION:
             self._action(entry, track, now)
-        elif kind in ("routing", "assignment", "disposition"):
+        elif kind in _ROUTE_KINDS:
             self._route(entry, track)
-        elif kind == "bukan_wewenang":
+        elif kind == KIND_BUKAN_WEWENANG:
             for counts in self._counts(track.keys(self.by)):
                 counts.rerouted += 1
 
@@ -242,7 +272,7 @@ class RequestFlow:
     def _sop(self, ref: Any, seq: int) -> SOP:
         if not isinstance(ref, Mapping):
             raise ReportError(f"entry {seq} names no SOP")
-        sop_id, version, digest = ref.get("id"), ref.get("version"), ref.get("hash")
+        sop_id, version, digest = ref.get(SOP_ID), ref.get(SOP_VERSION), ref.get(SOP_HASH)
         try:
             sop = self.sops.get(str(sop_id), str(version))
         except LookupError:
@@ -266,21 +296,21 @@ class RequestFlow:
         return self.received_to is None or day <= self.received_to
 
     def _submit(self, entry: Mapping[str, Any], now: dt.datetime) -> None:
-        request_id = entry["request"]
+        request_id = entry[REQUEST]
         if not self._in_window(now):
             self._skipped.add(request_id)
             return
-        sop = self._sop(entry.get("sop"), entry["seq"])
-        track = RequestTrack(request_id, sop, now, entry["seq"])
-        data = entry.get("data")
+        sop = self._sop(entry.get(SOP_FIELD), entry[SEQ])
+        track = RequestTrack(request_id, sop, now, entry[SEQ])
+        data = entry.get(DATA)
         if isinstance(data, Mapping):
-            region = data.get("region")
+            region = data.get(REGION)
             if isinstance(region, str) and region:
                 track.region = region
-            unit = data.get("unit")
+            unit = data.get(UNIT)
             if isinstance(unit, str) and unit:
                 track.unit = unit
-        track.state = entry.get("to") or sop.initial
+        track.state = entry.get(TO) or sop.initial
         if self.history:
             track.first_entered[track.state] = now
         self.tracks[request_id] = track
@@ -289,7 +319,7 @@ class RequestFlow:
         label = period_of(now, self.period, self._zone)
         self.periods.setdefault(label, Counter())["received"] += 1
         if sop.state(track.state).final:
-            self._close(track, now, entry["seq"])
+            self._close(track, now, entry[SEQ])
 
     def _stay(self, track: RequestTrack, now: dt.datetime, leaver: str | None) -> None:
         # Each instant's working position is computed once: the end of this stay is the
@@ -312,16 +342,16 @@ class RequestFlow:
                 durations.append(worked)
 
     def _action(self, entry: Mapping[str, Any], track: RequestTrack, now: dt.datetime) -> None:
-        target = entry.get("to")
+        target = entry.get(TO)
         if not isinstance(target, str):
             return
-        actor = entry.get("actor")
+        actor = entry.get(ACTOR)
         self._stay(track, now, actor if isinstance(actor, str) else None)
         sop = track.sop
         was_final = track.closed
-        data = entry.get("data")
+        data = entry.get(DATA)
         if isinstance(data, Mapping):
-            unit = data.get("assigned_unit")
+            unit = data.get(ASSIGNED_UNIT)
             if isinstance(unit, str) and unit and unit != track.unit:
                 track.unit = unit
                 track.officer = None
@@ -337,7 +367,7 @@ class RequestFlow:
             for counts in self._counts(track.keys(self.by)):
                 counts.reopened += 1
         elif final and not was_final:
-            self._close(track, now, entry["seq"])
+            self._close(track, now, entry[SEQ])
 
     def _close(self, track: RequestTrack, now: dt.datetime, seq: int) -> None:
         track.closed_at = now
@@ -348,31 +378,31 @@ class RequestFlow:
         self.periods.setdefault(label, Counter())["closed"] += 1
 
     def _route(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
-        unit = entry.get("unit")
+        unit = entry.get(UNIT)
         if isinstance(unit, str) and unit and unit != track.unit:
             track.unit = unit
             track.officer = None
-        officer = entry.get("officer", entry.get("assignee"))
+        officer = entry.get(OFFICER, entry.get(ASSIGNEE))
         if isinstance(officer, str) and officer:
             track.officer = officer
-        region = entry.get("region")
+        region = entry.get(REGION)
         if isinstance(region, str) and region:
             track.region = region
 
     def _refused(
         self, entry: Mapping[str, Any], track: RequestTrack | None, now: dt.datetime
     ) -> None:
-        reason = entry.get("reason")
+        reason = entry.get(REASON)
         key = "unknown"
         if isinstance(reason, Mapping):
-            key = str(reason.get("rule") or reason.get("error") or "unknown")
+            key = str(reason.get(RULE) or reason.get(ERROR) or "unknown")
         if track is not None:
             keys = track.keys(self.by)
         else:
             if not self._in_window(now):
                 return
-            ref = entry.get("sop")
-            service = str(ref.get("id")) if isinstance(ref, Mapping) else NONE_KEY
+            ref = entry.get(SOP_FIELD)
+            service = str(ref.get(SOP_ID)) if isinstance(ref, Mapping) else NONE_KEY
             keys = group_keys(self.by, service=service, unit=None, officer=None, region=None)
         for counts in self._counts(keys):
             counts.refused[key] += 1

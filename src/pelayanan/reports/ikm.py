@@ -45,6 +45,7 @@ from typing import TextIO
 import attrs
 
 from pelayanan.exceptions import ReportError
+from pelayanan.sop.values import describe_value
 
 __all__ = [
     "RULES_2004",
@@ -565,10 +566,14 @@ def compute_ikm(
                 f"response {number}: no answer for {', '.join(missing)}; every respondent "
                 f"answers every unsur of rules {rules.name}"
             )
-        unknown = sorted(k for k in response if k not in totals)
+        unknown = [k for k in response if k not in totals]
         if unknown:
+            # Only well-formed keys are named: a stray key may be anything a caller passed.
+            named = sorted(k for k in unknown if _KEY_RE.fullmatch(str(k)))
+            others = len(unknown) - len(named)
+            shown = ", ".join([*named, *([f"{others} malformed key(s)"] if others else [])])
             raise ReportError(
-                f"response {number}: unknown unsur {', '.join(unknown)}; "
+                f"response {number}: unknown unsur {shown}; "
                 f"rules {rules.name} know {', '.join(keys)}"
             )
         for key in keys:
@@ -578,9 +583,10 @@ def compute_ikm(
                 or isinstance(answer, bool)
                 or not MIN_ANSWER <= answer <= MAX_ANSWER
             ):
-                raise ReportError(
-                    f"response {number}: {key} = {answer!r}; answers are integers 1-4"
-                )
+                # An integer answer is shown; anything else only by its kind, since a
+                # misplaced value may be anything a caller passed.
+                given = str(answer) if type(answer) is int else describe_value(answer)
+                raise ReportError(f"response {number}: {key} = {given}; answers are integers 1-4")
             totals[key] += answer
         respondents += 1
     if respondents == 0:

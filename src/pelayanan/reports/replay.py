@@ -26,6 +26,7 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import parse_time
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.kinds import TIME
 from pelayanan.audit.verify import LedgerVerifier
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import SequenceError
@@ -143,7 +144,7 @@ def entry_time(entry: Mapping[str, Any]) -> dt.datetime:
 
     This is `pelayanan.audit.entry.parse_time` (the verifier has checked the shape).
     """
-    return parse_time(entry["time"])
+    return parse_time(entry[TIME])
 
 
 def replay_verified(

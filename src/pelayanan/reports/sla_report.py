@@ -32,7 +32,7 @@ import datetime as dt
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
@@ -160,14 +160,7 @@ class PeriodFigures:
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the figures as JSON-ready data."""
-        return {
-            "period": self.period,
-            "received": self.received,
-            "closed": self.closed,
-            "met": self.met,
-            "breached": self.breached,
-            "compliance": self.compliance,
-        }
+        return {**attrs.asdict(self, recurse=False), "compliance": self.compliance}
 
 
 @attrs.frozen
@@ -190,13 +183,7 @@ class AttributionRow:
 
     def to_json_dict(self) -> dict[str, object]:
         """Return the row as JSON-ready data."""
-        return {
-            "unit": self.unit,
-            "officer": self.officer,
-            "breached": self.breached,
-            "open": self.open,
-            "held_s": self.held_s,
-        }
+        return attrs.asdict(self, recurse=False)
 
 
 @attrs.frozen
@@ -256,22 +243,7 @@ class SLAReport:
             value = json.dumps(raw, sort_keys=True) if isinstance(raw, dict | list) else raw
             writer.writerow(["basis", "", "", key, "" if value is None else value])
         for group in (self.total, *self.groups):
-            name = "*" if group is self.total else group.key
-            for metric in ("received", "closed", "open", "reopened", "rerouted"):
-                writer.writerow(["flow", name, "", metric, getattr(group, metric)])
-            for reason, count in group.refused:
-                writer.writerow(["refused", name, reason, "count", count])
-            for state, stats in group.stages:
-                for metric, value in stats.to_json_dict().items():
-                    writer.writerow(["stage", name, state, metric, value])
-            for bucket, count in group.backlog:
-                writer.writerow(["backlog", name, bucket, "open", count])
-            for clock in group.clocks:
-                for metric, value in clock.to_json_dict().items():
-                    if metric != "clock":
-                        writer.writerow(["clock", name, clock.clock, metric, _cell(value)])
-            writer.writerow(["breach", name, "", "breaches_held", group.breaches_held])
-            writer.writerow(["breach", name, "", "breach_held_s", group.breach_held_s])
+            writer.writerows(_group_csv_rows("*" if group is self.total else group.key, group))
         for period in self.periods:
             for metric, value in period.to_json_dict().items():
                 if metric != "period":
@@ -381,6 +353,27 @@ class _GroupSLA:
         self.held = 0
 
 
+class _SLAGroups:
+    """The SLA sums of the whole report and of each group, created on first use."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.total = _GroupSLA()
+        self.groups: dict[str, _GroupSLA] = {key: _GroupSLA() for key in keys}
+
+    def of(self, keys: list[str]) -> list[_GroupSLA]:
+        """Return the sums a request with group *keys* adds to, the total first."""
+        found = [self.total]
+        for key in keys:
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = _GroupSLA()
+            found.append(group)
+        return found
+
+
+_Attribution = dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
+
+
 def build_sla_report(
     flow: RequestFlow,
     basis: ReportBasis,
@@ -406,115 +399,10 @@ def build_sla_report(
         The report.
     """
     when = as_of if as_of is not None else flow.last_time
-    zone = flow.calendar.zone
-    total = _GroupSLA()
-    groups: dict[str, _GroupSLA] = {key: _GroupSLA() for key in flow.groups}
-
-    def sla_groups(keys: list[str]) -> list[_GroupSLA]:
-        found = [total]
-        for key in keys:
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _GroupSLA()
-            found.append(group)
-        return found
-
-    for track in flow.tracks.values():
-        if track.closed:
-            continue
-        days = 0 if when is None else max(0, (when - track.received).days)
-        for group in sla_groups(track.keys(flow.by)):
-            group.open += 1
-            group.backlog[_bucket(days)] += 1
-
-    # Every figure below is a sum, so the order verdicts come in does not matter; a
-    # request's verdicts usually come together, and share its groups and period.
-    period_sla: dict[str, Counter[str]] = {}
-    last_request: str | None = None
-    found: RequestTrack | None = None
-    found_groups: list[_GroupSLA] = []
-    label = ""
-    for verdict in verdicts:
-        if verdict.request != last_request:
-            last_request = verdict.request
-            found = flow.tracks.get(verdict.request)
-            if found is not None:
-                found_groups = sla_groups(found.keys(flow.by))
-                label = period_of(found.received, flow.period, zone)
-        if found is None:
-            continue  # outside the window, or not in the replayed part of the log
-        status = verdict.status
-        overdue = status in ("running", "paused") and when is not None and verdict.deadline < when
-        overrun = seconds(verdict.overrun) if verdict.overrun else 0
-        for group in found_groups:
-            counter = group.clocks.get(verdict.clock)
-            if counter is None:
-                counter = group.clocks[verdict.clock] = Counter()
-            counter[status] += 1
-            if overrun:
-                counter["overrun"] += overrun
-            if overdue:
-                counter["overdue"] += 1
-        period_sla.setdefault(label, Counter())[status] += 1
-
-    attribution: dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
-    attribution = {}
-    for breach in breaches:
-        held_by = flow.tracks.get(breach.request)
-        if held_by is None:
-            continue
-        ident = (breach.request, breach.clock)
-        for holding in breach.holdings:
-            held = seconds(holding.working_time)
-            keys = group_keys(
-                flow.by,
-                service=held_by.sop.id,
-                unit=holding.unit,
-                officer=holding.officer,
-                region=held_by.region,
-            )
-            for group in sla_groups(keys):
-                group.breached.add(ident)
-                group.held += held
-            row = attribution.setdefault(
-                (holding.unit or "-", holding.officer or "-"), (set(), set(), [0])
-            )
-            row[0].add(ident)
-            if breach.open:
-                row[1].add(ident)
-            row[2][0] += held
-
-    def figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigures:
-        counts = counts if counts is not None else GroupCounts()
-        return GroupFigures(
-            key=key,
-            received=counts.received,
-            closed=counts.closed,
-            open=sla.open,
-            reopened=counts.reopened,
-            rerouted=counts.rerouted,
-            refused=tuple(sorted(counts.refused.items())),
-            stages=tuple(
-                (state, duration_stats(values))
-                for state, values in sorted(counts.durations.items())
-            ),
-            backlog=tuple((label, sla.backlog[label]) for label, _, _ in BACKLOG_BUCKETS),
-            clocks=tuple(
-                ClockFigures(
-                    name,
-                    c["met"],
-                    c["breached"],
-                    c["running"],
-                    c["paused"],
-                    c["overrun"],
-                    c["overdue"],
-                )
-                for name, c in sorted(sla.clocks.items())
-            ),
-            breaches_held=len(sla.breached),
-            breach_held_s=sla.held,
-        )
-
+    sums = _SLAGroups(flow.groups)
+    _count_backlog(flow, when, sums)
+    period_sla = _count_verdicts(flow, verdicts, when, sums)
+    attribution = _attribute_breaches(flow, breaches, sums)
     periods = tuple(
         PeriodFigures(
             label,
@@ -538,12 +426,142 @@ def build_sla_report(
         received_from=flow.received_from,
         received_to=flow.received_to,
         as_of=when,
-        total=figures("*", flow.total, total),
-        groups=tuple(figures(key, flow.groups.get(key), groups[key]) for key in sorted(groups)),
+        total=_figures("*", flow.total, sums.total),
+        groups=tuple(
+            _figures(key, flow.groups.get(key), sums.groups[key]) for key in sorted(sums.groups)
+        ),
         periods=periods,
         attribution=tuple(rows),
         verdict_source=verdict_source,
     )
+
+
+def _count_backlog(flow: RequestFlow, when: dt.datetime | None, sums: _SLAGroups) -> None:
+    """Count the open requests of each group by age in calendar days at *when*."""
+    for track in flow.tracks.values():
+        if track.closed:
+            continue
+        days = 0 if when is None else max(0, (when - track.received).days)
+        for group in sums.of(track.keys(flow.by)):
+            group.open += 1
+            group.backlog[_bucket(days)] += 1
+
+
+def _count_verdicts(
+    flow: RequestFlow,
+    verdicts: Iterable[ClockVerdict],
+    when: dt.datetime | None,
+    sums: _SLAGroups,
+) -> dict[str, Counter[str]]:
+    """Add each verdict to its request's groups; return the verdict counts per period."""
+    # Every figure is a sum, so the order verdicts come in does not matter; a request's
+    # verdicts usually come together, and share its groups and period.
+    zone = flow.calendar.zone
+    period_sla: dict[str, Counter[str]] = {}
+    last_request: str | None = None
+    found: RequestTrack | None = None
+    found_groups: list[_GroupSLA] = []
+    label = ""
+    for verdict in verdicts:
+        if verdict.request != last_request:
+            last_request = verdict.request
+            found = flow.tracks.get(verdict.request)
+            if found is not None:
+                found_groups = sums.of(found.keys(flow.by))
+                label = period_of(found.received, flow.period, zone)
+        if found is None:
+            continue  # outside the window, or not in the replayed part of the log
+        status = verdict.status
+        overdue = status in ("running", "paused") and when is not None and verdict.deadline < when
+        overrun = seconds(verdict.overrun) if verdict.overrun else 0
+        for group in found_groups:
+            counter = group.clocks.get(verdict.clock)
+            if counter is None:
+                counter = group.clocks[verdict.clock] = Counter()
+            counter[status] += 1
+            if overrun:
+                counter["overrun"] += overrun
+            if overdue:
+                counter["overdue"] += 1
+        period_sla.setdefault(label, Counter())[status] += 1
+    return period_sla
+
+
+def _attribute_breaches(
+    flow: RequestFlow, breaches: Iterable[BreachAttribution], sums: _SLAGroups
+) -> _Attribution:
+    """Add each breach holding to its groups; return the holdings per unit and officer."""
+    attribution: _Attribution = {}
+    for breach in breaches:
+        held_by = flow.tracks.get(breach.request)
+        if held_by is None:
+            continue
+        ident = (breach.request, breach.clock)
+        for holding in breach.holdings:
+            held = seconds(holding.working_time)
+            keys = group_keys(
+                flow.by,
+                service=held_by.sop.id,
+                unit=holding.unit,
+                officer=holding.officer,
+                region=held_by.region,
+            )
+            for group in sums.of(keys):
+                group.breached.add(ident)
+                group.held += held
+            row = attribution.setdefault(
+                (holding.unit or "-", holding.officer or "-"), (set(), set(), [0])
+            )
+            row[0].add(ident)
+            if breach.open:
+                row[1].add(ident)
+            row[2][0] += held
+    return attribution
+
+
+def _figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigures:
+    """Combine a group's flow counts and SLA sums into its report figures."""
+    counts = counts if counts is not None else GroupCounts()
+    return GroupFigures(
+        key=key,
+        received=counts.received,
+        closed=counts.closed,
+        open=sla.open,
+        reopened=counts.reopened,
+        rerouted=counts.rerouted,
+        refused=tuple(sorted(counts.refused.items())),
+        stages=tuple(
+            (state, duration_stats(values)) for state, values in sorted(counts.durations.items())
+        ),
+        backlog=tuple((label, sla.backlog[label]) for label, _, _ in BACKLOG_BUCKETS),
+        clocks=tuple(
+            ClockFigures(
+                name, c["met"], c["breached"], c["running"], c["paused"], c["overrun"], c["overdue"]
+            )
+            for name, c in sorted(sla.clocks.items())
+        ),
+        breaches_held=len(sla.breached),
+        breach_held_s=sla.held,
+    )
+
+
+def _group_csv_rows(name: str, group: GroupFigures) -> Iterator[list[object]]:
+    """Yield the CSV rows of one group's figures (see `SLAReport.render_csv`)."""
+    for metric in ("received", "closed", "open", "reopened", "rerouted"):
+        yield ["flow", name, "", metric, getattr(group, metric)]
+    for reason, count in group.refused:
+        yield ["refused", name, reason, "count", count]
+    for state, stats in group.stages:
+        for metric, value in stats.to_json_dict().items():
+            yield ["stage", name, state, metric, value]
+    for bucket, count in group.backlog:
+        yield ["backlog", name, bucket, "open", count]
+    for clock in group.clocks:
+        for metric, cell in clock.to_json_dict().items():
+            if metric != "clock":
+                yield ["clock", name, clock.clock, metric, _cell(cell)]
+    yield ["breach", name, "", "breaches_held", group.breaches_held]
+    yield ["breach", name, "", "breach_held_s", group.breach_held_s]
 
 
 def verdicts_by_request(verdicts: Iterable[ClockVerdict]) -> Mapping[str, list[ClockVerdict]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pelayanan.audit.kinds import ANSWERS, KIND, KIND_SURVEY, RULES, SEQ
 from pelayanan.exceptions import ReportError
 
 __all__ = ["SurveyFold"]
@@ -30,14 +31,14 @@ class SurveyFold:
 
     def feed(self, entry: Mapping[str, Any]) -> None:
         """Take the next verified entry."""
-        if entry["kind"] != "survey":
+        if entry[KIND] != KIND_SURVEY:
             return
-        answers = entry.get("answers")
+        answers = entry.get(ANSWERS)
         if not isinstance(answers, Mapping):
-            raise ReportError(f"entry {entry['seq']}: survey entry without answers")
-        recorded = str(entry.get("rules", ""))
+            raise ReportError(f"entry {entry[SEQ]}: survey entry without answers")
+        recorded = str(entry.get(RULES, ""))
         if self.rules is not None and recorded != self.rules:
             self.other_rules[recorded] = self.other_rules.get(recorded, 0) + 1
             return
         self.responses.append({str(k): v for k, v in answers.items()})
-        self.seqs.append(entry["seq"])
+        self.seqs.append(entry[SEQ])

@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit.kinds import ASSIGNEE, LOAD, REASON, STRATEGY, UNIT
+
 __all__ = ["STRATEGIES", "AssignmentDecision", "AssignmentPolicy", "Officer"]
 
 #: The assignment strategies.
@@ -60,11 +62,11 @@ class AssignmentDecision:
     def record(self) -> dict[str, Any]:
         """Return the decision as recorded in an audit entry."""
         return {
-            "unit": self.unit,
-            "assignee": self.assignee,
-            "strategy": self.strategy,
-            "reason": self.reason,
-            "load": dict(self.load),
+            UNIT: self.unit,
+            ASSIGNEE: self.assignee,
+            STRATEGY: self.strategy,
+            REASON: self.reason,
+            LOAD: dict(self.load),
         }
 
 

@@ -17,12 +17,53 @@ audit entries alone and answers "why is this request on my desk?".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from pelayanan.audit.entry import format_time
+from pelayanan.audit.kinds import (
+    ACTION,
+    ACTOR,
+    ANSWER,
+    ASSIGNEE,
+    ASSIGNMENT,
+    ATTRIBUTES,
+    AUTHORITY,
+    DELEGATION,
+    DISPOSITION,
+    DISPOSITIONS,
+    DUE,
+    FROM,
+    GROUP,
+    ID,
+    INSTRUCTION,
+    JOINED,
+    KIND,
+    KIND_ACTION,
+    KIND_ASSIGNMENT,
+    KIND_BUKAN_WEWENANG,
+    KIND_DISPOSITION,
+    KIND_DISPOSITION_ANSWER,
+    KIND_REFUSED,
+    KIND_SUBMIT,
+    OFFICER,
+    PARENT,
+    POSITION,
+    PRINCIPAL,
+    REASON,
+    REQUEST,
+    RETURNED_TO,
+    ROUTING,
+    RULE,
+    SEQ,
+    STRATEGY,
+    TIME,
+    TO,
+    TRIAGE_RULE,
+    UNIT,
+)
 
 __all__ = [
     "DispositionTarget",
@@ -219,72 +260,92 @@ class TrailStep:
 
 
 def _by(entry: Mapping[str, Any]) -> str:
-    who = str(entry.get("actor"))
-    authority = entry.get("authority")
+    who = str(entry.get(ACTOR))
+    authority = entry.get(AUTHORITY)
     if isinstance(authority, Mapping):
         who += (
-            f" ({str(authority.get('kind', '')).upper()} for {authority.get('principal')},"
-            f" {authority.get('delegation')})"
+            f" ({str(authority.get(KIND, '')).upper()} for {authority.get(PRINCIPAL)},"
+            f" {authority.get(DELEGATION)})"
         )
     return who
 
 
 def _assignment_text(assignment: Mapping[str, Any]) -> str:
-    if assignment.get("assignee") is None:
-        return f"not assigned in {assignment.get('unit')} ({assignment.get('reason')})"
+    if assignment.get(ASSIGNEE) is None:
+        return f"not assigned in {assignment.get(UNIT)} ({assignment.get(REASON)})"
     return (
-        f"assigned to {assignment['assignee']} in {assignment.get('unit')} by strategy "
-        f"{assignment.get('strategy')}: {assignment.get('reason')}"
+        f"assigned to {assignment[ASSIGNEE]} in {assignment.get(UNIT)} by strategy "
+        f"{assignment.get(STRATEGY)}: {assignment.get(REASON)}"
     )
 
 
-def _step_texts(entry: Mapping[str, Any]) -> list[str]:
-    kind = entry.get("kind")
-    out: list[str] = []
-    if kind == "submit":
-        out.append(f"submitted by {_by(entry)}")
-        routing = entry.get("routing")
-        if isinstance(routing, Mapping):
-            attributes = ", ".join(f"{k}={v}" for k, v in sorted(routing["attributes"].items()))
-            if routing.get("rule") == "triage":
-                out.append(
-                    f"routed to triage unit {routing['unit']}: no rule matched ({attributes})"
-                )
-            else:
-                out.append(
-                    f"routed to {routing['unit']} by rule {routing['rule']!r} "
-                    f"(#{routing.get('position')}) on {attributes}"
-                )
-    elif kind == "action":
-        out.append(
-            f"{entry.get('action')} by {_by(entry)}: {entry.get('from')} -> {entry.get('to')}"
-        )
-    elif kind == "disposition":
-        for item in entry.get("dispositions", []):
-            target = item.get("officer") or item.get("unit")
-            if item.get("officer") and item.get("unit"):
-                target = f"{item['officer']}@{item['unit']}"
-            parent = f", under {entry['parent']}" if entry.get("parent") else ""
+def _submit_texts(entry: Mapping[str, Any]) -> list[str]:
+    out = [f"submitted by {_by(entry)}"]
+    routing = entry.get(ROUTING)
+    if isinstance(routing, Mapping):
+        attributes = ", ".join(f"{k}={v}" for k, v in sorted(routing[ATTRIBUTES].items()))
+        if routing.get(RULE) == TRIAGE_RULE:
+            out.append(f"routed to triage unit {routing[UNIT]}: no rule matched ({attributes})")
+        else:
             out.append(
-                f"disposisi {item['id']} ({entry.get('group')}{parent}) by {_by(entry)} to "
-                f"{target}, due {item.get('due')}: {entry.get('instruction')!r}"
+                f"routed to {routing[UNIT]} by rule {routing[RULE]!r} "
+                f"(#{routing.get(POSITION)}) on {attributes}"
             )
-    elif kind == "disposition_answer":
+    return out
+
+
+def _disposition_texts(entry: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    for item in entry.get(DISPOSITIONS, []):
+        target = item.get(OFFICER) or item.get(UNIT)
+        if item.get(OFFICER) and item.get(UNIT):
+            target = f"{item[OFFICER]}@{item[UNIT]}"
+        parent = f", under {entry[PARENT]}" if entry.get(PARENT) else ""
         out.append(
-            f"disposisi {entry.get('disposition')} answered by {_by(entry)}: "
-            f"{entry.get('answer')!r}"
+            f"disposisi {item[ID]} ({entry.get(GROUP)}{parent}) by {_by(entry)} to "
+            f"{target}, due {item.get(DUE)}: {entry.get(INSTRUCTION)!r}"
         )
-    elif kind == "bukan_wewenang":
-        which = entry.get("disposition") or "the routing"
-        out.append(f"bukan wewenang on {which} by {_by(entry)}: {entry.get('reason')!r}")
-    elif kind == "assignment":
-        out.append(f"assignment by {_by(entry)}")
-    returned = entry.get("returned_to")
+    return out
+
+
+def _action_texts(entry: Mapping[str, Any]) -> list[str]:
+    return [f"{entry.get(ACTION)} by {_by(entry)}: {entry.get(FROM)} -> {entry.get(TO)}"]
+
+
+def _answer_texts(entry: Mapping[str, Any]) -> list[str]:
+    answer = entry.get(ANSWER)
+    return [f"disposisi {entry.get(DISPOSITION)} answered by {_by(entry)}: {answer!r}"]
+
+
+def _return_texts(entry: Mapping[str, Any]) -> list[str]:
+    which = entry.get(DISPOSITION) or "the routing"
+    return [f"bukan wewenang on {which} by {_by(entry)}: {entry.get(REASON)!r}"]
+
+
+def _assignment_texts(entry: Mapping[str, Any]) -> list[str]:
+    return [f"assignment by {_by(entry)}"]
+
+
+#: The decision each kind states, before what every kind may add (returns, assignments).
+_KIND_TEXTS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    KIND_SUBMIT: _submit_texts,
+    KIND_ACTION: _action_texts,
+    KIND_DISPOSITION: _disposition_texts,
+    KIND_DISPOSITION_ANSWER: _answer_texts,
+    KIND_BUKAN_WEWENANG: _return_texts,
+    KIND_ASSIGNMENT: _assignment_texts,
+}
+
+
+def _step_texts(entry: Mapping[str, Any]) -> list[str]:
+    texts = _KIND_TEXTS.get(str(entry.get(KIND)))
+    out = texts(entry) if texts is not None else []
+    returned = entry.get(RETURNED_TO)
     if isinstance(returned, Mapping):
-        joined = f"group {entry['joined']} joined; " if entry.get("joined") else ""
-        holder = returned.get("assignee") or "the unit"
-        out.append(f"{joined}returned to {holder} in {returned.get('unit')}")
-    assignment = entry.get("assignment")
+        joined = f"group {entry[JOINED]} joined; " if entry.get(JOINED) else ""
+        holder = returned.get(ASSIGNEE) or "the unit"
+        out.append(f"{joined}returned to {holder} in {returned.get(UNIT)}")
+    assignment = entry.get(ASSIGNMENT)
     if isinstance(assignment, Mapping):
         out.append(_assignment_text(assignment))
     return out
@@ -305,8 +366,8 @@ def routing_trail(entries: Iterable[Mapping[str, Any]], request_id: str) -> list
     """
     steps: list[TrailStep] = []
     for entry in entries:
-        if entry.get("request") != request_id or entry.get("kind") == "refused":
+        if entry.get(REQUEST) != request_id or entry.get(KIND) == KIND_REFUSED:
             continue
-        seq, time, kind = int(entry.get("seq", -1)), str(entry.get("time")), str(entry["kind"])
+        seq, time, kind = int(entry.get(SEQ, -1)), str(entry.get(TIME)), str(entry[KIND])
         steps.extend(TrailStep(seq, time, kind, text) for text in _step_texts(entry))
     return steps

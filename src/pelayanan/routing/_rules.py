@@ -26,6 +26,8 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit.kinds import ATTRIBUTES as ATTRIBUTES_FIELD
+from pelayanan.audit.kinds import POSITION, RULE, TRIAGE_RULE, UNIT
 from pelayanan.exceptions import ConfigurationError, RoutingError
 
 __all__ = ["ATTRIBUTES", "REGION_LEVELS", "Region", "RoutingDecision", "RoutingTable", "Rule"]
@@ -155,10 +157,10 @@ class RoutingDecision:
     def record(self) -> dict[str, Any]:
         """Return the decision as recorded in an audit entry."""
         return {
-            "unit": self.unit,
-            "rule": self.rule if self.rule is not None else "triage",
-            "position": self.position,
-            "attributes": dict(self.attributes),
+            UNIT: self.unit,
+            RULE: self.rule if self.rule is not None else TRIAGE_RULE,
+            POSITION: self.position,
+            ATTRIBUTES_FIELD: dict(self.attributes),
         }
 
 
@@ -225,8 +227,13 @@ class RoutingTable:
                 if key == "region":
                     try:
                         codes = Region.parse(value).ancestors
-                    except ConfigurationError as exc:
-                        raise RoutingError(f"cannot route: {exc}") from None
+                    except ConfigurationError:
+                        # The value comes from the request: name the attribute, not the value.
+                        msg = (
+                            "cannot route: the region attribute is not a Kemendagri region "
+                            "code (2 digits, then .2, .2, .4, e.g. '32.73.01.1001')"
+                        )
+                        raise RoutingError(msg) from None
                     for code in codes:
                         allowed |= index.get(code, 0)
                 else:

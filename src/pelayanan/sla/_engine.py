@@ -9,6 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from pelayanan.audit.entry import format_time
+from pelayanan.audit.kinds import ROLE, UNIT, sla_body
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import CalendarError, IncompleteRequestError
 from pelayanan.sla._config import (
@@ -348,8 +349,8 @@ def reassignment(step: EscalationStep | None) -> dict[str, str] | None:
     if step is None or step.reassign_to is None:
         return None
     if step.reassign_to.startswith(UNIT_PREFIX):
-        return {"unit": step.reassign_to.removeprefix(UNIT_PREFIX)}
-    return {"role": step.reassign_to}
+        return {UNIT: step.reassign_to.removeprefix(UNIT_PREFIX)}
+    return {ROLE: step.reassign_to}
 
 
 def event_body(
@@ -367,33 +368,23 @@ def event_body(
         The body, JSON-ready; ``sop`` is left for the caller to add.
     """
     state = clocks[event.clock]
-    body: dict[str, Any] = {
-        "time": format_time(at),
-        "kind": "sla",
-        "request": request,
-        "actor": "system",
-        "event": event.event,
-        "clock": event.clock,
-        "cycle": state["cycle"],
-        "key": event.key,
-        "due": format_time(event.due),
-        "deadline": state["deadline"],
-        "calendar": state["calendar"],
-        "fingerprint": state["fingerprint"],
-    }
-    if event.threshold is not None:
-        body["threshold"] = (
-            dict(event.threshold) if isinstance(event.threshold, Mapping) else event.threshold
-        )
-    if event.step is not None:
-        if event.step.notify:
-            body["notify"] = list(event.step.notify)
-        moved = reassignment(event.step)
-        if moved is not None:
-            body["reassign"] = moved
-        if event.step.action is not None:
-            body["action"] = event.step.action
-    return body
+    step = event.step
+    return sla_body(
+        at=at,
+        request=request,
+        event=event.event,
+        clock=event.clock,
+        cycle=state["cycle"],
+        key=event.key,
+        due=event.due,
+        deadline=state["deadline"],
+        calendar=state["calendar"],
+        fingerprint=state["fingerprint"],
+        threshold=event.threshold,
+        notify=step.notify if step is not None else (),
+        reassign=reassignment(step),
+        action=step.action if step is not None else None,
+    )
 
 
 def next_due(clocks: Mapping[str, Any]) -> dt.datetime | None:

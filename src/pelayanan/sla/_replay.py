@@ -14,6 +14,26 @@ from typing import Any, Literal
 import attrs
 
 from pelayanan.audit.entry import parse_time
+from pelayanan.audit.kinds import (
+    ACTOR,
+    ASSIGNED_UNIT,
+    ASSIGNEE,
+    CLOCK,
+    CLOCKS,
+    DATA,
+    EVENT,
+    KIND,
+    KIND_ACTION,
+    KIND_REFUSED,
+    KIND_SLA,
+    KIND_SUBMIT,
+    REASSIGN,
+    REQUEST,
+    ROLE,
+    SEQ,
+    TIME,
+    UNIT,
+)
 from pelayanan.calendar import Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 from pelayanan.sla._core import (
@@ -87,8 +107,8 @@ def _clock_changes(
     """Yield ``(entry, clock name, change)`` for every clock change in the log, in order."""
     for raw in entries:
         entry = _decode(raw)
-        for change in entry.get("clocks") or ():
-            yield entry, change["clock"], change
+        for change in entry.get(CLOCKS) or ():
+            yield entry, change[CLOCK], change
 
 
 _ZERO = dt.timedelta()
@@ -126,7 +146,7 @@ def recorded_verdicts(entries: Iterable[Mapping[str, Any] | bytes | str]) -> lis
     """
     last: dict[tuple[str, str], Mapping[str, Any]] = {}
     for entry, clock, change in _clock_changes(entries):
-        last[(entry["request"], clock)] = {**change, "stopped_at": change["at"]}
+        last[(entry[REQUEST], clock)] = {**change, "stopped_at": change["at"]}
     return [_verdict(r, c, last[(r, c)]) for r, c in sorted(last)]
 
 
@@ -193,22 +213,24 @@ class ClockReplay:
     calendars: Mapping[str, str] = attrs.field(factory=dict)
 
 
-_HOLDER_KEYS = ("unit", "assigned_unit")
+_HOLDER_KEYS = (UNIT, ASSIGNED_UNIT)
+#: The kinds whose actor, when no officer is assigned, answers for the stretch before.
+_ACTING = frozenset({KIND_ACTION, KIND_SUBMIT})
 _ABSENT = object()
 
 
 def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
     """Return the holder fields an entry sets: unit and assignee (most entries set none)."""
-    raw = entry.get("data")
+    raw = entry.get(DATA)
     data: Mapping[str, Any] = raw if type(raw) is dict or isinstance(raw, Mapping) else {}
     if not (
-        "unit" in entry
-        or "assigned_unit" in entry
-        or "assignee" in entry
-        or "reassign" in entry
-        or "unit" in data
-        or "assigned_unit" in data
-        or "assignee" in data
+        UNIT in entry
+        or ASSIGNED_UNIT in entry
+        or ASSIGNEE in entry
+        or REASSIGN in entry
+        or UNIT in data
+        or ASSIGNED_UNIT in data
+        or ASSIGNEE in data
     ):
         return {}
     found: dict[str, str | None] = {}
@@ -217,14 +239,14 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
             if isinstance(source.get(key), str):
                 found["unit"] = source[key]
                 found["assignee"] = None
-        assignee = source.get("assignee", _ABSENT)
+        assignee = source.get(ASSIGNEE, _ABSENT)
         if assignee is None or isinstance(assignee, str):
             found["assignee"] = assignee
-    reassign = entry.get("reassign")
-    if isinstance(reassign, Mapping) and isinstance(reassign.get("unit"), str):
-        found["unit"] = reassign["unit"]
+    reassign = entry.get(REASSIGN)
+    if isinstance(reassign, Mapping) and isinstance(reassign.get(UNIT), str):
+        found["unit"] = reassign[UNIT]
         found["assignee"] = None
-    if isinstance(reassign, Mapping) and "role" in reassign:
+    if isinstance(reassign, Mapping) and ROLE in reassign:
         found["assignee"] = None
     return found
 
@@ -282,16 +304,16 @@ class ClockReplayer:
                 fingerprint than the one recorded (the error names the recorded one).
             CalendarError: the entry's clock changes are incomplete or malformed.
         """
-        text = entry.get("time")
+        text = entry.get(TIME)
         if type(text) is str:
             self._last_time = text
-        request = entry.get("request")
+        request = entry.get(REQUEST)
         if type(request) is not str:
             return
-        kind = entry.get("kind")
-        if kind == "refused":
+        kind = entry.get(KIND)
+        if kind == KIND_REFUSED:
             return
-        changes = entry.get("clocks")
+        changes = entry.get(CLOCKS)
         at: dt.datetime | None = None
         current = self._holders.get(request)
         if current is None:
@@ -303,18 +325,18 @@ class ClockReplayer:
             except CalendarError:
                 raise
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                where = f"entry {entry.get('seq')}: request {request!r}"
+                where = f"entry {entry.get(SEQ)}: request {request!r}"
                 msg = f"{where}: a clock change is malformed ({exc!r}); the log is incomplete"
                 raise CalendarError(msg) from None
-        elif kind == "sla" and entry.get("event") == "breach":
-            self._breach_fired.add((request, entry.get("clock")))  # type: ignore[arg-type]
+        elif kind == KIND_SLA and entry.get(EVENT) == "breach":
+            self._breach_fired.add((request, entry.get(CLOCK)))  # type: ignore[arg-type]
             self._idle.discard(request)
         updates = _holder_updates(entry)
         if updates:
             current.update(updates)
         if request in self._idle:
             return  # holders still move, but no stretch of it can be attributed
-        actor = entry.get("actor") if kind in {"action", "submit"} else None
+        actor = entry.get(ACTOR) if kind in _ACTING else None
         if at is None:
             at = self._minute(entry, text)
         points = self._timeline.get(request)
@@ -333,7 +355,7 @@ class ClockReplayer:
             # `minute`, without its zone conversion: `parse_time` gives UTC already.
             return parse_time(text).replace(second=0, microsecond=0)
         except ValueError:
-            where = f"entry {entry.get('seq')}" if "seq" in entry else "the last entry"
+            where = f"entry {entry.get(SEQ)}" if SEQ in entry else "the last entry"
             msg = f"{where}: {text!r} is not an entry time; the log is malformed"
             raise CalendarError(msg) from None
 
@@ -366,7 +388,7 @@ class ClockReplayer:
         key = (name, recorded, _target_key(raw))
         found = self._kinds.get(key)
         if found is None:
-            where = f"entry {entry.get('seq')}: request {request!r}, clock {change['clock']!r}"
+            where = f"entry {entry.get(SEQ)}: request {request!r}, clock {change['clock']!r}"
             calendar = self._calendar(name, recorded, where)
             target = Duration.from_config(raw)
             self._measures.append(Measure(calendar, target, warn_estimated=False))
@@ -401,7 +423,7 @@ class ClockReplayer:
                 clocks[key] = state
                 self._idle.discard(request)
             elif state is None:
-                where = f"entry {entry.get('seq')}: request {request!r}, clock {name!r}"
+                where = f"entry {entry.get(SEQ)}: request {request!r}, clock {name!r}"
                 msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
                 raise CalendarError(msg)
             else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable
 
-from pelayanan.sop.model import SOP, ClockCondition
+from pelayanan.sop.model import SOP, ClockCondition, EscalationStep, StateDef
 
 __all__ = ["check_graph", "check_sop"]
 
@@ -73,26 +73,43 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
     states = {s.id for s in sop.states}
     actions = {a.name for a in sop.actions}
     roles = set(sop.roles)
-    fields = {f.name for f in sop.fields}
 
     out.state("initial", sop.initial, states)
     for role in sop.submit.roles:
         out.role("submit.roles", role, roles)
+    _check_fields(out, sop)
+    _check_actions(out, sop, states, actions, roles)
+    _check_clocks(out, sop, states, actions, roles)
+    _check_migrations(out, sop, states, roles)
+    # A dangling reference would echo as unreachable states: fix references first.
+    dangling = any(p == "initial" or p.endswith((".from", ".to")) for p, _ in out.items)
+    if graph and not dangling:
+        out.items.extend(check_graph(sop))
+    return out.items
+
+
+def _check_fields(out: _Out, sop: SOP) -> None:
     for field in sop.fields:
         path = f"fields.{field.name}"
         if field.type == "choice" and not field.choices:
             out.add(f"{path}.choices", "a choice field needs its choices: list them")
         if field.type != "choice" and field.choices:
             out.add(f"{path}.choices", "only a field of type 'choice' has choices")
+    _check_required(out, sop, "submit.requires", sop.submit.requires)
 
-    def check_required(path: str, names: Iterable[str]) -> None:
-        if not fields:
-            return  # no fields section: fields are untyped and need no declaration
-        for name in names:
-            if name not in fields:
-                out.add(path, f"field {name!r} is not declared under fields{_hint(name, fields)}")
 
-    check_required("submit.requires", sop.submit.requires)
+def _check_required(out: _Out, sop: SOP, path: str, names: Iterable[str]) -> None:
+    fields = {f.name for f in sop.fields}
+    if not fields:
+        return  # no fields section: fields are untyped and need no declaration
+    for name in names:
+        if name not in fields:
+            out.add(path, f"field {name!r} is not declared under fields{_hint(name, fields)}")
+
+
+def _check_actions(
+    out: _Out, sop: SOP, states: set[str], actions: set[str], roles: set[str]
+) -> None:
     for index, action in enumerate(sop.actions):
         path = f"actions[{index}]"
         for source in action.sources:
@@ -108,9 +125,10 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
             out.action(f"{path}.not_by", other, actions | {SUBMIT})
         if action.name == SUBMIT:
             out.add(f"{path}.name", "'submit' is the submission itself: rename the action")
-        check_required(f"{path}.requires", action.requires)
+        _check_required(out, sop, f"{path}.requires", action.requires)
 
-    _check_clocks(out, sop, states, actions, roles)
+
+def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> None:
     for index, migration in enumerate(sop.migrations):
         path = f"migrations[{index}]"
         if migration.from_version == sop.version:
@@ -119,11 +137,6 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
             out.state(f"{path}.states.{old}", new, states)
         for role in migration.roles:
             out.role(f"{path}.roles", role, roles)
-    # A dangling reference would echo as unreachable states: fix references first.
-    dangling = any(p == "initial" or p.endswith((".from", ".to")) for p, _ in out.items)
-    if graph and not dangling:
-        out.items.extend(check_graph(sop))
-    return out.items
 
 
 def _check_clocks(
@@ -147,30 +160,37 @@ def _check_clocks(
         if list(clock.warn_at) != sorted(set(clock.warn_at)):
             out.add(f"{path}.warn_at", "list the warning percentages once each, ascending")
         for step_index, step in enumerate(clock.escalation):
-            step_path = f"{path}.escalation[{step_index}]"
-            if not (step.notify or step.reassign_to or step.action):
-                out.add(step_path, "say what happens: notify, reassign_to or action")
-            for role in step.notify:
-                out.role(f"{step_path}.notify", role, roles)
-            if step.reassign_to is not None:
-                out.role(f"{step_path}.reassign_to", step.reassign_to, roles)
-            if step.action is not None:
-                out.action(f"{step_path}.action", step.action, actions)
-                for action in sop.actions:
-                    if action.name != step.action:
-                        continue
-                    if SYSTEM_ROLE not in action.roles:
-                        out.add(
-                            f"{step_path}.action",
-                            f"the system takes action {step.action!r}: add 'system' to its roles",
-                        )
-                    if action.justification or action.requires:
-                        out.add(
-                            f"{step_path}.action",
-                            f"the system cannot give what action {step.action!r} requires "
-                            "(justification or fields): use an action without them",
-                        )
-                    break
+            _check_escalation(
+                out, sop, f"{path}.escalation[{step_index}]", step, actions=actions, roles=roles
+            )
+
+
+def _check_escalation(
+    out: _Out, sop: SOP, path: str, step: EscalationStep, *, actions: set[str], roles: set[str]
+) -> None:
+    if not (step.notify or step.reassign_to or step.action):
+        out.add(path, "say what happens: notify, reassign_to or action")
+    for role in step.notify:
+        out.role(f"{path}.notify", role, roles)
+    if step.reassign_to is not None:
+        out.role(f"{path}.reassign_to", step.reassign_to, roles)
+    if step.action is None:
+        return
+    out.action(f"{path}.action", step.action, actions)
+    action = next((a for a in sop.actions if a.name == step.action), None)
+    if action is None:
+        return
+    if SYSTEM_ROLE not in action.roles:
+        out.add(
+            f"{path}.action",
+            f"the system takes action {step.action!r}: add 'system' to its roles",
+        )
+    if action.justification or action.requires:
+        out.add(
+            f"{path}.action",
+            f"the system cannot give what action {step.action!r} requires "
+            "(justification or fields): use an action without them",
+        )
 
 
 def check_graph(sop: SOP) -> list[tuple[str, str]]:
@@ -180,18 +200,7 @@ def check_graph(sop: SOP) -> list[tuple[str, str]]:
     with no way out, final states with outgoing actions, no path to a final state, and
     reachable states from which no final state can be reached.
     """
-    problems: list[tuple[str, str]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for index, action in enumerate(sop.actions):
-        for source in action.sources:
-            key = (action.name, source)
-            if key in seen:
-                message = (
-                    f"action {action.name!r} is already defined from state {source!r} "
-                    f"(actions[{seen[key]}]); rename one or merge them"
-                )
-                problems.append((f"actions[{index}].name", message))
-            seen.setdefault(key, index)
+    problems = _duplicate_actions(sop)
     outgoing: dict[str, set[str]] = {s.id: set() for s in sop.states}
     incoming: dict[str, set[str]] = {s.id: set() for s in sop.states}
     for action in sop.actions:
@@ -205,48 +214,84 @@ def check_graph(sop: SOP) -> list[tuple[str, str]]:
     for final in finals:
         can_finish |= _closure(final, incoming)
     for state in sop.states:
-        path = f"states.{state.id}"
-        if state.id not in reachable:
-            problems.append(
-                (
-                    path,
-                    (
-                        f"state {state.id!r} is unreachable from {sop.initial!r}; "
-                        "add an action leading to it, or remove it"
-                    ),
-                )
+        problems.extend(
+            _state_problems(
+                sop,
+                state,
+                outgoing=outgoing[state.id],
+                reachable=reachable,
+                finals=finals,
+                can_finish=can_finish,
             )
-        if state.final and outgoing[state.id]:
-            problems.append(
-                (
-                    path,
-                    f"final state {state.id!r} has outgoing actions; remove them or unmark final",
-                )
-            )
-        if not state.final and not outgoing[state.id]:
-            problems.append(
-                (path, f"state {state.id!r} has no way out; add an action from it or mark it final")
-            )
-        elif (
-            not state.final
-            and state.id in reachable
-            and finals & reachable
-            and state.id not in can_finish
-        ):
-            problems.append(
-                (
-                    path,
-                    (
-                        f"no final state can be reached from state {state.id!r}; "
-                        "add an action leading towards a final state"
-                    ),
-                )
-            )
+        )
     if not finals:
         problems.append(("states", "no state is final; mark the end state(s) final: true"))
     elif not reachable & finals:
         problems.append(
             ("initial", f"no final state can be reached from {sop.initial!r}; add actions to one")
+        )
+    return problems
+
+
+def _duplicate_actions(sop: SOP) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, action in enumerate(sop.actions):
+        for source in action.sources:
+            key = (action.name, source)
+            if key in seen:
+                message = (
+                    f"action {action.name!r} is already defined from state {source!r} "
+                    f"(actions[{seen[key]}]); rename one or merge them"
+                )
+                problems.append((f"actions[{index}].name", message))
+            seen.setdefault(key, index)
+    return problems
+
+
+def _state_problems(
+    sop: SOP,
+    state: StateDef,
+    *,
+    outgoing: set[str],
+    reachable: set[str],
+    finals: set[str],
+    can_finish: set[str],
+) -> list[tuple[str, str]]:
+    path = f"states.{state.id}"
+    problems: list[tuple[str, str]] = []
+    if state.id not in reachable:
+        problems.append(
+            (
+                path,
+                (
+                    f"state {state.id!r} is unreachable from {sop.initial!r}; "
+                    "add an action leading to it, or remove it"
+                ),
+            )
+        )
+    if state.final and outgoing:
+        problems.append(
+            (path, f"final state {state.id!r} has outgoing actions; remove them or unmark final")
+        )
+    if not state.final and not outgoing:
+        problems.append(
+            (path, f"state {state.id!r} has no way out; add an action from it or mark it final")
+        )
+    elif (
+        not state.final
+        and state.id in reachable
+        and finals & reachable
+        and state.id not in can_finish
+    ):
+        problems.append(
+            (
+                path,
+                (
+                    f"no final state can be reached from state {state.id!r}; "
+                    "add an action leading towards a final state"
+                ),
+            )
         )
     return problems
 

@@ -329,7 +329,7 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
-    # --- privacy (issue 9): absent section, unchanged hash ---
+    # An SOP without a privacy section keeps the hash it had before the section existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)
     return form
@@ -359,7 +359,7 @@ def sop_from_dict(
     for path, message in schema_problems:
         problems.add(path, message)
     normalized = _normalize(data, problems)
-    # --- privacy (issue 9): the `privacy` section, validated by pelayanan.sop.personal ---
+    # --- privacy: the `privacy` section, validated by pelayanan.sop.personal ---
     privacy = parse_privacy(data.get("privacy"), roles=normalized["roles"], add=problems.add)
     try:
         sop = attrs.evolve(_CONVERTER.structure(normalized, SOP), privacy=privacy)

@@ -294,7 +294,7 @@ class SOP:
     migrations: tuple[MigrationDef, ...] = ()
     routing: Mapping[str, object] = attrs.field(factory=dict)
     source: str | None = attrs.field(default=None, eq=False)
-    # --- privacy (issue 9): personal fields, reveal roles, retention class ---
+    # --- privacy: personal fields, reveal roles, retention class ---
     privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
 
     def state(self, state_id: str) -> StateDef:
@@ -303,10 +303,10 @@ class SOP:
         Raises:
             KeyError: no such state.
         """
-        for state in self.states:
-            if state.id == state_id:
-                return state
-        raise KeyError(state_id)
+        found = next((s for s in self.states if s.id == state_id), None)
+        if found is None:
+            raise KeyError(state_id)
+        return found
 
     def actions_from(self, state_id: str) -> tuple[ActionDef, ...]:
         """Return the actions that may be taken from *state_id*."""
@@ -314,17 +314,11 @@ class SOP:
 
     def action(self, name: str, state_id: str) -> ActionDef | None:
         """Return the action *name* available in *state_id*, or ``None``."""
-        for action in self.actions:
-            if action.name == name and state_id in action.sources:
-                return action
-        return None
+        return next((a for a in self.actions if a.name == name and state_id in a.sources), None)
 
     def field(self, name: str) -> FieldDef | None:
         """Return the declared field *name*, or ``None``."""
-        for field in self.fields:
-            if field.name == name:
-                return field
-        return None
+        return next((f for f in self.fields if f.name == name), None)
 
     def clock(self, name: str) -> ClockDef:
         """Return the clock *name*.
@@ -332,10 +326,10 @@ class SOP:
         Raises:
             KeyError: no such clock.
         """
-        for clock in self.clocks:
-            if clock.name == name:
-                return clock
-        raise KeyError(name)
+        found = next((c for c in self.clocks if c.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        return found
 
     @property
     def key(self) -> tuple[str, str]:

@@ -129,23 +129,32 @@ def parse_privacy(
         add("privacy.fields", "must map field names to {kind: ...}")
         fields_raw = {}
     for name, given in fields_raw.items():
-        path = f"privacy.fields.{name}"
-        if not isinstance(name, str) or not _NAME.match(name):
-            add(path, "field names are lower-case names: letters, digits, underscores")
-            continue
-        spec = {"kind": given} if isinstance(given, str) else given
-        if not isinstance(spec, Mapping):
-            add(path, f"must be a kind ({', '.join(PERSONAL_KINDS)}) or {{kind: ...}}")
-            continue
-        for key in spec:
-            if key not in _FIELD_KEYS:
-                add(f"{path}.{key}", f"unknown key {key!r}; use {', '.join(_FIELD_KEYS)}")
-        kind = spec.get("kind")
-        if kind not in PERSONAL_KINDS:
-            add(f"{path}.kind", f"must be one of {', '.join(PERSONAL_KINDS)}")
-            continue
-        override = None
-        if "reveal_roles" in spec:
-            override = _roles(spec["reveal_roles"], f"{path}.reveal_roles", roles, add)
-        fields[name] = PersonalField(name, kind, override)
+        field = _personal_field(name, given, roles=roles, add=add)
+        if field is not None:
+            fields[name] = field
     return PrivacyPolicy(fields, reveal, retention)
+
+
+def _personal_field(
+    name: object, given: Any, *, roles: Mapping[str, str], add: Callable[[str, str], None]
+) -> PersonalField | None:
+    """Return one entry of ``privacy.fields`` read, or ``None`` when it has a problem."""
+    path = f"privacy.fields.{name}"
+    if not isinstance(name, str) or not _NAME.match(name):
+        add(path, "field names are lower-case names: letters, digits, underscores")
+        return None
+    spec = {"kind": given} if isinstance(given, str) else given
+    if not isinstance(spec, Mapping):
+        add(path, f"must be a kind ({', '.join(PERSONAL_KINDS)}) or {{kind: ...}}")
+        return None
+    for key in spec:
+        if key not in _FIELD_KEYS:
+            add(f"{path}.{key}", f"unknown key {key!r}; use {', '.join(_FIELD_KEYS)}")
+    kind = spec.get("kind")
+    if kind not in PERSONAL_KINDS:
+        add(f"{path}.kind", f"must be one of {', '.join(PERSONAL_KINDS)}")
+        return None
+    override = None
+    if "reveal_roles" in spec:
+        override = _roles(spec["reveal_roles"], f"{path}.reveal_roles", roles, add)
+    return PersonalField(name, kind, override)

@@ -361,7 +361,7 @@ SOP_SCHEMA: dict[str, Any] = {
             "description": "Reserved for the routing configuration; kept as given, not "
             "interpreted by the SOP.",
         },
-        # --- privacy (issue 9): checked in detail by pelayanan.sop.personal ---
+        # --- privacy: checked in detail by pelayanan.sop.personal ---
         "privacy": {
             "type": "object",
             "description": "Personal data (UU 27/2022): `fields` maps a field name to its "
@@ -400,6 +400,11 @@ def _type_text(schema: dict[str, Any]) -> str:
         return str(schema["x-expected"])
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    return _kind_text(schema)
+
+
+def _kind_text(schema: dict[str, Any]) -> str:
+    """Describe a schema node by its ``type`` keyword (no reference, hint or enum)."""
     kind = schema.get("type")
     if kind == "array":
         return f"list of {_type_text(schema.get('items', {}))}"

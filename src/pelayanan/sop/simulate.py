@@ -51,7 +51,7 @@ from pelayanan.exceptions import (
     TransitionNotAllowedError,
 )
 from pelayanan.sop._validate import validate
-from pelayanan.sop.compile import compile_sop
+from pelayanan.sop.compile import CompiledSOP, compile_sop
 from pelayanan.sop.loader import parse_document
 from pelayanan.sop.model import SOP, ClockDef
 
@@ -398,58 +398,14 @@ def simulate(
     history: dict[str, list[str]] = {}
     previous: dt.datetime | None = None
     for index, step in enumerate(scenario.steps):
-        if step.at is not None:
-            now = step.at
-        else:
-            # The loader guarantees: only a step after the first may be relative.
-            assert previous is not None
-            assert step.after is not None
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", EstimatedDateWarning)
-                now = default.add(previous, step.after).at
-        if previous is not None and now < previous:
-            problem = Problem(
-                f"steps[{index}].at",
-                f"step time {now.isoformat()} is before the previous step",
-                scenario.source,
-                step.line,
-            )
-            raise ScenarioError([problem])
+        now = _step_time(scenario, index, previous, default)
         previous = now
         actor = scenario.actors[step.actor]
         merged = {**data, **step.data}
         reason = None
         entered: str | None = None
         try:
-            if step.action == "submit":
-                if state is not None:
-                    raise TransitionNotAllowedError("submit", state)
-                authorize(actor, "submit", allowed_roles=sop.submit.roles)
-                missing = _missing(sop.submit.requires, merged)
-                if missing:
-                    raise IncompleteRequestError("submit", missing)
-                entered = sop.initial
-            else:
-                if state is None:
-                    # No request yet: the first step must submit it.
-                    raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
-                spec = sop.action(step.action, state)
-                if spec is None:
-                    allowed = sorted({a.name for a in sop.actions_from(state)})
-                    raise TransitionNotAllowedError(step.action, state, allowed)
-                authorize(
-                    actor,
-                    step.action,
-                    allowed_roles=spec.roles,
-                    not_by=spec.not_by,
-                    history=history,
-                )
-                missing = _missing(spec.requires, merged)
-                if spec.justification and not (step.justification or "").strip():
-                    missing.append("justification")
-                if missing:
-                    raise IncompleteRequestError(step.action, missing)
-                entered = compiled.fire(state, step.action)
+            entered = _enter(sop, compiled, state, step, actor, merged=merged, history=history)
         except RequestError as exc:
             reason = f"{type(exc).__name__}: {exc}"
         accepted = reason is None
@@ -476,3 +432,67 @@ def simulate(
         )
         if not as_expected:
             return
+
+
+def _step_time(
+    scenario: Scenario, index: int, previous: dt.datetime | None, calendar: WorkCalendar
+) -> dt.datetime:
+    """Return the instant of step *index*, refusing one earlier than the step before it."""
+    step = scenario.steps[index]
+    if step.at is not None:
+        now = step.at
+    else:
+        # The loader guarantees: only a step after the first may be relative.
+        assert previous is not None
+        assert step.after is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            now = calendar.add(previous, step.after).at
+    if previous is not None and now < previous:
+        problem = Problem(
+            f"steps[{index}].at",
+            f"step time {now.isoformat()} is before the previous step",
+            scenario.source,
+            step.line,
+        )
+        raise ScenarioError([problem])
+    return now
+
+
+def _enter(
+    sop: SOP,
+    compiled: CompiledSOP,
+    state: str | None,
+    step: ScenarioStep,
+    actor: Actor,
+    *,
+    merged: Mapping[str, Any],
+    history: Mapping[str, list[str]],
+) -> str:
+    """Return the state *step* enters from *state*, as the desk would decide it.
+
+    Raises:
+        RequestError: the desk would refuse the step (the same error it raises).
+    """
+    if step.action == "submit":
+        if state is not None:
+            raise TransitionNotAllowedError("submit", state)
+        authorize(actor, "submit", allowed_roles=sop.submit.roles)
+        missing = _missing(sop.submit.requires, merged)
+        if missing:
+            raise IncompleteRequestError("submit", missing)
+        return sop.initial
+    if state is None:
+        # No request yet: the first step must submit it.
+        raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
+    spec = sop.action(step.action, state)
+    if spec is None:
+        allowed = sorted({a.name for a in sop.actions_from(state)})
+        raise TransitionNotAllowedError(step.action, state, allowed)
+    authorize(actor, step.action, allowed_roles=spec.roles, not_by=spec.not_by, history=history)
+    missing = _missing(spec.requires, merged)
+    if spec.justification and not (step.justification or "").strip():
+        missing.append("justification")
+    if missing:
+        raise IncompleteRequestError(step.action, missing)
+    return compiled.fire(state, step.action)

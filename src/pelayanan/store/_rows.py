@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from pelayanan.exceptions import SchemaVersionError
 from pelayanan.store.base import RequestRecord
 
 REQUEST_COLUMNS = (
@@ -28,6 +29,7 @@ __all__ = [
     "micros",
     "request_params",
     "row_to_request",
+    "schema_number",
 ]
 
 
@@ -86,3 +88,20 @@ def request_params(record: RequestRecord) -> tuple[Any, ...]:
         record.last_seq,
         record.last_hash,
     )
+
+
+def schema_number(value: Any, where: str) -> int:
+    """Return the schema version stored as *value*, refusing a damaged one.
+
+    Args:
+        value: the ``meta`` table's ``schema_version`` value.
+        where: the store, for the message.
+
+    Raises:
+        SchemaVersionError: the value is not a positive whole number.
+    """
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 9) or int(text) == 0:
+        msg = f"{where}: the recorded schema version is not a positive number; the store is damaged"
+        raise SchemaVersionError(msg)
+    return int(text)

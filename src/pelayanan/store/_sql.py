@@ -35,6 +35,7 @@ from pelayanan.store._rows import (
     micros,
     request_params,
     row_to_request,
+    schema_number,
 )
 from pelayanan.store.base import (
     SCHEMA_VERSION,
@@ -46,7 +47,13 @@ from pelayanan.store.base import (
     check_version,
     prepare_append,
 )
-from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, WrappedKey
+from pelayanan.store.vault import (
+    VAULT_FINGERPRINT_KEY,
+    LegalHold,
+    SubjectRecord,
+    VaultChange,
+    WrappedKey,
+)
 
 __all__ = ["SQLExec", "SQLStoreBase", "schema_text"]
 
@@ -294,7 +301,7 @@ def stored_version(db: SQLExec, where: str, tables: set[str], *, foreign: str) -
     if row is None:
         msg = f"{where}: the store records no schema version; it is damaged"
         raise StoreError(msg)
-    found = int(row[0])
+    found = schema_number(row[0], where)
     if found > SCHEMA_VERSION:
         msg = (
             f"{where} was written by schema version {found}; this pelayanan reads up to "
@@ -647,7 +654,7 @@ class SQLStoreBase:
         """Return the schema version of the open store."""
         with self._db() as db:
             row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
-        return int(row[0])
+        return schema_number(row[0], repr(self)) if row else SCHEMA_VERSION
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
@@ -890,6 +897,21 @@ class SQLStoreBase:
                 )
                 found.extend(_hold(r) for r in rows)
         return found
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
+
+        With ``None``, only read.  The first writer wins, so two processes binding
+        different keys at once cannot both succeed.
+        """
+        with self._db() as db:
+            if candidate is not None:
+                db.run(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (VAULT_FINGERPRINT_KEY, candidate),
+                )
+            row = db.one("SELECT value FROM meta WHERE key = ?", (VAULT_FINGERPRINT_KEY,))
+        return None if row is None else str(row[0])
 
     def vault_hold(self, hold_id: str) -> LegalHold | None:
         """Return the active hold *hold_id*, or ``None``."""

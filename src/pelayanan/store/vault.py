@@ -28,10 +28,15 @@ __all__ = [
     "LegalHold",
     "MemoryVaultMixin",
     "SubjectRecord",
+    "VAULT_FINGERPRINT_KEY",
     "VaultChange",
+    "VaultFingerprintStore",
     "VaultStore",
     "WrappedKey",
 ]
+
+#: The ``meta`` key under which a store keeps the fingerprint of its vault master key.
+VAULT_FINGERPRINT_KEY = "vault_master_fingerprint"
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -162,6 +167,17 @@ class VaultStore(Protocol):
         """Return the active hold *hold_id*, or ``None``."""
 
 
+@runtime_checkable
+class VaultFingerprintStore(Protocol):
+    """A store that remembers which vault master key its personal data is sealed under."""
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
+
+        With ``None``, only read: return the recorded fingerprint or ``None``.
+        """
+
+
 # --- memory --------------------------------------------------------------------------------
 
 
@@ -172,6 +188,7 @@ class _MemoryVault:
     index: dict[str, str] = attrs.Factory(dict)
     links: dict[str, set[str]] = attrs.Factory(dict)
     holds: dict[str, LegalHold] = attrs.Factory(dict)
+    fingerprint: str | None = None
 
 
 class MemoryVaultMixin:
@@ -286,3 +303,12 @@ class MemoryVaultMixin:
         """Return the active hold *hold_id*, or ``None``."""
         with self._lock:
             return self._vault.holds.get(hold_id)
+
+    # -- the master key's fingerprint (apart from the vault tables) --------------------
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one."""
+        with self._lock:
+            if self._vault.fingerprint is None and candidate is not None:
+                self._vault.fingerprint = candidate
+            return self._vault.fingerprint

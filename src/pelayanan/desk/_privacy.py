@@ -1,0 +1,412 @@
+"""The desk's privacy collaborator: sealing, reveal, subject access, erasure, legal holds.
+
+Each operation commits its audit entry together with its vault change in one store
+transaction (through the shared `Recorder`), and records every refusal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from pelayanan.access import Actor
+from pelayanan.audit.entry import format_time
+from pelayanan.desk._bodies import (
+    erasure_body,
+    erasure_refused_body,
+    legal_hold_body,
+    legal_hold_refused_body,
+    legal_hold_released_body,
+    reveal_body,
+    reveal_refused_body,
+)
+from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._result import ActionResult
+from pelayanan.exceptions import (
+    ErasureRefusedError,
+    IncompleteRequestError,
+    PelayananError,
+    PermissionDeniedError,
+    PrivacyError,
+    RequestError,
+    SubjectErasedError,
+    UnknownRequestError,
+    UnknownSOPError,
+    UnknownSubjectError,
+)
+from pelayanan.privacy.settings import ErasureResult, PrivacySettings, Sealed
+from pelayanan.privacy.vault import SubjectKey, is_sealed, new_subject_id
+from pelayanan.sop.model import SOP
+from pelayanan.sop.registry import SOPRegistry
+from pelayanan.store.base import RequestRecord
+from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, VaultStore, WrappedKey
+
+__all__ = ["Privacy"]
+
+
+def _role(actor: Actor, allowed: tuple[str, ...], what: str, *, rule: str) -> str:
+    matching = sorted(set(allowed) & actor.roles)
+    if not matching:
+        needs = ", ".join(sorted(allowed)) or "none is declared"
+        held = ", ".join(sorted(actor.roles)) or "none"
+        msg = f"actor {actor.id!r} may not {what}: it needs one of the roles {needs}; holds {held}"
+        raise PermissionDeniedError(msg, rule=rule)
+    return matching[0]
+
+
+def _require(text: str | None, operation: str, name: str) -> None:
+    """Refuse an operation whose written *name* (purpose, reason) is blank."""
+    if not (text and text.strip()):
+        raise IncompleteRequestError(operation, [name])
+
+
+class Privacy:
+    """Protect a desk's personal data, recording through its `Recorder`.
+
+    Args:
+        recorder: the desk's recorder.
+        sops: the desk's SOPs (their privacy sections say which fields are personal).
+        settings: the vault and retention classes; ``None``: the desk keeps no personal
+            data, and every privacy operation is refused with a `PrivacyError`.
+    """
+
+    def __init__(
+        self, recorder: Recorder, sops: SOPRegistry, *, settings: PrivacySettings | None
+    ) -> None:
+        self._recorder = recorder
+        self._sops = sops
+        self.settings = settings
+
+    # -- used by the request collaborator ------------------------------------------------
+
+    def seal(
+        self,
+        sop: SOP,
+        request_id: str,
+        subject: str | None,
+        fields: Mapping[str, Any],
+        now: dt.datetime,
+    ) -> Sealed:
+        """Split *fields* into clear and sealed parts, finding or making the data subject.
+
+        Raises:
+            PrivacyError: a field is personal and the desk has no privacy settings.
+        """
+        policy = sop.privacy
+        personal = {
+            k: v
+            for k, v in fields.items()
+            if policy.is_personal(k) and v not in (None, "") and not is_sealed(v)
+        }
+        if not personal:
+            return Sealed(fields, {}, subject, None)
+        if self.settings is None:
+            names = ", ".join(sorted(personal))
+            msg = (
+                f"SOP {sop.id!r} marks {names} personal: give the desk "
+                "privacy=PrivacySettings(vault=...) so they are stored encrypted"
+            )
+            raise PrivacyError(msg)
+        settings, store = self._parts()
+        vault = settings.vault
+        tags = [
+            vault.index_tag("nik", str(value))
+            for name, value in personal.items()
+            if policy.fields[name].kind == "nik"
+        ]
+        # A request that already names its subject is already linked to it.
+        linked = subject is not None
+        if subject is None:
+            subject = next((s for s in map(store.vault_find, tags) if s is not None), None)
+        new_keys: tuple[WrappedKey, ...] = ()
+        if subject is None:
+            wrapped, key = vault.new_key(new_subject_id(), at=now)
+            subject = key.subject
+            new_keys = (wrapped,)
+        else:
+            key = self._subject_key(subject)
+        ledger = self._recorder.ledger
+        sealed = {
+            name: key.seal(value, ledger=ledger, request=request_id, field=name)
+            for name, value in personal.items()
+        }
+        clear = {k: v for k, v in fields.items() if k not in sealed}
+        change = VaultChange(
+            now,
+            keys=new_keys,
+            index=tuple((tag, subject) for tag in tags),
+            links=() if linked else ((subject, request_id),),
+        )
+        if not (change.keys or change.index or change.links):
+            return Sealed(clear, sealed, subject, None)
+        return Sealed(clear, sealed, subject, change)
+
+    # -- operations -----------------------------------------------------------------------
+
+    def reveal(self, request_id: str, field: str, *, actor: Actor, purpose: str) -> ActionResult:
+        """Decrypt one personal field, recording who saw it and why (`ServiceDesk.reveal`)."""
+        now = self._recorder.now()
+        record = self._recorder.store.get_request(request_id)
+        subject: str | None = None
+        try:
+            if record is None:
+                raise UnknownRequestError(request_id)
+            sop = self._sops.get(record.sop_id, record.sop_version)
+            _require(purpose, "reveal", "purpose")
+            if not sop.privacy.is_personal(field):
+                msg = f"field {field!r} is not personal in SOP {sop.id!r}: read it from the data"
+                raise PrivacyError(msg)
+            role = _role(
+                actor, sop.privacy.roles_for(field), f"reveal {field!r}", rule="reveal_role"
+            )
+            sealed: Any = record.data.get(field)
+            if not is_sealed(sealed):
+                msg = f"request {request_id!r} holds no value for personal field {field!r}"
+                raise PrivacyError(msg)
+            subject = str(sealed["subject"])
+            key = self._subject_key(subject)
+            value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
+        except (RequestError, PrivacyError) as exc:
+            self._refuse_reveal(
+                exc, actor, purpose, now, request=request_id, field=field, subject=subject
+            )
+            raise
+        about = {"request": request_id, "field": field, "subject": subject}
+        result = self._recorder.commit(
+            reveal_body(format_time(now), actor=actor.id, role=role, purpose=purpose, **about),
+            time=now,
+        )
+        return ActionResult(record, result.seq, result.entry_hash.hex(), value=value)
+
+    def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
+        """Return all personal data of *subject*, recorded (`ServiceDesk.subject_access`)."""
+        now = self._recorder.now()
+        try:
+            settings, store = self._parts()
+            _require(purpose, "subject_access", "purpose")
+            role = _role(
+                actor, settings.officer_roles, "answer a subject access request", rule="officer"
+            )
+            requests = self._open_subject(store, subject)
+        except (RequestError, PrivacyError) as exc:
+            self._refuse_reveal(exc, actor, purpose, now, scope="subject", subject=subject)
+            raise
+        fields = sorted({f for r in requests.values() for f in r["fields"]})
+        about = {"scope": "subject", "subject": subject, "requests": sorted(requests)}
+        result = self._recorder.commit(
+            reveal_body(
+                format_time(now), actor=actor.id, role=role, purpose=purpose, **about, fields=fields
+            ),
+            time=now,
+        )
+        data = {"subject": subject, "requests": requests}
+        return ActionResult(None, result.seq, result.entry_hash.hex(), subject_data=data)
+
+    def find_subject(self, nik: str) -> str | None:
+        """Return the data subject whose requests carry NIK *nik* (`ServiceDesk.find_subject`)."""
+        settings, store = self._parts()
+        return store.vault_find(settings.vault.index_tag("nik", nik))
+
+    def erase_subject(self, subject: str, *, actor: Actor, reason: str) -> ActionResult[None]:
+        """Destroy *subject*'s key, recorded (`ServiceDesk.erase_subject`)."""
+        now = self._recorder.now()
+        requests: list[str] = []
+        try:
+            settings, store = self._parts()
+            role = _role(actor, settings.officer_roles, "erase a data subject", rule="officer")
+            _require(reason, "erase", "reason")
+            known = _erasable(store, subject)
+            requests = store.vault_requests(subject)
+            holds = store.vault_holds(subject=subject, requests=tuple(requests))
+            if holds:
+                names = ", ".join(f"{h.id} ({h.reason})" for h in holds)
+                msg = f"data subject {subject!r} is under legal hold: {names}"
+                raise ErasureRefusedError(msg, rule="legal_hold", holds=[h.id for h in holds])
+            blocked = self._retention_block(settings, requests, now)
+            if blocked is not None:
+                raise blocked
+        except (RequestError, PrivacyError) as exc:
+            refused = functools.partial(
+                erasure_refused_body,
+                actor=actor.id,
+                subject=subject,
+                requests=list(requests),
+                reason=reason,
+            )
+            self._recorder.refuse(exc, refused, at=now)
+            raise
+        body = erasure_body(
+            format_time(now),
+            actor=actor.id,
+            role=role,
+            subject=subject,
+            kid=known.kid,
+            requests=requests,
+            reason=reason,
+        )
+        result = self._recorder.commit(body, time=now, change=VaultChange(now, erase=(subject,)))
+        erasure = ErasureResult(subject, tuple(requests), result.seq, result.entry_hash.hex())
+        return ActionResult(None, result.seq, result.entry_hash.hex(), erasure=erasure)
+
+    def place_legal_hold(
+        self, *, actor: Actor, reason: str, subject: str | None, request: str | None
+    ) -> ActionResult[None]:
+        """Place a legal hold on a subject or a request (`ServiceDesk.place_legal_hold`)."""
+        now = self._recorder.now()
+        try:
+            settings, store = self._parts()
+            role = _role(actor, settings.hold_roles, "place a legal hold", rule="hold_role")
+            if (subject is None) == (request is None):
+                raise IncompleteRequestError("legal_hold", ["exactly one of subject, request"])
+            _require(reason, "legal_hold", "reason")
+            if subject is not None and store.vault_subject(subject) is None:
+                raise UnknownSubjectError(subject)
+            if request is not None and self._recorder.store.get_request(request) is None:
+                raise UnknownRequestError(request)
+        except (RequestError, PrivacyError) as exc:
+            refused = functools.partial(
+                legal_hold_refused_body,
+                actor=actor.id,
+                reason=reason,
+                subject=subject,
+                request=request,
+            )
+            self._recorder.refuse(exc, refused, at=now)
+            raise
+        hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
+        body = legal_hold_body(format_time(now), hold, role=role)
+        result = self._recorder.commit(body, time=now, change=VaultChange(now, holds=(hold,)))
+        return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
+
+    def release_legal_hold(self, hold_id: str, *, actor: Actor, reason: str) -> ActionResult[None]:
+        """Release legal hold *hold_id* (`ServiceDesk.release_legal_hold`)."""
+        now = self._recorder.now()
+        try:
+            settings, store = self._parts()
+            role = _role(actor, settings.hold_roles, "release a legal hold", rule="hold_role")
+            _require(reason, "release_legal_hold", "reason")
+            hold = store.vault_hold(hold_id)
+            if hold is None:
+                msg = f"no legal hold {hold_id!r} is in force"
+                raise PrivacyError(msg)
+        except (RequestError, PrivacyError) as exc:
+            refused = functools.partial(
+                legal_hold_refused_body, actor=actor.id, reason=reason, hold=hold_id
+            )
+            self._recorder.refuse(exc, refused, at=now)
+            raise
+        body = legal_hold_released_body(
+            format_time(now), hold, actor=actor.id, role=role, reason=reason
+        )
+        change = VaultChange(now, release=(hold_id,))
+        result = self._recorder.commit(body, time=now, change=change)
+        return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _refuse_reveal(
+        self, error: PelayananError, actor: Actor, purpose: str, now: dt.datetime, **about: Any
+    ) -> None:
+        refused = functools.partial(reveal_refused_body, actor=actor.id, purpose=purpose, **about)
+        self._recorder.refuse(error, refused, at=now)
+
+    def _parts(self) -> tuple[PrivacySettings, VaultStore]:
+        if self.settings is None:
+            msg = "this desk has no privacy settings: pass privacy=PrivacySettings(vault=...)"
+            raise PrivacyError(msg)
+        return self.settings, self._recorder.vault_store()
+
+    def _subject_key(self, subject: str) -> SubjectKey:
+        settings, store = self._parts()
+        wrapped = store.vault_key(subject)
+        if wrapped is None:
+            if store.vault_subject(subject) is None:
+                raise UnknownSubjectError(subject)
+            msg = f"data subject {subject!r} was erased: their personal data is unrecoverable"
+            raise SubjectErasedError(msg)
+        return settings.vault.unwrap(wrapped)
+
+    def _open_subject(self, store: VaultStore, subject: str) -> dict[str, Any]:
+        """Decrypt every personal field of *subject*, by request."""
+        key = self._subject_key(subject)
+        requests: dict[str, Any] = {}
+        for request_id in store.vault_requests(subject):
+            record = self._recorder.store.get_request(request_id)
+            if record is None:
+                continue
+            requests[request_id] = {"sop": record.sop_id, "fields": _open(key, record, subject)}
+        return requests
+
+    def _retention_block(
+        self, settings: PrivacySettings, requests: list[str], now: dt.datetime
+    ) -> ErasureRefusedError | None:
+        for request_id in requests:
+            record = self._recorder.store.get_request(request_id)
+            if record is None:
+                continue
+            try:
+                sop = self._sops.get(record.sop_id, record.sop_version)
+            except UnknownSOPError:
+                msg = (
+                    f"request {request_id} runs under SOP {record.sop_id} "
+                    f"{record.sop_version}, which this desk does not know: its retention "
+                    "cannot be checked"
+                )
+                return ErasureRefusedError(msg, rule="retention_unconfigured")
+            blocked = _retention_of(settings, sop, record, now)
+            if blocked is not None:
+                return blocked
+        return None
+
+
+def _open(key: SubjectKey, record: RequestRecord, subject: str) -> dict[str, Any]:
+    """Decrypt the fields of *record* sealed for *subject*."""
+    return {
+        name: key.open(value, ledger=record.ledger, request=record.id, field=name)
+        for name, value in sorted(record.data.items())
+        if is_sealed(value) and value["subject"] == subject
+    }
+
+
+def _erasable(store: VaultStore, subject: str) -> SubjectRecord:
+    """Return the vault's record of *subject*, refusing an unknown or erased one."""
+    known = store.vault_subject(subject)
+    if known is None:
+        raise UnknownSubjectError(subject)
+    if known.erased:
+        msg = f"data subject {subject!r} was already erased"
+        raise SubjectErasedError(msg)
+    return known
+
+
+def _retention_of(
+    settings: PrivacySettings, sop: SOP, record: RequestRecord, now: dt.datetime
+) -> ErasureRefusedError | None:
+    """Return why *record*'s retention class forbids erasing now, or ``None``."""
+    name = sop.privacy.retention
+    if name is None:
+        return None
+    period = settings.retention.period(name)
+    if period is None:
+        msg = (
+            f"request {record.id} falls under retention class {name!r}, which has no "
+            "configured period: configure it before erasing"
+        )
+        return ErasureRefusedError(msg, rule="retention_unconfigured")
+    if not record.closed:
+        msg = (
+            f"request {record.id} is still open; retention class {name!r} "
+            f"({period}) runs from its closing"
+        )
+        return ErasureRefusedError(msg, rule="retention")
+    until = period.after(record.updated_at)
+    if now < until:
+        msg = (
+            f"request {record.id} is under retention class {name!r} ({period}) "
+            f"until {format_time(until)}"
+        )
+        return ErasureRefusedError(msg, rule="retention", until=until)
+    return None

@@ -1,0 +1,218 @@
+"""The one object every desk collaborator records through.
+
+A `Recorder` knows the store, the ledger, the injected clock and the signing key.  It
+reads "now" (always timezone-aware), signs the checkpoint of every commit, commits an
+entry together with its request change and an optional vault change in one store
+transaction, records refused attempts, and finds the earlier result of an idempotent
+retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
+from pelayanan.audit.entry import format_time
+from pelayanan.audit.keyring import KeyringSigner
+from pelayanan.audit.keys import SigningKey
+from pelayanan.clock import Clock, ensure_aware
+from pelayanan.desk._result import ActionResult
+from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    ConfigurationError,
+    PelayananError,
+)
+from pelayanan.store.base import AppendResult, RequestRecord, Store
+from pelayanan.store.vault import VaultChange, VaultStore
+
+__all__ = ["RefusalBody", "Recorder", "refusal_reason"]
+
+#: Builds a refusal entry's body from the entry time and the refusal reason object.
+RefusalBody = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def refusal_reason(error: PelayananError) -> dict[str, Any]:
+    """Return the reason object every refusal entry carries: error class, message, rule."""
+    reason: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
+    rule = getattr(error, "rule", None)
+    if rule is not None:
+        reason["rule"] = rule
+    return reason
+
+
+class Recorder:
+    """Clock, signing, commits, refusals and idempotent replays for one desk's ledger.
+
+    Args:
+        store: where requests, the vault and the audit log live.
+        ledger: the ledger entries are appended to.
+        clock: where "now" comes from.
+        signing_key: a ledger key, or a `KeyringSigner` that picks the key valid at each
+            checkpoint's time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ledger: str,
+        clock: Clock,
+        signing_key: SigningKey | KeyringSigner,
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+        self._key = signing_key
+        self._vault_store: VaultStore | None = None
+
+    def now(self) -> dt.datetime:
+        """Return the clock's current instant, refusing a naive one."""
+        return ensure_aware(self.clock.now(), what="clock time")
+
+    def sign(self, checkpoint: Checkpoint) -> SignedCheckpoint:
+        """Sign *checkpoint* with the key, or the keyring's key valid at its time."""
+        if isinstance(self._key, KeyringSigner):
+            return self._key(checkpoint)
+        return checkpoint.sign(self._key)
+
+    def vault_store(self) -> VaultStore:
+        """Return the store as a `VaultStore`.
+
+        Raises:
+            ConfigurationError: the store keeps no key vault.
+        """
+        # isinstance() against a runtime protocol inspects every method: do it once.
+        if self._vault_store is None:
+            if not isinstance(self.store, VaultStore):
+                msg = f"{self.store!r} has no key vault; use a store that implements VaultStore"
+                raise ConfigurationError(msg)
+            self._vault_store = cast("VaultStore", self.store)
+        return self._vault_store
+
+    def commit(
+        self,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        change: VaultChange | None = None,
+    ) -> AppendResult:
+        """Append *body*, write *request* and apply the vault *change* in one transaction.
+
+        Args:
+            body: the entry body.
+            time: the entry's time (also the checkpoint's).
+            request: the request's new state, if the entry changes one.
+            expected_version: the version the stored request must still have.
+            idempotency_key: remembered with the entry, so a retry finds it.
+            change: vault rows to write with the entry.
+
+        Returns:
+            The appended entry's sequence number and hash.
+
+        Raises:
+            ConcurrentModificationError: another writer changed the request first.
+            ConfigurationError: a vault change on a store without a vault.
+        """
+        if change is None:
+            return self.store.append(
+                self.ledger,
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                sign=self.sign,
+            )
+        return self.vault_store().append_with_vault(
+            self.ledger,
+            body,
+            time=time,
+            change=change,
+            request=request,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            sign=self.sign,
+        )
+
+    def commit_once(
+        self,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        change: VaultChange | None,
+    ) -> ActionResult:
+        """Commit a request change under an idempotency key (see `commit`).
+
+        Two calls with one key may race: the loser gets the winner's result instead of an
+        error, as a retry after the winner would.
+
+        Returns:
+            The request as committed and its entry, or the winner's result.
+
+        Raises:
+            ConcurrentModificationError: another writer, not a retry, changed it first.
+        """
+        try:
+            result = self.commit(
+                body,
+                time=time,
+                request=request,
+                expected_version=expected_version,
+                idempotency_key=idempotency_key,
+                change=change,
+            )
+        except ConcurrentModificationError as exc:
+            return self.replayed_or_raise(idempotency_key, exc)
+        return ActionResult(request, result.seq, result.entry_hash.hex())
+
+    def refuse(
+        self, error: PelayananError, body: RefusalBody, *, at: dt.datetime | None = None
+    ) -> None:
+        """Record a refused attempt: one entry, no request change.
+
+        Args:
+            error: why it was refused; its class, message and rule become the reason.
+            body: builds the entry body of the refusal's kind from the entry time and the
+                reason object.
+            at: the entry time (default: the clock's now).
+        """
+        now = at if at is not None else self.now()
+        self.store.append(
+            self.ledger, body(format_time(now), refusal_reason(error)), time=now, sign=self.sign
+        )
+
+    def replayed(self, idempotency_key: str | None) -> ActionResult | None:
+        """Return the result of the earlier call made with *idempotency_key*, if any."""
+        if idempotency_key is None:
+            return None
+        found = self.store.idempotent_result(idempotency_key)
+        if found is None:
+            return None
+        request_id, seq = found
+        record = self.store.get_request(request_id) if request_id else None
+        if record is None:
+            return None
+        entry = next(self.store.entries(self.ledger, seq, seq + 1), None)
+        entry_hash = entry.hash.hex() if entry is not None else ""
+        return ActionResult(record, seq, entry_hash, replayed=True)
+
+    def replayed_or_raise(
+        self, idempotency_key: str | None, error: ConcurrentModificationError
+    ) -> ActionResult:
+        """Return the first result when a concurrent call with the same key won, else raise.
+
+        Raises:
+            ConcurrentModificationError: *error*, when no call with the key committed.
+        """
+        replay = self.replayed(idempotency_key)
+        if replay is None:
+            raise error
+        return replay

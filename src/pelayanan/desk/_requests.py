@@ -1,0 +1,463 @@
+"""The desk's request collaborator: submit, act, migrate, and survey responses.
+
+Each call either commits the request's new state together with its audit entry (and the
+vault change that seals its personal fields) in one store transaction, or records the
+refused attempt and raises a typed error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from pelayanan.access import (
+    AccessPolicy,
+    Actor,
+    DelegationRegistry,
+    Grant,
+    authorize,
+    check_access,
+)
+from pelayanan.audit.entry import format_time
+from pelayanan.desk._bodies import (
+    Attempt,
+    Transition,
+    action_body,
+    migration_body,
+    refused_body,
+    sop_ref,
+    submit_body,
+    survey_body,
+)
+from pelayanan.desk._clocks import Clocks
+from pelayanan.desk._privacy import Privacy
+from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._result import ActionResult
+from pelayanan.desk._routing import Routing
+from pelayanan.exceptions import (
+    IncompleteRequestError,
+    InvalidFieldValueError,
+    MigrationError,
+    PermissionDeniedError,
+    ReportError,
+    RequestError,
+    TransitionNotAllowedError,
+    UnknownRequestError,
+)
+from pelayanan.reports.ikm import RuleSet, compute_ikm
+from pelayanan.sla import ClockChange, next_due
+from pelayanan.sop.compile import compile_sop
+from pelayanan.sop.model import SOP, ActionDef, Migration
+from pelayanan.sop.registry import SOPRegistry
+from pelayanan.sop.values import value_problems
+from pelayanan.store.base import RequestRecord
+
+__all__ = ["Requests"]
+
+
+def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
+    return [f for f in fields if data.get(f) in (None, "", [], {})]
+
+
+def _new_request_id() -> str:
+    return f"REQ-{uuid.uuid4().hex[:12].upper()}"
+
+
+@attrs.frozen
+class _Step:
+    """An action that passed every check: who may take it, where it leads, the clocks."""
+
+    grant: Grant
+    target: str
+    clocks: dict[str, Any]
+    changes: list[ClockChange]
+
+
+class Requests:
+    """Open requests and move them through their SOPs, recording through the `Recorder`.
+
+    Args:
+        recorder: the desk's recorder.
+        sops: the desk's SOPs.
+        clocks: the SLA collaborator (its engines start, pause and stop clocks).
+        routing: the routing collaborator (routes and assigns new requests).
+        privacy: the privacy collaborator (seals personal fields).
+        access_policy: separation-of-duties rules kept outside the SOP.
+        delegations: the acting officials (Plt/Plh) in force.
+        id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        sops: SOPRegistry,
+        *,
+        clocks: Clocks,
+        routing: Routing,
+        privacy: Privacy,
+        access_policy: AccessPolicy,
+        delegations: DelegationRegistry | None,
+        id_factory: Callable[[], str] | None,
+    ) -> None:
+        self._recorder = recorder
+        self._sops = sops
+        self._clocks = clocks
+        self._routing = routing
+        self._privacy = privacy
+        self._access_policy = access_policy
+        self._delegations = delegations
+        self._new_id = id_factory or _new_request_id
+
+    def submit(
+        self,
+        sop_id: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        version: str | None,
+        request_id: str | None,
+        idempotency_key: str | None,
+    ) -> ActionResult:
+        """Open a new request under an SOP (`ServiceDesk.submit`)."""
+        replay = self._recorder.replayed(idempotency_key)
+        if replay is not None:
+            return replay
+        sop = self._sops.get(sop_id, version)
+        now = self._recorder.now()
+        fields = dict(data or {})
+        new_id = request_id or self._new_id()
+        try:
+            role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
+            _check_fields(sop, "submit", fields, _missing(sop.submit.requires, fields))
+            # Routing decisions are logged with their attributes: never route on personal data.
+            routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
+            unit = routed.unit if routed is not None else sop.unit
+            assignee = assigned.assignee if assigned is not None else None
+            clocks, changes = self._clocks.engine(sop).transition(
+                {},
+                action="submit",
+                source=None,
+                target=sop.initial,
+                final=sop.state(sop.initial).final,
+                at=now,
+                holder={"unit": unit, "assignee": assignee},
+            )
+        except RequestError as exc:
+            self._refuse(exc, Attempt(new_id, sop_ref(sop), "submit", actor.id, None, None))
+            raise
+        sealed = self._privacy.seal(sop, new_id, None, fields, now)
+        record = RequestRecord(
+            id=new_id,
+            ledger=self._recorder.ledger,
+            sop_id=sop.id,
+            sop_version=sop.version,
+            sop_hash=sop.content_hash,
+            state=sop.initial,
+            version=1,
+            data={**sealed.clear, **sealed.sealed},
+            meta={
+                "actors": {"submit": [actor.id]},
+                **({"sla": clocks} if clocks else {}),
+                **({"subject": sealed.subject} if sealed.subject is not None else {}),
+            },
+            unit=unit,
+            assignee=assignee,
+            next_due=next_due(clocks),
+            created_at=now,
+            updated_at=now,
+            closed=sop.state(sop.initial).final,
+        )
+        step = Transition(new_id, sop, "submit", actor.id, role, None, sop.initial, sealed, changes)
+        body = submit_body(format_time(now), step, routed=routed, assigned=assigned)
+        return self._recorder.commit_once(
+            body,
+            time=now,
+            request=record,
+            expected_version=None,
+            idempotency_key=idempotency_key,
+            change=sealed.change,
+        )
+
+    def act(
+        self,
+        request_id: str,
+        action: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        justification: str | None = None,
+        idempotency_key: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> ActionResult:
+        """Take an action on a request (`ServiceDesk.act`)."""
+        replay = self._recorder.replayed(idempotency_key)
+        if replay is not None:
+            return replay
+        now = self._recorder.now()
+        record = self._recorder.store.get_request(request_id)
+        if record is None:
+            error = UnknownRequestError(request_id)
+            self._refuse(error, Attempt(request_id, None, action, actor.id, None, on_behalf_of))
+            raise error
+        sop = self._sops.get(record.sop_id, record.sop_version)
+        fields = dict(data or {})
+        try:
+            check = self._check_action(
+                record,
+                sop,
+                action=action,
+                actor=actor,
+                fields=fields,
+                justification=justification,
+                on_behalf_of=on_behalf_of,
+                now=now,
+            )
+        except (
+            TransitionNotAllowedError,
+            PermissionDeniedError,
+            IncompleteRequestError,
+            InvalidFieldValueError,
+        ) as exc:
+            self._refuse(
+                exc, Attempt(request_id, sop_ref(sop), action, actor.id, record.state, on_behalf_of)
+            )
+            raise
+        sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
+        actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
+        actors.setdefault(action, [])
+        for person in check.grant.ids:  # a Plt's principal counts too, for separation of duties
+            if person not in actors[action]:
+                actors[action].append(person)
+        updated = attrs.evolve(
+            record,
+            state=check.target,
+            version=record.version + 1,
+            data={**record.data, **sealed.clear, **sealed.sealed},
+            meta={
+                **record.meta,
+                "actors": actors,
+                **({"sla": check.clocks} if check.clocks else {}),
+                **({"subject": sealed.subject} if sealed.subject is not None else {}),
+            },
+            next_due=next_due(check.clocks) if check.clocks else record.next_due,
+            updated_at=now,
+            closed=sop.state(check.target).final,
+        )
+        step = Transition(
+            request_id,
+            sop,
+            action,
+            actor.id,
+            check.grant.role,
+            record.state,
+            check.target,
+            sealed,
+            check.changes,
+        )
+        body = action_body(
+            format_time(now),
+            step,
+            justification=justification,
+            authority=check.grant.authority(),
+        )
+        return self._recorder.commit_once(
+            body,
+            time=now,
+            request=updated,
+            expected_version=record.version,
+            idempotency_key=idempotency_key,
+            change=sealed.change,
+        )
+
+    def record_survey(
+        self, request_id: str, answers: Mapping[str, int], *, actor: Actor, rules: RuleSet
+    ) -> ActionResult:
+        """Record one SKM response against a completed request (`ServiceDesk.record_survey`)."""
+        try:
+            compute_ikm([answers], rules=rules)
+        except ReportError as exc:
+            raise ReportError(f"survey for request {request_id!r}: {exc}") from None
+        record = self._recorder.store.get_request(request_id)
+        if record is None:
+            error: RequestError = UnknownRequestError(request_id)
+            self._refuse(error, Attempt(request_id, None, "survey", actor.id, None, None))
+            raise error
+        ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        if not record.closed:
+            error = TransitionNotAllowedError("survey", record.state)
+            self._refuse(error, Attempt(request_id, ref, "survey", actor.id, record.state, None))
+            raise error
+        now = self._recorder.now()
+        body = survey_body(
+            format_time(now),
+            request=request_id,
+            sop=ref,
+            actor=actor.id,
+            rules=rules.name,
+            answers={key: int(answers[key]) for key in rules.keys},
+        )
+        result = self._recorder.commit(body, time=now)
+        return ActionResult(record, result.seq, result.entry_hash.hex())
+
+    def migrate(
+        self,
+        request_id: str,
+        migration: Migration,
+        *,
+        actor: Actor,
+        idempotency_key: str | None,
+    ) -> ActionResult:
+        """Move a request to another SOP version (`ServiceDesk.migrate`)."""
+        replay = self._recorder.replayed(idempotency_key)
+        if replay is not None:
+            return replay
+        now = self._recorder.now()
+        record = self.get(request_id)
+        old = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        target = self._sops.get(migration.sop_id, migration.to_version)
+        try:
+            new_state = _migrated_state(record, migration)
+            role = authorize(actor, "migrate", allowed_roles=migration.roles)
+        except (MigrationError, PermissionDeniedError) as exc:
+            self._refuse(exc, Attempt(request_id, old, "migrate", actor.id, record.state, None))
+            raise
+        updated = attrs.evolve(
+            record,
+            sop_version=target.version,
+            sop_hash=target.content_hash,
+            state=new_state,
+            version=record.version + 1,
+            updated_at=now,
+            closed=target.state(new_state).final,
+        )
+        body = migration_body(
+            format_time(now),
+            request=request_id,
+            sop=target,
+            from_sop=old,
+            actor=actor.id,
+            role=role,
+            source=record.state,
+            target=new_state,
+            note=migration.note,
+        )
+        result = self._recorder.commit(
+            body,
+            time=now,
+            request=updated,
+            expected_version=record.version,
+            idempotency_key=idempotency_key,
+        )
+        return ActionResult(updated, result.seq, result.entry_hash.hex())
+
+    def get(self, request_id: str) -> RequestRecord:
+        """Return the request *request_id* (`ServiceDesk.get`).
+
+        Raises:
+            UnknownRequestError: no such request.
+        """
+        record = self._recorder.store.get_request(request_id)
+        if record is None:
+            raise UnknownRequestError(request_id)
+        return record
+
+    def allowed_actions(self, request_id: str, actor: Actor | None) -> list[str]:
+        """Return the actions possible now (`ServiceDesk.allowed_actions`)."""
+        record = self.get(request_id)
+        sop = self._sops.get(record.sop_id, record.sop_version)
+        names = set()
+        for spec in sop.actions_from(record.state):
+            if actor is None or not spec.roles or set(spec.roles) & actor.roles:
+                names.add(spec.name)
+        return sorted(names)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _check_action(
+        self,
+        record: RequestRecord,
+        sop: SOP,
+        *,
+        action: str,
+        actor: Actor,
+        fields: Mapping[str, Any],
+        justification: str | None,
+        on_behalf_of: str | None,
+        now: dt.datetime,
+    ) -> _Step:
+        """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
+        merged = {**record.data, **fields}
+        spec = _action_spec(sop, action, record.state)
+        grant = check_access(
+            actor,
+            action,
+            allowed_roles=spec.roles,
+            not_by=spec.not_by,
+            history=record.meta.get("actors", {}),
+            subject_fields=self._access_policy.subject_fields(sop.id, action),
+            data=merged,
+            on_behalf_of=on_behalf_of,
+            delegations=self._delegations,
+            at=now,
+            unit=record.unit,
+        )
+        missing = _missing(spec.requires, merged)
+        if spec.justification and not (justification and justification.strip()):
+            missing.append("justification")
+        _check_fields(sop, action, fields, missing)
+        target = compile_sop(sop).fire(record.state, action)
+        clocks, changes = self._clocks.engine(sop).transition(
+            record.meta.get("sla", {}),
+            action=action,
+            source=record.state,
+            target=target,
+            final=sop.state(target).final,
+            at=now,
+            reason=justification or fields.get("pause_reason"),
+            holder={"unit": record.unit, "assignee": record.assignee},
+        )
+        return _Step(grant, target, clocks, changes)
+
+    def _refuse(self, error: RequestError, attempt: Attempt) -> None:
+        self._recorder.refuse(error, functools.partial(refused_body, attempt=attempt))
+
+
+def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:
+    """Return the SOP's *action* from *state*, refusing one that is not possible there."""
+    spec = sop.action(action, state)
+    if spec is None:
+        allowed = sorted({a.name for a in sop.actions_from(state)})
+        raise TransitionNotAllowedError(action, state, allowed)
+    return spec
+
+
+def _check_fields(sop: SOP, action: str, fields: Mapping[str, Any], missing: list[str]) -> None:
+    """Refuse invalid field values first, then missing fields."""
+    invalid = value_problems(sop, fields)
+    if invalid:
+        raise InvalidFieldValueError(action, invalid)
+    if missing:
+        raise IncompleteRequestError(action, missing)
+
+
+def _migrated_state(record: RequestRecord, migration: Migration) -> str:
+    """Return the state *migration* maps *record*'s state to, refusing what it cannot move."""
+    if (record.sop_id, record.sop_version) != (migration.sop_id, migration.from_version):
+        msg = (
+            f"request {record.id!r} runs under {record.sop_id} {record.sop_version}, "
+            f"not {migration.sop_id} {migration.from_version}"
+        )
+        raise MigrationError(msg)
+    new_state = migration.states.get(record.state)
+    if new_state is None:
+        msg = (
+            f"the migration to version {migration.to_version} maps no state for "
+            f"{record.state!r}; add it to the migration's states"
+        )
+        raise MigrationError(msg)
+    return new_state
