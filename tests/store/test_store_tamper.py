@@ -77,17 +77,17 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"root": root, "db": db}
 
 
-def _rechain(db: Path, key_path: Path, change_at: int) -> None:
-    """Rewrite entry *change_at* of the main ledger, re-chain, re-sign, fix the tables."""
+def _rechain(db: Path, key_path: Path, change_at: int, ledger: str = MAIN) -> None:
+    """Rewrite entry *change_at* of *ledger*, re-chain, re-sign, fix the tables."""
     key = load_private_key(key_path)
     conn = sqlite3.connect(db)
     rows = conn.execute(
-        "SELECT seq, data FROM entries WHERE ledger = ? ORDER BY seq", (MAIN,)
+        "SELECT seq, data FROM entries WHERE ledger = ? ORDER BY seq", (ledger,)
     ).fetchall()
-    conn.execute("DELETE FROM entries WHERE ledger = ?", (MAIN,))
-    conn.execute("DELETE FROM checkpoints WHERE ledger = ?", (MAIN,))
-    conn.execute("DELETE FROM merkle_nodes WHERE ledger = ?", (MAIN,))
-    conn.execute("DELETE FROM ledgers WHERE ledger = ?", (MAIN,))
+    conn.execute("DELETE FROM entries WHERE ledger = ?", (ledger,))
+    conn.execute("DELETE FROM checkpoints WHERE ledger = ?", (ledger,))
+    conn.execute("DELETE FROM merkle_nodes WHERE ledger = ?", (ledger,))
+    conn.execute("DELETE FROM ledgers WHERE ledger = ?", (ledger,))
     conn.commit()
     conn.close()
     store = SQLiteStore(db)
@@ -98,13 +98,13 @@ def _rechain(db: Path, key_path: Path, change_at: int) -> None:
             fields.pop(name)
         if seq == change_at:
             fields["forged"] = True
-        result = store.append(MAIN, fields, time=T0, sign=signer(key))
+        result = store.append(ledger, fields, time=T0, sign=signer(key))
         hashes[seq] = result.entry_hash.hex()
     store.close()
     conn = sqlite3.connect(db)
     conn.executemany(
         "UPDATE requests SET last_hash = ? WHERE last_seq = ? AND ledger = ?",
-        [(digest, seq, MAIN) for seq, digest in hashes.items()],
+        [(digest, seq, ledger) for seq, digest in hashes.items()],
     )
     _renumber_checkpoints(conn)
     conn.commit()
@@ -182,6 +182,7 @@ def _replace_key_folder(db: Path, keys: Path) -> None:
     write_key_pair(generate_key_pair(), keys)
     (keys / "keyring.json").unlink(missing_ok=True)
     _rechain(db, keys / "ledger-private.pem", 40)
+    _rechain(db, keys / "ledger-private.pem", -1, ledger=SECOND)  # re-signed, unchanged
 
 
 def _delete_head_row(db: Path, keys: Path) -> None:
@@ -312,6 +313,7 @@ class TestTamperSuite:
             f"{', '.join(missed_alone)}"
         )
         assert len(CASES) >= 15
+        assert trusted > alone  # a key folder replaced along with the log
         assert witness == len(CASES)
 
     @pytest.mark.parametrize(
