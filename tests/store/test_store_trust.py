@@ -353,3 +353,18 @@ class TestRoutedDesk:
         problems = verify_store(store, [ledger_key.verifier]).problems
         assert [p.key for p in problems] == [first]
         assert "disposisi" in problems[0].what
+
+
+class TestImportedStore:
+    def test_an_imported_desk_log_verifies_without_its_request_rows(self, tmp_path: Path) -> None:
+        """An export holds no request rows; verify --db on the imported store is intact."""
+        db = _demo(tmp_path)
+        export = tmp_path / "log.jsonl"
+        keys = str(db) + ".keys"
+        done = CliRunner().invoke(cli, ["audit", "export", "--db", str(db), "-o", str(export)])
+        assert done.exit_code == 0, done.output
+        target = tmp_path / "imported.db"
+        args = ["store", "import", str(export), "--db", str(target), "--keys", keys]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        verified = CliRunner().invoke(cli, ["audit", "verify", "--db", str(target), "--keys", keys])
+        assert verified.exit_code == 0, verified.output

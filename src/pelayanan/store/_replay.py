@@ -126,6 +126,7 @@ class ExpectedRow:
     disposisi: dict[str, Any] | None = None
     last_seq: int = 0
     last_hash: bytes = b""
+    first_seq: int = 0
 
 
 def last_entries(ledger: str, entries: Iterable[tuple[int, bytes]]) -> dict[str, tuple[int, str]]:
@@ -165,6 +166,7 @@ class RowReplay:
             return
         if kind == "submit":
             row = self.rows[request_id] = _submitted(request_id, entry)
+            row.first_seq = seq
         else:
             found = self.rows.get(request_id)
             if found is None:

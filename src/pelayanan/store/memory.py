@@ -37,6 +37,7 @@ class MemoryStore(MemoryVaultMixin):
         self._checkpoints: dict[str, list[tuple[int, str]]] = {}
         self._nodes: dict[str, MemoryNodeStore] = {}
         self._idempotency: dict[str, tuple[str | None, int]] = {}
+        self._meta: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"MemoryStore(requests={len(self._requests)}, ledgers={len(self._heads)})"
@@ -211,6 +212,16 @@ class MemoryStore(MemoryVaultMixin):
             self._checkpoints.setdefault(ledger, []).extend(notes)
             self._heads[ledger] = bulk.head
             return bulk.head
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level metadata value."""
+        with self._lock:
+            self._meta[key] = value
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a store-level metadata value, or ``None``."""
+        with self._lock:
+            return self._meta.get(key)
 
     def entry_data(self, ledger: str, seq: int) -> bytes | None:
         """Return the bytes of entry *seq* of *ledger*, or ``None``."""
