@@ -41,6 +41,7 @@ from pelayanan.desk import ServiceDesk
 from pelayanan.sla import ClockCondition, ClockDef, ClockEngine, next_due
 from pelayanan.sop import load_sop
 from pelayanan.store import SQLiteStore
+from pelayanan.store._rows import REQUEST_PLACEHOLDERS
 from pelayanan.store.base import RequestRecord
 from pelayanan.store.sqlite import _REQUEST_COLUMNS, _micros, _request_params
 
@@ -102,7 +103,7 @@ def _build(path: Path, total: int, due: int) -> None:
     conn = sqlite3.connect(path)
     with conn:
         conn.executemany(
-            f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows
+            f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({REQUEST_PLACEHOLDERS})", rows
         )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

@@ -45,7 +45,7 @@ from pelayanan.exceptions import VerificationError
 from pelayanan.sla import ClockCondition, ClockDef, ClockEngine, next_due
 from pelayanan.sop import load_sop
 from pelayanan.store import SQLiteStore, open_store
-from pelayanan.store._rows import REQUEST_COLUMNS, request_params
+from pelayanan.store._rows import REQUEST_COLUMNS, REQUEST_PLACEHOLDERS, request_params
 from pelayanan.store.base import LedgerNodes, RequestRecord
 from pelayanan.testing import FakeClock
 
@@ -284,7 +284,7 @@ def _build(path: Path, n: int, key: Any) -> float:
     conn = sqlite3.connect(path)
     with conn:
         conn.executemany(
-            f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows
+            f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({REQUEST_PLACEHOLDERS})", rows
         )
     conn.close()
     return elapsed

@@ -41,7 +41,10 @@ structured attributes so callers never parse messages::
     │       └── SignatureError                  a checkpoint signature is missing, bad or untrusted
     ├── StoreError                              the storage backend
     │   ├── SchemaVersionError                  the store was written by another schema version
-    │   └── StoreNotEmptyError                  import refused: the target already has data
+    │   │   └── StoreMigrationRequiredError     read-only: the store needs a migration first
+    │   ├── StoreNotEmptyError                  import refused: the target already has data
+    │   ├── StoreMissingError (FileNotFoundError)  read-only: no store at that location
+    │   └── StoreIntegrityError                 a table disagrees with the log (.table, .key)
     ├── PrivacyError                            the personal-data vault
     │   ├── SubjectErasedError (LookupError)    the subject's key was destroyed
     │   ├── UnknownSubjectError (LookupError)   no data subject with that id
@@ -106,6 +109,9 @@ __all__ = [
     "SequenceError",
     "SignatureError",
     "StoreError",
+    "StoreIntegrityError",
+    "StoreMigrationRequiredError",
+    "StoreMissingError",
     "StoreNotEmptyError",
     "SubjectErasedError",
     "TransitionNotAllowedError",
@@ -421,6 +427,33 @@ class SchemaVersionError(StoreError):
 
 class StoreNotEmptyError(StoreError):
     """An import was refused because the target store already holds entries."""
+
+
+class StoreMigrationRequiredError(SchemaVersionError):
+    """A store opened read-only was written by an older schema and needs a migration."""
+
+
+class StoreMissingError(StoreError, FileNotFoundError):
+    """A store opened read-only does not exist (nothing is created)."""
+
+
+class StoreIntegrityError(StoreError):
+    """A stored row disagrees with the audit log, so the store refuses to build on it.
+
+    Attributes:
+        table: the table holding the row (``requests``, ``ledgers``, ...).
+        key: the row's key (a request id, a ledger id).
+        what: what differs, in words.
+    """
+
+    def __init__(self, table: str, key: str, what: str) -> None:
+        self.table = table
+        self.key = key
+        self.what = what
+        super().__init__(
+            f"store: {table} {key}: {what}; the row no longer matches the audit log: run "
+            "`pelayanan audit verify --db` and restore the store from a verified copy"
+        )
 
 
 # --- privacy ---------------------------------------------------------------------------

@@ -138,10 +138,12 @@ class TestVerify:
         assert "give either --db DB or an export FILE.jsonl" in result.output
 
     def test_missing_database(self, tmp_path: Path) -> None:
-        """A missing database file is one clear line and exit 1."""
+        """A missing database file is one `error:` line and exit 2; nothing is created."""
         result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(tmp_path / "no.db")])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
+        assert result.output.startswith("error:")
         assert "no such database file" in result.output
+        assert not (tmp_path / "no.db").exists()
 
 
 class TestKeys:

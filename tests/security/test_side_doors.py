@@ -462,8 +462,14 @@ class TestOutputsNeverDestroyInputs:
                     refused += 1
         _tally(tried, refused)
         assert _fingerprint(guarded) == before
-        # SQLite itself removes an empty -wal/-shm on close; no output ever lands there.
-        assert all(not p.exists() or p.stat().st_size == 0 for p in (wal, shm))
+        # No output ever lands in the -wal/-shm: the log stays empty, and the -shm holds at
+        # most SQLite's own wal-index (a read-only open leaves it in place; its header
+        # starts with the index version 3007000, and no export or receipt text is in it).
+        assert not wal.exists() or wal.stat().st_size == 0
+        index = shm.read_bytes() if shm.exists() else b""
+        assert not index or index[:4] == (3007000).to_bytes(4, "little")
+        assert b'"ledger"' not in index
+        assert b"pelayanan" not in index
         assert not (keys / "new-file.txt").exists()
         assert not (tmp_path / "elsewhere.jsonl").exists()
 

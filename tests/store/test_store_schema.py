@@ -31,6 +31,8 @@ from pelayanan.store.postgres import PostgresStore
 _V1_DROP = [
     "DROP TABLE merkle_nodes",
     "DROP INDEX requests_by_assignee",
+    "ALTER TABLE requests DROP COLUMN last_seq",
+    "ALTER TABLE requests DROP COLUMN last_hash",
     "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
 ]
 
@@ -44,7 +46,7 @@ class TestSQLiteSchema:
     def test_new_store_is_written_at_the_current_version(self, tmp_path: Path) -> None:
         """A new file records the schema version this library writes."""
         store = SQLiteStore(tmp_path / "s.db")
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         store.close()
 
     def test_version_1_store_is_migrated_with_nodes_rebuilt(
@@ -62,7 +64,7 @@ class TestSQLiteSchema:
         conn.commit()
         conn.close()
         migrated = SQLiteStore(path)
-        assert migrated.schema_version() == 2
+        assert migrated.schema_version() == SCHEMA_VERSION
         leaves = [e.data for e in migrated.entries("kota")]
         proof = inclusion_proof_from_nodes(LedgerNodes(migrated, "kota"), 5, 12)
         assert proof == inclusion_proof(leaves, 5, 12)
@@ -81,7 +83,7 @@ class TestSQLiteSchema:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
         conn.commit()
         conn.close()
-        with pytest.raises(SchemaVersionError, match=r"schema version 99.*up to 2.*upgrade"):
+        with pytest.raises(SchemaVersionError, match=r"schema version 99.*up to 3.*upgrade"):
             SQLiteStore(path)
 
     def test_foreign_sqlite_file_and_garbage_are_store_errors(self, tmp_path: Path) -> None:
@@ -168,7 +170,7 @@ class TestPostgresSchema:
             assert "empty store" in again.output
             info = runner.invoke(cli, ["store", "info", "--db", url])
             assert info.exit_code == 0, info.output
-            assert "schema version 2" in info.output
+            assert "schema version 3" in info.output
             assert "ledger kota: 5 entries" in info.output
             verified = runner.invoke(
                 cli, ["audit", "verify", "--db", url, "--keys", str(tmp_path / "keys")]

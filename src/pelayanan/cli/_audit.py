@@ -17,7 +17,7 @@ from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
-from pelayanan.audit.verify import Progress, VerificationReport, verify_ledger
+from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.cli._common import (
     fail,
     force_option,
@@ -31,6 +31,7 @@ from pelayanan.cli._common import (
     write_output,
 )
 from pelayanan.exceptions import PelayananError, ProofError, VerificationError
+from pelayanan.store import read_snapshot, verify_store
 from pelayanan.store.base import LedgerNodes, Store
 
 __all__ = ["audit_group"]
@@ -73,24 +74,11 @@ def _verify_store(
     saved: SignedCheckpoint | None,
     progress: Progress | None,
 ) -> list[VerificationReport]:
-    reports: list[VerificationReport] = []
-    ledgers = store.ledgers()
-    if not ledgers:
-        raise VerificationError(None, "the store holds no ledger")
-    for ledger in ledgers:
-        ledger_since = saved if saved and saved.checkpoint.ledger == ledger else None
-        reports.append(
-            verify_ledger(
-                ledger,
-                ((e.seq, e.data) for e in store.entries(ledger)),
-                store.iter_checkpoints(ledger),
-                keys,
-                since=ledger_since,
-                expected_size=store.head(ledger).size,
-                progress=progress,
-            )
-        )
-    return reports
+    """Verify the log and check the store's tables against it; fail on a disagreement."""
+    result = verify_store(store, keys, since=() if saved is None else (saved,), progress=progress)
+    if result.problems:
+        fail("\n".join(problem.render() for problem in result.problems), 1)
+    return list(result.ledgers)
 
 
 @audit_group.command("verify")
@@ -125,7 +113,7 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     """
     if (file is None) == (db is None):
         fail("give either --db DB or an export FILE.jsonl", 2)
-    store = open_db(db) if db is not None else None
+    store = open_db(db, read_only=True) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
         saved = None
@@ -176,8 +164,9 @@ def export_command(db: str, output: str, force: bool, all_checkpoints: bool) -> 
     (without --force); the export replaces it only once complete.
     """
     with (
-        opened_db(db, prefix="error: cannot export") as store,
+        opened_db(db, prefix="error: cannot export", read_only=True) as store,
         output_file(output, force=force, db=db) as out,
+        read_snapshot(store),
     ):
         count = write_export(store, out, all_checkpoints=all_checkpoints)
     click.echo(f"exported {count} entries to {output}")
@@ -197,29 +186,33 @@ def prove_command(  # noqa: PLR0917 (click passes options by position)
 
     The receipt checks offline with `pelayanan audit check-proof FILE --trusted-key PEM`.
     """
-    store = open_db(db)
+    store = open_db(db, read_only=True)
     try:
-        ledgers = store.ledgers()
-        if ledger is None:
-            if len(ledgers) != 1:
-                fail(f"the store holds ledgers {', '.join(ledgers) or '(none)'}: give --ledger", 2)
-            ledger = ledgers[0]
-        elif ledger not in ledgers:
-            fail(f"{db}: no ledger {ledger!r}", 1)
-        entry = next(store.entries(ledger, seq, seq + 1), None)
-        if entry is None:
-            fail(f"entry {seq}: no such entry in ledger {ledger!r}", 1)
-        note = store.latest_checkpoint(ledger)
-        if note is None:
-            fail(f"ledger {ledger!r} has no signed checkpoint yet", 1)
-        receipt = make_receipt(
-            ledger,
-            seq,
-            entry.hash,
-            note,
-            LedgerNodes(store, ledger),
-            entry=None if no_entry else entry.data,
-        )
+        with read_snapshot(store):
+            ledgers = store.ledgers()
+            if ledger is None:
+                if len(ledgers) != 1:
+                    fail(
+                        f"the store holds ledgers {', '.join(ledgers) or '(none)'}: give --ledger",
+                        2,
+                    )
+                ledger = ledgers[0]
+            elif ledger not in ledgers:
+                fail(f"{db}: no ledger {ledger!r}", 1)
+            entry = next(store.entries(ledger, seq, seq + 1), None)
+            if entry is None:
+                fail(f"entry {seq}: no such entry in ledger {ledger!r}", 1)
+            note = store.latest_checkpoint(ledger)
+            if note is None:
+                fail(f"ledger {ledger!r} has no signed checkpoint yet", 1)
+            receipt = make_receipt(
+                ledger,
+                seq,
+                entry.hash,
+                note,
+                LedgerNodes(store, ledger),
+                entry=None if no_entry else entry.data,
+            )
     except PelayananError as exc:
         fail(f"entry {seq}: cannot prove: {exc}", 1)
     finally:

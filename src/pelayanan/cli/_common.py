@@ -28,7 +28,12 @@ from pelayanan.audit.keys import (
     load_key_dir,
     load_public_key,
 )
-from pelayanan.exceptions import KeyMaterialError, PelayananError
+from pelayanan.exceptions import (
+    KeyMaterialError,
+    PelayananError,
+    StoreMigrationRequiredError,
+    StoreMissingError,
+)
 from pelayanan.privacy.vault import MASTER_KEY_FILE
 from pelayanan.store import Store, is_url, open_store
 
@@ -163,24 +168,32 @@ def force_option(func: _Command) -> _Command:
 # --- opening stores ---------------------------------------------------------------------------
 
 
-def open_db(db: str) -> Store:
-    """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file."""
+def open_db(db: str, *, read_only: bool = False) -> Store:
+    """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file.
+
+    With *read_only* the store is opened for reading only (nothing is created, migrated
+    or repaired); a missing store or one that needs a migration exits with status 2.
+    """
     if db != ":memory:" and not is_url(db) and not Path(db).exists():
-        fail(f"{db}: no such database file", 1)
+        fail(f"error: {db}: no such database file", 2 if read_only else 1)
     try:
-        return open_store(db)
+        return open_store(db, read_only=read_only)
+    except (StoreMissingError, StoreMigrationRequiredError) as exc:
+        fail(f"error: {exc}", 2)
     except PelayananError as exc:
         fail(f"cannot open store: {exc}", 1)
 
 
 @contextlib.contextmanager
-def opened_db(db: str, *, prefix: str = "error", code: int = 1) -> Iterator[Store]:
+def opened_db(
+    db: str, *, prefix: str = "error", code: int = 1, read_only: bool = False
+) -> Iterator[Store]:
     """Open the store at *db* for the ``with`` block; close it after.
 
     A `PelayananError` escaping the block ends the command: one line ``PREFIX: message``
-    on stderr and exit status *code*.
+    on stderr and exit status *code*.  With *read_only*, see `open_db`.
     """
-    store = open_db(db)
+    store = open_db(db, read_only=read_only)
     try:
         yield store
     except PelayananError as exc:

@@ -39,7 +39,7 @@ from pelayanan.privacy import (
     publish_statistics,
 )
 from pelayanan.sop import SOP, load_sop
-from pelayanan.store import Store
+from pelayanan.store import Store, read_snapshot
 
 __all__ = ["privacy_group"]
 
@@ -129,7 +129,7 @@ def privacy_group() -> None:
 @_db_option
 def subjects_command(db: str) -> None:
     """List the data-subject ids, one per line (erased subjects included)."""
-    with opened_db(db) as store:
+    with opened_db(db, read_only=True) as store:
         for subject in _vault_store(store, db).vault_subjects():
             click.echo(subject)
 
@@ -259,6 +259,6 @@ def publish_command(db: str, tz: str, min_count: int | None) -> None:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {tz!r}", 2)
-    with opened_db(db) as store:
+    with opened_db(db, read_only=True) as store, read_snapshot(store):
         published = publish_statistics(store.requests(), tz=zone, min_count=min_count)
     click.echo(json.dumps(published, indent=2, sort_keys=True))

@@ -41,6 +41,7 @@ from pelayanan.exceptions import (
 from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes, clock_outcomes
 from pelayanan.reports.replay import Fold, LogBasis, replay_verified
 from pelayanan.sop import SOP, load_sop
+from pelayanan.store import read_snapshot
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -221,37 +222,38 @@ def parse_instant(text: str | None) -> dt.datetime | None:
 
 def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
     """Verify the store's ledger and replay it into *folds*; refuse (exit 1) if it fails."""
-    store = open_db(options.db)
+    store = open_db(options.db, read_only=True)
     try:
-        keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
-        at = None
-        if options.checkpoint_file is not None:
-            try:
-                text = Path(options.checkpoint_file).read_text(encoding="utf-8")
-            except OSError as exc:
-                fail(f"error: cannot read {options.checkpoint_file}: {exc.strerror}", 2)
-            at = SignedCheckpoint.parse(text)
-        ledgers = store.ledgers()
-        if options.ledger is not None:
-            ledger = options.ledger
-            if ledger not in ledgers:
-                fail(f"{options.db}: no ledger {ledger!r}", 1)
-        elif at is not None:
-            ledger = at.checkpoint.ledger
-        elif len(ledgers) == 1:
-            ledger = ledgers[0]
-        elif not ledgers:
-            fail(f"{options.db}: the store holds no ledger", 1)
-        else:
-            fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
-        return replay_verified(
-            ledger,
-            ((e.seq, e.data) for e in store.entries(ledger)),
-            store.iter_checkpoints(ledger),
-            keys,
-            folds,
-            at=at,
-        )
+        with read_snapshot(store):
+            keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
+            at = None
+            if options.checkpoint_file is not None:
+                try:
+                    text = Path(options.checkpoint_file).read_text(encoding="utf-8")
+                except OSError as exc:
+                    fail(f"error: cannot read {options.checkpoint_file}: {exc.strerror}", 2)
+                at = SignedCheckpoint.parse(text)
+            ledgers = store.ledgers()
+            if options.ledger is not None:
+                ledger = options.ledger
+                if ledger not in ledgers:
+                    fail(f"{options.db}: no ledger {ledger!r}", 1)
+            elif at is not None:
+                ledger = at.checkpoint.ledger
+            elif len(ledgers) == 1:
+                ledger = ledgers[0]
+            elif not ledgers:
+                fail(f"{options.db}: the store holds no ledger", 1)
+            else:
+                fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
+            return replay_verified(
+                ledger,
+                ((e.seq, e.data) for e in store.entries(ledger)),
+                store.iter_checkpoints(ledger),
+                keys,
+                folds,
+                at=at,
+            )
     except VerificationError as exc:
         where = f"entry {exc.seq}: " if exc.seq is not None else "unverifiable: "
         suffix = f" (ledger {exc.ledger})" if exc.ledger else ""

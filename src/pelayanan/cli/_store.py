@@ -27,7 +27,7 @@ def store_group() -> None:
 @click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
 def info_command(db: str) -> None:
     """Print the store's backend, schema version and each ledger's size."""
-    with opened_db(db, prefix="cannot read store") as store:
+    with opened_db(db, prefix="cannot read store", read_only=True) as store:
         version = getattr(store, "schema_version", None)
         click.echo(f"store {store!r}")
         if version is not None:
@@ -38,6 +38,19 @@ def info_command(db: str) -> None:
             click.echo(f"ledger {ledger}: {head.size} entries, root {head.range.root().hex()}")
         if not ledgers:
             click.echo("no ledger")
+
+
+@store_group.command("migrate")
+@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+def migrate_command(db: str) -> None:
+    """Bring an existing store up to this pelayanan's schema version, in one transaction.
+
+    Read-only commands (verify, export, prove, reports) never migrate; they ask for this.
+    """
+    # A writable open migrates, step by step.
+    with opened_db(db, prefix="cannot migrate store") as store:
+        version = getattr(store, "schema_version", None)
+        click.echo(f"store {store!r} at schema version {version() if version else '-'}")
 
 
 @store_group.command("import")

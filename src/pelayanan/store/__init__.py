@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pelayanan.exceptions import StoreError
+from pelayanan.store._check import StoreProblem, StoreReport, read_snapshot, verify_store
 from pelayanan.store.base import SCHEMA_VERSION, AppendResult, LedgerHead, RequestRecord, Store
 from pelayanan.store.memory import MemoryStore
 from pelayanan.store.sqlite import SQLiteStore
@@ -25,10 +26,14 @@ __all__ = [
     "RequestRecord",
     "SQLiteStore",
     "Store",
+    "StoreProblem",
+    "StoreReport",
     "import_export",
     "is_empty",
     "is_url",
     "open_store",
+    "read_snapshot",
+    "verify_store",
 ]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -39,14 +44,18 @@ def is_url(location: str | Path) -> bool:
     return str(location).startswith((*_POSTGRES_SCHEMES, "memory://"))
 
 
-def open_store(location: str | Path) -> Store:
+def open_store(location: str | Path, *, read_only: bool = False) -> Store:
     """Open the store at *location*.
 
     Args:
         location: a SQLite file path, ``":memory:"``, ``"memory://"``, or a
             ``postgresql://user@host:port/db`` URL (``?schema=NAME`` picks a schema).
+        read_only: open for reading only: SQLite with ``mode=ro``, PostgreSQL with
+            read-only transactions; nothing is created, migrated or repaired.
 
     Raises:
+        StoreMissingError: *read_only* and no store exists there.
+        StoreMigrationRequiredError: *read_only* and the store needs a migration.
         StoreError: the location cannot be opened as a pelayanan store, or it is a
             PostgreSQL URL and the ``postgres`` extra is not installed.
         SchemaVersionError: the store was written by a newer pelayanan.
@@ -63,5 +72,5 @@ def open_store(location: str | Path) -> Store:
                 "pip install 'pelayanan[postgres]'"
             )
             raise StoreError(msg) from None
-        return PostgresStore(text)
-    return SQLiteStore(text)
+        return PostgresStore(text, read_only=read_only)
+    return SQLiteStore(text, read_only=read_only)

@@ -15,12 +15,16 @@ from pelayanan.store.base import RequestRecord
 
 REQUEST_COLUMNS = (
     "id, ledger, sop_id, sop_version, sop_hash, state, version, data, meta, unit, assignee, "
-    "next_due, created_at, updated_at, closed"
+    "next_due, created_at, updated_at, closed, last_seq, last_hash"
 )
+#: Placeholders for one request row, in `REQUEST_COLUMNS` order (``?`` style; the
+#: PostgreSQL store swaps them for ``%s``).
+REQUEST_PLACEHOLDERS = ", ".join(["?"] * 17)
 
 
 __all__ = [
     "REQUEST_COLUMNS",
+    "REQUEST_PLACEHOLDERS",
     "from_micros",
     "micros",
     "request_params",
@@ -58,6 +62,8 @@ def row_to_request(row: tuple[Any, ...]) -> RequestRecord:
         created_at=from_micros(row[12]),
         updated_at=from_micros(row[13]),
         closed=bool(row[14]),
+        last_seq=None if row[15] is None else int(row[15]),
+        last_hash=row[16],
     )
 
 
@@ -79,6 +85,8 @@ def request_params(record: RequestRecord) -> tuple[Any, ...]:
         micros(record.created_at),
         micros(record.updated_at),
         int(record.closed),
+        record.last_seq,
+        record.last_hash,
     )
 
 

@@ -18,7 +18,8 @@ import attrs
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry, encode_entry
 from pelayanan.audit.merkle import CompactRange, Node, leaf_hash
-from pelayanan.exceptions import ChainError, SequenceError
+from pelayanan.exceptions import ChainError, ConcurrentModificationError, SequenceError
+from pelayanan.store._guard import RowReader, check_head, check_request_row
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -30,12 +31,15 @@ __all__ = [
     "RequestRecord",
     "Store",
     "build_append",
+    "check_version",
+    "prepare_append",
 ]
 
 #: The storage schema version this library writes.  History: 1 = the walking
 #: skeleton's layout (no ``merkle_nodes``); 2 = stored Merkle nodes and an index on
-#: ``(unit, assignee)`` (see docs/storage.md, "Schema versions").
-SCHEMA_VERSION = 2
+#: ``(unit, assignee)``; 3 = each request row names its last audit entry (``last_seq``,
+#: ``last_hash``) (see docs/storage.md, "Schema versions").
+SCHEMA_VERSION = 3
 
 CheckpointSigner = Callable[[Checkpoint], SignedCheckpoint]
 
@@ -68,6 +72,9 @@ class RequestRecord:
         created_at: when it was submitted (UTC).
         updated_at: when it last changed (UTC).
         closed: whether it is in a final state.
+        last_seq: the sequence number of the audit entry that last changed it (set by the
+            store on append; not part of equality).
+        last_hash: that entry's hex leaf hash (set by the store; not part of equality).
     """
 
     id: str
@@ -85,6 +92,10 @@ class RequestRecord:
     assignee: str | None = None
     next_due: dt.datetime | None = attrs.field(default=None, converter=_utc_or_none)
     closed: bool = False
+    # Bookkeeping the store keeps so each append can check the row against its last
+    # entry in O(1); two records of the same request state compare equal without it.
+    last_seq: int | None = attrs.field(default=None, eq=False)
+    last_hash: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -122,6 +133,70 @@ class PreparedAppend:
     nodes: Sequence[Node]
     checkpoint: SignedCheckpoint | None
     result: AppendResult
+    request: RequestRecord | None = None
+
+
+def check_version(
+    request: RequestRecord | None, stored: RequestRecord | None, expected_version: int | None
+) -> None:
+    """Check the optimistic version of a request change against its stored row.
+
+    Raises:
+        ConcurrentModificationError: the stored version is not *expected_version*.
+    """
+    if request is not None:
+        found = None if stored is None else stored.version
+        if found != expected_version:
+            raise ConcurrentModificationError(request.id, expected_version or 0, found)
+
+
+def prepare_append(
+    head: LedgerHead,
+    ledger: str,
+    body: Mapping[str, Any],
+    *,
+    time: dt.datetime,
+    sign: CheckpointSigner | None,
+    request: RequestRecord | None,
+    stored: RequestRecord | None,
+    reader: RowReader,
+) -> PreparedAppend:
+    """Check what an append builds on, then encode the entry (the path every backend shares).
+
+    Backends call this inside their write transaction, after locking the ledger head and
+    reading the request's stored row and checking its version (`check_version`): the
+    head and the row are checked against the log (`pelayanan.store._guard`), then the
+    entry is built and the request given a pointer to it.
+
+    Args:
+        head: the ledger head as stored.
+        ledger: the ledger appended to.
+        body: the entry's fields.
+        time: the checkpoint time.
+        sign: the checkpoint signer, if any.
+        request: the request's new state, if the entry changes one.
+        stored: the request's stored row, if any.
+        reader: reads entries and nodes inside the transaction.
+
+    Returns:
+        The prepared rows; ``request`` carries the pointer to the new entry.
+
+    Raises:
+        StoreIntegrityError: the head or the request row disagrees with the log.
+    """
+    check_head(ledger, head.size, head.last_hash, head.range, reader)
+    if stored is not None and request is not None:
+        check_request_row(stored, reader)
+    prepared = build_append(head, ledger, body, time=time, sign=sign)
+    if request is None:
+        return prepared
+    if request.ledger == ledger:
+        request = attrs.evolve(request, last_seq=head.size, last_hash=prepared.entry_hash.hex())
+    else:
+        # The pointer names an entry of the request's own ledger; an entry elsewhere
+        # leaves the row without one (its check is then skipped).
+        request = attrs.evolve(request, last_seq=None, last_hash=None)
+    return attrs.evolve(prepared, request=request)
 
 
 def build_append(

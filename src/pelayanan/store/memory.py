@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,8 @@ from pelayanan.store.base import (
     CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    build_append,
+    check_version,
+    prepare_append,
 )
 from pelayanan.store.vault import MemoryVaultMixin
 
@@ -35,6 +37,7 @@ class MemoryStore(MemoryVaultMixin):
         self._checkpoints: dict[str, list[tuple[int, str]]] = {}
         self._nodes: dict[str, MemoryNodeStore] = {}
         self._idempotency: dict[str, tuple[str | None, int]] = {}
+        self._meta: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"MemoryStore(requests={len(self._requests)}, ledgers={len(self._heads)})"
@@ -150,23 +153,29 @@ class MemoryStore(MemoryVaultMixin):
     ) -> AppendResult:
         """Append an audit entry and write *request*, atomically."""
         with self._lock:
-            if request is not None:
-                current = self._requests.get(request.id)
-                found = None if current is None else current.version
-                if found != expected_version:
-                    raise ConcurrentModificationError(request.id, expected_version or 0, found)
+            stored = self._requests.get(request.id) if request is not None else None
+            check_version(request, stored, expected_version)
             if idempotency_key is not None and idempotency_key in self._idempotency:
                 request_id = request.id if request is not None else "-"
                 raise ConcurrentModificationError(request_id, expected_version or 0, None)
             head = self._heads.get(ledger, LedgerHead.empty())
             # Everything that can fail happens before the first mutation below.
-            prepared = build_append(head, ledger, body, time=time, sign=sign)
+            prepared = prepare_append(
+                head,
+                ledger,
+                body,
+                time=time,
+                sign=sign,
+                request=request,
+                stored=stored,
+                reader=self,
+            )
             nodes = self._nodes.setdefault(ledger, MemoryNodeStore())
             nodes.add(prepared.nodes)
             self._entries.setdefault(ledger, []).append(prepared.data)
             self._heads[ledger] = prepared.head
-            if request is not None:
-                self._requests[request.id] = request
+            if prepared.request is not None:
+                self._requests[prepared.request.id] = prepared.request
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = (
                     request.id if request is not None else None,
@@ -203,6 +212,32 @@ class MemoryStore(MemoryVaultMixin):
             self._checkpoints.setdefault(ledger, []).extend(notes)
             self._heads[ledger] = bulk.head
             return bulk.head
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level metadata value."""
+        with self._lock:
+            self._meta[key] = value
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a store-level metadata value, or ``None``."""
+        with self._lock:
+            return self._meta.get(key)
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
+        with self._lock:
+            entries = self._entries.get(ledger, [])
+            return entries[seq] if 0 <= seq < len(entries) else None
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        return self.get_nodes(ledger, pairs)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold the store still: reads inside see one state (writers wait)."""
+        with self._lock:
+            yield
 
     def close(self) -> None:
         """Do nothing: memory needs no closing."""

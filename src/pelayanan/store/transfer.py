@@ -5,7 +5,8 @@ the file twice, both times streaming with flat memory: first the full verifier c
 (`verify_export`, with the trusted keys given), then a copy of the entries and checkpoint
 notes verbatim through `Store.bulk_append`, which rebuilds the Merkle nodes and the head
 and refuses anything that does not continue the chain.  Requests and idempotency keys
-are not part of the audit format and are not recreated.
+are not part of the audit format and are not recreated (the store records how many
+entries each ledger imported, so `verify_store` does not look for their rows).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.exceptions import StoreError, StoreNotEmptyError
 from pelayanan.store.base import Store
 
-__all__ = ["import_export", "is_empty"]
+__all__ = ["import_export", "imported_meta_key", "is_empty"]
 
 
 def is_empty(store: Store) -> bool:
@@ -71,7 +72,17 @@ def import_export(
                 f"{report.root.hex()[:16]}...: {path} changed during the import"
             )
             raise StoreError(msg)
+        # The export carries the log, not the request rows: `verify_store` does not ask
+        # for rows of requests submitted in the imported part.
+        set_meta = getattr(store, "set_meta", None)
+        if set_meta is not None:
+            set_meta(imported_meta_key(report.ledger), str(report.size))
     return reports
+
+
+def imported_meta_key(ledger: str) -> str:
+    """Return the ``meta`` key recording how many entries of *ledger* came from an import."""
+    return f"imported_entries:{ledger}"
 
 
 class _Sections:

@@ -7,20 +7,19 @@ records it (`VaultStore.append_with_vault`), so the log and the vault never disa
 
 Erasing a subject deletes its wrapped key and its index rows.  SQLite runs with
 ``PRAGMA secure_delete=ON`` so deleted cells are overwritten with zeros, and truncates
-the write-ahead log after an erasure so no older page image keeps the key.
+the write-ahead log after an erasure so no older page image keeps the key.  The SQL
+stores' vault statements live with their other statements in `pelayanan.store._sql`;
+the in-memory vault is here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
-
-from pelayanan.exceptions import StoreError
 
 if TYPE_CHECKING:
     from pelayanan.store.base import AppendResult, CheckpointSigner, RequestRecord
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "LegalHold",
     "MemoryVaultMixin",
-    "SQLiteVaultMixin",
     "SubjectRecord",
     "VAULT_FINGERPRINT_KEY",
     "VaultChange",
@@ -169,9 +167,6 @@ class VaultStore(Protocol):
         """Return the active hold *hold_id*, or ``None``."""
 
 
-# --- SQLite --------------------------------------------------------------------------------
-
-
 @runtime_checkable
 class VaultFingerprintStore(Protocol):
     """A store that remembers which vault master key its personal data is sealed under."""
@@ -181,256 +176,6 @@ class VaultFingerprintStore(Protocol):
 
         With ``None``, only read: return the recorded fingerprint or ``None``.
         """
-
-
-_VAULT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS vault (
-    subject TEXT PRIMARY KEY,
-    kid TEXT NOT NULL,
-    nonce BLOB,
-    wrapped BLOB,
-    created_at INTEGER NOT NULL,
-    erased_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS vault_index (tag TEXT PRIMARY KEY, subject TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS vault_index_by_subject ON vault_index (subject);
-CREATE TABLE IF NOT EXISTS vault_links (
-    subject TEXT NOT NULL,
-    request TEXT NOT NULL,
-    PRIMARY KEY (subject, request)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vault_holds (
-    id TEXT PRIMARY KEY,
-    subject TEXT,
-    request TEXT,
-    reason TEXT NOT NULL,
-    placed_by TEXT NOT NULL,
-    placed_at INTEGER NOT NULL
-);
-"""
-
-
-def _micros(value: dt.datetime) -> int:
-    delta = value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_micros(value: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
-
-
-def _hold_from_row(row: tuple[Any, ...]) -> LegalHold:
-    return LegalHold(row[0], row[1], row[2], row[3], row[4], _from_micros(row[5]))
-
-
-class SQLiteVaultMixin:
-    """The vault tables of `SQLiteStore` (mixed in; uses its connection and lock)."""
-
-    path: str
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
-
-    if TYPE_CHECKING:
-
-        def _append_locked(
-            self,
-            ledger: str,
-            *,
-            body: Mapping[str, Any],
-            time: dt.datetime,
-            request: RequestRecord | None,
-            expected_version: int | None,
-            idempotency_key: str | None,
-            sign: CheckpointSigner | None,
-        ) -> AppendResult: ...
-
-    def _init_vault(self) -> None:
-        # Deleted cells and pages are overwritten with zeros, so an erased key leaves no
-        # copy in the file's free space.
-        self._conn.execute("PRAGMA secure_delete=ON")
-        with self._lock:
-            for statement in _VAULT_SCHEMA.split(";"):
-                if statement.strip():
-                    self._conn.execute(statement)
-
-    def append_with_vault(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
-    ) -> AppendResult:
-        """Append an audit entry, write *request* and apply *change* in one transaction."""
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                msg = f"{self.path}: cannot start a write transaction ({exc})"
-                raise StoreError(msg) from None
-            try:
-                self._apply_vault(change)
-                result = self._append_locked(
-                    ledger,
-                    body=body,
-                    time=time,
-                    request=request,
-                    expected_version=expected_version,
-                    idempotency_key=idempotency_key,
-                    sign=sign,
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            if change.erase:
-                # Older page images of the erased rows live on in the write-ahead log
-                # until it is checkpointed and truncated.
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return result
-
-    def _apply_vault(self, change: VaultChange) -> None:
-        conn = self._conn
-        if not (
-            change.keys
-            or change.index
-            or change.links
-            or change.erase
-            or change.holds
-            or change.release
-        ):
-            return
-        conn.executemany(
-            "INSERT INTO vault (subject, kid, nonce, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(k.subject, k.kid, k.nonce, k.wrapped, _micros(k.created_at)) for k in change.keys],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO vault_index (tag, subject) VALUES (?, ?)", change.index
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO vault_links (subject, request) VALUES (?, ?)", change.links
-        )
-        for subject in change.erase:
-            row = conn.execute(
-                "SELECT kid, created_at FROM vault WHERE subject = ?", (subject,)
-            ).fetchone()
-            if row is None:
-                continue
-            # Delete, then re-insert a tombstone: the old cell is zeroed by secure_delete.
-            conn.execute("DELETE FROM vault WHERE subject = ?", (subject,))
-            conn.execute(
-                "INSERT INTO vault (subject, kid, nonce, wrapped, created_at, erased_at) "
-                "VALUES (?, ?, NULL, NULL, ?, ?)",
-                (subject, row[0], row[1], _micros(change.at)),
-            )
-            conn.execute("DELETE FROM vault_index WHERE subject = ?", (subject,))
-        conn.executemany(
-            "INSERT INTO vault_holds (id, subject, request, reason, placed_by, placed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (h.id, h.subject, h.request, h.reason, h.placed_by, _micros(h.placed_at))
-                for h in change.holds
-            ],
-        )
-        conn.executemany("DELETE FROM vault_holds WHERE id = ?", [(i,) for i in change.release])
-
-    def vault_key(self, subject: str) -> WrappedKey | None:
-        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT kid, nonce, wrapped, created_at FROM vault "
-                "WHERE subject = ? AND wrapped IS NOT NULL",
-                (subject,),
-            ).fetchone()
-        if row is None:
-            return None
-        return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), _from_micros(row[3]))
-
-    def vault_subject(self, subject: str) -> SubjectRecord | None:
-        """Return what the vault knows of *subject*, or ``None``."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
-            ).fetchone()
-        if row is None:
-            return None
-        erased = None if row[2] is None else _from_micros(row[2])
-        return SubjectRecord(subject, row[0], _from_micros(row[1]), erased)
-
-    def vault_subjects(self) -> list[str]:
-        """Return every data-subject id, sorted."""
-        with self._lock:
-            rows = self._conn.execute("SELECT subject FROM vault ORDER BY subject").fetchall()
-        return [str(row[0]) for row in rows]
-
-    def vault_find(self, tag: str) -> str | None:
-        """Return the subject indexed under keyed *tag*, or ``None``."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT subject FROM vault_index WHERE tag = ?", (tag,)
-            ).fetchone()
-        return None if row is None else str(row[0])
-
-    def vault_requests(self, subject: str) -> list[str]:
-        """Return the ids of the requests that hold *subject*'s data, sorted."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT request FROM vault_links WHERE subject = ? ORDER BY request", (subject,)
-            ).fetchall()
-        return [str(row[0]) for row in rows]
-
-    def vault_holds(
-        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
-    ) -> list[LegalHold]:
-        """Return the active holds on *subject* or on any of *requests*."""
-        columns = "id, subject, request, reason, placed_by, placed_at"
-        found: list[LegalHold] = []
-        with self._lock:
-            if subject is not None:
-                rows = self._conn.execute(
-                    f"SELECT {columns} FROM vault_holds WHERE subject = ? ORDER BY id", (subject,)
-                ).fetchall()
-                found.extend(_hold_from_row(r) for r in rows)
-            for request_id in requests:
-                rows = self._conn.execute(
-                    f"SELECT {columns} FROM vault_holds WHERE request = ? ORDER BY id",
-                    (request_id,),
-                ).fetchall()
-                found.extend(_hold_from_row(r) for r in rows)
-        return found
-
-    def vault_hold(self, hold_id: str) -> LegalHold | None:
-        """Return the active hold *hold_id*, or ``None``."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT id, subject, request, reason, placed_by, placed_at FROM vault_holds "
-                "WHERE id = ?",
-                (hold_id,),
-            ).fetchone()
-        return None if row is None else _hold_from_row(row)
-
-    # -- the master key's fingerprint (apart from the vault tables) --------------------
-
-    def vault_fingerprint(self, candidate: str | None) -> str | None:
-        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
-
-        With ``None``, only read.  The first writer wins, so two processes binding
-        different keys at once cannot both succeed.
-        """
-        with self._lock:
-            if candidate is not None:
-                self._conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-                    (VAULT_FINGERPRINT_KEY, candidate),
-                )
-            row = self._conn.execute(
-                "SELECT value FROM meta WHERE key = ?", (VAULT_FINGERPRINT_KEY,)
-            ).fetchone()
-        return None if row is None else str(row[0])
 
 
 # --- memory --------------------------------------------------------------------------------

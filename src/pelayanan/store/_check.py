@@ -1,0 +1,303 @@
+"""Check a whole store against its audit log: `verify_store`.
+
+The log verification (`pelayanan.audit.verify`) proves the entries and checkpoints; the
+desk, the proofs and the reports also read the *working tables*, which nothing signs.
+`verify_store` reads one consistent snapshot and, beside the log checklist, compares:
+
+1. **ledgers**: every ledger that has entries has a head row (an entry without a head
+   is reported and still verified, never skipped);
+2. **head**: each head row's size, last hash and compact range equal what the entries
+   recompute;
+3. **Merkle nodes**: every stored perfect-subtree hash equals the tree's;
+4. **checkpoint rows**: none missing, duplicated or out of order (backends that can
+   tell);
+5. **requests**: every request row equals the replay of the entries that changed it
+   (state, version, SOP pin, unit, assignee, recorded actors, disposisi, SLA clocks,
+   last-entry pointer), and every request the log changed has a row.
+
+Each disagreement is a `StoreProblem`, rendered ``store: TABLE KEY: what differs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.keyring import TrustedKey
+from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.merkle import CompactRange, Node
+from pelayanan.audit.verify import LedgerVerifier, Progress, VerificationReport
+from pelayanan.exceptions import ProofError, StoreError, VerificationError
+from pelayanan.store._replay import CHECK_COLUMNS, RowReplay, RowView, row_differences
+from pelayanan.store.base import Store
+from pelayanan.store.transfer import imported_meta_key
+
+__all__ = ["StoreProblem", "StoreReport", "read_snapshot", "verify_store"]
+
+#: How many entries' Merkle nodes are compared per query.
+_NODE_BATCH = 2048
+
+
+@attrs.frozen
+class StoreProblem:
+    """One row of the store that disagrees with the log.
+
+    Attributes:
+        table: the table (``ledgers``, ``merkle_nodes``, ``checkpoints``, ``requests``).
+        key: the row's key (a ledger id, a request id, a node, ``-``).
+        what: what differs, in words.
+    """
+
+    table: str
+    key: str
+    what: str
+
+    def render(self) -> str:
+        """Return the line ``store: TABLE KEY: what differs``."""
+        return f"store: {self.table} {self.key}: {self.what}"
+
+
+@attrs.frozen
+class StoreReport:
+    """The outcome of `verify_store`: the verified ledgers and the store's disagreements.
+
+    Attributes:
+        ledgers: one report per verified ledger.
+        problems: every working-table row that disagrees with the log (empty: intact).
+    """
+
+    ledgers: tuple[VerificationReport, ...]
+    problems: tuple[StoreProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the store agrees with its log everywhere."""
+        return not self.problems
+
+
+@contextlib.contextmanager
+def read_snapshot(store: Store) -> Iterator[None]:
+    """Run the block's reads of *store* on one consistent snapshot, if it offers one."""
+    snapshot = getattr(store, "snapshot", None)
+    if snapshot is None:
+        yield
+        return
+    with snapshot():
+        yield
+
+
+def verify_store(
+    store: Store,
+    trusted_keys: Sequence[VerifierKey | TrustedKey],
+    *,
+    since: Sequence[SignedCheckpoint] = (),
+    check_tables: bool = True,
+    progress: Progress | None = None,
+) -> StoreReport:
+    """Verify every ledger of *store* and check its working tables against the log.
+
+    Everything is read in one snapshot, so a desk writing meanwhile causes no false
+    alarm: the log is verified up to the head that snapshot holds.
+
+    Args:
+        store: the store (open it read-only: ``open_store(location, read_only=True)``).
+        trusted_keys: the keys whose checkpoint signatures count.
+        since: signed checkpoints saved earlier (at most one per ledger) that the log
+            must still extend: an auditor's own note, or the latest checkpoint a
+            witness cosigned (the hook for witnesses: pass it here).
+        check_tables: also replay the request rows from the log (default).
+        progress: called as entries are verified.
+
+    Returns:
+        The report; `StoreReport.problems` lists every disagreement.
+
+    Raises:
+        VerificationError: the log itself does not verify (the first failure).
+    """
+    saved = {note.checkpoint.ledger: note for note in since}
+    problems: list[StoreProblem] = []
+    reports: list[VerificationReport] = []
+    replay = RowReplay() if check_tables else None
+    with read_snapshot(store):
+        missing = tuple(getattr(store, "missing_tables", ()))
+        problems.extend(StoreProblem(t, "-", "the table is missing") for t in missing)
+        ledgers = _ledgers(store, problems)
+        if not ledgers:
+            raise VerificationError(None, "the store holds no ledger")
+        unknown = set(saved) - set(ledgers)
+        if unknown:
+            what = f"the log has no ledger {sorted(unknown)[0]!r} of the saved checkpoint"
+            raise VerificationError(None, what)
+        for ledger in ledgers:
+            check = _LedgerCheck(store, ledger, replay, "merkle_nodes" not in missing)
+            reports.append(check.run(trusted_keys, saved.get(ledger), progress))
+            problems.extend(check.problems)
+        faults = getattr(store, "checkpoint_faults", None)
+        if faults is not None and "checkpoints" not in missing:
+            problems.extend(StoreProblem(*fault) for fault in faults())
+        if replay is not None and "requests" not in missing:
+            problems.extend(_request_problems(store, replay))
+    return StoreReport(tuple(reports), tuple(problems))
+
+
+def _ledgers(store: Store, problems: list[StoreProblem]) -> list[str]:
+    """Return every ledger with a head row or an entry; report entries without a head."""
+    heads = store.ledgers()
+    with_entries = getattr(store, "entry_ledgers", None)
+    found = list(with_entries()) if with_entries is not None else heads
+    for ledger in sorted(set(found) - set(heads)):
+        what = "entries exist but the ledger has no head row (hidden from the ledger list)"
+        problems.append(StoreProblem("ledgers", ledger, what))
+    return sorted(set(heads) | set(found))
+
+
+class _LedgerCheck:
+    """Verify one ledger's log and compare its head and nodes, in one pass."""
+
+    def __init__(self, store: Store, ledger: str, replay: RowReplay | None, nodes: bool) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.replay = replay
+        self.check_nodes = nodes
+        self.problems: list[StoreProblem] = []
+        self._range = CompactRange()
+        self._made: list[Node] = []
+
+    def __repr__(self) -> str:
+        return f"_LedgerCheck({self.ledger!r})"
+
+    def run(
+        self,
+        trusted_keys: Sequence[VerifierKey | TrustedKey],
+        since: SignedCheckpoint | None,
+        progress: Progress | None,
+    ) -> VerificationReport:
+        """Verify the ledger; collect the head and node problems; return the report."""
+        store, ledger = self.store, self.ledger
+        head = store.head(ledger)
+        verifier = LedgerVerifier(ledger, trusted_keys, since=since)
+        notes = store.iter_checkpoints(ledger)
+        pending = _next_note(notes)
+        while pending is not None and pending.checkpoint.size == 0:
+            verifier.add_checkpoint(pending)
+            pending = _next_note(notes)
+        for stored in store.entries(ledger):
+            entry = verifier.add_entry(stored.seq, stored.data)
+            self._tap(stored.seq, stored.hash, entry)
+            size = verifier.size
+            while pending is not None and pending.checkpoint.size <= size:
+                verifier.add_checkpoint(pending)
+                pending = _next_note(notes)
+            if progress is not None and not size & 4095:
+                progress(ledger, size, head.size)
+        while pending is not None:
+            verifier.add_checkpoint(pending)
+            pending = _next_note(notes)
+        report = verifier.finish()
+        self._flush_nodes()
+        self._compare_head(head)
+        if progress is not None:
+            progress(ledger, report.size, head.size)
+        return report
+
+    def _tap(self, seq: int, entry_hash: bytes, entry: dict[str, Any]) -> None:
+        if self.replay is not None:
+            self.replay.add(seq, entry_hash, entry)
+        if self.check_nodes:
+            self._made.extend(self._range.append(entry_hash))
+            if len(self._made) >= _NODE_BATCH:
+                self._flush_nodes()
+        else:
+            self._range.push(entry_hash)
+
+    def _flush_nodes(self) -> None:
+        made, self._made = self._made, []
+        if not made:
+            return
+        try:
+            stored = self.store.get_nodes(self.ledger, [(n.level, n.index) for n in made])
+        except (ProofError, StoreError):
+            stored = [b""] * len(made)
+            for index, node in enumerate(made):
+                with contextlib.suppress(ProofError, StoreError):
+                    stored[index] = self.store.get_nodes(self.ledger, [(node.level, node.index)])[0]
+        for node, digest in zip(made, stored, strict=True):
+            if digest != node.hash:
+                state = "is missing" if not digest else "differs from the tree of the entries"
+                key = f"{self.ledger}/{node.level}/{node.index}"
+                self.problems.append(StoreProblem("merkle_nodes", key, f"node {state}"))
+                if len(self.problems) > 100:
+                    return
+
+    def _compare_head(self, head: Any) -> None:
+        computed = self._range
+        if head.size == 0 and computed.size == 0:
+            return
+        if head.size != computed.size:
+            what = f"size is {head.size}, the entries number {computed.size}"
+            self.problems.append(StoreProblem("ledgers", self.ledger, what))
+        elif head.range.hashes != computed.hashes:
+            pairs = zip(head.range.nodes(), computed.nodes(), strict=True)
+            have, want = next((a, b) for a, b in pairs if a.hash != b.hash)
+            what = (
+                f"compact range node ({have.level}, {have.index}) is {have.hash.hex()[:16]}..., "
+                f"the entries give {want.hash.hex()[:16]}..."
+            )
+            self.problems.append(StoreProblem("ledgers", self.ledger, what))
+        last = next(iter(self.store.entries(self.ledger, computed.size - 1, computed.size)), None)
+        want_hash = last.hash.hex() if last is not None else head.last_hash
+        if head.last_hash != want_hash:
+            what = f"last_hash is {head.last_hash[:16]}..., entry {computed.size - 1} hashes to "
+            self.problems.append(StoreProblem("ledgers", self.ledger, what + want_hash[:16]))
+
+
+def _next_note(notes: Iterator[str]) -> SignedCheckpoint | None:
+    note = next(notes, None)
+    return None if note is None else SignedCheckpoint.parse(note)
+
+
+def _request_problems(store: Store, replay: RowReplay) -> Iterator[StoreProblem]:
+    for seq, request_id in replay.orphans:
+        yield StoreProblem("requests", request_id, f"entry {seq} changes it but none submitted it")
+    seen: set[str] = set()
+    for record in _rows(store):
+        seen.add(record.id)
+        expected = replay.rows.get(record.id)
+        if expected is None:
+            yield StoreProblem("requests", record.id, "no entry of the log submitted it")
+            continue
+        for what in row_differences(expected, record):
+            yield StoreProblem("requests", record.id, what)
+    imported = _imported(store)
+    for request_id in sorted(set(replay.rows) - seen):
+        expected = replay.rows[request_id]
+        if expected.first_seq < imported.get(expected.ledger, 0):
+            continue  # submitted in a log imported from an export, which holds no rows
+        yield StoreProblem("requests", request_id, "the log submitted it but the row is missing")
+
+
+def _imported(store: Store) -> dict[str, int]:
+    """Return ledger -> how many of its entries came from an import (see `import_export`)."""
+    get_meta = getattr(store, "get_meta", None)
+    if get_meta is None:
+        return {}
+    found = {}
+    for ledger in store.ledgers():
+        value = get_meta(imported_meta_key(ledger))
+        if value is not None and value.isdigit():
+            found[ledger] = int(value)
+    return found
+
+
+def _rows(store: Store) -> Iterator[RowView]:
+    """Yield the request rows as the check reads them (only the compared columns)."""
+    reader = getattr(store, "check_rows", None)
+    if reader is None:
+        yield from (RowView.from_record(record) for record in store.requests())
+        return
+    for row in reader(CHECK_COLUMNS):
+        yield RowView.from_row(row)

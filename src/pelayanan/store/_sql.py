@@ -1,0 +1,920 @@
+"""What the SQL stores share: one schema text, the statements, the reads and the append.
+
+SQLite (3.24 and later) and PostgreSQL understand the same SQL for everything a store
+does except taking the write lock, reading Merkle nodes in bulk, and bulk loading; so
+the statements are written once, with ``?`` placeholders, and run through a `SQLExec`
+that adapts them to the driver.  Each backend keeps only what is really its own:
+connections and transactions, locking the ledger head, the node lookup, the bulk copy,
+erasure housekeeping.  Rows are stored identically by both (instants as integer
+microseconds, JSON as text, entries as bytes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from pelayanan.audit.entry import GENESIS_PREV, StoredEntry
+from pelayanan.audit.merkle import CompactRange
+from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    ProofError,
+    SchemaVersionError,
+    StoreError,
+    StoreMigrationRequiredError,
+    StoreMissingError,
+)
+from pelayanan.store._guard import checkpoint_order_faults
+from pelayanan.store._rows import (
+    REQUEST_COLUMNS,
+    REQUEST_PLACEHOLDERS,
+    from_micros,
+    micros,
+    request_params,
+    row_to_request,
+    schema_number,
+)
+from pelayanan.store.base import (
+    SCHEMA_VERSION,
+    AppendResult,
+    BulkAppender,
+    CheckpointSigner,
+    LedgerHead,
+    RequestRecord,
+    check_version,
+    prepare_append,
+)
+from pelayanan.store.vault import (
+    VAULT_FINGERPRINT_KEY,
+    LegalHold,
+    SubjectRecord,
+    VaultChange,
+    WrappedKey,
+)
+
+__all__ = ["SQLExec", "SQLStoreBase", "schema_text"]
+
+# The one schema text; ``{int64}``, ``{blob}``, ``{serial}`` and ``{norowid}`` are the
+# dialect's words (see `schema_text`).
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledgers (
+    ledger TEXT PRIMARY KEY,
+    size {int64} NOT NULL,
+    last_hash TEXT NOT NULL,
+    compact_range TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    ledger TEXT NOT NULL,
+    seq {int64} NOT NULL,
+    data {blob} NOT NULL,
+    PRIMARY KEY (ledger, seq)
+){norowid};
+CREATE TABLE IF NOT EXISTS checkpoints (
+    id {serial},
+    ledger TEXT NOT NULL,
+    size {int64} NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints {checkpoint_index};
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    ledger TEXT NOT NULL,
+    sop_id TEXT NOT NULL,
+    sop_version TEXT NOT NULL,
+    sop_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    unit TEXT,
+    assignee TEXT,
+    next_due {int64},
+    created_at {int64} NOT NULL,
+    updated_at {int64} NOT NULL,
+    closed INTEGER NOT NULL,
+    last_seq {int64},
+    last_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
+CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee)
+    WHERE assignee IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_id TEXT,
+    seq {int64} NOT NULL
+)
+"""
+
+# Merkle perfect-subtree hashes (level 0 = leaf hashes), written by each append so that
+# proofs read O(log n) rows instead of every entry.
+_NODES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+    ledger TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx {int64} NOT NULL,
+    hash {blob} NOT NULL,
+    PRIMARY KEY (ledger, level, idx)
+){norowid}
+"""
+
+# The personal-data vault (see `pelayanan.store.vault`).
+_VAULT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vault (
+    subject TEXT PRIMARY KEY,
+    kid TEXT NOT NULL,
+    nonce {blob},
+    wrapped {blob},
+    created_at {int64} NOT NULL,
+    erased_at {int64}
+);
+CREATE TABLE IF NOT EXISTS vault_index (tag TEXT PRIMARY KEY, subject TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vault_index_by_subject ON vault_index (subject);
+CREATE TABLE IF NOT EXISTS vault_links (
+    subject TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (subject, request)
+){norowid};
+CREATE TABLE IF NOT EXISTS vault_holds (
+    id TEXT PRIMARY KEY,
+    subject TEXT,
+    request TEXT,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    placed_at {int64} NOT NULL
+)
+"""
+
+_DIALECTS = {
+    "sqlite": {
+        "int64": "INTEGER",
+        "blob": "BLOB",
+        "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "norowid": " WITHOUT ROWID",
+        "checkpoint_index": "(ledger, size)",
+    },
+    "postgres": {
+        "int64": "BIGINT",
+        "blob": "BYTEA",
+        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        "norowid": "",
+        "checkpoint_index": "(ledger, size, id)",
+    },
+}
+
+#: The tables a store of the current schema holds (a read-only open checks them).
+TABLES = ("meta", "ledgers", "entries", "checkpoints", "merkle_nodes", "requests", "idempotency")
+
+_HOLD_COLUMNS = "id, subject, request, reason, placed_by, placed_at"
+_UPSERT_REQUEST = (
+    f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({REQUEST_PLACEHOLDERS}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in REQUEST_COLUMNS.split(",")[1:])
+)
+_WRITE_HEAD = (
+    "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (ledger) DO UPDATE SET size = excluded.size, "
+    "last_hash = excluded.last_hash, compact_range = excluded.compact_range"
+)
+_MAX_INT64 = 2**63 - 1
+
+#: A backend's bulk node lookup: ``(db, ledger, wanted pairs) -> {(level, index): hash}``.
+NodeFinder = Callable[["SQLExec", str, Sequence[tuple[int, int]]], dict[tuple[int, int], bytes]]
+
+
+def schema_text(dialect: str, *, vault: bool = False, nodes: bool = True) -> list[str]:
+    """Return the schema's statements in *dialect* (``sqlite`` or ``postgres``).
+
+    Args:
+        dialect: the SQL dialect.
+        vault: the vault tables instead of the store's own.
+        nodes: include the Merkle node table (with the store's own tables).
+    """
+    words = _DIALECTS[dialect]
+    texts = [_VAULT_SCHEMA] if vault else [_SCHEMA, *([_NODES_SCHEMA] if nodes else [])]
+    statements = []
+    for text in texts:
+        statements += [s.format(**words) for s in text.split(";") if s.strip()]
+    return statements
+
+
+class SQLExec:
+    """Run ``?``-style statements on one connection (adapted to the driver's style).
+
+    Args:
+        conn: a DB-API connection (sqlite3) or a psycopg connection.
+        pyformat: the driver takes ``%s`` placeholders (psycopg).
+        finder: the backend's bulk node lookup on this connection (one query for many
+            nodes); without it nodes are read one by one.
+    """
+
+    _converted: dict[str, str] = {}  # noqa: RUF012 - a process-wide cache of statement texts
+
+    def __init__(self, conn: Any, *, pyformat: bool, finder: NodeFinder | None = None) -> None:
+        self.conn = conn
+        self.pyformat = pyformat
+        self.finder = finder
+
+    def __repr__(self) -> str:
+        return f"SQLExec({self.conn!r})"
+
+    def _sql(self, statement: str) -> Any:
+        if not self.pyformat:
+            return statement
+        text = self._converted.get(statement)
+        if text is None:
+            text = self._converted[statement] = statement.replace("?", "%s")
+        return text.encode()
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Return the first row of *statement*, or ``None``."""
+        return self.conn.execute(self._sql(statement), params).fetchone()
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Return every row of *statement*."""
+        return list(self.conn.execute(self._sql(statement), params).fetchall())
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run *statement*; return how many rows it changed."""
+        return int(self.conn.execute(self._sql(statement), params).rowcount)
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run *statement* once per row of *rows*."""
+        if not rows:
+            return
+        if self.pyformat:
+            with self.conn.cursor() as cur:
+                cur.executemany(self._sql(statement), rows)
+        else:
+            self.conn.executemany(statement, rows)
+
+    # -- what the append guard reads (`pelayanan.store._guard.RowReader`) ---------------
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
+        row = self.one("SELECT data FROM entries WHERE ledger = ? AND seq = ?", (ledger, seq))
+        return None if row is None else bytes(row[0])
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        if self.finder is not None:
+            found = self.finder(self, ledger, list(dict.fromkeys(pairs))) if pairs else {}
+            if any(pair not in found for pair in pairs):
+                msg = f"a frontier node of ledger {ledger!r} is not stored"
+                raise ProofError(msg)
+            return [found[pair] for pair in pairs]
+        out = []
+        for level, index in pairs:
+            row = self.one(
+                "SELECT hash FROM merkle_nodes WHERE ledger = ? AND level = ? AND idx = ?",
+                (ledger, level, index),
+            )
+            if row is None:
+                msg = f"node ({level}, {index}) of ledger {ledger!r} is not stored"
+                raise ProofError(msg)
+            out.append(bytes(row[0]))
+        return out
+
+
+def stored_version(db: SQLExec, where: str, tables: set[str], *, foreign: str) -> int | None:
+    """Return the schema version a store records, ``None`` when it holds no tables yet.
+
+    Args:
+        db: a connection to the store.
+        where: the store's location, for messages.
+        tables: the names of the tables it holds.
+        foreign: the message when it holds tables but no pelayanan store.
+
+    Raises:
+        StoreError: tables of something else, or no recorded version.
+        SchemaVersionError: written by a newer schema than this library knows.
+    """
+    if "meta" not in tables:
+        if tables:
+            raise StoreError(foreign)
+        return None
+    row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
+    if row is None:
+        msg = f"{where}: the store records no schema version; it is damaged"
+        raise StoreError(msg)
+    found = schema_number(row[0], where)
+    if found > SCHEMA_VERSION:
+        msg = (
+            f"{where} was written by schema version {found}; this pelayanan reads up to "
+            f"{SCHEMA_VERSION}: upgrade pelayanan"
+        )
+        raise SchemaVersionError(msg)
+    return found
+
+
+def read_only_tables(
+    where: str, found: int | None, tables: set[str], *, db: str
+) -> tuple[str, ...]:
+    """Refuse a read-only open of an absent or unmigrated store; return the missing tables.
+
+    Args:
+        where: the store's location, for messages.
+        found: its schema version (`stored_version`).
+        tables: the names of the tables it holds.
+        db: how to name the store in the migrate command.
+
+    Raises:
+        StoreMissingError: no store there.
+        StoreMigrationRequiredError: the store needs a migration first.
+    """
+    if found is None:
+        msg = f"{where}: no pelayanan store here (a read-only open creates none)"
+        raise StoreMissingError(msg)
+    if found < SCHEMA_VERSION:
+        msg = (
+            f"{where} has schema version {found}; this pelayanan reads version "
+            f"{SCHEMA_VERSION} and a read-only command does not migrate: run "
+            f"`pelayanan store migrate --db {db}` first"
+        )
+        raise StoreMigrationRequiredError(msg)
+    return tuple(t for t in TABLES if t not in tables)
+
+
+def read_head(db: SQLExec, ledger: str, *, lock: bool = False) -> LedgerHead:
+    """Return *ledger*'s head row (``lock``: ``FOR UPDATE``, PostgreSQL only)."""
+    query = "SELECT size, last_hash, compact_range FROM ledgers WHERE ledger = ?"
+    row = db.one(query + (" FOR UPDATE" if lock else ""), (ledger,))
+    if row is None:
+        return LedgerHead.empty()
+    return LedgerHead(int(row[0]), str(row[1]), CompactRange.from_dict(json.loads(row[2])))
+
+
+def write_head(db: SQLExec, ledger: str, head: LedgerHead) -> None:
+    """Write *ledger*'s head row."""
+    db.run(_WRITE_HEAD, (ledger, head.size, head.last_hash, json.dumps(head.range.to_dict())))
+
+
+def new_head_row(db: SQLExec, ledger: str) -> None:
+    """Insert an empty head row for *ledger* unless it has one (so it can be locked)."""
+    db.run(
+        "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, 0, ?, ?) "
+        "ON CONFLICT (ledger) DO NOTHING",
+        (ledger, GENESIS_PREV, json.dumps(CompactRange().to_dict())),
+    )
+
+
+def append_rows(
+    db: SQLExec,
+    ledger: str,
+    head: LedgerHead,
+    body: Mapping[str, Any],
+    *,
+    time: dt.datetime,
+    request: RequestRecord | None,
+    expected_version: int | None,
+    idempotency_key: str | None,
+    sign: CheckpointSigner | None,
+    lock_rows: bool,
+    before_write: Callable[[], None] | None = None,
+) -> AppendResult:
+    """Do one append inside the open write transaction of *db*, the ledger head locked.
+
+    Args:
+        db: the transaction.
+        ledger: the ledger.
+        head: its head, read under the lock.
+        body: the entry's fields.
+        time: the checkpoint time.
+        request: the request's new state, if any.
+        expected_version: the version the caller read.
+        idempotency_key: remembered with the result.
+        sign: the checkpoint signer.
+        lock_rows: lock the request row (``FOR UPDATE``, PostgreSQL).
+        before_write: called once everything is checked, before the first write (the
+            vault change of `append_with_vault`).
+
+    Raises:
+        ConcurrentModificationError: the request changed, or the key was used.
+        StoreIntegrityError: the head or the request row disagrees with the log.
+    """
+    stored = None
+    if request is not None:
+        query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?"
+        row = db.one(query + (" FOR UPDATE" if lock_rows else ""), (request.id,))
+        stored = None if row is None else row_to_request(row)
+    check_version(request, stored, expected_version)
+    request_id = request.id if request is not None else None
+    used = "SELECT 1 FROM idempotency WHERE key = ?"
+    if idempotency_key is not None and db.one(used, (idempotency_key,)) is not None:
+        raise ConcurrentModificationError(request_id or "-", expected_version or 0, None)
+    prepared = prepare_append(
+        head, ledger, body, time=time, sign=sign, request=request, stored=stored, reader=db
+    )
+    if before_write is not None:
+        before_write()
+    db.run(
+        "INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)",
+        (ledger, head.size, prepared.data),
+    )
+    write_head(db, ledger, prepared.head)
+    db.many(
+        "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)",
+        [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
+    )
+    if prepared.request is not None:
+        db.run(_UPSERT_REQUEST, request_params(prepared.request))
+    if idempotency_key is not None:
+        inserted = db.run(
+            "INSERT INTO idempotency (key, request_id, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (idempotency_key, request_id, head.size),
+        )
+        if inserted != 1:
+            # Another ledger's append took the same key meanwhile.
+            raise ConcurrentModificationError(request_id or "-", expected_version or 0, None)
+    if prepared.checkpoint is not None:
+        db.run(
+            "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
+            (ledger, prepared.head.size, prepared.checkpoint.to_text()),
+        )
+    return prepared.result
+
+
+def apply_vault(db: SQLExec, change: VaultChange, *, erase: Callable[[str, int], None]) -> None:
+    """Write *change* to the vault tables inside the open transaction.
+
+    Args:
+        db: the transaction.
+        change: the vault change.
+        erase: destroys one subject's wrapped key, given the erasure time in microseconds
+            (each backend overwrites its own way).
+    """
+    db.many(
+        "INSERT INTO vault (subject, kid, nonce, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(k.subject, k.kid, k.nonce, k.wrapped, micros(k.created_at)) for k in change.keys],
+    )
+    db.many(
+        "INSERT INTO vault_index (tag, subject) VALUES (?, ?) ON CONFLICT (tag) DO NOTHING",
+        list(change.index),
+    )
+    db.many(
+        "INSERT INTO vault_links (subject, request) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        list(change.links),
+    )
+    for subject in change.erase:
+        erase(subject, micros(change.at))
+        db.run("DELETE FROM vault_index WHERE subject = ?", (subject,))
+    db.many(
+        f"INSERT INTO vault_holds ({_HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (h.id, h.subject, h.request, h.reason, h.placed_by, micros(h.placed_at))
+            for h in change.holds
+        ],
+    )
+    db.many("DELETE FROM vault_holds WHERE id = ?", [(i,) for i in change.release])
+
+
+def _hold(row: Sequence[Any]) -> LegalHold:
+    return LegalHold(row[0], row[1], row[2], row[3], row[4], from_micros(row[5]))
+
+
+class SQLStoreBase:
+    """What both SQL stores share: the reads and the write path, written once.
+
+    A backend provides `_db`, a context manager lending a `SQLExec` (inside the current
+    snapshot if there is one), the node lookup `_find_nodes`, the write transaction
+    `_append_transaction`, erasure (`_erase_key`, `_after_erasure`) and `_write_bulk`.
+    """
+
+    #: How many rows the paged reads (entries, checkpoints, requests) fetch per query.
+    page = 1000
+    #: How many checkpoint notes `iter_checkpoints` reads per query.
+    checkpoint_page = 1000
+    #: How many requests `requests` reads per query.
+    request_page = 1000
+    #: What a read-only open found missing (reported by `verify_store`, never rebuilt).
+    missing_tables: tuple[str, ...] = ()
+
+    #: Lock the request row while an append checks it (``FOR UPDATE``, PostgreSQL).
+    _lock_rows = False
+
+    def _db(self) -> contextlib.AbstractContextManager[SQLExec]:
+        raise NotImplementedError
+
+    def _append_transaction(
+        self, ledger: str
+    ) -> contextlib.AbstractContextManager[tuple[SQLExec, LedgerHead]]:
+        """Open the write transaction of one append; lend it with the locked head."""
+        raise NotImplementedError
+
+    def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
+        """Destroy *subject*'s wrapped key inside the transaction *db*."""
+        raise NotImplementedError
+
+    def _after_erasure(self) -> None:
+        """Clean up after a committed erasure (old row images)."""
+        raise NotImplementedError
+
+    def _write_bulk(
+        self,
+        db: SQLExec,
+        entries: list[tuple[str, int, bytes]],
+        nodes: list[tuple[str, int, int, bytes]],
+        notes: list[tuple[str, int, str]],
+    ) -> None:
+        """Write and clear the buffered rows of a bulk append."""
+        raise NotImplementedError
+
+    #: How many records `bulk_append` buffers before writing them.
+    bulk_chunk = 10_000
+
+    def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
+        """Append pre-encoded entries and checkpoint notes verbatim, in one transaction.
+
+        Rows are written in chunks of `bulk_chunk` so memory stays flat however many
+        records stream in; the transaction holds the ledger's lock until all are in.
+
+        Raises:
+            SequenceError: an entry or checkpoint does not continue this ledger.
+            ChainError: an entry's ``prev`` does not link to the one before it.
+        """
+        with self._append_transaction(ledger) as (db, locked):
+            bulk = BulkAppender(locked, ledger)
+            entries: list[tuple[str, int, bytes]] = []
+            nodes: list[tuple[str, int, int, bytes]] = []
+            notes: list[tuple[str, int, str]] = []
+            for record in records:
+                if isinstance(record, bytes):
+                    seq, made = bulk.entry(record)
+                    entries.append((ledger, seq, record))
+                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                else:
+                    notes.append((ledger, bulk.checkpoint(record), record))
+                if len(entries) + len(notes) >= self.bulk_chunk:
+                    self._write_bulk(db, entries, nodes, notes)
+            self._write_bulk(db, entries, nodes, notes)
+            head = bulk.head
+            write_head(db, ledger, head)
+        return head
+
+    # -- the write path -------------------------------------------------------------------
+
+    def append(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry and write *request* in the same transaction.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read, or the
+                idempotency key was used already.
+            StoreIntegrityError: the head or the request row disagrees with the log.
+        """
+        with self._append_transaction(ledger) as (db, head):
+            return append_rows(
+                db, ledger, head, body, time=time, request=request,
+                expected_version=expected_version, idempotency_key=idempotency_key,
+                sign=sign, lock_rows=self._lock_rows,
+            )  # fmt: skip
+
+    def append_with_vault(
+        self,
+        ledger: str,
+        body: Mapping[str, Any],
+        *,
+        time: dt.datetime,
+        change: VaultChange,
+        request: RequestRecord | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        sign: CheckpointSigner | None = None,
+    ) -> AppendResult:
+        """Append an audit entry, write *request* and apply *change* in one transaction.
+
+        The vault change is written after the head lock, so two vault writers on one
+        ledger cannot deadlock.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read.
+            StoreIntegrityError: the head or the request row disagrees with the log.
+        """
+        with self._append_transaction(ledger) as (db, head):
+
+            def erase(subject: str, at: int) -> None:
+                self._erase_key(db, subject, at)
+
+            result = append_rows(
+                db, ledger, head, body, time=time, request=request,
+                expected_version=expected_version, idempotency_key=idempotency_key,
+                sign=sign, lock_rows=self._lock_rows,
+                before_write=lambda: apply_vault(db, change, erase=erase),
+            )  # fmt: skip
+        if change.erase:
+            self._after_erasure()
+        return result
+
+    def _find_nodes(
+        self, db: SQLExec, ledger: str, wanted: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
+        raise NotImplementedError
+
+    def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return stored Merkle node hashes of *ledger*, in the order asked.
+
+        Raises:
+            ProofError: a node is not stored.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        found: dict[tuple[int, int], bytes] = {}
+        if wanted:
+            with self._db() as db:
+                found = self._find_nodes(db, ledger, wanted)
+        out = []
+        for level, index in pairs:
+            digest = found.get((level, index))
+            if digest is None:
+                msg = (
+                    f"node ({level}, {index}) of ledger {ledger!r} is not stored; the tree is "
+                    "smaller than the size asked for"
+                )
+                raise ProofError(msg)
+            out.append(digest)
+        return out
+
+    # -- metadata -------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """Return the schema version of the open store."""
+        with self._db() as db:
+            row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        return schema_number(row[0], repr(self)) if row else SCHEMA_VERSION
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level metadata value (e.g. a marker that this is a demo store)."""
+        with self._db() as db:
+            db.run(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a store-level metadata value, or ``None``."""
+        with self._db() as db:
+            row = db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    # -- requests -------------------------------------------------------------------------
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        """Return the request with *request_id*, or ``None``."""
+        with self._db() as db:
+            row = db.one(f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
+        return None if row is None else row_to_request(row)
+
+    def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
+        """Yield the stored requests (of one *ledger* if given), ordered by creation.
+
+        Read `request_page` at a time by keyset pagination on ``(created_at, id)``.
+        """
+        query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE (created_at, id) > (?, ?)"
+        if ledger is not None:
+            query += " AND ledger = ?"
+        query += " ORDER BY created_at, id LIMIT ?"
+        after: tuple[int, str] = (-_MAX_INT64, "")
+        while True:
+            page = self.request_page
+            params: tuple[Any, ...] = after + ((ledger, page) if ledger is not None else (page,))
+            with self._db() as db:
+                rows = db.all(query, params)
+            for row in rows:
+                yield row_to_request(row)
+            if len(rows) < page:
+                return
+            after = (int(rows[-1][12]), str(rows[-1][0]))
+
+    def check_rows(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        """Yield every request row's *columns* (the first one ``id``), ordered by id."""
+        after = ""
+        while True:
+            with self._db() as db:
+                rows = db.all(
+                    f"SELECT {columns} FROM requests WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, self.page),
+                )
+            yield from rows
+            if len(rows) < self.page:
+                return
+            after = str(rows[-1][0])
+
+    def due_requests(self, now: dt.datetime, *, limit: int | None = None) -> list[RequestRecord]:
+        """Return requests whose ``next_due`` is at or before *now*, earliest first."""
+        query = (
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE next_due IS NOT NULL "
+            "AND next_due <= ? ORDER BY next_due, id"
+        )
+        params: tuple[Any, ...] = (micros(now),)
+        if limit is not None:
+            query += " LIMIT ?"
+            params += (limit,)
+        with self._db() as db:
+            rows = db.all(query, params)
+        return [row_to_request(row) for row in rows]
+
+    def assignee_counts(self, unit: str) -> dict[str, tuple[int, int]]:
+        """Return assignee -> (open requests, all requests) currently assigned in *unit*."""
+        with self._db() as db:
+            rows = db.all(
+                "SELECT assignee, SUM(1 - closed), COUNT(*) FROM requests "
+                "WHERE unit = ? AND assignee IS NOT NULL GROUP BY assignee",
+                (unit,),
+            )
+        return {str(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
+    def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
+        """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
+        with self._db() as db:
+            row = db.one("SELECT request_id, seq FROM idempotency WHERE key = ?", (key,))
+        return None if row is None else (row[0], int(row[1]))
+
+    # -- the log --------------------------------------------------------------------------
+
+    def entries(
+        self, ledger: str, start: int = 0, stop: int | None = None
+    ) -> Iterator[StoredEntry]:
+        """Yield the entries of *ledger* from *start* up to *stop*, streaming in pages."""
+        position = start
+        while stop is None or position < stop:
+            upper = position + self.page if stop is None else min(stop, position + self.page)
+            with self._db() as db:
+                rows = db.all(
+                    "SELECT seq, data FROM entries WHERE ledger = ? AND seq >= ? AND seq < ? "
+                    "ORDER BY seq",
+                    (ledger, position, upper),
+                )
+            if not rows:
+                return
+            for seq, data in rows:
+                yield StoredEntry(ledger, int(seq), bytes(data))
+            position = int(rows[-1][0]) + 1
+
+    def entry_data(self, ledger: str, seq: int) -> bytes | None:
+        """Return the bytes of entry *seq* of *ledger*, or ``None``."""
+        with self._db() as db:
+            return db.entry_data(ledger, seq)
+
+    def node_hashes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the stored Merkle nodes named by *pairs* (`ProofError` if one is missing)."""
+        return self.get_nodes(ledger, pairs)
+
+    def checkpoints(self, ledger: str) -> list[str]:
+        """Return the signed checkpoint notes of *ledger*, ordered by tree size."""
+        return list(self.iter_checkpoints(ledger))
+
+    def iter_checkpoints(
+        self, ledger: str, *, min_size: int = 0, max_size: int | None = None
+    ) -> Iterator[str]:
+        """Yield the checkpoint notes of *ledger* with ``min_size <= size <= max_size``.
+
+        Read `checkpoint_page` at a time by keyset pagination on ``(size, id)``.
+        """
+        upper = max_size if max_size is not None else _MAX_INT64
+        after: tuple[int, int] = (min_size, -1)
+        while True:
+            page = self.checkpoint_page
+            with self._db() as db:
+                rows = db.all(
+                    "SELECT size, id, note FROM checkpoints WHERE ledger = ? "
+                    "AND (size, id) > (?, ?) AND size <= ? ORDER BY size, id LIMIT ?",
+                    (ledger, after[0], after[1], upper, page),
+                )
+            for _, _, note in rows:
+                yield str(note)
+            if len(rows) < page:
+                return
+            after = (int(rows[-1][0]), int(rows[-1][1]))
+
+    def latest_checkpoint(self, ledger: str) -> str | None:
+        """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
+        with self._db() as db:
+            row = db.one(
+                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
+                (ledger,),
+            )
+        return None if row is None else str(row[0])
+
+    def checkpoint_order_faults(self) -> list[tuple[str, str, str]]:
+        """Return checkpoint rows stored twice or out of order (see `checkpoint_faults`)."""
+        with self._db() as db:
+            rows = db.all("SELECT ledger, id, size, note FROM checkpoints ORDER BY ledger, id")
+        return checkpoint_order_faults(rows)
+
+    def ledgers(self) -> list[str]:
+        """Return the ids of the ledgers in this store, sorted."""
+        with self._db() as db:
+            rows = db.all("SELECT ledger FROM ledgers ORDER BY ledger")
+        return [str(row[0]) for row in rows]
+
+    def entry_ledgers(self) -> list[str]:
+        """Return the ledgers that hold entries (with or without a head row), sorted."""
+        with self._db() as db:
+            rows = db.all("SELECT DISTINCT ledger FROM entries ORDER BY ledger")
+        return [str(row[0]) for row in rows]
+
+    def head(self, ledger: str) -> LedgerHead:
+        """Return the current head of *ledger*."""
+        with self._db() as db:
+            return read_head(db, ledger)
+
+    # -- the personal-data vault (`pelayanan.store.vault.VaultStore`) ----------------------
+
+    def vault_key(self, subject: str) -> WrappedKey | None:
+        """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
+        with self._db() as db:
+            row = db.one(
+                "SELECT kid, nonce, wrapped, created_at FROM vault "
+                "WHERE subject = ? AND wrapped IS NOT NULL",
+                (subject,),
+            )
+        if row is None:
+            return None
+        return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), from_micros(row[3]))
+
+    def vault_subject(self, subject: str) -> SubjectRecord | None:
+        """Return what the vault knows of *subject*, or ``None``."""
+        with self._db() as db:
+            row = db.one(
+                "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
+            )
+        if row is None:
+            return None
+        erased = None if row[2] is None else from_micros(row[2])
+        return SubjectRecord(subject, row[0], from_micros(row[1]), erased)
+
+    def vault_subjects(self) -> list[str]:
+        """Return every data-subject id (erased ones included), sorted."""
+        with self._db() as db:
+            rows = db.all("SELECT subject FROM vault ORDER BY subject")
+        return [str(row[0]) for row in rows]
+
+    def vault_find(self, tag: str) -> str | None:
+        """Return the subject indexed under keyed *tag*, or ``None``."""
+        with self._db() as db:
+            row = db.one("SELECT subject FROM vault_index WHERE tag = ?", (tag,))
+        return None if row is None else str(row[0])
+
+    def vault_requests(self, subject: str) -> list[str]:
+        """Return the ids of the requests that hold *subject*'s data, sorted."""
+        with self._db() as db:
+            rows = db.all(
+                "SELECT request FROM vault_links WHERE subject = ? ORDER BY request", (subject,)
+            )
+        return [str(row[0]) for row in rows]
+
+    def vault_holds(
+        self, *, subject: str | None = None, requests: tuple[str, ...] = ()
+    ) -> list[LegalHold]:
+        """Return the active holds on *subject* or on any of *requests*."""
+        found: list[LegalHold] = []
+        with self._db() as db:
+            if subject is not None:
+                rows = db.all(
+                    f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE subject = ? ORDER BY id",
+                    (subject,),
+                )
+                found.extend(_hold(r) for r in rows)
+            for request_id in requests:
+                rows = db.all(
+                    f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE request = ? ORDER BY id",
+                    (request_id,),
+                )
+                found.extend(_hold(r) for r in rows)
+        return found
+
+    def vault_fingerprint(self, candidate: str | None) -> str | None:
+        """Record *candidate* unless a fingerprint is recorded; return the recorded one.
+
+        With ``None``, only read.  The first writer wins, so two processes binding
+        different keys at once cannot both succeed.
+        """
+        with self._db() as db:
+            if candidate is not None:
+                db.run(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (VAULT_FINGERPRINT_KEY, candidate),
+                )
+            row = db.one("SELECT value FROM meta WHERE key = ?", (VAULT_FINGERPRINT_KEY,))
+        return None if row is None else str(row[0])
+
+    def vault_hold(self, hold_id: str) -> LegalHold | None:
+        """Return the active hold *hold_id*, or ``None``."""
+        with self._db() as db:
+            row = db.one(f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = ?", (hold_id,))
+        return None if row is None else _hold(row)
