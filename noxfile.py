@@ -75,7 +75,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; print the table and write bench-results.json."""
-    session.install("-e", ".[postgres]", *_group("bench"))
+    session.install("-e", ".[postgres]", *_group("bench"), *_group("webapp"))
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

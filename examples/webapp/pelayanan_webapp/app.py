@@ -361,7 +361,8 @@ def _account_routes(app: FastAPI, web: WebApp) -> None:
 def _officer_routes(app: FastAPI, web: WebApp) -> None:
     @app.get("/inbox", response_class=HTMLResponse)
     async def inbox(request: Request) -> Response:
-        return await _inbox_page(request, web.require(request), None, None, 200)
+        user = web.require(request)
+        return await _inbox_page(request, user, None, request.session.pop("flash", None), 200)
 
     @app.post("/inbox/{request_id}/{action}")
     async def act(request: Request, request_id: str, action: str) -> Response:
@@ -390,8 +391,9 @@ def _officer_routes(app: FastAPI, web: WebApp) -> None:
             )
             return await _inbox_page(request, user, str(exc), None, http_status(exc))
         log.info("action", extra={"request": request_id, "action": action, "seq": result.seq})
-        message = f"{request_id}: {action} -> {result.request.state}"
-        return await _inbox_page(request, user, None, message, 200)
+        # Post/Redirect/Get: a reload never re-posts; the message rides in the session.
+        request.session["flash"] = f"{request_id}: {action} -> {result.request.state}"
+        return RedirectResponse("/inbox", status_code=303)
 
     async def _inbox_page(
         request: Request, user: User, error: str | None, done: str | None, status: int

@@ -8,24 +8,17 @@ Outside CI the tests skip with a reason when Chromium or Playwright is missing; 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-WEBAPP = Path(__file__).resolve().parents[1]
-ROOT = WEBAPP.parents[1]
-START = dt.datetime.fromisoformat("2026-07-06T09:00:00+07:00")  # a Monday, office hours
+from pelayanan_webapp.launch import START, LaunchError, Server, start_server
+
+__all__ = ["START", "Server"]
 
 
 def _chromium() -> str | None:
@@ -42,80 +35,15 @@ def _need(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A running web app: its URL, data folder, clock file and log file."""
-
-    url: str
-    data: Path
-    clock_file: Path
-    log_file: Path
-    env: dict[str, str]
-
-    def set_time(self, instant: dt.datetime) -> None:
-        """Move the app's clock (every worker reads the file)."""
-        tmp = self.clock_file.with_suffix(".tmp")
-        tmp.write_text(instant.isoformat(), encoding="utf-8")
-        tmp.replace(self.clock_file)
-
-
-def start_server(data: Path, *, workers: int, store: str | None = None) -> tuple[Server, Any]:
-    """Start ``python -m pelayanan_webapp --demo``; return the server and its process."""
-    port = _free_port()
-    clock_file = data / "clock.txt"
-    data.mkdir(parents=True, exist_ok=True)
-    clock_file.write_text(START.isoformat(), encoding="utf-8")
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(WEBAPP)]),
-        "WEBAPP_CLOCK_FILE": str(clock_file),
-        "WEBAPP_TICK_SECONDS": "0.5",
-    }
-    if store is not None:
-        env["PELAYANAN_STORE"] = store
-    log_file = data / "server.log"
-    command = [sys.executable, "-m", "pelayanan_webapp", "--demo", "--data-dir", str(data)]
-    command += ["--port", str(port), "--workers", str(workers)]
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the web app exited: {log_file.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.terminate()
-        pytest.fail(f"the web app did not start: {log_file.read_text()[-3000:]}")
-    return Server(url, data, clock_file, log_file, env), process
-
-
-def stop_server(process: Any) -> None:
-    """Stop the server started by `start_server` (its own process, by id)."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The web app on SQLite with two workers, for the whole module."""
-    running, process = start_server(tmp_path_factory.mktemp("webapp"), workers=2)
+    try:
+        running = start_server(tmp_path_factory.mktemp("webapp"), workers=2)
+    except LaunchError as exc:
+        pytest.fail(str(exc))
     yield running
-    stop_server(process)
+    running.stop()
 
 
 @pytest.fixture(scope="module")
