@@ -23,12 +23,13 @@ sys.path.insert(0, str(ROOT / "examples" / "webapp"))
 
 def _direct_rate(store: str, data: Path, complaints: int) -> float:
     """Return desk operations per second called directly in one process."""
-    from pelayanan import Actor
-    from pelayanan.hosting import HostSettings
     from pelayanan_webapp.clock import FileClock
     from pelayanan_webapp.demo import DEMO_USERS, prepare_data_dir
     from pelayanan_webapp.launch import START
     from pelayanan_webapp.service import SERVICE, build_desk
+
+    from pelayanan import Actor
+    from pelayanan.hosting import HostSettings
 
     env = prepare_data_dir(data)
     host = HostSettings.from_env({**env, "PELAYANAN_STORE": store})
@@ -54,20 +55,24 @@ def _direct_rate(store: str, data: Path, complaints: int) -> float:
     return 3 * complaints / elapsed
 
 
+def _skipped(note: str) -> list[dict[str, Any]]:
+    nan = float("nan")
+    return [
+        {"figure": "web app actions/s", "value": nan, "unit": "actions/s",
+         "baseline": "skipped", "baseline_value": nan, "ratio": nan, "note": note}
+    ]  # fmt: skip
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure the web app's action rate as a ratio to direct ``desk.act`` calls."""
     try:
         from pelayanan_webapp.loadtest import drop_pg_schema, fresh_pg_schema, run_load
     except ImportError as exc:
-        return [{"figure": "web app actions/s", "value": float("nan"), "unit": "actions/s",
-                 "baseline": "skipped", "baseline_value": float("nan"), "ratio": float("nan"),
-                 "note": f"install the webapp dependency group ({exc.name} is missing)"}]  # fmt: skip
+        return _skipped(f"install the webapp dependency group ({exc.name} is missing)")
     try:
         direct_store, direct_schema = fresh_pg_schema()
     except Exception as exc:
-        return [{"figure": "web app actions/s", "value": float("nan"), "unit": "actions/s",
-                 "baseline": "skipped", "baseline_value": float("nan"), "ratio": float("nan"),
-                 "note": f"no PostgreSQL server: {exc}"}]  # fmt: skip
+        return _skipped(f"no PostgreSQL server: {exc}")
     complaints = 12 if quick else 100
     web_store, web_schema = fresh_pg_schema()
     try:

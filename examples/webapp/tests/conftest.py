@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pelayanan_webapp.launch import START, LaunchError, Server, start_server
 
 __all__ = ["START", "Server"]

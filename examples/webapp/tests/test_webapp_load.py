@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pelayanan_webapp.loadtest import drop_pg_schema, fresh_pg_schema, run_load
 
 
