@@ -18,6 +18,7 @@ DEMO_USERS: dict[str, tuple[str, str, set[str], set[str]]] = {
     "pu.verifikator": ("199001052015031002", "Rina Verifikator PU", {"verifier"}, {"dinas-pu"}),
     "pu.kepala": ("197504081998031004", "Budi Kepala Dinas PU", {"supervisor"}, {"dinas-pu"}),
     "pu.petugas": ("199203302019031005", "Agus Petugas PU", {"officer"}, {"dinas-pu"}),
+    "lh.verifikator": ("198811202012122003", "Tono Verifikator LH", {"verifier"}, {"dinas-lh"}),
     "lh.petugas": ("199405172020122006", "Sari Petugas LH", {"officer"}, {"dinas-lh"}),
     "auditor": ("auditor-inspektorat-1", "Dewi Auditor", {"auditor"}, set()),
 }

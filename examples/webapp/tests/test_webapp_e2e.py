@@ -87,8 +87,14 @@ class TestStory:
         assert "3273010101900001" not in page.content()
 
         # -- an officer of another unit does not see it --
-        other = sign_in(browser, server, "lh.petugas")
+        other = sign_in(browser, server, "lh.verifikator")
         assert request_id not in other.content()
+        # ... and a hand-made post is refused by the desk's unit check (same role, other
+        # unit), and recorded.
+        token = other.input_value("input[name='csrf']")
+        forged = other.request.post(f"{server.url}/inbox/{request_id}/verify", form={"csrf": token})
+        assert forged.status == 403
+        assert "held by unit &#39;dinas-pu&#39;" in forged.text()
 
         # -- the right unit's verifier sees it and verifies --
         verifier = sign_in(browser, server, "pu.verifikator")
