@@ -226,7 +226,9 @@ def _citizen_routes(app: FastAPI, web: WebApp) -> None:
 
     @app.get("/pengaduan", response_class=HTMLResponse)
     async def complaint_form(request: Request) -> Response:
-        return web.render(request, "complaint.html", values={}, error=None)
+        return web.render(
+            request, "complaint.html", values={}, error=None, nonce=secrets.token_hex(8)
+        )
 
     @app.post("/pengaduan")
     async def submit_complaint(request: Request) -> Response:
@@ -237,18 +239,21 @@ def _citizen_routes(app: FastAPI, web: WebApp) -> None:
         citizen = web.user(request)
         actor_id = f"warga-web-{secrets.token_hex(6)}"
         actor = Actor(actor_id, {"citizen"}) if citizen is None else citizen.actor
+        # The form's one-time nonce makes a double click or a resent form one complaint.
+        nonce = str(form.get("nonce", "")).strip()
         try:
             result = await run_in_threadpool(
                 web.desk.submit,
                 SERVICE,
                 actor=actor,
                 data=data,
-                idempotency_key=f"submit-{form.get('csrf')}-{form.get('nonce', '')}",
+                idempotency_key=f"submit-{nonce}" if nonce else None,
             )
         except RequestError as exc:
             return web.render(
-                request, "complaint.html", http_status(exc), values=values, error=str(exc)
-            )
+                request, "complaint.html", http_status(exc), values=values, error=str(exc),
+                nonce=secrets.token_hex(8),
+            )  # fmt: skip
         log.info("complaint submitted", extra={"request": result.request.id, "seq": result.seq})
         return RedirectResponse(
             f"/pengaduan/{result.request.id}/diterima?seq={result.seq}", status_code=303
@@ -382,6 +387,7 @@ def _officer_routes(app: FastAPI, web: WebApp) -> None:
                 actor=user.actor,
                 data=data,
                 justification=justification,
+                # One key per rendered form: a resent form acts once, a new form again.
                 idempotency_key=f"{user.username}-{form.get('nonce', secrets.token_hex(8))}",
             )
         except RequestError as exc:

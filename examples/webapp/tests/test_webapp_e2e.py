@@ -200,3 +200,14 @@ class TestPages:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 403
+
+    def test_two_complaints_in_one_session(self, server: Server, browser: Any) -> None:
+        """Each rendered form is one complaint: a second form gives a second number."""
+        page = browser.new_context().new_page()
+        numbers = []
+        for subject in ("Pohon tumbang", "Pohon tumbang lagi"):
+            page.goto(server.url + "/pengaduan")
+            page.fill("#subject", subject)
+            page.click("#send")
+            numbers.append(page.inner_text("#tracking").strip())
+        assert numbers[0] != numbers[1]
