@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pelayanan_webapp.launch import START, LaunchError, Server, start_server
-
-__all__ = ["START", "Server"]
+from pelayanan_webapp.launch import LaunchError, Server, start_server
 
 
 def _chromium() -> str | None:

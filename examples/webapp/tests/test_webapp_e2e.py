@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import START, Server
+from pelayanan_webapp.launch import START, Server
 
 PASSWORD = "rahasia-demo"
 SHOTS = os.environ.get("WEBAPP_SCREENSHOTS")
