@@ -1,4 +1,5 @@
-"""Sessions: ``nox -s tests`` (default), slow, lint, typing, examples, docs, bench, property."""
+"""Sessions: ``nox -s tests`` (default), slow, lint, typing, examples, docs, bench, property,
+webapp, webapp_e2e."""
 
 from __future__ import annotations
 
@@ -74,5 +75,27 @@ def docs(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; print the table and write bench-results.json."""
-    session.install("-e", ".[postgres]", *_group("bench"))
+    session.install("-e", ".[postgres]", *_group("bench"), *_group("webapp"))
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+_WEBAPP_PATH = os.pathsep.join(["src", "examples/webapp"])
+
+
+@nox.session(default=False)
+def webapp(session: nox.Session) -> None:
+    """Serve the reference web app on 127.0.0.1:8000 with demo users and data."""
+    session.install("-e", ".[postgres]", *_group("webapp"))
+    session.run(
+        "python", "-m", "pelayanan_webapp", "--demo", *session.posargs,
+        env={"PYTHONPATH": _WEBAPP_PATH},
+    )  # fmt: skip
+
+
+@nox.session(default=False)
+def webapp_e2e(session: nox.Session) -> None:
+    """Drive the web app in headless Chromium (Debian's), then its bounded load test."""
+    session.install("-e", ".[postgres]", *_group("webapp-test"))
+    env = {"PYTHONPATH": _WEBAPP_PATH, "CI": os.environ.get("CI", "")}
+    session.run("pytest", "-p", "no:cacheprovider", "examples/webapp/tests", *session.posargs,
+                env=env)  # fmt: skip
