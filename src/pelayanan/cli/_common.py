@@ -10,7 +10,6 @@ file in the same folder, renamed into place only once complete.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -28,12 +27,15 @@ from pelayanan.audit.keys import (
     load_key_dir,
     load_public_key,
 )
+from pelayanan.cli._collector import OLDER_THRESHOLD, YOUNG_THRESHOLD, tune_collector
 from pelayanan.exceptions import KeyMaterialError, PelayananError
 from pelayanan.privacy.vault import MASTER_KEY_FILE
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "OLDER_THRESHOLD",
+    "YOUNG_THRESHOLD",
     "check_output",
     "choice_option",
     "default_key_dir",
@@ -57,30 +59,6 @@ __all__ = [
 EXIT_BAD_INPUT = 2
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
-
-#: First-generation threshold of the garbage collector while a command runs (CPython's
-#: default is 700 allocations).
-YOUNG_THRESHOLD = 100_000
-#: Second- and third-generation thresholds (CPython's default is 10 and 10).
-OLDER_THRESHOLD = 20
-
-
-def tune_collector() -> None:
-    """Let the garbage collector run less often, for commands that replay whole logs.
-
-    A report keeps a record per request and per clock while it replays the log, and each
-    full collection walks all of them: with CPython's default thresholds, collections
-    took an eighth of a report over 300,000 entries.  The commands are short-lived batch
-    jobs that create few reference cycles, so they trade a few megabytes of uncollected
-    young objects for that time (as mypy does).  Only the command line calls this: an
-    application embedding the library keeps its own settings.
-    """
-    young, older, oldest = gc.get_threshold()
-    if young == 0:
-        return  # collection is switched off: leave it so
-    gc.set_threshold(
-        max(young, YOUNG_THRESHOLD), max(older, OLDER_THRESHOLD), max(oldest, OLDER_THRESHOLD)
-    )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
