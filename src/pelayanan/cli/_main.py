@@ -14,6 +14,7 @@ existing group, decorate it with ``@<group>.command(...)`` in that group's modul
 from __future__ import annotations
 
 import importlib
+
 import click
 
 from pelayanan import __version__
