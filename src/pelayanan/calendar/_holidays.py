@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib.metadata
 from typing import Literal
 
 import attrs
@@ -22,7 +21,8 @@ import holidays
 
 __all__ = ["HOLIDAYS_VERSION", "HolidayEntry", "holiday_entries", "source_label"]
 
-HOLIDAYS_VERSION: str = importlib.metadata.version("holidays")
+# The package's own attribute: reading installed metadata costs every command a few ms.
+HOLIDAYS_VERSION: str = holidays.__version__
 _LANGUAGE = "en_US"
 
 
