@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 from typing import Literal
 
 import attrs
@@ -21,8 +22,7 @@ import holidays
 
 __all__ = ["HOLIDAYS_VERSION", "HolidayEntry", "holiday_entries", "source_label"]
 
-# The package's own attribute: reading installed metadata costs every command a few ms.
-HOLIDAYS_VERSION: str = holidays.__version__
+HOLIDAYS_VERSION: str = importlib.metadata.version("holidays")
 _LANGUAGE = "en_US"
 
 
