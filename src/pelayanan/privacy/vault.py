@@ -18,7 +18,7 @@ Key hierarchy (see docs/privacy.md):
   (HMAC-SHA256 under a key derived from the data key) allows equality checks and dies
   with the key;
 * NIK numbers are indexed by HMAC-SHA256 under the index key (never by a bare hash: a
-  16-digit number is found by brute force, DOMAIN.md on UU 27/2022).
+  16-digit number is found by brute force; docs/sources.md on UU 27/2022).
 """
 
 from __future__ import annotations
