@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 EXCERPT = "<!-- excerpt -->"
+#: Markers of blocks another test checks: the test vectors (tests/audit/test_audit_vectors.py).
+CHECKED_ELSEWHERE = ("<!-- vectors:begin -->",)
 EXECUTED = ("console", "python", "yaml")
 #: Console commands that install software: shown to the reader, not run by the tests.
 INSTALLERS = (("python", "-m", "pip"), ("nox",))
@@ -55,7 +57,7 @@ def _blocks(path: Path) -> list[Block]:
                 line=text.count("\n", 0, match.start()) + 1,
                 lang=match.group(1),
                 code=match.group(2),
-                excerpt=before.strip() == EXCERPT,
+                excerpt=before.strip() in (EXCERPT, *CHECKED_ELSEWHERE),
             )
         )
     return found

@@ -118,13 +118,13 @@ class LazyGroup(click.Group):
         """Write the command list from the known help lines, importing nothing."""
         rows: list[tuple[str, str]] = []
         for name in self.list_commands(ctx):
-            loaded = self.commands.get(name)
-            if loaded is not None:
-                if loaded.hidden:
-                    continue
-                rows.append((name, loaded.get_short_help_str(formatter.width)))
-            else:
+            if name in self.lazy:
+                # The table's line, loaded or not, so the help reads the same either way.
                 rows.append((name, self.lazy[name].short_help))
+                continue
+            command = self.commands[name]
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
