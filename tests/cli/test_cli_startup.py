@@ -88,6 +88,12 @@ class TestLazyImports:
         assert _heavy(modules) == ["holidays"]
         assert not [m for m in modules if m.startswith(("pelayanan.audit", "pelayanan.store"))]
 
+    def test_audit_verify_loads_no_workflow_machinery(self) -> None:
+        """`pelayanan audit verify` needs keys and stores, not SOPs, calendars or plots."""
+        modules = _modules_after("audit", "verify", "--help")
+        assert set(_heavy(modules)) <= {"cryptography", "rich"}
+        assert not [m for m in modules if m.startswith(("pelayanan.sop", "pelayanan.privacy"))]
+
     def test_group_help_loads_only_its_group(self) -> None:
         """`pelayanan sop --help` imports the sop commands' module and no other command module."""
         modules = _modules_after("sop", "--help")

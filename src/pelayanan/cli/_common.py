@@ -29,7 +29,6 @@ from pelayanan.audit.keys import (
 )
 from pelayanan.cli._collector import OLDER_THRESHOLD, YOUNG_THRESHOLD, tune_collector
 from pelayanan.exceptions import KeyMaterialError, PelayananError
-from pelayanan.privacy.vault import MASTER_KEY_FILE
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
@@ -169,14 +168,25 @@ def opened_db(db: str, *, prefix: str = "error", code: int = 1) -> Iterator[Stor
 
 # --- output files ------------------------------------------------------------------------------
 
-_KEY_FILES = frozenset({PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, KEYRING_FILE, MASTER_KEY_FILE})
+_LEDGER_KEY_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, KEYRING_FILE)
+
+
+def _key_files() -> frozenset[str]:
+    """Return the names of the files a key folder holds."""
+    # Imported here: the privacy package loads the SOP and calendar machinery, which the
+    # commands that only read (audit verify) never need.
+    from pelayanan.privacy.vault import MASTER_KEY_FILE  # noqa: PLC0415
+
+    return frozenset({*_LEDGER_KEY_FILES, MASTER_KEY_FILE})
+
+
 _STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 def _is_key_folder(folder: Path) -> bool:
     """Return whether *folder* holds keys (a ledger key pair, a keyring, a vault key)."""
     try:
-        return folder.is_dir() and any((folder / name).exists() for name in _KEY_FILES)
+        return folder.is_dir() and any((folder / name).exists() for name in _key_files())
     except OSError:
         return False
 
@@ -213,7 +223,7 @@ def _output_refusal(  # noqa: PLR0911 (a checklist: one return per refusal reaso
             return "is an input of this command (the store, its log or a key); choose another"
         if path.is_dir() and resolved.is_relative_to(path.resolve()):
             return f"lies inside the key folder {path}; choose another folder"
-    if target.name in _KEY_FILES or _is_key_folder(resolved.parent):
+    if target.name in _key_files() or _is_key_folder(resolved.parent):
         return "would write into a key folder; choose another folder"
     if target.exists() and not force:
         return "exists; pass --force to replace it"
