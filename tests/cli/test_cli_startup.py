@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pelayanan.cli import cli
-from pelayanan.cli._main import COMMANDS, LazyCommand
+from pelayanan.cli._main import COMMANDS, LazyCommand, LazyGroup
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -118,6 +118,22 @@ class TestRegistry:
         for name, row in COMMANDS.items():
             assert f"  {name}  " in result.output
             assert row.short_help in result.output
+
+    def test_subgroup_can_be_lazy(self) -> None:
+        """A group below the top level loads its commands the same way (e.g. `audit witness`)."""
+
+        @click.group(cls=LazyGroup, lazy={"calendar": COMMANDS["calendar"]})
+        def outer() -> None:
+            """Outer."""
+
+        listed = CliRunner().invoke(outer, ["--help"])
+        assert "calendar  Working calendars" in listed.output
+        result = CliRunner().invoke(
+            outer,
+            ["calendar", "deadline", "--start", "2026-03-17T10:00:00+07:00", "--working-days", "3"],
+        )
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("2026-03-27T16:30:00+07:00")
 
     def test_unknown_command_is_a_usage_error(self) -> None:
         """A misspelt command exits 2, as click reports it."""

@@ -20,7 +20,7 @@ import click
 from pelayanan import __version__
 from pelayanan.cli._collector import tune_collector
 
-__all__ = ["COMMANDS", "LazyGroup", "LazyCommand", "cli", "main"]
+__all__ = ["COMMANDS", "LazyCommand", "LazyGroup", "cli", "main"]
 
 
 class LazyCommand:
