@@ -46,17 +46,21 @@ __all__ = [
     "VerificationError",
     "WorkCalendar",
     "__version__",
+    "create_key_folder",
     "generate_key_pair",
     "generate_master_key",
     "indonesian_government_calendar",
     "load_master_key",
     "load_private_key",
     "load_public_key",
+    "load_signing_key",
     "load_sop",
     "open_store",
+    "rotate_key_folder",
     "verify_export",
     "verify_ledger",
     "write_key_pair",
+    "write_master_key",
 ]
 
 # Where each front-door name is defined: the public module a user could also import it from.
@@ -87,27 +91,32 @@ _ORIGINS: dict[str, str] = {
     "UnknownRequestError": "pelayanan.exceptions",
     "VerificationError": "pelayanan.exceptions",
     "WorkCalendar": "pelayanan.calendar",
+    "create_key_folder": "pelayanan.audit.keyring",
     "generate_key_pair": "pelayanan.audit.keys",
     "generate_master_key": "pelayanan.privacy",
     "indonesian_government_calendar": "pelayanan.calendar",
     "load_master_key": "pelayanan.privacy",
     "load_private_key": "pelayanan.audit.keys",
     "load_public_key": "pelayanan.audit.keys",
+    "load_signing_key": "pelayanan.audit.keys",
     "load_sop": "pelayanan.sop",
     "open_store": "pelayanan.store",
+    "rotate_key_folder": "pelayanan.audit.keyring",
     "verify_export": "pelayanan.audit.export",
     "verify_ledger": "pelayanan.audit.verify",
     "write_key_pair": "pelayanan.audit.keys",
+    "write_master_key": "pelayanan.privacy",
 }
 
 if TYPE_CHECKING:
     from pelayanan.access import Actor
     from pelayanan.audit.export import verify_export
-    from pelayanan.audit.keyring import KeyringSigner
+    from pelayanan.audit.keyring import KeyringSigner, create_key_folder, rotate_key_folder
     from pelayanan.audit.keys import (
         generate_key_pair,
         load_private_key,
         load_public_key,
+        load_signing_key,
         write_key_pair,
     )
     from pelayanan.audit.verify import verify_ledger
@@ -127,7 +136,12 @@ if TYPE_CHECKING:
         UnknownRequestError,
         VerificationError,
     )
-    from pelayanan.privacy import PrivacySettings, generate_master_key, load_master_key
+    from pelayanan.privacy import (
+        PrivacySettings,
+        generate_master_key,
+        load_master_key,
+        write_master_key,
+    )
     from pelayanan.sop import SOP, SOPRegistry, load_sop
     from pelayanan.store import MemoryStore, SQLiteStore, Store, open_store
     from pelayanan.store.postgres import PostgresStore

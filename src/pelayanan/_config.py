@@ -25,8 +25,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from pelayanan.exceptions import ConfigurationError, Problem
 
 if TYPE_CHECKING:
@@ -184,6 +182,8 @@ def parse_document(
         ConfigurationError: the text does not parse (duplicate YAML keys included), or
             the suffix is unknown; raised as *error*.
     """
+    import yaml  # noqa: PLC0415  (commands that read no configuration never load it)
+
     problems = Problems(source=source)
     if suffix not in {".yaml", ".yml", ".toml", ".json"}:
         problems.add("", f"unknown file type {suffix!r}: use .yaml, .yml, .toml or .json")

@@ -32,6 +32,7 @@ __all__ = [
     "load_key_dir",
     "load_private_key",
     "load_public_key",
+    "load_signing_key",
     "make_private_folder",
     "warn_if_exposed",
     "write_key_pair",
@@ -204,12 +205,23 @@ def warn_if_exposed(path: str | os.PathLike[str], what: str) -> None:
 
 
 def generate_key_pair() -> SigningKey:
-    """Generate a new Ed25519 ledger key."""
+    """Generate a new Ed25519 ledger key (in memory: save it with `write_key_pair`).
+
+    Returns:
+        The new signing key; ``key.verifier`` is its public half.
+    """
     return SigningKey(Ed25519PrivateKey.generate())
 
 
 def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> SigningKey:
     """Load a private ledger key from a PEM file.
+
+    Args:
+        path: the PEM file (``ledger-private.pem`` in a key folder).
+        passphrase: the passphrase of an encrypted key.
+
+    Returns:
+        The signing key.
 
     Raises:
         KeyMaterialError: the file is missing, unreadable, encrypted without a (right)
@@ -217,25 +229,76 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
     """
     data = _read(path)
     warn_if_exposed(path, "ledger private key")
+    return _parse_private(data, passphrase, str(path))
+
+
+def load_signing_key(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: str | None = None,
+    passphrase: bytes | None = None,
+) -> SigningKey:
+    """Load the ledger's signing key from a PEM file or from an environment variable.
+
+    Give exactly one source.  An environment variable holds the PEM text itself (as
+    written by `write_key_pair` into ``ledger-private.pem``), which suits containers and
+    CI secrets where no key file is mounted::
+
+        key = load_signing_key("office.db.keys/ledger-private.pem")
+        key = load_signing_key(env="PELAYANAN_LEDGER_KEY")
+
+    Args:
+        path: a private key PEM file.
+        env: the name of an environment variable holding the private key PEM text.
+        passphrase: the passphrase of an encrypted key.
+
+    Returns:
+        The signing key.
+
+    Raises:
+        KeyMaterialError: neither or both sources given, the variable is unset or empty,
+            or the PEM is unreadable, encrypted without a (right) passphrase, or not an
+            Ed25519 private key.
+    """
+    if path is not None and env is None:
+        return load_private_key(path, passphrase)
+    if env is None or path is not None:
+        msg = "give the signing key's PEM file (path=...) or its environment variable (env=...)"
+        raise KeyMaterialError(msg)
+    text = os.environ.get(env, "").strip()
+    if not text:
+        msg = f"environment variable {env} is unset or empty; set it to the private key PEM text"
+        raise KeyMaterialError(msg)
+    return _parse_private(text.encode("ascii", "replace") + b"\n", passphrase, f"${env}")
+
+
+def _parse_private(data: bytes, passphrase: bytes | None, where: str) -> SigningKey:
+    """Parse PEM *data* into a signing key; *where* names its source in messages."""
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
         msg = (
-            f"{path}: the key is encrypted; give its passphrase"
+            f"{where}: the key is encrypted; give its passphrase"
             if passphrase is None
-            else f"{path}: the key is not encrypted; give no passphrase"
+            else f"{where}: the key is not encrypted; give no passphrase"
         )
         raise KeyMaterialError(msg) from None
     except (ValueError, UnsupportedAlgorithm):
-        msg = f"{path}: not a PEM private key, or the passphrase is wrong"
+        msg = f"{where}: not a PEM private key, or the passphrase is wrong"
         raise KeyMaterialError(msg) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise _not_ed25519(path)
+        raise _not_ed25519(where)
     return SigningKey(key)
 
 
 def load_public_key(path: str | os.PathLike[str]) -> VerifierKey:
     """Load a public ledger key from a PEM file.
+
+    Args:
+        path: the PEM file (``ledger-public.pem`` in a key folder).
+
+    Returns:
+        The public key, to pass to a verifier.
 
     Raises:
         KeyMaterialError: the file is missing, unreadable or not an Ed25519 public key.
@@ -268,6 +331,13 @@ def write_key_pair(
 ) -> tuple[Path, Path]:
     """Write *key* as ``ledger-private.pem`` (mode 0600) and ``ledger-public.pem``.
 
+    The folder is created readable by its owner only (mode 0700) when missing.
+
+    Args:
+        key: the signing key.
+        directory: the key folder (``DB.keys/`` is where the command line looks by default).
+        passphrase: encrypts the private key PEM when given.
+
     Returns:
         The paths of the private and the public key file.
 
@@ -292,6 +362,9 @@ def write_key_pair(
 
 def load_key_dir(directory: str | os.PathLike[str]) -> tuple[SigningKey | None, list[VerifierKey]]:
     """Load the ledger keys kept in *directory* (as written by `write_key_pair`).
+
+    Args:
+        directory: the key folder.
 
     Returns:
         The private key if present, and every public key found (``*public*.pem``).

@@ -10,7 +10,6 @@ file in the same folder, renamed into place only once complete.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -28,17 +27,19 @@ from pelayanan.audit.keys import (
     load_key_dir,
     load_public_key,
 )
+from pelayanan.cli._collector import OLDER_THRESHOLD, YOUNG_THRESHOLD, tune_collector
 from pelayanan.exceptions import (
     KeyMaterialError,
     PelayananError,
     StoreMigrationRequiredError,
     StoreMissingError,
 )
-from pelayanan.privacy.vault import MASTER_KEY_FILE
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "OLDER_THRESHOLD",
+    "YOUNG_THRESHOLD",
     "check_output",
     "choice_option",
     "default_key_dir",
@@ -62,30 +63,6 @@ __all__ = [
 EXIT_BAD_INPUT = 2
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
-
-#: First-generation threshold of the garbage collector while a command runs (CPython's
-#: default is 700 allocations).
-YOUNG_THRESHOLD = 100_000
-#: Second- and third-generation thresholds (CPython's default is 10 and 10).
-OLDER_THRESHOLD = 20
-
-
-def tune_collector() -> None:
-    """Let the garbage collector run less often, for commands that replay whole logs.
-
-    A report keeps a record per request and per clock while it replays the log, and each
-    full collection walks all of them: with CPython's default thresholds, collections
-    took an eighth of a report over 300,000 entries.  The commands are short-lived batch
-    jobs that create few reference cycles, so they trade a few megabytes of uncollected
-    young objects for that time (as mypy does).  Only the command line calls this: an
-    application embedding the library keeps its own settings.
-    """
-    young, older, oldest = gc.get_threshold()
-    if young == 0:
-        return  # collection is switched off: leave it so
-    gc.set_threshold(
-        max(young, YOUNG_THRESHOLD), max(older, OLDER_THRESHOLD), max(oldest, OLDER_THRESHOLD)
-    )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -204,14 +181,25 @@ def opened_db(
 
 # --- output files ------------------------------------------------------------------------------
 
-_KEY_FILES = frozenset({PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, KEYRING_FILE, MASTER_KEY_FILE})
+_LEDGER_KEY_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, KEYRING_FILE)
+
+
+def _key_files() -> frozenset[str]:
+    """Return the names of the files a key folder holds."""
+    # Imported here: the privacy package loads the SOP and calendar machinery, which the
+    # commands that only read (audit verify) never need.
+    from pelayanan.privacy.vault import MASTER_KEY_FILE  # noqa: PLC0415
+
+    return frozenset({*_LEDGER_KEY_FILES, MASTER_KEY_FILE})
+
+
 _STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 def _is_key_folder(folder: Path) -> bool:
     """Return whether *folder* holds keys (a ledger key pair, a keyring, a vault key)."""
     try:
-        return folder.is_dir() and any((folder / name).exists() for name in _KEY_FILES)
+        return folder.is_dir() and any((folder / name).exists() for name in _key_files())
     except OSError:
         return False
 
@@ -248,7 +236,7 @@ def _output_refusal(  # noqa: PLR0911 (a checklist: one return per refusal reaso
             return "is an input of this command (the store, its log or a key); choose another"
         if path.is_dir() and resolved.is_relative_to(path.resolve()):
             return f"lies inside the key folder {path}; choose another folder"
-    if target.name in _KEY_FILES or _is_key_folder(resolved.parent):
+    if target.name in _key_files() or _is_key_folder(resolved.parent):
         return "would write into a key folder; choose another folder"
     if target.exists() and not force:
         return "exists; pass --force to replace it"

@@ -23,6 +23,7 @@ from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, R
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
+from pelayanan.cli._demo_files import checked_db_path, copy_example_sops, demo_lock
 from pelayanan.cli._demo_privacy import PrivacyShowcase, make_citizens, privacy_showcase
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
@@ -306,7 +307,14 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
 @click.option("--seed", default=1, show_default=True, help="Random seed of the simulation.")
 def demo_command(db: str, seed: int) -> None:
     """Run a realistic simulated stretch of service-desk work and verify its audit log."""
-    figures = run_demo(Path(db), seed)
+    path = checked_db_path(db)
+    with demo_lock(path):
+        figures = run_demo(path, seed)
+        sop_file, scenario = copy_example_sops(
+            path,
+            sop_path("pengaduan"),
+            sop_path("pengaduan").parent / "scenarios" / "pengaduan.yaml",
+        )
     sop = figures["sop"]
     states: collections.Counter[str] = figures["states"]  # type: ignore[assignment]
     refused: collections.Counter[str] = figures["refused"]  # type: ignore[assignment]
@@ -369,8 +377,7 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan report sla --db {db} --by unit")
     click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
     click.echo(f"  pelayanan report ikm --db {db}")
-    sop_file = _shown_path(sop_path("pengaduan"))
-    scenario = _shown_path(sop_path("pengaduan").parent / "scenarios" / "pengaduan.yaml")
+    click.echo(f"  pelayanan sop check {sop_file}")
     click.echo(f"  pelayanan sop diagram {sop_file}")
     click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")
 
@@ -393,14 +400,6 @@ def _export_and_reimport(store: SQLiteStore, keys: Sequence[TrustedKey]) -> str:
         f"{written} entries and {kept} signed checkpoints exported (JSONL), verified and "
         f"imported into an empty store: {'same size and root' if roots_match else 'MISMATCH'}"
     )
-
-
-def _shown_path(path: Path) -> str:
-    """Return *path* relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _echo_sla(figures: dict[str, object]) -> None:

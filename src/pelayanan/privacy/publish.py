@@ -1,7 +1,7 @@
 """Publication mode: aggregated, non-personal figures for open data.
 
 Perpres 76/2013 asks that complaint handling results be published, and Satu Data
-Indonesia (Perpres 39/2019) asks for machine-readable open formats (shared DOMAIN.md).
+Indonesia (Perpres 39/2019) asks for machine-readable open formats (docs/sources.md).
 Publication counts requests per SOP, state and month and nothing else: no request id,
 no actor, no field value, so no personal data can leave through it.  Small counts can
 still single a person out; ``min_count`` suppresses cells below a threshold the

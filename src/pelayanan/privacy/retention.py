@@ -3,7 +3,7 @@
 Destroying records outside the archive retention schedule (JRA) is an offence (UU 43/2009
 Pasal 86), while UU 27/2022 (PDP) Pasal 42-44 asks for deletion once the purpose or the
 retention ends.  No retention period for complaint records was found in public sources
-(shared DOMAIN.md, "Personal data"), so pelayanan ships **no default period**: the host
+(docs/sources.md, "Personal data"), so pelayanan ships **no default period**: the host
 app configures each class, and an SOP that names a class the host did not configure has
 its erasures refused.
 

@@ -18,12 +18,13 @@ Key hierarchy (see docs/privacy.md):
   (HMAC-SHA256 under a key derived from the data key) allows equality checks and dies
   with the key;
 * NIK numbers are indexed by HMAC-SHA256 under the index key (never by a bare hash: a
-  16-digit number is found by brute force, DOMAIN.md on UU 27/2022).
+  16-digit number is found by brute force; docs/sources.md on UU 27/2022).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -101,7 +102,11 @@ def _derive(master: bytes, purpose: str) -> bytes:
 
 
 def generate_master_key() -> bytes:
-    """Return a new random 32-byte master key."""
+    """Return a new random 32-byte master key (in memory: save it with `write_master_key`).
+
+    Returns:
+        The key bytes.
+    """
     return secrets.token_bytes(32)
 
 
@@ -109,6 +114,13 @@ def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
     """Write *key* to *path*, readable by its owner only (mode 0600); return the path.
 
     A folder created for it is readable by its owner only (mode 0700), whatever the umask.
+
+    Args:
+        key: the 32-byte master key (from `generate_master_key`).
+        path: the key file (``DB.keys/vault-master.key`` is where the command line looks).
+
+    Returns:
+        The path written.
 
     Raises:
         PrivacyError: the key is not 32 bytes or the file cannot be written.
@@ -126,14 +138,31 @@ def write_master_key(key: bytes, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_master_key(path: str | os.PathLike[str]) -> bytes:
-    """Read a master key written by `write_master_key`.
+def load_master_key(path: str | os.PathLike[str] | None = None, *, env: str | None = None) -> bytes:
+    """Read the vault master key from a file written by `write_master_key`, or from an
+    environment variable.
 
-    Warns with `KeyFilePermissionWarning` when other users can read the file.
+    Give exactly one source.  The variable holds the key as base64 text (44 characters;
+    ``base64 < vault-master.key`` prints it), for containers and CI secrets where no key
+    file is mounted.  Warns with `KeyFilePermissionWarning` when other users can read the
+    file.
+
+    Args:
+        path: the key file (``vault-master.key`` in a key folder).
+        env: the name of an environment variable holding the key as base64.
+
+    Returns:
+        The 32-byte master key.
 
     Raises:
-        PrivacyError: the file cannot be read or does not hold 32 bytes.
+        PrivacyError: neither or both sources given, the variable is unset or not base64,
+            the file cannot be read, or the key is not 32 bytes.
     """
+    if env is not None and path is None:
+        return _master_key_from_env(env)
+    if path is None or env is not None:
+        msg = "give the vault master key's file (path=...) or its environment variable (env=...)"
+        raise PrivacyError(msg)
     warn_if_exposed(path, "vault master key")
     try:
         data = Path(path).read_bytes()
@@ -142,6 +171,23 @@ def load_master_key(path: str | os.PathLike[str]) -> bytes:
         raise PrivacyError(msg) from None
     if len(data) != 32:
         msg = f"{path} is not a vault master key (expected 32 bytes, found {len(data)})"
+        raise PrivacyError(msg)
+    return data
+
+
+def _master_key_from_env(env: str) -> bytes:
+    """Decode the base64 master key held by environment variable *env*."""
+    text = os.environ.get(env, "").strip()
+    if not text:
+        msg = f"environment variable {env} is unset or empty; set it to the base64 master key"
+        raise PrivacyError(msg)
+    try:
+        data = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        msg = f"environment variable {env} is not base64 text (base64 < vault-master.key)"
+        raise PrivacyError(msg) from None
+    if len(data) != 32:
+        msg = f"environment variable {env} does not hold a 32-byte vault master key"
         raise PrivacyError(msg)
     return data
 

@@ -6,7 +6,7 @@ with its own due date); the group *joins* when every target has answered or retu
 and the request goes back to the unit and person who issued it.  A target may pass the
 request further down (a chain: the new disposition names its *parent*).  A target that
 is not competent answers "bukan wewenang" with a reason: its disposition is *returned*,
-and the request goes back for re-routing, never to a dead end (DOMAIN.md, Complaints:
+and the request goes back for re-routing, never to a dead end (docs/sources.md, Complaints:
 "no wrong door").
 
 The functions here are pure: they take the ``meta`` mapping of a request and return a new

@@ -4,7 +4,7 @@ A `RoutingTable` holds ordered rules.  Each rule matches request attributes (``s
 ``category``, ``channel``, ``priority``, ``region``) and names a unit; the first rule
 that matches wins.  A request no rule matches goes to the table's triage unit, or raises
 `RoutingError` when none is declared: it never vanishes ("no wrong door", see
-DOMAIN.md, Complaints).
+docs/sources.md, Complaints).
 
 Rules are indexed by the attribute values they match: for every attribute the table
 keeps, per value, the set of rules that accept it as a bit mask (plus the mask of rules

@@ -1,0 +1,134 @@
+"""The demo's files around its database: the parent-folder check, the lock that keeps two
+demos off one path, and the example SOPs copied beside the database.
+
+Lock: ``PATH.lock`` is created with ``O_EXCL`` before the demo touches ``PATH`` and removed
+when it ends (also on failure), so a second demo on the same path refuses cleanly.  The
+file holds the process id of the demo that made it; a lock whose process no longer runs
+on this machine (the demo was killed) is stale and is taken over.  A lock left by a demo
+on another machine sharing the folder cannot be checked: delete ``PATH.lock`` by hand once
+no demo is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from pelayanan.cli._common import EXIT_BAD_INPUT, fail
+
+__all__ = ["checked_db_path", "copy_example_sops", "demo_lock", "lock_path"]
+
+
+def checked_db_path(db: str) -> Path:
+    """Return *db* as a path, refusing (exit 2) one whose folder does not exist.
+
+    Args:
+        db: the ``--db`` value.
+
+    Returns:
+        The path.
+    """
+    path = Path(db)
+    if not path.parent.is_dir():
+        fail(
+            f"error: {path.parent} does not exist; create the folder first or choose another --db",
+            EXIT_BAD_INPUT,
+        )
+    return path
+
+
+def lock_path(db: Path) -> Path:
+    """Return the lock file of the demo database *db*: ``PATH.lock``."""
+    return Path(f"{db}.lock")
+
+
+def _running(pid: int) -> bool:
+    """Return whether process *pid* exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by another user
+    return True
+
+
+def _take(lock: Path) -> bool:
+    """Create *lock* exclusively with this process's id; return False if it exists."""
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(f"{os.getpid()}\n")
+    return True
+
+
+def _stale(lock: Path) -> bool:
+    """Return whether *lock* names a process that no longer runs on this machine."""
+    try:
+        text = lock.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text.isdigit() and int(text) != os.getpid() and not _running(int(text))
+
+
+@contextlib.contextmanager
+def demo_lock(db: Path) -> Iterator[Path]:
+    """Hold ``PATH.lock`` while a demo writes *db*; refuse (exit 2) if another demo holds it.
+
+    Args:
+        db: the demo database.
+
+    Yields:
+        The lock file.
+    """
+    lock = lock_path(db)
+    if not _take(lock):
+        if _stale(lock):
+            lock.unlink(missing_ok=True)
+        if not _take(lock):
+            fail(
+                f"error: another demo is writing {db} (lock file {lock}); wait for it to "
+                f"finish, or delete {lock} if no demo is running",
+                EXIT_BAD_INPUT,
+            )
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def copy_example_sops(db: Path, sop: Path, scenario: Path) -> tuple[str, str]:
+    """Copy the demo's SOP and scenario into ``PATH.sop/`` beside *db*.
+
+    The commands the demo suggests then name files the user can read and edit, never a
+    file inside the installed package.
+
+    Args:
+        db: the demo database.
+        sop: the bundled SOP file.
+        scenario: the bundled scenario file.
+
+    Returns:
+        The copied SOP and scenario, as paths to type (relative to the working directory
+        when below it).
+    """
+    folder = Path(f"{db}.sop")
+    (folder / "scenarios").mkdir(parents=True, exist_ok=True)
+    sop_copy = folder / sop.name
+    scenario_copy = folder / "scenarios" / scenario.name
+    shutil.copyfile(sop, sop_copy)
+    shutil.copyfile(scenario, scenario_copy)
+    return _shown(sop_copy), _shown(scenario_copy)
+
+
+def _shown(path: Path) -> str:
+    """Return *path* relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
