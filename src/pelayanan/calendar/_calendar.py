@@ -486,7 +486,13 @@ class WorkCalendar:
         *,
         warn_estimated: bool = True,
     ) -> dt.datetime:
-        """Return only the instant of `add` (no `Deadline` record: faster, for replays).
+        """Return the instant *duration* after *start*, without the `Deadline` record.
+
+        For callers that compute many deadlines and state the estimated dates they rely
+        on once, elsewhere (the SLA clock replay of a report states them in its
+        `ReportBasis`): no record is built, no fingerprint is taken, and with
+        *warn_estimated* false nothing is warned.  A working-days deadline is the same
+        for every start in one stretch of a day, so it is computed once per stretch.
 
         Args:
             start: any timezone-aware instant.
@@ -567,11 +573,20 @@ class WorkCalendar:
         return dt.timedelta(microseconds=total)
 
     def working_position(self, instant: dt.datetime) -> tuple[int, int]:
-        """Return an opaque position of *instant* on the working-time line.
+        """Return the position of *instant* on the calendar's working-time line.
 
         The position is ``(year, working µs of that local year before the instant)``;
-        `elapsed_between` turns two of them into working time.  A replay that measures
-        consecutive stays computes each instant's position once instead of twice.
+        `elapsed_between` (or `working_us_between`) turns two of them into the working
+        time between the instants, without the estimated-date check of `elapsed`.  For
+        measuring many spans that share their ends (consecutive stays of a request, the
+        segments of a clock): each instant is located once, not once per span.
+
+        Args:
+            instant: a timezone-aware instant.
+
+        Returns:
+            ``(year, microseconds)``: compare positions as tuples; subtract them only
+            through `elapsed_between`.
 
         Raises:
             CalendarError: a naive instant, or out of the supported years.
@@ -584,11 +599,29 @@ class WorkCalendar:
 
         Unlike `elapsed`, this never warns about estimated dates: callers state the
         estimated dates of their span once (e.g. in a report's basis).
+
+        Args:
+            start: the position of the first instant.
+            end: the position of the second (before *start* gives a negative result).
+
+        Returns:
+            The working time, as `elapsed` would measure it.
         """
         return dt.timedelta(microseconds=self.working_us_between(start, end))
 
     def working_us_between(self, start: tuple[int, int], end: tuple[int, int]) -> int:
-        """Return `elapsed_between` as whole microseconds (no `timedelta` built)."""
+        """Return the working time between two positions in whole microseconds.
+
+        The integer form of `elapsed_between`, for callers that keep sums of measures
+        as integers (SLA clock budgets are whole microseconds).
+
+        Args:
+            start: the position of the first instant.
+            end: the position of the second.
+
+        Returns:
+            ``elapsed_between(start, end)`` in microseconds.
+        """
         if start[0] == end[0]:
             return end[1] - start[1]
         if end < start:
