@@ -222,8 +222,8 @@ class TestEntryShape:
         with pytest.raises(ValueError, match="entry time"):
             parse_time(value)  # type: ignore[arg-type]
 
-    def test_parse_time_remembers_only_equal_text(self) -> None:
-        """Remembered results are per exact text: neighbours parse to their own instants."""
+    def test_parse_time_neighbours(self) -> None:
+        """Times a microsecond apart parse to instants a microsecond apart, in UTC."""
         first = parse_time("2026-07-06T08:00:00.000001Z")
         second = parse_time("2026-07-06T08:00:00.000002Z")
         assert second - first == dt.timedelta(microseconds=1)

@@ -23,7 +23,6 @@ chains entries is also the Merkle leaf an inclusion proof starts from.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -158,24 +157,18 @@ def format_time(value: dt.datetime) -> str:
 def parse_time(text: str) -> dt.datetime:
     """Parse an entry time string into an aware UTC datetime.
 
-    The last few thousand results are remembered: a report's folds each read the time
-    of the same entry, one after the other (see `pelayanan.reports.replay`).
+    Args:
+        text: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+
+    Returns:
+        The instant, in UTC.
 
     Raises:
         ValueError: the string is not in the entry time format.
     """
-    if type(text) is not str:
-        msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
-        raise ValueError(msg)
-    return _parse_text(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_text(text: str) -> dt.datetime:
     # The exact shape is checked first, so the fast ISO parser accepts nothing else
-    # (``strptime`` would cost more than the rest of a replay step).  Datetimes are
-    # immutable, so a remembered result is safe to share; a refusal is not remembered.
-    if _time_shape(text) is None:
+    # (``strptime`` would cost more than the rest of a replay step).
+    if type(text) is not str or _time_shape(text) is None:
         msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
         raise ValueError(msg)
     return _fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
