@@ -11,6 +11,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pelayanan.audit.canonical as canonical_impl
 from pelayanan.audit.canonical import MAX_SAFE_INTEGER, canonical_json, parse_canonical
 from pelayanan.audit.entry import (
     GENESIS_PREV,
@@ -221,10 +222,60 @@ class TestEntryShape:
         with pytest.raises(ValueError, match="entry time"):
             parse_time(value)  # type: ignore[arg-type]
 
-    def test_parse_time_remembers_only_equal_text(self) -> None:
-        """Remembered results are per exact text: neighbours parse to their own instants."""
+    def test_parse_time_neighbours(self) -> None:
+        """Times a microsecond apart parse to instants a microsecond apart, in UTC."""
         first = parse_time("2026-07-06T08:00:00.000001Z")
         second = parse_time("2026-07-06T08:00:00.000002Z")
         assert second - first == dt.timedelta(microseconds=1)
         assert parse_time("2026-07-06T08:00:00.000001Z") == first
         assert first.tzinfo is dt.UTC
+
+
+# Integers of any size: those beyond the exact range must be refused by both encoders.
+_any_ints = st.one_of(_ints, st.integers(), st.sampled_from([2**53, -(2**53), 2**64, -(2**70)]))
+# Keys where code point order and UTF-16 order differ (BMP at or above U+E000 against
+# astral characters), drawn often enough to meet in one object.
+_keys = st.one_of(st.sampled_from(["\ue000", "\uff61", "\U0001f600", "\U00010000", "a"]), _text)
+_wide_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), _any_ints, _text),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+class TestFastCanonicalCheck:
+    """The verifier's C-encoder fast path (`_sorted_text`) against the rfc8785 package."""
+
+    @settings(max_examples=300)
+    @given(_wide_values)
+    def test_fast_encoder_equals_rfc8785_where_it_vouches(self, value: Any) -> None:
+        """Where the fast path is taken, its text is exactly what rfc8785 produces."""
+        try:
+            expected = rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            with pytest.raises(CanonicalEncodingError):
+                canonical_json(value)
+            return
+        assert canonical_json(value) == expected
+        if canonical_impl._fast_path_ok(expected):
+            assert canonical_impl._sorted_text(value).encode("utf-8") == expected
+        assert parse_canonical(expected) == json.loads(expected)
+
+    @settings(max_examples=300)
+    @given(_wide_values)
+    def test_fast_and_full_checks_agree_on_any_serialisation(self, value: Any) -> None:
+        """parse_canonical accepts a serialisation exactly when it equals rfc8785's bytes."""
+        try:
+            expected: bytes | None = rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            expected = None
+        for data in (
+            json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(),
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(),
+            json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode(),
+        ):
+            if data == expected:
+                assert parse_canonical(data) == json.loads(data)
+            else:
+                with pytest.raises(CanonicalEncodingError):
+                    parse_canonical(data)

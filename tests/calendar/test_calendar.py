@@ -7,7 +7,9 @@ Fri close 16:30).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
 import warnings
 from zoneinfo import ZoneInfo
 
@@ -691,3 +693,33 @@ class TestWorkingPositions:
         ]
         assert warm == fresh
         assert warm[0] == warm[1] == warm[3] != warm[2]
+
+
+class TestCalendarValue:
+    def test_worked_out_results_take_no_part_in_equality_or_pickling(self) -> None:
+        """A calendar that has answered queries equals, hashes and pickles as a fresh one."""
+        used = indonesian_government_calendar()
+        fresh = indonesian_government_calendar()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            used.add(at(2026, 7, 6, 9), Duration.working_days(5))
+        used.fingerprint_for([2026, 2027])
+        assert used == fresh
+        assert hash(used) == hash(fresh)
+        assert repr(used) == repr(fresh)
+        assert pickle.dumps(used) == pickle.dumps(fresh)
+        restored = pickle.loads(pickle.dumps(used))
+        assert restored == used
+        assert restored.fingerprint_for([2026]) == used.fingerprint_for([2026])
+        assert copy.deepcopy(used) == used
+
+    def test_unpickled_calendar_answers_alike(self) -> None:
+        """An unpickled calendar computes the same deadlines as the original."""
+        cal = indonesian_government_calendar(cuti_bersama_working=True)
+        restored = pickle.loads(pickle.dumps(cal))
+        start = at(2026, 3, 16, 10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimatedDateWarning)
+            assert restored.add(start, Duration.working_days(7)) == cal.add(
+                start, Duration.working_days(7)
+            )

@@ -37,6 +37,11 @@ _FAST_ENCODER = json.JSONEncoder(
 # The C encoder itself, called without JSONEncoder.encode's per-call Python layers (the
 # verifier calls it once per entry).  markers=None skips the cycle check: parsed JSON has
 # no cycles.  None when the C accelerator is missing (then the encoder above is used).
+# `json.encoder.c_make_encoder` is undocumented, so its output is pinned to the rfc8785
+# package by a property test (tests/audit/test_audit_canonical.py, TestFastCanonicalCheck).
+# Figure (docs/performance.md): 3.4 µs per demo entry against 4.2 µs through
+# JSONEncoder.encode, about 9% of `check_entry` (8.8 µs); the full RFC 8785 encoder
+# would take 22.9 µs.
 _c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 _C_ENCODE = (
     _c_make_encoder(

@@ -23,7 +23,6 @@ chains entries is also the Merkle leaf an inclusion proof starts from.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -132,48 +131,18 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-_OPTIONAL = tuple(_ALLOWED.items())
-_HEX = "0123456789abcdef"
-_fromisoformat = dt.datetime.fromisoformat
 _time_shape = _TIME.fullmatch
+_fromisoformat = dt.datetime.fromisoformat
 
 
-def entry_is_valid(entry: dict[str, Any]) -> bool:
-    """Tell quickly whether a parsed entry object is a v1 entry (the verifier's hot path).
+def entry_is_valid(entry: Mapping[str, Any]) -> bool:
+    """Tell whether a parsed entry object is a v1 entry: ``entry_problem(entry) is None``.
 
-    Equivalent to ``entry_problem(entry) is None``, in fewer steps; call `entry_problem`
-    to learn what is wrong when this returns ``False``.
+    One check, not a fast twin: a separate fast check saved about 0.65 µs of the 8.8 µs
+    `check_entry` takes per entry (CPU time, best of five), under 2% of verifying a log,
+    not worth a second definition of the entry shape to keep in step.
     """
-    get = entry.get
-    v, seq, time, prev = get("v"), get("seq"), get("time"), get("prev")
-    if not (
-        type(v) is int
-        and v == ENTRY_VERSION
-        and type(seq) is int
-        and seq >= 0
-        and type(get("ledger")) is str
-        and type(get("kind")) is str
-        and type(prev) is str
-        and len(prev) == 64
-        and not prev.strip(_HEX)
-        and type(time) is str
-        and _time_shape(time) is not None
-    ):
-        return False
-    try:
-        _fromisoformat(time[:-1])
-    except ValueError:
-        return False
-    for field, allowed in _OPTIONAL:
-        value = get(field, _ABSENT)
-        if value is not _ABSENT and type(value) not in allowed:
-            return False
-    sop = get("sop")
-    return sop is None or (
-        type(sop.get("id")) is str
-        and type(sop.get("version")) is str
-        and type(sop.get("hash")) is str
-    )
+    return entry_problem(entry) is None
 
 
 def format_time(value: dt.datetime) -> str:
@@ -189,24 +158,18 @@ def format_time(value: dt.datetime) -> str:
 def parse_time(text: str) -> dt.datetime:
     """Parse an entry time string into an aware UTC datetime.
 
-    The last few thousand results are remembered: a report's folds each read the time
-    of the same entry, one after the other (see `pelayanan.reports.replay`).
+    Args:
+        text: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+
+    Returns:
+        The instant, in UTC.
 
     Raises:
         InvalidArgumentError: the string is not in the entry time format (a `ValueError`).
     """
-    if type(text) is not str:
-        msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
-        raise InvalidArgumentError(msg)
-    return _parse_text(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_text(text: str) -> dt.datetime:
     # The exact shape is checked first, so the fast ISO parser accepts nothing else
-    # (``strptime`` would cost more than the rest of a replay step).  Datetimes are
-    # immutable, so a remembered result is safe to share; a refusal is not remembered.
-    if _time_shape(text) is None:
+    # (``strptime`` would cost more than the rest of a replay step).
+    if type(text) is not str or _time_shape(text) is None:
         msg = f"{text!r} is not an entry time (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC)"
         raise InvalidArgumentError(msg)
     return _fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)

@@ -27,7 +27,7 @@ import attrs
 
 from pelayanan.audit.canonical import parse_canonical_text
 from pelayanan.audit.checkpoint import SignedCheckpoint
-from pelayanan.audit.entry import GENESIS_PREV, entry_is_valid, entry_problem
+from pelayanan.audit.entry import GENESIS_PREV, entry_problem
 from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange
@@ -159,10 +159,9 @@ def check_entry(data: bytes, ledger: str, position: int) -> dict[str, Any]:
         raise MalformedEntryError(position, str(exc), ledger=ledger) from None
     if type(entry) is not dict:
         raise MalformedEntryError(position, "entry is not a JSON object", ledger=ledger)
-    if not entry_is_valid(entry):
-        problem = entry_problem(entry)
-        if problem is not None:
-            raise MalformedEntryError(position, problem, ledger=ledger)
+    problem = entry_problem(entry)
+    if problem is not None:
+        raise MalformedEntryError(position, problem, ledger=ledger)
     if entry["ledger"] != ledger:
         raise SequenceError(
             position,

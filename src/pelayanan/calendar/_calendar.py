@@ -98,6 +98,37 @@ class _YearTable:
         self.estimated = estimated
 
 
+#: How many working-day deadlines a calendar's index keeps before it starts afresh.
+_MAX_DAY_DEADLINES = 1 << 16
+
+
+class _CalendarIndex:
+    """What one calendar has worked out so far: the work its queries share.
+
+    Held by a `WorkCalendar` in a private field that takes no part in its equality,
+    hash, repr or pickling (an unpickled or evolved calendar starts a fresh index), so
+    the calendar stays a plain value.  Filled only with results that follow from the
+    definition, so it never changes an answer.
+    """
+
+    __slots__ = ("day_deadlines", "fingerprints", "recent", "years")
+
+    def __init__(self) -> None:
+        self.years: dict[int, _YearTable] = {}  # resolved years (bounded by the year range)
+        # The year table last located, so a run of instants in one year skips the zone
+        # conversion (see `WorkCalendar._locate_fast`).
+        self.recent: _YearTable | None = None
+        # (year, day index, working time left that day, days) -> working-day deadline.
+        self.day_deadlines: dict[tuple[int, int, bool, int], dt.datetime] = {}
+        self.fingerprints: dict[tuple[int, ...], str] = {}  # years -> fingerprint
+
+    def remember_deadline(self, key: tuple[int, int, bool, int], deadline: dt.datetime) -> None:
+        """Keep a working-day deadline, starting afresh when the bound is reached."""
+        if len(self.day_deadlines) >= _MAX_DAY_DEADLINES:
+            self.day_deadlines.clear()
+        self.day_deadlines[key] = deadline
+
+
 def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -116,7 +147,9 @@ class WorkCalendar:
     """A working calendar in one IANA time zone.
 
     Build it with `indonesian_government_calendar` or `calendar_from_config`.  Instances
-    are immutable values; each caches the years it has resolved.
+    are immutable values: equal when their definitions are equal, hashable and
+    picklable; what a calendar works out (resolved years, deadlines, fingerprints) is
+    kept in a private index that takes no part in any of that.
 
     Attributes:
         timezone: IANA zone, e.g. ``"Asia/Jakarta"`` (WIB), ``"Asia/Makassar"`` (WITA),
@@ -147,17 +180,8 @@ class WorkCalendar:
     counting: Counting = Counting.RECEIPT_DAY_ZERO
     name: str = ""
     _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False, hash=False)
-    _years: dict[int, _YearTable] = attrs.field(
-        init=False, eq=False, repr=False, hash=False, factory=dict
-    )
-    _recent: list[_YearTable] = attrs.field(
-        init=False, eq=False, repr=False, hash=False, factory=list
-    )
-    _day_deadlines: dict[tuple[int, int, bool, int], dt.datetime] = attrs.field(
-        init=False, eq=False, repr=False, hash=False, factory=dict
-    )
-    _fingerprints: dict[tuple[int, ...], str] = attrs.field(
-        init=False, eq=False, repr=False, hash=False, factory=dict
+    _index: _CalendarIndex = attrs.field(
+        init=False, eq=False, repr=False, hash=False, factory=_CalendarIndex
     )
 
     def __attrs_post_init__(self) -> None:
@@ -171,6 +195,11 @@ class WorkCalendar:
         for field in _TUPLE_FIELDS:
             object.__setattr__(self, field, tuple(getattr(self, field)))
         self._validate()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the definition only: the unpickled calendar builds its own index."""
+        fields = {f.name: getattr(self, f.name) for f in attrs.fields(type(self)) if f.init}
+        return (_rebuild, (type(self), fields))
 
     # --- validation ---------------------------------------------------------------------
 
@@ -287,7 +316,7 @@ class WorkCalendar:
 
     def _table(self, year: int) -> _YearTable:
         """Return the resolved table of *year* (built once per calendar)."""
-        table = self._years.get(year)
+        table = self._index.years.get(year)
         if table is not None:
             return table
         if not _MIN_YEAR <= year <= _MAX_YEAR:
@@ -310,7 +339,7 @@ class WorkCalendar:
         midnights = [self._local_us(dt.date(year, 1, 1) + dt.timedelta(days=i), 0)
                      for i in range(len(spans) + 1)]  # fmt: skip
         table = _YearTable(year, spans, non_working, estimated, midnights)
-        self._years[year] = table
+        self._index.years[year] = table
         return table
 
     # --- locating instants -------------------------------------------------------------------
@@ -340,15 +369,15 @@ class WorkCalendar:
             us = (instant - _EPOCH) // _US
         except TypeError:
             us = None
-        recent = self._recent
-        if us is not None and recent:
-            table = recent[0]
+        index = self._index
+        table = index.recent
+        if us is not None and table is not None:
             bounds = table.midnights
             if bounds[0] <= us < bounds[-1]:
                 return table, bisect.bisect_right(bounds, us) - 1, us
-        table, index, us = self._locate(self._aware(instant, "instant"))
-        recent[:] = [table]
-        return table, index, us
+        table, day, us = self._locate(self._aware(instant, "instant"))
+        index.recent = table
+        return table, day, us
 
     def _from_us(self, us: int) -> dt.datetime:
         return (_EPOCH + dt.timedelta(microseconds=us)).astimezone(self._zone)
@@ -458,7 +487,13 @@ class WorkCalendar:
         *,
         warn_estimated: bool = True,
     ) -> dt.datetime:
-        """Return only the instant of `add` (no `Deadline` record: faster, for replays).
+        """Return the instant *duration* after *start*, without the `Deadline` record.
+
+        For callers that compute many deadlines and state the estimated dates they rely
+        on once, elsewhere (the SLA clock replay of a report states them in its
+        `ReportBasis`): no record is built, no fingerprint is taken, and with
+        *warn_estimated* false nothing is warned.  A working-days deadline is the same
+        for every start in one stretch of a day, so it is computed once per stretch.
 
         Args:
             start: any timezone-aware instant.
@@ -539,11 +574,20 @@ class WorkCalendar:
         return dt.timedelta(microseconds=total)
 
     def working_position(self, instant: dt.datetime) -> tuple[int, int]:
-        """Return an opaque position of *instant* on the working-time line.
+        """Return the position of *instant* on the calendar's working-time line.
 
         The position is ``(year, working µs of that local year before the instant)``;
-        `elapsed_between` turns two of them into working time.  A replay that measures
-        consecutive stays computes each instant's position once instead of twice.
+        `elapsed_between` (or `working_us_between`) turns two of them into the working
+        time between the instants, without the estimated-date check of `elapsed`.  For
+        measuring many spans that share their ends (consecutive stays of a request, the
+        segments of a clock): each instant is located once, not once per span.
+
+        Args:
+            instant: a timezone-aware instant.
+
+        Returns:
+            ``(year, microseconds)``: compare positions as tuples; subtract them only
+            through `elapsed_between`.
 
         Raises:
             CalendarError: a naive instant, or out of the supported years.
@@ -556,11 +600,29 @@ class WorkCalendar:
 
         Unlike `elapsed`, this never warns about estimated dates: callers state the
         estimated dates of their span once (e.g. in a report's basis).
+
+        Args:
+            start: the position of the first instant.
+            end: the position of the second (before *start* gives a negative result).
+
+        Returns:
+            The working time, as `elapsed` would measure it.
         """
         return dt.timedelta(microseconds=self.working_us_between(start, end))
 
     def working_us_between(self, start: tuple[int, int], end: tuple[int, int]) -> int:
-        """Return `elapsed_between` as whole microseconds (no `timedelta` built)."""
+        """Return the working time between two positions in whole microseconds.
+
+        The integer form of `elapsed_between`, for callers that keep sums of measures
+        as integers (SLA clock budgets are whole microseconds).
+
+        Args:
+            start: the position of the first instant.
+            end: the position of the second.
+
+        Returns:
+            ``elapsed_between(start, end)`` in microseconds.
+        """
         if start[0] == end[0]:
             return end[1] - start[1]
         if end < start:
@@ -649,7 +711,7 @@ class WorkCalendar:
         This is what `Deadline.calendar_fingerprint` records, for the years its span uses.
         """
         key = tuple(sorted(set(years)))
-        cached = self._fingerprints.get(key)
+        cached = self._index.fingerprints.get(key)
         if cached is not None:
             return cached
         resolved = {
@@ -665,7 +727,7 @@ class WorkCalendar:
             "non_working": resolved,
         }
         digest = "sha256:" + hashlib.sha256(_canonical(document).encode()).hexdigest()
-        self._fingerprints[key] = digest
+        self._index.fingerprints[key] = digest
         return digest
 
     # --- arithmetic engines -------------------------------------------------------------------
@@ -710,10 +772,10 @@ class WorkCalendar:
         table, index, us = self._locate_fast(start)
         spans = table.spans[index]
         key = (table.year, index, bool(spans) and us < spans[-1][1], days)
-        found = self._day_deadlines.get(key)
+        found = self._index.day_deadlines.get(key)
         if found is None:
-            local = self._aware(start, "start")
-            found = self._day_deadlines[key] = self._count_working_days(local, days)
+            found = self._count_working_days(self._aware(start, "start"), days)
+            self._index.remember_deadline(key, found)
         return found
 
     def _count_working_days(self, local: dt.datetime, days: int) -> dt.datetime:
@@ -851,3 +913,8 @@ def calendar_from_config(
         # The cross-field checks of the calendar itself: located like the others.
         problems.absorb(exc)
         raise CalendarError(problems.items) from None
+
+
+def _rebuild(cls: type[WorkCalendar], fields: dict[str, Any]) -> WorkCalendar:
+    """Rebuild a pickled calendar from its definition (see `WorkCalendar.__reduce__`)."""
+    return cls(**fields)

@@ -251,6 +251,36 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
     return found
 
 
+class _ReplayedClock:
+    """One clock as replayed: its state (`sla._core` form), measure and running windows.
+
+    Slotted: a big log holds hundreds of thousands of these, so no per-instance dict.
+    """
+
+    __slots__ = ("measure", "state", "windows")
+
+    def __init__(
+        self, state: dict[str, Any], measure: Measure, windows: tuple[_Window, ...]
+    ) -> None:
+        self.state = state  # native instants, plus the cycle, calendar and fingerprint
+        self.measure = measure
+        self.windows = windows  # (start, end) pairs of running time; end None while running
+
+    def change(self, kind: str, at: dt.datetime) -> None:
+        """Apply a ``pause``, ``resume`` or ``stop`` change at *at*."""
+        state, measure, windows = self.state, self.measure, self.windows
+        if kind == "pause":
+            self.state = core_pause(state, measure, at, native=True)
+            self.windows = (*windows[:-1], (windows[-1][0], at))
+        elif kind == "resume":
+            self.state = core_resume(state, measure, at, native=True)
+            self.windows = (*windows, (at, None))
+        else:
+            if state["status"] == "running":
+                self.windows = (*windows[:-1], (windows[-1][0], at))
+            self.state = core_stop(state, measure, at, native=True)
+
+
 class ClockReplayer:
     """Replay the clock changes of an audit log, fed its entries one by one in log order.
 
@@ -279,13 +309,9 @@ class ClockReplayer:
         self._checked: dict[tuple[str, str], WorkCalendar] = {}
         # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
-        self._kinds: dict[tuple[str, str, Any], tuple[Duration, int]] = {}
-        # (request, clock) -> the clock's state, in `sla._core` form with native instants,
-        # plus "_m" (the index of its measure in `_measures`) and "_w" (its running
-        # windows, a tuple of (start, end) pairs).  Only atomic values, so the garbage
-        # collector does not track the hundreds of thousands of them a big log holds.
-        self._clocks: dict[tuple[str, str], dict[str, Any]] = {}
-        self._measures: list[Measure] = []
+        self._kinds: dict[tuple[str, str, Any], tuple[Duration, Measure]] = {}
+        # (request, clock) -> the clock as replayed so far.
+        self._clocks: dict[tuple[str, str], _ReplayedClock] = {}
         # request -> the names of its clocks (a tuple, likewise untracked).
         self._clocks_of: dict[str, tuple[str, ...]] = {}
         self._breach_fired: set[tuple[str, str]] = set()
@@ -363,7 +389,7 @@ class ClockReplayer:
         fired = self._breach_fired
         clocks = self._clocks
         for name in self._clocks_of[request]:
-            if clocks[(request, name)]["status"] in _LIVE or (request, name) in fired:
+            if clocks[(request, name)].state["status"] in _LIVE or (request, name) in fired:
                 return True
         return False
 
@@ -382,8 +408,8 @@ class ClockReplayer:
 
     def _kind(
         self, change: Mapping[str, Any], entry: Mapping[str, Any], request: str
-    ) -> tuple[Duration, int]:
-        """Return the target and the measure's index of a clock start (cached by config)."""
+    ) -> tuple[Duration, Measure]:
+        """Return the target and the measure of a clock start (cached by config)."""
         name, recorded, raw = change["calendar"], change["fingerprint"], change["target"]
         key = (name, recorded, _target_key(raw))
         found = self._kinds.get(key)
@@ -391,8 +417,7 @@ class ClockReplayer:
             where = f"entry {entry.get(SEQ)}: request {request!r}, clock {change['clock']!r}"
             calendar = self._calendar(name, recorded, where)
             target = Duration.from_config(raw)
-            self._measures.append(Measure(calendar, target, warn_estimated=False))
-            found = self._kinds[key] = (target, len(self._measures) - 1)
+            found = self._kinds[key] = (target, Measure(calendar, target, warn_estimated=False))
         return found
 
     def _apply(
@@ -404,43 +429,27 @@ class ClockReplayer:
         holder: dict[str, str | None],
     ) -> None:
         clocks = self._clocks
-        measures = self._measures
         for change in changes:
             name = change["clock"]
             kind = change["change"]
             key = (request, name)
-            state = clocks.get(key)
+            clock = clocks.get(key)
             if kind in {"start", "reset"}:
-                target, index = self._kind(change, entry, request)
-                if state is None:
+                target, measure = self._kind(change, entry, request)
+                if clock is None:
                     self._clocks_of[request] = (*self._clocks_of.get(request, ()), name)
-                state = core_start(measures[index], target, at, native=True)
+                state = core_start(measure, target, at, native=True)
                 state["cycle"] = change["cycle"]
                 state["calendar"] = change["calendar"]
                 state["fingerprint"] = change["fingerprint"]
-                state["_m"] = index
-                state["_w"] = ((at, None),)
-                clocks[key] = state
+                clocks[key] = _ReplayedClock(state, measure, ((at, None),))
                 self._idle.discard(request)
-            elif state is None:
+            elif clock is None:
                 where = f"entry {entry.get(SEQ)}: request {request!r}, clock {name!r}"
                 msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
                 raise CalendarError(msg)
             else:
-                measure = measures[state["_m"]]
-                windows = state["_w"]
-                if kind == "pause":
-                    state = core_pause(state, measure, at, native=True)
-                    state["_w"] = (*windows[:-1], (windows[-1][0], at))
-                elif kind == "resume":
-                    state = core_resume(state, measure, at, native=True)
-                    state["_w"] = (*windows, (at, None))
-                else:
-                    if state["status"] == "running":
-                        windows = (*windows[:-1], (windows[-1][0], at))
-                    state = core_stop(state, measure, at, native=True)
-                    state["_w"] = windows
-                clocks[key] = state
+                clock.change(kind, at)
             started = change.get("holder")
             if started is not None and holder["unit"] is None and isinstance(started, Mapping):
                 holder.update(started)
@@ -450,7 +459,7 @@ class ClockReplayer:
     def verdicts(self) -> list[ClockVerdict]:
         """Return one verdict per request and clock fed so far, by request then clock."""
         clocks = self._clocks
-        return [_verdict(r, c, clocks[(r, c)]) for r, c in sorted(clocks)]
+        return [_verdict(r, c, clocks[(r, c)].state) for r, c in sorted(clocks)]
 
     def breaches(self, *, as_of: dt.datetime | None = None) -> list[BreachAttribution]:
         """Return the breach attribution of the clocks fed so far (see `attribute_breaches`)."""
@@ -461,14 +470,15 @@ class ClockReplayer:
         fired = self._breach_fired
         breached = sorted(
             key
-            for key, state in self._clocks.items()
-            if state["status"] == "breached"
-            or (key in fired and state["status"] in ("running", "paused"))
+            for key, replayed in self._clocks.items()
+            if replayed.state["status"] == "breached"
+            or (key in fired and replayed.state["status"] in ("running", "paused"))
         )
         for request, clock in breached:
-            state = self._clocks[(request, clock)]
+            replayed = self._clocks[(request, clock)]
+            state = replayed.state
             opened = state["status"] in ("running", "paused")
-            holdings = self._holdings(request, state, state["_w"], end)
+            holdings = self._holdings(request, state, replayed.windows, end)
             overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
             out.append(BreachAttribution(request, clock, overrun, opened, holdings))
         return out
