@@ -14,6 +14,7 @@ from pelayanan.cli._privacy import privacy_group
 from pelayanan.cli._report import report_group
 from pelayanan.cli._sop import sop_group
 from pelayanan.cli._store import store_group
+from pelayanan.cli._witness import add_witness_commands
 
 __all__ = ["cli", "main"]
 
@@ -26,6 +27,7 @@ def cli() -> None:
 
 cli.add_command(demo_command)
 cli.add_command(audit_group)
+add_witness_commands(audit_group)  # audit checkpoint / consistency / witness
 cli.add_command(calendar_group)
 cli.add_command(keys_group)
 cli.add_command(report_group)
