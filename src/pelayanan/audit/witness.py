@@ -447,18 +447,18 @@ def _check_extends(old: SignedCheckpoint, new: SignedCheckpoint, proof: Sequence
     """Raise the typed refusal when *new* does not extend *old*."""
     a, b = old.checkpoint, new.checkpoint
     notes = (old.to_text(), new.to_text())
-    if b.time < a.time:
-        msg = (
-            f"ledger {b.ledger!r}: the checkpoint at size {b.size} is dated {b.time.isoformat()}, "
-            f"before the checkpoint the witness saw at size {a.size} ({a.time.isoformat()})"
-        )
-        raise BackdatedCheckpointError(msg)
     if b.size < a.size:
         msg = (
             f"ledger {b.ledger!r}: rollback: the checkpoint has size {b.size}, smaller than "
             f"the size {a.size} the witness saw already"
         )
         raise RollbackError(msg)
+    if b.time < a.time:
+        msg = (
+            f"ledger {b.ledger!r}: the checkpoint at size {b.size} is dated {b.time.isoformat()}, "
+            f"before the checkpoint the witness saw at size {a.size} ({a.time.isoformat()})"
+        )
+        raise BackdatedCheckpointError(msg)
     try:
         verify_consistency(a.size, b.size, a.root, b.root, proof)
     except ProofError as exc:

@@ -135,19 +135,30 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     except PelayananError as exc:
         fail(f"error: {exc}", 2)
     saved = read_saved(since, wkeys, (1 if wkeys else 0) if witnesses is None else witnesses)
-    if not trusted and not keys_dir and not wkeys and db is not None:
-        click.echo(
-            "trusting keys stored beside the database; pass --trusted-key or --witness-key "
-            "for an independent check",
-            err=True,
-        )
-    reports = _verify_with(file, db, trusted, keys_dir, saved, jobs)
+    # The first stderr line stays the verdict; the reminder follows it.
+    beside = not trusted and not keys_dir and not wkeys and db is not None
+    try:
+        reports = _verify_with(file, db, trusted, keys_dir, saved, jobs)
+    except SystemExit:
+        _remind_beside(beside)
+        raise
     for report in reports:
         click.echo(f"OK {report.summary()}")
     for item in saved:
         cp = item.signed.checkpoint
         names = ", ".join(item.witnesses) or "no witness key given"
         click.echo(f"OK ledger {cp.ledger}: extends the checkpoint at size {cp.size} ({names})")
+    _remind_beside(beside)
+
+
+def _remind_beside(beside: bool) -> None:
+    """Say on stderr that the keys came from beside the database, when they did."""
+    if beside:
+        click.echo(
+            "trusting keys stored beside the database; pass --trusted-key or --witness-key "
+            "for an independent check",
+            err=True,
+        )
 
 
 def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
