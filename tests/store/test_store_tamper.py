@@ -11,6 +11,7 @@ printed; every case that touches the working tables or the head must be caught b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from store_support import T0, signer
+from store_support import signer
 
 from pelayanan.audit.keys import generate_key_pair, load_private_key, write_key_pair
 from pelayanan.audit.merkle import CompactRange, leaf_hash
@@ -67,8 +68,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     store = SQLiteStore(db)
     for n in range(3):
         fields = {"time": "2026-07-20T01:00:00.000000Z", "kind": "note", "n": n}
-        store.append(MAIN, fields, time=T0, sign=signer(key))
-        store.append(SECOND, fields, time=T0, sign=signer(key))
+        # Checkpoints are dated no earlier than the entries they cover.
+        when = dt.datetime(2026, 7, 20, 1, 0, tzinfo=dt.UTC)
+        store.append(MAIN, fields, time=when, sign=signer(key))
+        store.append(SECOND, fields, time=when, sign=signer(key))
     note = store.latest_checkpoint(MAIN)
     store.close()
     assert note is not None
@@ -98,7 +101,9 @@ def _rechain(db: Path, key_path: Path, change_at: int, ledger: str = MAIN) -> No
             fields.pop(name)
         if seq == change_at:
             fields["forged"] = True
-        result = store.append(ledger, fields, time=T0, sign=signer(key))
+        # A careful forger dates each checkpoint at its entry, never before it.
+        when = dt.datetime.fromisoformat(fields["time"])
+        result = store.append(ledger, fields, time=when, sign=signer(key))
         hashes[seq] = result.entry_hash.hex()
     store.close()
     conn = sqlite3.connect(db)
