@@ -262,3 +262,20 @@ class TestVerifySince:
         result = _run("audit", "verify", "--db", str(path), "--since", str(receipt))
         assert result.exit_code == 0, result.output
         assert result.stderr.startswith(BESIDE)
+
+
+class TestDemoWitness:
+    def test_demo_runs_a_witness_whose_cosignature_verifies(self, tmp_path: Path) -> None:
+        db = tmp_path / "demo.db"
+        demo = _run("demo", "--db", str(db))
+        assert demo.exit_code == 0, demo.output
+        line = next(ln for ln in demo.stdout.splitlines() if ln.startswith("witness: "))
+        assert "saksi-demo countersigned the checkpoint" in line
+        assert "the log extends it: OK" in line
+        folder = Path(str(db) + ".witness")
+        state, wkey = str(folder / "witness.json"), str(folder / "witness-public.pem")
+        result = _run("audit", "verify", "--db", str(db), "--since", state, "--witness-key", wkey)
+        assert result.exit_code == 0, result.output
+        assert "(saksi-demo)" in result.stdout
+        again = _run("demo", "--db", str(db))
+        assert again.exit_code == 0, again.output
