@@ -110,6 +110,19 @@ class TestWitnessState:
         with pytest.raises(WitnessError, match="another key"):
             witness.trust_ledger("kota", generate_key_pair().verifier)
 
+    def test_a_rotated_key_replaces_the_old_one_and_keeps_the_checkpoint(
+        self, witness: Witness, ledger_key: SigningKey
+    ) -> None:
+        witness.cosign(_note(ledger_key, 5), [], now=NOW)
+        new = generate_key_pair()
+        witness.trust_ledger("kota", new.verifier, replace=True)
+        with pytest.raises(WitnessSignatureError):
+            witness.cosign(_note(ledger_key, 9), consistency_proof(LEAVES, 5, 9), now=NOW)
+        with pytest.raises(RollbackError):
+            witness.cosign(_note(new, 3), [], now=NOW)
+        witness.cosign(_note(new, 9), consistency_proof(LEAVES, 5, 9), now=NOW)
+        assert Witness.open(witness.folder).trusted_key("kota") == new.verifier
+
 
 class TestRefusals:
     def test_extension_with_a_proof_is_cosigned(

@@ -174,8 +174,7 @@ class TestNoPersonalDataInRefusals:
                 attempt()
             messages.append(str(info.value))
             messages.extend(
-                p if isinstance(p, str) else p.render()
-                for p in getattr(info.value, "problems", ())
+                p if isinstance(p, str) else p.render() for p in getattr(info.value, "problems", ())
             )
         _tally(len(attempts), len(attempts))  # each attempt above raised
         assert "nik: expected text, got an integer" in messages

@@ -326,19 +326,31 @@ class Witness:
         """
         return self._state(ledger).cosigned
 
-    def trust_ledger(self, ledger: str, key: VerifierKey) -> None:
+    def trust_ledger(self, ledger: str, key: VerifierKey, *, replace: bool = False) -> None:
         """Trust *key* as the signer of *ledger*'s checkpoints and save the state.
 
+        Args:
+            ledger: the ledger id.
+            key: the ledger's public key.
+            replace: after a key rotation, trust *key* instead of the current key while
+                keeping the remembered checkpoint (newer ones must still extend it).
+
         Raises:
-            WitnessError: the witness trusts another key for *ledger* already.
+            WitnessError: the witness trusts another key for *ledger* already and
+                *replace* is false.
         """
         current = self._ledgers.get(ledger)
-        if current is not None and current.key.public_key != key.public_key:
-            msg = f"the witness trusts another key for ledger {ledger!r} already"
+        if current is not None and current.key.public_key == key.public_key:
+            return
+        if current is not None and not replace:
+            msg = (
+                f"the witness trusts another key for ledger {ledger!r} already "
+                "(after a rotation, replace it explicitly)"
+            )
             raise WitnessError(msg)
-        if current is None:
-            self._ledgers[ledger] = _LedgerState(key)
-            self.save()
+        kept = _LedgerState(key) if current is None else attrs.evolve(current, key=key)
+        self._ledgers[ledger] = kept
+        self.save()
 
     def cosign(self, note: str, proof: Sequence[bytes], *, now: dt.datetime) -> str:
         """Accept the signed checkpoint *note* if it extends the remembered one; countersign it.

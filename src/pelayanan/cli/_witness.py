@@ -82,8 +82,17 @@ def witness_group() -> None:
     type=click.Path(dir_okay=False),
     help="That ledger's public key PEM (one per --ledger, in the same order).",
 )
+@click.option(
+    "--replace-key",
+    is_flag=True,
+    help="After a ledger key rotation: trust the new key, keep the checkpoint remembered.",
+)
 def init_command(
-    state: str, name: str | None, ledgers: tuple[str, ...], ledger_keys: tuple[str, ...]
+    state: str,
+    name: str | None,
+    ledgers: tuple[str, ...],
+    ledger_keys: tuple[str, ...],
+    replace_key: bool,
 ) -> None:
     """Create a witness (or add ledgers to one) and print its public key file."""
     from pelayanan.audit.keys import load_public_key  # noqa: PLC0415 - start-up time
@@ -105,7 +114,7 @@ def init_command(
         else:
             witness = Witness.create(state, name)
         for ledger, key in zip(ledgers, keys, strict=True):
-            witness.trust_ledger(ledger, key)
+            witness.trust_ledger(ledger, key, replace=replace_key)
     except PelayananError as exc:
         fail(f"error: {exc}", 1)
     click.echo(f"witness {witness.name}: public key {Path(state) / WITNESS_PUBLIC_KEY_FILE}")
