@@ -279,3 +279,42 @@ class TestDemoWitness:
         assert "(saksi-demo)" in result.stdout
         again = _run("demo", "--db", str(db))
         assert again.exit_code == 0, again.output
+
+
+class TestVerifyOptions:
+    def test_witness_options_need_since_and_keys(
+        self, db: tuple[Path, SigningKey], tmp_path: Path
+    ) -> None:
+        path = str(db[0])
+        state = _init(tmp_path, db[0])
+        wkey = str(state / "witness-public.pem")
+        no_since = _run("audit", "verify", "--db", path, "--witness-key", wkey)
+        assert no_since.exit_code == 2
+        assert no_since.stderr.startswith("error: --witness-key and --witnesses")
+        note = tmp_path / "n.txt"
+        note.write_text(_run("audit", "checkpoint", "--db", path).stdout)
+        no_keys = _run("audit", "verify", "--db", path, "--since", str(note), "--witnesses", "1")
+        assert no_keys.exit_code == 2
+        uncosigned = _run(
+            "audit", "verify", "--db", path, "--since", str(note), "--witness-key", wkey
+        )
+        assert uncosigned.exit_code == 1
+        assert "carries 0 valid cosignatures" in uncosigned.stderr
+
+    def test_an_export_with_two_histories_of_a_ledger_fails(
+        self, db: tuple[Path, SigningKey], tmp_path: Path
+    ) -> None:
+        path, key = db
+        forged = tmp_path / "forged.db"
+        _grow(forged, key, 10, tag="x")
+        a, b, both = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "both.jsonl"
+        assert _run("audit", "export", "--db", str(path), "-o", str(a)).exit_code == 0
+        assert _run("audit", "export", "--db", str(forged), "-o", str(b)).exit_code == 0
+        both.write_bytes(a.read_bytes() + b.read_bytes())
+        pem = str(path) + ".keys/ledger-public.pem"
+        assert _run("audit", "verify", str(b), "--trusted-key", pem).exit_code == 0
+        result = _run("audit", "verify", str(both), "--trusted-key", pem)
+        assert result.exit_code == 1
+        assert "appears twice in the export" in result.stderr
+        assert "a fork" in result.stderr
+        assert result.stderr.count("pelayanan/kota\n10\n") == 2

@@ -134,6 +134,10 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
         wkeys = [load_public_key(path) for path in witness_keys]
     except PelayananError as exc:
         fail(f"error: {exc}", 2)
+    if (wkeys or witnesses) and not since:
+        fail("error: --witness-key and --witnesses check a saved checkpoint: give --since FILE", 2)
+    if witnesses and not wkeys:
+        fail("error: --witnesses N counts cosignatures by --witness-key PEM: give the keys", 2)
     saved = read_saved(since, wkeys, (1 if wkeys else 0) if witnesses is None else witnesses)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
