@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 EXCERPT = "<!-- excerpt -->"
-#: Markers of blocks another test checks: the test vectors (tests/audit/test_audit_vectors.py).
-CHECKED_ELSEWHERE = ("<!-- vectors:begin -->",)
+#: Markers of blocks another test checks: the test vectors (tests/audit/test_audit_vectors.py,
+#: tests/audit/test_witness_vectors.py).
+CHECKED_ELSEWHERE = ("<!-- vectors:begin -->", "<!-- witness-vectors:begin -->")
 EXECUTED = ("console", "python", "yaml")
 #: Console commands that install software: shown to the reader, not run by the tests.
 INSTALLERS = (("python", "-m", "pip"), ("nox",))

@@ -39,6 +39,12 @@ structured attributes so callers never parse messages::
     │       ├── ChainError                      predecessor hash mismatch
     │       ├── MerkleRootError                 a checkpoint's root does not match the entries
     │       └── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    ├── WitnessError                            a witness refused to countersign a checkpoint
+    │   ├── UnknownLedgerError (LookupError)    the witness holds no trusted key for the ledger
+    │   ├── WitnessSignatureError               not validly signed by the ledger's trusted key
+    │   ├── RollbackError                       smaller than the checkpoint remembered
+    │   ├── ForkError                           another root at a size, or no consistency (.notes)
+    │   └── BackdatedCheckpointError            dated before the checkpoint remembered
     ├── StoreError                              the storage backend
     │   ├── SchemaVersionError                  the store was written by another schema version
     │   │   └── StoreMigrationRequiredError     read-only: the store needs a migration first
@@ -72,6 +78,7 @@ import attrs
 
 __all__ = [
     "AuditError",
+    "BackdatedCheckpointError",
     "CalendarError",
     "CalendarFingerprintError",
     "CanonicalEncodingError",
@@ -80,6 +87,7 @@ __all__ = [
     "ConfigurationError",
     "DispositionError",
     "ErasureRefusedError",
+    "ForkError",
     "EstimatedDateError",
     "EstimatedDateWarning",
     "IncompleteRequestError",
@@ -100,6 +108,7 @@ __all__ = [
     "ProofError",
     "QualityConfigError",
     "ReportError",
+    "RollbackError",
     "RequestError",
     "RoutingError",
     "SOPDefinitionError",
@@ -115,12 +124,15 @@ __all__ = [
     "StoreNotEmptyError",
     "SubjectErasedError",
     "TransitionNotAllowedError",
+    "UnknownLedgerError",
     "UnknownNameError",
     "UnknownRequestError",
     "UnknownSOPError",
     "UnknownSubjectError",
     "VaultKeyMismatchError",
     "VerificationError",
+    "WitnessError",
+    "WitnessSignatureError",
 ]
 
 
@@ -412,6 +424,41 @@ class MerkleRootError(VerificationError):
 
 class SignatureError(VerificationError):
     """A checkpoint signature is missing, invalid, or by a key not trusted at that time."""
+
+
+# --- witnesses -------------------------------------------------------------------------
+
+
+class WitnessError(PelayananError):
+    """A witness refused to countersign a checkpoint (the message says why)."""
+
+
+class UnknownLedgerError(WitnessError, LookupError):
+    """The witness was not initialised with a trusted key for the checkpoint's ledger."""
+
+
+class WitnessSignatureError(WitnessError):
+    """The checkpoint is not validly signed by the ledger key the witness trusts."""
+
+
+class RollbackError(WitnessError):
+    """The checkpoint is smaller than the one the witness remembers for its ledger."""
+
+
+class ForkError(WitnessError):
+    """Two signed checkpoints of one ledger that no single history explains.
+
+    Attributes:
+        notes: the two signed checkpoint notes (the remembered one first): evidence.
+    """
+
+    def __init__(self, message: str, notes: tuple[str, str]) -> None:
+        self.notes = notes
+        super().__init__(message)
+
+
+class BackdatedCheckpointError(WitnessError):
+    """The checkpoint is dated before the one the witness remembers for its ledger."""
 
 
 # --- storage ---------------------------------------------------------------------------

@@ -29,7 +29,12 @@ from pelayanan.access import Actor
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.export import write_export
 from pelayanan.audit.keys import SigningKey, generate_key_pair, write_key_pair
-from pelayanan.audit.merkle import inclusion_proof, inclusion_proof_from_nodes, root_hash
+from pelayanan.audit.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    inclusion_proof_from_nodes,
+    root_hash,
+)
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
@@ -42,7 +47,14 @@ from pelayanan.exceptions import (
     VerificationError,
 )
 from pelayanan.sop import SOP
-from pelayanan.store import MemoryStore, Store, import_export, open_store
+from pelayanan.store import (
+    MemoryStore,
+    Store,
+    import_export,
+    latest_checkpoint_note,
+    open_store,
+    store_consistency_proof,
+)
 from pelayanan.store.base import LedgerNodes
 from pelayanan.store.vault import LegalHold, VaultChange, VaultStore, WrappedKey
 from pelayanan.testing import FakeClock
@@ -234,6 +246,17 @@ class StoreContract:
             assert got == inclusion_proof(leaves, index, 13)
         with pytest.raises(ProofError, match="not stored"):
             db.get_nodes("kota", [(0, 13)])
+
+    def test_witness_reads_checkpoint_and_consistency_proof(
+        self, db: Store, ledger_key: SigningKey
+    ) -> None:
+        """The latest note and a consistency proof come out of every backend alike."""
+        _fill(db, ledger_key, 13)
+        leaves = [e.data for e in db.entries("kota")]
+        note = latest_checkpoint_note(db, "kota")
+        assert SignedCheckpoint.parse(note).checkpoint.size == 13
+        proof = store_consistency_proof(db, 5, None, "kota")
+        assert list(proof.hashes) == consistency_proof(leaves, 5, 13)
 
     # -- atomicity ----------------------------------------------------------------------
 

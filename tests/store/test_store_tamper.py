@@ -11,6 +11,7 @@ printed; every case that touches the working tables or the head must be caught b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -24,8 +25,9 @@ from store_support import T0, signer
 
 from pelayanan.audit.keys import generate_key_pair, load_private_key, write_key_pair
 from pelayanan.audit.merkle import CompactRange, leaf_hash
+from pelayanan.audit.witness import Witness
 from pelayanan.cli import cli
-from pelayanan.store import SQLiteStore
+from pelayanan.store import SQLiteStore, latest_checkpoint_note
 
 MAIN = "pemkot-contoh"
 SECOND = "kedua"
@@ -67,9 +69,16 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     store = SQLiteStore(db)
     for n in range(3):
         fields = {"time": "2026-07-20T01:00:00.000000Z", "kind": "note", "n": n}
-        store.append(MAIN, fields, time=T0, sign=signer(key))
-        store.append(SECOND, fields, time=T0, sign=signer(key))
+        # Checkpoints are dated no earlier than the entries they cover.
+        when = dt.datetime(2026, 7, 20, 1, 0, tzinfo=dt.UTC)
+        store.append(MAIN, fields, time=when, sign=signer(key))
+        store.append(SECOND, fields, time=when, sign=signer(key))
     note = store.latest_checkpoint(MAIN)
+    # A witness run elsewhere saw and cosigned each ledger's latest checkpoint.
+    witness = Witness.create(root / "witness", "saksi")
+    for ledger in (MAIN, SECOND):
+        witness.trust_ledger(ledger, key.verifier)
+        witness.cosign(latest_checkpoint_note(store, ledger), [], now=T0)
     store.close()
     assert note is not None
     (root / "saved.note").write_text(note, encoding="utf-8")
@@ -98,7 +107,9 @@ def _rechain(db: Path, key_path: Path, change_at: int, ledger: str = MAIN) -> No
             fields.pop(name)
         if seq == change_at:
             fields["forged"] = True
-        result = store.append(ledger, fields, time=T0, sign=signer(key))
+        # A careful forger dates each checkpoint at its entry, never before it.
+        when = dt.datetime.fromisoformat(fields["time"])
+        result = store.append(ledger, fields, time=when, sign=signer(key))
         hashes[seq] = result.entry_hash.hex()
     store.close()
     conn = sqlite3.connect(db)
@@ -261,6 +272,17 @@ CASES: dict[str, tuple[Tamper, bool]] = {
 }
 
 
+def _witnessed(root: Path) -> tuple[str, ...]:
+    """The verify options that rely on the witness: its state and its public key."""
+    state = root / "witness"
+    return (
+        "--since",
+        str(state / "witness.json"),
+        "--witness-key",
+        str(state / "witness-public.pem"),
+    )
+
+
 def _caught(db: Path, *extra: str) -> bool:
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db), *extra])
     assert result.exit_code in (0, 1), result.output
@@ -283,14 +305,16 @@ class TestTamperSuite:
         assert not _caught(base["db"])
         assert not _caught(base["db"], "--trusted-key", str(root / "trusted.pem"))
         assert not _caught(base["db"], "--since", str(root / "saved.note"))
+        assert not _caught(base["db"], *_witnessed(root))
 
     def test_count_what_each_way_of_verifying_catches(
         self, base: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
     ) -> None:
         """Print the counts; every case touching tables or the head is caught alone."""
         root = base["root"]
-        alone = trusted = witness = 0
-        missed_alone = []
+        alone = trusted = witness = cosigned = 0
+        missed_alone: list[str] = []
+        missed_cosigned: list[str] = []
         for name, (_, touches_tables) in CASES.items():
             db = _tampered(base, name, tmp_path_factory.mktemp("case"))
             by_alone = _caught(db)
@@ -299,9 +323,14 @@ class TestTamperSuite:
             by_witness = _caught(
                 db, "--trusted-key", str(root / "trusted.pem"), "--since", str(root / "saved.note")
             )
+            # A witness: its cosigned checkpoints, checked with its key alone.
+            by_cosigned = _caught(db, *_witnessed(root))
             alone += by_alone
             trusted += by_trusted
             witness += by_witness
+            cosigned += by_cosigned
+            if not by_cosigned:
+                missed_cosigned.append(name)
             if not by_alone:
                 missed_alone.append(name)
             if touches_tables:
@@ -309,12 +338,14 @@ class TestTamperSuite:
         print(
             f"\ntamper suite: {len(CASES)} changes; caught by verify --db alone: {alone}; "
             f"with a trusted key given separately: {trusted}; with the trusted key and a "
-            f"saved checkpoint (--since, the witness hook): {witness}; missed alone: "
-            f"{', '.join(missed_alone)}"
+            f"saved checkpoint (--since, the witness hook): {witness}; with a witness "
+            f"(cosigned checkpoints, --witness-key): {cosigned}; missed alone: "
+            f"{', '.join(missed_alone)}; missed with a witness: {', '.join(missed_cosigned)}"
         )
         assert len(CASES) >= 15
         assert trusted > alone  # a key folder replaced along with the log
         assert witness == len(CASES)
+        assert cosigned == len(CASES), missed_cosigned
 
     @pytest.mark.parametrize(
         ("name", "table"),

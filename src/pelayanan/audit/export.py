@@ -33,7 +33,7 @@ from pelayanan.audit.verify import (
     LedgerVerifier,
     Progress,
     VerificationReport,
-    check_entry_line,
+    check_entry,
 )
 from pelayanan.exceptions import (
     InvalidArgumentError,
@@ -310,22 +310,25 @@ _CHUNK_LINES = 2048  # entry lines per task sent to a worker
 _IN_FLIGHT = 3  # tasks per worker queued ahead, which bounds memory
 
 
-def _check_chunk(lines: list[bytes], ledger: str, start: int) -> tuple[bytes, list[str], int]:
-    """Run `check_entry_line` and hash each line (in a worker); stop at the first failure.
+def _check_chunk(
+    lines: list[bytes], ledger: str, start: int
+) -> tuple[bytes, list[tuple[str, str]], int]:
+    """Run `check_entry` and hash each line (in a worker); stop at the first failure.
 
     Returns:
-        The leaf hashes of the lines that passed (concatenated), their ``prev`` fields, and
-        the index of the first failing line (-1 when none failed).
+        The leaf hashes of the lines that passed (concatenated), their ``prev`` and
+        ``time`` fields, and the index of the first failing line (-1 when none failed).
     """
     hashes = bytearray()
-    prevs: list[str] = []
+    fields: list[tuple[str, str]] = []
     for offset, data in enumerate(lines):
         try:
-            prevs.append(check_entry_line(data, ledger, start + offset))
+            entry = check_entry(data, ledger, start + offset)
         except VerificationError:
-            return bytes(hashes), prevs, offset
+            return bytes(hashes), fields, offset
+        fields.append((entry["prev"], entry["time"]))
         hashes += _sha256(b"\x00" + data).digest()
-    return bytes(hashes), prevs, -1
+    return bytes(hashes), fields, -1
 
 
 class _Run:
@@ -369,8 +372,34 @@ class _Run:
             )
         report = verifier.finish()
         self.tick()
+        _refuse_second_history(self.reports, report)
         self.reports.append(report)
         self.verifier = None
+
+
+def _refuse_second_history(
+    earlier: Sequence[VerificationReport], report: VerificationReport
+) -> None:
+    """Raise when *report*'s ledger was verified already in this file (one ledger, one history).
+
+    Two signed histories of one ledger that differ are a fork: both last checkpoints are
+    quoted as evidence.
+    """
+    first = next((r for r in earlier if r.ledger == report.ledger), None)
+    if first is None:
+        return
+    if (first.size, first.root) == (report.size, report.root):
+        what = "a second copy of it"
+    elif first.size == report.size:
+        what = "two signed histories with different roots at one size (a fork)"
+    else:
+        what = f"two signed histories, of {first.size} and {report.size} entries"
+    raise SequenceError(
+        None,
+        f"ledger {report.ledger!r} appears twice in the export: {what}\n"
+        f"{first.last_checkpoint or ''}\n{report.last_checkpoint or ''}",
+        ledger=report.ledger,
+    )
 
 
 def _workers(path: str | Path, jobs: int | None) -> int:
@@ -406,7 +435,9 @@ def _verify_serial(path: str | Path, run: _Run) -> None:
 
 # A task in flight: ledger, first position, lines, (lines before, note) of the checkpoints
 # among them, and the worker's answer; or a header: (ledger, size).
-_Task = tuple[str, int, list[bytes], list[tuple[int, str]], "Future[tuple[bytes, list[str], int]]"]
+_Task = tuple[
+    str, int, list[bytes], list[tuple[int, str]], "Future[tuple[bytes, list[tuple[str, str]], int]]"
+]
 
 
 def _apply(run: _Run, task: _Task) -> None:
@@ -423,7 +454,7 @@ def _apply(run: _Run, task: _Task) -> None:
             verifier.add_checkpoint(note[1])
             note = next(pending, None)
         if index < done:
-            verifier.add_checked_entry(hashes[32 * index : 32 * index + 32], prevs[index])
+            verifier.add_checked_entry(hashes[32 * index : 32 * index + 32], *prevs[index])
         else:
             # The worker stopped here: the serial check names the fault (and resolves a
             # pending chain fault first), so both paths report the same first error.
@@ -492,7 +523,7 @@ def verify_export(
     """Verify every ledger in an export file, streaming with flat memory.
 
     With more than one job, worker processes parse, check and hash the entry lines
-    (`check_entry_line`) while this process reads the file and runs the chain, Merkle
+    (`check_entry`) while this process reads the file and runs the chain, Merkle
     and checkpoint checks in log order; the outcome, and the first error, are the same.
 
     Args:

@@ -19,6 +19,7 @@ truncation).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
@@ -26,7 +27,7 @@ from typing import Any, NoReturn
 import attrs
 
 from pelayanan.audit.canonical import parse_canonical_text
-from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, entry_problem
 from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
@@ -201,6 +202,7 @@ class LedgerVerifier:
         self._last_note: str | SignedCheckpoint | None = None
         self._keys_used: set[str] = set()
         self._since = since
+        self._last_time: str | None = None
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
         self._suspect: tuple[int, str] | None = None
@@ -252,20 +254,22 @@ class LedgerVerifier:
             )
         # 2. well-formed, and the entry's own ledger and number.
         entry = check_entry(data, self.ledger, position)
-        self.add_checked_entry(_sha256(b"\x00" + data).digest(), entry["prev"])
+        self.add_checked_entry(_sha256(b"\x00" + data).digest(), entry["prev"], entry["time"])
         return entry
 
-    def add_checked_entry(self, entry_hash: bytes, prev: str) -> None:
+    def add_checked_entry(self, entry_hash: bytes, prev: str, time: str | None = None) -> None:
         """Feed the next entry, already checked by `check_entry_line`, by its hash and prev.
 
         Args:
             entry_hash: the entry's leaf hash, SHA-256(0x00 || bytes).
             prev: its ``prev`` field, as `check_entry_line` returned it.
+            time: its ``time`` field; checkpoints covering it may not be dated before it.
         """
         position = self._range.size
         if self._suspect is not None:
             self._decide_suspect(prev)
         self._range.push(entry_hash)
+        self._last_time = time
         # 3. Merkle root at each checkpoint this entry completes.
         while self._pending and self._pending[0].checkpoint.size <= position + 1:
             self._check_root(self._pending.pop(0))
@@ -398,8 +402,21 @@ class LedgerVerifier:
                 f"checkpoint ({where} altered since signing)",
                 ledger=self.ledger,
             )
+        # After the root: a changed entry time is named as the change it is.
+        self._check_dated_after_entries(cp)
         self._checked += 1
         self._checked_size = max(self._checked_size, cp.size)
+
+    def _check_dated_after_entries(self, cp: Checkpoint) -> None:
+        # Entry times and checkpoint times share one fixed-width UTC format, so text
+        # order is time order.  A checkpoint dated before an entry it covers was
+        # backdated (for instance into the validity of a key revoked since).
+        if self._last_time is not None and cp.size and _entry_time(cp.time) < self._last_time:
+            raise SignatureError(
+                cp.size - 1,
+                f"checkpoint at size {cp.size} is dated before the entry it covers",
+                ledger=self.ledger,
+            )
 
     def _check_since(self) -> None:
         assert self._since is not None
@@ -411,6 +428,10 @@ class LedgerVerifier:
                 "were rewritten",
                 ledger=self.ledger,
             )
+
+
+def _entry_time(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def verify_ledger(

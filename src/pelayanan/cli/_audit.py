@@ -15,7 +15,7 @@ from rich.progress import Progress as ProgressBar
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
-from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.keys import VerifierKey, load_public_key
 from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
 from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.cli._common import (
@@ -29,6 +29,13 @@ from pelayanan.cli._common import (
     output_option,
     trusted_key_option,
     write_output,
+)
+from pelayanan.cli._witness import (
+    SavedCheckpoint,
+    add_witness_commands,
+    check_saved,
+    newest_per_ledger,
+    read_saved,
 )
 from pelayanan.exceptions import PelayananError, ProofError, VerificationError
 from pelayanan.store import read_snapshot, verify_store
@@ -71,11 +78,11 @@ def _progress_bar() -> Iterator[Progress | None]:
 def _verify_store(
     store: Store,
     keys: Sequence[VerifierKey | TrustedKey],
-    saved: SignedCheckpoint | None,
+    saved: Sequence[SignedCheckpoint],
     progress: Progress | None,
 ) -> list[VerificationReport]:
     """Verify the log and check the store's tables against it; fail on a disagreement."""
-    result = verify_store(store, keys, since=() if saved is None else (saved,), progress=progress)
+    result = verify_store(store, keys, since=saved, progress=progress)
     if result.problems:
         fail("\n".join(problem.render() for problem in result.problems), 1)
     return list(result.ledgers)
@@ -90,8 +97,22 @@ def _verify_store(
 @keys_option("A key folder whose keyring (or public keys) to trust.")
 @click.option(
     "--since",
+    multiple=True,
     type=click.Path(dir_okay=False),
-    help="A signed checkpoint saved earlier: the log must still extend it.",
+    help="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
+    "repeatable): the log must still extend it.",
+)
+@click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A witness public key PEM (repeatable): --since checkpoints must carry its cosignature.",
+)
+@click.option(
+    "--witnesses",
+    type=click.IntRange(min=0),
+    help="How many --witness-key cosignatures each --since checkpoint needs (default 1).",
 )
 @click.option(
     "--jobs",
@@ -103,7 +124,9 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     db: str | None,
     trusted: tuple[str, ...],
     keys_dir: str | None,
-    since: str | None,
+    since: tuple[str, ...],
+    witness_keys: tuple[str, ...],
+    witnesses: int | None,
     jobs: int | None,
 ) -> None:
     """Verify a whole log: sequence, chain, Merkle roots and checkpoint signatures.
@@ -113,23 +136,65 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     """
     if (file is None) == (db is None):
         fail("give either --db DB or an export FILE.jsonl", 2)
+    try:
+        wkeys = [load_public_key(path) for path in witness_keys]
+    except PelayananError as exc:
+        fail(f"error: {exc}", 2)
+    if (wkeys or witnesses) and not since:
+        fail("error: --witness-key and --witnesses check a saved checkpoint: give --since FILE", 2)
+    if witnesses and not wkeys:
+        fail("error: --witnesses N counts cosignatures by --witness-key PEM: give the keys", 2)
+    saved = read_saved(since, wkeys, (1 if wkeys else 0) if witnesses is None else witnesses)
+    # The first stderr line stays the verdict; the reminder follows it.
+    beside = not trusted and not keys_dir and not wkeys and db is not None
+    try:
+        reports = _verify_with(file, db, trusted, keys_dir, saved, jobs)
+    except SystemExit:
+        _remind_beside(beside)
+        raise
+    for report in reports:
+        click.echo(f"OK {report.summary()}")
+    for item in saved:
+        cp = item.signed.checkpoint
+        names = ", ".join(item.witnesses) or "no witness key given"
+        click.echo(f"OK ledger {cp.ledger}: extends the checkpoint at size {cp.size} ({names})")
+    _remind_beside(beside)
+
+
+def _remind_beside(beside: bool) -> None:
+    """Say on stderr that the keys came from beside the database, when they did."""
+    if beside:
+        click.echo(
+            "trusting keys stored beside the database; pass --trusted-key or --witness-key "
+            "for an independent check",
+            err=True,
+        )
+
+
+def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
+    file: str | None,
+    db: str | None,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    saved: Sequence[SavedCheckpoint],
+    jobs: int | None,
+) -> list[VerificationReport]:
+    """Run the verification of `verify_command`; exit 1 with the first fault."""
     store = open_db(db, read_only=True) if db is not None else None
+    newest = newest_per_ledger(saved)
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
-        saved = None
-        if since is not None:
-            try:
-                saved = SignedCheckpoint.parse(Path(since).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read checkpoint {since}: {exc}", 2)
         with _progress_bar() as progress:
             if store is not None:
-                reports = _verify_store(store, keys, saved, progress)
+                reports = _verify_store(store, keys, newest, progress)
+                check_saved(store, saved)
             else:
                 assert file is not None
-                reports = verify_export(file, keys, since=saved, progress=progress, jobs=jobs)
-        if saved is not None and saved.checkpoint.ledger not in {r.ledger for r in reports}:
-            fail(f"unverifiable: the log has no ledger {saved.checkpoint.ledger!r}", 1)
+                reports = _verify_file(file, keys, saved, progress, jobs)
+        known = {r.ledger for r in reports}
+        for note in newest:
+            if note.checkpoint.ledger not in known:
+                fail(f"unverifiable: the log has no ledger {note.checkpoint.ledger!r}", 1)
     except VerificationError as exc:
         first = (
             f"entry {exc.seq}: {exc.reason}"
@@ -144,8 +209,22 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     finally:
         if store is not None:
             store.close()
-    for report in reports:
-        click.echo(f"OK {report.summary()}")
+    return reports
+
+
+def _verify_file(
+    file: str,
+    keys: Sequence[VerifierKey | TrustedKey],
+    saved: Sequence[SavedCheckpoint],
+    progress: Progress | None,
+    jobs: int | None,
+) -> list[VerificationReport]:
+    """Verify an export once per saved checkpoint (once when none is given)."""
+    notes: list[SignedCheckpoint | None] = [item.signed for item in saved] or [None]
+    reports: list[VerificationReport] = []
+    for note in notes:
+        reports = verify_export(file, keys, since=note, progress=progress, jobs=jobs)
+    return reports
 
 
 @audit_group.command("export")
@@ -245,3 +324,7 @@ def check_proof_command(file: str, trusted: tuple[str, ...], keys_dir: str | Non
     except PelayananError as exc:
         fail(f"unverifiable: {exc}", 1)
     click.echo(f"OK {result.summary()}")
+
+
+# `audit checkpoint`, `audit consistency` and `audit witness ...` live in their own module.
+add_witness_commands(audit_group)

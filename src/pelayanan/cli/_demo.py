@@ -25,6 +25,7 @@ from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
 from pelayanan.cli._demo_files import checked_db_path, copy_example_sops, demo_lock
 from pelayanan.cli._demo_privacy import PrivacyShowcase, make_citizens, privacy_showcase
+from pelayanan.cli._demo_witness import witness_step
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
 from pelayanan.privacy import (
@@ -260,6 +261,8 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     receipt = make_receipt(ledger, 0, first.hash, note, LedgerNodes(store, ledger))
     receipt_check = check_receipt(receipt, key.keyring.keys)
     transfer = _export_and_reimport(store, key.keyring.keys)
+    # --- witness step: a witness countersigns the final checkpoint (PATH.witness/) ---
+    witnessed = witness_step(store, ledger, key.keyring.keys, db, clock.now())
     states = collections.Counter(r.state for r in store.requests())
     log = [e.data for e in store.entries(ledger)]
     verdicts = recompute_verdicts(log, desk.calendars)
@@ -293,6 +296,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
         "transfer": transfer,
         "routed": routed,
         "plt_actions": plt_actions,
+        "witness": witnessed,
     }
 
 
@@ -363,6 +367,7 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"verification: OK {report.summary()}")  # type: ignore[attr-defined]
     click.echo(f"receipt: {figures['receipt']}")
     click.echo(f"export: {figures['transfer']}")
+    click.echo(str(figures["witness"]))  # the witness step
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
     click.echo("next:")
     click.echo(f"  pelayanan audit verify --db {db}")

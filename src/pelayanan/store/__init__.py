@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pelayanan.exceptions import StoreError
 from pelayanan.store._check import StoreProblem, StoreReport, read_snapshot, verify_store
+from pelayanan.store._witness import latest_checkpoint_note, store_consistency_proof
 from pelayanan.store.base import SCHEMA_VERSION, AppendResult, LedgerHead, RequestRecord, Store
 from pelayanan.store.memory import MemoryStore
 from pelayanan.store.sqlite import SQLiteStore
@@ -31,8 +32,10 @@ __all__ = [
     "import_export",
     "is_empty",
     "is_url",
+    "latest_checkpoint_note",
     "open_store",
     "read_snapshot",
+    "store_consistency_proof",
     "verify_store",
 ]
 
