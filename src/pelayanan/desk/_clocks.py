@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import attrs
 
 from pelayanan.access import SYSTEM, Actor
+from pelayanan.audit import kinds
 from pelayanan.calendar import WorkCalendar
-from pelayanan.desk._bodies import sop_ref
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import Recorder, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ConcurrentModificationError,
@@ -139,7 +139,7 @@ class Clocks:
                 return fired
             event = due[0]
             body = event_body(event, clocks, request=record.id, at=now)
-            body["sop"] = sop_ref(sop)
+            body[kinds.SOP] = sop_entry_ref(sop)
             clocks = engine.fire(clocks, event)
             moved: Mapping[str, str] | None = body.get("reassign")
             updated = _after_event(record, clocks, moved, now)

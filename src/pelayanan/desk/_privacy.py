@@ -7,28 +7,18 @@ transaction (through the shared `Recorder`), and records every refusal.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from pelayanan.access import Actor
+from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    erasure_body,
-    erasure_refused_body,
-    legal_hold_body,
-    legal_hold_refused_body,
-    legal_hold_released_body,
-    reveal_body,
-    reveal_refused_body,
-)
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import Recorder, RefusalBody
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ErasureRefusedError,
     IncompleteRequestError,
-    PelayananError,
     PermissionDeniedError,
     PrivacyError,
     RequestError,
@@ -61,6 +51,35 @@ def _require(text: str | None, operation: str, name: str) -> None:
     """Refuse an operation whose written *name* (purpose, reason) is blank."""
     if not (text and text.strip()):
         raise IncompleteRequestError(operation, [name])
+
+
+def _subject_refused(actor: Actor, subject: str, purpose: str) -> RefusalBody:
+    def build(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
+        return kinds.subject_reveal_refused_body(
+            at=at, actor=actor.id, subject=subject, purpose=purpose, reason=reason
+        )
+
+    return build
+
+
+def _hold_refused(
+    actor: Actor, reason: str, subject: str | None, request: str | None
+) -> RefusalBody:
+    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+        return kinds.legal_hold_refused_body(
+            at=at, actor=actor.id, subject=subject, request=request, reason=reason, refusal=refusal
+        )
+
+    return build
+
+
+def _release_refused(actor: Actor, reason: str, hold: str) -> RefusalBody:
+    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+        return kinds.legal_hold_release_refused_body(
+            at=at, actor=actor.id, hold=hold, reason=reason, refusal=refusal
+        )
+
+    return build
 
 
 class Privacy:
@@ -170,15 +189,31 @@ class Privacy:
             key = self._subject_key(subject)
             value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
         except (RequestError, PrivacyError) as exc:
-            self._refuse_reveal(
-                exc, actor, purpose, now, request=request_id, field=field, subject=subject
-            )
+            known = subject
+
+            def body(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
+                return kinds.reveal_refused_body(
+                    at=at,
+                    actor=actor.id,
+                    request=request_id,
+                    field=field,
+                    subject=known,
+                    purpose=purpose,
+                    reason=reason,
+                )
+
+            self._recorder.refuse(exc, body, at=now)
             raise
-        about = {"request": request_id, "field": field, "subject": subject}
-        result = self._recorder.commit(
-            reveal_body(format_time(now), actor=actor.id, role=role, purpose=purpose, **about),
-            time=now,
+        entry = kinds.reveal_body(
+            at=now,
+            actor=actor.id,
+            request=request_id,
+            field=field,
+            subject=subject,
+            role=role,
+            purpose=purpose,
         )
+        result = self._recorder.commit(entry, time=now)
         return ActionResult(record, result.seq, result.entry_hash.hex(), value=value)
 
     def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
@@ -192,16 +227,18 @@ class Privacy:
             )
             requests = self._open_subject(store, subject)
         except (RequestError, PrivacyError) as exc:
-            self._refuse_reveal(exc, actor, purpose, now, scope="subject", subject=subject)
+            self._recorder.refuse(exc, _subject_refused(actor, subject, purpose), at=now)
             raise
-        fields = sorted({f for r in requests.values() for f in r["fields"]})
-        about = {"scope": "subject", "subject": subject, "requests": sorted(requests)}
-        result = self._recorder.commit(
-            reveal_body(
-                format_time(now), actor=actor.id, role=role, purpose=purpose, **about, fields=fields
-            ),
-            time=now,
+        entry = kinds.subject_reveal_body(
+            at=now,
+            actor=actor.id,
+            subject=subject,
+            requests=sorted(requests),
+            fields=sorted({f for r in requests.values() for f in r["fields"]}),
+            role=role,
+            purpose=purpose,
         )
+        result = self._recorder.commit(entry, time=now)
         data = {"subject": subject, "requests": requests}
         return ActionResult(None, result.seq, result.entry_hash.hex(), subject_data=data)
 
@@ -229,17 +266,22 @@ class Privacy:
             if blocked is not None:
                 raise blocked
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                erasure_refused_body,
-                actor=actor.id,
-                subject=subject,
-                requests=list(requests),
-                reason=reason,
-            )
+            looked_up = list(requests)
+
+            def refused(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+                return kinds.erasure_refused_body(
+                    at=at,
+                    actor=actor.id,
+                    subject=subject,
+                    requests=looked_up,
+                    reason=reason,
+                    refusal=refusal,
+                )
+
             self._recorder.refuse(exc, refused, at=now)
             raise
-        body = erasure_body(
-            format_time(now),
+        body = kinds.erasure_body(
+            at=now,
             actor=actor.id,
             role=role,
             subject=subject,
@@ -267,17 +309,18 @@ class Privacy:
             if request is not None and self._recorder.store.get_request(request) is None:
                 raise UnknownRequestError(request)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                legal_hold_refused_body,
-                actor=actor.id,
-                reason=reason,
-                subject=subject,
-                request=request,
-            )
-            self._recorder.refuse(exc, refused, at=now)
+            self._recorder.refuse(exc, _hold_refused(actor, reason, subject, request), at=now)
             raise
         hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
-        body = legal_hold_body(format_time(now), hold, role=role)
+        body = kinds.legal_hold_body(
+            at=now,
+            actor=hold.placed_by,
+            role=role,
+            hold=hold.id,
+            subject=hold.subject,
+            request=hold.request,
+            reason=hold.reason,
+        )
         result = self._recorder.commit(body, time=now, change=VaultChange(now, holds=(hold,)))
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
@@ -293,25 +336,22 @@ class Privacy:
                 msg = f"no legal hold {hold_id!r} is in force"
                 raise PrivacyError(msg)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                legal_hold_refused_body, actor=actor.id, reason=reason, hold=hold_id
-            )
-            self._recorder.refuse(exc, refused, at=now)
+            self._recorder.refuse(exc, _release_refused(actor, reason, hold_id), at=now)
             raise
-        body = legal_hold_released_body(
-            format_time(now), hold, actor=actor.id, role=role, reason=reason
+        body = kinds.legal_hold_released_body(
+            at=now,
+            actor=actor.id,
+            role=role,
+            hold=hold.id,
+            subject=hold.subject,
+            request=hold.request,
+            reason=reason,
         )
         change = VaultChange(now, release=(hold_id,))
         result = self._recorder.commit(body, time=now, change=change)
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
     # -- internals ------------------------------------------------------------------------
-
-    def _refuse_reveal(
-        self, error: PelayananError, actor: Actor, purpose: str, now: dt.datetime, **about: Any
-    ) -> None:
-        refused = functools.partial(reveal_refused_body, actor=actor.id, purpose=purpose, **about)
-        self._recorder.refuse(error, refused, at=now)
 
     def _parts(self) -> tuple[PrivacySettings, VaultStore]:
         if self.settings is None:

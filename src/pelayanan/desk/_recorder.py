@@ -13,10 +13,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
-from pelayanan.audit.entry import format_time
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.kinds import refusal_reason
 from pelayanan.clock import Clock, ensure_aware
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
@@ -24,22 +25,58 @@ from pelayanan.exceptions import (
     ConfigurationError,
     PelayananError,
 )
+from pelayanan.sop.model import SOP
 from pelayanan.store.base import AppendResult, RequestRecord, Store
 from pelayanan.store.vault import VaultChange, VaultStore
 
-__all__ = ["RefusalBody", "Recorder", "refusal_reason"]
+__all__ = ["RefusalBody", "Recorder", "refused", "sop_entry_ref"]
 
-#: Builds a refusal entry's body from the entry time and the refusal reason object.
-RefusalBody = Callable[[str, dict[str, Any]], dict[str, Any]]
+#: Builds a refusal entry's body from the entry time and the refusal reason object
+#: (`pelayanan.audit.kinds.refusal_reason`).
+RefusalBody = Callable[[dt.datetime, dict[str, Any]], dict[str, Any]]
 
 
-def refusal_reason(error: PelayananError) -> dict[str, Any]:
-    """Return the reason object every refusal entry carries: error class, message, rule."""
-    reason: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
-    rule = getattr(error, "rule", None)
-    if rule is not None:
-        reason["rule"] = rule
-    return reason
+def sop_entry_ref(sop: SOP) -> dict[str, str]:
+    """Return the ``sop`` object entries carry for *sop*: id, version, content hash."""
+    return kinds.sop_ref(sop.id, sop.version, sop.content_hash)
+
+
+def refused(
+    request: str,
+    *,
+    sop: Mapping[str, str] | None,
+    action: str,
+    actor: str,
+    state: str | None,
+    on_behalf_of: str | None = None,
+) -> RefusalBody:
+    """Return the builder of the ``refused`` entry for an attempt on a request.
+
+    Args:
+        request: the request id the attempt named.
+        sop: the SOP version (`sop_entry_ref`), when the request is known.
+        action: the action attempted.
+        actor: who attempted it.
+        state: the request's state then, if known.
+        on_behalf_of: the official whose authority was claimed, if any.
+
+    Returns:
+        A `RefusalBody` for `Recorder.refuse`.
+    """
+
+    def build(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
+        return kinds.refused_body(
+            at=at,
+            request=request,
+            sop=sop,
+            action=action,
+            actor=actor,
+            state=state,
+            reason=reason,
+            on_behalf_of=on_behalf_of,
+        )
+
+    return build
 
 
 class Recorder:
@@ -180,14 +217,12 @@ class Recorder:
 
         Args:
             error: why it was refused; its class, message and rule become the reason.
-            body: builds the entry body of the refusal's kind from the entry time and the
-                reason object.
+            body: builds the entry body of the refusal's kind (a `pelayanan.audit.kinds`
+                builder) from the entry time and the reason object.
             at: the entry time (default: the clock's now).
         """
         now = at if at is not None else self.now()
-        self.store.append(
-            self.ledger, body(format_time(now), refusal_reason(error)), time=now, sign=self.sign
-        )
+        self.store.append(self.ledger, body(now, refusal_reason(error)), time=now, sign=self.sign)
 
     def replayed(self, idempotency_key: str | None) -> ActionResult | None:
         """Return the result of the earlier call made with *idempotency_key*, if any."""

@@ -8,7 +8,6 @@ refused attempt and raises a typed error.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,20 +22,10 @@ from pelayanan.access import (
     authorize,
     check_access,
 )
-from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    Attempt,
-    Transition,
-    action_body,
-    migration_body,
-    refused_body,
-    sop_ref,
-    submit_body,
-    survey_body,
-)
+from pelayanan.audit import kinds
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import Recorder, RefusalBody, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
@@ -148,7 +137,10 @@ class Requests:
                 holder={"unit": unit, "assignee": assignee},
             )
         except RequestError as exc:
-            self._refuse(exc, Attempt(new_id, sop_ref(sop), "submit", actor.id, None, None))
+            tried = refused(
+                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
+            )
+            self._refuse(exc, tried)
             raise
         sealed = self._privacy.seal(sop, new_id, None, fields, now)
         record = RequestRecord(
@@ -172,8 +164,19 @@ class Requests:
             updated_at=now,
             closed=sop.state(sop.initial).final,
         )
-        step = Transition(new_id, sop, "submit", actor.id, role, None, sop.initial, sealed, changes)
-        body = submit_body(format_time(now), step, routed=routed, assigned=assigned)
+        body = kinds.submit_body(
+            at=now,
+            request=new_id,
+            sop=sop_entry_ref(sop),
+            actor=actor.id,
+            role=role,
+            to=sop.initial,
+            data=sealed.clear,
+            personal=sealed.sealed,
+            routing=routed.record() if routed is not None else None,
+            assignment=assigned.record() if assigned is not None else None,
+            clocks=[{kinds.CLOCK: c.clock, **c.record} for c in changes],
+        )
         return self._recorder.commit_once(
             body,
             time=now,
@@ -202,7 +205,15 @@ class Requests:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error = UnknownRequestError(request_id)
-            self._refuse(error, Attempt(request_id, None, action, actor.id, None, on_behalf_of))
+            tried = refused(
+                request_id,
+                sop=None,
+                action=action,
+                actor=actor.id,
+                state=None,
+                on_behalf_of=on_behalf_of,
+            )
+            self._refuse(error, tried)
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
@@ -223,9 +234,15 @@ class Requests:
             IncompleteRequestError,
             InvalidFieldValueError,
         ) as exc:
-            self._refuse(
-                exc, Attempt(request_id, sop_ref(sop), action, actor.id, record.state, on_behalf_of)
+            tried = refused(
+                request_id,
+                sop=sop_entry_ref(sop),
+                action=action,
+                actor=actor.id,
+                state=record.state,
+                on_behalf_of=on_behalf_of,
             )
+            self._refuse(exc, tried)
             raise
         sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
         actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
@@ -248,22 +265,20 @@ class Requests:
             updated_at=now,
             closed=sop.state(check.target).final,
         )
-        step = Transition(
-            request_id,
-            sop,
-            action,
-            actor.id,
-            check.grant.role,
-            record.state,
-            check.target,
-            sealed,
-            check.changes,
-        )
-        body = action_body(
-            format_time(now),
-            step,
+        body = kinds.action_body(
+            at=now,
+            request=request_id,
+            sop=sop_entry_ref(sop),
+            action=action,
+            actor=actor.id,
+            role=check.grant.role,
+            source=record.state,
+            to=check.target,
+            data=sealed.clear,
+            personal=sealed.sealed,
             justification=justification,
             authority=check.grant.authority(),
+            clocks=[{kinds.CLOCK: c.clock, **c.record} for c in check.changes],
         )
         return self._recorder.commit_once(
             body,
@@ -285,16 +300,21 @@ class Requests:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error: RequestError = UnknownRequestError(request_id)
-            self._refuse(error, Attempt(request_id, None, "survey", actor.id, None, None))
+            self._refuse(
+                error, refused(request_id, sop=None, action="survey", actor=actor.id, state=None)
+            )
             raise error
-        ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        ref = kinds.sop_ref(record.sop_id, record.sop_version, record.sop_hash)
         if not record.closed:
             error = TransitionNotAllowedError("survey", record.state)
-            self._refuse(error, Attempt(request_id, ref, "survey", actor.id, record.state, None))
+            tried = refused(
+                request_id, sop=ref, action="survey", actor=actor.id, state=record.state
+            )
+            self._refuse(error, tried)
             raise error
         now = self._recorder.now()
-        body = survey_body(
-            format_time(now),
+        body = kinds.survey_body(
+            at=now,
             request=request_id,
             sop=ref,
             actor=actor.id,
@@ -318,13 +338,16 @@ class Requests:
             return replay
         now = self._recorder.now()
         record = self.get(request_id)
-        old = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        old = kinds.sop_ref(record.sop_id, record.sop_version, record.sop_hash)
         target = self._sops.get(migration.sop_id, migration.to_version)
         try:
             new_state = _migrated_state(record, migration)
             role = authorize(actor, "migrate", allowed_roles=migration.roles)
         except (MigrationError, PermissionDeniedError) as exc:
-            self._refuse(exc, Attempt(request_id, old, "migrate", actor.id, record.state, None))
+            tried = refused(
+                request_id, sop=old, action="migrate", actor=actor.id, state=record.state
+            )
+            self._refuse(exc, tried)
             raise
         updated = attrs.evolve(
             record,
@@ -335,15 +358,15 @@ class Requests:
             updated_at=now,
             closed=target.state(new_state).final,
         )
-        body = migration_body(
-            format_time(now),
+        body = kinds.migration_body(
+            at=now,
             request=request_id,
-            sop=target,
+            sop=sop_entry_ref(target),
             from_sop=old,
             actor=actor.id,
             role=role,
             source=record.state,
-            target=new_state,
+            to=new_state,
             note=migration.note,
         )
         result = self._recorder.commit(
@@ -423,8 +446,8 @@ class Requests:
         )
         return _Step(grant, target, clocks, changes)
 
-    def _refuse(self, error: RequestError, attempt: Attempt) -> None:
-        self._recorder.refuse(error, functools.partial(refused_body, attempt=attempt))
+    def _refuse(self, error: RequestError, body: RefusalBody) -> None:
+        self._recorder.refuse(error, body)
 
 
 def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:

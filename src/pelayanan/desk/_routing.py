@@ -8,7 +8,6 @@ records the refused attempt and raises a typed error.  The decisions themselves 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,19 +15,8 @@ from typing import Any
 import attrs
 
 from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
-from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    Attempt,
-    Closing,
-    Decision,
-    assignment_body,
-    bukan_wewenang_body,
-    disposition_answer_body,
-    disposition_body,
-    refused_body,
-    sop_ref,
-)
-from pelayanan.desk._recorder import Recorder
+from pelayanan.audit import kinds
+from pelayanan.desk._recorder import Recorder, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     IncompleteRequestError,
@@ -66,6 +54,29 @@ class _Attempt:
     actor: Actor
     on_behalf_of: str | None
     now: dt.datetime
+
+
+@attrs.frozen
+class _Closing:
+    """How a disposisi was closed: which one, the group it joined, where the request went."""
+
+    disposition: str | None
+    joined: str | None
+    returned_to: Mapping[str, Any] | None
+
+
+def _decided(attempt: _Attempt, grant: Grant) -> dict[str, Any]:
+    """Return the fields every routing entry shares (the builders' keyword arguments)."""
+    authority = grant.authority()
+    return {
+        "at": attempt.now,
+        "request": attempt.record.id,
+        "sop": sop_entry_ref(attempt.sop),
+        "actor": grant.actor,
+        "state": attempt.record.state,
+        "role": grant.role,
+        "authority": dict(authority) if authority is not None else None,
+    }
 
 
 class Routing:
@@ -133,9 +144,7 @@ class Routing:
             decision = chosen or AssignmentDecision(
                 str(record.unit), None, "manual", "the unit has no assignment policy"
             )
-        body = assignment_body(
-            format_time(attempt.now), Decision(record, attempt.sop, grant), decision
-        )
+        body = kinds.assignment_body(**_decided(attempt, grant), assignment=decision.record())
         updated = attrs.evolve(
             record, version=record.version + 1, assignee=decision.assignee, updated_at=attempt.now
         )
@@ -196,14 +205,14 @@ class Routing:
                 decision = self._assign_in(target.unit, attempt.sop, record.data)
                 if decision is not None:
                     assignee = decision.assignee
-        body = disposition_body(
-            format_time(attempt.now),
-            Decision(record, attempt.sop, grant),
+        body = kinds.disposition_body(
+            **_decided(attempt, grant),
             group=group,
+            parent=created[0]["parent"],
             from_unit=unit,
             instruction=instruction,
-            created=created,
-            assignment=decision,
+            dispositions=[{k: d[k] for k in ("id", "unit", "officer", "due")} for d in created],
+            assignment=decision.record() if decision is not None else None,
             holder={"unit": new_unit, "assignee": assignee},
         )
         return self._commit(record, _moved(record, meta, new_unit, assignee, attempt.now), body)
@@ -226,12 +235,24 @@ class Routing:
         attempt = self._load(request_id, action, actor, on_behalf_of)
         grant, mine, returned = self._closing(attempt, text, disposition)
         meta, closing = self._close_item(attempt, grant, mine, returned, text)
-        decision = Decision(attempt.record, attempt.sop, grant)
-        time = format_time(attempt.now)
+        shared = _decided(attempt, grant)
+        returned_to = closing.returned_to
         if action == "answer_disposition":
-            body = disposition_answer_body(time, decision, text, closing)
+            body = kinds.disposition_answer_body(
+                **shared,
+                answer=text,
+                disposition=str(closing.disposition),
+                joined=closing.joined,
+                returned_to=returned_to,
+            )
         else:
-            body = bukan_wewenang_body(time, decision, text, closing)
+            body = kinds.bukan_wewenang_body(
+                **shared,
+                reason=text,
+                disposition=closing.disposition,
+                joined=closing.joined,
+                returned_to=returned_to,
+            )
         record = attempt.record
         unit, assignee = record.unit, record.assignee
         if closing.returned_to is not None:
@@ -267,15 +288,15 @@ class Routing:
 
     def _refuse(self, attempt: _Attempt, error: RequestError) -> None:
         record = attempt.record
-        tried = Attempt(
+        tried = refused(
             record.id,
-            sop_ref(attempt.sop),
-            attempt.action,
-            attempt.actor.id,
-            record.state,
-            attempt.on_behalf_of,
+            sop=sop_entry_ref(attempt.sop),
+            action=attempt.action,
+            actor=attempt.actor.id,
+            state=record.state,
+            on_behalf_of=attempt.on_behalf_of,
         )
-        self._recorder.refuse(error, functools.partial(refused_body, attempt=tried))
+        self._recorder.refuse(error, tried)
 
     def _load(
         self, request_id: str, action: str, actor: Actor, on_behalf_of: str | None
@@ -285,9 +306,15 @@ class Routing:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error = UnknownRequestError(request_id)
-            tried = Attempt(request_id, None, action, actor.id, None, on_behalf_of)
-            body = functools.partial(refused_body, attempt=tried)
-            self._recorder.refuse(error, body)
+            tried = refused(
+                request_id,
+                sop=None,
+                action=action,
+                actor=actor.id,
+                state=None,
+                on_behalf_of=on_behalf_of,
+            )
+            self._recorder.refuse(error, tried)
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
         attempt = _Attempt(record, sop, action, actor, on_behalf_of, now)
@@ -364,23 +391,23 @@ class Routing:
         mine: list[dict[str, Any]],
         returned: dict[str, Any] | None,
         text: str,
-    ) -> tuple[Mapping[str, Any], Closing]:
+    ) -> tuple[Mapping[str, Any], _Closing]:
         """Close the disposition answered or returned; return the new meta and the closing."""
         record = attempt.record
         if returned is not None:
-            return record.meta, Closing(None, None, returned)
+            return record.meta, _Closing(None, None, returned)
         status = "answered" if attempt.action == "answer_disposition" else "returned"
         meta, item, joined = close_disposition(
             record.meta, mine[0]["id"], status=status, by=grant.actor, text=text, at=attempt.now
         )
         if joined is not None:
             returned = {"unit": joined["unit"], "assignee": joined["assignee"]}
-            return meta, Closing(item["id"], joined["group"], returned)
+            return meta, _Closing(item["id"], joined["group"], returned)
         if record.unit == item.get("unit") or record.assignee == item.get("officer"):
             # Its part is done but the parallel group still waits for others: the
             # request waits with whoever issued the group, not with this target.
             returned = {"unit": item["from_unit"], "assignee": item["by"]}
-        return meta, Closing(item["id"], None, returned)
+        return meta, _Closing(item["id"], None, returned)
 
     def _commit(
         self, record: RequestRecord, updated: RequestRecord, body: dict[str, Any]
