@@ -24,7 +24,9 @@ structured attributes so callers never parse messages::
     │   ├── InvalidFieldValueError (ValueError)  a value does not fit its declared type
     │   ├── RoutingError                        no routing rule matched and no triage unit
     │   ├── MigrationError                      a migration does not apply to the request
-    │   └── ConcurrentModificationError         another writer changed the request first
+    │   ├── ConcurrentModificationError         another writer changed the request first
+    │   ├── DuplicateRequestError               a request with that id already exists
+    │   └── IdempotencyKeyReuseError            a key reused for a different operation
     ├── AuditError                              the audit ledger
     │   ├── CanonicalEncodingError (ValueError) a value cannot be canonical JSON
     │   ├── KeyMaterialError                    a key cannot be loaded, generated or used
@@ -69,9 +71,11 @@ __all__ = [
     "ChainError",
     "ConcurrentModificationError",
     "ConfigurationError",
+    "DuplicateRequestError",
     "ErasureRefusedError",
     "EstimatedDateError",
     "EstimatedDateWarning",
+    "IdempotencyKeyReuseError",
     "IncompleteRequestError",
     "InvalidFieldValueError",
     "InvalidIdError",
@@ -372,6 +376,39 @@ class StoreNotEmptyError(StoreError):
 
 
 # --- privacy ---------------------------------------------------------------------------
+
+
+class DuplicateRequestError(RequestError):
+    """A submission names a request id that already exists; choose another id.
+
+    Attributes:
+        request_id: the id given.
+    """
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"a service request with id {request_id!r} already exists; submit under a new id "
+            "(or retry with the first submission's idempotency key)"
+        )
+
+
+class IdempotencyKeyReuseError(RequestError):
+    """An idempotency key was reused for a different operation; use a fresh key.
+
+    A key stands for one operation: the same call (ledger, operation, request, action,
+    actor and data) replays its first result; anything else under the key is refused.
+
+    Attributes:
+        differs: what differs from the key's first use (e.g. ``"request"``, ``"data"``).
+    """
+
+    def __init__(self, differs: str) -> None:
+        self.differs = differs
+        super().__init__(
+            f"this idempotency key was first used for another operation (its {differs} "
+            "differs); use a new key for a new operation"
+        )
 
 
 class PrivacyError(PelayananError):

@@ -116,7 +116,13 @@ class ServiceDesk:
         self.calendars: dict[str, WorkCalendar] = (
             dict(calendars) if calendars else {"default": indonesian_government_calendar()}
         )
-        recorder = Recorder(store, ledger=ledger, clock=self.clock, signing_key=signing_key)
+        recorder = Recorder(
+            store,
+            ledger=ledger,
+            clock=self.clock,
+            signing_key=signing_key,
+            access_policy=self.access_policy,
+        )
         self._clocks = Clocks(recorder, self.sops, calendars=self.calendars, specs=clocks or {})
         self._routing = Routing(recorder, self.sops, config=routing, delegations=self.delegations)
         self._privacy = Privacy(recorder, self.sops, settings=privacy)

@@ -14,6 +14,7 @@ from typing import Any
 from pelayanan.access import Actor
 from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
+from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._recorder import Recorder, RefusalBody
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
@@ -98,6 +99,7 @@ class Privacy:
         self._recorder = recorder
         self._sops = sops
         self.settings = settings
+        self._bound = False
 
     # -- used by the request collaborator ------------------------------------------------
 
@@ -168,9 +170,16 @@ class Privacy:
     def reveal(self, request_id: str, field: str, *, actor: Actor, purpose: str) -> ActionResult:
         """Decrypt one personal field, recording who saw it and why (`ServiceDesk.reveal`)."""
         now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
+        bounds = Bounds()
+        request_id = bounds.id(request_id, "request_id")
+        field = bounds.id(field, "field")
+        purpose = bounds.text(purpose, "purpose")
+        too_long = bounds.error("reveal")
+        record = None if too_long else self._recorder.store.get_request(request_id)
         subject: str | None = None
         try:
+            if too_long is not None:
+                raise too_long
             if record is None:
                 raise UnknownRequestError(request_id)
             sop = self._sops.get(record.sop_id, record.sop_version)
@@ -219,7 +228,13 @@ class Privacy:
     def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
         """Return all personal data of *subject*, recorded (`ServiceDesk.subject_access`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        subject = bounds.id(subject, "subject")
+        purpose = bounds.text(purpose, "purpose")
+        too_long = bounds.error("subject_access")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             _require(purpose, "subject_access", "purpose")
             role = _role(
@@ -251,7 +266,13 @@ class Privacy:
         """Destroy *subject*'s key, recorded (`ServiceDesk.erase_subject`)."""
         now = self._recorder.now()
         requests: list[str] = []
+        bounds = Bounds()
+        subject = bounds.id(subject, "subject")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("erase")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.officer_roles, "erase a data subject", rule="officer")
             _require(reason, "erase", "reason")
@@ -298,7 +319,14 @@ class Privacy:
     ) -> ActionResult[None]:
         """Place a legal hold on a subject or a request (`ServiceDesk.place_legal_hold`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        subject = bounds.optional_id(subject, "subject")
+        request = bounds.optional_id(request, "request")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("legal_hold")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "place a legal hold", rule="hold_role")
             if (subject is None) == (request is None):
@@ -327,7 +355,13 @@ class Privacy:
     def release_legal_hold(self, hold_id: str, *, actor: Actor, reason: str) -> ActionResult[None]:
         """Release legal hold *hold_id* (`ServiceDesk.release_legal_hold`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        hold_id = bounds.id(hold_id, "hold")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("release_legal_hold")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "release a legal hold", rule="hold_role")
             _require(reason, "release_legal_hold", "reason")
@@ -354,10 +388,22 @@ class Privacy:
     # -- internals ------------------------------------------------------------------------
 
     def _parts(self) -> tuple[PrivacySettings, VaultStore]:
+        """Return the settings and the vault, binding the vault to the store on first use.
+
+        Raises:
+            PrivacyError: the desk has no privacy settings, or the store no vault.
+            VaultKeyMismatchError: the store is sealed under another master key.
+        """
         if self.settings is None:
             msg = "this desk has no privacy settings: pass privacy=PrivacySettings(vault=...)"
             raise PrivacyError(msg)
-        return self.settings, self._recorder.vault_store()
+        store = self._recorder.vault_store()
+        if not self._bound:
+            # Once per desk: a wrong master key is refused before anything is sealed,
+            # revealed or erased under it.
+            self.settings.vault.bind(store)
+            self._bound = True
+        return self.settings, store
 
     def _subject_key(self, subject: str) -> SubjectKey:
         settings, store = self._parts()

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from pelayanan.access import AccessPolicy
 from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.keyring import KeyringSigner
@@ -88,6 +89,7 @@ class Recorder:
         clock: where "now" comes from.
         signing_key: a ledger key, or a `KeyringSigner` that picks the key valid at each
             checkpoint's time.
+        access_policy: the desk's access policy, passed to every access check.
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class Recorder:
         ledger: str,
         clock: Clock,
         signing_key: SigningKey | KeyringSigner,
+        access_policy: AccessPolicy | None = None,
     ) -> None:
         self.store = store
+        self.access_policy = access_policy if access_policy is not None else AccessPolicy()
         self.ledger = ledger
         self.clock = clock
         self._key = signing_key

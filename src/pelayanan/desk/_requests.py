@@ -23,12 +23,14 @@ from pelayanan.access import (
     check_access,
 )
 from pelayanan.audit import kinds
+from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
 from pelayanan.desk._recorder import Recorder, RefusalBody, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
+    DuplicateRequestError,
     IncompleteRequestError,
     InvalidFieldValueError,
     MigrationError,
@@ -37,6 +39,7 @@ from pelayanan.exceptions import (
     RequestError,
     TransitionNotAllowedError,
     UnknownRequestError,
+    UnknownSOPError,
 )
 from pelayanan.reports.ikm import RuleSet, compute_ikm
 from pelayanan.sla import ClockChange, next_due
@@ -116,10 +119,9 @@ class Requests:
         replay = self._recorder.replayed(idempotency_key)
         if replay is not None:
             return replay
-        sop = self._sops.get(sop_id, version)
         now = self._recorder.now()
+        sop, new_id = self._opening(sop_id, version, request_id, actor)
         fields = dict(data or {})
-        new_id = request_id or self._new_id()
         try:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
             _check_fields(sop, "submit", fields, _missing(sop.submit.requires, fields))
@@ -186,6 +188,39 @@ class Requests:
             change=sealed.change,
         )
 
+    def _opening(
+        self, sop_id: str, version: str | None, request_id: str | None, actor: Actor
+    ) -> tuple[SOP, str]:
+        """Return the SOP and the id of a new request; record and raise when there is none.
+
+        Raises:
+            InvalidFieldValueError: an id is longer than `MAX_ID_LENGTH` (recorded).
+            UnknownSOPError: no such SOP or version (recorded).
+            DuplicateRequestError: a request with *request_id* exists (recorded).
+        """
+        bounds = Bounds()
+        new_id = self._new_id() if request_id is None else bounds.id(request_id, "request_id")
+        bounds.id(sop_id, "sop_id")
+        bounds.optional_id(version, "version")
+        tried = refused(new_id, sop=None, action="submit", actor=actor.id, state=None)
+        error: RequestError | None = bounds.error("submit")
+        if error is not None:
+            self._refuse(error, tried)
+            raise error
+        try:
+            sop = self._sops.get(sop_id, version)
+        except UnknownSOPError as exc:
+            self._refuse(exc, tried)
+            raise
+        if request_id is not None and self._recorder.store.get_request(new_id) is not None:
+            error = DuplicateRequestError(new_id)
+            ref = sop_entry_ref(sop)
+            self._refuse(
+                error, refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
+            )
+            raise error
+        return sop, new_id
+
     def act(
         self,
         request_id: str,
@@ -196,25 +231,17 @@ class Requests:
         justification: str | None = None,
         idempotency_key: str | None = None,
         on_behalf_of: str | None = None,
+        at: dt.datetime | None = None,
     ) -> ActionResult:
-        """Take an action on a request (`ServiceDesk.act`)."""
+        """Take an action on a request (`ServiceDesk.act`).
+
+        *at* stamps an action the system takes for an SLA event with that event's time.
+        """
         replay = self._recorder.replayed(idempotency_key)
         if replay is not None:
             return replay
-        now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
-        if record is None:
-            error = UnknownRequestError(request_id)
-            tried = refused(
-                request_id,
-                sop=None,
-                action=action,
-                actor=actor.id,
-                state=None,
-                on_behalf_of=on_behalf_of,
-            )
-            self._refuse(error, tried)
-            raise error
+        now = at if at is not None else self._recorder.now()
+        record = self._acted_on(request_id, action, actor, on_behalf_of, justification)
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
         try:
@@ -289,10 +316,54 @@ class Requests:
             change=sealed.change,
         )
 
+    def _acted_on(
+        self,
+        request_id: str,
+        action: str,
+        actor: Actor,
+        on_behalf_of: str | None,
+        justification: str | None,
+    ) -> RequestRecord:
+        """Return the request an action names; record and raise when it cannot be taken.
+
+        Raises:
+            InvalidFieldValueError: an id or the justification is too long (recorded).
+            UnknownRequestError: no such request (recorded).
+        """
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        verb = bounds.id(action, "action")
+        behalf = bounds.optional_id(on_behalf_of, "on_behalf_of")
+        bounds.optional_text(justification, "justification")
+        error: RequestError | None = bounds.error(verb)
+        record = None if error is not None else self._recorder.store.get_request(request_id)
+        if record is None:
+            error = error or UnknownRequestError(request_id)
+            tried = refused(
+                named, sop=None, action=verb, actor=actor.id, state=None, on_behalf_of=behalf
+            )
+            self._refuse(error, tried)
+            raise error
+        return record
+
+    def _check_id(self, request_id: str, action: str, actor: Actor) -> None:
+        """Refuse (recorded) a request id longer than `MAX_ID_LENGTH`.
+
+        Raises:
+            InvalidFieldValueError: it is.
+        """
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        error = bounds.error(action)
+        if error is not None:
+            self._refuse(error, refused(named, sop=None, action=action, actor=actor.id, state=None))
+            raise error
+
     def record_survey(
         self, request_id: str, answers: Mapping[str, int], *, actor: Actor, rules: RuleSet
     ) -> ActionResult:
         """Record one SKM response against a completed request (`ServiceDesk.record_survey`)."""
+        self._check_id(request_id, "survey", actor)
         try:
             compute_ikm([answers], rules=rules)
         except ReportError as exc:
@@ -337,6 +408,7 @@ class Requests:
         if replay is not None:
             return replay
         now = self._recorder.now()
+        self._check_id(request_id, "migrate", actor)
         record = self.get(request_id)
         old = kinds.sop_ref(record.sop_id, record.sop_version, record.sop_hash)
         target = self._sops.get(migration.sop_id, migration.to_version)
@@ -428,6 +500,7 @@ class Requests:
             delegations=self._delegations,
             at=now,
             unit=record.unit,
+            policy=self._access_policy,
         )
         missing = _missing(spec.requires, merged)
         if spec.justification and not (justification and justification.strip()):

@@ -16,6 +16,7 @@ import attrs
 
 from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
 from pelayanan.audit import kinds
+from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._recorder import Recorder, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
@@ -125,7 +126,7 @@ class Routing:
         on_behalf_of: str | None,
     ) -> ActionResult:
         """Assign the request to *officer*, or by its unit's strategy (`ServiceDesk.assign`)."""
-        attempt = self._load(request_id, "assign", actor, on_behalf_of)
+        attempt = self._load(request_id, "assign", actor, on_behalf_of, ids={"officer": officer})
         record = attempt.record
         try:
             grant, unit = self._grant(attempt, roles=self._disposition_roles("assign"))
@@ -161,7 +162,9 @@ class Routing:
         on_behalf_of: str | None,
     ) -> ActionResult:
         """Issue a disposisi to units or officers (`ServiceDesk.dispose`)."""
-        attempt = self._load(request_id, "dispose", actor, on_behalf_of)
+        attempt = self._load(
+            request_id, "dispose", actor, on_behalf_of, texts={"instruction": instruction}
+        )
         record = attempt.record
         items = [to] if isinstance(to, str | DispositionTarget) else list(to)
         targets = [DispositionTarget(unit=t) if isinstance(t, str) else t for t in items]
@@ -232,7 +235,15 @@ class Routing:
         *action* is ``"answer_disposition"`` (`ServiceDesk.answer_disposition`, *text* the
         answer) or ``"bukan_wewenang"`` (`ServiceDesk.bukan_wewenang`, *text* the reason).
         """
-        attempt = self._load(request_id, action, actor, on_behalf_of)
+        word = "answer" if action == "answer_disposition" else "reason"
+        attempt = self._load(
+            request_id,
+            action,
+            actor,
+            on_behalf_of,
+            ids={"disposition": disposition},
+            texts={word: text},
+        )
         grant, mine, returned = self._closing(attempt, text, disposition)
         meta, closing = self._close_item(attempt, grant, mine, returned, text)
         shared = _decided(attempt, grant)
@@ -299,20 +310,44 @@ class Routing:
         self._recorder.refuse(error, tried)
 
     def _load(
-        self, request_id: str, action: str, actor: Actor, on_behalf_of: str | None
+        self,
+        request_id: str,
+        action: str,
+        actor: Actor,
+        on_behalf_of: str | None,
+        *,
+        ids: Mapping[str, str | None] | None = None,
+        texts: Mapping[str, str | None] | None = None,
     ) -> _Attempt:
-        """Load the open request an operation acts on; record and raise when it cannot."""
+        """Load the open request an operation acts on; record and raise when it cannot.
+
+        *ids* and *texts* are further caller values the operation records, by name, held
+        to `MAX_ID_LENGTH` and `MAX_TEXT_LENGTH`.
+
+        Raises:
+            InvalidFieldValueError: a caller value is too long (recorded).
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is closed (recorded).
+        """
         now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        behalf = bounds.optional_id(on_behalf_of, "on_behalf_of")
+        for name, value in (ids or {}).items():
+            bounds.optional_id(value, name)
+        for name, value in (texts or {}).items():
+            bounds.optional_text(value, name)
+        error: RequestError | None = bounds.error(action)
+        record = None if error is not None else self._recorder.store.get_request(request_id)
         if record is None:
-            error = UnknownRequestError(request_id)
+            error = error or UnknownRequestError(request_id)
             tried = refused(
-                request_id,
+                named,
                 sop=None,
                 action=action,
                 actor=actor.id,
                 state=None,
-                on_behalf_of=on_behalf_of,
+                on_behalf_of=behalf,
             )
             self._recorder.refuse(error, tried)
             raise error
@@ -334,6 +369,7 @@ class Routing:
             delegations=self._delegations,
             at=attempt.now,
             unit=attempt.record.unit,
+            policy=self._recorder.access_policy,
         )
         unit = attempt.actor.unit
         if grant.delegation is not None and grant.delegation.unit is not None:
