@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ class TestVaultBoundOnFirstUse:
             privacy=PrivacySettings(vault=Vault(generate_master_key())),
         )
         before = len(_entries(store))
-        attempts = [
+        attempts: list[Callable[[], object]] = [
             lambda: wrong.submit("pengaduan-umum", actor=CITIZEN, data=data),
             lambda: wrong.reveal(request_id, "nik", actor=VERIFIER, purpose="cek"),
             lambda: wrong.erase_subject(subject, actor=DPO, reason="permintaan"),
