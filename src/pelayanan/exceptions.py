@@ -9,6 +9,7 @@ structured attributes so callers never parse messages::
     ├── ConfigurationError (ValueError)         bad configuration given to the library
     │   ├── InvalidIdError                      an actor or official id is unusable
     │   ├── InvalidInstantError                 an instant is naive or outside the years handled
+    │   │   └── ClockWentBackwardsError         an entry would be earlier than the ledger head
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
     │   │   └── ScenarioError                   an SOP simulation scenario is invalid
@@ -36,7 +37,8 @@ structured attributes so callers never parse messages::
     │       ├── SequenceError                   numbering gap, duplicate, or wrong ledger
     │       ├── ChainError                      predecessor hash mismatch
     │       ├── MerkleRootError                 a checkpoint's root does not match the entries
-    │       └── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    │       ├── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    │       └── TimeOrderError                  an entry is earlier than the one before it
     ├── StoreError                              the storage backend
     │   ├── SchemaVersionError                  the store was written by another schema version
     │   └── StoreNotEmptyError                  import refused: the target already has data
@@ -69,6 +71,7 @@ __all__ = [
     "CalendarFingerprintError",
     "CanonicalEncodingError",
     "ChainError",
+    "ClockWentBackwardsError",
     "ConcurrentModificationError",
     "ConfigurationError",
     "DuplicateRequestError",
@@ -100,6 +103,7 @@ __all__ = [
     "SchemaVersionError",
     "SequenceError",
     "SignatureError",
+    "TimeOrderError",
     "StoreError",
     "StoreNotEmptyError",
     "SubjectErasedError",
@@ -151,6 +155,28 @@ class InvalidIdError(ConfigurationError):
 
 class InvalidInstantError(ConfigurationError):
     """An instant is naive (no UTC offset) or outside the years pelayanan handles."""
+
+
+class ClockWentBackwardsError(InvalidInstantError):
+    """An entry would be earlier than the ledger's last entry; fix the host clock.
+
+    Within a ledger entry times never decrease.  A desk created with
+    ``clock_skew="hold"`` records such an entry at the head's time instead, with the host
+    time alongside.
+
+    Attributes:
+        head: the time of the ledger's last entry.
+        time: the earlier time the entry would have had.
+    """
+
+    def __init__(self, head: dt.datetime, time: dt.datetime) -> None:
+        self.head = head
+        self.time = time
+        super().__init__(
+            f"the clock went backwards: {time.isoformat()} is before the ledger's last entry "
+            f"at {head.isoformat()}; fix the host clock, or create the desk with "
+            'clock_skew="hold"'
+        )
 
 
 @attrs.frozen
@@ -342,6 +368,10 @@ class VerificationError(AuditError):
 
 class MalformedEntryError(VerificationError):
     """An entry is not well-formed canonical JSON of the documented shape."""
+
+
+class TimeOrderError(VerificationError):
+    """An entry's time is earlier than the time of the entry before it."""
 
 
 class SequenceError(VerificationError):

@@ -8,6 +8,8 @@ For each entry, in order:
    equals the root the checkpoint states (so a changed entry is pinned to the checkpoint
    interval it falls in: with a checkpoint per commit, to the entry itself);
 4. **chain**: its ``prev`` equals the hash of the entry before it;
+5. **time**: its ``time`` is not before the time of the entry before it (checked where
+   entries are fed whole, `LedgerVerifier.add_entry`);
 
 and for each checkpoint: **signature** by a key the auditor trusts, valid at the time the
 checkpoint states and not revoked by then (see `pelayanan.audit.keyring`).  At the end, every
@@ -38,6 +40,7 @@ from pelayanan.exceptions import (
     MerkleRootError,
     SequenceError,
     SignatureError,
+    TimeOrderError,
     VerificationError,
 )
 
@@ -205,6 +208,8 @@ class LedgerVerifier:
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
         self._suspect: tuple[int, str] | None = None
+        self._last_time: str | None = None
+        self._time_fault: TimeOrderError | None = None
         if not self._keys:
             raise SignatureError(None, "no trusted key given: pass the ledger public key")
         if since is not None:
@@ -254,6 +259,8 @@ class LedgerVerifier:
         # 2. well-formed, and the entry's own ledger and number.
         entry = check_entry(data, self.ledger, position)
         self.add_checked_entry(_sha256(b"\x00" + data).digest(), entry["prev"])
+        # 5. time: entry times never decrease.
+        self._check_time(position, entry.get("time"))
         return entry
 
     def add_checked_entry(self, entry_hash: bytes, prev: str) -> None:
@@ -312,6 +319,8 @@ class LedgerVerifier:
                 "checkpoint",
                 ledger=self.ledger,
             )
+        if self._time_fault is not None:
+            raise self._time_fault
         return VerificationReport(
             self.ledger,
             size,
@@ -324,6 +333,21 @@ class LedgerVerifier:
         )
 
     # -- checks -------------------------------------------------------------------------
+
+    def _check_time(self, position: int, time: object) -> None:
+        # Entry times are fixed-width UTC strings, so text order is time order.  The fault
+        # is raised at the end: a changed time in a tampered entry is a Merkle or chain
+        # fault first, and those name what was changed.
+        if not isinstance(time, str):
+            return
+        if self._last_time is not None and time < self._last_time and self._time_fault is None:
+            self._time_fault = TimeOrderError(
+                position,
+                f"time goes backwards ({time} is before {self._last_time}, the time of "
+                "the entry before it)",
+                ledger=self.ledger,
+            )
+        self._last_time = time
 
     def _chain_break(self, position: int, entry_hash: bytes) -> None:
         if not position:

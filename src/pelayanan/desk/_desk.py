@@ -17,10 +17,10 @@ from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
-from pelayanan.clock import Clock, SystemClock, ensure_aware
+from pelayanan.clock import Clock, SystemClock
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import ClockSkew, Recorder, within_calendar_years
 from pelayanan.desk._requests import Requests
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
@@ -83,10 +83,15 @@ class ServiceDesk:
             routing's).
         privacy: the vault and retention classes that protect personal fields (needed
             as soon as a request carries a field its SOP marks personal).
+        clock_skew: an entry whose time is before the ledger's last entry (the host clock
+            went backwards) is refused with `ClockWentBackwardsError` (``"refuse"``), or
+            recorded at the last entry's time with the host time in ``host_time``
+            (``"hold"``).
 
     Raises:
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
+        ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class ServiceDesk:
         delegations: DelegationRegistry | None = None,
         access_policy: AccessPolicy | None = None,
         privacy: PrivacySettings | None = None,
+        clock_skew: ClockSkew = "refuse",
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -122,6 +128,7 @@ class ServiceDesk:
             clock=self.clock,
             signing_key=signing_key,
             access_policy=self.access_policy,
+            clock_skew=clock_skew,
         )
         self._clocks = Clocks(recorder, self.sops, calendars=self.calendars, specs=clocks or {})
         self._routing = Routing(recorder, self.sops, config=routing, delegations=self.delegations)
@@ -312,7 +319,8 @@ class ServiceDesk:
         audit entry (``kind: "sla"``, actor ``system``) appended together with the
         request's new clock state under the optimistic version check, so a repeated or
         concurrent tick fires nothing twice: the loser of a race skips the request.  An
-        escalation's action is taken by the system through `act`.
+        escalation's action is taken by the system through `act`, stamped with the tick
+        instant that fired it (never the desk clock's, which may lag behind it).
 
         Args:
             now: the instant to tick at (default: the desk's clock).
@@ -320,8 +328,14 @@ class ServiceDesk:
 
         Returns:
             The events fired, in the order recorded.
+
+        Raises:
+            InvalidInstantError: *now* is naive or outside the years 1946-2200 the
+                working calendars support.
+            ClockWentBackwardsError: *now* is before the ledger's last entry (unless the
+                desk holds skew).
         """
-        at = ensure_aware(now if now is not None else self.clock.now(), what="tick time")
+        at = within_calendar_years(now if now is not None else self.clock.now(), what="tick time")
         return self._clocks.tick(at, limit=limit, act=self._requests.act)
 
     # -- routing and disposisi ------------------------------------------------------------

@@ -10,27 +10,72 @@ retry.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from pelayanan.access import AccessPolicy
 from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
+from pelayanan.audit.entry import format_time, parse_time
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.audit.kinds import refusal_reason
 from pelayanan.clock import Clock, ensure_aware
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
+    ClockWentBackwardsError,
     ConcurrentModificationError,
     ConfigurationError,
+    InvalidInstantError,
     PelayananError,
 )
 from pelayanan.sop.model import SOP
 from pelayanan.store.base import AppendResult, RequestRecord, Store
 from pelayanan.store.vault import VaultChange, VaultStore
 
-__all__ = ["RefusalBody", "Recorder", "refused", "sop_entry_ref"]
+__all__ = [
+    "CALENDAR_YEARS",
+    "HOST_TIME",
+    "ClockSkew",
+    "RefusalBody",
+    "Recorder",
+    "refused",
+    "sop_entry_ref",
+    "within_calendar_years",
+]
+
+#: What a desk does with an entry earlier than its ledger's last one.
+ClockSkew = Literal["refuse", "hold"]
+#: The entry field holding the host's own time when an entry was held at the head's.
+HOST_TIME = "host_time"
+#: The first and last years the working calendars support.
+CALENDAR_YEARS = (1946, 2200)
+
+
+def within_calendar_years(value: object, *, what: str) -> dt.datetime:
+    """Return *value* if it is an aware instant in `CALENDAR_YEARS`.
+
+    Args:
+        value: the instant a caller or the clock gave.
+        what: how to name it in the error message.
+
+    Returns:
+        *value*, unchanged.
+
+    Raises:
+        InvalidInstantError: naive, or outside the years calendars support.
+    """
+    instant = ensure_aware(value, what=what)
+    first, last = CALENDAR_YEARS
+    if not first <= instant.year <= last:
+        msg = (
+            f"{what} {instant.isoformat()} is outside the years {first} to {last} "
+            "that the working calendars support"
+        )
+        raise InvalidInstantError(msg)
+    return instant
+
 
 #: Builds a refusal entry's body from the entry time and the refusal reason object
 #: (`pelayanan.audit.kinds.refusal_reason`).
@@ -90,6 +135,9 @@ class Recorder:
         signing_key: a ledger key, or a `KeyringSigner` that picks the key valid at each
             checkpoint's time.
         access_policy: the desk's access policy, passed to every access check.
+        clock_skew: what to do with an entry earlier than the ledger's last one:
+            ``"refuse"`` raises `ClockWentBackwardsError`; ``"hold"`` records it at the
+            last entry's time with the host time alongside (``host_time``).
     """
 
     def __init__(
@@ -100,7 +148,14 @@ class Recorder:
         clock: Clock,
         signing_key: SigningKey | KeyringSigner,
         access_policy: AccessPolicy | None = None,
+        clock_skew: ClockSkew = "refuse",
     ) -> None:
+        if clock_skew not in ("refuse", "hold"):
+            msg = f'clock_skew must be "refuse" or "hold", got {clock_skew!r}'
+            raise ConfigurationError(msg)
+        self.clock_skew = clock_skew
+        # The time of the ledger's last entry, by its hash: read once per new head.
+        self._head_time: tuple[str, dt.datetime | None] | None = None
         self.store = store
         self.access_policy = access_policy if access_policy is not None else AccessPolicy()
         self.ledger = ledger
@@ -109,8 +164,41 @@ class Recorder:
         self._vault_store: VaultStore | None = None
 
     def now(self) -> dt.datetime:
-        """Return the clock's current instant, refusing a naive one."""
-        return ensure_aware(self.clock.now(), what="clock time")
+        """Return the clock's current instant, refusing a naive one or one out of range.
+
+        Raises:
+            InvalidInstantError: naive, or outside the years calendars support.
+        """
+        return within_calendar_years(self.clock.now(), what="clock time")
+
+    def head_time(self) -> dt.datetime | None:
+        """Return the time of the ledger's last entry, or ``None`` when it has none."""
+        head = self.store.head(self.ledger)
+        if self._head_time is not None and self._head_time[0] == head.last_hash:
+            return self._head_time[1]
+        time: dt.datetime | None = None
+        if head.size:
+            last = next(self.store.entries(self.ledger, head.size - 1, head.size), None)
+            if last is not None:
+                time = parse_time(json.loads(last.data)[kinds.TIME])
+        self._head_time = (head.last_hash, time)
+        return time
+
+    def forward(
+        self, body: Mapping[str, Any], time: dt.datetime
+    ) -> tuple[Mapping[str, Any], dt.datetime]:
+        """Return *body* and *time* such that the entry is not earlier than the ledger head.
+
+        Raises:
+            ClockWentBackwardsError: *time* is before the head and the desk refuses skew.
+        """
+        head = self.head_time()
+        if head is None or time >= head:
+            return body, time
+        if self.clock_skew != "hold":
+            raise ClockWentBackwardsError(head, time)
+        held = {**body, kinds.TIME: format_time(head), HOST_TIME: format_time(time)}
+        return held, head
 
     def sign(self, checkpoint: Checkpoint) -> SignedCheckpoint:
         """Sign *checkpoint* with the key, or the keyring's key valid at its time."""
@@ -158,7 +246,10 @@ class Recorder:
         Raises:
             ConcurrentModificationError: another writer changed the request first.
             ConfigurationError: a vault change on a store without a vault.
+            ClockWentBackwardsError: *time* is before the ledger's last entry (unless the
+                desk holds skew).
         """
+        body, time = self.forward(body, time)
         if change is None:
             return self.store.append(
                 self.ledger,
@@ -226,7 +317,8 @@ class Recorder:
             at: the entry time (default: the clock's now).
         """
         now = at if at is not None else self.now()
-        self.store.append(self.ledger, body(now, refusal_reason(error)), time=now, sign=self.sign)
+        entry, now = self.forward(body(now, refusal_reason(error)), now)
+        self.store.append(self.ledger, entry, time=now, sign=self.sign)
 
     def replayed(self, idempotency_key: str | None) -> ActionResult | None:
         """Return the result of the earlier call made with *idempotency_key*, if any."""
