@@ -8,6 +8,7 @@ as tests/security/test_side_doors.py does.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,20 +17,24 @@ from typing import Any
 import pytest
 
 from pelayanan.access import MAX_ID_LENGTH, AccessPolicy, Actor
-from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.keys import SigningKey, generate_key_pair
+from pelayanan.audit.verify import verify_ledger
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
+    ClockWentBackwardsError,
     DuplicateRequestError,
     InvalidFieldValueError,
+    InvalidInstantError,
     PermissionDeniedError,
     RequestError,
+    TimeOrderError,
     UnknownSOPError,
     VaultKeyMismatchError,
 )
 from pelayanan.privacy import DATA_PROTECTION_OFFICER, PrivacySettings, Vault, generate_master_key
 from pelayanan.sop import SOP
 from pelayanan.sop.values import MAX_TEXT_LENGTH
-from pelayanan.store import SQLiteStore, Store
+from pelayanan.store import MemoryStore, SQLiteStore, Store
 from pelayanan.testing import FakeClock
 
 TALLY: collections.Counter[str] = collections.Counter()
@@ -49,6 +54,8 @@ def _report() -> Iterator[None]:
 
 CITIZEN = Actor("warga-1", {"citizen"})
 VERIFIER = Actor("ver-1", {"verifier"})
+KEPALA = Actor("kepala-1", {"supervisor"})
+PETUGAS = Actor("petugas-1", {"officer"})
 DPO = Actor("dpo-1", {DATA_PROTECTION_OFFICER})
 COMPLAINT = {"subject": "Lampu mati", "category": "infrastruktur"}
 
@@ -222,4 +229,79 @@ class TestConfigurationRefusals:
         assert refusal["kind"] == "refused"
         assert refusal["sop"] is None
         assert refusal["reason"]["error"] == "UnknownSOPError"
+        _tally(1, 1)
+
+
+class TestTimeOnlyMovesForward:
+    def test_tick_far_in_the_future_is_refused(self, desk: ServiceDesk, store: Store) -> None:
+        """tick(9999-12-31) and a clock outside 1946-2200 are typed errors, nothing written."""
+        desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT)
+        size = store.head("default").size
+        instants = [
+            dt.datetime(9999, 12, 31, tzinfo=dt.UTC),
+            dt.datetime(2201, 1, 1, tzinfo=dt.UTC),
+            dt.datetime(1945, 12, 31, tzinfo=dt.UTC),
+        ]
+        for instant in instants:
+            with pytest.raises(InvalidInstantError):
+                desk.tick(instant)
+        clock = FakeClock(dt.datetime(2300, 1, 1, tzinfo=dt.UTC))
+        far = ServiceDesk(store, sops=desk.sops, signing_key=generate_key_pair(), clock=clock)
+        with pytest.raises(InvalidInstantError):
+            far.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT)
+        assert store.head("default").size == size
+        _tally(len(instants) + 1, len(instants) + 1)
+
+    def test_an_earlier_clock_is_refused_or_held(
+        self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """An entry earlier than the head is refused; with clock_skew="hold" it is held."""
+        desk = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT).request.id
+        behind = FakeClock(clock.now() - dt.timedelta(hours=1))
+        late = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=behind)
+        with pytest.raises(ClockWentBackwardsError):
+            late.act(request_id, "verify", actor=VERIFIER)
+        with pytest.raises(ClockWentBackwardsError):
+            late.act(request_id, "verify", actor=CITIZEN)  # even a refusal keeps time order
+        assert desk.get(request_id).state == "received"
+        held = ServiceDesk(
+            store, sops=[complaint_sop], signing_key=ledger_key, clock=behind, clock_skew="hold"
+        )
+        held.act(request_id, "verify", actor=VERIFIER)
+        first, second = _entries(store)[-2:]
+        assert second["time"] == first["time"]
+        assert second["host_time"] < second["time"]
+        _tally(2, 2)
+
+    def test_escalation_actions_carry_the_tick_time(
+        self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """The system's action is stamped with the tick that fired it, not the desk clock."""
+        desk = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT).request.id
+        desk.act(request_id, "verify", actor=VERIFIER)
+        desk.act(request_id, "dispatch", actor=KEPALA, data={"assigned_unit": "dinas-pu"})
+        desk.act(request_id, "follow_up", actor=PETUGAS, data={"follow_up_note": "diperbaiki"})
+        desk.tick(dt.datetime(2026, 8, 3, 8, 0, tzinfo=dt.UTC))
+        times = [e["time"] for e in _entries(store)]
+        assert times == sorted(times)
+        assert _entries(store)[-1]["action"] == "auto_close"
+        _tally(1, 1)
+
+    def test_verifier_reports_time_going_backwards(self, ledger_key: SigningKey) -> None:
+        """A log whose times decrease verifies as 'entry N: time goes backwards'."""
+        store = MemoryStore()
+        base = {"kind": "survey", "request": "R", "sop": None, "actor": "a", "rules": "r"}
+        for time in ("2026-07-06T02:00:00.000000Z", "2026-07-06T01:00:00.000000Z"):
+            at = dt.datetime.fromisoformat(time)
+            store.append(
+                "default",
+                {**base, "time": time, "answers": {}},
+                time=at,
+                sign=lambda checkpoint: checkpoint.sign(ledger_key),
+            )
+        stored = ((e.seq, e.data) for e in store.entries("default"))
+        with pytest.raises(TimeOrderError, match=r"^entry 1: time goes backwards"):
+            verify_ledger("default", stored, store.checkpoints("default"), [ledger_key.verifier])
         _tally(1, 1)
