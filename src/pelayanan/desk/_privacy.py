@@ -7,6 +7,8 @@ transaction (through the shared `Recorder`), and records every refusal.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +38,9 @@ from pelayanan.store.base import RequestRecord
 from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, VaultStore, WrappedKey
 
 __all__ = ["Privacy"]
+
+#: The index-tag kind of call digests (idempotency), apart from every identifier kind.
+_DIGEST = "call-digest"
 
 
 def _role(actor: Actor, allowed: tuple[str, ...], what: str, *, rule: str) -> str:
@@ -164,6 +169,18 @@ class Privacy:
         if not (change.keys or change.index or change.links):
             return Sealed(clear, sealed, subject, None)
         return Sealed(clear, sealed, subject, change)
+
+    def digest(self, data: Mapping[str, Any]) -> str:
+        """Return a digest of *data* for comparing calls, keyed when the desk has a vault.
+
+        With privacy settings it is the vault's keyed index tag, so no digest of a NIK
+        can be recomputed without the master key.
+        """
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
+        if self.settings is None:
+            return hashlib.sha256(text.encode()).hexdigest()
+        settings, _ = self._parts()
+        return settings.vault.index_tag(_DIGEST, text)
 
     # -- operations -----------------------------------------------------------------------
 

@@ -14,10 +14,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast
 
-from pelayanan.access import AccessPolicy
+import attrs
+
+from pelayanan.access import AccessPolicy, same_id
 from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
-from pelayanan.audit.entry import format_time, parse_time
+from pelayanan.audit.entry import StoredEntry, format_time, parse_time
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.audit.kinds import refusal_reason
@@ -27,8 +29,10 @@ from pelayanan.exceptions import (
     ClockWentBackwardsError,
     ConcurrentModificationError,
     ConfigurationError,
+    IdempotencyKeyReuseError,
     InvalidInstantError,
     PelayananError,
+    PermissionDeniedError,
 )
 from pelayanan.sop.model import SOP
 from pelayanan.store.base import AppendResult, RequestRecord, Store
@@ -37,7 +41,9 @@ from pelayanan.store.vault import VaultChange, VaultStore
 __all__ = [
     "CALENDAR_YEARS",
     "HOST_TIME",
+    "IDEMPOTENCY",
     "ClockSkew",
+    "Operation",
     "RefusalBody",
     "Recorder",
     "refused",
@@ -123,6 +129,69 @@ def refused(
         )
 
     return build
+
+
+#: The request meta key under which each idempotency key's operation is kept.
+IDEMPOTENCY = "idempotency"
+
+
+@attrs.frozen
+class Operation:
+    """What one idempotency key stands for: the call that first used it.
+
+    Attributes:
+        name: ``submit``, ``act`` or ``migrate``.
+        request: the request id the caller named (``None``: a submission's new id).
+        action: the action (or the migration's target version).
+        actor: the actor's id.
+        data: a keyed digest of the data (never the data itself).
+        roles: the actor's roles now, to authorise a replay (not kept).
+    """
+
+    name: str
+    request: str | None
+    action: str
+    actor: str
+    data: str
+    roles: frozenset[str] = attrs.field(factory=frozenset, eq=False)
+
+    def record(self) -> dict[str, str | None]:
+        """Return the operation as the request's meta keeps it."""
+        return {
+            "name": self.name,
+            "request": self.request,
+            "action": self.action,
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+    def check_replay(self, record: RequestRecord, key: str, entry: StoredEntry | None) -> None:
+        """Refuse replaying *record*'s result for this operation when it is another one.
+
+        Raises:
+            IdempotencyKeyReuseError: the request, operation, action, actor or data differ.
+            PermissionDeniedError: the actor lacks the role the first call used.
+        """
+        first = record.meta.get(IDEMPOTENCY, {}).get(key)
+        if first is None:
+            # A key kept before operations were: the request is all there is to compare.
+            if self.request is not None and self.request != record.id:
+                raise IdempotencyKeyReuseError("request")
+            return
+        for name, label in (("request", "request"), ("name", "operation"), ("action", "action")):
+            if first.get(name) != self.record()[name]:
+                raise IdempotencyKeyReuseError(label)
+        if not same_id(str(first.get("actor")), self.actor):
+            raise IdempotencyKeyReuseError("actor")
+        if first.get("data") != self.data:
+            raise IdempotencyKeyReuseError("data")
+        role = json.loads(entry.data).get(kinds.ROLE) if entry is not None else None
+        if role and role not in self.roles:
+            msg = (
+                f"actor {self.actor!r} may not replay {self.action!r}: the first call used "
+                f"the role {role!r}, which the actor no longer holds"
+            )
+            raise PermissionDeniedError(msg, rule="role")
 
 
 class Recorder:
@@ -250,6 +319,7 @@ class Recorder:
                 desk holds skew).
         """
         body, time = self.forward(body, time)
+        key = None if idempotency_key is None else self.scoped(idempotency_key)
         if change is None:
             return self.store.append(
                 self.ledger,
@@ -257,7 +327,7 @@ class Recorder:
                 time=time,
                 request=request,
                 expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                idempotency_key=key,
                 sign=self.sign,
             )
         return self.vault_store().append_with_vault(
@@ -267,7 +337,7 @@ class Recorder:
             change=change,
             request=request,
             expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             sign=self.sign,
         )
 
@@ -280,6 +350,7 @@ class Recorder:
         expected_version: int | None,
         idempotency_key: str | None,
         change: VaultChange | None,
+        operation: Operation | None = None,
     ) -> ActionResult:
         """Commit a request change under an idempotency key (see `commit`).
 
@@ -302,7 +373,7 @@ class Recorder:
                 change=change,
             )
         except ConcurrentModificationError as exc:
-            return self.replayed_or_raise(idempotency_key, exc)
+            return self.replayed_or_raise(idempotency_key, exc, operation)
         return ActionResult(request, result.seq, result.entry_hash.hex())
 
     def refuse(
@@ -320,30 +391,59 @@ class Recorder:
         entry, now = self.forward(body(now, refusal_reason(error)), now)
         self.store.append(self.ledger, entry, time=now, sign=self.sign)
 
-    def replayed(self, idempotency_key: str | None) -> ActionResult | None:
-        """Return the result of the earlier call made with *idempotency_key*, if any."""
+    def scoped(self, idempotency_key: str) -> str:
+        """Return the key the store keeps for *idempotency_key* on this desk's ledger."""
+        # The ledger's length first, so no ledger and key pair spells another's.
+        return f"{len(self.ledger)}:{self.ledger}:{idempotency_key}"
+
+    def replayed(
+        self, idempotency_key: str | None, operation: Operation | None = None
+    ) -> ActionResult | None:
+        """Return the result of the earlier call made with *idempotency_key*, if any.
+
+        Args:
+            idempotency_key: the caller's key (scoped by the ledger here).
+            operation: what the call does; the first call's must be the same.
+
+        Returns:
+            The first call's result (``replayed=True``), or ``None`` when the key is new.
+
+        Raises:
+            IdempotencyKeyReuseError: the key was first used for another operation.
+            PermissionDeniedError: the actor no longer holds the role the first call used.
+        """
         if idempotency_key is None:
             return None
-        found = self.store.idempotent_result(idempotency_key)
+        found = self.store.idempotent_result(self.scoped(idempotency_key))
+        legacy = found is None
+        if found is None:
+            # Keys stored before keys were scoped by ledger.
+            found = self.store.idempotent_result(idempotency_key)
         if found is None:
             return None
         request_id, seq = found
         record = self.store.get_request(request_id) if request_id else None
-        if record is None:
+        if record is None or (legacy and record.ledger != self.ledger):
             return None
         entry = next(self.store.entries(self.ledger, seq, seq + 1), None)
+        if operation is not None:
+            operation.check_replay(record, idempotency_key, entry)
         entry_hash = entry.hash.hex() if entry is not None else ""
         return ActionResult(record, seq, entry_hash, replayed=True)
 
     def replayed_or_raise(
-        self, idempotency_key: str | None, error: ConcurrentModificationError
+        self,
+        idempotency_key: str | None,
+        error: ConcurrentModificationError,
+        operation: Operation | None = None,
     ) -> ActionResult:
         """Return the first result when a concurrent call with the same key won, else raise.
 
         Raises:
             ConcurrentModificationError: *error*, when no call with the key committed.
+            IdempotencyKeyReuseError: the winner's key stood for another operation.
         """
-        replay = self.replayed(idempotency_key)
+        replay = self.replayed(idempotency_key, operation)
         if replay is None:
             raise error
         return replay

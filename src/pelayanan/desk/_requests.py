@@ -26,11 +26,19 @@ from pelayanan.audit import kinds
 from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
-from pelayanan.desk._recorder import Recorder, RefusalBody, refused, sop_entry_ref
+from pelayanan.desk._recorder import (
+    IDEMPOTENCY,
+    Operation,
+    Recorder,
+    RefusalBody,
+    refused,
+    sop_entry_ref,
+)
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
     DuplicateRequestError,
+    IdempotencyKeyReuseError,
     IncompleteRequestError,
     InvalidFieldValueError,
     MigrationError,
@@ -46,10 +54,21 @@ from pelayanan.sla import ClockChange, next_due
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP, ActionDef, Migration
 from pelayanan.sop.registry import SOPRegistry
-from pelayanan.sop.values import value_problems
+from pelayanan.sop.values import limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
 
 __all__ = ["Requests"]
+
+
+def _kept(
+    meta: Mapping[str, Any] | None, idempotency_key: str | None, operation: Operation | None
+) -> dict[str, Any]:
+    """Return the request meta that keeps what *idempotency_key* stands for, if given."""
+    if idempotency_key is None or operation is None:
+        return {}
+    kept = dict((meta or {}).get(IDEMPOTENCY, {}))
+    kept[idempotency_key] = operation.record()
+    return {IDEMPOTENCY: kept}
 
 
 def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
@@ -116,7 +135,8 @@ class Requests:
         idempotency_key: str | None,
     ) -> ActionResult:
         """Open a new request under an SOP (`ServiceDesk.submit`)."""
-        replay = self._recorder.replayed(idempotency_key)
+        operation = self._operation(idempotency_key, "submit", request_id, sop_id, actor, data)
+        replay = self._replay(idempotency_key, operation, request_id or "", actor)
         if replay is not None:
             return replay
         now = self._recorder.now()
@@ -156,6 +176,7 @@ class Requests:
             data={**sealed.clear, **sealed.sealed},
             meta={
                 "actors": {"submit": [actor.id]},
+                **_kept(None, idempotency_key, operation),
                 **({"sla": clocks} if clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
             },
@@ -186,6 +207,7 @@ class Requests:
             expected_version=None,
             idempotency_key=idempotency_key,
             change=sealed.change,
+            operation=operation,
         )
 
     def _opening(
@@ -237,7 +259,8 @@ class Requests:
 
         *at* stamps an action the system takes for an SLA event with that event's time.
         """
-        replay = self._recorder.replayed(idempotency_key)
+        operation = self._operation(idempotency_key, "act", request_id, action, actor, data)
+        replay = self._replay(idempotency_key, operation, request_id, actor, action=action)
         if replay is not None:
             return replay
         now = at if at is not None else self._recorder.now()
@@ -284,6 +307,7 @@ class Requests:
             data={**record.data, **sealed.clear, **sealed.sealed},
             meta={
                 **record.meta,
+                **_kept(record.meta, idempotency_key, operation),
                 "actors": actors,
                 **({"sla": check.clocks} if check.clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
@@ -314,6 +338,7 @@ class Requests:
             expected_version=record.version,
             idempotency_key=idempotency_key,
             change=sealed.change,
+            operation=operation,
         )
 
     def _acted_on(
@@ -345,6 +370,54 @@ class Requests:
             self._refuse(error, tried)
             raise error
         return record
+
+    def _operation(  # noqa: PLR0917 (the parts of a call, in the order it names them)
+        self,
+        idempotency_key: str | None,
+        name: str,
+        request_id: str | None,
+        action: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+    ) -> Operation | None:
+        """Return what a call with an idempotency key stands for (``None`` without a key)."""
+        if idempotency_key is None:
+            return None
+        fields = dict(data or {})
+        # Data over the limits is refused later; its digest need not be computed.
+        digest = "(over the limits)" if limit_problems(fields) else self._privacy.digest(fields)
+        return Operation(name, request_id, action, actor.id, digest, actor.roles)
+
+    def _replay(
+        self,
+        idempotency_key: str | None,
+        operation: Operation | None,
+        request_id: str,
+        actor: Actor,
+        *,
+        action: str = "submit",
+    ) -> ActionResult | None:
+        """Return the first result under *idempotency_key*; record and raise a misuse.
+
+        Raises:
+            InvalidFieldValueError: the key is longer than `MAX_ID_LENGTH` (recorded).
+            IdempotencyKeyReuseError: the key stood for another operation (recorded).
+            PermissionDeniedError: the actor may no longer do what it replays (recorded).
+        """
+        if idempotency_key is None or operation is None:
+            return None
+        bounds = Bounds()
+        bounds.id(idempotency_key, "idempotency_key")
+        named = bounds.id(request_id, "request_id")
+        verb = bounds.id(action, "action")
+        error: RequestError | None = bounds.error(verb)
+        try:
+            if error is not None:
+                raise error
+            return self._recorder.replayed(idempotency_key, operation)
+        except (IdempotencyKeyReuseError, PermissionDeniedError, InvalidFieldValueError) as exc:
+            self._refuse(exc, refused(named, sop=None, action=verb, actor=actor.id, state=None))
+            raise
 
     def _check_id(self, request_id: str, action: str, actor: Actor) -> None:
         """Refuse (recorded) a request id longer than `MAX_ID_LENGTH`.
@@ -404,7 +477,11 @@ class Requests:
         idempotency_key: str | None,
     ) -> ActionResult:
         """Move a request to another SOP version (`ServiceDesk.migrate`)."""
-        replay = self._recorder.replayed(idempotency_key)
+        target_version = migration.to_version
+        operation = self._operation(
+            idempotency_key, "migrate", request_id, target_version, actor, None
+        )
+        replay = self._replay(idempotency_key, operation, request_id, actor, action="migrate")
         if replay is not None:
             return replay
         now = self._recorder.now()
@@ -427,6 +504,7 @@ class Requests:
             sop_hash=target.content_hash,
             state=new_state,
             version=record.version + 1,
+            meta={**record.meta, **_kept(record.meta, idempotency_key, operation)},
             updated_at=now,
             closed=target.state(new_state).final,
         )
