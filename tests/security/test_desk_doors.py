@@ -23,6 +23,7 @@ from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ClockWentBackwardsError,
     DuplicateRequestError,
+    IdempotencyKeyReuseError,
     InvalidFieldValueError,
     InvalidInstantError,
     PermissionDeniedError,
@@ -304,4 +305,88 @@ class TestTimeOnlyMovesForward:
         stored = ((e.seq, e.data) for e in store.entries("default"))
         with pytest.raises(TimeOrderError, match=r"^entry 1: time goes backwards"):
             verify_ledger("default", stored, store.checkpoints("default"), [ledger_key.verifier])
+        _tally(1, 1)
+
+
+class TestIdempotencyKeysMeanOneOperation:
+    def test_keys_are_scoped_by_ledger(
+        self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """One key on two ledgers is two operations, each with its own request and entry."""
+        desks = [
+            ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, ledger=x)
+            for x in ("kota", "kabupaten")
+        ]
+        first, second = (
+            d.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT, idempotency_key="K-1")
+            for d in desks
+        )
+        assert first.request.id != second.request.id
+        assert second.request.ledger == "kabupaten"
+        assert not second.replayed
+        again = desks[1].submit(
+            "pengaduan-umum", actor=CITIZEN, data=COMPLAINT, idempotency_key="K-1"
+        )
+        assert again.replayed
+        assert (again.request.id, again.seq, again.entry_hash) == (
+            second.request.id,
+            second.seq,
+            second.entry_hash,
+        )
+        _tally(1, 1)
+
+    def test_a_key_reused_for_another_operation_is_refused_and_recorded(
+        self, desk: ServiceDesk, store: Store
+    ) -> None:
+        """Another request, action, actor or data under a used key is refused, recorded."""
+        one = desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT, idempotency_key="S")
+        other = desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT).request.id
+        desk.act(one.request.id, "verify", actor=VERIFIER, idempotency_key="A")
+        nobody = Actor("warga-2", set())
+        cases: list[tuple[Callable[[], object], str]] = [
+            (lambda: desk.act(other, "verify", actor=VERIFIER, idempotency_key="S"), "request"),
+            (lambda: desk.act(other, "verify", actor=VERIFIER, idempotency_key="A"), "request"),
+            (
+                lambda: desk.act(one.request.id, "reject", actor=VERIFIER, idempotency_key="A"),
+                "action",
+            ),
+            (
+                lambda: desk.submit(
+                    "pengaduan-umum", actor=nobody, data=COMPLAINT, idempotency_key="S"
+                ),
+                "actor",
+            ),
+            (
+                lambda: desk.submit(
+                    "pengaduan-umum",
+                    actor=CITIZEN,
+                    data={**COMPLAINT, "subject": "Jalan rusak"},
+                    idempotency_key="S",
+                ),
+                "data",
+            ),
+        ]
+        before = len(_entries(store))
+        for attempt, differs in cases:
+            with pytest.raises(IdempotencyKeyReuseError) as info:
+                attempt()
+            assert info.value.differs == differs
+            assert isinstance(info.value, RequestError)
+        new = _entries(store)[before:]
+        assert [e["reason"]["error"] for e in new] == ["IdempotencyKeyReuseError"] * len(cases)
+        assert desk.get(other).state == "received"
+        _tally(len(cases), len(new))
+
+    def test_a_replay_is_authorised_like_the_first_call(
+        self, desk: ServiceDesk, store: Store
+    ) -> None:
+        """The same actor id without the role the first call used gets no replay."""
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT).request.id
+        desk.act(request_id, "verify", actor=VERIFIER, idempotency_key="V")
+        assert desk.act(request_id, "verify", actor=VERIFIER, idempotency_key="V").replayed
+        demoted = Actor("ver-1", {"citizen"})
+        with pytest.raises(PermissionDeniedError) as info:
+            desk.act(request_id, "verify", actor=demoted, idempotency_key="V")
+        assert info.value.rule == "role"
+        assert _entries(store)[-1]["kind"] == "refused"
         _tally(1, 1)
