@@ -182,6 +182,41 @@ class Privacy:
         settings, _ = self._parts()
         return settings.vault.index_tag(_DIGEST, text)
 
+    def commitments(
+        self, sop: SOP, record: RequestRecord, field: str, old: Any, new: Any
+    ) -> dict[str, str]:
+        """Return keyed commitments of a subject field's *old* and *new* values.
+
+        A NIK is committed to by the vault's keyed index tag (its stored value is opened
+        first); other values by the vault's keyed tag too, or, on a desk without a vault
+        (where no value is personal), by a SHA-256 of the value the log already holds.
+
+        Returns:
+            ``{"old": commitment, "new": commitment}``; never a value.
+        """
+        kind = "nik" if field in sop.privacy.fields else _DIGEST
+        old = self.plain(record, field, old)
+        return {kinds.OLD: self._commit(kind, old), kinds.NEW: self._commit(kind, new)}
+
+    def plain(self, record: RequestRecord, field: str, value: Any) -> Any:
+        """Return a stored *value* of *record*'s *field*, opened when it is sealed.
+
+        Raises:
+            SubjectErasedError: the subject was erased.
+            PrivacyError: the desk has no vault, or the value does not open.
+        """
+        if not is_sealed(value):
+            return value
+        key = self._subject_key(str(value["subject"]))
+        return key.open(value, ledger=record.ledger, request=record.id, field=field)
+
+    def _commit(self, kind: str, value: Any) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        if self.settings is None:
+            return hashlib.sha256(text.encode()).hexdigest()
+        settings, _ = self._parts()
+        return settings.vault.index_tag(kind, text)
+
     # -- operations -----------------------------------------------------------------------
 
     def reveal(self, request_id: str, field: str, *, actor: Actor, purpose: str) -> ActionResult:

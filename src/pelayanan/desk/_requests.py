@@ -60,6 +60,10 @@ from pelayanan.store.base import RequestRecord
 __all__ = ["Requests"]
 
 
+#: Values that mean "not given".
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
 def _kept(
     meta: Mapping[str, Any] | None, idempotency_key: str | None, operation: Operation | None
 ) -> dict[str, Any]:
@@ -87,6 +91,7 @@ class _Step:
     target: str
     clocks: dict[str, Any]
     changes: list[ClockChange]
+    changed: dict[str, dict[str, str]]
 
 
 class Requests:
@@ -330,6 +335,7 @@ class Requests:
             justification=justification,
             authority=check.grant.authority(),
             clocks=[{kinds.CLOCK: c.clock, **c.record} for c in check.changes],
+            changed=check.changed,
         )
         return self._recorder.commit_once(
             body,
@@ -566,6 +572,8 @@ class Requests:
         """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
         merged = {**record.data, **fields}
         spec = _action_spec(sop, action, record.state)
+        # Subject rules read what is stored: a caller's data never names another subject.
+        subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
             actor,
             action,
@@ -573,7 +581,7 @@ class Requests:
             not_by=spec.not_by,
             history=record.meta.get("actors", {}),
             subject_fields=self._access_policy.subject_fields(sop.id, action),
-            data=merged,
+            data=subject_data,
             on_behalf_of=on_behalf_of,
             delegations=self._delegations,
             at=now,
@@ -584,6 +592,7 @@ class Requests:
         if spec.justification and not (justification and justification.strip()):
             missing.append("justification")
         _check_fields(sop, action, fields, missing)
+        changed = self._subject_changes(record, sop, spec, fields)
         target = compile_sop(sop).fire(record.state, action)
         clocks, changes = self._clocks.engine(sop).transition(
             record.meta.get("sla", {}),
@@ -595,7 +604,37 @@ class Requests:
             reason=justification or fields.get("pause_reason"),
             holder={"unit": record.unit, "assignee": record.assignee},
         )
-        return _Step(grant, target, clocks, changes)
+        return _Step(grant, target, clocks, changes, changed)
+
+    def _subject_changes(
+        self, record: RequestRecord, sop: SOP, spec: ActionDef, fields: Mapping[str, Any]
+    ) -> dict[str, dict[str, str]]:
+        """Return the commitments of the subject fields *spec* changes; refuse other changes.
+
+        Subject fields are the access policy's (for any action of the SOP) and the SOP's
+        personal fields of kind ``nik``; once stored they change only through an action
+        that lists them under ``may_change``.
+
+        Raises:
+            PermissionDeniedError: the action changes one it may not (rule
+                ``immutable:<field>``).
+        """
+        guarded = {r.field for r in self._access_policy.subject_rules if r.sop in ("*", sop.id)}
+        guarded |= {n for n, f in sop.privacy.fields.items() if f.kind == "nik"}
+        changed: dict[str, dict[str, str]] = {}
+        for name in sorted(guarded & set(fields)):
+            old, new = record.data.get(name), fields[name]
+            if old in _EMPTY or new in _EMPTY or self._privacy.plain(record, name, old) == new:
+                continue
+            if name not in spec.may_change:
+                msg = (
+                    f"field {name!r} identifies the subject of request {record.id!r} and may "
+                    f"not change after submission; list it under may_change of the action "
+                    "that may change it"
+                )
+                raise PermissionDeniedError(msg, rule=f"immutable:{name}")
+            changed[name] = self._privacy.commitments(sop, record, name, old, new)
+        return changed
 
     def _refuse(self, error: RequestError, body: RefusalBody) -> None:
         self._recorder.refuse(error, body)
