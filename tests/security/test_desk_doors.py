@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from pelayanan.access import MAX_ID_LENGTH, AccessPolicy, Actor
+from pelayanan.access import MAX_ID_LENGTH, AccessPolicy, Actor, SubjectRule
 from pelayanan.audit.keys import SigningKey, generate_key_pair
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.desk import ServiceDesk
@@ -33,7 +34,7 @@ from pelayanan.exceptions import (
     VaultKeyMismatchError,
 )
 from pelayanan.privacy import DATA_PROTECTION_OFFICER, PrivacySettings, Vault, generate_master_key
-from pelayanan.sop import SOP
+from pelayanan.sop import SOP, sop_from_dict
 from pelayanan.sop.values import MAX_TEXT_LENGTH
 from pelayanan.store import MemoryStore, SQLiteStore, Store
 from pelayanan.testing import FakeClock
@@ -59,6 +60,8 @@ KEPALA = Actor("kepala-1", {"supervisor"})
 PETUGAS = Actor("petugas-1", {"officer"})
 DPO = Actor("dpo-1", {DATA_PROTECTION_OFFICER})
 COMPLAINT = {"subject": "Lampu mati", "category": "infrastruktur"}
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+MASTER = generate_master_key()
 
 
 def _entries(store: Store, ledger: str = "default") -> list[dict[str, Any]]:
@@ -389,4 +392,80 @@ class TestIdempotencyKeysMeanOneOperation:
             desk.act(request_id, "verify", actor=demoted, idempotency_key="V")
         assert info.value.rule == "role"
         assert _entries(store)[-1]["kind"] == "refused"
+        _tally(1, 1)
+
+
+NIK_1, NIK_2 = "3273015708910004", "3273015708910012"
+
+
+def _complaint_with(may_change: list[str]) -> SOP:
+    data = yaml.safe_load((EXAMPLES / "sop" / "pengaduan.yaml").read_text())
+    for action in data["actions"]:
+        if action["name"] == "verify":
+            action["may_change"] = may_change
+    return sop_from_dict(data)
+
+
+class TestSubjectRulesReadWhatIsStored:
+    POLICY = AccessPolicy((SubjectRule(action="verify", field="pelapor_id"),))
+
+    def test_the_subject_cannot_approve_by_naming_someone_else(
+        self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """The stored subject is compared, and the caller's other id is refused, recorded."""
+        desk = ServiceDesk(
+            store,
+            sops=[complaint_sop],
+            signing_key=ledger_key,
+            clock=clock,
+            access_policy=self.POLICY,
+        )
+        data = {**COMPLAINT, "pelapor_id": "ver-1"}
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
+        with pytest.raises(PermissionDeniedError) as info:
+            desk.act(request_id, "verify", actor=VERIFIER, data={"pelapor_id": "warga-9"})
+        assert info.value.rule == "separation_of_duties:subject:pelapor_id"
+        other = Actor("ver-2", {"verifier"})
+        with pytest.raises(PermissionDeniedError) as info:
+            desk.act(request_id, "verify", actor=other, data={"pelapor_id": "warga-9"})
+        assert info.value.rule == "immutable:pelapor_id"
+        refusals = [e for e in _entries(store) if e["kind"] == "refused"]
+        assert len(refusals) == 2
+        assert desk.get(request_id).data["pelapor_id"] == "ver-1"
+        assert desk.act(request_id, "verify", actor=other).request.state == "verified"
+        _tally(2, 2)
+
+    def test_a_nik_changes_only_through_may_change_with_commitments(
+        self, store: Store, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """A NIK is immutable unless the action may change it; then only tags are recorded."""
+        for may_change, allowed in (([], False), (["nik"], True)):
+            sop = _complaint_with(may_change)
+            desk = ServiceDesk(
+                store,
+                sops=[sop],
+                signing_key=ledger_key,
+                clock=clock,
+                ledger=f"l{len(may_change)}",
+                privacy=PrivacySettings(vault=Vault(MASTER)),
+            )
+            data = {**COMPLAINT, "nik": NIK_1}
+            request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
+            if not allowed:
+                with pytest.raises(PermissionDeniedError) as info:
+                    desk.act(request_id, "verify", actor=VERIFIER, data={"nik": NIK_2})
+                assert info.value.rule == "immutable:nik"
+                # The same NIK again is no change.
+                desk.act(request_id, "verify", actor=VERIFIER, data={"nik": NIK_1})
+                continue
+            desk.act(request_id, "verify", actor=VERIFIER, data={"nik": NIK_2})
+            entry = _entries(store, desk.ledger)[-1]
+            vault = Vault(MASTER)
+            assert entry["changed"] == {
+                "nik": {"old": vault.index_tag("nik", NIK_1), "new": vault.index_tag("nik", NIK_2)}
+            }
+            text = json.dumps(entry)
+            assert NIK_1 not in text
+            assert NIK_2 not in text
+            assert desk.reveal(request_id, "nik", actor=VERIFIER, purpose="cek").value == NIK_2
         _tally(1, 1)
