@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -469,3 +470,58 @@ class TestSubjectRulesReadWhatIsStored:
             assert NIK_2 not in text
             assert desk.reveal(request_id, "nik", actor=VERIFIER, purpose="cek").value == NIK_2
         _tally(1, 1)
+
+
+class TestErasureFinishesOrSaysItDidNot:
+    def test_a_reader_holding_a_snapshot_is_reported_then_scrubbed(
+        self, tmp_path: Path, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """With a reader open, erasure reports the pages held; after it closes, none remain."""
+        db = tmp_path / "erase.db"
+        store = SQLiteStore(db)
+        settings = PrivacySettings(vault=Vault(MASTER), erasure_wait=0.2)
+        desk = ServiceDesk(
+            store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, privacy=settings
+        )
+        data = {**COMPLAINT, "nik": NIK_1}
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
+        subject = str(desk.get(request_id).meta["subject"])
+        wrapped = store.vault_key(subject)
+        assert wrapped is not None
+        reader = sqlite3.connect(db)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM requests").fetchall()
+        clock.advance(dt.timedelta(days=1))
+        erasure = desk.erase_subject(subject, actor=DPO, reason="permintaan").erasure
+        assert erasure is not None
+        assert erasure.overwritten is False
+        assert erasure.held_by is not None
+        assert "read transaction" in erasure.held_by
+        assert str(db) in erasure.held_by
+        reader.rollback()
+        reader.close()
+        assert store.vault_scrub(wait=1.0) is None
+        files = [db, Path(f"{db}-wal")]
+        assert all(wrapped.wrapped not in p.read_bytes() for p in files if p.exists())
+        store.close()
+        _tally(1, 1)
+
+    def test_without_readers_the_erasure_overwrites_at_once(
+        self, tmp_path: Path, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """An erasure with no other reader says the old pages were overwritten."""
+        store = SQLiteStore(tmp_path / "alone.db")
+        desk = ServiceDesk(
+            store,
+            sops=[complaint_sop],
+            signing_key=ledger_key,
+            clock=clock,
+            privacy=PrivacySettings(vault=Vault(MASTER)),
+        )
+        data = {**COMPLAINT, "nik": NIK_1}
+        request_id = desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
+        subject = str(desk.get(request_id).meta["subject"])
+        erasure = desk.erase_subject(subject, actor=DPO, reason="permintaan").erasure
+        assert erasure is not None
+        assert (erasure.overwritten, erasure.held_by) == (True, None)
+        store.close()

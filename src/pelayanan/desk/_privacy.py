@@ -35,7 +35,14 @@ from pelayanan.privacy.vault import SubjectKey, is_sealed, new_subject_id
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord
-from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, VaultStore, WrappedKey
+from pelayanan.store.vault import (
+    LegalHold,
+    ScrubbableVault,
+    SubjectRecord,
+    VaultChange,
+    VaultStore,
+    WrappedKey,
+)
 
 __all__ = ["Privacy"]
 
@@ -363,7 +370,10 @@ class Privacy:
             reason=reason,
         )
         result = self._recorder.commit(body, time=now, change=VaultChange(now, erase=(subject,)))
-        erasure = ErasureResult(subject, tuple(requests), result.seq, result.entry_hash.hex())
+        overwritten, held_by = self._scrub(store, settings.erasure_wait)
+        erasure = ErasureResult(
+            subject, tuple(requests), result.seq, result.entry_hash.hex(), overwritten, held_by
+        )
         return ActionResult(None, result.seq, result.entry_hash.hex(), erasure=erasure)
 
     def place_legal_hold(
@@ -438,6 +448,14 @@ class Privacy:
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
     # -- internals ------------------------------------------------------------------------
+
+    @staticmethod
+    def _scrub(store: VaultStore, wait: float) -> tuple[bool | None, str | None]:
+        """Overwrite the erased key's old pages where the store keeps them; say if it did."""
+        if not isinstance(store, ScrubbableVault):
+            return None, None
+        held_by = store.vault_scrub(wait=wait)
+        return held_by is None, held_by
 
     def _parts(self) -> tuple[PrivacySettings, VaultStore]:
         """Return the settings and the vault, binding the vault to the store on first use.

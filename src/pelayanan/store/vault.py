@@ -29,6 +29,7 @@ __all__ = [
     "LegalHold",
     "MemoryVaultMixin",
     "SQLiteVaultMixin",
+    "ScrubbableVault",
     "SubjectRecord",
     "VAULT_FINGERPRINT_KEY",
     "VaultChange",
@@ -125,6 +126,15 @@ class VaultChange:
     erase: tuple[str, ...] = ()
     holds: tuple[LegalHold, ...] = ()
     release: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ScrubbableVault(Protocol):
+    """A vault whose erased pages may outlive the erasure until a checkpoint (SQLite)."""
+
+    def vault_scrub(self, *, wait: float) -> str | None:
+        """Overwrite erased pages, waiting at most *wait* s; return what blocks it."""
+        ...
 
 
 @runtime_checkable
@@ -289,9 +299,40 @@ class SQLiteVaultMixin:
                 raise
             if change.erase:
                 # Older page images of the erased rows live on in the write-ahead log
-                # until it is checkpointed and truncated.
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # until it is checkpointed and truncated; a reader may hold them, so
+                # only try here, without waiting (`vault_scrub` waits and reports).
+                self.vault_scrub(wait=0.0)
         return result
+
+    def vault_scrub(self, *, wait: float) -> str | None:
+        """Checkpoint and truncate the write-ahead log, so erased pages are overwritten.
+
+        Another connection holding a read transaction keeps the old page images (in
+        the log, and in the file where the checkpoint cannot overwrite them) until it
+        ends; the checkpoint waits for it at most *wait* seconds.
+
+        Args:
+            wait: the most seconds to wait for readers to finish.
+
+        Returns:
+            ``None`` when the log was checkpointed and truncated; otherwise what still
+            holds the old pages.
+        """
+        with self._lock:
+            (previous,) = self._conn.execute("PRAGMA busy_timeout").fetchone()
+            self._conn.execute(f"PRAGMA busy_timeout = {max(0, int(wait * 1000))}")
+            try:
+                busy, log, moved = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+        if not busy:
+            return None
+        return (
+            f"another connection to {self.path} holds a read transaction: the write-ahead "
+            f"log ({log} pages, {max(moved, 0)} copied back) keeps the old pages until it "
+            "closes; run the erasure's scrub again afterwards (pelayanan privacy erase "
+            "reports this)"
+        )
 
     def _apply_vault(self, change: VaultChange) -> None:
         conn = self._conn
