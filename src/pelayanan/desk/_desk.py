@@ -174,11 +174,26 @@ class ServiceDesk:
             The new request and its ``submit`` entry.
 
         Raises:
-            UnknownSOPError: no such SOP is registered.
-            PermissionDeniedError: the actor may not submit (recorded).
-            InvalidFieldValueError: a field value breaks the SOP's rules (recorded).
+            UnknownSOPError: no such SOP is registered (recorded).
+            DuplicateRequestError: a request with *request_id* exists already (recorded).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (another ledger's use does not count; recorded).
+            PermissionDeniedError: the actor may not submit, or may no longer do what the
+                key replays (recorded).
+            InvalidFieldValueError: a field value breaks the SOP's rules, or an id or
+                text is over its limit (``MAX_ID_LENGTH``, ``MAX_TEXT_LENGTH``; recorded,
+                without the value).
             IncompleteRequestError: required fields are missing (recorded).
-            PrivacyError: a personal field and no privacy settings.
+            InvalidInstantError: the desk clock is naive or outside 1946-2200 (a
+                configuration error no actor caused: not recorded).
+            ClockWentBackwardsError: the clock is before the ledger's last entry (not
+                recorded, unless the desk holds skew).
+            PrivacyError: a personal field and no privacy settings (a configuration
+                error no actor caused: not recorded).
+            VaultKeyMismatchError: the vault's master key is not the store's (not
+                recorded).
+            CanonicalEncodingError: a value cannot be encoded as canonical JSON (not
+                recorded: the entry cannot be written).
         """
         return self._requests.submit(
             sop_id,
@@ -219,10 +234,18 @@ class ServiceDesk:
         Raises:
             UnknownRequestError: no such request (recorded).
             TransitionNotAllowedError: not possible from the current state (recorded).
-            PermissionDeniedError: role, separation of duties or delegation refuses it
+            PermissionDeniedError: role, unit, separation of duties (read from the stored
+                subject fields), delegation, a subject field the action may not change
+                (``immutable:<field>``), or a replay the actor may no longer do refuses it
                 (recorded).
             IncompleteRequestError: required fields or justification missing (recorded).
+            InvalidFieldValueError: a field value breaks the SOP's rules, or an id or
+                the justification is over its limit (recorded, without the value).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (recorded).
             ConcurrentModificationError: another writer changed the request first; retry.
+            ClockWentBackwardsError: the clock is before the ledger's last entry (not
+                recorded, unless the desk holds skew).
         """
         return self._requests.act(
             request_id,
@@ -253,6 +276,9 @@ class ServiceDesk:
 
         Raises:
             UnknownRequestError: no such request.
+            InvalidFieldValueError: the request id is over ``MAX_ID_LENGTH`` (recorded).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (recorded).
             MigrationError: the request is not on the migration's SOP version, or its
                 state is not mapped (recorded).
             PermissionDeniedError: the actor holds none of the migration's roles (recorded).
