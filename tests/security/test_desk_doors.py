@@ -30,6 +30,7 @@ from pelayanan.exceptions import (
     InvalidInstantError,
     PermissionDeniedError,
     RequestError,
+    SOPDefinitionError,
     TimeOrderError,
     UnknownSOPError,
     VaultKeyMismatchError,
@@ -525,3 +526,12 @@ class TestErasureFinishesOrSaysItDidNot:
         assert erasure is not None
         assert (erasure.overwritten, erasure.held_by) == (True, None)
         store.close()
+
+
+def test_may_change_names_declared_fields() -> None:
+    """An SOP whose may_change names an undeclared field is refused when it is loaded."""
+    data = yaml.safe_load((EXAMPLES / "sop" / "pengaduan.yaml").read_text())
+    data["actions"][0]["may_change"] = ["nomor_induk"]
+    with pytest.raises(SOPDefinitionError, match=r"actions\[0\]\.may_change"):
+        sop_from_dict(data)
+    _tally(1, 1)
