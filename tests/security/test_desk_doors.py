@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from pelayanan.access import MAX_ID_LENGTH, AccessPolicy, Actor, SubjectRule
 from pelayanan.audit.keys import SigningKey, generate_key_pair
 from pelayanan.audit.verify import verify_ledger
+from pelayanan.cli._main import cli
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ClockWentBackwardsError,
@@ -535,3 +537,21 @@ def test_may_change_names_declared_fields() -> None:
     with pytest.raises(SOPDefinitionError, match=r"actions\[0\]\.may_change"):
         sop_from_dict(data)
     _tally(1, 1)
+
+
+def test_cli_erase_reports_whether_old_pages_were_overwritten(tmp_path: Path) -> None:
+    """pelayanan privacy erase says whether the erased key's old pages were overwritten."""
+    db = tmp_path / "demo.db"
+    assert CliRunner().invoke(cli, ["demo", "--db", str(db), "--seed", "3"]).exit_code == 0
+    store = SQLiteStore(db)
+    listed = CliRunner().invoke(cli, ["privacy", "subjects", "--db", str(db)]).stdout.split()
+    live = [s for s in listed if store.vault_key(s) is not None]
+    store.close()
+    # The demo holds some subjects (legal hold, retention): erase the first one it allows.
+    for subject in live:
+        args = ["privacy", "erase", "--db", str(db), "--subject", subject, "--reason", "minta"]
+        result = CliRunner().invoke(cli, args)
+        if result.exit_code == 0:
+            break
+    assert result.exit_code == 0, result.output
+    assert "old pages overwritten: yes" in result.stdout
