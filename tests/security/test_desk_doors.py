@@ -229,6 +229,23 @@ class TestConfigurationRefusals:
         assert desk.get("REQ-1").version == 1
         _tally(1, 1)
 
+    def test_duplicate_id_created_by_a_racing_writer(
+        self, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """An id taken between the check and the commit is a DuplicateRequestError too."""
+
+        class Racing(MemoryStore):
+            def get_request(self, request_id: str) -> Any:
+                return None  # the check sees no request: the other writer is not done yet
+
+        store = Racing()
+        desk = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
+        desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT, request_id="REQ-2")
+        with pytest.raises(DuplicateRequestError):
+            desk.submit("pengaduan-umum", actor=CITIZEN, data=COMPLAINT, request_id="REQ-2")
+        assert _entries(store)[-1]["reason"]["error"] == "DuplicateRequestError"
+        _tally(1, 1)
+
     def test_unknown_sop_at_submit_is_recorded(self, desk: ServiceDesk, store: Store) -> None:
         """Submitting under an SOP the desk does not serve is a recorded refusal."""
         with pytest.raises(UnknownSOPError):

@@ -37,6 +37,7 @@ from pelayanan.desk._recorder import (
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
+    ConcurrentModificationError,
     DuplicateRequestError,
     IdempotencyKeyReuseError,
     IncompleteRequestError,
@@ -205,15 +206,24 @@ class Requests:
             assignment=assigned.record() if assigned is not None else None,
             clocks=[{kinds.CLOCK: c.clock, **c.record} for c in changes],
         )
-        return self._recorder.commit_once(
-            body,
-            time=now,
-            request=record,
-            expected_version=None,
-            idempotency_key=idempotency_key,
-            change=sealed.change,
-            operation=operation,
-        )
+        try:
+            return self._recorder.commit_once(
+                body,
+                time=now,
+                request=record,
+                expected_version=None,
+                idempotency_key=idempotency_key,
+                change=sealed.change,
+                operation=operation,
+            )
+        except ConcurrentModificationError:
+            # Another writer created a request under this id between the check and now.
+            duplicate = DuplicateRequestError(new_id)
+            tried = refused(
+                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
+            )
+            self._refuse(duplicate, tried)
+            raise duplicate from None
 
     def _opening(
         self, sop_id: str, version: str | None, request_id: str | None, actor: Actor
