@@ -6,12 +6,12 @@ builtin they behave like (``ValueError``, ``LookupError``, ``PermissionError``) 
 structured attributes so callers never parse messages::
 
     PelayananError
-    ├── ConfigurationError (ValueError)         bad configuration given to the library
-    │   ├── InvalidIdError                      an actor or official id is unusable
-    │   ├── InvalidInstantError                 an instant is naive or outside the years handled
     ├── InvalidArgumentError (ValueError)       an argument is outside what a function accepts
     ├── UnknownNameError (KeyError)             no state, clock or disposition of that name
     ├── ConfigurationError (ValueError)         bad configuration given to the library (.problems)
+    │   ├── InvalidIdError                      an actor or official id is unusable
+    │   ├── InvalidInstantError                 an instant is naive or outside the years handled
+    │   │   └── ClockWentBackwardsError         an entry would be earlier than the ledger head
     │   ├── SOPDefinitionError                  an SOP file or dict is invalid (.problems)
     │   │   ├── SOPVersionConflictError         same SOP id+version, different content
     │   │   └── ScenarioError                   an SOP simulation scenario is invalid
@@ -28,7 +28,9 @@ structured attributes so callers never parse messages::
     │   ├── RoutingError                        no routing rule matched and no triage unit
     │   ├── DispositionError (ValueError)       a disposisi cannot be issued or closed
     │   ├── MigrationError                      a migration does not apply to the request
-    │   └── ConcurrentModificationError         another writer changed the request first
+    │   ├── ConcurrentModificationError         another writer changed the request first
+    │   ├── DuplicateRequestError               a request with that id already exists
+    │   └── IdempotencyKeyReuseError            a key reused for a different operation
     ├── AuditError                              the audit ledger
     │   ├── CanonicalEncodingError (ValueError) a value cannot be canonical JSON
     │   ├── KeyMaterialError                    a key cannot be loaded, generated or used
@@ -38,7 +40,8 @@ structured attributes so callers never parse messages::
     │       ├── SequenceError                   numbering gap, duplicate, or wrong ledger
     │       ├── ChainError                      predecessor hash mismatch
     │       ├── MerkleRootError                 a checkpoint's root does not match the entries
-    │       └── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    │       ├── SignatureError                  a checkpoint signature is missing, bad or untrusted
+    │       └── TimeOrderError                  an entry is earlier than the one before it
     ├── WitnessError                            a witness refused to countersign a checkpoint
     │   ├── UnknownLedgerError (LookupError)    the witness holds no trusted key for the ledger
     │   ├── WitnessSignatureError               not validly signed by the ledger's trusted key
@@ -83,13 +86,16 @@ __all__ = [
     "CalendarFingerprintError",
     "CanonicalEncodingError",
     "ChainError",
+    "ClockWentBackwardsError",
     "ConcurrentModificationError",
     "ConfigurationError",
     "DispositionError",
+    "DuplicateRequestError",
     "ErasureRefusedError",
     "ForkError",
     "EstimatedDateError",
     "EstimatedDateWarning",
+    "IdempotencyKeyReuseError",
     "IncompleteRequestError",
     "InvalidArgumentError",
     "InvalidFieldValueError",
@@ -117,6 +123,7 @@ __all__ = [
     "SchemaVersionError",
     "SequenceError",
     "SignatureError",
+    "TimeOrderError",
     "StoreError",
     "StoreIntegrityError",
     "StoreMigrationRequiredError",
@@ -242,6 +249,28 @@ class InvalidIdError(ConfigurationError):
 
 class InvalidInstantError(ConfigurationError):
     """An instant is naive (no UTC offset) or outside the years pelayanan handles."""
+
+
+class ClockWentBackwardsError(InvalidInstantError):
+    """An entry would be earlier than the ledger's last entry; fix the host clock.
+
+    Within a ledger entry times never decrease.  A desk created with
+    ``clock_skew="hold"`` records such an entry at the head's time instead, with the host
+    time alongside.
+
+    Attributes:
+        head: the time of the ledger's last entry.
+        time: the earlier time the entry would have had.
+    """
+
+    def __init__(self, head: dt.datetime, time: dt.datetime) -> None:
+        self.head = head
+        self.time = time
+        super().__init__(
+            f"the clock went backwards: {time.isoformat()} is before the ledger's last entry "
+            f"at {head.isoformat()}; fix the host clock, or create the desk with "
+            'clock_skew="hold"'
+        )
 
 
 class SOPDefinitionError(ConfigurationError):
@@ -410,6 +439,10 @@ class MalformedEntryError(VerificationError):
     """An entry is not well-formed canonical JSON of the documented shape."""
 
 
+class TimeOrderError(VerificationError):
+    """An entry's time is earlier than the time of the entry before it."""
+
+
 class SequenceError(VerificationError):
     """Entries are missing, duplicated, out of order, or belong to another ledger."""
 
@@ -504,6 +537,39 @@ class StoreIntegrityError(StoreError):
 
 
 # --- privacy ---------------------------------------------------------------------------
+
+
+class DuplicateRequestError(RequestError):
+    """A submission names a request id that already exists; choose another id.
+
+    Attributes:
+        request_id: the id given.
+    """
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"a service request with id {request_id!r} already exists; submit under a new id "
+            "(or retry with the first submission's idempotency key)"
+        )
+
+
+class IdempotencyKeyReuseError(RequestError):
+    """An idempotency key was reused for a different operation; use a fresh key.
+
+    A key stands for one operation: the same call (ledger, operation, request, action,
+    actor and data) replays its first result; anything else under the key is refused.
+
+    Attributes:
+        differs: what differs from the key's first use (e.g. ``"request"``, ``"data"``).
+    """
+
+    def __init__(self, differs: str) -> None:
+        self.differs = differs
+        super().__init__(
+            f"this idempotency key was first used for another operation (its {differs} "
+            "differs); use a new key for a new operation"
+        )
 
 
 class PrivacyError(PelayananError):

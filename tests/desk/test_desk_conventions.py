@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.kinds import refusal_reason
 from pelayanan.desk import ActionResult, ServiceDesk
-from pelayanan.desk._recorder import refusal_reason
 from pelayanan.exceptions import (
     ErasureRefusedError,
     IncompleteRequestError,

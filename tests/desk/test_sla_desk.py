@@ -286,7 +286,11 @@ class TestTick:
     def test_system_action_on_escalation(
         self, sla_desk: ServiceDesk, staff: dict[str, Actor], clock: FakeClock, july: FakeClock
     ) -> None:
-        """Ten working days after the follow-up the system closes the complaint itself."""
+        """Ten working days after the follow-up the system closes the complaint itself.
+
+        The closing is stamped with the tick that fired it, so the clock it stops counts
+        as breached (the desk clock, still in July's first week, would call it met).
+        """
         request_id = submit(sla_desk, staff)
         sla_desk.act(request_id, "verify", actor=staff["verifier"])
         sla_desk.act(
@@ -305,8 +309,9 @@ class TestTick:
         closing = entries(sla_desk.store)[-1]
         assert closing["actor"] == "system"
         assert closing["action"] == "auto_close"
+        assert closing["time"] == entries(sla_desk.store)[-2]["time"]
         assert {c["clock"]: c["status"] for c in closing["clocks"]} == {
-            "closing": "met",
+            "closing": "breached",
             "resolution": "met",
         }
         assert record.next_due is None

@@ -467,9 +467,9 @@ def timed(complaint_sop: SOP) -> LogBuilder:
     b.bodies[-1]["clocks"] = [clock_change("start", at(6, 8))]
     b.submit("B", at(6, 9), region="32.73.02")
     b.bodies[-1]["clocks"] = [clock_change("start", at(6, 9))]
+    b.act("B", at(6, 9, 30), "verify", "received", "verified", "ver-1")
     b.act("A", at(6, 10), "verify", "received", "verified")
     b.bodies[-1]["clocks"] = [clock_change("stop", at(6, 10))]
-    b.act("B", at(6, 9, 30), "verify", "received", "verified", "ver-1")
     b.act("B", at(6, 10), "dispatch", "verified", "dispatched", "kepala", assigned_unit="dinas-lh")
     b.add(at(6, 14, 1), "sla", request="B", actor="system", event="breach", clock="respon",
           cycle=1, key="breach")  # fmt: skip

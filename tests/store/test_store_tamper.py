@@ -68,9 +68,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     key = load_private_key(Path(str(db) + ".keys") / "ledger-private.pem")
     store = SQLiteStore(db)
     for n in range(3):
-        fields = {"time": "2026-07-20T01:00:00.000000Z", "kind": "note", "n": n}
+        fields = {"time": "2026-07-27T01:00:00.000000Z", "kind": "note", "n": n}
         # Checkpoints are dated no earlier than the entries they cover.
-        when = dt.datetime(2026, 7, 20, 1, 0, tzinfo=dt.UTC)
+        when = dt.datetime(2026, 7, 27, 1, 0, tzinfo=dt.UTC)
         store.append(MAIN, fields, time=when, sign=signer(key))
         store.append(SECOND, fields, time=when, sign=signer(key))
     note = store.latest_checkpoint(MAIN)

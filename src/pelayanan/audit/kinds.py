@@ -32,6 +32,7 @@ __all__ = [
     "ATTRIBUTES",
     "AUTHORITY",
     "CALENDAR",
+    "CHANGED",
     "CHAIN_FIELDS",
     "CLOCK",
     "CLOCKS",
@@ -84,9 +85,11 @@ __all__ = [
     "LOAD",
     "MESSAGE",
     "MIGRATE_ACTION",
+    "NEW",
     "NOTE",
     "NOTIFY",
     "OFFICER",
+    "OLD",
     "ON_BEHALF_OF",
     "PARENT",
     "PERSONAL",
@@ -210,6 +213,10 @@ FIELDS: Final = "fields"
 KID: Final = "kid"
 REFUSAL: Final = "refusal"
 HOLD: Final = "hold"
+#: ``changed`` of an action: field -> keyed commitments of its old and new values.
+CHANGED: Final = "changed"
+OLD: Final = "old"
+NEW: Final = "new"
 
 # Fields inside the nested objects entries carry.
 #: ``sop``: the SOP version applied.
@@ -316,7 +323,7 @@ KINDS: Mapping[str, EntryKind] = {
             KIND_ACTION,
             "an SOP action committed",
             (REQUEST, SOP, ACTION, ACTOR, ROLE, FROM, TO, DATA),
-            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS),
+            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS, CHANGED),
         ),
         EntryKind(
             KIND_REFUSED,
@@ -517,6 +524,7 @@ def action_body(
     justification: str | None = None,
     authority: Mapping[str, str] | None = None,
     clocks: Sequence[Mapping[str, Any]] = (),
+    changed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Return the body of an ``action`` entry: an SOP action committed.
 
@@ -534,6 +542,8 @@ def action_body(
         justification: the written reason (left out when empty).
         authority: the delegation used (Plt/Plh), if any.
         clocks: the clock changes (left out when empty).
+        changed: subject fields the action changed (the SOP's ``may_change``), each with
+            ``{"old", "new"}`` keyed commitments, never the values (left out when empty).
 
     Returns:
         The JSON-ready body.
@@ -559,6 +569,8 @@ def action_body(
         body[AUTHORITY] = dict(authority)
     if clocks:
         body[CLOCKS] = [dict(c) for c in clocks]
+    if changed:
+        body[CHANGED] = {name: dict(pair) for name, pair in changed.items()}
     return body
 
 

@@ -8,6 +8,8 @@ For each entry, in order:
    equals the root the checkpoint states (so a changed entry is pinned to the checkpoint
    interval it falls in: with a checkpoint per commit, to the entry itself);
 4. **chain**: its ``prev`` equals the hash of the entry before it;
+5. **time**: its ``time`` is not before the time of the entry before it (checked where
+   entries are fed whole, `LedgerVerifier.add_entry`);
 
 and for each checkpoint: **signature** by a key the auditor trusts, valid at the time the
 checkpoint states and not revoked by then (see `pelayanan.audit.keyring`).  At the end, every
@@ -39,6 +41,7 @@ from pelayanan.exceptions import (
     MerkleRootError,
     SequenceError,
     SignatureError,
+    TimeOrderError,
     VerificationError,
 )
 
@@ -206,6 +209,7 @@ class LedgerVerifier:
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
         self._suspect: tuple[int, str] | None = None
+        self._time_fault: TimeOrderError | None = None
         if not self._keys:
             raise SignatureError(None, "no trusted key given: pass the ledger public key")
         if since is not None:
@@ -269,7 +273,8 @@ class LedgerVerifier:
         if self._suspect is not None:
             self._decide_suspect(prev)
         self._range.push(entry_hash)
-        self._last_time = time
+        # 5. time: entry times never decrease (the fault is raised at the end).
+        self._check_time(position, time)
         # 3. Merkle root at each checkpoint this entry completes.
         while self._pending and self._pending[0].checkpoint.size <= position + 1:
             self._check_root(self._pending.pop(0))
@@ -315,6 +320,8 @@ class LedgerVerifier:
                 "checkpoint",
                 ledger=self.ledger,
             )
+        if self._time_fault is not None:
+            raise self._time_fault
         return VerificationReport(
             self.ledger,
             size,
@@ -327,6 +334,21 @@ class LedgerVerifier:
         )
 
     # -- checks -------------------------------------------------------------------------
+
+    def _check_time(self, position: int, time: object) -> None:
+        # Entry times are fixed-width UTC strings, so text order is time order.  The fault
+        # is raised at the end: a changed time in a tampered entry is a Merkle or chain
+        # fault first, and those name what was changed.
+        if not isinstance(time, str):
+            return
+        if self._last_time is not None and time < self._last_time and self._time_fault is None:
+            self._time_fault = TimeOrderError(
+                position,
+                f"time goes backwards ({time} is before {self._last_time}, the time of "
+                "the entry before it)",
+                ledger=self.ledger,
+            )
+        self._last_time = time
 
     def _chain_break(self, position: int, entry_hash: bytes) -> None:
         if not position:

@@ -204,6 +204,10 @@ def erase_command(
         f"erased {result.subject}: key destroyed, {len(result.requests)} request(s) affected; "
         f"recorded as entry {result.seq}"
     )
+    if result.overwritten is True:
+        click.echo("old pages overwritten: yes")
+    elif result.overwritten is False:
+        click.echo(f"old pages overwritten: not yet: {result.held_by}")
 
 
 @privacy_group.command("hold")

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import attrs
 
 from pelayanan.access import SYSTEM, Actor
+from pelayanan.audit import kinds
 from pelayanan.calendar import WorkCalendar
-from pelayanan.desk._bodies import sop_ref
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import Recorder, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ConcurrentModificationError,
@@ -25,7 +25,15 @@ from pelayanan.exceptions import (
     SOPDefinitionError,
     UnknownSOPError,
 )
-from pelayanan.sla import ClockDef, ClockEngine, FiredEvent, check_clock_defs, event_body, next_due
+from pelayanan.sla import (
+    ClockDef,
+    ClockEngine,
+    DueEvent,
+    FiredEvent,
+    check_clock_defs,
+    event_body,
+    next_due,
+)
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord
@@ -37,9 +45,15 @@ class Act(Protocol):
     """The request operation an escalation's action goes through (`ServiceDesk.act`)."""
 
     def __call__(
-        self, request_id: str, action: str, *, actor: Actor, justification: str | None = None
+        self,
+        request_id: str,
+        action: str,
+        *,
+        actor: Actor,
+        justification: str | None = None,
+        at: dt.datetime | None = None,
     ) -> ActionResult:
-        """Take *action* on request *request_id* as *actor*."""
+        """Take *action* on request *request_id* as *actor*, at *at* (default: now)."""
         ...
 
 
@@ -139,7 +153,7 @@ class Clocks:
                 return fired
             event = due[0]
             body = event_body(event, clocks, request=record.id, at=now)
-            body["sop"] = sop_ref(sop)
+            body[kinds.SOP] = sop_entry_ref(sop)
             clocks = engine.fire(clocks, event)
             moved: Mapping[str, str] | None = body.get("reassign")
             updated = _after_event(record, clocks, moved, now)
@@ -166,22 +180,24 @@ class Clocks:
             )
             record = updated
             if action is not None:
-                record = self._system_action(record, action, event.clock, event.key, act)
+                record = self._system_action(record, action, event, now, act)
 
     def _system_action(
         self,
         record: RequestRecord,
         action: str,
-        clock: str,
-        key: str,
+        event: DueEvent,
+        at: dt.datetime,
         act: Act,
     ) -> RequestRecord:
-        """Take an escalation's *action* as the system; return the request as it is after."""
+        """Take an escalation's *action* as the system at *at*; return the request after."""
         # Only the tick that committed the escalation entry gets here, so the system acts
-        # at most once; a refusal is recorded by act() like any other.
-        reason = f"SLA escalation: clock {clock!r} {key}"
+        # at most once; a refusal is recorded by act() like any other.  The action is
+        # stamped with the escalation entry's time, so the log never goes back in time
+        # and the clock it stops is judged at the instant the breach was seen.
+        reason = f"SLA escalation: clock {event.clock!r} {event.key}"
         try:
-            result = act(record.id, action, actor=SYSTEM, justification=reason)
+            result = act(record.id, action, actor=SYSTEM, justification=reason, at=at)
         except RequestError:
             return self._recorder.store.get_request(record.id) or record
         return result.request

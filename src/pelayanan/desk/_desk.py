@@ -17,10 +17,10 @@ from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
 from pelayanan.audit.keyring import KeyringSigner
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
-from pelayanan.clock import Clock, SystemClock, ensure_aware
+from pelayanan.clock import Clock, SystemClock
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import ClockSkew, Recorder, within_calendar_years
 from pelayanan.desk._requests import Requests
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
@@ -83,10 +83,15 @@ class ServiceDesk:
             routing's).
         privacy: the vault and retention classes that protect personal fields (needed
             as soon as a request carries a field its SOP marks personal).
+        clock_skew: an entry whose time is before the ledger's last entry (the host clock
+            went backwards) is refused with `ClockWentBackwardsError` (``"refuse"``), or
+            recorded at the last entry's time with the host time in ``host_time``
+            (``"hold"``).
 
     Raises:
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
+        ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class ServiceDesk:
         delegations: DelegationRegistry | None = None,
         access_policy: AccessPolicy | None = None,
         privacy: PrivacySettings | None = None,
+        clock_skew: ClockSkew = "refuse",
     ) -> None:
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
@@ -116,7 +122,14 @@ class ServiceDesk:
         self.calendars: dict[str, WorkCalendar] = (
             dict(calendars) if calendars else {"default": indonesian_government_calendar()}
         )
-        recorder = Recorder(store, ledger=ledger, clock=self.clock, signing_key=signing_key)
+        recorder = Recorder(
+            store,
+            ledger=ledger,
+            clock=self.clock,
+            signing_key=signing_key,
+            access_policy=self.access_policy,
+            clock_skew=clock_skew,
+        )
         self._clocks = Clocks(recorder, self.sops, calendars=self.calendars, specs=clocks or {})
         self._routing = Routing(recorder, self.sops, config=routing, delegations=self.delegations)
         self._privacy = Privacy(recorder, self.sops, settings=privacy)
@@ -161,11 +174,26 @@ class ServiceDesk:
             The new request and its ``submit`` entry.
 
         Raises:
-            UnknownSOPError: no such SOP is registered.
-            PermissionDeniedError: the actor may not submit (recorded).
-            InvalidFieldValueError: a field value breaks the SOP's rules (recorded).
+            UnknownSOPError: no such SOP is registered (recorded).
+            DuplicateRequestError: a request with *request_id* exists already (recorded).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (another ledger's use does not count; recorded).
+            PermissionDeniedError: the actor may not submit, or may no longer do what the
+                key replays (recorded).
+            InvalidFieldValueError: a field value breaks the SOP's rules, or an id or
+                text is over its limit (``MAX_ID_LENGTH``, ``MAX_TEXT_LENGTH``; recorded,
+                without the value).
             IncompleteRequestError: required fields are missing (recorded).
-            PrivacyError: a personal field and no privacy settings.
+            InvalidInstantError: the desk clock is naive or outside 1946-2200 (a
+                configuration error no actor caused: not recorded).
+            ClockWentBackwardsError: the clock is before the ledger's last entry (not
+                recorded, unless the desk holds skew).
+            PrivacyError: a personal field and no privacy settings (a configuration
+                error no actor caused: not recorded).
+            VaultKeyMismatchError: the vault's master key is not the store's (not
+                recorded).
+            CanonicalEncodingError: a value cannot be encoded as canonical JSON (not
+                recorded: the entry cannot be written).
         """
         return self._requests.submit(
             sop_id,
@@ -206,10 +234,18 @@ class ServiceDesk:
         Raises:
             UnknownRequestError: no such request (recorded).
             TransitionNotAllowedError: not possible from the current state (recorded).
-            PermissionDeniedError: role, separation of duties or delegation refuses it
+            PermissionDeniedError: role, unit, separation of duties (read from the stored
+                subject fields), delegation, a subject field the action may not change
+                (``immutable:<field>``), or a replay the actor may no longer do refuses it
                 (recorded).
             IncompleteRequestError: required fields or justification missing (recorded).
+            InvalidFieldValueError: a field value breaks the SOP's rules, or an id or
+                the justification is over its limit (recorded, without the value).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (recorded).
             ConcurrentModificationError: another writer changed the request first; retry.
+            ClockWentBackwardsError: the clock is before the ledger's last entry (not
+                recorded, unless the desk holds skew).
         """
         return self._requests.act(
             request_id,
@@ -240,6 +276,9 @@ class ServiceDesk:
 
         Raises:
             UnknownRequestError: no such request.
+            InvalidFieldValueError: the request id is over ``MAX_ID_LENGTH`` (recorded).
+            IdempotencyKeyReuseError: the key was first used for another operation
+                (recorded).
             MigrationError: the request is not on the migration's SOP version, or its
                 state is not mapped (recorded).
             PermissionDeniedError: the actor holds none of the migration's roles (recorded).
@@ -306,7 +345,8 @@ class ServiceDesk:
         audit entry (``kind: "sla"``, actor ``system``) appended together with the
         request's new clock state under the optimistic version check, so a repeated or
         concurrent tick fires nothing twice: the loser of a race skips the request.  An
-        escalation's action is taken by the system through `act`.
+        escalation's action is taken by the system through `act`, stamped with the tick
+        instant that fired it (never the desk clock's, which may lag behind it).
 
         Args:
             now: the instant to tick at (default: the desk's clock).
@@ -314,8 +354,14 @@ class ServiceDesk:
 
         Returns:
             The events fired, in the order recorded.
+
+        Raises:
+            InvalidInstantError: *now* is naive or outside the years 1946-2200 the
+                working calendars support.
+            ClockWentBackwardsError: *now* is before the ledger's last entry (unless the
+                desk holds skew).
         """
-        at = ensure_aware(now if now is not None else self.clock.now(), what="tick time")
+        at = within_calendar_years(now if now is not None else self.clock.now(), what="tick time")
         return self._clocks.tick(at, limit=limit, act=self._requests.act)
 
     # -- routing and disposisi ------------------------------------------------------------

@@ -7,28 +7,21 @@ transaction (through the shared `Recorder`), and records every refusal.
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from pelayanan.access import Actor
+from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    erasure_body,
-    erasure_refused_body,
-    legal_hold_body,
-    legal_hold_refused_body,
-    legal_hold_released_body,
-    reveal_body,
-    reveal_refused_body,
-)
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._bounds import Bounds
+from pelayanan.desk._recorder import Recorder, RefusalBody
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ErasureRefusedError,
     IncompleteRequestError,
-    PelayananError,
     PermissionDeniedError,
     PrivacyError,
     RequestError,
@@ -42,9 +35,19 @@ from pelayanan.privacy.vault import SubjectKey, is_sealed, new_subject_id
 from pelayanan.sop.model import SOP
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord
-from pelayanan.store.vault import LegalHold, SubjectRecord, VaultChange, VaultStore, WrappedKey
+from pelayanan.store.vault import (
+    LegalHold,
+    ScrubbableVault,
+    SubjectRecord,
+    VaultChange,
+    VaultStore,
+    WrappedKey,
+)
 
 __all__ = ["Privacy"]
+
+#: The index-tag kind of call digests (idempotency), apart from every identifier kind.
+_DIGEST = "call-digest"
 
 
 def _role(actor: Actor, allowed: tuple[str, ...], what: str, *, rule: str) -> str:
@@ -63,6 +66,35 @@ def _require(text: str | None, operation: str, name: str) -> None:
         raise IncompleteRequestError(operation, [name])
 
 
+def _subject_refused(actor: Actor, subject: str, purpose: str) -> RefusalBody:
+    def build(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
+        return kinds.subject_reveal_refused_body(
+            at=at, actor=actor.id, subject=subject, purpose=purpose, reason=reason
+        )
+
+    return build
+
+
+def _hold_refused(
+    actor: Actor, reason: str, subject: str | None, request: str | None
+) -> RefusalBody:
+    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+        return kinds.legal_hold_refused_body(
+            at=at, actor=actor.id, subject=subject, request=request, reason=reason, refusal=refusal
+        )
+
+    return build
+
+
+def _release_refused(actor: Actor, reason: str, hold: str) -> RefusalBody:
+    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+        return kinds.legal_hold_release_refused_body(
+            at=at, actor=actor.id, hold=hold, reason=reason, refusal=refusal
+        )
+
+    return build
+
+
 class Privacy:
     """Protect a desk's personal data, recording through its `Recorder`.
 
@@ -79,6 +111,7 @@ class Privacy:
         self._recorder = recorder
         self._sops = sops
         self.settings = settings
+        self._bound = False
 
     # -- used by the request collaborator ------------------------------------------------
 
@@ -144,14 +177,68 @@ class Privacy:
             return Sealed(clear, sealed, subject, None)
         return Sealed(clear, sealed, subject, change)
 
+    def digest(self, data: Mapping[str, Any]) -> str:
+        """Return a digest of *data* for comparing calls, keyed when the desk has a vault.
+
+        With privacy settings it is the vault's keyed index tag, so no digest of a NIK
+        can be recomputed without the master key.
+        """
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
+        if self.settings is None:
+            return hashlib.sha256(text.encode()).hexdigest()
+        settings, _ = self._parts()
+        return settings.vault.index_tag(_DIGEST, text)
+
+    def commitments(
+        self, sop: SOP, record: RequestRecord, field: str, old: Any, new: Any
+    ) -> dict[str, str]:
+        """Return keyed commitments of a subject field's *old* and *new* values.
+
+        A NIK is committed to by the vault's keyed index tag (its stored value is opened
+        first); other values by the vault's keyed tag too, or, on a desk without a vault
+        (where no value is personal), by a SHA-256 of the value the log already holds.
+
+        Returns:
+            ``{"old": commitment, "new": commitment}``; never a value.
+        """
+        kind = "nik" if field in sop.privacy.fields else _DIGEST
+        old = self.plain(record, field, old)
+        return {kinds.OLD: self._commit(kind, old), kinds.NEW: self._commit(kind, new)}
+
+    def plain(self, record: RequestRecord, field: str, value: Any) -> Any:
+        """Return a stored *value* of *record*'s *field*, opened when it is sealed.
+
+        Raises:
+            SubjectErasedError: the subject was erased.
+            PrivacyError: the desk has no vault, or the value does not open.
+        """
+        if not is_sealed(value):
+            return value
+        key = self._subject_key(str(value["subject"]))
+        return key.open(value, ledger=record.ledger, request=record.id, field=field)
+
+    def _commit(self, kind: str, value: Any) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        if self.settings is None:
+            return hashlib.sha256(text.encode()).hexdigest()
+        settings, _ = self._parts()
+        return settings.vault.index_tag(kind, text)
+
     # -- operations -----------------------------------------------------------------------
 
     def reveal(self, request_id: str, field: str, *, actor: Actor, purpose: str) -> ActionResult:
         """Decrypt one personal field, recording who saw it and why (`ServiceDesk.reveal`)."""
         now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
+        bounds = Bounds()
+        request_id = bounds.id(request_id, "request_id")
+        field = bounds.id(field, "field")
+        purpose = bounds.text(purpose, "purpose")
+        too_long = bounds.error("reveal")
+        record = None if too_long else self._recorder.store.get_request(request_id)
         subject: str | None = None
         try:
+            if too_long is not None:
+                raise too_long
             if record is None:
                 raise UnknownRequestError(request_id)
             sop = self._sops.get(record.sop_id, record.sop_version)
@@ -170,21 +257,43 @@ class Privacy:
             key = self._subject_key(subject)
             value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
         except (RequestError, PrivacyError) as exc:
-            self._refuse_reveal(
-                exc, actor, purpose, now, request=request_id, field=field, subject=subject
-            )
+            known = subject
+
+            def body(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
+                return kinds.reveal_refused_body(
+                    at=at,
+                    actor=actor.id,
+                    request=request_id,
+                    field=field,
+                    subject=known,
+                    purpose=purpose,
+                    reason=reason,
+                )
+
+            self._recorder.refuse(exc, body, at=now)
             raise
-        about = {"request": request_id, "field": field, "subject": subject}
-        result = self._recorder.commit(
-            reveal_body(format_time(now), actor=actor.id, role=role, purpose=purpose, **about),
-            time=now,
+        entry = kinds.reveal_body(
+            at=now,
+            actor=actor.id,
+            request=request_id,
+            field=field,
+            subject=subject,
+            role=role,
+            purpose=purpose,
         )
+        result = self._recorder.commit(entry, time=now)
         return ActionResult(record, result.seq, result.entry_hash.hex(), value=value)
 
     def subject_access(self, subject: str, *, actor: Actor, purpose: str) -> ActionResult[None]:
         """Return all personal data of *subject*, recorded (`ServiceDesk.subject_access`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        subject = bounds.id(subject, "subject")
+        purpose = bounds.text(purpose, "purpose")
+        too_long = bounds.error("subject_access")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             _require(purpose, "subject_access", "purpose")
             role = _role(
@@ -192,16 +301,18 @@ class Privacy:
             )
             requests = self._open_subject(store, subject)
         except (RequestError, PrivacyError) as exc:
-            self._refuse_reveal(exc, actor, purpose, now, scope="subject", subject=subject)
+            self._recorder.refuse(exc, _subject_refused(actor, subject, purpose), at=now)
             raise
-        fields = sorted({f for r in requests.values() for f in r["fields"]})
-        about = {"scope": "subject", "subject": subject, "requests": sorted(requests)}
-        result = self._recorder.commit(
-            reveal_body(
-                format_time(now), actor=actor.id, role=role, purpose=purpose, **about, fields=fields
-            ),
-            time=now,
+        entry = kinds.subject_reveal_body(
+            at=now,
+            actor=actor.id,
+            subject=subject,
+            requests=sorted(requests),
+            fields=sorted({f for r in requests.values() for f in r["fields"]}),
+            role=role,
+            purpose=purpose,
         )
+        result = self._recorder.commit(entry, time=now)
         data = {"subject": subject, "requests": requests}
         return ActionResult(None, result.seq, result.entry_hash.hex(), subject_data=data)
 
@@ -214,7 +325,13 @@ class Privacy:
         """Destroy *subject*'s key, recorded (`ServiceDesk.erase_subject`)."""
         now = self._recorder.now()
         requests: list[str] = []
+        bounds = Bounds()
+        subject = bounds.id(subject, "subject")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("erase")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.officer_roles, "erase a data subject", rule="officer")
             _require(reason, "erase", "reason")
@@ -229,17 +346,22 @@ class Privacy:
             if blocked is not None:
                 raise blocked
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                erasure_refused_body,
-                actor=actor.id,
-                subject=subject,
-                requests=list(requests),
-                reason=reason,
-            )
+            looked_up = list(requests)
+
+            def refused(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
+                return kinds.erasure_refused_body(
+                    at=at,
+                    actor=actor.id,
+                    subject=subject,
+                    requests=looked_up,
+                    reason=reason,
+                    refusal=refusal,
+                )
+
             self._recorder.refuse(exc, refused, at=now)
             raise
-        body = erasure_body(
-            format_time(now),
+        body = kinds.erasure_body(
+            at=now,
             actor=actor.id,
             role=role,
             subject=subject,
@@ -248,7 +370,10 @@ class Privacy:
             reason=reason,
         )
         result = self._recorder.commit(body, time=now, change=VaultChange(now, erase=(subject,)))
-        erasure = ErasureResult(subject, tuple(requests), result.seq, result.entry_hash.hex())
+        overwritten, held_by = self._scrub(store, settings.erasure_wait)
+        erasure = ErasureResult(
+            subject, tuple(requests), result.seq, result.entry_hash.hex(), overwritten, held_by
+        )
         return ActionResult(None, result.seq, result.entry_hash.hex(), erasure=erasure)
 
     def place_legal_hold(
@@ -256,7 +381,14 @@ class Privacy:
     ) -> ActionResult[None]:
         """Place a legal hold on a subject or a request (`ServiceDesk.place_legal_hold`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        subject = bounds.optional_id(subject, "subject")
+        request = bounds.optional_id(request, "request")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("legal_hold")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "place a legal hold", rule="hold_role")
             if (subject is None) == (request is None):
@@ -267,24 +399,31 @@ class Privacy:
             if request is not None and self._recorder.store.get_request(request) is None:
                 raise UnknownRequestError(request)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                legal_hold_refused_body,
-                actor=actor.id,
-                reason=reason,
-                subject=subject,
-                request=request,
-            )
-            self._recorder.refuse(exc, refused, at=now)
+            self._recorder.refuse(exc, _hold_refused(actor, reason, subject, request), at=now)
             raise
         hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
-        body = legal_hold_body(format_time(now), hold, role=role)
+        body = kinds.legal_hold_body(
+            at=now,
+            actor=hold.placed_by,
+            role=role,
+            hold=hold.id,
+            subject=hold.subject,
+            request=hold.request,
+            reason=hold.reason,
+        )
         result = self._recorder.commit(body, time=now, change=VaultChange(now, holds=(hold,)))
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
     def release_legal_hold(self, hold_id: str, *, actor: Actor, reason: str) -> ActionResult[None]:
         """Release legal hold *hold_id* (`ServiceDesk.release_legal_hold`)."""
         now = self._recorder.now()
+        bounds = Bounds()
+        hold_id = bounds.id(hold_id, "hold")
+        reason = bounds.text(reason, "reason")
+        too_long = bounds.error("release_legal_hold")
         try:
+            if too_long is not None:
+                raise too_long
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "release a legal hold", rule="hold_role")
             _require(reason, "release_legal_hold", "reason")
@@ -293,13 +432,16 @@ class Privacy:
                 msg = f"no legal hold {hold_id!r} is in force"
                 raise PrivacyError(msg)
         except (RequestError, PrivacyError) as exc:
-            refused = functools.partial(
-                legal_hold_refused_body, actor=actor.id, reason=reason, hold=hold_id
-            )
-            self._recorder.refuse(exc, refused, at=now)
+            self._recorder.refuse(exc, _release_refused(actor, reason, hold_id), at=now)
             raise
-        body = legal_hold_released_body(
-            format_time(now), hold, actor=actor.id, role=role, reason=reason
+        body = kinds.legal_hold_released_body(
+            at=now,
+            actor=actor.id,
+            role=role,
+            hold=hold.id,
+            subject=hold.subject,
+            request=hold.request,
+            reason=reason,
         )
         change = VaultChange(now, release=(hold_id,))
         result = self._recorder.commit(body, time=now, change=change)
@@ -307,17 +449,31 @@ class Privacy:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _refuse_reveal(
-        self, error: PelayananError, actor: Actor, purpose: str, now: dt.datetime, **about: Any
-    ) -> None:
-        refused = functools.partial(reveal_refused_body, actor=actor.id, purpose=purpose, **about)
-        self._recorder.refuse(error, refused, at=now)
+    @staticmethod
+    def _scrub(store: VaultStore, wait: float) -> tuple[bool | None, str | None]:
+        """Overwrite the erased key's old pages where the store keeps them; say if it did."""
+        if not isinstance(store, ScrubbableVault):
+            return None, None
+        held_by = store.vault_scrub(wait=wait)
+        return held_by is None, held_by
 
     def _parts(self) -> tuple[PrivacySettings, VaultStore]:
+        """Return the settings and the vault, binding the vault to the store on first use.
+
+        Raises:
+            PrivacyError: the desk has no privacy settings, or the store no vault.
+            VaultKeyMismatchError: the store is sealed under another master key.
+        """
         if self.settings is None:
             msg = "this desk has no privacy settings: pass privacy=PrivacySettings(vault=...)"
             raise PrivacyError(msg)
-        return self.settings, self._recorder.vault_store()
+        store = self._recorder.vault_store()
+        if not self._bound:
+            # Once per desk: a wrong master key is refused before anything is sealed,
+            # revealed or erased under it.
+            self.settings.vault.bind(store)
+            self._bound = True
+        return self.settings, store
 
     def _subject_key(self, subject: str) -> SubjectKey:
         settings, store = self._parts()

@@ -8,7 +8,6 @@ refused attempt and raises a typed error.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,23 +22,24 @@ from pelayanan.access import (
     authorize,
     check_access,
 )
-from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    Attempt,
-    Transition,
-    action_body,
-    migration_body,
-    refused_body,
-    sop_ref,
-    submit_body,
-    survey_body,
-)
+from pelayanan.audit import kinds
+from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
-from pelayanan.desk._recorder import Recorder
+from pelayanan.desk._recorder import (
+    IDEMPOTENCY,
+    Operation,
+    Recorder,
+    RefusalBody,
+    refused,
+    sop_entry_ref,
+)
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
+    ConcurrentModificationError,
+    DuplicateRequestError,
+    IdempotencyKeyReuseError,
     IncompleteRequestError,
     InvalidFieldValueError,
     MigrationError,
@@ -48,16 +48,32 @@ from pelayanan.exceptions import (
     RequestError,
     TransitionNotAllowedError,
     UnknownRequestError,
+    UnknownSOPError,
 )
 from pelayanan.reports.ikm import RuleSet, compute_ikm
 from pelayanan.sla import ClockChange, next_due
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP, ActionDef, Migration
 from pelayanan.sop.registry import SOPRegistry
-from pelayanan.sop.values import value_problems
+from pelayanan.sop.values import limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
 
 __all__ = ["Requests"]
+
+
+#: Values that mean "not given".
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def _kept(
+    meta: Mapping[str, Any] | None, idempotency_key: str | None, operation: Operation | None
+) -> dict[str, Any]:
+    """Return the request meta that keeps what *idempotency_key* stands for, if given."""
+    if idempotency_key is None or operation is None:
+        return {}
+    kept = dict((meta or {}).get(IDEMPOTENCY, {}))
+    kept[idempotency_key] = operation.record()
+    return {IDEMPOTENCY: kept}
 
 
 def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
@@ -76,6 +92,7 @@ class _Step:
     target: str
     clocks: dict[str, Any]
     changes: list[ClockChange]
+    changed: dict[str, dict[str, str]]
 
 
 class Requests:
@@ -124,13 +141,13 @@ class Requests:
         idempotency_key: str | None,
     ) -> ActionResult:
         """Open a new request under an SOP (`ServiceDesk.submit`)."""
-        replay = self._recorder.replayed(idempotency_key)
+        operation = self._operation(idempotency_key, "submit", request_id, sop_id, actor, data)
+        replay = self._replay(idempotency_key, operation, request_id or "", actor)
         if replay is not None:
             return replay
-        sop = self._sops.get(sop_id, version)
         now = self._recorder.now()
+        sop, new_id = self._opening(sop_id, version, request_id, actor)
         fields = dict(data or {})
-        new_id = request_id or self._new_id()
         try:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
             _check_fields(sop, "submit", fields, _missing(sop.submit.requires, fields))
@@ -148,7 +165,10 @@ class Requests:
                 holder={"unit": unit, "assignee": assignee},
             )
         except RequestError as exc:
-            self._refuse(exc, Attempt(new_id, sop_ref(sop), "submit", actor.id, None, None))
+            tried = refused(
+                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
+            )
+            self._refuse(exc, tried)
             raise
         sealed = self._privacy.seal(sop, new_id, None, fields, now)
         record = RequestRecord(
@@ -162,6 +182,7 @@ class Requests:
             data={**sealed.clear, **sealed.sealed},
             meta={
                 "actors": {"submit": [actor.id]},
+                **_kept(None, idempotency_key, operation),
                 **({"sla": clocks} if clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
             },
@@ -172,16 +193,70 @@ class Requests:
             updated_at=now,
             closed=sop.state(sop.initial).final,
         )
-        step = Transition(new_id, sop, "submit", actor.id, role, None, sop.initial, sealed, changes)
-        body = submit_body(format_time(now), step, routed=routed, assigned=assigned)
-        return self._recorder.commit_once(
-            body,
-            time=now,
-            request=record,
-            expected_version=None,
-            idempotency_key=idempotency_key,
-            change=sealed.change,
+        body = kinds.submit_body(
+            at=now,
+            request=new_id,
+            sop=sop_entry_ref(sop),
+            actor=actor.id,
+            role=role,
+            to=sop.initial,
+            data=sealed.clear,
+            personal=sealed.sealed,
+            routing=routed.record() if routed is not None else None,
+            assignment=assigned.record() if assigned is not None else None,
+            clocks=[{kinds.CLOCK: c.clock, **c.record} for c in changes],
         )
+        try:
+            return self._recorder.commit_once(
+                body,
+                time=now,
+                request=record,
+                expected_version=None,
+                idempotency_key=idempotency_key,
+                change=sealed.change,
+                operation=operation,
+            )
+        except ConcurrentModificationError:
+            # Another writer created a request under this id between the check and now.
+            duplicate = DuplicateRequestError(new_id)
+            tried = refused(
+                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
+            )
+            self._refuse(duplicate, tried)
+            raise duplicate from None
+
+    def _opening(
+        self, sop_id: str, version: str | None, request_id: str | None, actor: Actor
+    ) -> tuple[SOP, str]:
+        """Return the SOP and the id of a new request; record and raise when there is none.
+
+        Raises:
+            InvalidFieldValueError: an id is longer than `MAX_ID_LENGTH` (recorded).
+            UnknownSOPError: no such SOP or version (recorded).
+            DuplicateRequestError: a request with *request_id* exists (recorded).
+        """
+        bounds = Bounds()
+        new_id = self._new_id() if request_id is None else bounds.id(request_id, "request_id")
+        bounds.id(sop_id, "sop_id")
+        bounds.optional_id(version, "version")
+        tried = refused(new_id, sop=None, action="submit", actor=actor.id, state=None)
+        error: RequestError | None = bounds.error("submit")
+        if error is not None:
+            self._refuse(error, tried)
+            raise error
+        try:
+            sop = self._sops.get(sop_id, version)
+        except UnknownSOPError as exc:
+            self._refuse(exc, tried)
+            raise
+        if request_id is not None and self._recorder.store.get_request(new_id) is not None:
+            error = DuplicateRequestError(new_id)
+            ref = sop_entry_ref(sop)
+            self._refuse(
+                error, refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
+            )
+            raise error
+        return sop, new_id
 
     def act(
         self,
@@ -193,17 +268,18 @@ class Requests:
         justification: str | None = None,
         idempotency_key: str | None = None,
         on_behalf_of: str | None = None,
+        at: dt.datetime | None = None,
     ) -> ActionResult:
-        """Take an action on a request (`ServiceDesk.act`)."""
-        replay = self._recorder.replayed(idempotency_key)
+        """Take an action on a request (`ServiceDesk.act`).
+
+        *at* stamps an action the system takes for an SLA event with that event's time.
+        """
+        operation = self._operation(idempotency_key, "act", request_id, action, actor, data)
+        replay = self._replay(idempotency_key, operation, request_id, actor, action=action)
         if replay is not None:
             return replay
-        now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
-        if record is None:
-            error = UnknownRequestError(request_id)
-            self._refuse(error, Attempt(request_id, None, action, actor.id, None, on_behalf_of))
-            raise error
+        now = at if at is not None else self._recorder.now()
+        record = self._acted_on(request_id, action, actor, on_behalf_of, justification)
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
         try:
@@ -223,9 +299,15 @@ class Requests:
             IncompleteRequestError,
             InvalidFieldValueError,
         ) as exc:
-            self._refuse(
-                exc, Attempt(request_id, sop_ref(sop), action, actor.id, record.state, on_behalf_of)
+            tried = refused(
+                request_id,
+                sop=sop_entry_ref(sop),
+                action=action,
+                actor=actor.id,
+                state=record.state,
+                on_behalf_of=on_behalf_of,
             )
+            self._refuse(exc, tried)
             raise
         sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
         actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
@@ -240,6 +322,7 @@ class Requests:
             data={**record.data, **sealed.clear, **sealed.sealed},
             meta={
                 **record.meta,
+                **_kept(record.meta, idempotency_key, operation),
                 "actors": actors,
                 **({"sla": check.clocks} if check.clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
@@ -248,22 +331,21 @@ class Requests:
             updated_at=now,
             closed=sop.state(check.target).final,
         )
-        step = Transition(
-            request_id,
-            sop,
-            action,
-            actor.id,
-            check.grant.role,
-            record.state,
-            check.target,
-            sealed,
-            check.changes,
-        )
-        body = action_body(
-            format_time(now),
-            step,
+        body = kinds.action_body(
+            at=now,
+            request=request_id,
+            sop=sop_entry_ref(sop),
+            action=action,
+            actor=actor.id,
+            role=check.grant.role,
+            source=record.state,
+            to=check.target,
+            data=sealed.clear,
+            personal=sealed.sealed,
             justification=justification,
             authority=check.grant.authority(),
+            clocks=[{kinds.CLOCK: c.clock, **c.record} for c in check.changes],
+            changed=check.changed,
         )
         return self._recorder.commit_once(
             body,
@@ -272,12 +354,105 @@ class Requests:
             expected_version=record.version,
             idempotency_key=idempotency_key,
             change=sealed.change,
+            operation=operation,
         )
+
+    def _acted_on(
+        self,
+        request_id: str,
+        action: str,
+        actor: Actor,
+        on_behalf_of: str | None,
+        justification: str | None,
+    ) -> RequestRecord:
+        """Return the request an action names; record and raise when it cannot be taken.
+
+        Raises:
+            InvalidFieldValueError: an id or the justification is too long (recorded).
+            UnknownRequestError: no such request (recorded).
+        """
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        verb = bounds.id(action, "action")
+        behalf = bounds.optional_id(on_behalf_of, "on_behalf_of")
+        bounds.optional_text(justification, "justification")
+        error: RequestError | None = bounds.error(verb)
+        record = None if error is not None else self._recorder.store.get_request(request_id)
+        if record is None:
+            error = error or UnknownRequestError(request_id)
+            tried = refused(
+                named, sop=None, action=verb, actor=actor.id, state=None, on_behalf_of=behalf
+            )
+            self._refuse(error, tried)
+            raise error
+        return record
+
+    def _operation(  # noqa: PLR0917 (the parts of a call, in the order it names them)
+        self,
+        idempotency_key: str | None,
+        name: str,
+        request_id: str | None,
+        action: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+    ) -> Operation | None:
+        """Return what a call with an idempotency key stands for (``None`` without a key)."""
+        if idempotency_key is None:
+            return None
+        fields = dict(data or {})
+        # Data over the limits is refused later; its digest need not be computed.
+        digest = "(over the limits)" if limit_problems(fields) else self._privacy.digest(fields)
+        return Operation(name, request_id, action, actor.id, digest, actor.roles)
+
+    def _replay(
+        self,
+        idempotency_key: str | None,
+        operation: Operation | None,
+        request_id: str,
+        actor: Actor,
+        *,
+        action: str = "submit",
+    ) -> ActionResult | None:
+        """Return the first result under *idempotency_key*; record and raise a misuse.
+
+        Raises:
+            InvalidFieldValueError: the key is longer than `MAX_ID_LENGTH` (recorded).
+            IdempotencyKeyReuseError: the key stood for another operation (recorded).
+            PermissionDeniedError: the actor may no longer do what it replays (recorded).
+        """
+        if idempotency_key is None or operation is None:
+            return None
+        bounds = Bounds()
+        bounds.id(idempotency_key, "idempotency_key")
+        named = bounds.id(request_id, "request_id")
+        verb = bounds.id(action, "action")
+        error: RequestError | None = bounds.error(verb)
+        try:
+            if error is not None:
+                raise error
+            return self._recorder.replayed(idempotency_key, operation)
+        except (IdempotencyKeyReuseError, PermissionDeniedError, InvalidFieldValueError) as exc:
+            self._refuse(exc, refused(named, sop=None, action=verb, actor=actor.id, state=None))
+            raise
+
+    def _check_id(self, request_id: str, action: str, actor: Actor) -> None:
+        """Refuse (recorded) a request id longer than `MAX_ID_LENGTH`.
+
+        Raises:
+            InvalidFieldValueError: it is.
+        """
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        error = bounds.error(action)
+        if error is not None:
+            self._refuse(error, refused(named, sop=None, action=action, actor=actor.id, state=None))
+            raise error
 
     def record_survey(
         self, request_id: str, answers: Mapping[str, int], *, actor: Actor, rules: RuleSet
     ) -> ActionResult:
         """Record one SKM response against a completed request (`ServiceDesk.record_survey`)."""
+        self._check_id(request_id, "survey", actor)
         try:
             compute_ikm([answers], rules=rules)
         except ReportError as exc:
@@ -285,16 +460,21 @@ class Requests:
         record = self._recorder.store.get_request(request_id)
         if record is None:
             error: RequestError = UnknownRequestError(request_id)
-            self._refuse(error, Attempt(request_id, None, "survey", actor.id, None, None))
+            self._refuse(
+                error, refused(request_id, sop=None, action="survey", actor=actor.id, state=None)
+            )
             raise error
-        ref = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        ref = kinds.sop_ref(record.sop_id, record.sop_version, record.sop_hash)
         if not record.closed:
             error = TransitionNotAllowedError("survey", record.state)
-            self._refuse(error, Attempt(request_id, ref, "survey", actor.id, record.state, None))
+            tried = refused(
+                request_id, sop=ref, action="survey", actor=actor.id, state=record.state
+            )
+            self._refuse(error, tried)
             raise error
         now = self._recorder.now()
-        body = survey_body(
-            format_time(now),
+        body = kinds.survey_body(
+            at=now,
             request=request_id,
             sop=ref,
             actor=actor.id,
@@ -313,18 +493,26 @@ class Requests:
         idempotency_key: str | None,
     ) -> ActionResult:
         """Move a request to another SOP version (`ServiceDesk.migrate`)."""
-        replay = self._recorder.replayed(idempotency_key)
+        target_version = migration.to_version
+        operation = self._operation(
+            idempotency_key, "migrate", request_id, target_version, actor, None
+        )
+        replay = self._replay(idempotency_key, operation, request_id, actor, action="migrate")
         if replay is not None:
             return replay
         now = self._recorder.now()
+        self._check_id(request_id, "migrate", actor)
         record = self.get(request_id)
-        old = {"id": record.sop_id, "version": record.sop_version, "hash": record.sop_hash}
+        old = kinds.sop_ref(record.sop_id, record.sop_version, record.sop_hash)
         target = self._sops.get(migration.sop_id, migration.to_version)
         try:
             new_state = _migrated_state(record, migration)
             role = authorize(actor, "migrate", allowed_roles=migration.roles)
         except (MigrationError, PermissionDeniedError) as exc:
-            self._refuse(exc, Attempt(request_id, old, "migrate", actor.id, record.state, None))
+            tried = refused(
+                request_id, sop=old, action="migrate", actor=actor.id, state=record.state
+            )
+            self._refuse(exc, tried)
             raise
         updated = attrs.evolve(
             record,
@@ -332,18 +520,19 @@ class Requests:
             sop_hash=target.content_hash,
             state=new_state,
             version=record.version + 1,
+            meta={**record.meta, **_kept(record.meta, idempotency_key, operation)},
             updated_at=now,
             closed=target.state(new_state).final,
         )
-        body = migration_body(
-            format_time(now),
+        body = kinds.migration_body(
+            at=now,
             request=request_id,
-            sop=target,
+            sop=sop_entry_ref(target),
             from_sop=old,
             actor=actor.id,
             role=role,
             source=record.state,
-            target=new_state,
+            to=new_state,
             note=migration.note,
         )
         result = self._recorder.commit(
@@ -393,6 +582,8 @@ class Requests:
         """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
         merged = {**record.data, **fields}
         spec = _action_spec(sop, action, record.state)
+        # Subject rules read what is stored: a caller's data never names another subject.
+        subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
             actor,
             action,
@@ -400,16 +591,18 @@ class Requests:
             not_by=spec.not_by,
             history=record.meta.get("actors", {}),
             subject_fields=self._access_policy.subject_fields(sop.id, action),
-            data=merged,
+            data=subject_data,
             on_behalf_of=on_behalf_of,
             delegations=self._delegations,
             at=now,
             unit=record.unit,
+            policy=self._access_policy,
         )
         missing = _missing(spec.requires, merged)
         if spec.justification and not (justification and justification.strip()):
             missing.append("justification")
         _check_fields(sop, action, fields, missing)
+        changed = self._subject_changes(record, sop, spec, fields)
         target = compile_sop(sop).fire(record.state, action)
         clocks, changes = self._clocks.engine(sop).transition(
             record.meta.get("sla", {}),
@@ -421,10 +614,40 @@ class Requests:
             reason=justification or fields.get("pause_reason"),
             holder={"unit": record.unit, "assignee": record.assignee},
         )
-        return _Step(grant, target, clocks, changes)
+        return _Step(grant, target, clocks, changes, changed)
 
-    def _refuse(self, error: RequestError, attempt: Attempt) -> None:
-        self._recorder.refuse(error, functools.partial(refused_body, attempt=attempt))
+    def _subject_changes(
+        self, record: RequestRecord, sop: SOP, spec: ActionDef, fields: Mapping[str, Any]
+    ) -> dict[str, dict[str, str]]:
+        """Return the commitments of the subject fields *spec* changes; refuse other changes.
+
+        Subject fields are the access policy's (for any action of the SOP) and the SOP's
+        personal fields of kind ``nik``; once stored they change only through an action
+        that lists them under ``may_change``.
+
+        Raises:
+            PermissionDeniedError: the action changes one it may not (rule
+                ``immutable:<field>``).
+        """
+        guarded = {r.field for r in self._access_policy.subject_rules if r.sop in ("*", sop.id)}
+        guarded |= {n for n, f in sop.privacy.fields.items() if f.kind == "nik"}
+        changed: dict[str, dict[str, str]] = {}
+        for name in sorted(guarded & set(fields)):
+            old, new = record.data.get(name), fields[name]
+            if old in _EMPTY or new in _EMPTY or self._privacy.plain(record, name, old) == new:
+                continue
+            if name not in spec.may_change:
+                msg = (
+                    f"field {name!r} identifies the subject of request {record.id!r} and may "
+                    f"not change after submission; list it under may_change of the action "
+                    "that may change it"
+                )
+                raise PermissionDeniedError(msg, rule=f"immutable:{name}")
+            changed[name] = self._privacy.commitments(sop, record, name, old, new)
+        return changed
+
+    def _refuse(self, error: RequestError, body: RefusalBody) -> None:
+        self._recorder.refuse(error, body)
 
 
 def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:

@@ -8,7 +8,6 @@ records the refused attempt and raises a typed error.  The decisions themselves 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,19 +15,9 @@ from typing import Any
 import attrs
 
 from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
-from pelayanan.audit.entry import format_time
-from pelayanan.desk._bodies import (
-    Attempt,
-    Closing,
-    Decision,
-    assignment_body,
-    bukan_wewenang_body,
-    disposition_answer_body,
-    disposition_body,
-    refused_body,
-    sop_ref,
-)
-from pelayanan.desk._recorder import Recorder
+from pelayanan.audit import kinds
+from pelayanan.desk._bounds import Bounds
+from pelayanan.desk._recorder import Recorder, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     IncompleteRequestError,
@@ -66,6 +55,29 @@ class _Attempt:
     actor: Actor
     on_behalf_of: str | None
     now: dt.datetime
+
+
+@attrs.frozen
+class _Closing:
+    """How a disposisi was closed: which one, the group it joined, where the request went."""
+
+    disposition: str | None
+    joined: str | None
+    returned_to: Mapping[str, Any] | None
+
+
+def _decided(attempt: _Attempt, grant: Grant) -> dict[str, Any]:
+    """Return the fields every routing entry shares (the builders' keyword arguments)."""
+    authority = grant.authority()
+    return {
+        "at": attempt.now,
+        "request": attempt.record.id,
+        "sop": sop_entry_ref(attempt.sop),
+        "actor": grant.actor,
+        "state": attempt.record.state,
+        "role": grant.role,
+        "authority": dict(authority) if authority is not None else None,
+    }
 
 
 class Routing:
@@ -114,7 +126,7 @@ class Routing:
         on_behalf_of: str | None,
     ) -> ActionResult:
         """Assign the request to *officer*, or by its unit's strategy (`ServiceDesk.assign`)."""
-        attempt = self._load(request_id, "assign", actor, on_behalf_of)
+        attempt = self._load(request_id, "assign", actor, on_behalf_of, ids={"officer": officer})
         record = attempt.record
         try:
             grant, unit = self._grant(attempt, roles=self._disposition_roles("assign"))
@@ -133,9 +145,7 @@ class Routing:
             decision = chosen or AssignmentDecision(
                 str(record.unit), None, "manual", "the unit has no assignment policy"
             )
-        body = assignment_body(
-            format_time(attempt.now), Decision(record, attempt.sop, grant), decision
-        )
+        body = kinds.assignment_body(**_decided(attempt, grant), assignment=decision.record())
         updated = attrs.evolve(
             record, version=record.version + 1, assignee=decision.assignee, updated_at=attempt.now
         )
@@ -152,7 +162,9 @@ class Routing:
         on_behalf_of: str | None,
     ) -> ActionResult:
         """Issue a disposisi to units or officers (`ServiceDesk.dispose`)."""
-        attempt = self._load(request_id, "dispose", actor, on_behalf_of)
+        attempt = self._load(
+            request_id, "dispose", actor, on_behalf_of, texts={"instruction": instruction}
+        )
         record = attempt.record
         items = [to] if isinstance(to, str | DispositionTarget) else list(to)
         targets = [DispositionTarget(unit=t) if isinstance(t, str) else t for t in items]
@@ -196,14 +208,14 @@ class Routing:
                 decision = self._assign_in(target.unit, attempt.sop, record.data)
                 if decision is not None:
                     assignee = decision.assignee
-        body = disposition_body(
-            format_time(attempt.now),
-            Decision(record, attempt.sop, grant),
+        body = kinds.disposition_body(
+            **_decided(attempt, grant),
             group=group,
+            parent=created[0]["parent"],
             from_unit=unit,
             instruction=instruction,
-            created=created,
-            assignment=decision,
+            dispositions=[{k: d[k] for k in ("id", "unit", "officer", "due")} for d in created],
+            assignment=decision.record() if decision is not None else None,
             holder={"unit": new_unit, "assignee": assignee},
         )
         return self._commit(record, _moved(record, meta, new_unit, assignee, attempt.now), body)
@@ -223,15 +235,35 @@ class Routing:
         *action* is ``"answer_disposition"`` (`ServiceDesk.answer_disposition`, *text* the
         answer) or ``"bukan_wewenang"`` (`ServiceDesk.bukan_wewenang`, *text* the reason).
         """
-        attempt = self._load(request_id, action, actor, on_behalf_of)
+        word = "answer" if action == "answer_disposition" else "reason"
+        attempt = self._load(
+            request_id,
+            action,
+            actor,
+            on_behalf_of,
+            ids={"disposition": disposition},
+            texts={word: text},
+        )
         grant, mine, returned = self._closing(attempt, text, disposition)
         meta, closing = self._close_item(attempt, grant, mine, returned, text)
-        decision = Decision(attempt.record, attempt.sop, grant)
-        time = format_time(attempt.now)
+        shared = _decided(attempt, grant)
+        returned_to = closing.returned_to
         if action == "answer_disposition":
-            body = disposition_answer_body(time, decision, text, closing)
+            body = kinds.disposition_answer_body(
+                **shared,
+                answer=text,
+                disposition=str(closing.disposition),
+                joined=closing.joined,
+                returned_to=returned_to,
+            )
         else:
-            body = bukan_wewenang_body(time, decision, text, closing)
+            body = kinds.bukan_wewenang_body(
+                **shared,
+                reason=text,
+                disposition=closing.disposition,
+                joined=closing.joined,
+                returned_to=returned_to,
+            )
         record = attempt.record
         unit, assignee = record.unit, record.assignee
         if closing.returned_to is not None:
@@ -267,27 +299,57 @@ class Routing:
 
     def _refuse(self, attempt: _Attempt, error: RequestError) -> None:
         record = attempt.record
-        tried = Attempt(
+        tried = refused(
             record.id,
-            sop_ref(attempt.sop),
-            attempt.action,
-            attempt.actor.id,
-            record.state,
-            attempt.on_behalf_of,
+            sop=sop_entry_ref(attempt.sop),
+            action=attempt.action,
+            actor=attempt.actor.id,
+            state=record.state,
+            on_behalf_of=attempt.on_behalf_of,
         )
-        self._recorder.refuse(error, functools.partial(refused_body, attempt=tried))
+        self._recorder.refuse(error, tried)
 
     def _load(
-        self, request_id: str, action: str, actor: Actor, on_behalf_of: str | None
+        self,
+        request_id: str,
+        action: str,
+        actor: Actor,
+        on_behalf_of: str | None,
+        *,
+        ids: Mapping[str, str | None] | None = None,
+        texts: Mapping[str, str | None] | None = None,
     ) -> _Attempt:
-        """Load the open request an operation acts on; record and raise when it cannot."""
+        """Load the open request an operation acts on; record and raise when it cannot.
+
+        *ids* and *texts* are further caller values the operation records, by name, held
+        to `MAX_ID_LENGTH` and `MAX_TEXT_LENGTH`.
+
+        Raises:
+            InvalidFieldValueError: a caller value is too long (recorded).
+            UnknownRequestError: no such request (recorded).
+            TransitionNotAllowedError: the request is closed (recorded).
+        """
         now = self._recorder.now()
-        record = self._recorder.store.get_request(request_id)
+        bounds = Bounds()
+        named = bounds.id(request_id, "request_id")
+        behalf = bounds.optional_id(on_behalf_of, "on_behalf_of")
+        for name, value in (ids or {}).items():
+            bounds.optional_id(value, name)
+        for name, value in (texts or {}).items():
+            bounds.optional_text(value, name)
+        error: RequestError | None = bounds.error(action)
+        record = None if error is not None else self._recorder.store.get_request(request_id)
         if record is None:
-            error = UnknownRequestError(request_id)
-            tried = Attempt(request_id, None, action, actor.id, None, on_behalf_of)
-            body = functools.partial(refused_body, attempt=tried)
-            self._recorder.refuse(error, body)
+            error = error or UnknownRequestError(request_id)
+            tried = refused(
+                named,
+                sop=None,
+                action=action,
+                actor=actor.id,
+                state=None,
+                on_behalf_of=behalf,
+            )
+            self._recorder.refuse(error, tried)
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
         attempt = _Attempt(record, sop, action, actor, on_behalf_of, now)
@@ -307,6 +369,7 @@ class Routing:
             delegations=self._delegations,
             at=attempt.now,
             unit=attempt.record.unit,
+            policy=self._recorder.access_policy,
         )
         unit = attempt.actor.unit
         if grant.delegation is not None and grant.delegation.unit is not None:
@@ -364,23 +427,23 @@ class Routing:
         mine: list[dict[str, Any]],
         returned: dict[str, Any] | None,
         text: str,
-    ) -> tuple[Mapping[str, Any], Closing]:
+    ) -> tuple[Mapping[str, Any], _Closing]:
         """Close the disposition answered or returned; return the new meta and the closing."""
         record = attempt.record
         if returned is not None:
-            return record.meta, Closing(None, None, returned)
+            return record.meta, _Closing(None, None, returned)
         status = "answered" if attempt.action == "answer_disposition" else "returned"
         meta, item, joined = close_disposition(
             record.meta, mine[0]["id"], status=status, by=grant.actor, text=text, at=attempt.now
         )
         if joined is not None:
             returned = {"unit": joined["unit"], "assignee": joined["assignee"]}
-            return meta, Closing(item["id"], joined["group"], returned)
+            return meta, _Closing(item["id"], joined["group"], returned)
         if record.unit == item.get("unit") or record.assignee == item.get("officer"):
             # Its part is done but the parallel group still waits for others: the
             # request waits with whoever issued the group, not with this target.
             returned = {"unit": item["from_unit"], "assignee": item["by"]}
-        return meta, Closing(item["id"], None, returned)
+        return meta, _Closing(item["id"], None, returned)
 
     def _commit(
         self, record: RequestRecord, updated: RequestRecord, body: dict[str, Any]

@@ -39,12 +39,15 @@ class PrivacySettings:
         retention: the retention classes (none by default: see `RetentionSchedule`).
         officer_roles: roles that may answer data-subject requests (access, erasure).
         hold_roles: roles that may place and release legal holds.
+        erasure_wait: the most seconds an erasure waits for other readers of the store
+            to let go of the erased pages before it reports that they still hold them.
     """
 
     vault: Vault
     retention: RetentionSchedule = attrs.field(factory=RetentionSchedule)
     officer_roles: tuple[str, ...] = (DATA_PROTECTION_OFFICER,)
     hold_roles: tuple[str, ...] = (DATA_PROTECTION_OFFICER, LEGAL_OFFICER)
+    erasure_wait: float = 5.0
 
 
 @attrs.frozen
@@ -66,9 +69,21 @@ class Sealed:
 
 @attrs.frozen
 class ErasureResult:
-    """A committed erasure: whose key was destroyed, which requests it touched, the entry."""
+    """A committed erasure: whose key was destroyed, which requests it touched, the entry.
+
+    Attributes:
+        subject: the data subject erased.
+        requests: the requests that held its data.
+        seq: the ``erasure`` entry's sequence number.
+        entry_hash: its hash.
+        overwritten: whether the old copies of the key's pages were overwritten in the
+            store's files (``None``: the store keeps no such copies, e.g. in memory).
+        held_by: when not overwritten, what still holds them (another reader).
+    """
 
     subject: str
     requests: tuple[str, ...]
     seq: int
     entry_hash: str
+    overwritten: bool | None = None
+    held_by: str | None = None

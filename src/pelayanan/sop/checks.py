@@ -125,6 +125,7 @@ def _check_actions(
         if action.name == SUBMIT:
             out.add(f"{path}.name", "'submit' is the submission itself: rename the action")
         _check_required(out, sop, f"{path}.requires", action.requires)
+        _check_required(out, sop, f"{path}.may_change", action.may_change)
 
 
 def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> None:

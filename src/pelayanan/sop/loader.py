@@ -140,6 +140,7 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
                 "not_by": _names(spec.get("not_by")),
                 "justification": spec.get("justification") is True,
                 "label": _str(spec.get("label")),
+                "may_change": _names(spec.get("may_change")),
             }
         )
     fields = []
@@ -208,6 +209,10 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
+    # An action without may_change keeps the hash it had before the key existed.
+    for action in form["actions"]:
+        if not action.get("may_change"):
+            action.pop("may_change", None)
     # An SOP without a privacy section keeps the hash it had before the section existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)

@@ -119,6 +119,9 @@ class ActionDef:
             on the same request (``submit`` names the submitter).
         justification: whether the actor must give a written justification.
         label: a human label.
+        may_change: fields that identify the request's subject (the access policy's
+            subject fields, personal fields of kind ``nik``) which this action may change
+            after submission; every other action is refused when it tries.
     """
 
     name: str
@@ -129,6 +132,7 @@ class ActionDef:
     not_by: tuple[str, ...] = ()
     justification: bool = False
     label: str = ""
+    may_change: tuple[str, ...] = ()
 
 
 @attrs.frozen

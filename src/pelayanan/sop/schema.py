@@ -147,6 +147,13 @@ _DEFINITIONS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "The actor must give a written justification.",
             },
+            "may_change": {
+                **_NAMES,
+                "description": "Fields identifying the request's subject (the access "
+                "policy's subject fields, personal fields of kind `nik`) that this action "
+                "may change after submission; no other action may. The change is recorded "
+                "with keyed commitments of the old and new values, never the values.",
+            },
         },
     },
     "condition": {

@@ -297,10 +297,40 @@ class SQLiteStore(SQLStoreBase):
         )
 
     def _after_erasure(self) -> None:
+        # Older page images of the erased rows live on in the write-ahead log until it is
+        # checkpointed and truncated; a reader may hold them, so only try here, without
+        # waiting (`vault_scrub` waits and reports).
+        self.vault_scrub(wait=0.0)
+
+    def vault_scrub(self, *, wait: float) -> str | None:
+        """Checkpoint and truncate the write-ahead log, so erased pages are overwritten.
+
+        Another connection holding a read transaction keeps the old page images (in the
+        log, and in the file where the checkpoint cannot overwrite them) until it ends;
+        the checkpoint waits for it at most *wait* seconds.
+
+        Args:
+            wait: the most seconds to wait for readers to finish.
+
+        Returns:
+            ``None`` when the log was checkpointed and truncated; otherwise what still
+            holds the old pages.
+        """
         with self._locked() as conn:
-            # Older page images of the erased rows live on in the write-ahead log until
-            # it is checkpointed and truncated.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(wait * 1000))}")
+            try:
+                busy, log, moved = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+        if not busy:
+            return None
+        return (
+            f"another connection to {self.path} holds a read transaction: the write-ahead "
+            f"log ({log} pages, {max(moved, 0)} copied back) keeps the old pages until it "
+            "closes; run the erasure's scrub again afterwards (pelayanan privacy erase "
+            "reports this)"
+        )
 
     def _write_bulk(
         self,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LegalHold",
     "MemoryVaultMixin",
+    "ScrubbableVault",
     "SubjectRecord",
     "VAULT_FINGERPRINT_KEY",
     "VaultChange",
@@ -123,6 +124,15 @@ class VaultChange:
     erase: tuple[str, ...] = ()
     holds: tuple[LegalHold, ...] = ()
     release: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ScrubbableVault(Protocol):
+    """A vault whose erased pages may outlive the erasure until a checkpoint (SQLite)."""
+
+    def vault_scrub(self, *, wait: float) -> str | None:
+        """Overwrite erased pages, waiting at most *wait* s; return what blocks it."""
+        ...
 
 
 @runtime_checkable
