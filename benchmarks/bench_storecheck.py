@@ -59,7 +59,9 @@ def _records(n: int, key: Any, rows: list[tuple[Any, ...]]) -> Iterator[bytes | 
             seq += 1
             yield data
             if seq % 1000 == 0 or seq == n:
-                yield Checkpoint("default", seq, compact.root(), T0).sign(key).to_text()
+                # Dated at the last entry it covers, never before it.
+                signed_at = T0 + dt.timedelta(seconds=i)
+                yield Checkpoint("default", seq, compact.root(), signed_at).sign(key).to_text()
         at = T0 + dt.timedelta(seconds=i)
         record = RequestRecord(
             id=f"ADU-{i:07d}",
