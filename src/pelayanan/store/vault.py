@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+# One UTC normalisation for every stored timestamp, the request rows' and the vault's.
+from pelayanan.store.base import _utc, _utc_or_none
+
 if TYPE_CHECKING:
     from pelayanan.store.base import AppendResult, CheckpointSigner, RequestRecord
 
@@ -37,14 +40,6 @@ __all__ = [
 
 #: The ``meta`` key under which a store keeps the fingerprint of its vault master key.
 VAULT_FINGERPRINT_KEY = "vault_master_fingerprint"
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
-
-
-def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else value.astimezone(dt.UTC)
 
 
 @attrs.frozen
