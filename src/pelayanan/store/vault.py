@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -191,20 +191,8 @@ class MemoryVaultMixin:
 
     _lock: threading.RLock
     _vault_state: _MemoryVault | None = None
-
-    if TYPE_CHECKING:
-
-        def append(
-            self,
-            ledger: str,
-            body: Mapping[str, Any],
-            *,
-            time: dt.datetime,
-            request: RequestRecord | None = None,
-            expected_version: int | None = None,
-            idempotency_key: str | None = None,
-            sign: CheckpointSigner | None = None,
-        ) -> AppendResult: ...
+    # The host store's `Store.append`; the host defines it, this only declares the need.
+    append: Callable[..., AppendResult]
 
     @property
     def _vault(self) -> _MemoryVault:
