@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit._document import read_document
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import format_time, parse_time
 from pelayanan.audit.keys import (
@@ -265,14 +266,13 @@ class Keyring:
         Raises:
             KeyMaterialError: the text is not a keyring of a known version.
         """
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            msg = f"keyring is not JSON: {exc}"
-            raise KeyMaterialError(msg) from None
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            msg = "not a pelayanan keyring (format field missing)"
-            raise KeyMaterialError(msg)
+        doc = read_document(
+            text,
+            fmt=_FORMAT,
+            what="keyring",
+            wrong_format="not a pelayanan keyring (format field missing)",
+            error=KeyMaterialError,
+        )
         if doc.get("version") != _VERSION or not isinstance(doc.get("keys"), list):
             msg = f"unsupported keyring version {doc.get('version')!r}"
             raise KeyMaterialError(msg)

@@ -14,7 +14,7 @@ present only sometimes, one-line meaning); ``docs/audit-format.md`` renders it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -441,13 +441,45 @@ def refusal_reason(error: BaseException) -> dict[str, Any]:
     """
     reason: dict[str, Any] = {ERROR: type(error).__name__, MESSAGE: str(error)}
     rule = getattr(error, RULE, None)
-    if rule is not None:
-        reason[RULE] = rule
+    _optional(reason, RULE, rule)
     return reason
 
 
-def _start(kind: str, at: dt.datetime) -> dict[str, Any]:
-    return {TIME: format_time(at), KIND: kind}
+def _start(kind: str, at: dt.datetime, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a body of *kind* recorded *at*, holding *fields* after the time and kind."""
+    return {TIME: format_time(at), KIND: kind, **fields}
+
+
+def _optional(
+    body: dict[str, Any],
+    key: str,
+    value: Any,
+    convert: Callable[[Any], Any] = lambda value: value,
+    *,
+    skip_empty: bool = False,
+) -> None:
+    """Set ``body[key]`` to ``convert(value)`` unless *value* is absent.
+
+    Args:
+        body: the body being built.
+        key: the field name.
+        value: the field's value, ``None`` when not given.
+        convert: makes the value JSON-ready (a copy as ``dict`` or ``list``).
+        skip_empty: leave the field out for an empty value too (``""``, ``{}``, ``()``).
+    """
+    if value is None or (skip_empty and not value):
+        return
+    body[key] = convert(value)
+
+
+def _dicts(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return *items* as a list of plain dicts."""
+    return [dict(item) for item in items]
+
+
+def _plain(value: Any) -> Any:
+    """Return *value* with a mapping copied as a plain dict, anything else as it is."""
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 # -- builders: the request's life -------------------------------------------------------------
@@ -485,8 +517,9 @@ def submit_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_SUBMIT, at)
-    body.update(
+    body = _start(
+        KIND_SUBMIT,
+        at,
         {
             REQUEST: request,
             SOP: dict(sop),
@@ -496,16 +529,12 @@ def submit_body(
             FROM: None,
             TO: to,
             DATA: dict(data),
-        }
+        },
     )
-    if personal:
-        body[PERSONAL] = dict(personal)
-    if routing is not None:
-        body[ROUTING] = dict(routing)
-    if assignment is not None:
-        body[ASSIGNMENT] = dict(assignment)
-    if clocks:
-        body[CLOCKS] = [dict(c) for c in clocks]
+    _optional(body, PERSONAL, personal, dict, skip_empty=True)
+    _optional(body, ROUTING, routing, dict)
+    _optional(body, ASSIGNMENT, assignment, dict)
+    _optional(body, CLOCKS, clocks, _dicts, skip_empty=True)
     return body
 
 
@@ -548,8 +577,9 @@ def action_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_ACTION, at)
-    body.update(
+    body = _start(
+        KIND_ACTION,
+        at,
         {
             REQUEST: request,
             SOP: dict(sop),
@@ -559,16 +589,12 @@ def action_body(
             FROM: source,
             TO: to,
             DATA: dict(data),
-        }
+        },
     )
-    if personal:
-        body[PERSONAL] = dict(personal)
-    if justification:
-        body[JUSTIFICATION] = justification
-    if authority is not None:
-        body[AUTHORITY] = dict(authority)
-    if clocks:
-        body[CLOCKS] = [dict(c) for c in clocks]
+    _optional(body, PERSONAL, personal, dict, skip_empty=True)
+    _optional(body, JUSTIFICATION, justification, skip_empty=True)
+    _optional(body, AUTHORITY, authority, dict)
+    _optional(body, CLOCKS, clocks, _dicts, skip_empty=True)
     if changed:
         body[CHANGED] = {name: dict(pair) for name, pair in changed.items()}
     return body
@@ -600,8 +626,9 @@ def refused_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_REFUSED, at)
-    body.update(
+    body = _start(
+        KIND_REFUSED,
+        at,
         {
             REQUEST: request,
             SOP: None if sop is None else dict(sop),
@@ -609,10 +636,9 @@ def refused_body(
             ACTOR: actor,
             FROM: state,
             REASON: dict(reason),
-        }
+        },
     )
-    if on_behalf_of:
-        body[ON_BEHALF_OF] = on_behalf_of
+    _optional(body, ON_BEHALF_OF, on_behalf_of, skip_empty=True)
     return body
 
 
@@ -638,17 +664,17 @@ def survey_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_SURVEY, at)
-    body.update(
+    return _start(
+        KIND_SURVEY,
+        at,
         {
             REQUEST: request,
             SOP: dict(sop),
             ACTOR: actor,
             RULES: rules,
             ANSWERS: dict(answers),
-        }
+        },
     )
-    return body
 
 
 def migration_body(
@@ -679,8 +705,9 @@ def migration_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_MIGRATION, at)
-    body.update(
+    return _start(
+        KIND_MIGRATION,
+        at,
         {
             REQUEST: request,
             SOP: dict(sop),
@@ -691,9 +718,8 @@ def migration_body(
             FROM: source,
             TO: to,
             NOTE: note,
-        }
+        },
     )
-    return body
 
 
 def sla_body(
@@ -736,8 +762,9 @@ def sla_body(
     Returns:
         The JSON-ready body.
     """
-    body = _start(KIND_SLA, at)
-    body.update(
+    body = _start(
+        KIND_SLA,
+        at,
         {
             REQUEST: request,
             ACTOR: SYSTEM_ACTOR,
@@ -749,18 +776,13 @@ def sla_body(
             DEADLINE: deadline,
             CALENDAR: calendar,
             FINGERPRINT: fingerprint,
-        }
+        },
     )
-    if sop is not None:
-        body[SOP] = dict(sop)
-    if threshold is not None:
-        body[THRESHOLD] = dict(threshold) if isinstance(threshold, Mapping) else threshold
-    if notify:
-        body[NOTIFY] = list(notify)
-    if reassign is not None:
-        body[REASSIGN] = dict(reassign)
-    if action is not None:
-        body[ACTION] = action
+    _optional(body, SOP, sop, dict)
+    _optional(body, THRESHOLD, threshold, _plain)
+    _optional(body, NOTIFY, notify, list, skip_empty=True)
+    _optional(body, REASSIGN, reassign, dict)
+    _optional(body, ACTION, action)
     return body
 
 
@@ -778,12 +800,9 @@ def _routed(
     role: str | None,
     authority: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    body = _start(kind, at)
-    body.update({REQUEST: request, SOP: dict(sop), ACTOR: actor, STATE: state})
-    if role:
-        body[ROLE] = role
-    if authority is not None:
-        body[AUTHORITY] = dict(authority)
+    body = _start(kind, at, {REQUEST: request, SOP: dict(sop), ACTOR: actor, STATE: state})
+    _optional(body, ROLE, role, skip_empty=True)
+    _optional(body, AUTHORITY, authority, dict)
     return body
 
 
@@ -793,12 +812,9 @@ def _closing(
     joined: str | None,
     returned_to: Mapping[str, str | None] | None,
 ) -> dict[str, Any]:
-    if disposition is not None:
-        body[DISPOSITION] = disposition
-    if joined is not None:
-        body[JOINED] = joined
-    if returned_to is not None:
-        body[RETURNED_TO] = dict(returned_to)
+    _optional(body, DISPOSITION, disposition)
+    _optional(body, JOINED, joined)
+    _optional(body, RETURNED_TO, returned_to, dict)
     return body
 
 
@@ -899,8 +915,7 @@ def disposition_body(
             DISPOSITIONS: [dict(d) for d in dispositions],
         }
     )
-    if assignment is not None:
-        body[ASSIGNMENT] = dict(assignment)
+    _optional(body, ASSIGNMENT, assignment, dict)
     body[HOLDER] = dict(holder)
     return body
 
@@ -1001,10 +1016,7 @@ def bukan_wewenang_body(
 
 
 def _personal(kind: str, at: dt.datetime, actor: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    body = _start(kind, at)
-    body[ACTOR] = actor
-    body.update(fields)
-    return body
+    return _start(kind, at, {ACTOR: actor, **fields})
 
 
 def reveal_body(

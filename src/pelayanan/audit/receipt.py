@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit._document import read_document
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
@@ -86,14 +87,13 @@ class Receipt:
             ProofError: the text is not a receipt of a known version, or a field is
                 malformed (the message names it).
         """
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            msg = f"receipt is not JSON: {exc}"
-            raise ProofError(msg) from None
-        if not isinstance(doc, dict) or doc.get("format") != RECEIPT_FORMAT:
-            msg = f"not a receipt (its 'format' is not {RECEIPT_FORMAT!r})"
-            raise ProofError(msg)
+        doc = read_document(
+            text,
+            fmt=RECEIPT_FORMAT,
+            what="receipt",
+            wrong_format=f"not a receipt (its 'format' is not {RECEIPT_FORMAT!r})",
+            error=ProofError,
+        )
         if doc.get("version") != RECEIPT_VERSION:
             msg = f"unsupported receipt version {doc.get('version')!r}"
             raise ProofError(msg)

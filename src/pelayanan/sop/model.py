@@ -7,7 +7,8 @@ passed the JSON Schema of the language (`pelayanan.sop.schema`) and the static c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import attrs
 
@@ -43,6 +44,30 @@ FIELD_TYPES = (
     "money",
     "document",
 )
+
+
+_Item = TypeVar("_Item")
+
+
+def _named(what: str, items: Iterable[_Item], wanted: str, name: Callable[[_Item], str]) -> _Item:
+    """Return the first of *items* whose *name* is *wanted*.
+
+    Args:
+        what: what the items are, for the error (``"state"``, ``"clock"``).
+        items: the declarations to search, in order.
+        wanted: the name looked for.
+        name: reads an item's name.
+
+    Returns:
+        The first matching item.
+
+    Raises:
+        UnknownNameError: no item has that name (a `KeyError`).
+    """
+    for item in items:
+        if name(item) == wanted:
+            return item
+    raise UnknownNameError(what, wanted)
 
 
 @attrs.frozen
@@ -308,10 +333,7 @@ class SOP:
         Raises:
             UnknownNameError: no such state (a `KeyError`).
         """
-        for state in self.states:
-            if state.id == state_id:
-                return state
-        raise UnknownNameError("state", state_id)
+        return _named("state", self.states, state_id, lambda state: state.id)
 
     def actions_from(self, state_id: str) -> tuple[ActionDef, ...]:
         """Return the actions that may be taken from *state_id*."""
@@ -331,10 +353,7 @@ class SOP:
         Raises:
             UnknownNameError: no such clock (a `KeyError`).
         """
-        for clock in self.clocks:
-            if clock.name == name:
-                return clock
-        raise UnknownNameError("clock", name)
+        return _named("clock", self.clocks, name, lambda clock: clock.name)
 
     @property
     def key(self) -> tuple[str, str]:

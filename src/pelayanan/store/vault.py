@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
+
+# One UTC normalisation for every stored timestamp, the request rows' and the vault's.
+from pelayanan.store.base import _utc, _utc_or_none
 
 if TYPE_CHECKING:
     from pelayanan.store.base import AppendResult, CheckpointSigner, RequestRecord
@@ -38,14 +41,6 @@ __all__ = [
 
 #: The ``meta`` key under which a store keeps the fingerprint of its vault master key.
 VAULT_FINGERPRINT_KEY = "vault_master_fingerprint"
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
-
-
-def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else value.astimezone(dt.UTC)
 
 
 @attrs.frozen
@@ -206,20 +201,8 @@ class MemoryVaultMixin:
 
     _lock: threading.RLock
     _vault_state: _MemoryVault | None = None
-
-    if TYPE_CHECKING:
-
-        def append(
-            self,
-            ledger: str,
-            body: Mapping[str, Any],
-            *,
-            time: dt.datetime,
-            request: RequestRecord | None = None,
-            expected_version: int | None = None,
-            idempotency_key: str | None = None,
-            sign: CheckpointSigner | None = None,
-        ) -> AppendResult: ...
+    # The host store's `Store.append`; the host defines it, this only declares the need.
+    append: Callable[..., AppendResult]
 
     @property
     def _vault(self) -> _MemoryVault:
