@@ -836,3 +836,38 @@ class TestPercentile:
         assert value in ordered
         assert sum(v <= value for v in ordered) * 100 >= p * len(ordered)
         assert sum(v < value for v in ordered) * 100 < p * len(ordered)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("assignment", {"assignment": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("disposition", {"holder": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("bukan_wewenang", {"returned_to": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("disposition_answer", {"returned_to": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+    ],
+)
+def test_desk_holder_records_move_the_request(
+    complaint_sop: SOP, ledger_key: SigningKey, kind: str, fields: dict[str, Any]
+) -> None:
+    """The holder the desk nests in its entries moves the request in the flow and the
+    breach attribution, as the top-level synthetic form does."""
+    b = LogBuilder(complaint_sop)
+    b.submit("E", at(6, 8))
+    b.bodies[-1]["clocks"] = [clock_change("start", at(6, 8))]
+    b.add(at(6, 9), kind, request="E", **fields)
+    b.add(at(6, 12, 1), "sla", request="E", actor="system", event="breach",
+          clock="respon", cycle=1, key="breach")  # fmt: skip
+    flow, basis = replay(b, ledger_key, by="unit")
+    groups = {g.key: g for g in build_sla_report(flow, basis).groups}
+    assert groups["dinas-lh"].open == 1
+    officers, _ = replay(b, ledger_key, by="officer")
+    by_officer = {g.key: g.open for g in build_sla_report(officers, basis).groups}
+    assert by_officer["petugas-7"] == 1
+    entries, _ = build_log(b.bodies, ledger_key)
+    found = attribute_breaches([data for _, data in entries], {"default": CAL})
+    held = {(h.unit, h.officer): h.working_time for h in found[0].holdings}
+    assert held == {
+        ("unit-pengaduan", None): dt.timedelta(hours=1),
+        ("dinas-lh", "petugas-7"): dt.timedelta(hours=3),  # 09:00-12:00, lunch after
+    }

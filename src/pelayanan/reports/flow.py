@@ -35,8 +35,10 @@ from pelayanan.audit.kinds import (
     ACTOR,
     ASSIGNED_UNIT,
     ASSIGNEE,
+    ASSIGNMENT,
     DATA,
     ERROR,
+    HOLDER,
     KIND,
     KIND_ACTION,
     KIND_ASSIGNMENT,
@@ -50,6 +52,7 @@ from pelayanan.audit.kinds import (
     REASON,
     REGION,
     REQUEST,
+    RETURNED_TO,
     RULE,
     SEQ,
     SOP_HASH,
@@ -75,6 +78,21 @@ PERIODS = ("week", "month")
 NONE_KEY = "-"
 #: The kinds that move a request to another unit or officer.
 _ROUTE_KINDS = frozenset({KIND_ROUTING, KIND_ASSIGNMENT, KIND_DISPOSITION})
+#: Where the desk's own entries record the holder afterwards, in the order they apply:
+#: an assignment's decision, a disposition's resulting holder, a return's destination.
+_NESTED_HOLDERS = (ASSIGNMENT, HOLDER, RETURNED_TO)
+
+
+def _holder_fields(entry: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Return the (unit, officer) an entry moves its request to, top level or nested."""
+    unit = entry.get(UNIT)
+    officer = entry.get(OFFICER, entry.get(ASSIGNEE))
+    for key in _NESTED_HOLDERS:
+        nested = entry.get(key)
+        if isinstance(nested, Mapping) and isinstance(nested.get(UNIT), str):
+            unit = nested[UNIT]
+            officer = nested.get(OFFICER, nested.get(ASSIGNEE))
+    return unit, officer
 
 
 def region_prefixes(code: str | None) -> list[str]:
@@ -258,6 +276,9 @@ class RequestFlow:
         elif kind == KIND_BUKAN_WEWENANG:
             for counts in self._counts(track.keys(self.by)):
                 counts.rerouted += 1
+            self._route(entry, track)
+        elif isinstance(entry.get(RETURNED_TO), Mapping):
+            self._route(entry, track)
 
     def _counts(self, keys: list[str]) -> list[GroupCounts]:
         found = [self.total]
@@ -378,11 +399,10 @@ class RequestFlow:
         self.periods.setdefault(label, Counter())["closed"] += 1
 
     def _route(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
-        unit = entry.get(UNIT)
+        unit, officer = _holder_fields(entry)
         if isinstance(unit, str) and unit and unit != track.unit:
             track.unit = unit
             track.officer = None
-        officer = entry.get(OFFICER, entry.get(ASSIGNEE))
         if isinstance(officer, str) and officer:
             track.officer = officer
         region = entry.get(REGION)
