@@ -871,3 +871,17 @@ def test_desk_holder_records_move_the_request(
         ("unit-pengaduan", None): dt.timedelta(hours=1),
         ("dinas-lh", "petugas-7"): dt.timedelta(hours=3),  # 09:00-12:00, lunch after
     }
+
+
+def test_units_moved_into_count_as_received(small: LogBuilder, ledger_key: SigningKey) -> None:
+    """A unit receives what is submitted to it and what is moved into it, once each; the
+    total still counts each submission once."""
+    flow, basis = replay(small, ledger_key, by="unit")
+    report = build_sla_report(flow, basis)
+    groups = {g.key: g for g in report.groups}
+    assert report.total.received == 3
+    assert groups["unit-pengaduan"].received == 3
+    assert groups["dinas-lh"].received == 1  # B, dispatched there
+    assert groups["dinas-pu"].received == 2  # A dispatched there, B re-routed there
+    for group in report.groups:
+        assert group.closed + group.open <= group.received
