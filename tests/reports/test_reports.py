@@ -885,3 +885,21 @@ def test_units_moved_into_count_as_received(small: LogBuilder, ledger_key: Signi
     assert groups["dinas-pu"].received == 2  # A dispatched there, B re-routed there
     for group in report.groups:
         assert group.closed + group.open <= group.received
+
+
+def test_compliance_counts_overdue_side_by_side(timed: LogBuilder, ledger_key: SigningKey) -> None:
+    """Next to the concluded clocks' compliance stands the figure that counts overdue running
+    clocks as breached so far, in the text, the JSON and the HTML; nobody reads 50% alone."""
+    flow, basis, outcomes = replay_clocks(timed, ledger_key, by="unit")
+    report = build_sla_report(flow, basis, verdicts=outcomes.verdicts, breaches=outcomes.breaches)
+    (clock,) = report.total.clocks
+    assert (clock.compliance, clock.compliance_with_overdue) == ("50.00", "33.33")
+    assert clock.to_json_dict()["compliance_with_overdue"] == "33.33"
+    assert (
+        "clock respon: compliance 50.00% of concluded, 33.33% counting overdue as breached "
+        "(met 1, breached 1, running 2, paused 0; overdue 1)"
+    ) in report.render_text()
+    pytest.importorskip("matplotlib", reason="the HTML report needs the 'report' extra")
+    from pelayanan.reports.html import render_html
+
+    assert "compliance % (overdue as breached)" in render_html(report)
