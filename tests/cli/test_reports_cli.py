@@ -180,6 +180,16 @@ class TestSLAFromTheDemo:
             assert c["overdue"] == overdue
         assert data["verdict_source"].startswith("recomputed from the verified log")
 
+    def test_summary_breaches_equal_the_report(self, demo: tuple[Path, str]) -> None:
+        """The demo's summary line counts the breached clocks the report counts."""
+        db, printed = demo
+        line = next(x for x in printed.splitlines() if x.startswith("SLA (desk.tick"))
+        stated = int(line.rsplit("; ", 1)[1].split()[0])
+        _, out, _ = run("report", "sla", "--db", str(db), "--format", "json")
+        clocks = json.loads(out)["total"]["clocks"]
+        assert stated == sum(c["breached"] for c in clocks) > 0
+        assert line.endswith(f"; {stated} clocks breached")
+
     def test_attribution_agrees_with_the_demo(self, demo: tuple[Path, str]) -> None:
         """Breach attribution per unit is the working time the demo printed."""
         db, printed = demo
