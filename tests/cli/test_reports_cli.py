@@ -446,3 +446,18 @@ class TestCollectorTuning:
         gc.set_threshold(0, 10, 10)
         tune_collector()
         assert gc.get_threshold() == (0, 10, 10)
+
+
+def test_sla_at_ages_and_judges_at_the_instant(demo_db: Path) -> None:
+    """`report sla --at` leaves later entries out and ages open requests at the instant."""
+    _, whole, _ = run("report", "sla", "--db", str(demo_db), "--format", "json")
+    code, early, _ = run(
+        "report", "sla", "--db", str(demo_db), "--format", "json",
+        "--at", "2026-07-10T17:00:00+07:00",
+    )  # fmt: skip
+    assert code == 0
+    assert "2026-07-10T10:00:00+00:00" in early
+    assert json.loads(early)["total"]["received"] < json.loads(whole)["total"]["received"]
+    code, _, err = run("report", "sla", "--db", str(demo_db), "--at", "2026-07-10T17:00")
+    assert code == 2
+    assert "no offset" in err
