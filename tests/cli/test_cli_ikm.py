@@ -160,3 +160,15 @@ class TestBadInput:
     def test_bad_weight(self, weight: str, fragment: str) -> None:
         """A --weight that is not 1/n rounded is refused in one line."""
         self.assert_one_line_error(run(str(EXAMPLE), "--weight", weight), fragment)
+
+
+def test_regulation_u_columns_score_like_keys(tmp_path: Path) -> None:
+    """A sheet headed U1-U9 scores exactly as the same sheet headed by unsur keys."""
+    rows = ("4,3,3,4,3,4,4,3,2", "3,3,3,3,3,3,3,3,1")
+    by_u = write_csv(tmp_path, *rows, header=",".join(f"U{n}" for n in range(1, 10)))
+    keyed = tmp_path / "keyed"
+    keyed.mkdir()
+    by_key = write_csv(keyed, *rows, header=",".join(RULES_2017.keys))
+    first, second = run(str(by_u)), run(str(by_key))
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output

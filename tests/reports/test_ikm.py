@@ -733,7 +733,7 @@ class TestReadSurveyCSV:
             read_survey_csv(csv_text("3,3,3,3,3,3,3,3,3,3", header=header))
         assert str(caught.value) == (
             "skm.csv:1: column 10 (parkir): unknown unsur for rules 2017; "
-            f"the columns are {', '.join(KEYS_2017)}"
+            f"the columns are {', '.join(KEYS_2017)} (or U1-U9 in that order)"
         )
 
     def test_unknown_column_under_2004(self) -> None:
@@ -799,3 +799,42 @@ class TestReadSurveyCSV:
         stream = csv_text("4,4,4,4,4,4,4,4,4", "3" * 200_000)
         with pytest.raises(ReportError, match=r"^skm\.csv:3: malformed CSV: field larger"):
             read_survey_csv(stream)
+
+
+class TestRegulationColumns:
+    def test_u_columns_name_the_2017_unsur_in_order(self) -> None:
+        """U1-U9, as the regulation's processing table heads them, read as the 2017 keys."""
+        header = ",".join(f"U{n}" for n in range(9, 0, -1))
+        by_u = read_survey_csv(csv_text("4,3,3,3,3,3,3,3,1", header=header))
+        by_key = read_survey_csv(
+            csv_text("1,3,3,3,3,3,3,3,4", header=",".join(KEYS_2017)),
+        )
+        assert by_u == by_key
+        assert by_u[0]["persyaratan"] == 1
+        assert by_u[0]["sarana"] == 4
+
+    def test_u_columns_name_the_2004_unsur_in_order(self) -> None:
+        """U1-U14 read as the fourteen 2004 keys in regulation order."""
+        header = ",".join(f"u{n}" for n in range(1, 15))
+        rows = read_survey_csv(
+            csv_text(",".join(str(1 + n % 4) for n in range(14)), header=header), rules=RULES_2004
+        )
+        assert list(rows[0]) == list(RULES_2004.keys)
+        assert rows[0]["prosedur"] == 1
+        assert rows[0]["keamanan"] == 2
+
+    def test_u_column_past_the_set_is_unknown(self) -> None:
+        """U10 under the nine 2017 unsur is an unknown column."""
+        header = ",".join(KEYS_2017) + ",U10"
+        with pytest.raises(ReportError, match=r"column 10 \(u10\): unknown unsur"):
+            read_survey_csv(csv_text("3,3,3,3,3,3,3,3,3,3", header=header))
+
+    def test_u_column_and_key_for_the_same_unsur_is_a_duplicate(self) -> None:
+        """A header naming an unsur by key and by U-number names both columns."""
+        header = ",".join(KEYS_2017) + ",U4"
+        with pytest.raises(ReportError) as caught:
+            read_survey_csv(csv_text("3,3,3,3,3,3,3,3,3,3", header=header))
+        assert str(caught.value) == (
+            "skm.csv:1: column 10 (u4 = biaya): duplicate column, also column 4; "
+            "keep one column per unsur"
+        )

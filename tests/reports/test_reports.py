@@ -836,3 +836,70 @@ class TestPercentile:
         assert value in ordered
         assert sum(v <= value for v in ordered) * 100 >= p * len(ordered)
         assert sum(v < value for v in ordered) * 100 < p * len(ordered)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("assignment", {"assignment": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("disposition", {"holder": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("bukan_wewenang", {"returned_to": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+        ("disposition_answer", {"returned_to": {"unit": "dinas-lh", "assignee": "petugas-7"}}),
+    ],
+)
+def test_desk_holder_records_move_the_request(
+    complaint_sop: SOP, ledger_key: SigningKey, kind: str, fields: dict[str, Any]
+) -> None:
+    """The holder the desk nests in its entries moves the request in the flow and the
+    breach attribution, as the top-level synthetic form does."""
+    b = LogBuilder(complaint_sop)
+    b.submit("E", at(6, 8))
+    b.bodies[-1]["clocks"] = [clock_change("start", at(6, 8))]
+    b.add(at(6, 9), kind, request="E", **fields)
+    b.add(at(6, 12, 1), "sla", request="E", actor="system", event="breach",
+          clock="respon", cycle=1, key="breach")  # fmt: skip
+    flow, basis = replay(b, ledger_key, by="unit")
+    groups = {g.key: g for g in build_sla_report(flow, basis).groups}
+    assert groups["dinas-lh"].open == 1
+    officers, _ = replay(b, ledger_key, by="officer")
+    by_officer = {g.key: g.open for g in build_sla_report(officers, basis).groups}
+    assert by_officer["petugas-7"] == 1
+    entries, _ = build_log(b.bodies, ledger_key)
+    found = attribute_breaches([data for _, data in entries], {"default": CAL})
+    held = {(h.unit, h.officer): h.working_time for h in found[0].holdings}
+    assert held == {
+        ("unit-pengaduan", None): dt.timedelta(hours=1),
+        ("dinas-lh", "petugas-7"): dt.timedelta(hours=3),  # 09:00-12:00, lunch after
+    }
+
+
+def test_units_moved_into_count_as_received(small: LogBuilder, ledger_key: SigningKey) -> None:
+    """A unit receives what is submitted to it and what is moved into it, once each; the
+    total still counts each submission once."""
+    flow, basis = replay(small, ledger_key, by="unit")
+    report = build_sla_report(flow, basis)
+    groups = {g.key: g for g in report.groups}
+    assert report.total.received == 3
+    assert groups["unit-pengaduan"].received == 3
+    assert groups["dinas-lh"].received == 1  # B, dispatched there
+    assert groups["dinas-pu"].received == 2  # A dispatched there, B re-routed there
+    for group in report.groups:
+        assert group.closed + group.open <= group.received
+
+
+def test_compliance_counts_overdue_side_by_side(timed: LogBuilder, ledger_key: SigningKey) -> None:
+    """Next to the concluded clocks' compliance stands the figure that counts overdue running
+    clocks as breached so far, in the text, the JSON and the HTML; nobody reads 50% alone."""
+    flow, basis, outcomes = replay_clocks(timed, ledger_key, by="unit")
+    report = build_sla_report(flow, basis, verdicts=outcomes.verdicts, breaches=outcomes.breaches)
+    (clock,) = report.total.clocks
+    assert (clock.compliance, clock.compliance_with_overdue) == ("50.00", "33.33")
+    assert clock.to_json_dict()["compliance_with_overdue"] == "33.33"
+    assert (
+        "clock respon: compliance 50.00% of concluded, 33.33% counting overdue as breached "
+        "(met 1, breached 1, running 2, paused 0; overdue 1)"
+    ) in report.render_text()
+    pytest.importorskip("matplotlib", reason="the HTML report needs the 'report' extra")
+    from pelayanan.reports.html import render_html
+
+    assert "compliance % (overdue as breached)" in render_html(report)

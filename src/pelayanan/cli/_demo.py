@@ -411,9 +411,13 @@ def _echo_sla(figures: dict[str, object]) -> None:
     events: collections.Counter[str] = figures["sla_events"]  # type: ignore[assignment]
     verdicts: list[ClockVerdict] = figures["verdicts"]  # type: ignore[assignment]
     attributions: list[BreachAttribution] = figures["attributions"]  # type: ignore[assignment]
+    breached = sum(1 for verdict in verdicts if verdict.status == "breached")
+    # The tick's alerts are not the breached clocks: a clock stopped late between two ticks
+    # is breached without an alert, so both are printed and named apart.
     click.echo(
         f"SLA (desk.tick at each day's close): {events['warning']} warnings, "
-        f"{events['breach']} breaches, {events['escalation']} escalations recorded"
+        f"{events['breach']} breach alerts, {events['escalation']} escalations recorded; "
+        f"{breached} clocks breached"
     )
     table: dict[str, collections.Counter[str]] = {}
     for verdict in verdicts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
@@ -64,13 +65,16 @@ def _rules(
 
 
 def _replay_flow(
-    options: ReplayOptions, flow: RequestFlow
+    options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None = None
 ) -> tuple[LogBasis, ClockOutcomes, SurveyFold]:
-    """Verify and replay the log into *flow*, the survey answers and the SLA clocks."""
+    """Verify and replay the log into *flow*, the survey answers and the SLA clocks.
+
+    With *at*, entries after it are left out and running clocks are judged at it.
+    """
     survey = SurveyFold(rules="2017")
-    clock_log = clock_fold(options)
+    clock_log = clock_fold(options, until=at)
     log = replay_db(options, [flow, survey, clock_log])
-    return log, verdicts_for(options, clock_log), survey
+    return log, verdicts_for(options, clock_log, as_of=at), survey
 
 
 def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
@@ -95,6 +99,8 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
+@click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
+              "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
 @format_option("text", "json", "csv", "html")
 @output_option()
 @force_option
@@ -104,6 +110,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     date_from: str | None,
     date_to: str | None,
     period: str,
+    at_text: str | None,
     output_format: str,
     output: str | None,
     force: bool,
@@ -118,20 +125,21 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     options = ReplayOptions(*replay)
     check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    at = parse_instant(at_text)
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
-        period=period,
+        period=period, until=at,
     )  # fmt: skip
-    log, clocks, survey = _replay_flow(options, flow)
+    log, clocks, survey = _replay_flow(options, flow, at)
     ikm = _survey_ikm(survey)
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
     basis = ReportBasis.for_log(log, options.calendar, rules=rules)
     report = build_sla_report(
         flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
-        verdict_source=clocks.source,
+        verdict_source=clocks.source, as_of=at,
     )  # fmt: skip
     if output_format == "json":
         text = report.render_json()

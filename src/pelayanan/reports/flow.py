@@ -19,7 +19,8 @@ report needs per group (service, unit, officer or region).  It reads only these 
 
 Requests are holder-attributed: a stay in a state counts for the unit and officer who
 held the request during it (the assigned officer, else the officer who took the request
-out of that state); a request is *received* by the unit that held it at submission,
+out of that state); a request is *received* by the unit that held it at submission and
+by each unit it is later moved into (once per unit; the total counts it once),
 *closed* by the one holding it when it reached a final state, *open* for the one holding
 it now.  Personal fields are never read.
 """
@@ -35,8 +36,10 @@ from pelayanan.audit.kinds import (
     ACTOR,
     ASSIGNED_UNIT,
     ASSIGNEE,
+    ASSIGNMENT,
     DATA,
     ERROR,
+    HOLDER,
     KIND,
     KIND_ACTION,
     KIND_ASSIGNMENT,
@@ -50,6 +53,7 @@ from pelayanan.audit.kinds import (
     REASON,
     REGION,
     REQUEST,
+    RETURNED_TO,
     RULE,
     SEQ,
     SOP_HASH,
@@ -75,6 +79,21 @@ PERIODS = ("week", "month")
 NONE_KEY = "-"
 #: The kinds that move a request to another unit or officer.
 _ROUTE_KINDS = frozenset({KIND_ROUTING, KIND_ASSIGNMENT, KIND_DISPOSITION})
+#: Where the desk's own entries record the holder afterwards, in the order they apply:
+#: an assignment's decision, a disposition's resulting holder, a return's destination.
+_NESTED_HOLDERS = (ASSIGNMENT, HOLDER, RETURNED_TO)
+
+
+def _holder_fields(entry: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Return the (unit, officer) an entry moves its request to, top level or nested."""
+    unit = entry.get(UNIT)
+    officer = entry.get(OFFICER, entry.get(ASSIGNEE))
+    for key in _NESTED_HOLDERS:
+        nested = entry.get(key)
+        if isinstance(nested, Mapping) and isinstance(nested.get(UNIT), str):
+            unit = nested[UNIT]
+            officer = nested.get(OFFICER, nested.get(ASSIGNEE))
+    return unit, officer
 
 
 def region_prefixes(code: str | None) -> list[str]:
@@ -125,6 +144,7 @@ class RequestTrack:
         "sop",
         "state",
         "unit",
+        "units_received",
         "updated",
     )
 
@@ -144,6 +164,8 @@ class RequestTrack:
         self.closed_at: dt.datetime | None = None
         self.first_entered: dict[str, dt.datetime] = {}
         self.closed_seq: int | None = None
+        #: The units this request arrived in (at submission or moved in), each counted once.
+        self.units_received: set[str] = set()
 
     @property
     def closed(self) -> bool:
@@ -258,6 +280,9 @@ class RequestFlow:
         elif kind == KIND_BUKAN_WEWENANG:
             for counts in self._counts(track.keys(self.by)):
                 counts.rerouted += 1
+            self._route(entry, track)
+        elif isinstance(entry.get(RETURNED_TO), Mapping):
+            self._route(entry, track)
 
     def _counts(self, keys: list[str]) -> list[GroupCounts]:
         found = [self.total]
@@ -314,6 +339,8 @@ class RequestFlow:
         if self.history:
             track.first_entered[track.state] = now
         self.tracks[request_id] = track
+        if track.unit is not None:
+            track.units_received.add(track.unit)
         for counts in self._counts(track.keys(self.by)):
             counts.received += 1
         label = period_of(now, self.period, self._zone)
@@ -353,8 +380,7 @@ class RequestFlow:
         if isinstance(data, Mapping):
             unit = data.get(ASSIGNED_UNIT)
             if isinstance(unit, str) and unit and unit != track.unit:
-                track.unit = unit
-                track.officer = None
+                self._move(track, unit)
         track.state = target
         track.entered = now  # entered_at was set to its working position by _stay
         track.updated = now
@@ -369,6 +395,21 @@ class RequestFlow:
         elif final and not was_final:
             self._close(track, now, entry[SEQ])
 
+    def _move(self, track: RequestTrack, unit: str) -> None:
+        """Hand the request to another unit; the first arrival there counts as received.
+
+        Only the unit's own group counts it: the total and the service and region groups
+        counted the request once, at submission.
+        """
+        track.unit = unit
+        track.officer = None
+        if self.by == "unit" and unit not in track.units_received:
+            counts = self.groups.get(unit)
+            if counts is None:
+                counts = self.groups[unit] = GroupCounts()
+            counts.received += 1
+        track.units_received.add(unit)
+
     def _close(self, track: RequestTrack, now: dt.datetime, seq: int) -> None:
         track.closed_at = now
         track.closed_seq = seq
@@ -378,11 +419,9 @@ class RequestFlow:
         self.periods.setdefault(label, Counter())["closed"] += 1
 
     def _route(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
-        unit = entry.get(UNIT)
+        unit, officer = _holder_fields(entry)
         if isinstance(unit, str) and unit and unit != track.unit:
-            track.unit = unit
-            track.officer = None
-        officer = entry.get(OFFICER, entry.get(ASSIGNEE))
+            self._move(track, unit)
         if isinstance(officer, str) and officer:
             track.officer = officer
         region = entry.get(REGION)

@@ -192,14 +192,32 @@ def render_html(
         ),
     ]
     clocks = [
-        [c.clock, c.met, c.breached, c.running, c.paused, c.overdue, c.compliance or "-"]
+        [
+            c.clock,
+            c.met,
+            c.breached,
+            c.running,
+            c.paused,
+            c.overdue,
+            c.compliance or "-",
+            c.compliance_with_overdue or "-",
+        ]
         for c in total.clocks
     ]
     if clocks:
         parts.append("<h2>SLA compliance</h2>")
         parts.append(
             _table(
-                ["clock", "met", "breached", "running", "paused", "overdue", "compliance %"],
+                [
+                    "clock",
+                    "met",
+                    "breached",
+                    "running",
+                    "paused",
+                    "overdue",
+                    "compliance % (concluded)",
+                    "compliance % (overdue as breached)",
+                ],
                 clocks,
             )
         )

@@ -68,6 +68,8 @@ MAX_ANSWER = 4
 CONVERSION = 25
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A processing-table column heading: U1, U2, ... (case-insensitive after lowering).
+_U_COLUMN = re.compile(r"u([1-9][0-9]?)")
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
@@ -699,21 +701,44 @@ def _read_rows(
     return responses
 
 
+def _column_key(cell: str, rules: RuleSet) -> str:
+    """Return the unsur key a header cell names: the key itself, or U1, U2, ... in order.
+
+    The regulation's processing tables head the unsur columns U1-U9 (2017) or U1-U14
+    (2004), numbered in the order the rule set lists them; an unsur key wins over the
+    numbering when a custom set uses such a key itself.
+    """
+    key = cell.strip().lower()
+    if key in rules.keys:
+        return key
+    match = _U_COLUMN.fullmatch(key)
+    if match is not None and 1 <= int(match[1]) <= len(rules.keys):
+        return rules.keys[int(match[1]) - 1]
+    return key
+
+
+def _shown(cell: str, key: str) -> str:
+    """Return a header cell as written, with the unsur key it names when they differ."""
+    text = cell.strip().lower()
+    return text if text == key else f"{text} = {key}"
+
+
 def _check_header(row: Sequence[str], where: str, line: int, rules: RuleSet) -> list[str]:
-    header = [cell.strip().lower() for cell in row]
+    header = [_column_key(cell, rules) for cell in row]
     known = set(rules.keys)
     seen: dict[str, int] = {}
     for column, key in enumerate(header, start=1):
         if key in seen:
             raise ReportError(
-                f"{where}:{line}: column {column} ({key}): duplicate column, "
-                f"also column {seen[key]}; keep one column per unsur"
+                f"{where}:{line}: column {column} ({_shown(row[column - 1], key)}): "
+                f"duplicate column, also column {seen[key]}; keep one column per unsur"
             )
         if key not in known:
             shown = key or "<empty>"
             raise ReportError(
                 f"{where}:{line}: column {column} ({shown}): unknown unsur for rules "
-                f"{rules.name}; the columns are {', '.join(rules.keys)}"
+                f"{rules.name}; the columns are {', '.join(rules.keys)} "
+                f"(or U1-U{len(rules.keys)} in that order)"
             )
         seen[key] = column
     missing = [k for k in rules.keys if k not in seen]

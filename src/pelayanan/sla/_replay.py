@@ -18,10 +18,12 @@ from pelayanan.audit.kinds import (
     ACTOR,
     ASSIGNED_UNIT,
     ASSIGNEE,
+    ASSIGNMENT,
     CLOCK,
     CLOCKS,
     DATA,
     EVENT,
+    HOLDER,
     KIND,
     KIND_ACTION,
     KIND_REFUSED,
@@ -29,6 +31,7 @@ from pelayanan.audit.kinds import (
     KIND_SUBMIT,
     REASSIGN,
     REQUEST,
+    RETURNED_TO,
     ROLE,
     SEQ,
     TIME,
@@ -214,6 +217,8 @@ class ClockReplay:
 
 
 _HOLDER_KEYS = (UNIT, ASSIGNED_UNIT)
+#: The desk's nested holder records, in the order they apply (see `_nested_holder`).
+_NESTED_HOLDERS = (ASSIGNMENT, HOLDER, RETURNED_TO)
 #: The kinds whose actor, when no officer is assigned, answers for the stretch before.
 _ACTING = frozenset({KIND_ACTION, KIND_SUBMIT})
 _ABSENT = object()
@@ -225,6 +230,9 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
     data: Mapping[str, Any] = raw if type(raw) is dict or isinstance(raw, Mapping) else {}
     if not (
         UNIT in entry
+        or ASSIGNMENT in entry
+        or HOLDER in entry
+        or RETURNED_TO in entry
         or ASSIGNED_UNIT in entry
         or ASSIGNEE in entry
         or REASSIGN in entry
@@ -248,6 +256,19 @@ def _holder_updates(entry: Mapping[str, Any]) -> dict[str, str | None]:
         found["assignee"] = None
     if isinstance(reassign, Mapping) and ROLE in reassign:
         found["assignee"] = None
+    found.update(_nested_holder(entry))
+    return found
+
+
+def _nested_holder(entry: Mapping[str, Any]) -> dict[str, str | None]:
+    """Return the holder the desk's entries record in `assignment`, `holder` or `returned_to`."""
+    found: dict[str, str | None] = {}
+    for key in _NESTED_HOLDERS:
+        nested = entry.get(key)
+        if isinstance(nested, Mapping) and isinstance(nested.get(UNIT), str):
+            assignee = nested.get(ASSIGNEE)
+            found["unit"] = nested[UNIT]
+            found["assignee"] = assignee if isinstance(assignee, str) else None
     return found
 
 
