@@ -313,7 +313,7 @@ class Ledger:
         if entry["ledger"] != self.ledger or entry["seq"] != n:
             raise self.fail(n, f"expected seq {n} of {self.ledger!r}, found {entry['seq']}")
         if entry["prev"] != self.prev:
-            raise self.fail(n, "prev is not the hash of the entry before (chain broken)")
+            raise self.fail(n, f"prev is not the hash of entry {n - 1} (one of the two altered)")
         if entry["time"] < self.last_time and self.time_fault is None:
             self.time_fault = f"entry {n}: time goes backwards"
         self.last_time = entry["time"]
