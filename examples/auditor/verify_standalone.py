@@ -248,6 +248,8 @@ class TrustedKey:
 
 def parse_note(note: str) -> tuple[bytes, str, int, bytes, str, list[tuple[str, bytes]]]:
     """Split a checkpoint note into body bytes, origin, size, root, time and signatures."""
+    # Spec ambiguity: §3 shows exactly four body lines, while tlog-checkpoint allows more
+    # extension lines after the root; a note with other extension lines is refused here.
     body, sep, signatures = note.partition("\n\n")
     lines = body.split("\n")
     if not sep or len(lines) != 4 or not note.endswith("\n"):
@@ -377,6 +379,9 @@ def classify(line: bytes) -> tuple[str, Any]:
         value = json.loads(line)
     except ValueError:
         return "entry", line
+    # Spec ambiguity: §5 does not say how the note is escaped in a checkpoint line (the
+    # library writes U+2014 as \u2014, which §1's canonical form would not), so any JSON
+    # string encoding is accepted: the note's signature protects its text.
     if type(value) is dict and list(value) == ["checkpoint"] and type(value["checkpoint"]) is str:
         return "checkpoint", value["checkpoint"]
     if (

@@ -237,3 +237,42 @@ def test_random_byte_substitutions(data: st.DataObject, tmp_path_factory: Any) -
     value = data.draw(st.integers(0, 255))
     changed = export[:position] + bytes([value]) + export[position + 1 :]
     _same(changed, key, tmp_path_factory.mktemp("sub"))
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53 - 1), 2**53 - 1)
+    | st.text(st.characters(exclude_categories=["Cs"]), max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=["Cs"]), max_size=4), inner, max_size=3
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=4), _JSON_VALUES, max_size=4
+    )
+)
+def test_canonical_encoding_agrees_on_any_data(data: dict[str, Any], tmp_path_factory: Any) -> None:
+    # Keys and strings range over all of Unicode, so the UTF-16 member order (which differs
+    # from code point order above U+E000), escapes and non-ASCII text are all exercised.
+    key = generate_key_pair()
+    store = MemoryStore()
+    body = {"time": "2026-07-06T01:00:00.000000Z", "kind": "note", "data": data}
+    store.append("kota", body, time=T0, sign=lambda cp: cp.sign(key))
+    assert _same(_export(store), key, tmp_path_factory.mktemp("canon"))
+
+
+def test_utf16_member_order() -> None:
+    # U+1F600 is written as the surrogates D83D DE00, which sort before U+FB01 in UTF-16.
+    assert standalone.canonical({"\ufb01": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\ufb01":1}'
+    assert standalone.canonical({"a": "\u001f\u007f/\u2028"}) == '{"a":"\\u001f\u007f/\u2028"}'
+    with pytest.raises(ValueError, match="floats"):
+        standalone.canonical({"a": 1.5})
