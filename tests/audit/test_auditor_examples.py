@@ -200,10 +200,10 @@ class TestCheckExtends:
         key = generate_key_pair()
         paths = []
         for name, actors in (("old", ["a", "b", "c"]), ("new", ["a", "b", "X", "d"])):
-            out = io.BytesIO()
-            write_export(_store(key, actors), out)
+            buffer = io.BytesIO()
+            write_export(_store(key, actors), buffer)
             paths.append(tmp_path / f"{name}.jsonl")
-            paths[-1].write_bytes(out.getvalue())
+            paths[-1].write_bytes(buffer.getvalue())
         pem = tmp_path / "key.pem"
         pem.write_bytes(key.verifier.public_pem())
         status, out = _run(check_extends, capsys, *map(str, paths), "--trusted-key", str(pem))
