@@ -81,6 +81,15 @@ def _auditor_runs(tmp: Path) -> list[tuple[int, list[str | Path]]]:
         (1, ["check_extends.py", tampered, export, *key]),
         (0, ["request_verdicts.py", export, "--request", request, *key]),
         (0, ["verify_standalone.py", export, *key]),
+        (
+            0,
+            [
+                "verify_standalone.py",
+                export,
+                "--trusted-key",
+                tmp / "demo.db.keys" / "keyring.json",
+            ],
+        ),
         (1, ["verify_standalone.py", tampered, *key]),
     ]
 

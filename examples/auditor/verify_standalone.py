@@ -8,9 +8,10 @@ Merkle root at every checkpoint (§2, §4.3), the Ed25519 signature of every che
 C2SP signed-note form with its key name and key id (§3), backdated checkpoints (§7),
 coverage of every entry by a checkpoint, and time order (§4.6).
 
-Limits: it trusts ONE public key (a PEM file) at any time, which is the spec's rule for a
-key given alone (§3); it does not read a keyring.json with validity intervals, nor
-witness cosignatures or ``--since`` checkpoints (use ``verify_export.py`` for those).  It
+Trusted keys: a PEM public key is trusted at any time (§3, a key given alone); a key
+folder's ``keyring.json`` gives each key the interval in which its signatures count
+(``valid_from``, ``valid_until``, ``revoked_at``).  Not covered: witness cosignatures and
+``--since`` checkpoints (use ``verify_export.py`` for those).  It
 reads the whole file into memory, then keeps only a Merkle frontier (a few hashes) per
 ledger.  It names the entry where it stopped but does not attempt the spec's finer
 localization of a chain break (§4.4); the accept/reject verdict is the same.
@@ -237,13 +238,51 @@ class MerkleFrontier:
 
 
 class TrustedKey:
-    """The ledger's public key with its signed-note name and key id (§3)."""
+    """A ledger public key with its signed-note name, key id and validity (§3).
 
-    def __init__(self, key: Ed25519PublicKey) -> None:
+    A key from a PEM file is valid at any time; one from a keyring carries the instants
+    (``YYYY-MM-DDTHH:MM:SS.ffffffZ`` strings, which compare correctly as text) bounding it.
+    """
+
+    def __init__(
+        self,
+        key: Ed25519PublicKey,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+        revoked_at: str | None = None,
+    ) -> None:
         self.key = key
         self.raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.name = "pelayanan-" + hashlib.sha256(self.raw).hexdigest()[:16]
         self.key_id = hashlib.sha256(self.name.encode() + b"\n\x01" + self.raw).digest()[:4]
+        self.valid_from, self.valid_until, self.revoked_at = valid_from, valid_until, revoked_at
+
+    def valid_at(self, time: str) -> bool:
+        """Return whether a checkpoint dated *time* may be signed by this key."""
+        return (
+            (self.valid_from is None or self.valid_from <= time)
+            and (self.valid_until is None or time < self.valid_until)
+            and (self.revoked_at is None or time < self.revoked_at)
+        )
+
+
+def keyring_keys(doc: Any) -> list[TrustedKey]:
+    """Read the keys of a ``keyring.json`` document (§3); raise ValueError when malformed."""
+    if type(doc) is not dict or doc.get("format") != "pelayanan-keyring" or doc.get("version") != 1:
+        raise ValueError("not a pelayanan keyring of version 1")
+    keys = []
+    for item in doc.get("keys", []):
+        raw = base64.b64decode(item["public_key"], validate=True)
+        bounds = [item.get(k) for k in ("valid_from", "valid_until", "revoked_at")]
+        if not all(b is None or (type(b) is str and valid_time(b)) for b in bounds):
+            raise ValueError(f"key {item.get('name')!r}: a bound is not an instant or null")
+        key = TrustedKey(Ed25519PublicKey.from_public_bytes(raw), *bounds)
+        # Spec ambiguity: §3 lists "name" and "key_id" in the keyring without saying that a
+        # verifier must check them; they are derived from the key, so a mismatch is refused.
+        if item.get("name") != key.name or item.get("key_id") != key.key_id.hex():
+            raise ValueError(f"key {item.get('name')!r}: name or key_id is not the key's")
+        keys.append(key)
+    return keys
 
 
 def parse_note(note: str) -> tuple[bytes, str, int, bytes, str, list[tuple[str, bytes]]]:
@@ -268,17 +307,22 @@ def parse_note(note: str) -> tuple[bytes, str, int, bytes, str, list[tuple[str, 
     return (body + "\n").encode("utf-8"), origin, int(size), root, time, parsed
 
 
-def signed_by(body: bytes, signatures: list[tuple[str, bytes]], key: TrustedKey) -> bool:
-    """Return whether one signature line is by *key* (name, key id and Ed25519 match)."""
+def signed_by(
+    body: bytes, time: str, signatures: list[tuple[str, bytes]], keys: list[TrustedKey]
+) -> bool:
+    """Return whether a signature line is by a key valid at *time* (name, key id, Ed25519)."""
     for name, blob in signatures:
-        # 68 bytes: a ledger signature; 76 bytes would be a witness cosignature (§7).
-        if name != key.name or len(blob) != 68 or blob[:4] != key.key_id:
-            continue
-        try:
-            key.key.verify(blob[4:], body)
-        except InvalidSignature:
-            continue
-        return True
+        for key in keys:
+            # 68 bytes: a ledger signature; 76 bytes would be a witness cosignature (§7).
+            if name != key.name or len(blob) != 68 or blob[:4] != key.key_id:
+                continue
+            if not key.valid_at(time):
+                continue
+            try:
+                key.key.verify(blob[4:], body)
+            except InvalidSignature:
+                continue
+            return True
     return False
 
 
@@ -288,8 +332,8 @@ def signed_by(body: bytes, signatures: list[tuple[str, bytes]], key: TrustedKey)
 class Ledger:
     """The verification state of one ledger while its lines are read."""
 
-    def __init__(self, ledger: str, size: int, key: TrustedKey) -> None:
-        self.ledger, self.declared, self.key = ledger, size, key
+    def __init__(self, ledger: str, size: int, keys: list[TrustedKey]) -> None:
+        self.ledger, self.declared, self.keys = ledger, size, keys
         self.frontier = MerkleFrontier()
         self.prev, self.last_time = ZERO_PREV, ""
         self.time_fault: str | None = None
@@ -332,8 +376,8 @@ class Ledger:
             raise self.fail(None, f"unreadable checkpoint: {exc}") from None
         if origin != f"pelayanan/{self.ledger}":
             raise self.fail(None, f"checkpoint for {origin!r} found in ledger {self.ledger!r}")
-        if not signed_by(body, signatures, self.key):
-            raise self.fail(None, f"checkpoint at size {size} is not signed by the trusted key")
+        if not signed_by(body, time, signatures, self.keys):
+            raise self.fail(None, f"checkpoint at size {size} has no signature by a key valid then")
         self.checkpoints += 1
         self.pending.append((size, root, time))
         self._check_pending()
@@ -404,7 +448,7 @@ def classify(line: bytes) -> tuple[str, Any]:
     return "entry", line
 
 
-def verify(data: bytes, key: TrustedKey) -> list[str]:
+def verify(data: bytes, keys: list[TrustedKey]) -> list[str]:
     """Verify a whole export file; return one summary per ledger or raise RejectedError."""
     if not data.endswith(b"\n"):
         raise RejectedError("the export does not end with a newline (cut short?)")
@@ -419,7 +463,7 @@ def verify(data: bytes, key: TrustedKey) -> list[str]:
             if value["ledger"] in seen:
                 raise RejectedError(f"ledger {value['ledger']} appears twice in the export")
             seen.add(value["ledger"])
-            current = Ledger(value["ledger"], value["size"], key)
+            current = Ledger(value["ledger"], value["size"], keys)
         elif current is None:
             raise RejectedError("a line comes before the first export header")
         elif kind == "checkpoint":
@@ -432,34 +476,46 @@ def verify(data: bytes, key: TrustedKey) -> list[str]:
     return summaries
 
 
-def load_key(path: Path) -> TrustedKey:
-    """Read an Ed25519 public key from a PEM file."""
-    key = load_pem_public_key(path.read_bytes())
+def load_keys(path: Path) -> list[TrustedKey]:
+    """Read trusted keys: an Ed25519 public key PEM file, or a ``keyring.json``."""
+    data = path.read_bytes()
+    if data.lstrip().startswith(b"{"):
+        try:
+            return keyring_keys(json.loads(data))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: malformed keyring ({exc})") from None
+    key = load_pem_public_key(data)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path} is not an Ed25519 public key")
-    return TrustedKey(key)
+    return [TrustedKey(key)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, verify the export and print the verdict."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("export", type=Path, help="the JSONL export file")
-    parser.add_argument("--trusted-key", type=Path, required=True, help="ledger public key PEM")
+    parser.add_argument(
+        "--trusted-key",
+        type=Path,
+        action="append",
+        required=True,
+        help="a ledger public key (PEM) or a keyring.json; repeatable",
+    )
     args = parser.parse_args(argv)
     try:
-        key = load_key(args.trusted_key)
+        keys = [key for path in args.trusted_key for key in load_keys(path)]
         data = args.export.read_bytes()
     except (OSError, ValueError) as exc:
         print(f"cannot read input: {exc}", file=sys.stderr)
         return 2
     try:
-        summaries = verify(data, key)
+        summaries = verify(data, keys)
     except RejectedError as exc:
         print(f"REJECTED: {exc}")
         return 1
     for summary in summaries:
         print(summary)
-    print(f"VERIFIED by the key {key.name} (standalone verifier)")
+    print(f"VERIFIED with {', '.join(k.name for k in keys)} (standalone verifier)")
     return 0
 
 

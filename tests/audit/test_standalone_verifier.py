@@ -8,7 +8,9 @@ duplicated, swapped, cut, checkpoints re-signed) and require it to accept exactl
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import importlib.util
 import io
 import itertools
@@ -24,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pelayanan.audit.checkpoint import Checkpoint
 from pelayanan.audit.export import verify_export, write_export
+from pelayanan.audit.keyring import Keyring
 from pelayanan.audit.keys import SigningKey, generate_key_pair
 from pelayanan.exceptions import PelayananError
 from pelayanan.store import MemoryStore
@@ -79,25 +83,29 @@ def _trusted(key: SigningKey) -> Any:
     return standalone.TrustedKey(Ed25519PublicKey.from_public_bytes(key.verifier.public_key))
 
 
-def _verdicts(data: bytes, key: SigningKey, tmp: Path) -> tuple[bool, bool]:
-    """Return (library accepts, standalone accepts) for the export *data*."""
+def _verdicts(
+    data: bytes, key: SigningKey, tmp: Path, keyring: str | None = None
+) -> tuple[bool, bool]:
+    """Return (library accepts, standalone accepts) for *data*, trusting *key* or *keyring*."""
     path = tmp / "export.jsonl"
     path.write_bytes(data)
+    library_keys: list[Any] = list(Keyring.from_json(keyring).keys) if keyring else [key.verifier]
+    alone_keys = standalone.keyring_keys(json.loads(keyring)) if keyring else [_trusted(key)]
     try:
-        verify_export(path, [key.verifier], jobs=1)
+        verify_export(path, library_keys, jobs=1)
         library = True
     except PelayananError:
         library = False
     try:
-        standalone.verify(data, _trusted(key))
+        standalone.verify(data, alone_keys)
         alone = True
     except standalone.RejectedError:
         alone = False
     return library, alone
 
 
-def _same(data: bytes, key: SigningKey, tmp: Path) -> bool:
-    library, alone = _verdicts(data, key, tmp)
+def _same(data: bytes, key: SigningKey, tmp: Path, keyring: str | None = None) -> bool:
+    library, alone = _verdicts(data, key, tmp, keyring)
     assert library == alone, f"library accepts: {library}, standalone: {alone}\n{data!r}"
     return library
 
@@ -152,7 +160,7 @@ def test_vector_export_accepted(
     trusted = _trusted(vector_key)
     assert trusted.name == vectors["key_name"]
     assert trusted.key_id.hex() == vectors["key_id"]
-    (summary,) = standalone.verify(data, trusted)
+    (summary,) = standalone.verify(data, [trusted])
     assert summary.endswith(vectors["roots"]["3"])
 
 
@@ -276,3 +284,56 @@ def test_utf16_member_order() -> None:
     assert standalone.canonical({"a": "\u001f\u007f/\u2028"}) == '{"a":"\\u001f\u007f/\u2028"}'
     with pytest.raises(ValueError, match="floats"):
         standalone.canonical({"a": 1.5})
+
+
+def _rotated_export(old: SigningKey, new: SigningKey) -> bytes:
+    """Four entries a minute apart: checkpoints by *old* for two, then by *new*."""
+    store = MemoryStore()
+    for i in range(4):
+        when = T0 + dt.timedelta(minutes=i)
+        body = {"time": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "kind": "note", "n": i}
+        sign = functools.partial(Checkpoint.sign, key=old if i < 2 else new)
+        store.append("kota", body, time=when, sign=sign)
+    return _export(store)
+
+
+@pytest.mark.parametrize(
+    ("old_bounds", "new_from", "accepted"),
+    [
+        ((None, "2026-07-06T01:02:00.000000Z", None), "2026-07-06T01:02:00.000000Z", True),
+        ((None, "2026-07-06T01:01:00.000000Z", None), "2026-07-06T01:01:00.000000Z", False),
+        ((None, None, "2026-07-06T01:01:00.000000Z"), "2026-07-06T01:02:00.000000Z", False),
+        (("2026-07-06T01:00:30.000000Z", None, None), None, False),
+        ((None, None, None), "2026-07-06T01:03:00.000000Z", False),
+    ],
+)
+def test_keyring_validity(
+    key: SigningKey,
+    tmp_path: Path,
+    old_bounds: tuple[str | None, str | None, str | None],
+    new_from: str | None,
+    accepted: bool,
+) -> None:
+    new = generate_key_pair()
+    entries = []
+    for signer, (start, until, revoked) in ((key, old_bounds), (new, (new_from, None, None))):
+        entries.append(
+            {
+                "name": signer.name,
+                "key_id": signer.verifier.key_id,
+                "public_key": base64.b64encode(signer.verifier.public_key).decode(),
+                "valid_from": start,
+                "valid_until": until,
+                "revoked_at": revoked,
+                "revocation_reason": "lost" if revoked else None,
+            }
+        )
+    keyring = json.dumps({"format": "pelayanan-keyring", "version": 1, "keys": entries})
+    assert _same(_rotated_export(key, new), key, tmp_path, keyring) is accepted
+
+
+def test_keyring_with_a_foreign_name_is_refused(key: SigningKey) -> None:
+    item = {"name": "pelayanan-0000000000000000", "key_id": key.verifier.key_id}
+    item["public_key"] = base64.b64encode(key.verifier.public_key).decode()
+    with pytest.raises(ValueError, match="name or key_id"):
+        standalone.keyring_keys({"format": "pelayanan-keyring", "version": 1, "keys": [item]})
