@@ -11,8 +11,9 @@ coverage of every entry by a checkpoint, and time order (§4.6).
 Trusted keys: a PEM public key is trusted at any time (§3, a key given alone); a key
 folder's ``keyring.json`` gives each key the interval in which its signatures count
 (``valid_from``, ``valid_until``, ``revoked_at``).  Not covered: witness cosignatures and
-``--since`` checkpoints (use ``verify_export.py`` for those).  It
-reads the whole file into memory, then keeps only a Merkle frontier (a few hashes) per
+``--since`` checkpoints (use ``verify_export.py`` for those).
+
+It reads the whole file into memory, then keeps only a Merkle frontier (a few hashes) per
 ledger.  It names the entry where it stopped but does not attempt the spec's finer
 localization of a chain break (§4.4); the accept/reject verdict is the same.
 
@@ -417,6 +418,13 @@ class Ledger:
         return f"ledger {self.ledger}: {size} entries, {self.checkpoints} checkpoints, root {root}"
 
 
+def _canonical_or_none(value: Any) -> bytes | None:
+    try:
+        return canonical(value).encode("utf-8")
+    except (ValueError, UnicodeError):
+        return None
+
+
 def classify(line: bytes) -> tuple[str, Any]:
     """Tell a header, a checkpoint and an entry line apart (§5.2)."""
     try:
@@ -437,7 +445,7 @@ def classify(line: bytes) -> tuple[str, Any]:
         # but §5.2 recognizes a header by its members alone; a header must still be
         # canonical here, and version 1 with a string ledger and a non-negative size.
         if (
-            line != canonical(value).encode()
+            line != _canonical_or_none(value)
             or value["version"] != 1
             or type(value["ledger"]) is not str
             or type(value["size"]) is not int

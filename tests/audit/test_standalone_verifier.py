@@ -337,3 +337,19 @@ def test_keyring_with_a_foreign_name_is_refused(key: SigningKey) -> None:
     item["public_key"] = base64.b64encode(key.verifier.public_key).decode()
     with pytest.raises(ValueError, match="name or key_id"):
         standalone.keyring_keys({"format": "pelayanan-keyring", "version": 1, "keys": [item]})
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"format":"pelayanan-audit-export","ledger":"kota","size":1.5,"version":1}',
+        b'{"format":"pelayanan-audit-export","ledger":"kota","size":-1,"version":1}',
+        b'{"format":"pelayanan-audit-export","size":3,"ledger":"kota","version":1}',
+        b'{"format":"pelayanan-audit-export","ledger":"kota","size":3,"version":2}',
+    ],
+)
+def test_malformed_headers(
+    two_ledgers: bytes, key: SigningKey, tmp_path: Path, header: bytes
+) -> None:
+    lines = two_ledgers.split(b"\n")
+    assert not _same(b"\n".join([header, *lines[1:]]), key, tmp_path)
