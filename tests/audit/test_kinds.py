@@ -475,11 +475,11 @@ class TestSLAKind:
         assert any(e.reassign for e in fired)
         assert any(e.action for e in fired)
         for event in fired:
-            state = states[event.request][event.clock]
+            state = states[event.request_id][event.clock]
             body = {k: v for k, v in by_seq[event.seq].items() if k not in CHAIN_FIELDS}
             expected = sla_body(
                 at=at,
-                request=event.request,
+                request=event.request_id,
                 event=event.event,
                 clock=event.clock,
                 cycle=state["cycle"],

@@ -359,7 +359,7 @@ class TestConcurrentTicks:
             thread.start()
         for thread in threads:
             thread.join()
-        keys = [(e.request, e.key) for e in results[0] + results[1]]
+        keys = [(e.request_id, e.key) for e in results[0] + results[1]]
         assert len(keys) == len(set(keys)) == 20 * 4
         logged = [e for e in entries(stores[0]) if e["kind"] == "sla"]
         assert len(logged) == 80

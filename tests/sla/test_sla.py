@@ -364,3 +364,18 @@ class TestReplay:
         _step(engine, {}, "submit", "received", wib(2026, 3, 16, 10, 0), source=None, log=log)
         with pytest.raises(CalendarFingerprintError, match="no calendar named 'default'"):
             recompute_verdicts(log, {})
+
+
+class TestFiredEvent:
+    """A fired event names its request by id, as results do."""
+
+    def test_request_id_and_its_deprecated_alias(self) -> None:
+        """`request_id` holds the id; `request` still reads it, with a DeprecationWarning."""
+        from pelayanan.sla import FiredEvent
+
+        event = FiredEvent(
+            "ADU-1", "verification", "breach", "breach", dt.datetime(2026, 7, 6, tzinfo=dt.UTC), 7
+        )
+        assert event.request_id == "ADU-1"
+        with pytest.warns(DeprecationWarning, match="request_id"):
+            assert event.request == "ADU-1"

@@ -136,7 +136,7 @@ class WebApp:
                 log.info(
                     "sla event",
                     extra={
-                        "request": event.request,
+                        "request": event.request_id,
                         "clock": event.clock,
                         "event": event.event,
                         "seq": event.seq,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -319,7 +320,7 @@ class FiredEvent:
     """A warning, breach or escalation that `ServiceDesk.tick` fired and recorded.
 
     Attributes:
-        request: the request id.
+        request_id: the request's id (``request`` is a deprecated alias).
         clock: the clock's name.
         event: ``warning``, ``breach`` or ``escalation``.
         key: the event's key on its clock (``warning:50``, ``breach``, ``escalation:1``).
@@ -330,7 +331,7 @@ class FiredEvent:
         action: the action the system took (escalations), if any.
     """
 
-    request: str
+    request_id: str
     clock: str
     event: EventKind
     key: str
@@ -339,6 +340,20 @@ class FiredEvent:
     notify: tuple[str, ...] = ()
     reassign: Mapping[str, str] | None = None
     action: str | None = None
+
+    @property
+    def request(self) -> str:
+        """Return the request's id (deprecated: read `request_id`).
+
+        Results name a request's id ``request_id`` and its record ``request``
+        (`ActionResult.request`); this alias keeps old code working for one release.
+        """
+        warnings.warn(
+            "FiredEvent.request is deprecated; read FiredEvent.request_id",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.request_id
 
 
 def reassignment(step: EscalationStep | None) -> dict[str, str] | None:
