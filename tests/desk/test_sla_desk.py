@@ -155,6 +155,42 @@ class TestTransitionsInTheLog:
         assert record.next_due == wib(2026, 7, 8, 7, 45)  # the 50% warning
         assert sla_desk.store.due_requests(wib(2026, 7, 8, 7, 45)) == [record]
 
+    @pytest.mark.parametrize(
+        ("target", "stored", "deadline"),
+        [
+            ({"calendar_hours": 0.5}, {"calendar_minutes": 30}, "2026-07-06T01:30:00.000000Z"),
+            ("PT10M", {"calendar_minutes": 10}, "2026-07-06T01:10:00.000000Z"),
+            ("1.5 working hours", {"working_minutes": 90}, "2026-07-06T02:30:00.000000Z"),
+        ],
+    )
+    def test_minute_targets_are_logged_exactly(
+        self,
+        store: Store,
+        sop: SOP,
+        ledger_key: SigningKey,
+        july: FakeClock,
+        cal: WorkCalendar,
+        staff: dict[str, Actor],
+        target: object,
+        stored: dict[str, int],
+        deadline: str,
+    ) -> None:
+        """A fractional-hour or ISO target submits and is logged as whole minutes."""
+        spec = yaml.safe_load(CLOCKS_YAML)[0]
+        spec["target"] = target
+        desk = ServiceDesk(
+            store,
+            sops=[sop],
+            signing_key=ledger_key,
+            clock=july,
+            calendars={"default": cal},
+            clocks={sop.id: clock_defs_from_config([spec])},
+        )
+        submit(desk, staff)
+        ((started,),) = [e["clocks"] for e in entries(desk.store)]
+        assert started["target"] == stored
+        assert started["deadline"] == deadline
+
     def test_deadline_skips_lebaran_2026(
         self, sla_desk: ServiceDesk, staff: dict[str, Actor], clock: FakeClock
     ) -> None:

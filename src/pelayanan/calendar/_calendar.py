@@ -498,9 +498,9 @@ class WorkCalendar:
     def _deadline(self, local: dt.datetime, duration: Duration) -> dt.datetime:
         if duration.unit == "calendar_days":
             return self._wall_days(local, int(duration.amount))
-        if duration.unit == "calendar_hours":
+        if duration.unit in ("calendar_hours", "calendar_minutes"):
             return self._from_us(_to_us(local) + duration.microseconds)
-        if duration.unit == "working_hours":
+        if duration.unit in ("working_hours", "working_minutes"):
             return self._add_working_us(local, duration.microseconds)
         return self._add_working_days(local, int(duration.amount))
 
