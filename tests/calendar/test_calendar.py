@@ -28,6 +28,7 @@ from pelayanan.calendar import (
     calendar_from_config,
     indonesian_government_calendar,
     ramadan_period,
+    round_the_clock_calendar,
 )
 from pelayanan.calendar._holidays import holiday_entries
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
@@ -756,3 +757,58 @@ class TestWorkingPositions:
         ]
         assert warm == fresh
         assert warm[0] == warm[1] == warm[3] != warm[2]
+
+
+class TestRoundTheClock:
+    def test_every_instant_counts_on_idul_fitri(self) -> None:
+        """Idul Fitri 2026 (20-21 March) counts like any other minute."""
+        cal = round_the_clock_calendar()
+        start = at(2026, 3, 20, 23, 55)
+        assert cal.is_working_time(at(2026, 3, 21, 3, 0))
+        assert deadline(cal, start, "PT10M") == at(2026, 3, 21, 0, 5)
+        assert deadline(cal, start, "10 working minutes") == at(2026, 3, 21, 0, 5)
+        assert deadline(cal, start, "2 working hours") == at(2026, 3, 21, 1, 55)
+        assert deadline(cal, start, "1 working day") == at(2026, 3, 22)
+        assert cal.non_working_days(2026) == []
+
+    def test_config_round_trip_and_fingerprint(self) -> None:
+        """`hours: always` and `holidays: none` read back to the same calendar."""
+        cal = round_the_clock_calendar(tz="Asia/Makassar")
+        again = calendar_from_config(cal.to_config())
+        assert again == cal
+        assert again.fingerprint == cal.fingerprint
+        built = calendar_from_config(
+            {"name": "round-the-clock", "timezone": "Asia/Makassar", "hours": "always",
+             "holidays": "none"}
+        )  # fmt: skip
+        assert built.fingerprint == cal.fingerprint
+        assert cal.fingerprint != CAL.fingerprint
+
+    def test_holidays_none_keeps_weekly_hours(self) -> None:
+        """`holidays: none` works Idul Fitri 2026 but keeps weekends and office hours."""
+        cal = calendar_from_config({"holidays": "none"})
+        assert deadline(cal, at(2026, 3, 20, 8), "1 working day") == at(2026, 3, 23, 16)
+        assert deadline(CAL, at(2026, 3, 20, 8), "1 working day") == at(2026, 3, 26, 16)
+        assert cal.fingerprint != CAL.fingerprint
+
+    def test_default_fingerprint_unchanged_by_option(self) -> None:
+        """Writing `holidays: package` explicitly is the same calendar as leaving it out."""
+        assert calendar_from_config({"holidays": "package"}) == calendar_from_config({})
+        assert "holidays" not in CAL.to_config()
+
+    @pytest.mark.parametrize("value", ["no", True, None, ["none"]])
+    def test_bad_holidays_option(self, value: object) -> None:
+        """Anything but `package` or `none` is a located problem."""
+        with pytest.raises(CalendarError, match=r"holidays: expected 'package'"):
+            calendar_from_config({"holidays": value})
+
+    @given(st.integers(min_value=0, max_value=10 * 366 * 24 * 60))
+    @settings(max_examples=50, deadline=None)
+    def test_working_equals_elapsed(self, minutes: int) -> None:
+        """On the round-the-clock calendar working minutes are elapsed minutes."""
+        cal = round_the_clock_calendar()
+        start = at(2026, 3, 18, 9, 17)
+        assert (
+            cal.add(start, Duration.working_minutes(minutes)).at
+            == cal.add(start, Duration.calendar_minutes(minutes)).at
+        )
