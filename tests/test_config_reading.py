@@ -357,3 +357,50 @@ class TestClocksOneReader:
         assert labels.render().startswith(
             f"{path}:{labels.line}: clocks[0].labels: unknown key 'labels'; did you mean 'label'?"
         )
+
+
+def _laughs(depth: int) -> str:
+    """Return a billion-laughs YAML document under ``routing:`` with 9**(depth + 1) leaves."""
+    lines = [
+        "routing:",
+        '  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+    ]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, depth + 1)]
+    return "\n".join(lines) + "\n"
+
+
+class TestSafeYaml:
+    def test_billion_laughs_refused_naming_the_limit(self, tmp_path: Path) -> None:
+        """An alias bomb is one FILE:LINE problem naming the limit, for every loader."""
+        path = tmp_path / "routing.yaml"
+        path.write_text(_laughs(9))
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        rendered = problem.render()
+        assert rendered.startswith(f"{path}:")
+        assert "limit 100000" in rendered
+        assert "aliases" in rendered
+        with pytest.raises(ConfigurationError, match="limit 100000"):
+            load_routing_config(path)
+
+    def test_modest_aliases_still_load(self, tmp_path: Path) -> None:
+        """Ordinary anchors and aliases (a few hundred values) load unchanged."""
+        path = tmp_path / "ok.yaml"
+        path.write_text(_laughs(2))
+        data, _ = read_config_file(path)
+        assert len(data["routing"]["a2"]) == 9
+        assert data["routing"]["a2"][0][0] == ["lol"] * 9
+
+    @pytest.mark.parametrize("depth", range(8))
+    def test_limit_is_on_expanded_size(self, depth: int) -> None:
+        """Up to 9**5 leaves (under 100000 values) load; 9**6 and more are refused."""
+        from pelayanan._config import parse_document
+
+        if depth <= 4:
+            data, _ = parse_document(_laughs(depth), suffix=".yaml", source="x.yaml")
+            assert len(data["routing"]) == depth + 1
+        else:
+            with pytest.raises(ConfigurationError, match="limit 100000"):
+                parse_document(_laughs(depth), suffix=".yaml", source="x.yaml")
