@@ -35,7 +35,7 @@ class YAMLTooLargeError(yaml.YAMLError):
             f"the document expands to more than {MAX_YAML_NODES} values through aliases "
             f"(limit {MAX_YAML_NODES}); write repeated parts out or use fewer *aliases"
         )
-        self.problem_mark = yaml.Mark("", 0, line, 0, None, None)
+        self.problem_mark = yaml.Mark("", 0, line, 0, "", 0)
 
 
 def _check_expanded_size(root: yaml.Node) -> None:
