@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pelayanan._config import (
     Problems,
+    parse_document,
     read_bool,
     read_config_file,
     read_date,
@@ -404,3 +405,49 @@ class TestSafeYaml:
         else:
             with pytest.raises(ConfigurationError, match="limit 100000"):
                 parse_document(_laughs(depth), suffix=".yaml", source="x.yaml")
+
+
+class TestKindErrors:
+    def test_tab_indentation(self, tmp_path: Path) -> None:
+        """A tab is one line at its line number saying to indent with spaces."""
+        path = tmp_path / "tab.yaml"
+        path.write_text("id: x\nstates:\n\treceived: {}\n")
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        assert problem.render() == (
+            f"{path}:3: $: invalid YAML: a tab character here; indent with spaces, not tabs"
+        )
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """A Latin-1 file is one line at the bad byte's line saying to save it as UTF-8."""
+        path = tmp_path / "latin.yaml"
+        path.write_bytes(b'id: x\nname: "caf\xe9"\n')
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        assert problem.line == 2
+        assert "byte 0xe9" in problem.message
+        assert problem.message.endswith("save the file as UTF-8")
+
+    @pytest.mark.parametrize(
+        ("text", "line"),
+        [
+            ("id: x\nstates: [a, b\nname: y\n", 3),
+            ("id: x\nname: 'open\n", 3),
+            ("a: b: c\n", 1),
+        ],
+    )
+    def test_invalid_yaml_is_one_line_with_advice(self, text: str, line: int) -> None:
+        """Parser errors are one line, located, without parser internals, with advice."""
+        with pytest.raises(ConfigurationError) as info:
+            parse_document(text, suffix=".yaml", source="f.yaml")
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        rendered = problem.render()
+        assert "\n" not in rendered
+        assert "<unicode string>" not in rendered
+        assert problem.line == line
+        assert "check the indentation" in rendered
