@@ -557,3 +557,19 @@ class TestDeskConfiguration:
         state = desk.get(request_id).meta["sla"]["verification"]
         assert state["calendar"] == "unit-pengaduan"
         assert state["deadline"] == "2026-07-09T08:00:00.000000Z"  # Thu 16:00 WITA
+
+
+class TestMissingCalendarAtConstruction:
+    def test_desk_refuses_a_clock_on_an_unknown_calendar(
+        self, store: Store, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """Building the desk names the SOP, the clock and the missing calendar."""
+        data = yaml.safe_load((ROOT / "examples" / "sop" / "pengaduan.yaml").read_text())
+        data["clocks"][0]["calendar"] = "darurat"
+        sop = sop_from_dict(data)
+        with pytest.raises(CalendarError) as info:
+            ServiceDesk(store, sops=[sop], signing_key=ledger_key, clock=clock)
+        message = str(info.value)
+        assert f"SOP {sop.id!r}" in message
+        assert "'verification'" in message
+        assert "'darurat'" in message

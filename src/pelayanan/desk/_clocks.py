@@ -20,6 +20,7 @@ from pelayanan.desk._bodies import sop_ref
 from pelayanan.desk._recorder import Recorder
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
+    CalendarError,
     ConcurrentModificationError,
     RequestError,
     SOPDefinitionError,
@@ -91,7 +92,14 @@ class Clocks:
             )
             if problems:
                 raise SOPDefinitionError(problems)
-            engine = ClockEngine(specs, calendars=self._calendars, unit=sop.unit)
+            try:
+                engine = ClockEngine(specs, calendars=self._calendars, unit=sop.unit)
+            except CalendarError as exc:
+                msg = (
+                    f"SOP {sop.id!r} version {sop.version}: {exc}; pass it in the desk's "
+                    "calendars, or name a calendar the desk has"
+                )
+                raise CalendarError(msg) from None
             self._engines[sop.key] = engine
         return engine
 
