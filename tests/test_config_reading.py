@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pelayanan._config import (
     Problems,
+    parse_document,
     read_bool,
     read_config_file,
     read_date,
@@ -357,3 +358,96 @@ class TestClocksOneReader:
         assert labels.render().startswith(
             f"{path}:{labels.line}: clocks[0].labels: unknown key 'labels'; did you mean 'label'?"
         )
+
+
+def _laughs(depth: int) -> str:
+    """Return a billion-laughs YAML document under ``routing:`` with 9**(depth + 1) leaves."""
+    lines = [
+        "routing:",
+        '  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+    ]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, depth + 1)]
+    return "\n".join(lines) + "\n"
+
+
+class TestSafeYaml:
+    def test_billion_laughs_refused_naming_the_limit(self, tmp_path: Path) -> None:
+        """An alias bomb is one FILE:LINE problem naming the limit, for every loader."""
+        path = tmp_path / "routing.yaml"
+        path.write_text(_laughs(9))
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        rendered = problem.render()
+        assert rendered.startswith(f"{path}:")
+        assert "limit 100000" in rendered
+        assert "aliases" in rendered
+        with pytest.raises(ConfigurationError, match="limit 100000"):
+            load_routing_config(path)
+
+    def test_modest_aliases_still_load(self, tmp_path: Path) -> None:
+        """Ordinary anchors and aliases (a few hundred values) load unchanged."""
+        path = tmp_path / "ok.yaml"
+        path.write_text(_laughs(2))
+        data, _ = read_config_file(path)
+        assert len(data["routing"]["a2"]) == 9
+        assert data["routing"]["a2"][0][0] == ["lol"] * 9
+
+    @pytest.mark.parametrize("depth", range(8))
+    def test_limit_is_on_expanded_size(self, depth: int) -> None:
+        """Up to 9**5 leaves (under 100000 values) load; 9**6 and more are refused."""
+        from pelayanan._config import parse_document
+
+        if depth <= 4:
+            data, _ = parse_document(_laughs(depth), suffix=".yaml", source="x.yaml")
+            assert len(data["routing"]) == depth + 1
+        else:
+            with pytest.raises(ConfigurationError, match="limit 100000"):
+                parse_document(_laughs(depth), suffix=".yaml", source="x.yaml")
+
+
+class TestKindErrors:
+    def test_tab_indentation(self, tmp_path: Path) -> None:
+        """A tab is one line at its line number saying to indent with spaces."""
+        path = tmp_path / "tab.yaml"
+        path.write_text("id: x\nstates:\n\treceived: {}\n")
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        assert problem.render() == (
+            f"{path}:3: $: invalid YAML: a tab character here; indent with spaces, not tabs"
+        )
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """A Latin-1 file is one line at the bad byte's line saying to save it as UTF-8."""
+        path = tmp_path / "latin.yaml"
+        path.write_bytes(b'id: x\nname: "caf\xe9"\n')
+        with pytest.raises(ConfigurationError) as info:
+            read_config_file(path)
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        assert problem.line == 2
+        assert "byte 0xe9" in problem.message
+        assert problem.message.endswith("save the file as UTF-8")
+
+    @pytest.mark.parametrize(
+        ("text", "line"),
+        [
+            ("id: x\nstates: [a, b\nname: y\n", 3),
+            ("id: x\nname: 'open\n", 3),
+            ("a: b: c\n", 1),
+        ],
+    )
+    def test_invalid_yaml_is_one_line_with_advice(self, text: str, line: int) -> None:
+        """Parser errors are one line, located, without parser internals, with advice."""
+        with pytest.raises(ConfigurationError) as info:
+            parse_document(text, suffix=".yaml", source="f.yaml")
+        (problem,) = info.value.problems
+        assert isinstance(problem, Problem)
+        rendered = problem.render()
+        assert "\n" not in rendered
+        assert "<unicode string>" not in rendered
+        assert problem.line == line
+        assert "check the indentation" in rendered

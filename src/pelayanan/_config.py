@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from pelayanan.exceptions import ConfigurationError, Problem
 
 if TYPE_CHECKING:
+    import yaml
+
     from pelayanan.calendar import Duration
 
 __all__ = [
@@ -160,6 +162,40 @@ def _parse(text: str, suffix: str) -> tuple[Any, dict[str, int], list[tuple[str,
     return json.loads(text), json_lines(text), []
 
 
+def _yaml_message(exc: yaml.YAMLError, text: str) -> str:
+    """Return one line saying what is wrong with the YAML and what to do about it."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or problem is None:
+        return f"invalid YAML: {' '.join(str(exc).split())}"
+    if 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return "invalid YAML: a tab character here; indent with spaces, not tabs"
+    context = getattr(exc, "context", None)
+    what = f"{context}: {problem}" if context else problem
+    return (
+        f"invalid YAML: {' '.join(what.split())} (column {mark.column + 1}); check the "
+        "indentation, quotes and brackets on this line and the lines before it"
+    )
+
+
+def _read_utf8(file: Path, source: str, error: type[ConfigurationError]) -> str:
+    """Return the file's text, or raise one located problem when it is not UTF-8."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise error([Problem("", f"cannot read file: {exc}", source)]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = (
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+            "save the file as UTF-8"
+        )
+        raise error([Problem("", message, source, line)]) from None
+
+
 def parse_document(
     text: str,
     *,
@@ -193,8 +229,7 @@ def parse_document(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        message = f"invalid YAML: {' '.join(str(exc).split())}"
-        raise error([Problem("", message, source, line)]) from None
+        raise error([Problem("", _yaml_message(exc, text), source, line)]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
@@ -232,10 +267,7 @@ def read_config_file(
         ConfigurationError: the file cannot be read or parsed; raised as *error*.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error([Problem("", f"cannot read file: {exc}", str(path))]) from None
+    text = _read_utf8(file, str(path), error)
     return parse_document(text, suffix=suffix or file.suffix.lower(), source=str(path), error=error)
 
 

@@ -30,6 +30,7 @@ from pelayanan.calendar import (
     calendar_from_config,
     indonesian_government_calendar,
     ramadan_period,
+    round_the_clock_calendar,
 )
 from pelayanan.calendar._holidays import holiday_entries
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
@@ -396,6 +397,14 @@ class TestDuration:
             ("1.5 working hours", Duration.working_hours(1.5)),
             ("30 Calendar Days", Duration.calendar_days(30)),
             ({"calendar_hours": 24}, Duration.calendar_hours(24)),
+            ({"calendar_minutes": 10}, Duration.calendar_minutes(10)),
+            ("45 working minutes", Duration.working_minutes(45)),
+            ("1 calendar minute", Duration.calendar_minutes(1)),
+            ("PT10M", Duration.calendar_minutes(10)),
+            ("pt10m", Duration.calendar_minutes(10)),
+            ("PT1H30M", Duration.calendar_minutes(90)),
+            ("PT2H", Duration.calendar_hours(2)),
+            ("P3D", Duration.calendar_days(3)),
         ],
     )
     def test_from_config(self, value: object, expected: Duration) -> None:
@@ -415,6 +424,17 @@ class TestDuration:
             {"working_hours": 0.01},
             {"working_days": True},
             42,
+            {"calendar_minutes": 1.5},
+            {"working_days": 100_000},
+            {"calendar_hours": 876_601},
+            {"working_minutes": 52_596_001},
+            "P1Y",
+            "P2W",
+            "P1M",
+            "P1DT2H",
+            "PT",
+            "PT30S",
+            "P",
         ],
     )
     def test_malformed_refused(self, value: object) -> None:
@@ -432,7 +452,53 @@ class TestDuration:
     def test_str(self) -> None:
         """A duration reads as words."""
         assert str(Duration.working_days(1)) == "1 working day"
-        assert str(Duration.calendar_hours(2.5)) == "2.5 calendar hours"
+        assert str(Duration.calendar_hours(2.5)) == "150 calendar minutes"
+        assert str(Duration.calendar_minutes(1)) == "1 calendar minute"
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ({"calendar_hours": 0.5}, {"calendar_minutes": 30}),
+            ({"working_hours": 1.5}, {"working_minutes": 90}),
+            ("2.25 calendar hours", {"calendar_minutes": 135}),
+            ({"working_hours": 2.0}, {"working_hours": 2}),
+        ],
+    )
+    def test_fractional_hours_kept_as_whole_minutes(
+        self, value: object, expected: dict[str, int]
+    ) -> None:
+        """A fractional hour amount is stored as minutes, never as a float."""
+        config = Duration.from_config(value).to_config()
+        assert config == expected
+        assert all(type(amount) is int for amount in config.values())
+
+    def test_too_long_names_the_limit(self) -> None:
+        """A duration past about 100 years is refused with the bound and the years."""
+        with pytest.raises(CalendarError, match=r"^sla: 100000 working days is too long.*36525"):
+            Duration.from_config({"working_days": 100_000}, path="sla")
+
+    def test_iso_refusal_names_forms(self) -> None:
+        """An unsupported ISO duration names the supported spellings."""
+        with pytest.raises(CalendarError, match=r"'P1Y' is not a supported.*'PT1H30M'"):
+            Duration.from_config("P1Y", path="target")
+
+    def test_minutes_deadlines(self) -> None:
+        """Minute durations count elapsed or working time like hour durations."""
+        start = at(2026, 7, 6, 11, 55)
+        assert deadline(CAL, start, "PT10M") == at(2026, 7, 6, 12, 5)
+        assert deadline(CAL, start, "90 working minutes") == deadline(
+            CAL, start, "1.5 working hours"
+        )
+        assert deadline(CAL, start, "90 working minutes") != deadline(CAL, start, "PT1H30M")
+
+    @given(st.integers(min_value=0, max_value=52_596_000))
+    def test_minutes_round_trip(self, minutes: int) -> None:
+        """Every minute amount in range survives to_config and its ISO spelling."""
+        duration = Duration.calendar_minutes(minutes)
+        assert Duration.from_config(duration.to_config()) == duration
+        if minutes:
+            spelled = Duration.from_config(f"PT{minutes}M")
+            assert spelled.microseconds == duration.microseconds
 
 
 class TestConfig:
@@ -723,3 +789,58 @@ class TestCalendarValue:
             assert restored.add(start, Duration.working_days(7)) == cal.add(
                 start, Duration.working_days(7)
             )
+
+
+class TestRoundTheClock:
+    def test_every_instant_counts_on_idul_fitri(self) -> None:
+        """Idul Fitri 2026 (20-21 March) counts like any other minute."""
+        cal = round_the_clock_calendar()
+        start = at(2026, 3, 20, 23, 55)
+        assert cal.is_working_time(at(2026, 3, 21, 3, 0))
+        assert deadline(cal, start, "PT10M") == at(2026, 3, 21, 0, 5)
+        assert deadline(cal, start, "10 working minutes") == at(2026, 3, 21, 0, 5)
+        assert deadline(cal, start, "2 working hours") == at(2026, 3, 21, 1, 55)
+        assert deadline(cal, start, "1 working day") == at(2026, 3, 22)
+        assert cal.non_working_days(2026) == []
+
+    def test_config_round_trip_and_fingerprint(self) -> None:
+        """`hours: always` and `holidays: none` read back to the same calendar."""
+        cal = round_the_clock_calendar(tz="Asia/Makassar")
+        again = calendar_from_config(cal.to_config())
+        assert again == cal
+        assert again.fingerprint == cal.fingerprint
+        built = calendar_from_config(
+            {"name": "round-the-clock", "timezone": "Asia/Makassar", "hours": "always",
+             "holidays": "none"}
+        )  # fmt: skip
+        assert built.fingerprint == cal.fingerprint
+        assert cal.fingerprint != CAL.fingerprint
+
+    def test_holidays_none_keeps_weekly_hours(self) -> None:
+        """`holidays: none` works Idul Fitri 2026 but keeps weekends and office hours."""
+        cal = calendar_from_config({"holidays": "none"})
+        assert deadline(cal, at(2026, 3, 20, 8), "1 working day") == at(2026, 3, 23, 16)
+        assert deadline(CAL, at(2026, 3, 20, 8), "1 working day") == at(2026, 3, 26, 16)
+        assert cal.fingerprint != CAL.fingerprint
+
+    def test_default_fingerprint_unchanged_by_option(self) -> None:
+        """Writing `holidays: package` explicitly is the same calendar as leaving it out."""
+        assert calendar_from_config({"holidays": "package"}) == calendar_from_config({})
+        assert "holidays" not in CAL.to_config()
+
+    @pytest.mark.parametrize("value", ["no", True, None, ["none"]])
+    def test_bad_holidays_option(self, value: object) -> None:
+        """Anything but `package` or `none` is a located problem."""
+        with pytest.raises(CalendarError, match=r"holidays: expected 'package'"):
+            calendar_from_config({"holidays": value})
+
+    @given(st.integers(min_value=0, max_value=10 * 366 * 24 * 60))
+    @settings(max_examples=50, deadline=None)
+    def test_working_equals_elapsed(self, minutes: int) -> None:
+        """On the round-the-clock calendar working minutes are elapsed minutes."""
+        cal = round_the_clock_calendar()
+        start = at(2026, 3, 18, 9, 17)
+        assert (
+            cal.add(start, Duration.working_minutes(minutes)).at
+            == cal.add(start, Duration.calendar_minutes(minutes)).at
+        )

@@ -57,6 +57,47 @@ class TestCheck:
             assert rest.startswith(" ")
         assert any("did you mean 'final'" in line for line in lines)
 
+    @pytest.mark.parametrize(
+        ("target", "message"),
+        [
+            ("{working_days: 100000}", "too long"),
+            ("{calendar_minutes: 1.5}", "must be a whole number"),
+            ("{calendar_hours: 0.01}", "whole number of minutes"),
+            ("P1Y", "not a supported ISO 8601 duration"),
+        ],
+    )
+    def test_bad_duration_is_a_problem_line(
+        self, tmp_path: Path, target: str, message: str
+    ) -> None:
+        """A duration that cannot be stored exactly or runs past the years is one FILE:LINE."""
+        text = (SOPS / "pengaduan.yaml").read_text()
+        text = text.replace("target: {working_days: 3}", f"target: {target}", 1)
+        path = tmp_path / "bad.yaml"
+        path.write_text(text)
+        code, out, err = run("sop", "check", str(path))
+        assert code == 1, out + err
+        assert "Traceback" not in out + err
+        (line,) = out.strip().splitlines()
+        file, number, rest = line.split(":", 2)
+        assert file == str(path)
+        assert int(number) == text.splitlines().index(f"    target: {target}") + 1
+        assert rest.startswith(" clocks[0].target")
+        assert message in rest
+
+    @pytest.mark.parametrize("target", ["{calendar_hours: 0.5}", "PT10M", "'PT1H30M'"])
+    def test_minute_targets_simulate(self, tmp_path: Path, target: str) -> None:
+        """Minute and ISO targets pass check and a whole scenario runs on them."""
+        text = (SOPS / "pengaduan.yaml").read_text()
+        text = text.replace("target: {working_days: 3}", f"target: {target}", 1)
+        path = tmp_path / "minutes.yaml"
+        path.write_text(text)
+        code, out, err = run("sop", "check", str(path))
+        assert code == 0, out + err
+        scenario = SOPS / "scenarios" / "pengaduan.yaml"
+        code, out, err = run("sop", "simulate", str(path), str(scenario))
+        assert code == 0, out + err
+        assert "scenario completed" in out
+
     def test_garbage_never_tracebacks(self, tmp_path: Path) -> None:
         """Unparseable and binary files exit 1 with a problem line, not a traceback."""
         for name, content in [("a.yaml", b"a: [\n"), ("b.json", b"\xff\xfe"), ("c.txt", b"x")]:

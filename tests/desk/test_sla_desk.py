@@ -155,6 +155,42 @@ class TestTransitionsInTheLog:
         assert record.next_due == wib(2026, 7, 8, 7, 45)  # the 50% warning
         assert sla_desk.store.due_requests(wib(2026, 7, 8, 7, 45)) == [record]
 
+    @pytest.mark.parametrize(
+        ("target", "stored", "deadline"),
+        [
+            ({"calendar_hours": 0.5}, {"calendar_minutes": 30}, "2026-07-06T01:30:00.000000Z"),
+            ("PT10M", {"calendar_minutes": 10}, "2026-07-06T01:10:00.000000Z"),
+            ("1.5 working hours", {"working_minutes": 90}, "2026-07-06T02:30:00.000000Z"),
+        ],
+    )
+    def test_minute_targets_are_logged_exactly(
+        self,
+        store: Store,
+        sop: SOP,
+        ledger_key: SigningKey,
+        july: FakeClock,
+        cal: WorkCalendar,
+        staff: dict[str, Actor],
+        target: object,
+        stored: dict[str, int],
+        deadline: str,
+    ) -> None:
+        """A fractional-hour or ISO target submits and is logged as whole minutes."""
+        spec = yaml.safe_load(CLOCKS_YAML)[0]
+        spec["target"] = target
+        desk = ServiceDesk(
+            store,
+            sops=[sop],
+            signing_key=ledger_key,
+            clock=july,
+            calendars={"default": cal},
+            clocks={sop.id: clock_defs_from_config([spec])},
+        )
+        submit(desk, staff)
+        ((started,),) = [e["clocks"] for e in entries(desk.store)]
+        assert started["target"] == stored
+        assert started["deadline"] == deadline
+
     def test_deadline_skips_lebaran_2026(
         self, sla_desk: ServiceDesk, staff: dict[str, Actor], clock: FakeClock
     ) -> None:
@@ -526,3 +562,19 @@ class TestDeskConfiguration:
         state = desk.get(request_id).meta["sla"]["verification"]
         assert state["calendar"] == "unit-pengaduan"
         assert state["deadline"] == "2026-07-09T08:00:00.000000Z"  # Thu 16:00 WITA
+
+
+class TestMissingCalendarAtConstruction:
+    def test_desk_refuses_a_clock_on_an_unknown_calendar(
+        self, store: Store, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """Building the desk names the SOP, the clock and the missing calendar."""
+        data = yaml.safe_load((ROOT / "examples" / "sop" / "pengaduan.yaml").read_text())
+        data["clocks"][0]["calendar"] = "darurat"
+        sop = sop_from_dict(data)
+        with pytest.raises(CalendarError) as info:
+            ServiceDesk(store, sops=[sop], signing_key=ledger_key, clock=clock)
+        message = str(info.value)
+        assert f"SOP {sop.id!r}" in message
+        assert "'verification'" in message
+        assert "'darurat'" in message

@@ -26,8 +26,10 @@ from pelayanan.calendar._calendar import (
     WorkCalendar,
     calendar_from_config,
     indonesian_government_calendar,
+    round_the_clock_calendar,
 )
 from pelayanan.calendar._hours import (
+    ALWAYS_HOURS,
     DEFAULT_HOURS,
     INDONESIAN_TIMEZONES,
     RAMADAN_HOURS,
@@ -48,6 +50,7 @@ from pelayanan.calendar._types import (
 )
 
 __all__ = [
+    "ALWAYS_HOURS",
     "DEFAULT_HOURS",
     "INDONESIAN_TIMEZONES",
     "RAMADAN_HOURS",
@@ -66,4 +69,5 @@ __all__ = [
     "calendar_from_config",
     "indonesian_government_calendar",
     "ramadan_period",
+    "round_the_clock_calendar",
 ]

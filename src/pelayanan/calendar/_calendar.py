@@ -24,6 +24,7 @@ from pelayanan.calendar._holidays import (
     source_label,
 )
 from pelayanan.calendar._hours import (
+    ALWAYS_HOURS,
     DEFAULT_HOURS,
     ramadan_period,
 )
@@ -44,7 +45,12 @@ from pelayanan.calendar._types import (
 )
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
-__all__ = ["WorkCalendar", "calendar_from_config", "indonesian_government_calendar"]
+__all__ = [
+    "WorkCalendar",
+    "calendar_from_config",
+    "indonesian_government_calendar",
+    "round_the_clock_calendar",
+]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
@@ -166,6 +172,9 @@ class WorkCalendar:
             an estimated date.
         counting: how working days count the day of receipt.
         name: a label for people (part of the fingerprint).
+        observe_holidays: stop on public holidays and cuti bersama from the ``holidays``
+            package (``False``: ``holidays: none``, only the weekly hours, closures and
+            holiday overrides apply).
     """
 
     timezone: str = "Asia/Jakarta"
@@ -179,6 +188,7 @@ class WorkCalendar:
     strict: bool = False
     counting: Counting = Counting.RECEIPT_DAY_ZERO
     name: str = ""
+    observe_holidays: bool = True
     _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False, hash=False)
     _index: _CalendarIndex = attrs.field(
         init=False, eq=False, repr=False, hash=False, factory=_CalendarIndex
@@ -283,6 +293,8 @@ class WorkCalendar:
                 if override.action == "remove":
                     return None
                 return override.name, override.category, "holiday override", False
+        if not self.observe_holidays:
+            return None
         entry: HolidayEntry | None = _package_holidays(day.year).get(day)
         if entry is None:
             return None
@@ -533,9 +545,9 @@ class WorkCalendar:
     def _deadline(self, local: dt.datetime, duration: Duration) -> dt.datetime:
         if duration.unit == "calendar_days":
             return self._wall_days(local, int(duration.amount))
-        if duration.unit == "calendar_hours":
+        if duration.unit in ("calendar_hours", "calendar_minutes"):
             return self._from_us(_to_us(local) + duration.microseconds)
-        if duration.unit == "working_hours":
+        if duration.unit in ("working_hours", "working_minutes"):
             return self._add_working_us(local, duration.microseconds)
         return self._add_working_days(local, int(duration.amount))
 
@@ -693,6 +705,8 @@ class WorkCalendar:
             "confirm_estimated": [d.isoformat() for d in self.confirm_estimated],
             "strict": self.strict,
             "counting": self.counting.value,
+            # Written only when set, so the fingerprints of existing calendars stay the same.
+            **({} if self.observe_holidays else {"holidays": "none"}),
         }
 
     @property
@@ -877,6 +891,40 @@ def indonesian_government_calendar(
         confirm_estimated=tuple(confirm_estimated),
         strict=strict,
         counting=counting,
+    )
+
+
+def round_the_clock_calendar(
+    tz: str = "Asia/Jakarta",
+    *,
+    name: str = "round-the-clock",
+    counting: Counting = Counting.RECEIPT_DAY_ZERO,
+    closures: Iterable[Closure] = (),
+) -> WorkCalendar:
+    """Return a calendar on which every instant counts: seven 24-hour days, no holidays.
+
+    For services that never close (an emergency call centre): working time equals elapsed
+    time, Lebaran and cuti bersama included.
+
+    Args:
+        tz: the IANA zone whose midnights end working days.
+        name: the label (part of the fingerprint).
+        counting: the counting convention for working days.
+        closures: dates on which the service is nevertheless closed.
+
+    Returns:
+        The calendar.
+
+    Raises:
+        CalendarError: an unknown zone.
+    """
+    return WorkCalendar(
+        name=name,
+        timezone=tz,
+        hours=ALWAYS_HOURS,
+        closures=tuple(closures),
+        counting=counting,
+        observe_holidays=False,
     )
 
 

@@ -23,7 +23,7 @@ from pelayanan._config import (
     suggest,
 )
 from pelayanan.calendar._holidays import holiday_entries
-from pelayanan.calendar._hours import DEFAULT_HOURS, RAMADAN_HOURS
+from pelayanan.calendar._hours import ALWAYS_HOURS, DEFAULT_HOURS, RAMADAN_HOURS
 from pelayanan.calendar._types import (
     WEEKDAYS,
     Closure,
@@ -53,6 +53,7 @@ KEYS = (
     "confirm_estimated",
     "strict",
     "counting",
+    "holidays",
 )
 
 
@@ -73,8 +74,10 @@ def _week(value: object, path: str, base: WeekHours, problems: Problems) -> Week
     """Read a weekday -> ranges mapping; weekdays left out keep *base*."""
     if value == "ramadan":
         return RAMADAN_HOURS
+    if value == "always":
+        return ALWAYS_HOURS
     if isinstance(value, str):
-        problems.add(path, f"expected a weekday mapping or 'ramadan', got {value!r}")
+        problems.add(path, f"expected a weekday mapping, 'always' or 'ramadan', got {value!r}")
         return None
     days = read_mapping(value, path, problems)
     if days is None:
@@ -276,7 +279,20 @@ def read_calendar_config(mapping: object, problems: Problems) -> dict[str, Any]:
     out.update(_lists(config, hours, problems))
     if "counting" in config:
         out["counting"] = _counting(config["counting"], problems)
+    if "holidays" in config:
+        out["observe_holidays"] = _holidays(config["holidays"], problems)
     return out
+
+
+def _holidays(value: object, problems: Problems) -> bool | None:
+    """Read ``holidays``: ``package`` (the default) or ``none`` (ignore public holidays)."""
+    if value in ("package", "none"):
+        return value == "package"
+    problems.add(
+        "holidays",
+        f"expected 'package' (public holidays and cuti bersama) or 'none', got {value!r}",
+    )
+    return None
 
 
 def parse_calendar_config(mapping: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from collections.abc import Mapping
 
 from pelayanan.calendar._types import SpecialPeriod, TimeRange, WeekHours
 
-__all__ = ["DEFAULT_HOURS", "INDONESIAN_TIMEZONES", "RAMADAN_HOURS", "ramadan_period"]
+__all__ = [
+    "ALWAYS_HOURS",
+    "DEFAULT_HOURS",
+    "INDONESIAN_TIMEZONES",
+    "RAMADAN_HOURS",
+    "ramadan_period",
+]
 
 INDONESIAN_TIMEZONES: Mapping[str, str] = {
     "Asia/Jakarta": "WIB",
@@ -34,6 +40,9 @@ DEFAULT_HOURS: WeekHours = (_MON_THU, _MON_THU, _MON_THU, _MON_THU, _FRI, (), ()
 The split (Mon-Thu 07:30-16:00, break 12:00-13:00; Fri 07:30-16:30, break 11:30-13:00) is
 an agency-configurable schedule that meets the rule, not itself law.
 """
+
+ALWAYS_HOURS: WeekHours = ((_r("00:00-24:00"),),) * 7
+"""Round-the-clock hours: every day 00:00-24:00 (``hours: always``)."""
 
 _RAMADAN_MON_THU = (_r("08:00-12:00"), _r("12:30-15:00"))
 _RAMADAN_FRI = (_r("08:00-11:30"), _r("12:30-15:30"))

@@ -36,14 +36,23 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 WeekHours = tuple[tuple["TimeRange", ...], ...]
 """Working hours per weekday, Monday first: seven tuples of `TimeRange` (empty = no work)."""
 
-DurationUnit = Literal["working_days", "working_hours", "calendar_days", "calendar_hours"]
+DurationUnit = Literal[
+    "working_days",
+    "working_hours",
+    "calendar_days",
+    "calendar_hours",
+    "working_minutes",
+    "calendar_minutes",
+]
 
 _RANGE_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _DURATION_RE = re.compile(
-    r"^\s*(?P<amount>\d+(?:\.\d+)?)\s+(?P<kind>working|calendar)\s+(?P<unit>days?|hours?)\s*$",
+    r"^\s*(?P<amount>\d+(?:\.\d+)?)\s+(?P<kind>working|calendar)\s+(?P<unit>days?|hours?|minutes?)\s*$",
     re.IGNORECASE,
 )
 _MINUTES_PER_DAY = 24 * 60
+# About 100 years of each unit: any longer deadline would leave the supported years.
+_MAX_AMOUNT = {"days": 36_525, "hours": 36_525 * 24, "minutes": 36_525 * 24 * 60}
 
 
 def _fail(path: str, message: str) -> CalendarError:
@@ -288,7 +297,7 @@ class NonWorkingDay:
 
 
 def _check_amount(amount: object, unit: str) -> int | float:
-    """Validate a duration amount; days whole, hours in whole minutes."""
+    """Validate a duration amount; days and minutes whole, hours in whole minutes."""
     if isinstance(amount, bool) or not isinstance(amount, int | float):
         msg = f"duration amount must be a number, got {amount!r}"
         raise CalendarError(msg)
@@ -298,7 +307,14 @@ def _check_amount(amount: object, unit: str) -> int | float:
     if amount < 0:
         msg = f"duration must not be negative, got {amount} {unit.replace('_', ' ')}"
         raise CalendarError(msg)
-    if unit.endswith("_days"):
+    kind = unit.split("_")[1]
+    if amount > _MAX_AMOUNT[kind]:
+        msg = (
+            f"{amount} {unit.replace('_', ' ')} is too long: at most {_MAX_AMOUNT[kind]} "
+            "(about 100 years; deadlines must stay within the years 1946-2200)"
+        )
+        raise CalendarError(msg)
+    if kind != "hours":
         if amount != int(amount):
             msg = f"{unit.replace('_', ' ')} must be a whole number, got {amount}"
             raise CalendarError(msg)
@@ -310,9 +326,39 @@ def _check_amount(amount: object, unit: str) -> int | float:
     return int(amount) if amount == int(amount) else round(minutes) / 60
 
 
+def _parse_iso(text: str, path: str) -> Duration:
+    """Read an ISO 8601 duration: ``P<n>D`` as calendar days, ``PT..H..M`` as calendar time."""
+    import pendulum  # noqa: PLC0415 - only ISO spellings need it
+
+    match = _ISO_RE.match(text)
+    parsed = None
+    if match is not None:
+        try:
+            parsed = pendulum.parse(text.strip())
+        except (ValueError, pendulum.parsing.exceptions.ParserError):
+            parsed = None
+    if match is None or not isinstance(parsed, pendulum.Duration):
+        raise _fail(
+            path,
+            f"{text!r} is not a supported ISO 8601 duration; use e.g. 'P3D' (calendar days) "
+            "or 'PT1H30M' (calendar hours and minutes), not both, and no years, months or weeks",
+        )
+    if match["days"] is not None:
+        return Duration(int(match["days"]), "calendar_days")
+    minutes = int(match["hours"] or 0) * 60 + int(match["minutes"] or 0)
+    if minutes % 60 == 0:
+        return Duration(minutes // 60, "calendar_hours")
+    return Duration(minutes, "calendar_minutes")
+
+
+_ISO_RE = re.compile(
+    r"^\s*P(?:(?P<days>\d+)D|T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)\s*$"
+)
+
+
 @attrs.frozen
 class Duration:
-    """A length of time in one of four units.
+    """A length of time in one of six units.
 
     ``working_days`` end at the close of a working day (see `Counting`);
     ``working_hours`` consume working time minute by minute across breaks, days and
@@ -320,9 +366,11 @@ class Duration:
     elapsed hours.
 
     Attributes:
-        amount: how many units (days whole; hours may be fractional in whole minutes).
-        unit: one of ``working_days``, ``working_hours``, ``calendar_days``,
-            ``calendar_hours``.
+        amount: how many units, always a whole number once built: a fractional number
+            of hours (a whole number of minutes) is stored as minutes, so stored and
+            logged values are never floats.
+        unit: one of ``working_days``, ``working_hours``, ``working_minutes``,
+            ``calendar_days``, ``calendar_hours``, ``calendar_minutes``.
     """
 
     amount: int | float
@@ -333,7 +381,13 @@ class Duration:
             units = ", ".join(get_args(DurationUnit))
             msg = f"unknown duration unit {self.unit!r}; use one of {units}"
             raise CalendarError(msg)
-        object.__setattr__(self, "amount", _check_amount(self.amount, self.unit))
+        amount = _check_amount(self.amount, self.unit)
+        if isinstance(amount, float):
+            # Stored and logged values are canonical JSON, which has no floats: a fractional
+            # hour is kept as the same whole number of minutes.
+            object.__setattr__(self, "unit", self.unit.replace("hours", "minutes"))
+            amount = round(amount * 60)
+        object.__setattr__(self, "amount", amount)
 
     @classmethod
     def working_days(cls, amount: int) -> Duration:
@@ -356,23 +410,39 @@ class Duration:
         return cls(amount, "calendar_hours")
 
     @classmethod
+    def working_minutes(cls, amount: int) -> Duration:
+        """Return a duration of *amount* working minutes."""
+        return cls(amount, "working_minutes")
+
+    @classmethod
+    def calendar_minutes(cls, amount: int) -> Duration:
+        """Return a duration of *amount* calendar minutes."""
+        return cls(amount, "calendar_minutes")
+
+    @classmethod
     def from_config(cls, value: object, *, path: str = "") -> Duration:
         """Read a duration from configuration.
 
         Args:
             value: a one-key mapping such as ``{"working_days": 3}``, a string such as
-                ``"3 working days"`` or ``"1.5 working hours"``, or a `Duration`.
+                ``"3 working days"``, ``"1.5 working hours"`` or ``"10 calendar minutes"``,
+                an ISO 8601 duration (``"P3D"`` = 3 calendar days, ``"PT10M"`` = 10
+                calendar minutes, ``"PT1H30M"``; working units have no ISO spelling), or a
+                `Duration`.
             path: the config key path to name in errors.
 
         Returns:
             The duration.
 
         Raises:
-            CalendarError: malformed, negative, or an unknown unit.
+            CalendarError: malformed, negative, too long (about 100 years at most), not a
+                whole number of the smallest unit, or an unknown unit.
         """
         if isinstance(value, Duration):
             return value
         try:
+            if isinstance(value, str) and value.strip().upper().startswith("P"):
+                return _parse_iso(value.upper(), path)
             if isinstance(value, str):
                 match = _DURATION_RE.match(value)
                 if match is None:
@@ -415,8 +485,9 @@ class Duration:
 
     @property
     def microseconds(self) -> int:
-        """Return the length of an hour-based duration in microseconds."""
-        return round(self.amount * 3_600_000_000)
+        """Return the length of an hour- or minute-based duration in microseconds."""
+        per_unit = 60_000_000 if self.unit.endswith("_minutes") else 3_600_000_000
+        return round(self.amount * per_unit)
 
     def __str__(self) -> str:
         kind, unit = self.unit.split("_")

@@ -20,6 +20,7 @@ from pelayanan.calendar import WorkCalendar
 from pelayanan.desk._recorder import Recorder, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
+    CalendarError,
     ConcurrentModificationError,
     RequestError,
     SOPDefinitionError,
@@ -105,7 +106,14 @@ class Clocks:
             )
             if problems:
                 raise SOPDefinitionError(problems)
-            engine = ClockEngine(specs, calendars=self._calendars, unit=sop.unit)
+            try:
+                engine = ClockEngine(specs, calendars=self._calendars, unit=sop.unit)
+            except CalendarError as exc:
+                msg = (
+                    f"SOP {sop.id!r} version {sop.version}: {exc}; pass it in the desk's "
+                    "calendars, or name a calendar the desk has"
+                )
+                raise CalendarError(msg) from None
             self._engines[sop.key] = engine
         return engine
 

@@ -15,9 +15,60 @@ from typing import Any
 
 import yaml
 
-__all__ = ["json_lines", "parse_yaml", "toml_lines"]
+__all__ = ["MAX_YAML_NODES", "YAMLTooLargeError", "json_lines", "parse_yaml", "toml_lines"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_YAML_NODES = 100_000
+"""The most nodes a YAML document may hold once its aliases are expanded.
+
+Aliases (``*name``) share one node, so a few lines can stand for billions of values
+("billion laughs"); every reader that walks the data would pay for each of them.
+"""
+
+
+class YAMLTooLargeError(yaml.YAMLError):
+    """The YAML document expands (through aliases) to more than `MAX_YAML_NODES` nodes."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            f"the document expands to more than {MAX_YAML_NODES} values through aliases "
+            f"(limit {MAX_YAML_NODES}); write repeated parts out or use fewer *aliases"
+        )
+        self.problem_mark = yaml.Mark("", 0, line, 0, "", 0)
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Refuse a node tree whose alias-expanded size passes `MAX_YAML_NODES`.
+
+    Each distinct node is sized once (post-order over an explicit stack), so the check
+    costs the size of the file, not of its expansion.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        # A child still unsized here is an ancestor: a self-reference counts once.
+        size = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if size > MAX_YAML_NODES:
+            raise YAMLTooLargeError(node.start_mark.line)
+        sizes[id(node)] = size
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """Return the direct child nodes of *node* (keys and values of a mapping)."""
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _join(path: str, key: str) -> str:
@@ -33,6 +84,8 @@ def parse_yaml(text: str) -> tuple[Any, dict[str, int], list[tuple[str, str]]]:
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_expanded_size(root)
         data = loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()

@@ -24,7 +24,14 @@ _NAMES: dict[str, Any] = {
     "x-expected": "a name or a list of names",
 }
 _TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
-_DURATION_UNITS = ("working_days", "working_hours", "calendar_days", "calendar_hours")
+_DURATION_UNITS = (
+    "working_days",
+    "working_hours",
+    "working_minutes",
+    "calendar_days",
+    "calendar_hours",
+    "calendar_minutes",
+)
 
 _DEFINITIONS: dict[str, Any] = {
     "label": {
@@ -171,7 +178,11 @@ _DEFINITIONS: dict[str, Any] = {
     "duration": {
         "title": "Duration",
         "description": "A length of time in exactly one unit, e.g. `{working_days: 3}`, "
-        "or as text, e.g. `3 working days`. Working time follows the clock's calendar.",
+        "or as text, e.g. `3 working days` or `10 calendar minutes`, or as an ISO 8601 "
+        "duration: `P3D` is 3 calendar days, `PT10M` 10 calendar minutes, `PT1H30M` 90 "
+        "calendar minutes (working units have no ISO spelling). Amounts are whole numbers "
+        "of the unit (hours may be a whole number of minutes) and at most about 100 years. "
+        "Working time follows the clock's calendar.",
         "anyOf": [
             {
                 "type": "object",
@@ -185,7 +196,11 @@ _DEFINITIONS: dict[str, Any] = {
             },
             {
                 "type": "string",
-                "pattern": r"^\s*\d+(\.\d+)?\s+(working|calendar)\s+(days?|hours?)\s*$",
+                "pattern": r"^\s*\d+(\.\d+)?\s+(working|calendar)\s+(days?|hours?|minutes?)\s*$",
+            },
+            {
+                "type": "string",
+                "pattern": r"^\s*[Pp](\d+[Dd]|[Tt](?=\d)(\d+[Hh])?(\d+[Mm])?)\s*$",
             },
         ],
         "x-expected": "a duration such as {working_days: 3} or '8 working hours'",
