@@ -11,6 +11,7 @@ microseconds, JSON as text, entries as bytes).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import json
@@ -477,7 +478,7 @@ def _hold(row: Sequence[Any]) -> LegalHold:
     return LegalHold(row[0], row[1], row[2], row[3], row[4], from_micros(row[5]))
 
 
-class SQLStoreBase:
+class SQLStoreBase(abc.ABC):
     """What both SQL stores share: the reads and the write path, written once.
 
     A backend provides `_db`, a context manager lending a `SQLExec` (inside the current
@@ -497,23 +498,25 @@ class SQLStoreBase:
     #: Lock the request row while an append checks it (``FOR UPDATE``, PostgreSQL).
     _lock_rows = False
 
+    @abc.abstractmethod
     def _db(self) -> contextlib.AbstractContextManager[SQLExec]:
-        raise NotImplementedError
+        """Lend the statement runner, holding the connection."""
 
+    @abc.abstractmethod
     def _append_transaction(
         self, ledger: str
     ) -> contextlib.AbstractContextManager[tuple[SQLExec, LedgerHead]]:
         """Open the write transaction of one append; lend it with the locked head."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _erase_key(self, db: SQLExec, subject: str, at: int) -> None:
         """Destroy *subject*'s wrapped key inside the transaction *db*."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _after_erasure(self) -> None:
         """Clean up after a committed erasure (old row images)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _write_bulk(
         self,
         db: SQLExec,
@@ -522,7 +525,6 @@ class SQLStoreBase:
         notes: list[tuple[str, int, str]],
     ) -> None:
         """Write and clear the buffered rows of a bulk append."""
-        raise NotImplementedError
 
     #: How many records `bulk_append` buffers before writing them.
     bulk_chunk = 10_000
@@ -619,11 +621,11 @@ class SQLStoreBase:
             self._after_erasure()
         return result
 
+    @abc.abstractmethod
     def _find_nodes(
         self, db: SQLExec, ledger: str, wanted: Sequence[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
         """Return the stored ones of the *wanted* nodes of *ledger*, by (level, index)."""
-        raise NotImplementedError
 
     def get_nodes(self, ledger: str, pairs: Sequence[tuple[int, int]]) -> list[bytes]:
         """Return stored Merkle node hashes of *ledger*, in the order asked.
