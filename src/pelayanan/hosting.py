@@ -30,7 +30,6 @@ import attrs
 
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey
 from pelayanan.audit.keys import PRIVATE_KEY_FILE, SigningKey, VerifierKey, load_private_key
-from pelayanan.audit.receipt import Receipt, make_receipt
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.exceptions import (
     AuditError,
@@ -60,7 +59,8 @@ from pelayanan.reports.open311 import open311_requests
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
 from pelayanan.reports.sla_report import SLAReport, build_sla_report
 from pelayanan.sop import SOP, SOPRegistry
-from pelayanan.store.base import LedgerNodes, Store
+from pelayanan.store._witness import prove_entry
+from pelayanan.store.base import Store
 
 __all__ = ["HostSettings", "LogReports", "http_status", "log_reports", "prove_entry"]
 
@@ -309,40 +309,3 @@ def log_reports(
         verdict_source=clocks.source,
     )  # fmt: skip
     return LogReports(log, sla, at_risk, open311_requests(flow, verdicts=clocks.verdicts))
-
-
-def prove_entry(store: Store, ledger: str, seq: int, *, include_entry: bool = True) -> Receipt:
-    """Return the receipt of entry *seq*: its hash, the latest checkpoint and the proof.
-
-    The same receipt ``pelayanan audit prove`` writes; a citizen checks it offline with
-    ``pelayanan audit check-proof`` or `pelayanan.audit.receipt.check_receipt`.
-
-    Args:
-        store: the store holding the ledger.
-        ledger: the ledger of the entry.
-        seq: the entry's sequence number.
-        include_entry: put the entry's bytes in the receipt (personal fields in an entry
-            are sealed, so this reveals no personal data).
-
-    Returns:
-        The receipt.
-
-    Raises:
-        ProofError: no such entry, or no signed checkpoint covers it yet.
-    """
-    entry = next(store.entries(ledger, seq, seq + 1), None)
-    if entry is None:
-        msg = f"entry {seq}: no such entry in ledger {ledger!r}"
-        raise ProofError(msg)
-    note = store.latest_checkpoint(ledger)
-    if note is None:
-        msg = f"ledger {ledger!r} has no signed checkpoint yet"
-        raise ProofError(msg)
-    return make_receipt(
-        ledger,
-        seq,
-        entry.hash,
-        note,
-        LedgerNodes(store, ledger),
-        entry=entry.data if include_entry else None,
-    )

@@ -55,7 +55,6 @@ class Act(Protocol):
         at: dt.datetime | None = None,
     ) -> ActionResult:
         """Take *action* on request *request_id* as *actor*, at *at* (default: now)."""
-        ...
 
 
 class Clocks:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.merkle import consistency_proof_from_nodes
+from pelayanan.audit.receipt import Receipt, make_receipt
 from pelayanan.audit.witness import ConsistencyProof
 from pelayanan.exceptions import InvalidArgumentError, ProofError
 from pelayanan.store._check import read_snapshot
 from pelayanan.store.base import LedgerNodes, Store
 
-__all__ = ["latest_checkpoint_note", "pick_ledger", "store_consistency_proof"]
+__all__ = ["latest_checkpoint_note", "pick_ledger", "prove_entry", "store_consistency_proof"]
 
 
 def pick_ledger(store: Store, ledger: str | None) -> str:
@@ -87,3 +88,40 @@ def store_consistency_proof(
             msg = f"ledger {name!r}: cannot build the proof: {exc}"
             raise InvalidArgumentError(msg) from None
     return ConsistencyProof(name, old_size, new_size, tuple(hashes))
+
+
+def prove_entry(store: Store, ledger: str, seq: int, *, include_entry: bool = True) -> Receipt:
+    """Return the receipt of entry *seq*: its hash, the latest checkpoint and the proof.
+
+    The same receipt ``pelayanan audit prove`` writes; a citizen checks it offline with
+    ``pelayanan audit check-proof`` or `pelayanan.audit.receipt.check_receipt`.
+
+    Args:
+        store: the store holding the ledger.
+        ledger: the ledger of the entry.
+        seq: the entry's sequence number.
+        include_entry: put the entry's bytes in the receipt (personal fields in an entry
+            are sealed, so this reveals no personal data).
+
+    Returns:
+        The receipt.
+
+    Raises:
+        ProofError: no such entry, or no signed checkpoint covers it yet.
+    """
+    entry = next(store.entries(ledger, seq, seq + 1), None)
+    if entry is None:
+        msg = f"entry {seq}: no such entry in ledger {ledger!r}"
+        raise ProofError(msg)
+    note = store.latest_checkpoint(ledger)
+    if note is None:
+        msg = f"ledger {ledger!r} has no signed checkpoint yet"
+        raise ProofError(msg)
+    return make_receipt(
+        ledger,
+        seq,
+        entry.hash,
+        note,
+        LedgerNodes(store, ledger),
+        entry=entry.data if include_entry else None,
+    )

@@ -127,7 +127,6 @@ class ScrubbableVault(Protocol):
 
     def vault_scrub(self, *, wait: float) -> str | None:
         """Overwrite erased pages, waiting at most *wait* s; return what blocks it."""
-        ...
 
 
 @runtime_checkable
