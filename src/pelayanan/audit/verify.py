@@ -48,6 +48,7 @@ from pelayanan.exceptions import (
 __all__ = [
     "LedgerVerifier",
     "Progress",
+    "ResumePoint",
     "VerificationReport",
     "accept_checkpoint",
     "check_entry",
@@ -64,7 +65,18 @@ Progress = Callable[[str, int, int], None]
 
 @attrs.frozen
 class VerificationReport:
-    """The outcome of a successful verification of one ledger."""
+    """The outcome of a successful verification of one ledger.
+
+    Attributes:
+        ledger: the ledger id.
+        size: how many entries verified.
+        root: the Merkle root of those entries.
+        checkpoints: how many checkpoints had their root checked.
+        keys: the names of the keys whose signatures were accepted.
+        last_checkpoint: the last checkpoint note fed (``None`` when none).
+        signatures: how many of those checkpoints also had their signature checked
+            (``-1``: every one of them).
+    """
 
     ledger: str
     size: int
@@ -72,13 +84,42 @@ class VerificationReport:
     checkpoints: int
     keys: tuple[str, ...]
     last_checkpoint: str | None
+    signatures: int = -1
 
     def summary(self) -> str:
         """Return a one-line summary for a terminal."""
+        if self.signatures < 0 or self.signatures == self.checkpoints:
+            checked = f"{self.checkpoints} signed checkpoints verified"
+        else:
+            checked = (
+                f"{self.checkpoints} checkpoint roots verified, {self.signatures} of their "
+                "signatures checked"
+            )
         return (
-            f"ledger {self.ledger}: {self.size} entries, {self.checkpoints} signed checkpoints "
-            f"verified, root {self.root.hex()[:16]}..., keys {', '.join(self.keys) or '-'}"
+            f"ledger {self.ledger}: {self.size} entries, {checked}, "
+            f"root {self.root.hex()[:16]}..., keys {', '.join(self.keys) or '-'}"
         )
+
+
+@attrs.frozen
+class ResumePoint:
+    """Where an earlier verification of a ledger stopped, to carry on from there.
+
+    Only the saved signed checkpoint is taken on trust-by-signature: the verifier checks
+    its signature and that *frontier* has its size and root before taking any entry.
+
+    Attributes:
+        checkpoint: the signed checkpoint the earlier verification ended at.
+        frontier: the compact range of the entries it verified (size and root must be
+            the checkpoint's).
+        prev: the hex hash of the last of those entries (the next entry's ``prev``).
+        last_time: the ``time`` field of the last of those entries.
+    """
+
+    checkpoint: SignedCheckpoint
+    frontier: CompactRange
+    prev: str
+    last_time: str | None
 
 
 def accept_checkpoint(
@@ -186,6 +227,12 @@ class LedgerVerifier:
         trusted_keys: the keys whose checkpoint signatures are accepted; a bare
             `VerifierKey` is trusted at any time, a `TrustedKey` within its validity.
         since: a signed checkpoint saved earlier that the log must still extend.
+        resume: carry on from an earlier verification (the first entry fed is then the
+            one after it); its checkpoint plays the part of *since*.
+
+    Raises:
+        SignatureError: no trusted key, or the saved checkpoint is not validly signed.
+        MerkleRootError: the resume frontier is not the tree its checkpoint signs.
     """
 
     def __init__(
@@ -194,6 +241,7 @@ class LedgerVerifier:
         trusted_keys: Sequence[VerifierKey | TrustedKey],
         *,
         since: SignedCheckpoint | None = None,
+        resume: ResumePoint | None = None,
     ) -> None:
         self.ledger = ledger
         self._keys = trusted_from(trusted_keys)
@@ -204,7 +252,8 @@ class LedgerVerifier:
         self._checked_size = 0
         self._last_note: str | SignedCheckpoint | None = None
         self._keys_used: set[str] = set()
-        self._since = since
+        self._signatures = 0
+        self._since = resume.checkpoint if resume is not None else since
         self._last_time: str | None = None
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
@@ -212,16 +261,43 @@ class LedgerVerifier:
         self._time_fault: TimeOrderError | None = None
         if not self._keys:
             raise SignatureError(None, "no trusted key given: pass the ledger public key")
-        if since is not None:
-            self._check_signature(since, what="the saved checkpoint")
+        if self._since is not None:
+            self._check_signature(self._since, what="the saved checkpoint")
+        if resume is not None:
+            self._resume(resume)
+
+    def _resume(self, resume: ResumePoint) -> None:
+        cp = resume.checkpoint.checkpoint
+        if cp.ledger != self.ledger:
+            raise SequenceError(
+                None, f"the saved checkpoint is for ledger {cp.ledger!r}", ledger=self.ledger
+            )
+        if resume.frontier.size != cp.size or resume.frontier.root() != cp.root:
+            raise MerkleRootError(
+                None,
+                f"the saved state's tree is not the one the checkpoint at size {cp.size} signs",
+                ledger=self.ledger,
+            )
+        self._range = CompactRange(resume.frontier.size, resume.frontier.hashes)
+        self._prev_hex = resume.prev
+        self._last_time = resume.last_time
+        self._checked_size = cp.size
+        self._last_note = resume.checkpoint
 
     @property
     def size(self) -> int:
         """Return how many entries were verified so far."""
         return self._range.size
 
-    def add_checkpoint(self, note: str | SignedCheckpoint) -> None:
-        """Feed a signed checkpoint (text or parsed); its root is checked at its size."""
+    def add_checkpoint(self, note: str | SignedCheckpoint, *, signature: bool = True) -> None:
+        """Feed a signed checkpoint (text or parsed); its root is checked at its size.
+
+        Args:
+            note: the checkpoint note.
+            signature: also check its signature.  Pass ``False`` only for a checkpoint
+                that a later checkpoint whose signature is checked covers (its root is
+                still checked: it pins a fault to its stretch of the log).
+        """
         signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
         if self._suspect is not None:
             # The chain is broken already; the next entry decides which entry to name.
@@ -233,7 +309,9 @@ class LedgerVerifier:
                 f"{self.ledger!r} (checkpoints may not be replayed across ledgers)",
                 ledger=self.ledger,
             )
-        self._check_signature(signed, what=f"checkpoint at size {signed.checkpoint.size}")
+        if signature:
+            self._check_signature(signed, what=f"checkpoint at size {signed.checkpoint.size}")
+            self._signatures += 1
         if signed.checkpoint.size <= self._range.size:
             self._check_root(signed)
         else:
@@ -294,6 +372,20 @@ class LedgerVerifier:
         if self._suspect is not None:
             self._decide_suspect(None)
 
+    def resume_point(self) -> ResumePoint | None:
+        """Return where to carry on from, or ``None`` when the log ends at no checkpoint.
+
+        Call it after `finish`: the last checkpoint fed must cover every entry.
+        """
+        note = self._last_note
+        if note is None:
+            return None
+        signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
+        if signed.checkpoint.size != self._range.size:
+            return None
+        frontier = CompactRange(self._range.size, self._range.hashes)
+        return ResumePoint(signed, frontier, self._prev_hex, self._last_time)
+
     def finish(self) -> VerificationReport:
         """Run the end-of-log checks and return the report."""
         size = self._range.size
@@ -331,6 +423,7 @@ class LedgerVerifier:
             self._last_note.to_text()
             if isinstance(self._last_note, SignedCheckpoint)
             else self._last_note,
+            self._signatures,
         )
 
     # -- checks -------------------------------------------------------------------------
