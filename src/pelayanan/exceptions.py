@@ -60,7 +60,8 @@ structured attributes so callers never parse messages::
     │   ├── ErasureRefusedError                 legal hold or unexpired retention (.rule)
     │   └── VaultKeyMismatchError               not the master key the store was sealed under
     └── ReportError (ValueError)                a report's input is invalid
-        └── QualityConfigError                  a quality index configuration is invalid
+        ├── QualityConfigError                  a quality index configuration is invalid
+        └── ReportStateError                    a saved report state cannot serve this run
                                                 (also a ConfigurationError, .problems)
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
@@ -114,6 +115,7 @@ __all__ = [
     "ProofError",
     "QualityConfigError",
     "ReportError",
+    "ReportStateError",
     "RollbackError",
     "RequestError",
     "RoutingError",
@@ -643,4 +645,12 @@ class QualityConfigError(ConfigurationError, ReportError):
 
     It is a `ConfigurationError` like every configuration problem, and a `ReportError`
     because the quality report is what reads it.
+    """
+
+
+class ReportStateError(ReportError):
+    """A saved report state cannot serve this run; the message says why.
+
+    The report is then rebuilt from the whole log: a state is an optimisation, never a
+    source of figures on its own.
     """

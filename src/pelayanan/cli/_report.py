@@ -12,11 +12,12 @@ from pelayanan.cli._common import fail, force_option, format_option, output_opti
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    at_option,
     check_report_output,
     clock_fold,
     parse_date,
     parse_instant,
-    replay_db,
+    replay_folds,
     replay_options,
     verdicts_for,
     write_report,
@@ -65,16 +66,29 @@ def _rules(
 
 
 def _replay_flow(
-    options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None = None
-) -> tuple[LogBasis, ClockOutcomes, SurveyFold]:
+    options: ReplayOptions,
+    flow: RequestFlow,
+    at: dt.datetime | None,
+    *,
+    command: str,
+    settings: dict[str, object],
+) -> tuple[LogBasis, RequestFlow, ClockOutcomes, SurveyFold, dt.datetime | None]:
     """Verify and replay the log into *flow*, the survey answers and the SLA clocks.
 
-    With *at*, entries after it are left out and running clocks are judged at it.
+    With *at*, entries after it are left out; running clocks are judged at *at*, else at
+    the newest checkpoint's time.
+
+    Returns:
+        The basis, the flow (the saved one when ``--state`` resumed), the clock verdicts,
+        the survey answers and the instant judged.
     """
     survey = SurveyFold(rules="2017")
     clock_log = clock_fold(options, until=at)
-    log = replay_db(options, [flow, survey, clock_log])
-    return log, verdicts_for(options, clock_log, as_of=at), survey
+    log, (flow, survey, clock_log) = replay_folds(
+        options, (flow, survey, clock_log), command=command, settings={**settings, "at": at}
+    )
+    instant = at if at is not None else log.instant
+    return log, flow, verdicts_for(options, clock_log, as_of=instant), survey, instant
 
 
 def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
@@ -99,8 +113,7 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
-@click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
-              "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
+@at_option
 @format_option("text", "json", "csv", "html")
 @output_option()
 @force_option
@@ -132,14 +145,17 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period, until=at,
     )  # fmt: skip
-    log, clocks, survey = _replay_flow(options, flow, at)
+    settings: dict[str, object] = {"by": by, "from": start, "to": end, "period": period}
+    log, flow, clocks, survey, instant = _replay_flow(
+        options, flow, at, command="sla", settings=settings
+    )
     ikm = _survey_ikm(survey)
     extra = {"ikm": "2017"} if ikm is not None else {}
     rules = _rules(options, flow, clocks, **extra)
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
     report = build_sla_report(
         flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
-        verdict_source=clocks.source, as_of=at,
+        verdict_source=clocks.source, as_of=instant,
     )  # fmt: skip
     if output_format == "json":
         text = report.render_json()
@@ -158,8 +174,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
 
 @report_group.command("at-risk")
 @replay_options
-@click.option("--at", "at_text", metavar="ISO8601", help="The instant to judge (default: the "
-              "last entry).")  # fmt: skip
+@at_option
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
 @format_option("text", "json")
@@ -176,13 +191,16 @@ def at_risk_command(
     options = ReplayOptions(*replay)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
-    clock_log = clock_fold(options, until=at)
-    log = replay_db(options, [flow, clock_log])
-    clocks = verdicts_for(options, clock_log, as_of=at)
-    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, clocks))
+    log, (flow, clock_log) = replay_folds(
+        options, (flow, clock_fold(options, until=at)), command="at-risk", settings={"at": at}
+    )
+    instant = at if at is not None else log.instant
+    clocks = verdicts_for(options, clock_log, as_of=instant)
+    rules = _rules(options, flow, clocks)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
     try:
         report = build_at_risk(
-            flow, basis, verdicts=clocks.verdicts, at=at, min_samples=min_samples,
+            flow, basis, verdicts=clocks.verdicts, at=instant, min_samples=min_samples,
             verdict_source=clocks.source,
         )  # fmt: skip
     except ReportError as exc:
@@ -196,21 +214,25 @@ def at_risk_command(
     "--clock", "clock_name", metavar="NAME",
     help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
 )  # fmt: skip
+@at_option
 def open311_command(
     replay: tuple[Any, ...],
     clock_name: str | None,
+    at_text: str | None,
 ) -> None:
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
 
     expected_datetime is the earliest deadline of the request's running SLA clocks (or
-    of the clock named by --clock), recomputed from the log.  Exit 0 with the feed;
-    exit 1 when the log does not verify.
+    of the clock named by --clock), recomputed from the log at --at (default: the newest
+    checkpoint's time).  Exit 0 with the feed; exit 1 when the log does not verify.
     """
     options = ReplayOptions(*replay)
-    flow = RequestFlow(options.sops, options.calendar)
-    clock_log = clock_fold(options)
-    replay_db(options, [flow, clock_log])
-    clocks = verdicts_for(options, clock_log)
+    at = parse_instant(at_text)
+    flow = RequestFlow(options.sops, options.calendar, until=at)
+    log, (flow, clock_log) = replay_folds(
+        options, (flow, clock_fold(options, until=at)), command="open311", settings={"at": at}
+    )
+    clocks = verdicts_for(options, clock_log, as_of=at if at is not None else log.instant)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
     click.echo(render_open311(feed), nl=False)
 
@@ -221,10 +243,12 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
+@at_option
 @format_option("text", "json")
 def quality_command(
     replay: tuple[Any, ...],
     config_file: str | None,
+    at_text: str | None,
     output_format: str,
 ) -> None:
     """The service-quality index: each component, its weight and its entries.
@@ -240,11 +264,14 @@ def quality_command(
             # Each problem already names the file, line and key path.
             fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
-    flow = RequestFlow(options.sops, options.calendar)
-    log, clocks, survey = _replay_flow(options, flow)
+    at = parse_instant(at_text)
+    flow = RequestFlow(options.sops, options.calendar, until=at)
+    log, flow, clocks, survey, instant = _replay_flow(
+        options, flow, at, command="quality", settings={}
+    )
     ikm = _survey_ikm(survey)
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
