@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVarTuple, Unpack, cast
+from typing import Any, TypeVarTuple, cast
 
 import click
 
@@ -317,11 +317,11 @@ def _ledger(store: Store, options: ReplayOptions, at: SignedCheckpoint | None) -
         return options.ledger
     if at is not None:
         return at.checkpoint.ledger
-    if len(ledgers) == 1:
-        return ledgers[0]
     if not ledgers:
         fail(f"{options.db}: the store holds no ledger", 1)
-    fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
+    if len(ledgers) > 1:
+        fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
+    return ledgers[0]
 
 
 def _replay_all(
@@ -343,11 +343,11 @@ def _replay_all(
 
 def replay_folds(
     options: ReplayOptions,
-    folds: tuple[Unpack[Folds]],
+    folds: tuple[*Folds],
     *,
     command: str,
     settings: Mapping[str, object],
-) -> tuple[LogBasis, tuple[Unpack[Folds]]]:
+) -> tuple[LogBasis, tuple[*Folds]]:
     """Replay the store's log into *folds*, carrying on from ``--state`` when it fits.
 
     Without ``--state`` this is `replay_db`.  With it, a saved state bound to this
@@ -365,7 +365,11 @@ def replay_folds(
     if options.checkpoint_file is not None:
         fail("error: --state carries the log forward; it cannot be used with --checkpoint", 2)
     key = _state_key(options)
-    references = [options.calendar, *options.clock_calendars.values(), *options.sops]
+    references: list[WorkCalendar | SOP] = [
+        options.calendar,
+        *options.clock_calendars.values(),
+        *options.sops,
+    ]
     config = state_config(
         command,
         settings,
@@ -374,7 +378,7 @@ def replay_folds(
         sops=sorted(sop.content_hash for sop in options.sops),
     )
     with _replaying(options) as (store, ledger, keys, _):
-        result: tuple[LogBasis, tuple[Unpack[Folds]]] | None = None
+        result: tuple[LogBasis, tuple[*Folds]] | None = None
         saved = _load_saved(options.state_file, folds, key, config, ledger, references)
         if saved is not None:
             result = _resume(store, ledger, keys, saved, options.state_file)

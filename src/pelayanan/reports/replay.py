@@ -248,10 +248,11 @@ def replay_verified(
             batch = []
     if batch:
         _feed(folds, batch)
+    last: dt.datetime | None = None
     if last_entry is not None:
         last = entry_time(last_entry)
-    else:
-        last = parse_time(resume.last_time) if resume and resume.last_time else None
+    elif resume is not None and resume.last_time is not None:
+        last = parse_time(resume.last_time)
     notes.feed_rest(verifier)
     report = verifier.finish()
     point = verifier.resume_point()
