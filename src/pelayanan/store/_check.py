@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.checkpoint import SignedCheckpoint, unsigned_body
 from pelayanan.audit.export import export_checkpoints
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
@@ -273,14 +273,19 @@ class _Notes:
 
     def _next(self) -> None:
         self._index, note = next(self._notes, (-1, None))
-        self._pending = None if note is None else SignedCheckpoint.parse(note)
+        self._signature = self._signed is None or self._index in self._signed
+        if note is None:
+            self._pending = None
+        else:
+            # A note whose signature is not checked needs only its size, root and time.
+            read = SignedCheckpoint.parse if self._signature else unsigned_body
+            self._pending = read(note)
         self._size = -1 if self._pending is None else self._pending.checkpoint.size
 
     def feed_upto(self, verifier: LedgerVerifier, size: int | None) -> None:
         """Feed every note up to *size* entries (``None``: every note left)."""
         while self._pending is not None and (size is None or self._size <= size):
-            signature = self._signed is None or self._index in self._signed
-            verifier.add_checkpoint(self._pending, signature=signature)
+            verifier.add_checkpoint(self._pending, signature=self._signature)
             self._next()
 
 
