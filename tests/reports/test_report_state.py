@@ -124,7 +124,7 @@ class TestResumedReplay:
 
         first = demo_log.folds()
         log = demo_log.replay(first, split)
-        saved = dump_state(log, first, config=CONFIG, key=KEY, references=demo_log.references)
+        saved = dump_state(log, first, config=CONFIG, key=KEY)
         loaded = load_state(
             saved, config=CONFIG, key=KEY, ledger=demo_log.ledger, references=demo_log.references
         )
@@ -155,7 +155,7 @@ class TestStateFile:
         """A state saved after the first 50 entries."""
         folds = demo_log.folds()
         log = demo_log.replay(folds, 50)
-        return dump_state(log, folds, config=CONFIG, key=KEY, references=demo_log.references)
+        return dump_state(log, folds, config=CONFIG, key=KEY)
 
     def _load(self, demo_log: DemoLog, data: bytes, **changes: Any) -> Any:
         kwargs: dict[str, Any] = {
@@ -211,7 +211,7 @@ class TestStateFile:
         """Even under the right key, unpickling resolves no function outside the folds."""
         folds = demo_log.folds()
         log = demo_log.replay(folds, 5)
-        saved = dump_state(log, folds, config=CONFIG, key=KEY, references=demo_log.references)
+        saved = dump_state(log, folds, config=CONFIG, key=KEY)
         header = saved.split(b"\n", 2)[1]
         payload = pickle.dumps(io.StringIO)  # any global outside the allowed ones
         body = header + b"\n" + payload

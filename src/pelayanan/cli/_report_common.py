@@ -385,7 +385,7 @@ def replay_folds(
         if result is None:
             result = (_replay_all(store, ledger, keys, cast("Sequence[Fold]", folds), None), folds)
         try:
-            data = dump_state(result[0], result[1], config=config, key=key, references=references)
+            data = dump_state(result[0], result[1], config=config, key=key)
         except ReportStateError as exc:
             _note(options.state_file, f"not saved: {exc}")
             return result

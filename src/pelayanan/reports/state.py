@@ -22,7 +22,6 @@ cannot protect (figures forged by someone who holds it) is in docs/threat-model.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import hmac
 import io
@@ -136,7 +135,6 @@ def dump_state(
     *,
     config: str,
     key: bytes,
-    references: Sequence[WorkCalendar | SOP] = (),
 ) -> bytes:
     """Return the bytes of a state file for *folds* after the replay that gave *log*.
 
@@ -145,7 +143,9 @@ def dump_state(
         folds: the folds fed (before any figures were released from them).
         config: the configuration digest (`state_config`).
         key: the secret key (`state_key`).
-        references: the calendars and SOPs the folds hold, saved by name only.
+
+    The calendars, SOPs and time zones the folds hold are saved by name only
+    (fingerprint, content hash, zone key).
 
     Returns:
         The state file's bytes.
@@ -172,7 +172,7 @@ def dump_state(
         "first_time": None if log.first_time is None else log.first_time.isoformat(),
     }
     out = io.BytesIO()
-    _Pickler(out, {_reference(obj): obj for obj in references}).dump(tuple(folds))
+    _Pickler(out).dump(tuple(folds))
     body = json.dumps(header, sort_keys=True).encode() + b"\n" + out.getvalue()
     tag = hmac.new(key, body, hashlib.sha256).hexdigest()
     return f"{STATE_FORMAT} {tag}\n".encode() + body
@@ -253,25 +253,28 @@ def _reference(obj: object) -> tuple[str, str]:
     raise TypeError(msg)
 
 
+class _Ref:
+    """Stands, in a pickle, for a calendar, an SOP or a time zone named by its key."""
+
+
+def _by_reference(obj: Any) -> tuple[type[_Ref], tuple[str, str]]:
+    if isinstance(obj, zoneinfo.ZoneInfo):
+        return _Ref, ("zone", str(obj.key))
+    return _Ref, _reference(obj)
+
+
 class _Pickler(pickle.Pickler):
-    """Pickle folds, saving the calendars, SOPs and enum members they hold by name."""
+    """Pickle folds, saving the calendars, SOPs and time zones they hold by name.
 
-    def __init__(self, out: io.BytesIO, references: Mapping[tuple[str, str], object]) -> None:
+    The types go through the dispatch table, so no Python code runs for the millions of
+    other objects a large state holds.
+    """
+
+    def __init__(self, out: io.BytesIO) -> None:
         super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
-        self._ids = {id(obj): ref for ref, obj in references.items()}
-
-    def persistent_id(self, obj: object) -> object:
-        ref = self._ids.get(id(obj))
-        if ref is not None:
-            return ref
-        if isinstance(obj, WorkCalendar | SOP):
-            return _reference(obj)
-        if isinstance(obj, enum.Enum):
-            cls = type(obj)
-            return ("enum", f"{cls.__module__}:{cls.__qualname__}", obj.name)
-        if isinstance(obj, zoneinfo.ZoneInfo):
-            return ("zone", obj.key)
-        return None
+        self.dispatch_table = {
+            WorkCalendar: _by_reference, SOP: _by_reference, zoneinfo.ZoneInfo: _by_reference,
+        }  # fmt: skip
 
 
 #: The classes outside pelayanan a state may hold (value types only).
@@ -300,6 +303,8 @@ class _Unpickler(pickle.Unpickler):
         self._references = references
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (__name__, _Ref.__name__):
+            return self._resolve
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
         if module.split(".")[:2] in _PACKAGES and not name.startswith("__"):
@@ -309,16 +314,10 @@ class _Unpickler(pickle.Unpickler):
         msg = f"it refers to {module}.{name}, which a report state never holds"
         raise ReportStateError(msg)
 
-    def persistent_load(self, pid: Any) -> Any:
-        if isinstance(pid, tuple) and len(pid) == 3 and pid[0] == "enum":
-            module, _, qualname = str(pid[1]).partition(":")
-            cls = self.find_class(module, qualname)
-            if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
-                raise ReportStateError(f"{pid[1]} is not an enumeration")
-            return cls[pid[2]]
-        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "zone":
-            return zoneinfo.ZoneInfo(str(pid[1]))
-        found = self._references.get(pid) if isinstance(pid, tuple) else None
+    def _resolve(self, kind: str, name: str) -> Any:
+        if kind == "zone":
+            return zoneinfo.ZoneInfo(name)
+        found = self._references.get((kind, name))
         if found is None:
-            raise ReportStateError(f"it refers to {pid[0]} {pid[1]}, which this run does not use")
+            raise ReportStateError(f"it refers to {kind} {name}, which this run does not use")
         return found
