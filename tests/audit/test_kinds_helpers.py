@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from pelayanan.audit.kinds import _optional
+from pelayanan.audit.kinds._layout import _optional
 
 
 class TestOptional:
