@@ -17,7 +17,6 @@ from pelayanan.access._check import AccessPolicy, SubjectRule
 from pelayanan.access._delegation import DELEGATION_KINDS, Delegation, DelegationRegistry
 from pelayanan.exceptions import ConfigurationError
 
-
 _DELEGATION_KEYS = (
     "id", "kind", "principal", "delegate", "roles", "actions", "unit", "valid_from",
     "valid_until",
