@@ -54,6 +54,7 @@ KEYS = (
     "strict",
     "counting",
     "holidays",
+    "ramadan",
 )
 
 
@@ -281,7 +282,23 @@ def read_calendar_config(mapping: object, problems: Problems) -> dict[str, Any]:
         out["counting"] = _counting(config["counting"], problems)
     if "holidays" in config:
         out["observe_holidays"] = _holidays(config["holidays"], problems)
+    # Government office hours take Ramadan hours by default; a calendar with its own
+    # hours (a round-the-clock line, a hospital shift) keeps them unless it asks.
+    out["ramadan_default"] = _ramadan(config.get("ramadan"), "hours" not in config, problems)
     return out
+
+
+def _ramadan(value: object, default: bool, problems: Problems) -> bool:
+    """Read ``ramadan``: ``default`` (published dates, later years estimated) or ``none``."""
+    if value is None:
+        return default
+    if value in ("default", "none"):
+        return value == "default"
+    problems.add(
+        "ramadan",
+        f"expected 'default' (Ramadan hours on the published dates) or 'none', got {value!r}",
+    )
+    return default
 
 
 def _holidays(value: object, problems: Problems) -> bool | None:
