@@ -37,6 +37,7 @@ __all__ = [
     "CLOCK",
     "CLOCKS",
     "COMMON_FIELDS",
+    "COUNTING",
     "CYCLE",
     "DATA",
     "DEADLINE",
@@ -83,6 +84,7 @@ __all__ = [
     "KIND_SURVEY",
     "LEDGER",
     "LOAD",
+    "MEASURES",
     "MESSAGE",
     "MIGRATE_ACTION",
     "NEW",
@@ -122,6 +124,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "THRESHOLD",
     "TIME",
+    "VALID_FROM",
     "TO",
     "TRIAGE_RULE",
     "V",
@@ -192,6 +195,10 @@ CALENDAR: Final = "calendar"
 FINGERPRINT: Final = "fingerprint"
 THRESHOLD: Final = "threshold"
 NOTIFY: Final = "notify"
+#: In a clock start of an entry's ``clocks`` list: the clock's own counting convention
+#: and whose time it measures, each written only when not the default.
+COUNTING: Final = "counting"
+MEASURES: Final = "measures"
 REASSIGN: Final = "reassign"
 STATE: Final = "state"
 GROUP: Final = "group"
@@ -241,6 +248,9 @@ ATTRIBUTES: Final = "attributes"
 LOAD: Final = "load"
 #: ``authority``: the delegation (Plt/Plh) an actor used; its ``kind`` is `KIND`.
 PRINCIPAL: Final = "principal"
+#: In ``authority``: when the delegation used began (attribution never blames an acting
+#: official for time before it).
+VALID_FROM: Final = "valid_from"
 DELEGATION: Final = "delegation"
 
 # -- values of fixed meaning --------------------------------------------------------------

@@ -285,6 +285,28 @@ _DEFINITIONS: dict[str, Any] = {
                 **_TEXT,
                 "description": "The working calendar to count on (default: the desk's).",
             },
+            "counting": {
+                "enum": ["receipt-day-zero", "receipt-day-one"],
+                "description": "Whether the day of receipt is day 0 (the default: N "
+                "working days end at the close of the N-th working day after it) or day 1, "
+                "for this clock's working-day target (default: the calendar's convention).",
+            },
+            "measures": {
+                "enum": ["agency", "applicant", "third_party"],
+                "description": "Whose time the clock measures (default `agency`). Only "
+                "agency clocks count in compliance and breach attribution; an applicant's "
+                "window (e.g. to correct documents) never counts against the agency.",
+            },
+            "notify": {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}},
+                ],
+                "x-expected": "a role or unit, or a list of them",
+                "description": "Roles to name in every warning, breach and escalation "
+                "entry of this clock (and in what `tick` returns); write `unit:<id>` for a "
+                "unit, or `unit` for the unit holding the request.",
+            },
         },
     },
     "migration": {
