@@ -212,6 +212,19 @@ class WorkCalendar:
             object.__setattr__(self, field, tuple(getattr(self, field)))
         self._validate()
 
+    def with_counting(self, counting: Counting | None) -> WorkCalendar:
+        """Return this calendar under another counting convention (itself for ``None``).
+
+        Args:
+            counting: the convention a clock chose, or ``None`` to keep the calendar's.
+
+        Returns:
+            The calendar, evolved when the convention differs.
+        """
+        if counting is None or counting is self.counting:
+            return self
+        return attrs.evolve(self, counting=counting)
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the definition only: the unpickled calendar builds its own index."""
         fields = {f.name: getattr(self, f.name) for f in attrs.fields(type(self)) if f.init}

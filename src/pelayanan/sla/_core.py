@@ -12,15 +12,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from pelayanan.audit.entry import format_time, parse_time
-from pelayanan.calendar import Counting, Duration, WorkCalendar
+from pelayanan.calendar import Duration, WorkCalendar
 
 __all__ = [
     "Measure",
     "as_time",
-    "counted_calendar",
     "core_pause",
     "core_resume",
     "core_start",
@@ -191,10 +188,3 @@ def core_stop(
         stopped_at=_put(at, native),
     )
     return new
-
-
-def counted_calendar(calendar: WorkCalendar, counting: Counting | None) -> WorkCalendar:
-    """Return *calendar* with a clock's own counting convention (itself when ``None``)."""
-    if counting is None or counting is calendar.counting:
-        return calendar
-    return attrs.evolve(calendar, counting=counting)

@@ -24,7 +24,6 @@ from pelayanan.sla._core import (
     core_resume,
     core_start,
     core_stop,
-    counted_calendar,
     minute,
     t,
 )
@@ -120,7 +119,7 @@ class ClockEngine:
             self._calendar_of[spec.name] = name
         self._by_name = {spec.name: spec for spec in self.specs}
         self._counted: dict[str, WorkCalendar] = {
-            spec.name: counted_calendar(self.calendars[self._calendar_of[spec.name]], spec.counting)
+            spec.name: self.calendars[self._calendar_of[spec.name]].with_counting(spec.counting)
             for spec in self.specs
         }
 

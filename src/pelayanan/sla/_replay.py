@@ -52,7 +52,6 @@ from pelayanan.sla._core import (
     core_resume,
     core_start,
     core_stop,
-    counted_calendar,
     minute,
 )
 from pelayanan.sop.model import AGENCY
@@ -91,6 +90,8 @@ class ClockVerdict:
         paused: the time it spent paused, in the same measure.
         calendar: the desk calendar's name.
         fingerprint: that calendar's fingerprint, as recorded.
+        measures: whose time the clock measures (``agency``, ``applicant`` or
+            ``third_party``); only agency clocks count in compliance.
     """
 
     request: str
@@ -103,6 +104,7 @@ class ClockVerdict:
     paused: dt.timedelta
     calendar: str
     fingerprint: str
+    measures: str = AGENCY
 
 
 def _decode(entry: Mapping[str, Any] | bytes | str) -> Mapping[str, Any]:
@@ -143,6 +145,7 @@ def _verdict(request: str, clock: str, state: Mapping[str, Any]) -> ClockVerdict
         paused=_span(state["paused_us"]),
         calendar=state["calendar"],
         fingerprint=state["fingerprint"],
+        measures=state.get(MEASURES, AGENCY),
     )
 
 
@@ -341,7 +344,7 @@ class ClockReplayer:
         self._checked: dict[tuple[str, str], WorkCalendar] = {}
         # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
-        self._kinds: dict[tuple[str, str, Any], tuple[Duration, Measure]] = {}
+        self._kinds: dict[tuple[str, str, Any, str | None], tuple[Duration, Measure]] = {}
         # (request, clock) -> the clock as replayed so far.
         self._clocks: dict[tuple[str, str], _ReplayedClock] = {}
         # request -> the names of its clocks (a tuple, likewise untracked).
@@ -439,7 +442,7 @@ class ClockReplayer:
             raise CalendarFingerprintError(name, recorded, None, where=where)
         if counting is not None:
             # The clock counted on the calendar under its own convention.
-            given = counted_calendar(given, Counting(counting))
+            given = given.with_counting(Counting(counting))
         if given.fingerprint != recorded:
             raise CalendarFingerprintError(name, recorded, given.fingerprint, where=where)
         self._checked[(name, recorded)] = given

@@ -40,7 +40,12 @@ import attrs
 
 from pelayanan._config import Problems, read_config_file, read_duration
 from pelayanan.access import SYSTEM, Actor, authorize
-from pelayanan.calendar import Duration, WorkCalendar, indonesian_government_calendar
+from pelayanan.calendar import (
+    Duration,
+    WorkCalendar,
+    indonesian_government_calendar,
+    round_the_clock_calendar,
+)
 from pelayanan.exceptions import (
     EstimatedDateWarning,
     IncompleteRequestError,
@@ -285,6 +290,10 @@ class _Run:
     stopped_at: dt.datetime | None = None
 
 
+#: The calendar name a clock may use in a simulation without giving the calendar.
+ROUND_THE_CLOCK = "round-the-clock"
+
+
 class _Clocks:
     """The simple clock interpretation of the simulation."""
 
@@ -295,7 +304,11 @@ class _Clocks:
         self.runs: dict[str, _Run] = {}
 
     def calendar(self, clock: ClockDef) -> WorkCalendar:
-        return self.calendars.get(clock.calendar or "", self.default)
+        found = self.calendars.get(clock.calendar or "")
+        if found is None and clock.calendar == ROUND_THE_CLOCK:
+            # The built-in name: a preview needs no calendar file for a 24-hour service.
+            found = round_the_clock_calendar(self.default.timezone)
+        return (found or self.default).with_counting(clock.counting)
 
     def deadline(self, clock: ClockDef, start: dt.datetime, duration: Duration) -> _Run:
         with warnings.catch_warnings():
@@ -369,7 +382,9 @@ def simulate(
         sop: the SOP.
         scenario: the scenario.
         calendar: the default working calendar (the Indonesian government calendar).
-        calendars: calendars by the names clocks give; others use *calendar*.
+        calendars: calendars by the names clocks give; others use *calendar*, except
+            ``round-the-clock``, which is `round_the_clock_calendar` in *calendar*'s
+            zone unless given.
 
     Raises:
         ScenarioError: a step is earlier than the one before it.
