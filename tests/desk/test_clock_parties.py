@@ -100,9 +100,7 @@ class TestMeasures:
             store, sops=[sop], signing_key=ledger_key, clock=clock, calendars=CALENDARS
         )
 
-    def test_applicant_window_is_not_the_agencys(
-        self, desk: ServiceDesk, clock: FakeClock
-    ) -> None:
+    def test_applicant_window_is_not_the_agencys(self, desk: ServiceDesk, clock: FakeClock) -> None:
         """An applicant's late correction is no agency breach, nor blamed on `system`."""
         applicant = Actor("warga-1", {"applicant"})
         verifier = Actor("ver-1", {"verifier"})

@@ -23,9 +23,11 @@ deadline costs about as much as a 1-day one.
 """
 
 from pelayanan.calendar._calendar import (
+    ROUND_THE_CLOCK,
     WorkCalendar,
     calendar_from_config,
     indonesian_government_calendar,
+    named_calendar,
     round_the_clock_calendar,
 )
 from pelayanan.calendar._hours import (
@@ -54,6 +56,7 @@ __all__ = [
     "DEFAULT_HOURS",
     "INDONESIAN_TIMEZONES",
     "RAMADAN_HOURS",
+    "ROUND_THE_CLOCK",
     "Closure",
     "Counting",
     "Deadline",
@@ -68,6 +71,7 @@ __all__ = [
     "WorkCalendar",
     "calendar_from_config",
     "indonesian_government_calendar",
+    "named_calendar",
     "ramadan_period",
     "round_the_clock_calendar",
 ]

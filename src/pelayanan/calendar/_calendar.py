@@ -48,11 +48,16 @@ from pelayanan.calendar._types import (
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
 __all__ = [
+    "ROUND_THE_CLOCK",
     "WorkCalendar",
     "calendar_from_config",
     "indonesian_government_calendar",
+    "named_calendar",
     "round_the_clock_calendar",
 ]
+
+#: The name of the built-in round-the-clock calendar (`round_the_clock_calendar`).
+ROUND_THE_CLOCK = "round-the-clock"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
@@ -983,7 +988,7 @@ def indonesian_government_calendar(
 def round_the_clock_calendar(
     tz: str = "Asia/Jakarta",
     *,
-    name: str = "round-the-clock",
+    name: str = ROUND_THE_CLOCK,
     counting: Counting = Counting.RECEIPT_DAY_ZERO,
     closures: Iterable[Closure] = (),
 ) -> WorkCalendar:
@@ -1012,6 +1017,26 @@ def round_the_clock_calendar(
         counting=counting,
         observe_holidays=False,
     )
+
+
+def named_calendar(
+    name: str | None, calendars: Mapping[str, WorkCalendar], default: WorkCalendar
+) -> WorkCalendar:
+    """Return the calendar a clock names, for previews and reports.
+
+    Args:
+        name: the clock's ``calendar`` (``None``: the default).
+        calendars: the calendars given, by name.
+        default: the calendar for clocks that name none, or a name not given.
+
+    Returns:
+        The named calendar; for ``round-the-clock`` when not given, the built-in
+        `round_the_clock_calendar` in *default*'s zone; otherwise *default*.
+    """
+    found = calendars.get(name) if name is not None else None
+    if found is None and name == ROUND_THE_CLOCK:
+        found = round_the_clock_calendar(default.timezone)
+    return found or default
 
 
 def calendar_from_config(

@@ -44,7 +44,7 @@ from pelayanan.calendar import (
     Duration,
     WorkCalendar,
     indonesian_government_calendar,
-    round_the_clock_calendar,
+    named_calendar,
 )
 from pelayanan.exceptions import (
     EstimatedDateWarning,
@@ -290,10 +290,6 @@ class _Run:
     stopped_at: dt.datetime | None = None
 
 
-#: The calendar name a clock may use in a simulation without giving the calendar.
-ROUND_THE_CLOCK = "round-the-clock"
-
-
 class _Clocks:
     """The simple clock interpretation of the simulation."""
 
@@ -304,11 +300,8 @@ class _Clocks:
         self.runs: dict[str, _Run] = {}
 
     def calendar(self, clock: ClockDef) -> WorkCalendar:
-        found = self.calendars.get(clock.calendar or "")
-        if found is None and clock.calendar == ROUND_THE_CLOCK:
-            # The built-in name: a preview needs no calendar file for a 24-hour service.
-            found = round_the_clock_calendar(self.default.timezone)
-        return (found or self.default).with_counting(clock.counting)
+        calendar = named_calendar(clock.calendar, self.calendars, self.default)
+        return calendar.with_counting(clock.counting)
 
     def deadline(self, clock: ClockDef, start: dt.datetime, duration: Duration) -> _Run:
         with warnings.catch_warnings():
