@@ -137,6 +137,7 @@ class RequestTrack:
         "entered",
         "entered_at",
         "first_entered",
+        "hidden",
         "id",
         "officer",
         "received",
@@ -161,6 +162,8 @@ class RequestTrack:
         self.sop = sop
         #: The calendar its stays are measured on (the SOP's main clock's).
         self.calendar = calendar
+        #: Kept out of public feeds (its data holds a value the SOP marks sensitive).
+        self.hidden = False
         self.received = received
         self.received_seq = seq
         self.state = sop.initial
@@ -360,6 +363,7 @@ class RequestFlow:
         track = RequestTrack(request_id, sop, now, entry[SEQ], self.stay_calendar(sop))
         data = entry.get(DATA)
         if isinstance(data, Mapping):
+            track.hidden = sop.privacy.excluded_from_public(data)
             region = data.get(REGION)
             if isinstance(region, str) and region:
                 track.region = region
@@ -428,9 +432,13 @@ class RequestFlow:
             self._close(track, now, entry[SEQ])
 
     def _route_data(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
-        """Move the request when an action's data names another assigned unit."""
+        """Move the request when an action's data names another assigned unit.
+
+        Data that marks the request sensitive keeps it out of public feeds from then on.
+        """
         data = entry.get(DATA)
         if isinstance(data, Mapping):
+            track.hidden = track.hidden or track.sop.privacy.excluded_from_public(data)
             unit = data.get(ASSIGNED_UNIT)
             if isinstance(unit, str) and unit and unit != track.unit:
                 self._move(track, unit)

@@ -409,9 +409,13 @@ SOP_SCHEMA: dict[str, Any] = {
         "privacy": {
             "type": "object",
             "description": "Personal data (UU 27/2022): `fields` maps a field name to its "
-            "`kind` (name, nik, phone, address, text) and optional `reveal_roles`; "
-            "`reveal_roles` lists the roles that may reveal personal fields for a stated "
-            "purpose; `retention` names a retention class configured by the host app. "
+            "`kind` (name, nik, phone, address, date_of_birth, text, or a specific kind of "
+            "Pasal 4(2): health, biometric, genetic, criminal_record, child, financial) and "
+            "optional `reveal_roles`; `reveal_roles` lists the roles that may reveal "
+            "personal fields for a stated purpose, `specific_reveal_roles` those that may "
+            "reveal the specific kinds (nobody when absent); `exclude_from_public` maps a "
+            "field to values that keep a request out of public feeds (e.g. `{kategori: "
+            "[kdrt]}`); `retention` names a retention class configured by the host app. "
             "See docs/privacy.md.",
         },
     },
