@@ -288,28 +288,25 @@ def read_calendar_config(mapping: object, problems: Problems) -> dict[str, Any]:
     return out
 
 
+def _switch(value: object, key: str, on: str, meaning: str, problems: Problems) -> bool | None:
+    """Read a key that is *on* or ``none``: ``True``, ``False``, or ``None`` (a problem)."""
+    if value in (on, "none"):
+        return value == on
+    problems.add(key, f"expected {on!r} ({meaning}) or 'none', got {value!r}")
+    return None
+
+
 def _ramadan(value: object, default: bool, problems: Problems) -> bool:
     """Read ``ramadan``: ``default`` (published dates, later years estimated) or ``none``."""
     if value is None:
         return default
-    if value in ("default", "none"):
-        return value == "default"
-    problems.add(
-        "ramadan",
-        f"expected 'default' (Ramadan hours on the published dates) or 'none', got {value!r}",
-    )
-    return default
+    found = _switch(value, "ramadan", "default", "Ramadan hours on the published dates", problems)
+    return default if found is None else found
 
 
 def _holidays(value: object, problems: Problems) -> bool | None:
     """Read ``holidays``: ``package`` (the default) or ``none`` (ignore public holidays)."""
-    if value in ("package", "none"):
-        return value == "package"
-    problems.add(
-        "holidays",
-        f"expected 'package' (public holidays and cuti bersama) or 'none', got {value!r}",
-    )
-    return None
+    return _switch(value, "holidays", "package", "public holidays and cuti bersama", problems)
 
 
 def parse_calendar_config(mapping: Mapping[str, Any]) -> dict[str, Any]:

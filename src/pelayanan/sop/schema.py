@@ -33,6 +33,15 @@ _DURATION_UNITS = (
     "calendar_minutes",
 )
 
+#: Whom to notify: a role or unit, or a list of them.
+_NOTIFY: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}},
+    ],
+    "x-expected": "a role or unit, or a list of them",
+}
+
 _DEFINITIONS: dict[str, Any] = {
     "label": {
         "title": "Label",
@@ -229,14 +238,7 @@ _DEFINITIONS: dict[str, Any] = {
                 "description": "A percentage of the target elapsed (`100%` is the breach, "
                 "`150%` half the target past it), or a duration past the breach.",
             },
-            "notify": {
-                "anyOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}},
-                ],
-                "x-expected": "a role or unit, or a list of them",
-                "description": "Roles to notify; write `unit:<id>` for a unit.",
-            },
+            "notify": {**_NOTIFY, "description": "Roles to notify; write `unit:<id>` for a unit."},
             "reassign_to": {
                 "type": "string",
                 "minLength": 1,
@@ -298,11 +300,7 @@ _DEFINITIONS: dict[str, Any] = {
                 "window (e.g. to correct documents) never counts against the agency.",
             },
             "notify": {
-                "anyOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}},
-                ],
-                "x-expected": "a role or unit, or a list of them",
+                **_NOTIFY,
                 "description": "Roles to name in every warning, breach and escalation "
                 "entry of this clock (and in what `tick` returns); write `unit:<id>` for a "
                 "unit, or `unit` for the unit holding the request.",
