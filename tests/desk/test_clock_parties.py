@@ -14,7 +14,7 @@ from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
 from pelayanan.calendar import indonesian_government_calendar, round_the_clock_calendar
 from pelayanan.desk import ServiceDesk
-from pelayanan.sla import attribute_breaches, recompute_verdicts
+from pelayanan.sla import attribute_breaches, recompute_verdicts, recorded_verdicts
 from pelayanan.sla._replay import _answerable
 from pelayanan.sop import load_sop, sop_from_dict
 from pelayanan.store import Store
@@ -121,6 +121,8 @@ class TestMeasures:
         assert verdicts["perbaikan"].measures == "applicant"
         assert verdicts["layanan"].status == "met"
         assert attribute_breaches(log, CALENDARS) == []
+        recorded = {v.clock: v.measures for v in recorded_verdicts(log)}
+        assert recorded == {"layanan": "agency", "perbaikan": "applicant"}
         starts = [c for e in _entries(desk) for c in e.get("clocks", []) if c["change"] == "start"]
         assert {c["clock"]: c.get("measures") for c in starts} == {
             "layanan": None,

@@ -160,7 +160,15 @@ def recorded_verdicts(entries: Iterable[Mapping[str, Any] | bytes | str]) -> lis
     """
     last: dict[tuple[str, str], Mapping[str, Any]] = {}
     for entry, clock, change in _clock_changes(entries):
-        last[(entry[REQUEST], clock)] = {**change, "stopped_at": change["at"]}
+        key = (entry[REQUEST], clock)
+        # Whose time it measures is written on the clock's start only: carry it along.
+        measures = change.get(MEASURES)
+        if measures is None and change.get("change") not in ("start", "reset") and key in last:
+            measures = last[key].get(MEASURES)
+        record = {**change, "stopped_at": change["at"]}
+        if measures is not None:
+            record[MEASURES] = measures
+        last[key] = record
     return [_verdict(r, c, last[(r, c)]) for r, c in sorted(last)]
 
 
