@@ -221,7 +221,8 @@ class ExtraWorkingDay:
 class SpecialPeriod:
     """A date range with other working hours, such as Ramadan.
 
-    Periods are configured, never derived: Ramadan dates are set each year.
+    Periods given here are configured; the default Ramadan dates of a government calendar
+    come from `WorkCalendar.ramadan_default` instead.
 
     Attributes:
         name: e.g. ``"Ramadan 1447 H"``.

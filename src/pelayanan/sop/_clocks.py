@@ -20,14 +20,14 @@ from pelayanan._config import (
     read_names,
     read_percent,
 )
-from pelayanan.calendar import Duration
-from pelayanan.sop.model import ClockCondition, ClockDef, EscalationStep
+from pelayanan.calendar import Counting, Duration
+from pelayanan.sop.model import MEASURES, ClockCondition, ClockDef, EscalationStep, Measures
 
 __all__ = ["clock_shape_problems", "read_clocks"]
 
 CLOCK_KEYS = (
     "name", "label", "start", "stop", "pause", "resume", "reset", "target", "warn_at",
-    "escalation", "calendar",
+    "escalation", "calendar", "counting", "measures", "notify",
 )  # fmt: skip
 _CONDITION_KEYS = ("on_action", "on_enter")
 _STEP_KEYS = ("after", "notify", "reassign_to", "action")
@@ -81,6 +81,25 @@ def _step(value: object, path: str, out: Problems) -> EscalationStep | None:
     return EscalationStep(percent, duration, notify, reassign, action)
 
 
+def _counting(value: object, path: str, out: Problems) -> Counting | None:
+    if value is None:
+        return None
+    for counting in Counting:
+        if value == counting.value:
+            return counting
+    choices = " or ".join(c.value for c in Counting)
+    out.add(path, f"expected {choices} (does the day of receipt count?), got {value!r}")
+    return None
+
+
+def _measures(value: object, path: str, out: Problems) -> Measures:
+    for measures in MEASURES:
+        if value == measures:
+            return measures
+    out.add(path, f"expected one of {', '.join(MEASURES)} (whose time it measures), got {value!r}")
+    return "agency"
+
+
 def _warn_at(value: object, path: str, out: Problems) -> tuple[int, ...]:
     if isinstance(value, list) and all(type(w) is int and 1 <= w <= 99 for w in value):
         return tuple(value)
@@ -125,6 +144,9 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
     label = spec.get("label", "")
     if not isinstance(label, str):
         out.add(f"{path}.label", f"expected text, got {label!r}")
+    counting = _counting(spec.get("counting"), f"{path}.counting", out)
+    measures = _measures(spec.get("measures", "agency"), f"{path}.measures", out)
+    notify = read_names(spec.get("notify", []), f"{path}.notify", out) or ()
     # A clock with problems is still returned (with neutral stand-ins for what could not
     # be read) so that the checks after reading find its other problems too; the
     # problems already recorded keep it from ever being used.
@@ -140,6 +162,9 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
         escalation=tuple(steps),
         calendar=calendar if isinstance(calendar, str) else None,
         label=label if isinstance(label, str) else "",
+        counting=counting,
+        measures=measures,
+        notify=notify,
     )
 
 
