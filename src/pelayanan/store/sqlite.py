@@ -26,12 +26,13 @@ from pelayanan.exceptions import (
 )
 from pelayanan.store._replay import last_entries
 from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params
+from pelayanan.store._schema import schema_text
 from pelayanan.store._sql import (
+    BulkRows,
     SQLExec,
     SQLStoreBase,
     read_head,
     read_only_tables,
-    schema_text,
     stored_version,
 )
 from pelayanan.store.base import (
@@ -332,20 +333,12 @@ class SQLiteStore(SQLStoreBase):
             "reports this)"
         )
 
-    def _write_bulk(
-        self,
-        db: SQLExec,
-        entries: list[tuple[str, int, bytes]],
-        nodes: list[tuple[str, int, int, bytes]],
-        notes: list[tuple[str, int, str]],
-    ) -> None:
-        """Write and clear the buffered rows of a bulk append."""
-        db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
-        db.many("INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes)
-        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
-        entries.clear()
-        nodes.clear()
-        notes.clear()
+    def _write_bulk(self, db: SQLExec, rows: BulkRows) -> None:
+        """Write the buffered entry and node rows of a bulk append."""
+        db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", rows.entries)
+        db.many(
+            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", rows.nodes
+        )
 
     # -- reading one state ----------------------------------------------------------------
 
