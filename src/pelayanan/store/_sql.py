@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry
 from pelayanan.audit.merkle import CompactRange
 from pelayanan.exceptions import (
@@ -535,12 +536,16 @@ class SQLStoreBase(abc.ABC):
             out.append(digest)
         return out
 
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Return the first row *sql* reads in a transaction of its own, or ``None``."""
+        with self._db() as db:
+            return db.one(sql, params)
+
     # -- metadata -------------------------------------------------------------------------
 
     def schema_version(self) -> int:
         """Return the schema version of the open store."""
-        with self._db() as db:
-            row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        row = self._one("SELECT value FROM meta WHERE key = 'schema_version'")
         return schema_number(row[0], repr(self)) if row else SCHEMA_VERSION
 
     def set_meta(self, key: str, value: str) -> None:
@@ -554,16 +559,14 @@ class SQLStoreBase(abc.ABC):
 
     def get_meta(self, key: str) -> str | None:
         """Return a store-level metadata value, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     # -- requests -------------------------------------------------------------------------
 
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""
-        with self._db() as db:
-            row = db.one(f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
+        row = self._one(f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
         return None if row is None else row_to_request(row)
 
     def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
@@ -627,11 +630,19 @@ class SQLStoreBase(abc.ABC):
 
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT request_id, seq FROM idempotency WHERE key = ?", (key,))
+        row = self._one("SELECT request_id, seq FROM idempotency WHERE key = ?", (key,))
         return None if row is None else (row[0], int(row[1]))
 
     # -- the log --------------------------------------------------------------------------
+
+    def add_checkpoint(self, ledger: str, note: str) -> None:
+        """Store an extra signed checkpoint note."""
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        with self._db() as db:
+            db.run(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
+                (ledger, size, note),
+            )
 
     def entries(
         self, ledger: str, start: int = 0, stop: int | None = None
@@ -690,11 +701,10 @@ class SQLStoreBase(abc.ABC):
 
     def latest_checkpoint(self, ledger: str) -> str | None:
         """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
-                (ledger,),
-            )
+        row = self._one(
+            "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
+            (ledger,),
+        )
         return None if row is None else str(row[0])
 
     def checkpoint_order_faults(self) -> list[tuple[str, str, str]]:
@@ -724,22 +734,20 @@ class SQLStoreBase(abc.ABC):
 
     def vault_key(self, subject: str) -> WrappedKey | None:
         """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT kid, nonce, wrapped, created_at FROM vault "
-                "WHERE subject = ? AND wrapped IS NOT NULL",
-                (subject,),
-            )
+        row = self._one(
+            "SELECT kid, nonce, wrapped, created_at FROM vault "
+            "WHERE subject = ? AND wrapped IS NOT NULL",
+            (subject,),
+        )
         if row is None:
             return None
         return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), from_micros(row[3]))
 
     def vault_subject(self, subject: str) -> SubjectRecord | None:
         """Return what the vault knows of *subject*, or ``None``."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
-            )
+        row = self._one(
+            "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
+        )
         if row is None:
             return None
         erased = None if row[2] is None else from_micros(row[2])
@@ -753,8 +761,7 @@ class SQLStoreBase(abc.ABC):
 
     def vault_find(self, tag: str) -> str | None:
         """Return the subject indexed under keyed *tag*, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT subject FROM vault_index WHERE tag = ?", (tag,))
+        row = self._one("SELECT subject FROM vault_index WHERE tag = ?", (tag,))
         return None if row is None else str(row[0])
 
     def vault_requests(self, subject: str) -> list[str]:
@@ -802,6 +809,5 @@ class SQLStoreBase(abc.ABC):
 
     def vault_hold(self, hold_id: str) -> LegalHold | None:
         """Return the active hold *hold_id*, or ``None``."""
-        with self._db() as db:
-            row = db.one(f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = ?", (hold_id,))
+        row = self._one(f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = ?", (hold_id,))
         return None if row is None else _hold(row)

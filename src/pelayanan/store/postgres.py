@@ -26,7 +26,6 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.exceptions import (
     StoreError,
 )
@@ -276,15 +275,6 @@ class PostgresStore(SQLStoreBase):
         return self.checkpoint_order_faults()
 
     # -- writes ---------------------------------------------------------------------------
-
-    def add_checkpoint(self, ledger: str, note: str) -> None:
-        """Store an extra signed checkpoint note."""
-        size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._db() as db:
-            db.run(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
-                (ledger, size, note),
-            )
 
     #: Lock the request row while an append checks it (``FOR UPDATE``).
     _lock_rows = True

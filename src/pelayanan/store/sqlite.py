@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
     StoreError,
@@ -266,15 +265,6 @@ class SQLiteStore(SQLStoreBase):
         return found
 
     # -- writes ---------------------------------------------------------------------------
-
-    def add_checkpoint(self, ledger: str, note: str) -> None:
-        """Store an extra signed checkpoint note."""
-        size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._db() as db:
-            db.run(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
-                (ledger, size, note),
-            )
 
     @contextlib.contextmanager
     def _append_transaction(self, ledger: str) -> Iterator[tuple[SQLExec, LedgerHead]]:
