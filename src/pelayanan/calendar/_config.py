@@ -80,10 +80,9 @@ def _week(value: object, path: str, base: WeekHours, problems: Problems) -> Week
     if isinstance(value, str):
         problems.add(path, f"expected a weekday mapping, 'always' or 'ramadan', got {value!r}")
         return None
-    days = read_mapping(value, path, problems)
+    days = read_mapping(value, path, problems, known=WEEKDAYS)
     if days is None:
         return None
-    problems.unknown(days, WEEKDAYS, path)
     week = list(base)
     for i, day in enumerate(WEEKDAYS):
         if day in days:

@@ -37,10 +37,9 @@ _CONDITIONS = ("start", "stop", "pause", "resume", "reset")
 def _condition(value: object, path: str, out: Problems) -> ClockCondition | None:
     if value is None:
         return None
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=_CONDITION_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, _CONDITION_KEYS, path)
     if not (spec.get("on_action") or spec.get("on_enter")):
         out.add(path, "give on_action (action names) or on_enter (state ids)")
     on_action = read_names(spec.get("on_action", []), f"{path}.on_action", out)
@@ -58,10 +57,9 @@ def _optional_name(value: object, path: str, out: Problems) -> str | None:
 
 
 def _step(value: object, path: str, out: Problems) -> EscalationStep | None:
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=_STEP_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, _STEP_KEYS, path)
     after = spec.get("after")
     percent: int | None = None
     duration: Duration | None = None
@@ -119,10 +117,9 @@ def _target(spec: Mapping[str, object], path: str, out: Problems) -> Duration | 
 
 
 def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=CLOCK_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, CLOCK_KEYS, path)
     name = read_name(spec.get("name"), f"{path}.name", out, what="clock name")
     conditions = {key: _condition(spec.get(key), f"{path}.{key}", out) for key in _CONDITIONS}
     for key in ("start", "stop"):
