@@ -16,15 +16,15 @@ import click
 
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
-    choice_option,
     fail,
     format_option,
     keys_option,
     trusted_key_option,
 )
 from pelayanan.cli._report_common import ReplayOptions, replay_db
-from pelayanan.exceptions import ReportError
-from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
+from pelayanan.exceptions import ConfigurationError, ReportError
+from pelayanan.reports.ikm import RULE_SET_NAMES, compute_ikm, read_survey_csv, rule_set
+from pelayanan.reports.ikm_rules import load_rules
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.survey import SurveyFold
 
@@ -68,11 +68,14 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@choice_option(
+@click.option(
     "--rules",
     "rules_name",
-    ["2017", "2004"],
-    "Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
+    default="2017",
+    show_default=True,
+    metavar="2017|2004|FILE",
+    help="Rule set: PermenPANRB 14/2017, KEP/25/M.PAN/2/2004, or a rules file (YAML, "
+    "JSON or TOML: unsur, weights, bands; docs/ikm.md).",
 )
 @format_option("text", "json")
 def ikm_command(  # noqa: PLR0917 (click passes options by position)
@@ -96,7 +99,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
         fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
     basis: ReportBasis | None = None
     try:
-        rules = rule_set(rules_name)
+        rules = load_rules(rules_name) if rules_name not in RULE_SET_NAMES else rule_set(rules_name)
         rounded = _parse_weight(weight)
         if db is not None:
             options = ReplayOptions(db, trusted, keys_dir, ledger, checkpoint_file, (), None)
@@ -116,6 +119,9 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             assert file is not None
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
+    except ConfigurationError as exc:
+        # Each problem already names the file, line and key path.
+        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
     if output_format == "json":
