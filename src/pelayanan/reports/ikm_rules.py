@@ -58,15 +58,17 @@ _BAND_KEYS = ("mutu", "kinerja", "lower", "upper")
 _MAX_UNSUR = 50
 _MAX_TEXT = 200
 _CENT = Decimal("0.01")
+#: The top of the converted (25-100) scale.
+_TOP = 100
 
 
 def _read_weight(value: object, path: str, problems: Problems) -> Fraction | None:
     """Return an exact weight written ``"0.25"``, ``"1/9"`` or an integer."""
     if isinstance(value, str) and "/" in value:
         numerator, _, denominator = value.partition("/")
-        if numerator.strip().isdigit() and denominator.strip().isdigit():
-            if int(denominator) > 0:
-                return Fraction(int(numerator), int(denominator))
+        numerator, denominator = numerator.strip(), denominator.strip()
+        if numerator.isdigit() and denominator.isdigit() and int(denominator) > 0:
+            return Fraction(int(numerator), int(denominator))
         problems.add(path, f'{value!r} is not a fraction; write it like "1/9" or "0.25"')
         return None
     number = read_decimal(value, path, problems)
@@ -130,7 +132,7 @@ def _read_bound(value: object, path: str, problems: Problems) -> Decimal | None:
     bound = read_decimal(value, path, problems)
     if bound is None:
         return None
-    if not bound.is_finite() or bound != bound.quantize(_CENT) or not 0 <= bound <= 100:  # noqa: PLR2004
+    if not bound.is_finite() or bound != bound.quantize(_CENT) or not 0 <= bound <= _TOP:
         problems.add(path, f"a bound is a score 0-100 with at most 2 decimals, not {value!r}")
         return None
     return bound.quantize(_CENT)
@@ -150,9 +152,7 @@ def _read_bands(items: list[Any], problems: Problems) -> list[Band]:
         upper = _read_bound(spec.get("upper"), f"{where}.upper", problems)
         if lower is not None and upper is not None and lower > upper:
             problems.add(where, f"lower {lower} is above upper {upper}")
-        elif None not in (mutu, kinerja, lower, upper):
-            assert mutu is not None and kinerja is not None
-            assert lower is not None and upper is not None
+        elif mutu is not None and kinerja is not None and lower is not None and upper is not None:
             band = Band(mutu, kinerja, lower, upper, lower / CONVERSION, upper / CONVERSION)
             bands.append((number, band))
     ordered = sorted(bands, key=lambda item: item[1].lower)
@@ -219,8 +219,7 @@ def rules_from_mapping(
             problems.add("bands", "list at least one band, or leave bands out")
         bands = _read_bands(list(raw_bands[:_MAX_UNSUR]), problems)
     problems.check(IKMRulesError)
-    assert name is not None and title is not None and source_text is not None
-    return RuleSet(name, title, source_text, unsur, bands, weights)
+    return RuleSet(name or "", title or "", source_text or "", unsur, bands, weights)
 
 
 def load_rules(path: str | Path) -> RuleSet:
