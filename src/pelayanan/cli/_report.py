@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -22,6 +23,12 @@ from pelayanan.cli._report_common import (
     write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
+from pelayanan.cli._report_output import (
+    FOLDER_HELP,
+    check_table_choice,
+    table_option,
+    write_tables,
+)
 from pelayanan.exceptions import ConfigurationError, ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
@@ -33,6 +40,14 @@ from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_qual
 from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
+from pelayanan.reports.tables import (
+    SLA_TABLES,
+    Table,
+    at_risk_tables,
+    open311_tables,
+    quality_tables,
+    sla_tables,
+)
 
 __all__ = ["report_group"]
 
@@ -77,6 +92,22 @@ def _replay_flow(
     return log, verdicts_for(options, clock_log, as_of=at), survey
 
 
+def _write_tables(
+    tables: Sequence[Table],
+    table: str | None,
+    output: str | None,
+    options: ReplayOptions,
+    *,
+    force: bool,
+) -> None:
+    """Write the chosen CSV table(s) of a report, never onto the store, its keys or an input."""
+
+    def write(text: str, target: str | None) -> None:
+        write_report(text, target, options, force=force)
+
+    write_tables(tables, table, output, write)
+
+
 def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     """Return the IKM (2017 rules) of the recorded survey answers, or ``None`` if none.
 
@@ -102,7 +133,8 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
 @click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
               "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
 @format_option("text", "json", "csv", "html")
-@output_option()
+@table_option(SLA_TABLES)
+@output_option(folder=FOLDER_HELP)
 @force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
@@ -112,6 +144,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     at_text: str | None,
     output_format: str,
+    table: str | None,
     output: str | None,
     force: bool,
 ) -> None:
@@ -122,8 +155,10 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     """
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
+    check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
-    check_report_output(output, options, force=force)
+    if table != "all":
+        check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
@@ -143,6 +178,9 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     )  # fmt: skip
     if output_format == "json":
         text = report.render_json()
+    elif output_format == "csv" and table is not None:
+        _write_tables(sla_tables(report), table, output, options, force=force)
+        return
     elif output_format == "csv":
         text = report.render_csv()
     elif output_format == "html":
@@ -162,18 +200,27 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
               "last entry).")  # fmt: skip
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@format_option("text", "json")
-def at_risk_command(
+@format_option("text", "json", "csv")
+@table_option(("at_risk", "without_history", "basis"))
+@output_option(folder=FOLDER_HELP)
+@force_option
+def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     at_text: str | None,
     min_samples: int,
     output_format: str,
+    table: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """Open requests likely to breach their SLA clocks, with the reason.
 
     Exit 0 with the list; exit 1 when the log does not verify.
     """
+    check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
+    if table != "all":
+        check_report_output(output, options, force=force)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
     clock_log = clock_fold(options, until=at)
@@ -187,7 +234,11 @@ def at_risk_command(
         )  # fmt: skip
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
-    click.echo(report.render_json() if output_format == "json" else report.render_text(), nl=False)
+    if output_format == "csv":
+        _write_tables(at_risk_tables(report), table, output, options, force=force)
+        return
+    text = report.render_json() if output_format == "json" else report.render_text()
+    write_report(text, output, options, force=force)
 
 
 @report_group.command("open311")
@@ -196,9 +247,15 @@ def at_risk_command(
     "--clock", "clock_name", metavar="NAME",
     help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
 )  # fmt: skip
+@format_option("json", "csv", help_text="Output format: the GeoReport v2 JSON array, or CSV.")
+@output_option()
+@force_option
 def open311_command(
     replay: tuple[Any, ...],
     clock_name: str | None,
+    output_format: str,
+    output: str | None,
+    force: bool,
 ) -> None:
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
 
@@ -207,12 +264,16 @@ def open311_command(
     exit 1 when the log does not verify.
     """
     options = ReplayOptions(*replay)
+    check_report_output(output, options, force=force)
     flow = RequestFlow(options.sops, options.calendar)
     clock_log = clock_fold(options)
     replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
-    click.echo(render_open311(feed), nl=False)
+    if output_format == "csv":
+        _write_tables(open311_tables(feed), None, output, options, force=force)
+        return
+    write_report(render_open311(feed), output, options, force=force)
 
 
 @report_group.command("quality")
@@ -221,16 +282,23 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
-@format_option("text", "json")
-def quality_command(
+@format_option("text", "json", "csv")
+@table_option(("components", "index", "basis"))
+@output_option(folder=FOLDER_HELP)
+@force_option
+def quality_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     config_file: str | None,
     output_format: str,
+    table: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """The service-quality index: each component, its weight and its entries.
 
     Exit 0 with the index; 1 when the log does not verify; 2 on a bad configuration.
     """
+    check_table_choice(output_format, table, output)
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
@@ -240,6 +308,8 @@ def quality_command(
             # Each problem already names the file, line and key path.
             fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
+    if table != "all":
+        check_report_output(output, options, force=force)
     flow = RequestFlow(options.sops, options.calendar)
     log, clocks, survey = _replay_flow(options, flow)
     ikm = _survey_ikm(survey)
@@ -248,4 +318,8 @@ def quality_command(
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
-    click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)
+    if output_format == "csv":
+        _write_tables(quality_tables(index), table, output, options, force=force)
+        return
+    text = index.render_json() if output_format == "json" else index.render_text()
+    write_report(text, output, options, force=force)
