@@ -26,6 +26,9 @@ from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.cli._report_output import (
     FOLDER_HELP,
     check_table_choice,
+    directory_option,
+    lang_option,
+    read_directory,
     table_option,
     write_tables,
 )
@@ -37,8 +40,10 @@ from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
+from pelayanan.reports.readable import render_readable_text, render_summary_lines
 from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
+from pelayanan.reports.summary import Summary, build_summary
 from pelayanan.reports.survey import SurveyFold
 from pelayanan.reports.tables import (
     SLA_TABLES,
@@ -48,8 +53,9 @@ from pelayanan.reports.tables import (
     quality_tables,
     sla_tables,
 )
+from pelayanan.reports.wording import Wording
 
-__all__ = ["report_group"]
+__all__ = ["head_of_unit_summary", "report_group"]
 
 
 @click.group("report")
@@ -133,6 +139,8 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
 @click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
               "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
 @format_option("text", "json", "csv", "html")
+@lang_option
+@directory_option
 @table_option(SLA_TABLES)
 @output_option(folder=FOLDER_HELP)
 @force_option
@@ -144,14 +152,17 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     at_text: str | None,
     output_format: str,
+    lang: str,
+    directory_file: str | None,
     table: str | None,
     output: str | None,
     force: bool,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
-    Exit 0 with the report; exit 1 when the log does not verify (the reason on the
-    first line of stderr).
+    Text and HTML open with a summary for the head of unit, in Indonesian (--lang en for
+    English), officers by name with --directory.  Exit 0 with the report; exit 1 when the
+    log does not verify (the reason on the first line of stderr).
     """
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
@@ -163,35 +174,75 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     at = parse_instant(at_text)
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
+    readable = output_format in ("text", "html")
+    directory = read_directory(directory_file) if readable else None
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
-        period=period, until=at,
+        period=period, until=at, history=readable,
     )  # fmt: skip
-    log, clocks, survey = _replay_flow(options, flow, at)
-    ikm = _survey_ikm(survey)
-    extra = {"ikm": "2017"} if ikm is not None else {}
-    rules = _rules(options, flow, clocks, **extra)
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
-    report = build_sla_report(
-        flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
-        verdict_source=clocks.source, as_of=at,
-    )  # fmt: skip
+    sla = _SLAReplay(options, flow, at)
     if output_format == "json":
-        text = report.render_json()
+        text = sla.report.render_json()
     elif output_format == "csv" and table is not None:
-        _write_tables(sla_tables(report), table, output, options, force=force)
+        _write_tables(sla_tables(sla.report), table, output, options, force=force)
         return
     elif output_format == "csv":
-        text = report.render_csv()
-    elif output_format == "html":
-        quality = build_quality_index(
-            DEFAULT_QUALITY, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm,
-            survey_seqs=survey.seqs,
-        )  # fmt: skip
-        text = html.render_html(report, ikm=ikm, quality=quality)
+        text = sla.report.render_csv()
     else:
-        text = report.render_text()
+        summary = sla.summary()
+        wording = Wording(lang, options.sops, directory)
+        zone = options.calendar.zone
+        if output_format == "html":
+            text = html.render_html(
+                sla.report, ikm=sla.ikm, quality=summary.quality, summary=summary,
+                wording=wording, zone=zone,
+            )  # fmt: skip
+        else:
+            text = render_readable_text(sla.report, summary, wording, zone=zone)
     write_report(text, output, options, force=force)
+
+
+class _SLAReplay:
+    """The SLA report of one verified replay, and what its summary needs."""
+
+    def __init__(self, options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None) -> None:
+        self.flow = flow
+        self.at = at
+        log, self.clocks, self.survey = _replay_flow(options, flow, at)
+        self.ikm = _survey_ikm(self.survey)
+        extra = {"ikm": "2017"} if self.ikm is not None else {}
+        rules = _rules(options, flow, self.clocks, **extra)
+        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+        self.report = build_sla_report(
+            flow, self.basis, verdicts=self.clocks.verdicts, breaches=self.clocks.breaches,
+            verdict_source=self.clocks.source, as_of=at,
+        )  # fmt: skip
+
+    def summary(self) -> Summary:
+        """Return the head of unit's summary (the flow must keep history, for at-risk)."""
+        clocks = self.clocks
+        quality = build_quality_index(
+            DEFAULT_QUALITY, self.basis, flow=self.flow, verdicts=clocks.verdicts,
+            ikm=self.ikm, survey_seqs=self.survey.seqs,
+        )  # fmt: skip
+        at_risk = None
+        if self.flow.last_time is not None or self.at is not None:
+            at_risk = build_at_risk(
+                self.flow, self.basis, verdicts=clocks.verdicts, at=self.at,
+                verdict_source=clocks.source,
+            )  # fmt: skip
+        return build_summary(self.report, self.flow, at_risk=at_risk, ikm=self.ikm, quality=quality)
+
+
+def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
+    """Return the summary ``pelayanan report sla --db DB`` opens with, as text lines.
+
+    The demo prints it, so what it shows is exactly what the report states.
+    """
+    options = ReplayOptions(db, (), None, None, None, (), None)
+    flow = RequestFlow(options.sops, options.calendar, history=True)
+    sla = _SLAReplay(options, flow, None)
+    return render_summary_lines(sla.summary(), Wording(lang, options.sops))
 
 
 @report_group.command("at-risk")

@@ -1,5 +1,6 @@
-"""The CSV tables of the ``pelayanan report`` commands: ``--format csv [--table NAME|all]``.
+"""How the ``pelayanan report`` commands write: CSV tables, language and the directory.
 
+CSV: ``--format csv [--table NAME|all]``.
 One table goes to standard output or ``-o FILE``; ``--table all -o DIR`` writes
 ``DIR/NAME.csv`` for every table (the folder is created when missing; an existing CSV in
 it is replaced only with ``--force``).  The tables themselves are built by
@@ -15,9 +16,20 @@ from typing import Any
 import click
 
 from pelayanan.cli._common import EXIT_BAD_INPUT, fail, write_output
+from pelayanan.exceptions import ConfigurationError
+from pelayanan.reports.directory import Directory, load_directory
 from pelayanan.reports.tables import Table, pick_table, render_csv
+from pelayanan.reports.wording import LANGUAGES
 
-__all__ = ["FOLDER_HELP", "check_table_choice", "table_option", "write_tables"]
+__all__ = [
+    "FOLDER_HELP",
+    "check_table_choice",
+    "directory_option",
+    "lang_option",
+    "read_directory",
+    "table_option",
+    "write_tables",
+]
 
 #: The ``-o`` help of commands that can write a folder of tables.
 FOLDER_HELP = "With --table all: a folder to write one NAME.csv per table into."
@@ -84,3 +96,35 @@ def write_tables(
         fail(f"error: cannot create the folder {output}: {exc.strerror}", 1)
     for each in tables:
         emit(render_csv(each), str(folder / f"{each.name}.csv"))
+
+
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--lang id|en`` (parameter ``lang``): the language of the text and HTML forms."""
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        default=LANGUAGES[0],
+        show_default=True,
+        help="Language of the text and HTML report: Indonesian or English.",
+    )(func)
+
+
+def directory_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--directory FILE`` (parameter ``directory_file``): officers' names and units."""
+    return click.option(
+        "--directory",
+        "directory_file",
+        type=click.Path(dir_okay=False),
+        help="A YAML/JSON/TOML file mapping NIPs to names and units (never stored in the "
+        "log): the text and HTML report name officers.",
+    )(func)
+
+
+def read_directory(file: str | None) -> Directory | None:
+    """Load ``--directory FILE``; a bad file ends the command (exit 2), one line per problem."""
+    if file is None:
+        return None
+    try:
+        return load_directory(file)
+    except ConfigurationError as exc:
+        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
