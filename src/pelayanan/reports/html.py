@@ -57,7 +57,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-widt
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
 td, th { border: 1px solid #ccc; padding: .2em .6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, td.text { text-align: left; }
 .basis { font-family: monospace; font-size: .85em; color: #444; word-break: break-all; }
 .chart { margin: 1em 0; } .chart svg { width: 100%; height: auto; }
 .note { color: #666; font-size: .9em; }
@@ -191,11 +191,18 @@ def chart_figures(
     return figures
 
 
+def _cell(value: object) -> str:
+    # Words read from the left, figures from the right.
+    text = str(value)
+    words = isinstance(value, str) and any(ch.isalpha() for ch in text)
+    return (
+        f'<td class="text">{html.escape(text)}</td>' if words else f"<td>{html.escape(text)}</td>"
+    )
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]], css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
     klass = f' class="{css}"' if css else ""
     return f"<table{klass}><tr>{head}</tr>{body}</table>"
 
@@ -238,7 +245,7 @@ def _details(report: SLAReport, w: Wording) -> list[str]:
         parts.append(_table(header, stage_rows(total, w)))
     if total.refused:
         parts.append(_h2(w, "refused"))
-        parts.append(_table([w.phrase("refused"), "n"], refusal_rows(total, w)))
+        parts.append(_table([w.phrase("reason"), w.phrase("count")], refusal_rows(total, w)))
     if report.attribution:
         parts.append(_h2(w, "attribution"))
         header = [w.phrase(k) for k in ("unit", "officer", "breached", "still_open", "held")]

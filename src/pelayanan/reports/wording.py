@@ -97,6 +97,8 @@ _PHRASES: Final[Mapping[str, tuple[str, str]]] = {
     "days": ("{label} hari", "{label} days"),
     "refused": ("Upaya yang ditolak", "Refused attempts"),
     "times": ("{count} kali", "{count} times"),
+    "reason": ("alasan", "reason"),
+    "count": ("jumlah", "count"),
     "attribution": ("Keterlambatan per unit dan petugas", "Breaches by unit and officer"),
     "unit": ("unit", "unit"),
     "officer": ("petugas", "officer"),
