@@ -78,3 +78,16 @@ def staff() -> dict[str, Actor]:
         "officer": Actor("petugas-1", {"officer"}, "dinas-pu"),
         "officer_supervisor": Actor("petugas-2", {"officer", "supervisor"}, "dinas-pu"),
     }
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database made by ``pelayanan demo`` (keys and officer directory beside it), per module."""
+    from click.testing import CliRunner
+
+    from pelayanan.cli._main import cli
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db

@@ -19,15 +19,6 @@ from pelayanan.exceptions import ReportError
 from pelayanan.reports.tables import SLA_TABLES, Table, pick_table, render_csv
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database made by ``pelayanan demo``."""
-    db = tmp_path_factory.mktemp("tables") / "demo.db"
-    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def run(*args: str) -> tuple[int, str, str]:
     """Run the command line in-process; return the exit code, stdout and stderr."""
     result = CliRunner().invoke(cli, list(args))

@@ -27,15 +27,6 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database made by ``pelayanan demo`` (with its directory file beside it)."""
-    db = tmp_path_factory.mktemp("readable") / "demo.db"
-    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
-
-
-@pytest.fixture(scope="module")
 def sla(demo_db: Path) -> _SLAReplay:
     """The SLA replay of the demo database, as ``report sla`` makes it."""
     options = ReplayOptions(str(demo_db), (), None, None, None, (), None)
