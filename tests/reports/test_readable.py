@@ -59,6 +59,11 @@ class TestWording:
         """Durations read as people say them, to the minute, in at most two units."""
         assert Wording(lang).duration(seconds) == said
 
+    def test_working_time_in_hours(self) -> None:
+        """Working time is said in hours and minutes: its days are not 24 hours long."""
+        assert Wording("id").duration(25 * 3_600 + 37 * 60, working=True) == "25 jam 37 menit"
+        assert Wording("en").duration(90 * 3_600, working=True) == "90 hours"
+
     @given(st.integers(min_value=60, max_value=10**9))
     def test_duration_at_most_two_units(self, seconds: int) -> None:
         """However long, a duration is said in one or two units."""

@@ -159,9 +159,9 @@ def stage_rows(group: GroupFigures, wording: Wording) -> list[list[object]]:
         [
             wording.state(state),
             s.count,
-            wording.duration(s.median),
-            wording.duration(s.p90),
-            wording.duration(s.max),
+            wording.duration(s.median, working=True),
+            wording.duration(s.p90, working=True),
+            wording.duration(s.max, working=True),
         ]
         for state, s in group.stages
     ]
@@ -189,7 +189,7 @@ def attribution_rows(report: SLAReport, wording: Wording) -> list[list[object]]:
             wording.officer(a.officer),
             a.breached,
             a.open,
-            wording.duration(a.held_s),
+            wording.duration(a.held_s, working=True),
         ]
         for a in report.attribution
     ]

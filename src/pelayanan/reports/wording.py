@@ -188,8 +188,8 @@ _REFUSALS: Final[Mapping[str, tuple[str, str]]] = {
     ),
 }
 
-#: pendulum units, largest first, with how many seconds each holds.
-_UNITS: Final = (("weeks", 604_800), ("days", 86_400), ("hours", 3_600), ("minutes", 60))
+#: pendulum's unit names, largest first, with how many seconds each holds.
+_UNITS: Final = (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60))
 
 
 def workflow_order(sops: Iterable[SOP]) -> dict[str, int]:
@@ -310,20 +310,33 @@ class Wording:
             return "-"
         return (value.replace(".", ",") if self.lang == "id" else value) + "%"
 
-    def duration(self, seconds: int) -> str:
-        """Return a duration as people say it, to the minute, in at most two units."""
+    def duration(self, seconds: int, *, working: bool = False) -> str:
+        """Return a duration as people say it, to the minute, in at most two units.
+
+        Args:
+            seconds: the duration.
+            working: it is working time: said in hours and minutes only, since a day of
+                working time is not 24 hours (``"25 jam 37 menit"``, not ``"1 hari"``).
+
+        Returns:
+            E.g. ``"2 hari 3 jam"`` (calendar time) or ``"25 jam 37 menit"`` (working).
+        """
         import pendulum  # noqa: PLC0415  (loaded only by the readable forms)
 
         left = abs(seconds) // 60 * 60
         if left == 0:
             return self.phrase("under_a_minute")
-        parts: dict[str, int] = {}
-        for unit, size in _UNITS:
-            if left >= size and len(parts) < 2:
-                parts[unit], left = divmod(left, size)
-            elif parts:
+        locale = pendulum.locale(self.lang)
+        words: list[str] = []
+        for unit, size in _UNITS[2:] if working else _UNITS:
+            if left >= size and len(words) < 2:
+                count, left = divmod(left, size)
+                # pendulum's own unit words; its Duration would turn 25 hours into a day.
+                plural = locale.plural(count)
+                words.append(locale.translation(f"units.{unit}.{plural}").format(count))
+            elif words:
                 break
-        text = pendulum.duration(**parts).in_words(locale=self.lang)
+        text = " ".join(words)
         return f"-{text}" if seconds < 0 else text
 
     def instant(self, instant: dt.datetime, zone: dt.tzinfo) -> str:
