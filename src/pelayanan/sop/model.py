@@ -8,11 +8,11 @@ passed the JSON Schema of the language (`pelayanan.sop.schema`) and the static c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import attrs
 
-from pelayanan.calendar import Duration
+from pelayanan.calendar import Counting, Duration
 from pelayanan.exceptions import UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
@@ -103,6 +103,10 @@ class StateDef:
     public_status: str = "open"
     public_note: str = ""
 
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``)."""
+        return self.label_en if lang == "en" else self.label_id
+
 
 @attrs.frozen
 class FieldDef:
@@ -143,7 +147,8 @@ class ActionDef:
         not_by: separation of duties: the actor may not be one who took any of these actions
             on the same request (``submit`` names the submitter).
         justification: whether the actor must give a written justification.
-        label: a human label.
+        label: a human label (Indonesian when the SOP gives both languages).
+        label_en: the English label, when it differs from ``label``.
         may_change: fields that identify the request's subject (the access policy's
             subject fields, personal fields of kind ``nik``) which this action may change
             after submission; every other action is refused when it tries.
@@ -158,6 +163,11 @@ class ActionDef:
     justification: bool = False
     label: str = ""
     may_change: tuple[str, ...] = ()
+    label_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``), else the action name."""
+        return (self.label_en if lang == "en" and self.label_en else self.label) or self.name
 
 
 @attrs.frozen
@@ -207,6 +217,15 @@ class EscalationStep:
     action: str | None = None
 
 
+Measures = Literal["agency", "applicant", "third_party"]
+"""Whose time a clock measures (`ClockDef.measures`)."""
+MEASURES: tuple[Measures, ...] = ("agency", "applicant", "third_party")
+#: The default of `ClockDef.measures`: the clocks that count in compliance.
+AGENCY: Measures = "agency"
+#: In a clock's ``notify``: the unit holding the request when the event fires.
+HOLDING_UNIT = "unit"
+
+
 @attrs.frozen
 class ClockDef:
     """An SLA clock: when it starts, stops, pauses, resumes, resets, and its target.
@@ -226,7 +245,15 @@ class ClockDef:
         escalation: the escalation ladder.
         calendar: the name of the working calendar it counts on (``None``: the desk's
             default).
-        label: a human label.
+        label: a human label (Indonesian when the SOP gives both languages).
+        label_en: the English label, when it differs from ``label``.
+        counting: whether the day of receipt counts as day 0 or day 1 for working-day
+            targets (``None``: the calendar's convention).
+        measures: whose time it measures: ``agency`` (the default; the only clocks
+            compliance and breach attribution count), ``applicant`` (e.g. a window to
+            correct documents) or ``third_party``.
+        notify: roles (or ``unit:<id>`` units, or ``unit`` for the unit holding the
+            request) named in every warning, breach and escalation entry of the clock.
     """
 
     name: str
@@ -240,6 +267,14 @@ class ClockDef:
     escalation: tuple[EscalationStep, ...] = ()
     calendar: str | None = None
     label: str = ""
+    counting: Counting | None = None
+    measures: Measures = "agency"
+    notify: tuple[str, ...] = ()
+    label_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``), else the clock name."""
+        return (self.label_en if lang == "en" and self.label_en else self.label) or self.name
 
 
 @attrs.frozen
