@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from pelayanan._config import read_config_file
-from pelayanan.cli._common import fail, force_option, format_option, output_option
+from pelayanan.cli._common import (
+    example,
+    fail,
+    fail_all,
+    force_option,
+    format_option,
+    output_option,
+)
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
@@ -37,7 +44,7 @@ from pelayanan.reports.survey import SurveyFold
 __all__ = ["report_group"]
 
 
-@click.group("report")
+@click.group("report", epilog=example("pelayanan report sla --db pelayanan-demo.db"))
 def report_group() -> None:
     """Accountability figures: SLA and flow, at-risk, IKM, quality index, Open311."""
 
@@ -87,10 +94,12 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     try:
         return compute_ikm(survey.responses, rules=rule_set("2017"))
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
 
 
-@report_group.command("sla")
+@report_group.command(
+    "sla", epilog=example("pelayanan report sla --db pelayanan-demo.db --by unit --format json")
+)
 @replay_options
 @click.option("--by", type=click.Choice(DIMENSIONS), help="Group by this dimension.")
 @click.option("--from", "date_from", metavar="DATE", help="First receipt date (YYYY-MM-DD).")
@@ -121,13 +130,13 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     first line of stderr).
     """
     if output_format == "html" and not html.available():
-        fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
+        fail("--format html needs matplotlib: pip install 'pelayanan[report]'", EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
-        fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
+        fail(f"--from {start} is after --to {end}", EXIT_BAD_INPUT)
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period, until=at,
@@ -156,7 +165,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     write_report(text, output, options, force=force)
 
 
-@report_group.command("at-risk")
+@report_group.command("at-risk", epilog=example("pelayanan report at-risk --db pelayanan-demo.db"))
 @replay_options
 @click.option("--at", "at_text", metavar="ISO8601", help="The instant to judge (default: the "
               "last entry).")  # fmt: skip
@@ -186,11 +195,13 @@ def at_risk_command(
             verdict_source=clocks.source,
         )  # fmt: skip
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     click.echo(report.render_json() if output_format == "json" else report.render_text(), nl=False)
 
 
-@report_group.command("open311")
+@report_group.command(
+    "open311", epilog=example("pelayanan report open311 --db pelayanan-demo.db > requests.json")
+)
 @replay_options
 @click.option(
     "--clock", "clock_name", metavar="NAME",
@@ -215,7 +226,9 @@ def open311_command(
     click.echo(render_open311(feed), nl=False)
 
 
-@report_group.command("quality")
+@report_group.command(
+    "quality", epilog=example("pelayanan report quality --db pelayanan-demo.db --format json")
+)
 @replay_options
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False),
@@ -238,7 +251,7 @@ def quality_command(
             config = QualityConfig.from_mapping(document, source=config_file, lines=lines)
         except ConfigurationError as exc:
             # Each problem already names the file, line and key path.
-            fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+            fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     flow = RequestFlow(options.sops, options.calendar)
     log, clocks, survey = _replay_flow(options, flow)

@@ -17,6 +17,8 @@ import click
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     choice_option,
+    db_option,
+    example,
     fail,
     format_option,
     keys_option,
@@ -45,11 +47,19 @@ def _parse_weight(text: str | None) -> Decimal | None:
     return value
 
 
-@click.command("ikm")
-@click.argument(
-    "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+@click.command(
+    "ikm",
+    epilog=example(
+        "pelayanan report ikm survey.csv --weight 0.111",
+        "pelayanan report ikm --db pelayanan-demo.db --format json",
+    ),
 )
-@click.option("--db", help="A SQLite store: use the survey responses recorded in its log.")
+@click.argument(
+    "file",
+    required=False,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)
+@db_option(required=False)
 @trusted_key_option(
     "With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/."
 )
@@ -89,11 +99,11 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     """Compute the IKM (public satisfaction index) of FILE.csv or of the log in --db.
 
     FILE has a header row of unsur keys (any order) and one row per respondent with
-    integer answers 1-4; "-" reads standard input.  With --db, the responses are the
+    integer answers 1-4; "-" reads standard input.  With --db STORE, the responses are the
     ``survey`` entries of the verified log recorded under the chosen rules.
     """
     if (file is None) == (db is None):
-        fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
+        fail("give exactly one of FILE.csv or --db STORE", EXIT_BAD_INPUT)
     basis: ReportBasis | None = None
     try:
         rules = rule_set(rules_name)
@@ -117,7 +127,7 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     if output_format == "json":
         data = result.to_json_dict()
         if basis is not None:
