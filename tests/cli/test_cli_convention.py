@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from pelayanan.cli import cli
+from pelayanan.cli._common import DB_HELP
+from pelayanan.exceptions import InvalidArgumentError
 
 MISSING = "no/such/file"
 
@@ -130,3 +132,54 @@ class TestEveryCommand:
         assert examples, result.stdout
         for line in examples:
             assert line.startswith(f"pelayanan {name} "), result.stdout
+
+
+class TestConvention:
+    @pytest.mark.parametrize(
+        ("name", "text"),
+        [("bad.yaml", "id: [x\n  y: {\n"), ("bad.toml", "id = [\n"), ("bad.json", '{"id": }')],
+    )
+    def test_a_parser_error_is_one_line(self, tmp_path: Path, name: str, text: str) -> None:
+        """A YAML, TOML or JSON file that does not parse is one line naming file and line."""
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        result = _run(["sop", "check", str(path)])
+        _assert_one_error_line(result, 1)
+        assert result.stderr.startswith(f"error: {path}:")
+
+    def test_a_failed_check_exits_1(self, tmp_path: Path) -> None:
+        """A check that runs and fails exits 1, each problem one ``error:`` line."""
+        path = tmp_path / "sop.yaml"
+        path.write_text("id: x\nversion: '1'\n", encoding="utf-8")
+        result = _run(["sop", "check", str(path)])
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) >= 1
+        assert all(line.startswith(f"error: {path}:") for line in lines)
+
+    def test_db_means_the_same_everywhere(self) -> None:
+        """Every ``--db`` that opens a store has the one help text (SQLite path or URL)."""
+        helps = {}
+        for name in LEAVES:
+            for param in _command(tuple(name.split())).params:
+                if "--db" in getattr(param, "opts", ()) and name != "demo":
+                    helps[name] = param.help
+        assert len(helps) > 20
+        assert set(helps.values()) == {DB_HELP}
+        assert "postgresql://" in DB_HELP
+
+    def test_an_unexpected_library_error_is_one_line(self) -> None:
+        """A `PelayananError` no command caught still ends as one ``error:`` line, exit 2."""
+
+        @click.command()
+        def broken() -> None:
+            raise InvalidArgumentError("the argument is wrong;\nfix it")
+
+        cli.add_command(broken, "broken-for-test")
+        try:
+            result = _run(["broken-for-test"])
+        finally:
+            cli.commands.pop("broken-for-test")
+        _assert_one_error_line(result, 2)
+        assert result.stderr == "error: the argument is wrong; fix it\n"

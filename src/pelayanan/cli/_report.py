@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from pelayanan._config import read_config_file
 from pelayanan.cli._common import (
     example,
     fail,
@@ -23,6 +22,7 @@ from pelayanan.cli._report_common import (
     clock_fold,
     parse_date,
     parse_instant,
+    read_config,
     replay_db,
     replay_options,
     verdicts_for,
@@ -232,7 +232,7 @@ def open311_command(
 @replay_options
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False),
-    help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
+    help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
 @format_option("text", "json")
 def quality_command(
@@ -247,7 +247,7 @@ def quality_command(
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
-            document, lines = read_config_file(config_file, suffix=".yaml")
+            document, lines = read_config(config_file)
             config = QualityConfig.from_mapping(document, source=config_file, lines=lines)
         except ConfigurationError as exc:
             # Each problem already names the file, line and key path.

@@ -57,6 +57,7 @@ __all__ = [
     "load_sops",
     "parse_date",
     "parse_instant",
+    "read_config",
     "replay_db",
     "replay_options",
     "verdicts_for",
@@ -183,12 +184,22 @@ def load_calendars(values: Sequence[str]) -> tuple[WorkCalendar, dict[str, WorkC
     return load_calendar(plain[0] if plain else None), named
 
 
+def read_config(file: str) -> tuple[Any, dict[str, int]]:
+    """Read a configuration file by its suffix (``.toml``, ``.json``), else as YAML.
+
+    Raises:
+        ConfigurationError: the file cannot be read or parsed (one problem, one line).
+    """
+    suffix = Path(file).suffix.lower()
+    return read_config_file(file, suffix=suffix if suffix in {".toml", ".json"} else ".yaml")
+
+
 def load_calendar(file: str | None) -> WorkCalendar:
     """Load a calendar YAML file, or return the default government calendar."""
     if file is None:
         return indonesian_government_calendar()
     try:
-        document, lines = read_config_file(file, suffix=".yaml")
+        document, lines = read_config(file)
         if not isinstance(document, dict):
             fail(f"{file}: a calendar file holds a mapping", EXIT_BAD_INPUT)
         return calendar_from_config(document, source=file, lines=lines)
