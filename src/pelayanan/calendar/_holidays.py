@@ -29,13 +29,13 @@ from typing import Literal
 import attrs
 import holidays
 from holidays.holiday_base import HolidayBase
+from holidays.version import __version__ as _package_version
 
 __all__ = ["HOLIDAYS_VERSION", "HolidayEntry", "holiday_entries", "source_label"]
 
 #: The package's release, as it reports it (``holidays.__version__``, the distribution's
-#: version): read from the package rather than its metadata, which would load
-#: `importlib.metadata` and the email parser on every start.
-HOLIDAYS_VERSION: str = holidays.__version__
+#: version, pinned equal by a test).
+HOLIDAYS_VERSION: str = _package_version
 _LANGUAGE = "en_US"
 
 
