@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pelayanan.audit.export as export_module
+from pelayanan.audit.canonical import canonical_json
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.export import export_checkpoints, verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
@@ -218,7 +219,7 @@ class TestThinnedExportTamper:
                 SignedCheckpoint(moved, signed.signatures),
             ):
                 damaged = list(lines)
-                damaged[index] = json.dumps({"checkpoint": forged.to_text()}).encode()
+                damaged[index] = canonical_json({"checkpoint": forged.to_text()})
                 path.write_bytes(b"\n".join(damaged))
                 with pytest.raises(SignatureError):
                     verify_export(path, [key.verifier])

@@ -17,7 +17,7 @@ from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey, load_public_key
 from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
-from pelayanan.audit.verify import Progress, VerificationReport
+from pelayanan.audit.verify import Progress, VerificationReport, fault_line
 from pelayanan.cli._common import (
     fail,
     force_option,
@@ -196,14 +196,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
             if note.checkpoint.ledger not in known:
                 fail(f"unverifiable: the log has no ledger {note.checkpoint.ledger!r}", 1)
     except VerificationError as exc:
-        first = (
-            f"entry {exc.seq}: {exc.reason}"
-            if exc.seq is not None
-            else (f"unverifiable: {exc.reason}")
-        )
-        if exc.ledger:
-            first += f" (ledger {exc.ledger})"
-        fail(first, 1)
+        fail(fault_line(exc), 1)
     except PelayananError as exc:
         fail(f"unverifiable: {exc}", 1)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pelayanan.audit.verify import fault_line
 from pelayanan.cli._common import (
     fail,
     keys_option,
@@ -78,7 +79,7 @@ def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str |
     except StoreNotEmptyError as exc:
         fail(f"refused: {exc}", 1)
     except VerificationError as exc:
-        fail(f"refused, the export does not verify: {exc}", 1)
+        fail(f"refused, the export does not verify: {fault_line(exc)}", 1)
     except PelayananError as exc:
         fail(f"import failed: {exc}", 1)
     finally:
