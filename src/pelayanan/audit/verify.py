@@ -105,13 +105,12 @@ def accept_checkpoint(
             outside its validity (rotated, not yet valid, revoked) at that time.
     """
     cp = signed.checkpoint
-    seq = cp.size - 1 if cp.size else None
     by_key = {t.key: t for t in trusted_from(trusted_keys)}
     signers = signed.signed_by(by_key)
     if not signers:
         names = ", ".join(name for name, _, _ in signed.signatures)
         raise SignatureError(
-            seq,
+            None,
             f"{what} is not validly signed by a trusted key (signed by {names})",
             ledger=ledger,
         )
@@ -123,7 +122,7 @@ def accept_checkpoint(
             return key.name
         refusals.append(refusal)
     raise SignatureError(
-        seq,
+        None,
         f"{what} is signed by a trusted key that was not valid at its time: " + "; ".join(refusals),
         ledger=ledger,
     )
