@@ -5,9 +5,11 @@ in one file and need not trust the library that wrote the log.  It checks, per l
 header line and its entry count (§5), that header and checkpoint lines are canonical JSON
 and each checkpoint line sits right after the entry completing its size (§5.2), each
 entry's canonical encoding (§1, the RFC 8785 subset) and fields (§1.1), sequence and
-ledger (§4.1), the hash chain (§4.4), the RFC 9162 Merkle root at every checkpoint (§2, §4.3), the Ed25519 signature of every checkpoint in
-C2SP signed-note form with its key name and key id (§3), backdated checkpoints (§7),
-coverage of every entry by a checkpoint, and time order (§4.6).
+ledger (§4.1), the hash chain (§4.4), the RFC 9162 Merkle root at every checkpoint (§2,
+§4.3), the Ed25519 signature of every checkpoint in C2SP signed-note form with its key
+name and key id (§3), backdated checkpoints (§7), coverage of every entry by a
+checkpoint, and time order (§4.6).  Rules the spec settles in its "Decisions" list are
+marked D1, D2, ... where they are applied.
 
 Trusted keys: a PEM public key is trusted at any time (§3, a key given alone); a key
 folder's ``keyring.json`` gives each key the interval in which its signatures count
@@ -18,7 +20,8 @@ It reads the whole file into memory, then keeps only a Merkle frontier (a few ha
 ledger.  It names the entry where it stopped but does not attempt the spec's finer
 localization of a chain break (§4.4); the accept/reject verdict is the same.
 
-Exit status: 0 verified, 1 the log fails a check, 2 the input cannot be read.
+Exit status: 0 verified, 1 the log fails a check (or a keyring breaks a rule of §3),
+2 the input cannot be read.
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ ZERO_PREV = "0" * 64
 MAX_INT = 2**53 - 1
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 HEX64_RE = re.compile(r"[0-9a-f]{64}\Z")
-# §3: plain ASCII decimal digits, no sign, no leading zero (Decisions, D-SIZE).
+# §3: plain ASCII decimal digits, no sign, no leading zero (Decisions, D12).
 SIZE_RE = re.compile(r"(0|[1-9][0-9]*)\Z")
-# §1.1: a ledger id (Decisions, D-LEDGER).
+# §1.1: a ledger id (Decisions, D8).
 LEDGER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ESCAPES = {
     '"': '\\"',
@@ -63,6 +66,10 @@ ESCAPES = {
 
 class RejectedError(Exception):
     """The log fails a check: the message is ``ledger L: entry N: reason``."""
+
+
+class KeyringError(ValueError):
+    """A keyring breaks a rule of §3: the log cannot be checked with it (exit 1)."""
 
 
 # --- §1 canonical JSON -------------------------------------------------------------------
@@ -179,7 +186,7 @@ def _optional_problem(entry: dict[str, Any]) -> str | None:
         if name in entry and not _type_ok(entry[name], expected):
             return f"field {name!r} must be {expected}"
     sop = entry.get("sop")
-    # §1.1: exactly the three members (Decisions, D-SOP).
+    # §1.1: exactly the three members (Decisions, D13).
     if sop is not None and (
         type(sop) is not dict
         or sorted(sop) != ["hash", "id", "version"]
@@ -278,10 +285,11 @@ def keyring_keys(doc: Any) -> list[TrustedKey]:
     for item in doc.get("keys", []):
         raw = base64.b64decode(item["public_key"], validate=True)
         bounds = [item.get(k) for k in ("valid_from", "valid_until", "revoked_at")]
+        # §3 (D5): bounds are instants in the entry time format, nothing else.
         if not all(b is None or (type(b) is str and valid_time(b)) for b in bounds):
             raise ValueError(f"key {item.get('name')!r}: a bound is not an instant or null")
         key = TrustedKey(Ed25519PublicKey.from_public_bytes(raw), *bounds)
-        # §3 (Decisions, D-KEYRING): name and key_id are derived from the key and checked.
+        # §3 (Decisions, D14): name and key_id are derived from the key and checked.
         if item.get("name") != key.name or item.get("key_id") != key.key_id.hex():
             raise ValueError(f"key {item.get('name')!r}: name or key_id is not the key's")
         keys.append(key)
@@ -292,8 +300,8 @@ def parse_note(note: str) -> tuple[bytes, str, int, bytes, str, list[tuple[str, 
     """Split a checkpoint note into body bytes, origin, size, root, time and signatures.
 
     The body is origin, size, root, the ``time`` line, then any extension lines (signed
-    with the body, otherwise ignored; Decisions, D-EXT).  The note must be exactly the
-    text its parts give back (D-NOTE): canonical base64, ``\n`` after every line.
+    with the body, otherwise ignored; Decisions, D6).  The note must be exactly the
+    text its parts give back (D12): canonical base64, ``\n`` after every line.
     """
     body, sep, signatures = note.partition("\n\n")
     lines = body.split("\n")
@@ -378,7 +386,8 @@ class Ledger:
         if problem:
             raise self.fail(n, problem)
         if entry["ledger"] != self.ledger or entry["seq"] != n:
-            raise self.fail(n, f"expected seq {n} of {self.ledger!r}, found {entry['seq']}")
+            found = f"seq {entry['seq']} of {entry['ledger']!r}"
+            raise self.fail(n, f"expected seq {n} of {self.ledger!r}, found {found}")
         if entry["prev"] != self.prev:
             raise self.fail(n, f"prev is not the hash of entry {n - 1} (one of the two altered)")
         if entry["time"] < self.last_time and self.time_fault is None:
@@ -401,7 +410,7 @@ class Ledger:
         if not signed_by(body, time, signatures, self.keys):
             raise self.fail(None, f"{where}: no signature by a key trusted and valid then")
         if size < self.frontier.size:
-            # §5 (D-PLACE): a checkpoint line follows the entry that completes its size.
+            # §5 (D2): a checkpoint line follows the entry that completes its size.
             raise self.fail(None, f"{where}: placed after entry {self.frontier.size - 1}")
         self.checkpoints += 1
         self.pending.append((size, root, time, size > self.frontier.size))
@@ -412,7 +421,7 @@ class Ledger:
         while self.pending and self.pending[0][0] == size_now:
             size, root, time, early = self.pending.pop(0)
             if self.frontier.root() != root:
-                # §4.3 (D-ROOT): the last entry the checkpoint covers is named.
+                # §4.3 (D3): the last entry the checkpoint covers is named.
                 raise self.fail(size - 1 if size else None, f"root at size {size} differs")
             if size and time < self.last_time:
                 raise self.fail(size - 1, f"checkpoint at size {size} is dated before it")
@@ -438,7 +447,7 @@ class Ledger:
 def classify(line: bytes, number: int) -> tuple[str, Any]:
     """Tell a header, a checkpoint and an entry line apart by their first bytes (§5.2).
 
-    Header and checkpoint lines are canonical JSON like entries (Decisions, D-JSON): a
+    Header and checkpoint lines are canonical JSON like entries (Decisions, D1): a
     note's U+2014 is written as itself, never as ``\\u2014``.
     """
     if not line.startswith((b'{"format":', b'{"checkpoint":')):
@@ -477,7 +486,7 @@ def verify(data: bytes, keys: list[TrustedKey]) -> list[str]:
             if current is not None:
                 summaries.append(current.finish())
             if value["ledger"] in seen:
-                # §7 (D-TWICE): one ledger appears at most once in a file.
+                # §7 (D9): one ledger appears at most once in a file.
                 raise RejectedError(f"ledger {value['ledger']} appears twice in the export")
             seen.add(value["ledger"])
             current = Ledger(value["ledger"], value["size"], keys)
@@ -499,8 +508,8 @@ def load_keys(path: Path) -> list[TrustedKey]:
     if data.lstrip().startswith(b"{"):
         try:
             return keyring_keys(json.loads(data))
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: malformed keyring ({exc})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyringError(f"{path}: malformed keyring ({exc})") from None
     key = load_pem_public_key(data)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path} is not an Ed25519 public key")
@@ -522,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         keys = [key for path in args.trusted_key for key in load_keys(path)]
         data = args.export.read_bytes()
+    except KeyringError as exc:
+        print(f"REJECTED: unverifiable: {exc}")
+        return 1
     except (OSError, ValueError) as exc:
         print(f"cannot read input: {exc}", file=sys.stderr)
         return 2
