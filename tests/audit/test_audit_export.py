@@ -133,6 +133,14 @@ class TestThinning:
             notes.append(cp.sign(key).to_text())
         assert export_checkpoints(notes, every=100) == {0, 2, 4}
 
+    def test_ties_go_to_the_first(self, key: SigningKey) -> None:
+        """Of equal earliest or latest times, the checkpoint of smallest size is kept."""
+        notes = []
+        for size, minute in [(1, 7), (2, 1), (3, 1), (4, 7), (5, 4)]:
+            cp = Checkpoint("kota", size, b"\0" * 32, T0 + dt.timedelta(minutes=minute))
+            notes.append(cp.sign(key).to_text())
+        assert export_checkpoints(notes, every=100) == {0, 1, 4}
+
     def test_cosigned_checkpoints_are_all_kept(self, key: SigningKey) -> None:
         """Checkpoints carrying two signatures are never thinned."""
         other = generate_key_pair()
