@@ -17,19 +17,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import importlib.util
 import io
 import json
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_standalone_verifier import standalone  # the script, loaded once for both files
 
 from pelayanan.audit.canonical import canonical_json
 from pelayanan.audit.checkpoint import Checkpoint
@@ -40,7 +38,6 @@ from pelayanan.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "docs" / "audit-vectors"
-SCRIPT = ROOT / "examples" / "auditor" / "verify_standalone.py"
 LEDGER = "contoh"
 T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
 ZERO = "0" * 64
@@ -153,6 +150,55 @@ def keyring(*keys: tuple[SigningKey, dict[str, str | None]]) -> str:
 
 # --- the cases ---------------------------------------------------------------------------
 
+#: name | decision | exit | where the first fault line points (- for none) | what it holds
+TABLE = """
+ok-basic | §5 | 0 | - | a valid log of three entries, a checkpoint after each
+header-spaces | D1 | 1 | line 1 | the header has spaces after its colons
+header-member-order | D1 | 1 | line 1 | the header lists `version` before `ledger`
+header-version-2 | §5 | 1 | line 1 | the header says version 2
+header-ledger-id | D8 | 1 | line 1 | the header names ledger `con toh`
+header-size | §5 | 1 | entry 3 | the header announces 4 entries, 3 follow
+line-before-header | §5 | 1 | line 1 | an entry line comes before the header
+ledger-twice | D9 | 1 | ledger | the same ledger exported twice in one file
+ledger-twice-forked | D9 | 1 | ledger | two genuinely signed histories of one ledger
+entry-space | §1 | 1 | entry 1 | entry 1 has a space after a colon, signed as it stands
+entry-member-order | §1 | 1 | entry 1 | entry 1 lists `v` first
+entry-escaped-char | §1 | 1 | entry 1 | entry 1 writes `-` as `\u002d`
+entry-float | §1 | 1 | entry 1 | entry 1 holds the number 1.0
+entry-uppercase-prev | D10 | 1 | entry 1 | entry 1 writes `prev` in uppercase hex
+sop-extra-member | D13 | 1 | entry 1 | entry 1's `sop` has a fourth member
+entry-seq-skipped | §4.1 | 1 | entry 2 | entry 2 says it is number 3
+entry-other-ledger | §4.1 | 1 | entry 1 | entry 1 names ledger `lain`
+entry-time-backwards | §4.6 | 1 | entry 2 | entry 2 is dated before entry 1
+chain-broken | §4.4 | 1 | entry 1 | entry 1's `prev` is not entry 0's hash
+cp-untrusted-key | §3 | 1 | checkpoint at size 2 | the checkpoint at size 2 is signed by another key
+cp-root-changed | D3 | 1 | entry 1 | the checkpoint at size 2 states another root, genuinely signed
+cp-other-ledger | §4.5 | 1 | checkpoint at size 2 | a genuine checkpoint of ledger `lain`
+cp-size-leading-zero | D12 | 1 | line 5 | the size line reads `02`
+cp-escaped-dash | D1 | 1 | line 5 | the checkpoint line writes U+2014 as `\u2014`
+cp-line-spaces | D1 | 1 | line 5 | the checkpoint line has a space after the colon
+cp-line-extra-member | D1 | 1 | line 5 | the checkpoint line has a second member
+cp-two-time-lines | D6 | 1 | line 5 | a signed extension line starts with `time `
+cp-control-char | D6 | 1 | line 5 | a signed extension line holds a tab
+cp-root-base64-loose | D12 | 1 | line 5 | the root's base64 sets the unused low bits
+cp-early | D2 | 1 | checkpoint at size 2 | the checkpoint at size 2 sits right after entry 0
+cp-late | D2 | 1 | checkpoint at size 2 | the checkpoint at size 2 sits after entry 2
+cp-backdated | §7 | 1 | entry 2 | the checkpoint at size 3 is dated before entry 2
+cp-uncovered | §4 | 1 | entry 2 | entry 2 has no checkpoint
+cp-beyond-end | §4 | 1 | entry 3 | a checkpoint at size 4 in a log of 3 entries (the last removed)
+fork-two-roots-one-size | §7 | 1 | entry 2 | two genuine checkpoints at size 3 with different roots
+ok-extension-line | D6 | 0 | - | the checkpoint at size 2 carries a signed extension line
+rotation-ok | §3 | 0 | - | key A signs before the rotation instant, key B from it on
+rotation-old-key-at-instant | §3 | 1 | checkpoint at size 3 | key A signs at the rotation instant
+rotation-new-key-early | §3 | 1 | checkpoint at size 2 | key B signs before its valid_from
+revoked-at-instant | §3 | 1 | checkpoint at size 3 | key A, revoked at entry 2's time, signs then
+revoked-backdated | §7 | 1 | entry 3 | after revocation, one covering entry 3, dated before it
+revoked-before-ok | §3 | 0 | - | checkpoints dated before the revocation verify
+keyring-offset-instant | D5 | 1 | unverifiable | a keyring bound written with an offset
+keyring-uppercase-key-id | D10 | 1 | unverifiable | a keyring key_id in uppercase hex
+keyring-foreign-name | D14 | 1 | unverifiable | a keyring entry names another key
+"""
+
 Case = dict[str, Any]
 
 
@@ -162,444 +208,171 @@ def _replace(lines: list[bytes], index: int, line: bytes) -> list[bytes]:
     return changed
 
 
-def _entry_cases() -> Iterator[tuple[Case, list[bytes]]]:
-    def one(name: str, what: str, decision: str, where: str | None, entries: list[bytes]) -> Any:
-        lines = export(entries, {s: [note(entries, s)] for s in range(1, len(entries) + 1)})
-        return {"name": name, "what": what, "decision": decision, "exit": 1, "where": where}, lines
+def _moved(lines: list[bytes], source: int, target: int) -> list[bytes]:
+    changed = list(lines)
+    changed.insert(target, changed.pop(source))
+    return changed
 
+
+def _signed_each(entries: list[bytes]) -> list[bytes]:
+    return export(entries, {s: [note(entries, s)] for s in range(1, len(entries) + 1)})
+
+
+def _edited(index: int, **fields: Any) -> list[bytes]:
+    """The three-entry log with *fields* of entry *index* changed, signed as it stands."""
     bodies = [_body(i) for i in range(3)]
-    yield one(
-        "entry-space",
-        "entry 1 has a space after a colon, signed as it stands",
-        "§1",
-        "entry 1",
-        chain(bodies, lambda b: b.replace(b'"n":1', b'"n": 1')),
-    )
-    yield one(
-        "entry-member-order",
-        "entry 1 lists `v` first",
-        "§1",
-        "entry 1",
-        chain(bodies, lambda b: b'{"v":1,' + b[1:-7] + b"}" if b'"seq":1,' in b else b),
-    )
-    yield one(
-        "entry-escaped-char",
-        "entry 1 writes `-` as `\\u002d`",
-        "§1",
-        "entry 1",
-        chain(bodies, lambda b: b.replace(b"warga-1001", b"warga\\u002d1001")),
-    )
-    yield one(
-        "entry-float",
-        "entry 1 holds the number 1.0",
-        "§1",
-        "entry 1",
-        chain(bodies, lambda b: b.replace(b'"n":1', b'"n":1.0')),
-    )
-    yield one(
-        "entry-uppercase-prev",
-        "entry 1 writes `prev` in uppercase hex",
-        "D10",
-        "entry 1",
-        chain(
-            bodies,
-            lambda b: re.sub(
-                rb'"prev":"([0-9a-f]{64})"',
-                lambda m: m[0].upper().replace(b'"PREV":', b'"prev":'),
-                b,
-            ),
-        ),
-    )
-    extra = [dict(b) for b in bodies]
-    extra[1]["sop"] = {**extra[1]["sop"], "url": "https://example.invalid"}
-    yield one(
-        "sop-extra-member", "entry 1's `sop` has a fourth member", "D13", "entry 1", chain(extra)
-    )
-    skipped = [dict(b) for b in bodies]
-    skipped[2]["seq"] = 3
-    yield one("entry-seq-skipped", "entry 2 says it is number 3", "§4.1", "entry 2", chain(skipped))
-    foreign = [dict(b) for b in bodies]
-    foreign[1]["ledger"] = "lain"
-    yield one(
-        "entry-other-ledger", "entry 1 names ledger `lain`", "§4.1", "entry 1", chain(foreign)
-    )
-    backwards = [dict(b) for b in bodies]
-    backwards[2]["time"] = _time(1)
-    yield one(
-        "entry-time-backwards",
-        "entry 2 is dated before entry 1",
-        "§4.6",
-        "entry 2",
-        chain(backwards),
-    )
-    broken = chain(bodies)
-    entry1 = json.loads(broken[1])
-    entry1["prev"] = "1" * 64
-    broken[1] = canonical_json(entry1)
-    fixed = json.loads(broken[2])
-    fixed["prev"] = leaf_hash(broken[1]).hex()
-    broken[2] = canonical_json(fixed)
-    yield one(
-        "chain-broken",
-        "entry 1's `prev` is not entry 0's hash (all signed as they stand)",
-        "§4.4",
-        "entry 1",
-        broken,
-    )
+    bodies[index] = {**bodies[index], **fields}
+    return _signed_each(chain(bodies))
 
 
-def _checkpoint_cases() -> Iterator[tuple[Case, list[bytes]]]:
+def _encoded(alter: Callable[[bytes], bytes]) -> list[bytes]:
+    """The three-entry log with entry 1's bytes altered, signed as they stand."""
+    bodies = [_body(i) for i in range(3)]
+    return _signed_each(chain(bodies, lambda b: alter(b) if b'"seq":1,' in b else b))
+
+
+def _broken_chain() -> list[bytes]:
+    entries = chain([_body(i) for i in range(3)])
+    first = json.loads(entries[1])
+    entries[1] = canonical_json({**first, "prev": "1" * 64})
+    second = json.loads(entries[2])
+    entries[2] = canonical_json({**second, "prev": leaf_hash(entries[1]).hex()})
+    return _signed_each(entries)
+
+
+def _log_cases() -> dict[str, list[bytes]]:
+    """The export lines of every case trusting the plain key, by name."""
     entries, lines = good()
-    cp2 = 3  # line index of the checkpoint at size 2 (header, e0, c1, e1, c2, ...)
-
-    def case(name: str, what: str, decision: str, where: str | None, changed: list[bytes]) -> Any:
-        return {
-            "name": name,
-            "what": what,
-            "decision": decision,
-            "exit": 1,
-            "where": where,
-        }, changed
-
-    def swap(text: str) -> list[bytes]:
-        return _replace(lines, cp2 + 1, cp_line(text))
-
-    yield case(
-        "cp-untrusted-key",
-        "the checkpoint at size 2 is signed by another key",
-        "§3",
-        "checkpoint at size 2",
-        swap(note(entries, 2, KEY_X)),
-    )
-    yield case(
-        "cp-root-changed",
-        "the checkpoint at size 2 states another root, genuinely signed",
-        "D3",
-        "entry 1",
-        swap(note(entries, 2, root=bytes(32))),
-    )
-    yield case(
-        "cp-other-ledger",
-        "a genuine checkpoint of ledger `lain` in ledger `contoh`",
-        "§4.5",
-        "checkpoint at size 2",
-        swap(note(entries, 2, ledger="lain")),
-    )
+    cp2 = 4  # line index of the checkpoint at size 2 (header, e0, c1, e1, c2, ...)
     text = note(entries, 2)
-    yield case(
-        "cp-size-leading-zero",
-        "the size line reads `02`",
-        "D12",
-        "line 5",
-        swap(text.replace("\n2\n", "\n02\n", 1)),
-    )
-    yield case(
-        "cp-escaped-dash",
-        "the checkpoint line writes U+2014 as `\\u2014`",
-        "D1",
-        "line 5",
-        _replace(lines, cp2 + 1, json.dumps({"checkpoint": text}, separators=(",", ":")).encode()),
-    )
-    yield case(
-        "cp-line-spaces",
-        "the checkpoint line has a space after the colon",
-        "D1",
-        "line 5",
-        _replace(lines, cp2 + 1, cp_line(text).replace(b'":"', b'": "', 1)),
-    )
-    yield case(
-        "cp-line-extra-member",
-        "the checkpoint line has a second member",
-        "D1",
-        "line 5",
-        _replace(lines, cp2 + 1, canonical_json({"checkpoint": text, "x": 1})),
-    )
-    yield case(
-        "cp-two-time-lines",
-        "a signed extension line starts with `time `",
-        "D6",
-        "line 5",
-        swap(note(entries, 2, extensions=("time 2026-07-06T01:05:00.000000Z",))),
-    )
-    yield case(
-        "cp-control-char",
-        "a signed extension line holds a tab",
-        "D6",
-        "line 5",
-        swap(note(entries, 2, extensions=("hint\tx",))),
-    )
     root_b64 = base64.b64encode(root_hash(entries[:2])).decode()
     loose = root_b64[:42] + chr(ord(root_b64[42]) ^ 1) + "="
-    yield case(
-        "cp-root-base64-loose",
-        "the root's base64 sets the unused low bits",
-        "D12",
-        "line 5",
-        swap(text.replace(root_b64, loose)),
-    )
-    early = list(lines)
-    moved = early.pop(cp2 + 1)
-    early.insert(2, moved)
-    yield case(
-        "cp-early",
-        "the checkpoint at size 2 sits right after entry 0",
-        "D2",
-        "checkpoint at size 2",
-        early,
-    )
-    late = list(lines)
-    moved = late.pop(cp2 + 1)
-    late.insert(cp2 + 3, moved)
-    yield case(
-        "cp-late", "the checkpoint at size 2 sits after entry 2", "D2", "checkpoint at size 2", late
-    )
-    yield case(
-        "cp-backdated",
-        "the checkpoint at size 3 is dated before entry 2",
-        "§7",
-        "entry 2",
-        _replace(lines, len(lines) - 1, cp_line(note(entries, 3, minutes=6))),
-    )
-    yield case("cp-uncovered", "entry 2 has no checkpoint", "§4", "entry 2", lines[:-1])
     four = chain([_body(i) for i in range(4)])
-    cut = export(
-        four[:3], {1: [note(four, 1)], 2: [note(four, 2)], 3: [note(four, 3), note(four, 4)]}
-    )
-    yield case(
-        "cp-beyond-end",
-        "a checkpoint at size 4 in a log of 3 entries (the last removed)",
-        "§4",
-        "entry 3",
-        cut,
-    )
     forked = chain([_body(0), _body(1), {**_body(2), "data": {"n": 99}}])
-    yield case(
-        "fork-two-roots-one-size",
-        "two genuine checkpoints at size 3 with different roots",
-        "§7",
-        "entry 2",
-        [*lines, cp_line(note(forked, 3))],
-    )
-    ok_ext = export(
-        entries,
-        {
-            s: [note(entries, s, extensions=("witness saksi.contoh",) if s == 2 else ())]
-            for s in (1, 2, 3)
-        },
-    )
-    yield (
-        {
-            "name": "ok-extension-line",
-            "what": "the checkpoint at size 2 carries a signed extension line",
-            "decision": "D6",
-            "exit": 0,
-            "where": None,
-        },
-        ok_ext,
-    )
-
-
-def _export_cases() -> Iterator[tuple[Case, list[bytes]]]:
-    _, lines = good()
-
-    def case(name: str, what: str, decision: str, where: str | None, changed: list[bytes]) -> Any:
-        return {
-            "name": name,
-            "what": what,
-            "decision": decision,
-            "exit": 1,
-            "where": where,
-        }, changed
-
-    yield (
-        {
-            "name": "ok-basic",
-            "what": "a valid log of three entries, a checkpoint after each",
-            "decision": "§5",
-            "exit": 0,
-            "where": None,
-        },
-        lines,
-    )
-    yield case(
-        "header-spaces",
-        "the header has spaces after its colons",
-        "D1",
-        "line 1",
-        _replace(lines, 0, lines[0].replace(b'":', b'": ')),
-    )
-    yield case(
-        "header-member-order",
-        "the header lists `version` first",
-        "D1",
-        "line 1",
-        _replace(
-            lines, 0, b'{"format":"pelayanan-audit-export","version":1,"ledger":"contoh","size":3}'
-        ),
-    )
-    yield case(
-        "header-version-2",
-        "the header says version 2",
-        "§5",
-        "line 1",
-        _replace(lines, 0, lines[0].replace(b'"version":1', b'"version":2')),
-    )
-    yield case(
-        "header-ledger-id",
-        "the header names ledger `con toh`",
-        "D8",
-        "line 1",
-        _replace(lines, 0, header(3, "con toh")),
-    )
-    yield case(
-        "header-size",
-        "the header announces 4 entries, 3 follow",
-        "§5",
-        "entry 3",
-        _replace(lines, 0, header(4)),
-    )
-    yield case(
-        "line-before-header",
-        "an entry line comes before the header",
-        "§5",
-        "line 1",
-        [lines[1], *lines],
-    )
-    yield case(
-        "ledger-twice", "the same ledger exported twice in one file", "D9", "ledger", lines + lines
-    )
     other = chain([{**_body(i), "data": {"n": 10 + i}} for i in range(3)])
-    rewritten = export(other, {s: [note(other, s)] for s in (1, 2, 3)})
-    yield case(
-        "ledger-twice-forked",
-        "two genuinely signed histories of one ledger",
-        "D9",
-        "ledger",
-        lines + rewritten,
-    )
+    hint = {2: ("witness saksi.contoh",)}
+    reordered = b'{"format":"pelayanan-audit-export","version":1,"ledger":"contoh","size":3}'
+    sop = {**_body(1)["sop"], "url": "https://example.invalid"}
+    sep = (",", ":")
+
+    def swap(new_text: str) -> list[bytes]:
+        return _replace(lines, cp2, cp_line(new_text))
+
+    return {
+        "ok-basic": lines,
+        "header-spaces": _replace(lines, 0, lines[0].replace(b'":', b'": ')),
+        "header-member-order": _replace(lines, 0, reordered),
+        "header-version-2": _replace(lines, 0, lines[0].replace(b'"version":1', b'"version":2')),
+        "header-ledger-id": _replace(lines, 0, header(3, "con toh")),
+        "header-size": _replace(lines, 0, header(4)),
+        "line-before-header": [lines[1], *lines],
+        "ledger-twice": lines + lines,
+        "ledger-twice-forked": lines + _signed_each(other),
+        "entry-space": _encoded(lambda b: b.replace(b'"n":1', b'"n": 1')),
+        "entry-member-order": _encoded(lambda b: b'{"v":1,' + b[1:-7] + b"}"),
+        "entry-escaped-char": _encoded(lambda b: b.replace(b"warga-1001", b"warga\\u002d1001")),
+        "entry-float": _encoded(lambda b: b.replace(b'"n":1', b'"n":1.0')),
+        "entry-uppercase-prev": _encoded(
+            lambda b: re.sub(rb'"prev":"[0-9a-f]{64}"', lambda m: m[0][:8] + m[0][8:].upper(), b)
+        ),
+        "sop-extra-member": _edited(1, sop=sop),
+        "entry-seq-skipped": _edited(2, seq=3),
+        "entry-other-ledger": _edited(1, ledger="lain"),
+        "entry-time-backwards": _edited(2, time=_time(1)),
+        "chain-broken": _broken_chain(),
+        "cp-untrusted-key": swap(note(entries, 2, KEY_X)),
+        "cp-root-changed": swap(note(entries, 2, root=bytes(32))),
+        "cp-other-ledger": swap(note(entries, 2, ledger="lain")),
+        "cp-size-leading-zero": swap(text.replace("\n2\n", "\n02\n", 1)),
+        "cp-escaped-dash": _replace(
+            lines, cp2, json.dumps({"checkpoint": text}, separators=sep).encode()
+        ),
+        "cp-line-spaces": _replace(lines, cp2, cp_line(text).replace(b'":"', b'": "', 1)),
+        "cp-line-extra-member": _replace(lines, cp2, canonical_json({"checkpoint": text, "x": 1})),
+        "cp-two-time-lines": swap(note(entries, 2, extensions=(f"time {_time(5)}",))),
+        "cp-control-char": swap(note(entries, 2, extensions=("hint\tx",))),
+        "cp-root-base64-loose": swap(text.replace(root_b64, loose)),
+        "cp-early": _moved(lines, cp2, 2),
+        "cp-late": _moved(lines, cp2, cp2 + 2),
+        "cp-backdated": _replace(lines, len(lines) - 1, cp_line(note(entries, 3, minutes=6))),
+        "cp-uncovered": lines[:-1],
+        "cp-beyond-end": export(
+            four[:3], {s: [note(four, s)] for s in (1, 2)} | {3: [note(four, 3), note(four, 4)]}
+        ),
+        "fork-two-roots-one-size": [*lines, cp_line(note(forked, 3))],
+        "ok-extension-line": export(
+            entries, {s: [note(entries, s, extensions=hint.get(s, ()))] for s in (1, 2, 3)}
+        ),
+    }
 
 
-def _key_cases() -> Iterator[tuple[Case, list[bytes], str]]:
-    """Rotation and revocation edges: (case, export lines, keyring text)."""
+def _key_cases() -> dict[str, tuple[list[bytes], str]]:
+    """Rotation, revocation and keyring cases by name: (export lines, keyring text)."""
     entries = chain([_body(i) for i in range(4)])
     rotation = _time(10)  # entry 2's time: the checkpoint at size 3 is dated then
     ring = keyring((KEY_A, {"valid_until": rotation}), (KEY_B, {"valid_from": rotation}))
+    revoked = keyring((KEY_A, {"revoked_at": rotation, "revocation_reason": "leaked"}))
+    plain = keyring((KEY_A, {}))
+    head = export(entries[:2], {1: [note(entries, 1)], 2: [note(entries, 2)]})
 
-    def signed(keys: dict[int, SigningKey]) -> list[bytes]:
+    def signed(
+        keys: dict[int, SigningKey | None], minutes: dict[int, int] | None = None
+    ) -> list[bytes]:
+        chosen = {s: keys.get(s, KEY_A if s < 3 else KEY_B) for s in (1, 2, 3, 4)}
         return export(
             entries,
-            {s: [note(entries, s, keys.get(s, KEY_A if s < 3 else KEY_B))] for s in (1, 2, 3, 4)},
+            {
+                s: [note(entries, s, k, minutes=(minutes or {}).get(s))]
+                for s, k in chosen.items()
+                if k is not None
+            },
         )
 
-    def case(name: str, what: str, exit_code: int, where: str | None) -> Case:
-        return {"name": name, "what": what, "decision": "§3", "exit": exit_code, "where": where}
+    return {
+        "rotation-ok": (signed({}), ring),
+        "rotation-old-key-at-instant": (signed({3: KEY_A}), ring),
+        "rotation-new-key-early": (signed({2: KEY_B}), ring),
+        "revoked-at-instant": (signed({3: KEY_A, 4: KEY_A}), revoked),
+        "revoked-backdated": (signed({3: None, 4: KEY_A}, {4: 9}), revoked),
+        "revoked-before-ok": (head, revoked),
+        "keyring-offset-instant": (
+            head,
+            keyring((KEY_A, {"valid_until": "2026-07-06T08:10:00+07:00"})),
+        ),
+        "keyring-uppercase-key-id": (
+            head,
+            plain.replace(KEY_A.verifier.key_id, KEY_A.verifier.key_id.upper()),
+        ),
+        "keyring-foreign-name": (head, plain.replace(KEY_A.verifier.name, KEY_B.verifier.name)),
+    }
 
-    yield (
-        case("rotation-ok", "key A signs before the rotation instant, key B from it on", 0, None),
-        signed({}),
-        ring,
-    )
-    yield (
-        case(
-            "rotation-old-key-at-instant",
-            "key A signs a checkpoint dated exactly at the rotation (valid_until is exclusive)",
-            1,
-            "checkpoint at size 3",
-        ),
-        signed({3: KEY_A}),
-        ring,
-    )
-    yield (
-        case(
-            "rotation-new-key-early",
-            "key B signs a checkpoint dated before its valid_from",
-            1,
-            "checkpoint at size 2",
-        ),
-        signed({2: KEY_B}),
-        ring,
-    )
-    revoked = keyring((KEY_A, {"revoked_at": _time(10), "revocation_reason": "leaked"}))
-    only_a = export(entries, {s: [note(entries, s)] for s in (1, 2, 3, 4)})
-    yield (
-        case(
-            "revoked-at-instant",
-            "key A, revoked at entry 2's time, signs the checkpoint dated then",
-            1,
-            "checkpoint at size 3",
-        ),
-        only_a,
-        revoked,
-    )
-    backdated = export(
-        entries, {1: [note(entries, 1)], 2: [note(entries, 2)], 4: [note(entries, 4, minutes=9)]}
-    )
-    yield (
-        case(
-            "revoked-backdated",
-            "after revocation, a checkpoint covering entries 2 and 3 dated just before it",
-            1,
-            "entry 3",
-        ),
-        backdated,
-        revoked,
-    )
-    head = export(entries[:2], {1: [note(entries, 1)], 2: [note(entries, 2)]})
-    yield (
-        case("revoked-before-ok", "checkpoints dated before the revocation verify", 0, None),
-        head,
-        revoked,
-    )
-    offset = keyring((KEY_A, {"valid_until": "2026-07-06T08:10:00+07:00"}))
-    yield (
-        {
-            **case(
-                "keyring-offset-instant",
-                "a keyring bound written with an offset",
-                1,
-                "unverifiable",
-            ),
-            "decision": "D5",
-        },
-        head,
-        offset,
-    )
-    upper = keyring((KEY_A, {}))
-    upper = upper.replace(KEY_A.verifier.key_id, KEY_A.verifier.key_id.upper())
-    yield (
-        {
-            **case(
-                "keyring-uppercase-key-id", "a keyring key_id in uppercase hex", 1, "unverifiable"
-            ),
-            "decision": "D10",
-        },
-        head,
-        upper,
-    )
-    foreign = keyring((KEY_A, {})).replace(KEY_A.verifier.name, KEY_B.verifier.name)
-    yield (
-        {
-            **case("keyring-foreign-name", "a keyring entry names another key", 1, "unverifiable"),
-            "decision": "D14",
-        },
-        head,
-        foreign,
-    )
+
+def _table() -> list[Case]:
+    cases = []
+    for row in TABLE.strip().splitlines():
+        name, decision, code, where, what = (cell.strip() for cell in row.split("|", 4))
+        place = None if where == "-" else where
+        cases.append(
+            {"name": name, "what": what, "decision": decision, "exit": int(code), "where": place}
+        )
+    return cases
 
 
 def build() -> dict[str, bytes]:
     """Return every vector file by name, the manifest included."""
+    logs, keyed = _log_cases(), _key_cases()
     files: dict[str, bytes] = {"contoh.pem": KEY_A.verifier.public_pem()}
     cases: list[Case] = []
-    for case, lines in [*_export_cases(), *_entry_cases(), *_checkpoint_cases()]:
-        files[f"{case['name']}.jsonl"] = b"".join(line + b"\n" for line in lines)
-        cases.append({**case, "export": f"{case['name']}.jsonl", "keys": "contoh.pem"})
-    for case, lines, ring in _key_cases():
-        files[f"{case['name']}.jsonl"] = b"".join(line + b"\n" for line in lines)
-        files[f"{case['name']}.keyring.json"] = ring.encode() + b"\n"
-        cases.append(
-            {**case, "export": f"{case['name']}.jsonl", "keys": f"{case['name']}.keyring.json"}
-        )
+    for case in _table():
+        name = case["name"]
+        lines, ring = (logs[name], None) if name in logs else keyed[name]
+        files[f"{name}.jsonl"] = b"".join(line + b"\n" for line in lines)
+        keys = "contoh.pem"
+        if ring is not None:
+            keys = f"{name}.keyring.json"
+            files[keys] = ring.encode() + b"\n"
+        cases.append({**case, "export": f"{name}.jsonl", "keys": keys})
+    assert len(cases) == len(logs) + len(keyed)
     manifest = {"format": "pelayanan-audit-vectors", "version": 1, "cases": cases}
     files["manifest.json"] = json.dumps(manifest, indent=1, ensure_ascii=False).encode() + b"\n"
     return files
@@ -608,17 +381,6 @@ def build() -> dict[str, bytes]:
 # --- the tests ---------------------------------------------------------------------------
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("auditor_verify_standalone_vectors", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-standalone = _load_script()
 MANIFEST: dict[str, Any] = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))
 PLACE = re.compile(r"(entry \d+|checkpoint at size \d+|line \d+|ledger |unverifiable: )")
 
