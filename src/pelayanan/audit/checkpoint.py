@@ -126,29 +126,29 @@ class SignedCheckpoint:
 def _parse_body(body: str) -> Checkpoint:
     """Parse the lines of a checkpoint body (without its last ``\n``)."""
     if any(ord(char) < 0x20 and char != "\n" for char in body):
-        raise ValueError("the body holds a control character")
+        raise _malformed("the body holds a control character")
     lines = body.split("\n")
     if len(lines) < 4 or not lines[0].startswith(_ORIGIN_PREFIX):
-        raise ValueError("body must have origin, size, root and time lines")
+        raise _malformed("body must have origin, size, root and time lines")
     ledger = lines[0][len(_ORIGIN_PREFIX) :]
     problem = ledger_id_problem(ledger)
     if problem is not None:
-        raise ValueError(problem)
+        raise _malformed(problem)
     size_line = lines[1]
     if not size_line.isascii() or not size_line.isdigit() or str(int(size_line)) != size_line:
-        raise ValueError(f"bad tree size {size_line!r} (decimal digits, no leading zero)")
+        raise _malformed(f"bad tree size {size_line!r} (decimal digits, no leading zero)")
     root = base64.b64decode(lines[2], validate=True)
     if len(root) != 32 or base64.b64encode(root).decode() != lines[2]:
-        raise ValueError("root hash is not the standard base64 of 32 bytes")
+        raise _malformed("root hash is not the standard base64 of 32 bytes")
     if not lines[3].startswith("time "):
-        raise ValueError("the fourth line must be the time line")
+        raise _malformed("the fourth line must be the time line")
     when = dt.datetime.strptime(lines[3][5:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     extensions = tuple(lines[4:])
     if any(line.startswith("time ") for line in extensions):
-        raise ValueError("more than one time line")
+        raise _malformed("more than one time line")
     checkpoint = Checkpoint(ledger, int(size_line), root, when, extensions)
     if checkpoint.body().decode() != body + "\n":
-        raise ValueError("body is not in canonical form")
+        raise _malformed("body is not in canonical form")
     return checkpoint
 
 
@@ -157,14 +157,18 @@ def _parse_signatures(sigs: str) -> list[tuple[str, bytes, bytes]]:
     if not sigs:
         return []
     if not sigs.endswith("\n"):
-        raise ValueError("the last signature line does not end with a newline")
+        raise _malformed("the last signature line does not end with a newline")
     signatures = []
     for line in sigs[:-1].split("\n"):
         dash, name, blob = line.split(" ")
         if dash != _DASH or not name:
-            raise ValueError("signature line must be an em dash, a key name and a signature")
+            raise _malformed("signature line must be an em dash, a key name and a signature")
         raw = base64.b64decode(blob, validate=True)
         if len(raw) != 4 + 64:
-            raise ValueError("signature is not 4 + 64 bytes")
+            raise _malformed("signature is not 4 + 64 bytes")
         signatures.append((name, raw[:4], raw[4:]))
     return signatures
+
+
+def _malformed(what: str) -> SignatureError:
+    return SignatureError(None, f"malformed checkpoint: {what}")

@@ -250,6 +250,6 @@ def check_receipt(
 def _hash(text: object) -> bytes:
     """Decode a hash written as 64 lowercase hex digits (the only form the format uses)."""
     if type(text) is not str or len(text) != 64 or text.strip("0123456789abcdef"):
-        msg = f"{text!r} is not a hash in 64 lowercase hex digits"
-        raise ValueError(msg)
+        msg = f"receipt is malformed: {text!r} is not a hash in 64 lowercase hex digits"
+        raise ProofError(msg)
     return bytes.fromhex(text)
