@@ -288,27 +288,18 @@ class TestEveryBackend:
         store.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh store location on each SQL backend."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "s.db")
-    else:
-        yield from pg_database()
-
-
 def test_a_deleted_middle_checkpoint_row_is_found(
-    sql_location: str, ledger_key: SigningKey
+    live_location: str, ledger_key: SigningKey
 ) -> None:
     """Deleting a checkpoint row between others is a store fault on SQLite and PostgreSQL."""
-    store = open_store(sql_location)
+    store = open_store(live_location)
     for n in range(5):
         store.append("kota", body(n), time=T0, sign=signer(ledger_key))
     assert verify_store(store, [ledger_key.verifier]).ok
     with store._db() as db:  # type: ignore[attr-defined]
         assert db.run("DELETE FROM checkpoints WHERE ledger = ? AND size = 3", ("kota",)) == 1
     store.close()  # the deleting session ends, and the server counts what it did
-    reader = open_store(sql_location, read_only=True)
+    reader = open_store(live_location, read_only=True)
     try:
         deadline = time.monotonic() + 20
         while True:
