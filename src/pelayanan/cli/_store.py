@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pelayanan.audit.verify import fault_line
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED_CHECK,
@@ -94,7 +95,7 @@ def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str |
     except StoreNotEmptyError as exc:
         fail(f"import refused: {exc}", EXIT_BAD_INPUT)
     except VerificationError as exc:
-        fail(f"import refused, the export does not verify: {exc}", EXIT_FAILED_CHECK)
+        fail(f"import refused, the export does not verify: {fault_line(exc)}", EXIT_FAILED_CHECK)
     except PelayananError as exc:
         fail(f"import failed: {exc}", EXIT_BAD_INPUT)
     finally:
