@@ -37,6 +37,7 @@ __all__ = [
     "ENTRY_VERSION",
     "GENESIS_PREV",
     "FIELD_TYPES",
+    "LEDGER_ID",
     "REQUIRED_FIELDS",
     "StoredEntry",
     "encode_entry",
@@ -44,6 +45,7 @@ __all__ = [
     "entry_problem",
     "format_time",
     "is_entry_time",
+    "ledger_id_problem",
     "parse_time",
 ]
 
@@ -72,7 +74,10 @@ FIELD_TYPES: Mapping[str, tuple[type | None, ...]] = {
     "data": (dict,),
     "justification": (str,),
 }
-_SOP_KEYS = ("id", "version", "hash")
+_SOP_KEYS = frozenset({"id", "version", "hash"})
+#: What a ledger id may be: 1 to 64 ASCII letters, digits, ``.``, ``_`` or ``-``,
+#: starting with a letter or a digit (it ends the checkpoint origin ``pelayanan/<id>``).
+LEDGER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _JSON_NAMES: dict[type | None, str] = {
     str: "string",
@@ -126,8 +131,24 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
             names = " or ".join(_JSON_NAMES[k] for k in FIELD_TYPES[field])
             return f"field {field!r} must be {names}"
     sop = entry.get("sop")
-    if sop is not None and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
-        return "field 'sop' must hold the strings id, version and hash"
+    if sop is not None and (
+        sop.keys() != _SOP_KEYS or not all(type(value) is str for value in sop.values())
+    ):
+        return "field 'sop' must hold exactly the strings id, version and hash"
+    return None
+
+
+def ledger_id_problem(ledger: object) -> str | None:
+    """Return why *ledger* is not a valid ledger id, or ``None`` when it is one.
+
+    A ledger id is 1 to 64 ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a
+    letter or a digit (`LEDGER_ID`).
+    """
+    if type(ledger) is not str or LEDGER_ID.fullmatch(ledger) is None:
+        return (
+            f"ledger id {ledger!r} is not 1 to 64 ASCII letters, digits, '.', '_' or '-' "
+            "starting with a letter or a digit"
+        )
     return None
 
 
@@ -146,7 +167,11 @@ def entry_is_valid(entry: Mapping[str, Any]) -> bool:
 
 
 def format_time(value: dt.datetime) -> str:
-    """Format an aware instant as the entry time string (UTC, microseconds, ``Z``)."""
+    """Format an aware instant as the entry time string (UTC, microseconds, ``Z``).
+
+    Raises:
+        InvalidArgumentError: *value* is naive (pass a timezone-aware datetime).
+    """
     if value.tzinfo is None:
         msg = "entry times must be timezone-aware"
         raise InvalidArgumentError(msg)

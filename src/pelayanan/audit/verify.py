@@ -53,6 +53,8 @@ __all__ = [
     "accept_checkpoint",
     "check_entry",
     "check_entry_line",
+    "fault_evidence",
+    "fault_line",
     "verify_ledger",
 ]
 
@@ -145,13 +147,12 @@ def accept_checkpoint(
             outside its validity (rotated, not yet valid, revoked) at that time.
     """
     cp = signed.checkpoint
-    seq = cp.size - 1 if cp.size else None
     by_key = {t.key: t for t in trusted_from(trusted_keys)}
     signers = signed.signed_by(by_key)
     if not signers:
         names = ", ".join(name for name, _, _ in signed.signatures)
         raise SignatureError(
-            seq,
+            None,
             f"{what} is not validly signed by a trusted key (signed by {names})",
             ledger=ledger,
         )
@@ -163,7 +164,7 @@ def accept_checkpoint(
             return key.name
         refusals.append(refusal)
     raise SignatureError(
-        seq,
+        None,
         f"{what} is signed by a trusted key that was not valid at its time: " + "; ".join(refusals),
         ledger=ledger,
     )
@@ -231,7 +232,9 @@ class LedgerVerifier:
             one after it); its checkpoint plays the part of *since*.
 
     Raises:
-        SignatureError: no trusted key, or the saved checkpoint is not validly signed.
+        SignatureError: no trusted key is given, or *since* (or the resume point's
+            checkpoint) is not validly signed by one.
+        SequenceError: the resume point's checkpoint is for another ledger.
         MerkleRootError: the resume frontier is not the tree its checkpoint signs.
     """
 
@@ -248,6 +251,8 @@ class LedgerVerifier:
         self._range = CompactRange()
         self._prev_hex = GENESIS_PREV
         self._pending: list[SignedCheckpoint] = []
+        # Checkpoints read before the entry that brings the log to their size.
+        self._early: list[SignedCheckpoint] = []
         self._checked = 0
         self._checked_size = 0
         self._last_note: str | SignedCheckpoint | None = None
@@ -260,7 +265,9 @@ class LedgerVerifier:
         self._suspect: tuple[int, str] | None = None
         self._time_fault: TimeOrderError | None = None
         if not self._keys:
-            raise SignatureError(None, "no trusted key given: pass the ledger public key")
+            raise SignatureError(
+                None, "no trusted key given: pass the ledger public key in trusted_keys"
+            )
         if self._since is not None:
             self._check_signature(self._since, what="the saved checkpoint")
         if resume is not None:
@@ -297,6 +304,11 @@ class LedgerVerifier:
             signature: also check its signature.  Pass ``False`` only for a checkpoint
                 that a later checkpoint whose signature is checked covers (its root is
                 still checked: it pins a fault to its stretch of the log).
+
+        Raises:
+            SignatureError: the checkpoint is for another ledger, or not validly signed
+                by a trusted key.
+            MerkleRootError: its root is not the root of the entries fed so far.
         """
         signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
         if self._suspect is not None:
@@ -305,8 +317,9 @@ class LedgerVerifier:
         if signed.checkpoint.ledger != self.ledger:
             raise SignatureError(
                 None,
-                f"checkpoint for ledger {signed.checkpoint.ledger!r} found in ledger "
-                f"{self.ledger!r} (checkpoints may not be replayed across ledgers)",
+                f"checkpoint at size {signed.checkpoint.size}: it names ledger "
+                f"{signed.checkpoint.ledger!r}, not {self.ledger!r} (checkpoints may not be "
+                "replayed across ledgers)",
                 ledger=self.ledger,
             )
         if signature:
@@ -316,12 +329,17 @@ class LedgerVerifier:
             self._check_root(signed)
         else:
             self._pending.append(signed)
+            self._early.append(signed)
         self._last_note = note
 
     def add_entry(self, seq: int, data: bytes) -> dict[str, Any]:
         """Feed the entry stored at position *seq* (its exact bytes); return it parsed.
 
         The parsed entry is what replays use, so a report never parses an entry twice.
+
+        Raises:
+            SequenceError: *seq* is not the next position (entries missing or repeated).
+            VerificationError: the entry is malformed, or breaks the chain or a root.
         """
         position = self._range.size
         if self._suspect is not None:
@@ -387,7 +405,14 @@ class LedgerVerifier:
         return ResumePoint(signed, frontier, self._prev_hex, self._last_time)
 
     def finish(self) -> VerificationReport:
-        """Run the end-of-log checks and return the report."""
+        """Run the end-of-log checks and return the report.
+
+        Raises:
+            SequenceError: a checkpoint (or the saved one) covers more entries than the
+                log holds: entries were removed from the end.
+            SignatureError: the last entries are covered by no signed checkpoint.
+            TimeOrderError: an entry is dated before the one before it.
+        """
         size = self._range.size
         self.end_of_entries()
         if self._pending:
@@ -502,15 +527,24 @@ class LedgerVerifier:
         if cp.size != self._range.size:
             # Only reachable for checkpoints fed after their size was passed; such
             # checkpoints are checked against the root recomputed at that size.
-            raise MerkleRootError(
+            raise SequenceError(
                 None,
-                f"checkpoint at size {cp.size} arrived after entry {self._range.size - 1}; "
-                "feed checkpoints in log order",
+                f"checkpoint at size {cp.size}: placed after entry {self._range.size - 1}; a "
+                "checkpoint follows the entry that brings the log to its size "
+                f"(entry {cp.size - 1})",
                 ledger=self.ledger,
             )
         if cp.root != self._range.root():
-            start = self._checked_size
-            where = f"entry {start}" if cp.size - start <= 1 else f"entries {start}..{cp.size - 1}"
+            if not cp.size:
+                raise MerkleRootError(
+                    None,
+                    "checkpoint at size 0: its root is not the root of the empty tree",
+                    ledger=self.ledger,
+                )
+            # The chain verified every entry up to here, so the last entry the checkpoint
+            # covers is the one whose change the chain cannot show: it is named.
+            start = min(self._checked_size, cp.size - 1)
+            where = f"entry {start}" if cp.size - start == 1 else f"entries {start}..{cp.size - 1}"
             raise MerkleRootError(
                 cp.size - 1,
                 f"Merkle root of the log at size {cp.size} does not match the signed "
@@ -519,6 +553,14 @@ class LedgerVerifier:
             )
         # After the root: a changed entry time is named as the change it is.
         self._check_dated_after_entries(cp)
+        if self._early and self._early[0] is signed:
+            self._early.pop(0)
+            raise SequenceError(
+                None,
+                f"checkpoint at size {cp.size}: placed before entry {cp.size - 1}; a checkpoint "
+                "follows the entry that brings the log to its size",
+                ledger=self.ledger,
+            )
         self._checked += 1
         self._checked_size = max(self._checked_size, cp.size)
 
@@ -543,6 +585,33 @@ class LedgerVerifier:
                 "were rewritten",
                 ledger=self.ledger,
             )
+
+
+#: How a fault line may begin when no entry is at fault (see `fault_line`).
+_PLACES = ("checkpoint at size ", "line ", "ledger ", "the saved checkpoint", "store: ")
+
+
+def fault_line(exc: VerificationError) -> str:
+    """Return the one line that reports *exc*: ``entry N: reason`` or a named place.
+
+    A fault tied to an entry names it; one tied to a checkpoint, an export line or a
+    ledger names that (the reason begins with it); anything else is ``unverifiable:``
+    (the input could not be checked at all, such as a file that cannot be read).  Only
+    the reason's first line is used: `fault_evidence` returns the rest.
+    """
+    reason = exc.reason.partition("\n")[0]
+    if exc.seq is not None:
+        line = f"entry {exc.seq}: {reason}"
+    elif reason.startswith(_PLACES):
+        line = reason
+    else:
+        line = f"unverifiable: {reason}"
+    return line + (f" (ledger {exc.ledger})" if exc.ledger else "")
+
+
+def fault_evidence(exc: VerificationError) -> str:
+    """Return what *exc* carries after its first line (a fork's two notes), else ``""``."""
+    return exc.reason.partition("\n")[2]
 
 
 def _entry_time(when: dt.datetime) -> str:

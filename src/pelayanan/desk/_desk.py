@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
-from pelayanan.audit.keyring import KeyringSigner
-from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import ledger_id_problem
+from pelayanan.audit.keyring import KeyringSigner, TrustedKey
+from pelayanan.audit.keys import SigningKey, VerifierKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock
 from pelayanan.desk._clocks import Clocks
@@ -24,12 +26,14 @@ from pelayanan.desk._recorder import ClockSkew, Recorder, within_calendar_years
 from pelayanan.desk._requests import Requests
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
+from pelayanan.exceptions import InvalidArgumentError
 from pelayanan.privacy.settings import PrivacySettings
 from pelayanan.reports.ikm import RULES_2017, RuleSet
 from pelayanan.routing import DispositionTarget, RoutingConfig, TrailStep
 from pelayanan.sla import ClockDef, FiredEvent
 from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
+from pelayanan.store import StoreReport, verify_store
 from pelayanan.store.base import RequestRecord, Store
 
 __all__ = ["ServiceDesk"]
@@ -68,7 +72,8 @@ class ServiceDesk:
         sops: the SOPs this desk serves (a registry or an iterable of SOPs).
         signing_key: the ledger key that signs a checkpoint after every commit, or a
             `KeyringSigner` that picks the key valid at each checkpoint's time.
-        ledger: the ledger id entries are appended to (one per agency or unit).
+        ledger: the ledger id entries are appended to (one per agency or unit): 1 to 64
+            ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit.
         clock: where "now" comes from.
         id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
         calendars: working calendars by name for SLA clocks: a clock counts on the one
@@ -89,6 +94,7 @@ class ServiceDesk:
             (``"hold"``).
 
     Raises:
+        InvalidArgumentError: *ledger* is not a valid ledger id.
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
         ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
@@ -111,7 +117,11 @@ class ServiceDesk:
         privacy: PrivacySettings | None = None,
         clock_skew: ClockSkew = "refuse",
     ) -> None:
+        problem = ledger_id_problem(ledger)
+        if problem is not None:
+            raise InvalidArgumentError(problem)
         self.store = store
+        self._signing_key = signing_key
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
         self.ledger = ledger
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -335,6 +345,39 @@ class ServiceDesk:
             UnknownRequestError: no such request.
         """
         return self._requests.allowed_actions(request_id, actor)
+
+    # -- verification ---------------------------------------------------------------------
+
+    def verify(
+        self,
+        trusted_keys: Sequence[VerifierKey | TrustedKey] | None = None,
+        *,
+        since: Sequence[SignedCheckpoint] = (),
+        check_tables: bool = True,
+    ) -> StoreReport:
+        """Verify the desk's store: the log of every ledger, and the tables against it.
+
+        The same check and report as ``pelayanan audit verify --db`` (which prints
+        ``OK`` and `VerificationReport.summary` per ledger, or each problem's
+        `StoreProblem.render` line): `pelayanan.verify_store` on the desk's store.
+
+        Args:
+            trusted_keys: the keys whose checkpoint signatures count; default the desk's
+                own (its keyring's keys, or its signing key's public half).  An
+                independent check passes the keys the unit published instead.
+            since: signed checkpoints saved earlier that the log must still extend.
+            check_tables: also compare the working tables with the log (default).
+
+        Returns:
+            The report; ``report.ok`` is true when the tables agree with the log.
+
+        Raises:
+            VerificationError: the log does not verify (the first fault, its ``seq``).
+        """
+        if trusted_keys is None:
+            key = self._signing_key
+            trusted_keys = key.keyring.keys if isinstance(key, KeyringSigner) else [key.verifier]
+        return verify_store(self.store, trusted_keys, since=since, check_tables=check_tables)
 
     # -- SLA clocks -----------------------------------------------------------------------
 

@@ -599,9 +599,8 @@ class Requests:
             policy=self._access_policy,
         )
         missing = _missing(spec.requires, merged)
-        if spec.justification and not (justification and justification.strip()):
-            missing.append("justification")
-        _check_fields(sop, action, fields, missing)
+        blank = spec.justification and not (justification and justification.strip())
+        _check_fields(sop, action, fields, missing, ["justification"] if blank else [])
         changed = self._subject_changes(record, sop, spec, fields)
         target = compile_sop(sop).fire(record.state, action)
         clocks, changes = self._clocks.engine(sop).transition(
@@ -659,13 +658,19 @@ def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:
     return spec
 
 
-def _check_fields(sop: SOP, action: str, fields: Mapping[str, Any], missing: list[str]) -> None:
-    """Refuse invalid field values first, then missing fields."""
+def _check_fields(
+    sop: SOP,
+    action: str,
+    fields: Mapping[str, Any],
+    missing: list[str],
+    arguments: list[str] | tuple[str, ...] = (),
+) -> None:
+    """Refuse invalid field values first, then missing fields and keyword *arguments*."""
     invalid = value_problems(sop, fields)
     if invalid:
         raise InvalidFieldValueError(action, invalid)
-    if missing:
-        raise IncompleteRequestError(action, missing)
+    if missing or arguments:
+        raise IncompleteRequestError(action, missing, arguments=arguments)
 
 
 def _migrated_state(record: RequestRecord, migration: Migration) -> str:

@@ -213,6 +213,7 @@ def replay_verified(
         The basis: ledger, size and root of what was verified and replayed.
 
     Raises:
+        SequenceError: *at* is a checkpoint of another ledger.
         VerificationError: the log (or its part up to *at*) does not verify, or does not
             extend *resume*.
     """

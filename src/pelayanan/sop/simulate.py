@@ -483,8 +483,9 @@ def _enter(
         raise TransitionNotAllowedError(step.action, state, allowed)
     authorize(actor, step.action, allowed_roles=spec.roles, not_by=spec.not_by, history=history)
     missing = _missing(spec.requires, merged)
-    if spec.justification and not (step.justification or "").strip():
-        missing.append("justification")
-    if missing:
-        raise IncompleteRequestError(step.action, missing)
+    blank = spec.justification and not (step.justification or "").strip()
+    if missing or blank:
+        raise IncompleteRequestError(
+            step.action, missing, arguments=["justification"] if blank else []
+        )
     return compiled.fire(state, step.action)
