@@ -29,7 +29,7 @@ from pelayanan.testing import FakeClock
 
 CONFIG: dict[str, Any] = {
     "triage": "unit-pengaduan",
-    "fields": {"region": "region_code"},
+    "fields": {"region": "region"},
     "rules": [
         {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
         {
@@ -84,7 +84,7 @@ def rdesk(
 def _submit(
     desk: ServiceDesk, category: str = "infrastruktur", region: str = "32.73.01.1001"
 ) -> str:
-    data = {"subject": "Jalan rusak", "category": category, "region_code": region}
+    data = {"subject": "Jalan rusak", "category": category, "region": region}
     return desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
 
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG: dict[str, Any] = {
     "triage": "unit-pengaduan",
-    "fields": {"region": "region_code"},
+    "fields": {"region": "region"},
     "rules": [
         {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
         {
@@ -81,7 +81,7 @@ def rdesk(
 def _submit(
     desk: ServiceDesk, category: str = "infrastruktur", region: str = "32.73.01.1001"
 ) -> str:
-    data = {"subject": "Jalan rusak", "category": category, "region_code": region}
+    data = {"subject": "Jalan rusak", "category": category, "region": region}
     return desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
 
 

@@ -321,13 +321,14 @@ KINDS: Mapping[str, EntryKind] = {
         ),
         EntryKind(
             KIND_ACTION,
-            "an SOP action committed",
+            "an SOP action committed; `routing`/`assignment` when it moved the holder",
             (REQUEST, SOP, ACTION, ACTOR, ROLE, FROM, TO, DATA),
-            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS, CHANGED),
+            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS, CHANGED, ROUTING, ASSIGNMENT),
         ),
         EntryKind(
             KIND_REFUSED,
-            "an attempt refused; `reason` is {error, message, rule?}; changes no request",
+            "an attempt refused; `reason` is {error, message, rule?, fields?}; changes no "
+            "request",
             (REQUEST, SOP, ACTION, ACTOR, FROM, REASON),
             (ON_BEHALF_OF,),
         ),
@@ -437,11 +438,16 @@ def refusal_reason(error: BaseException) -> dict[str, Any]:
         error: the error that refused it (its ``rule`` attribute, when set, is kept).
 
     Returns:
-        ``{"error": class name, "message": text}`` plus ``"rule"`` when the error has one.
+        ``{"error": class name, "message": text}`` plus ``"rule"`` when the error has one
+        and ``"fields"`` (names only) when it refused fields.
     """
     reason: dict[str, Any] = {ERROR: type(error).__name__, MESSAGE: str(error)}
     rule = getattr(error, RULE, None)
     _optional(reason, RULE, rule)
+    # Field names an error refused (never their values), as a list of text.
+    names = getattr(error, FIELDS, None)
+    if isinstance(names, tuple) and all(isinstance(n, str) for n in names):
+        _optional(reason, FIELDS, list(names), skip_empty=True)
     return reason
 
 
@@ -554,6 +560,8 @@ def action_body(
     authority: Mapping[str, str] | None = None,
     clocks: Sequence[Mapping[str, Any]] = (),
     changed: Mapping[str, Mapping[str, str]] | None = None,
+    routing: Mapping[str, Any] | None = None,
+    assignment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the body of an ``action`` entry: an SOP action committed.
 
@@ -573,6 +581,9 @@ def action_body(
         clocks: the clock changes (left out when empty).
         changed: subject fields the action changed (the SOP's ``may_change``), each with
             ``{"old", "new"}`` keyed commitments, never the values (left out when empty).
+        routing: the routing decision of an action that moved the request to a unit
+            (the SOP action's ``route``), as in a submission.
+        assignment: the officer chosen in that unit, if a policy chose one.
 
     Returns:
         The JSON-ready body.
@@ -597,6 +608,8 @@ def action_body(
     _optional(body, CLOCKS, clocks, _dicts, skip_empty=True)
     if changed:
         body[CHANGED] = {name: dict(pair) for name, pair in changed.items()}
+    _optional(body, ROUTING, routing, dict)
+    _optional(body, ASSIGNMENT, assignment, dict)
     return body
 
 

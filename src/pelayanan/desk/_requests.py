@@ -39,6 +39,8 @@ from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     DuplicateRequestError,
+    FieldNotAllowedError,
+    GuardNotMetError,
     IdempotencyKeyReuseError,
     IncompleteRequestError,
     InvalidFieldValueError,
@@ -46,14 +48,16 @@ from pelayanan.exceptions import (
     PermissionDeniedError,
     ReportError,
     RequestError,
+    RoutingError,
     TransitionNotAllowedError,
     UnknownRequestError,
     UnknownSOPError,
 )
 from pelayanan.reports.ikm import RuleSet, compute_ikm
+from pelayanan.routing import AssignmentDecision, RoutingDecision, open_dispositions
 from pelayanan.sla import ClockChange, next_due
 from pelayanan.sop.compile import compile_sop
-from pelayanan.sop.model import SOP, ActionDef, Migration
+from pelayanan.sop.model import PAUSE_REASON, SOP, ActionDef, Migration
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.sop.values import limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
@@ -93,6 +97,8 @@ class _Step:
     clocks: dict[str, Any]
     changes: list[ClockChange]
     changed: dict[str, dict[str, str]]
+    routed: RoutingDecision | None = None
+    assigned: AssignmentDecision | None = None
 
 
 class Requests:
@@ -150,7 +156,7 @@ class Requests:
         fields = dict(data or {})
         try:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
-            _check_fields(sop, "submit", fields, _missing(sop.submit.requires, fields))
+            _check_fields(sop, None, fields, _missing(sop.submit.requires, fields))
             # Routing decisions are logged with their attributes: never route on personal data.
             routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
             unit = routed.unit if routed is not None else sop.unit
@@ -298,6 +304,8 @@ class Requests:
             PermissionDeniedError,
             IncompleteRequestError,
             InvalidFieldValueError,
+            GuardNotMetError,
+            RoutingError,
         ) as exc:
             tried = refused(
                 request_id,
@@ -330,6 +338,7 @@ class Requests:
             next_due=next_due(check.clocks) if check.clocks else record.next_due,
             updated_at=now,
             closed=sop.state(check.target).final,
+            **_holder(record, check),
         )
         body = kinds.action_body(
             at=now,
@@ -346,6 +355,8 @@ class Requests:
             authority=check.grant.authority(),
             clocks=[{kinds.CLOCK: c.clock, **c.record} for c in check.changes],
             changed=check.changed,
+            routing=check.routed.record() if check.routed is not None else None,
+            assignment=check.assigned.record() if check.assigned is not None else None,
         )
         return self._recorder.commit_once(
             body,
@@ -598,12 +609,21 @@ class Requests:
             unit=record.unit,
             policy=self._access_policy,
         )
-        missing = _missing(spec.requires, merged)
+        missing = _missing(spec.required_fields, merged)
         if spec.justification and not (justification and justification.strip()):
             missing.append("justification")
-        _check_fields(sop, action, fields, missing)
+        _check_fields(sop, spec, fields, missing)
+        _check_guards(spec, record)
         changed = self._subject_changes(record, sop, spec, fields)
         target = compile_sop(sop).fire(record.state, action)
+        routed, assigned = (None, None)
+        holder = {"unit": record.unit, "assignee": record.assignee}
+        if spec.route is not None:
+            # Routing decisions are logged with their attributes: never route on personal data.
+            routed, assigned = self._routing.route_action(
+                sop, action, spec.route, sop.privacy.public(merged)
+            )
+            holder = {"unit": routed.unit, "assignee": assigned.assignee if assigned else None}
         clocks, changes = self._clocks.engine(sop).transition(
             record.meta.get("sla", {}),
             action=action,
@@ -611,10 +631,10 @@ class Requests:
             target=target,
             final=sop.state(target).final,
             at=now,
-            reason=justification or fields.get("pause_reason"),
-            holder={"unit": record.unit, "assignee": record.assignee},
+            reason=justification or fields.get(PAUSE_REASON),
+            holder=holder,
         )
-        return _Step(grant, target, clocks, changes, changed)
+        return _Step(grant, target, clocks, changes, changed, routed, assigned)
 
     def _subject_changes(
         self, record: RequestRecord, sop: SOP, spec: ActionDef, fields: Mapping[str, Any]
@@ -659,11 +679,63 @@ def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:
     return spec
 
 
-def _check_fields(sop: SOP, action: str, fields: Mapping[str, Any], missing: list[str]) -> None:
-    """Refuse invalid field values first, then missing fields."""
+def _holder(record: RequestRecord, step: _Step) -> dict[str, Any]:
+    """Return the record changes of a step that routed the request (none otherwise)."""
+    if step.routed is None:
+        return {}
+    return {
+        "unit": step.routed.unit,
+        "assignee": step.assigned.assignee if step.assigned is not None else None,
+    }
+
+
+def _check_writes(sop: SOP, spec: ActionDef | None, action: str, fields: Mapping[str, Any]) -> None:
+    """Refuse fields the SOP does not declare (strict mode), then fields *spec* may not write.
+
+    Raises:
+        FieldNotAllowedError: names the refused fields, never their values.
+    """
+    undeclared = sop.undeclared(fields)
+    if undeclared:
+        hint = "declare them under fields, or check their spelling"
+        raise FieldNotAllowedError(action, undeclared, rule="fields:undeclared", hint=hint)
+    if spec is None:
+        return
+    outside = sorted(name for name in fields if not spec.may_write(name))
+    if outside:
+        hint = f"action {action!r} writes only {', '.join(spec.writes or ()) or 'no field'}"
+        raise FieldNotAllowedError(action, outside, rule="fields:writes", hint=hint)
+
+
+def _check_guards(spec: ActionDef, record: RequestRecord) -> None:
+    """Refuse an action whose guards (``requires: disposisi_answered``) do not hold.
+
+    Raises:
+        GuardNotMetError: a guard does not hold.
+    """
+    if "disposisi_answered" in spec.guards:
+        still = open_dispositions(record.meta)
+        if still:
+            detail = f"disposisi {', '.join(still)} still open: answer them first"
+            raise GuardNotMetError(spec.name, "disposisi_answered", detail)
+
+
+def _check_fields(
+    sop: SOP, spec: ActionDef | None, fields: Mapping[str, Any], missing: list[str]
+) -> None:
+    """Refuse invalid field values first, then fields not allowed, then missing fields.
+
+    Args:
+        sop: the request's SOP.
+        spec: the action taken (``None``: the submission).
+        fields: the data given.
+        missing: the required fields found missing.
+    """
+    action = spec.name if spec is not None else "submit"
     invalid = value_problems(sop, fields)
     if invalid:
         raise InvalidFieldValueError(action, invalid)
+    _check_writes(sop, spec, action, fields)
     if missing:
         raise IncompleteRequestError(action, missing)
 

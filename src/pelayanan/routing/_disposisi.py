@@ -73,6 +73,7 @@ __all__ = [
     "find_open",
     "issue",
     "open_children",
+    "open_dispositions",
     "routing_trail",
 ]
 
@@ -120,6 +121,11 @@ def find_open(
     """Return the open dispositions addressed to *unit* or to one of *ids*, newest first."""
     found = [i for i in _items(meta) if i["status"] == "open" and _targets(i, unit, ids)]
     return sorted(found, key=lambda i: int(i["id"][1:]), reverse=True)
+
+
+def open_dispositions(meta: Mapping[str, Any]) -> list[str]:
+    """Return the ids of every disposisi on the request still open, in issue order."""
+    return [str(i["id"]) for i in _items(meta) if i["status"] == "open"]
 
 
 def open_children(meta: Mapping[str, Any], disposition_id: str) -> list[str]:

@@ -124,8 +124,11 @@ def _check_actions(
             out.action(f"{path}.not_by", other, actions | {SUBMIT})
         if action.name == SUBMIT:
             out.add(f"{path}.name", "'submit' is the submission itself: rename the action")
-        _check_required(out, sop, f"{path}.requires", action.requires)
+        _check_required(out, sop, f"{path}.requires", action.required_fields)
         _check_required(out, sop, f"{path}.may_change", action.may_change)
+        _check_required(out, sop, f"{path}.writes", action.writes or ())
+        if action.route is not None and action.route.startswith("field:"):
+            _check_required(out, sop, f"{path}.route.field", [action.route[len("field:") :]])
 
 
 def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> None:

@@ -127,13 +127,15 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
                 "public_note": _str(spec.get("public_note")),
             }
         )
+    open_states = [str(s["id"]) for s in states if s["final"] is not True]
     actions = []
     for raw in _list(data.get("actions")):
         spec = _map(raw)
+        writes = spec.get("writes")
         actions.append(
             {
                 "name": _str(spec.get("name")),
-                "sources": _names(spec.get("from")),
+                "sources": _sources(spec, open_states),
                 "target": _str(spec.get("to")),
                 "roles": _names(spec.get("roles")),
                 "requires": _names(spec.get("requires")),
@@ -141,6 +143,8 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
                 "justification": spec.get("justification") is True,
                 "label": _str(spec.get("label")),
                 "may_change": _names(spec.get("may_change")),
+                "writes": None if writes is None else _names(writes),
+                "route": _route(spec.get("route")),
             }
         )
     fields = []
@@ -194,7 +198,41 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
         "clocks": [],
         "migrations": migrations,
         "routing": dict(_map(data.get("routing"))),
+        "strict_fields": data.get("strict_fields") is not False,
     }
+
+
+def _sources(spec: Mapping[str, Any], open_states: list[str]) -> list[str]:
+    """Return the states an action is taken from: ``"*"`` is every non-final one."""
+    if spec.get("from") != "*":
+        return _names(spec.get("from"))
+    excluded = set(_names(spec.get("except")))
+    return [state for state in open_states if state not in excluded]
+
+
+def _except_problems(data: Mapping[str, Any], states: set[str]) -> list[tuple[str, str]]:
+    """Return the problems of ``except`` lists: only with ``from: "*"``, naming states."""
+    found = []
+    for index, raw in enumerate(_list(data.get("actions"))):
+        spec, path = _map(raw), f"actions[{index}].except"
+        if "except" not in spec:
+            continue
+        if spec.get("from") != "*":
+            found.append((path, "'except' goes with from: \"*\"; list the states instead"))
+            continue
+        for name in _names(spec.get("except")):
+            if name not in states:
+                found.append((path, f"state {name!r} is not defined under states"))
+    return found
+
+
+def _route(value: Any) -> str | None:
+    """Return an action's ``route`` as the model spells it (``rules``, ``field:<name>``)."""
+    if value == "rules":
+        return "rules"
+    if isinstance(value, Mapping) and isinstance(value.get("field"), str):
+        return f"field:{value['field']}"
+    return None
 
 
 def canonical_form(sop: SOP) -> dict[str, Any]:
@@ -209,10 +247,16 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
-    # An action without may_change keeps the hash it had before the key existed.
+    # Keys an action does not use are left out, so an SOP keeps the hash it had before
+    # they existed (``writes: []``, "writes nothing", is kept).
     for action in form["actions"]:
         if not action.get("may_change"):
             action.pop("may_change", None)
+        for key in ("writes", "route"):
+            if action.get(key) is None:
+                action.pop(key, None)
+    if sop.strict_fields:
+        form.pop("strict_fields", None)
     # An SOP without a privacy section keeps the hash it had before the section existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)
@@ -263,6 +307,8 @@ def sop_from_dict(
     # Graph checks on a structure the schema refused would report echoes of that problem.
     broken = {p.split(".")[0].split("[")[0] for p, _ in schema_problems}
     for path, message in check_sop(sop, graph=not broken & {"states", "actions", "initial"}):
+        problems.add(path, message)
+    for path, message in _except_problems(data, {s.id for s in sop.states}):
         problems.add(path, message)
     if problems.items:
         raise SOPDefinitionError(problems.items)

@@ -18,6 +18,7 @@ from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
     "FIELD_TYPES",
+    "GUARDS",
     "SOP",
     "ActionDef",
     "ClockCondition",
@@ -27,6 +28,7 @@ __all__ = [
     "LegalBasis",
     "Migration",
     "MigrationDef",
+    "PAUSE_REASON",
     "StateDef",
     "SubmitDef",
 ]
@@ -45,6 +47,13 @@ FIELD_TYPES = (
     "document",
 )
 
+
+#: Conditions an action may list under ``requires`` beside fields: ``disposisi_answered``
+#: holds when no disposisi issued on the request is still open.
+GUARDS = ("disposisi_answered",)
+
+#: The data key that gives the reason of a clock pause; every action may write it.
+PAUSE_REASON = "pause_reason"
 
 _Item = TypeVar("_Item")
 
@@ -147,6 +156,11 @@ class ActionDef:
         may_change: fields that identify the request's subject (the access policy's
             subject fields, personal fields of kind ``nik``) which this action may change
             after submission; every other action is refused when it tries.
+        writes: the fields this action may write (``None``: any declared field); a field
+            outside it is refused.
+        route: where the action sends the request: ``"rules"`` (the routing rules, on the
+            request's data), ``"field:<name>"`` (the unit a field names), or ``None``
+            (the holder does not change).
     """
 
     name: str
@@ -158,6 +172,22 @@ class ActionDef:
     justification: bool = False
     label: str = ""
     may_change: tuple[str, ...] = ()
+    writes: tuple[str, ...] | None = None
+    route: str | None = None
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        """Return the fields of ``requires`` (the names that are not `GUARDS`)."""
+        return tuple(name for name in self.requires if name not in GUARDS)
+
+    @property
+    def guards(self) -> tuple[str, ...]:
+        """Return the `GUARDS` the action lists under ``requires``."""
+        return tuple(name for name in self.requires if name in GUARDS)
+
+    def may_write(self, name: str) -> bool:
+        """Return whether the action may write field *name* (its ``writes``, if declared)."""
+        return self.writes is None or name in self.writes or name == PAUSE_REASON
 
 
 @attrs.frozen
@@ -306,6 +336,8 @@ class SOP:
             configuration (not interpreted by the SOP).
         source: the file it was loaded from, if any.
         privacy: the personal fields and who may reveal them (``privacy`` section).
+        strict_fields: refuse a field the SOP does not declare (only when ``fields`` is
+            declared; ``strict_fields: false`` stores undeclared fields untyped).
     """
 
     id: str
@@ -326,6 +358,18 @@ class SOP:
     source: str | None = attrs.field(default=None, eq=False)
     # --- privacy: personal fields, reveal roles, retention class ---
     privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
+    strict_fields: bool = True
+
+    def undeclared(self, names: Iterable[str]) -> list[str]:
+        """Return the names among *names* that strict mode refuses, sorted.
+
+        Without a ``fields`` section, or with ``strict_fields: false``, nothing is refused;
+        the pause reason is always accepted.
+        """
+        if not self.fields or not self.strict_fields:
+            return []
+        declared = {f.name for f in self.fields}
+        return sorted({n for n in names if n not in declared and n != PAUSE_REASON})
 
     def state(self, state_id: str) -> StateDef:
         """Return the state *state_id*.
