@@ -327,8 +327,7 @@ KINDS: Mapping[str, EntryKind] = {
         ),
         EntryKind(
             KIND_REFUSED,
-            "an attempt refused; `reason` is {error, message, rule?, fields?}; changes no "
-            "request",
+            "an attempt refused; `reason` is {error, message, rule?, fields?}; changes no request",
             (REQUEST, SOP, ACTION, ACTOR, FROM, REASON),
             (ON_BEHALF_OF,),
         ),

@@ -140,12 +140,12 @@ _DEFINITIONS: dict[str, Any] = {
             "from": {
                 "anyOf": [{"enum": ["*"]}, *_NAMES["anyOf"]],
                 "x-expected": "a state, a list of states, or '*' (every non-final state)",
-                "description": "The state or states it is taken from; `\"*\"` is every "
+                "description": 'The state or states it is taken from; `"*"` is every '
                 "non-final state (quote it in YAML), less those under `except`.",
             },
             "except": {
                 **_NAMES,
-                "description": "With `from: \"*\"`: the states the action is not taken from.",
+                "description": 'With `from: "*"`: the states the action is not taken from.',
             },
             "to": {**_NAME, "description": "The state it leads to."},
             "roles": {**_NAMES, "description": "Roles allowed to take it (declared roles)."},
