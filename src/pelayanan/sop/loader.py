@@ -220,9 +220,11 @@ def _except_problems(data: Mapping[str, Any], states: set[str]) -> list[tuple[st
         if spec.get("from") != "*":
             found.append((path, "'except' goes with from: \"*\"; list the states instead"))
             continue
-        for name in _names(spec.get("except")):
-            if name not in states:
-                found.append((path, f"state {name!r} is not defined under states"))
+        found.extend(
+            (path, f"state {name!r} is not defined under states")
+            for name in _names(spec.get("except"))
+            if name not in states
+        )
     return found
 
 
