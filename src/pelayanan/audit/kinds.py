@@ -31,6 +31,7 @@ __all__ = [
     "ASSIGNMENT",
     "ATTRIBUTES",
     "AUTHORITY",
+    "BRANCH",
     "CALENDAR",
     "CHANGED",
     "CHAIN_FIELDS",
@@ -210,6 +211,8 @@ PURPOSE: Final = "purpose"
 SCOPE: Final = "scope"
 REQUESTS: Final = "requests"
 FIELDS: Final = "fields"
+#: The parallel branch an action moved: ``{"name", "from", "to"}`` (branch states).
+BRANCH: Final = "branch"
 KID: Final = "kid"
 REFUSAL: Final = "refusal"
 HOLD: Final = "hold"
@@ -321,9 +324,10 @@ KINDS: Mapping[str, EntryKind] = {
         ),
         EntryKind(
             KIND_ACTION,
-            "an SOP action committed; `routing`/`assignment` when it moved the holder",
+            "an SOP action committed; `routing`/`assignment` when it moved the holder, "
+            "`branch` when it moved a parallel branch",
             (REQUEST, SOP, ACTION, ACTOR, ROLE, FROM, TO, DATA),
-            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS, CHANGED, ROUTING, ASSIGNMENT),
+            (PERSONAL, JUSTIFICATION, AUTHORITY, CLOCKS, CHANGED, ROUTING, ASSIGNMENT, BRANCH),
         ),
         EntryKind(
             KIND_REFUSED,
@@ -561,6 +565,7 @@ def action_body(
     changed: Mapping[str, Mapping[str, str]] | None = None,
     routing: Mapping[str, Any] | None = None,
     assignment: Mapping[str, Any] | None = None,
+    branch: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the body of an ``action`` entry: an SOP action committed.
 
@@ -583,6 +588,9 @@ def action_body(
         routing: the routing decision of an action that moved the request to a unit
             (the SOP action's ``route``), as in a submission.
         assignment: the officer chosen in that unit, if a policy chose one.
+        branch: the parallel branch the action moved, ``{"name", "from", "to"}``; the
+            entry's ``from`` and ``to`` stay the request's states (the parallel state,
+            or its ``then`` state when the last branch finished).
 
     Returns:
         The JSON-ready body.
@@ -609,6 +617,7 @@ def action_body(
         body[CHANGED] = {name: dict(pair) for name, pair in changed.items()}
     _optional(body, ROUTING, routing, dict)
     _optional(body, ASSIGNMENT, assignment, dict)
+    _optional(body, BRANCH, branch, dict)
     return body
 
 

@@ -57,13 +57,22 @@ from pelayanan.reports.ikm import RuleSet, compute_ikm
 from pelayanan.routing import AssignmentDecision, RoutingDecision, open_dispositions
 from pelayanan.sla import ClockChange, next_due
 from pelayanan.sop.compile import compile_sop
-from pelayanan.sop.model import PAUSE_REASON, SOP, ActionDef, Migration
+from pelayanan.sop.model import (
+    PAUSE_REASON,
+    SOP,
+    ActionDef,
+    Migration,
+)
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.sop.values import limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
 
 __all__ = ["Requests"]
 
+
+#: The request meta key holding each parallel branch's state while the request is in a
+#: parallel state.
+BRANCHES = "branches"
 
 #: Values that mean "not given".
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -99,6 +108,8 @@ class _Step:
     changed: dict[str, dict[str, str]]
     routed: RoutingDecision | None = None
     assigned: AssignmentDecision | None = None
+    branches: dict[str, str] | None = None
+    branch: dict[str, str] | None = None
 
 
 class Requests:
@@ -329,11 +340,12 @@ class Requests:
             version=record.version + 1,
             data={**record.data, **sealed.clear, **sealed.sealed},
             meta={
-                **record.meta,
+                **{k: v for k, v in record.meta.items() if k != BRANCHES},
                 **_kept(record.meta, idempotency_key, operation),
                 "actors": actors,
                 **({"sla": check.clocks} if check.clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
+                **({BRANCHES: check.branches} if check.branches is not None else {}),
             },
             next_due=next_due(check.clocks) if check.clocks else record.next_due,
             updated_at=now,
@@ -357,6 +369,7 @@ class Requests:
             changed=check.changed,
             routing=check.routed.record() if check.routed is not None else None,
             assignment=check.assigned.record() if check.assigned is not None else None,
+            branch=check.branch,
         )
         return self._recorder.commit_once(
             body,
@@ -571,7 +584,8 @@ class Requests:
         record = self.get(request_id)
         sop = self._sops.get(record.sop_id, record.sop_version)
         names = set()
-        for spec in sop.actions_from(record.state):
+        active = sop.active(record.state, record.meta.get(BRANCHES))
+        for spec in (a for state_id in active for a in sop.actions_from(state_id)):
             if actor is None or not spec.roles or set(spec.roles) & actor.roles:
                 names.add(spec.name)
         return sorted(names)
@@ -592,7 +606,10 @@ class Requests:
     ) -> _Step:
         """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
         merged = {**record.data, **fields}
-        spec = _action_spec(sop, action, record.state)
+        active = sop.active(record.state, record.meta.get(BRANCHES))
+        spec = _action_spec(sop, action, active)
+        source = next(state_id for state_id in active if state_id in spec.sources)
+        in_branch = sop.branch_of(source)
         # Subject rules read what is stored: a caller's data never names another subject.
         subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
@@ -606,7 +623,7 @@ class Requests:
             on_behalf_of=on_behalf_of,
             delegations=self._delegations,
             at=now,
-            unit=record.unit,
+            unit=(in_branch[1].unit if in_branch else None) or record.unit,
             policy=self._access_policy,
         )
         missing = _missing(spec.required_fields, merged)
@@ -615,7 +632,8 @@ class Requests:
         _check_fields(sop, spec, fields, missing)
         _check_guards(spec, record)
         changed = self._subject_changes(record, sop, spec, fields)
-        target = compile_sop(sop).fire(record.state, action)
+        configuration = compile_sop(sop).fire_active(active, action)
+        target = configuration[0]
         routed, assigned = (None, None)
         holder = {"unit": record.unit, "assignee": record.assignee}
         if spec.route is not None:
@@ -634,7 +652,11 @@ class Requests:
             reason=justification or fields.get(PAUSE_REASON),
             holder=holder,
         )
-        return _Step(grant, target, clocks, changes, changed, routed, assigned)
+        branches = _branches(sop, configuration)
+        branch = None
+        if in_branch is not None:
+            branch = {"name": in_branch[1].name, "from": source, "to": spec.target}
+        return _Step(grant, target, clocks, changes, changed, routed, assigned, branches, branch)
 
     def _subject_changes(
         self, record: RequestRecord, sop: SOP, spec: ActionDef, fields: Mapping[str, Any]
@@ -670,13 +692,25 @@ class Requests:
         self._recorder.refuse(error, body)
 
 
-def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:
-    """Return the SOP's *action* from *state*, refusing one that is not possible there."""
-    spec = sop.action(action, state)
+def _action_spec(sop: SOP, action: str, active: list[str]) -> ActionDef:
+    """Return the SOP's *action* from an *active* state, refusing one not possible there."""
+    spec = sop.action_in(action, active)
     if spec is None:
-        allowed = sorted({a.name for a in sop.actions_from(state)})
-        raise TransitionNotAllowedError(action, state, allowed)
+        allowed = sorted({a.name for state in active for a in sop.actions_from(state)})
+        raise TransitionNotAllowedError(action, active[0], allowed)
     return spec
+
+
+def _branches(sop: SOP, configuration: list[str]) -> dict[str, str] | None:
+    """Return branch name -> state in *configuration* (``None`` outside a parallel state)."""
+    parallel = sop.parallel_state(configuration[0])
+    if parallel is None:
+        return None
+    branches = {}
+    for branch in parallel.branches:
+        current = [state_id for state_id in configuration[1:] if state_id in branch.states]
+        branches[branch.name] = current[0] if current else branch.initial
+    return branches
 
 
 def _holder(record: RequestRecord, step: _Step) -> dict[str, Any]:

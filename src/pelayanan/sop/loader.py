@@ -110,24 +110,31 @@ def _condition(value: Any) -> dict[str, list[str]] | None:
 def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return *data* in the exact shape of `SOP`'s attributes (clocks are read apart)."""
     states = []
+    parallel = []
     for state_id, raw in _map(data.get("states")).items():
-        spec = _map(raw)
-        label_id, label_en = _label(spec.get("label"), str(state_id))
-        final = spec.get("final") is True
-        status = spec.get("public_status")
-        states.append(
-            {
-                "id": str(state_id),
-                "label_id": label_id,
-                "label_en": label_en,
-                "final": final,
-                "public_status": status
-                if status in ("open", "closed")
-                else ("closed" if final else "open"),
-                "public_note": _str(spec.get("public_note")),
-            }
-        )
-    open_states = [str(s["id"]) for s in states if s["final"] is not True]
+        states.append(_state(str(state_id), _map(raw), None))
+        branches = []
+        for name, branch_raw in _map(_map(raw).get("parallel")).items():
+            branch = _map(branch_raw)
+            inner = [
+                _state(str(i), _map(r), str(name)) for i, r in _map(branch.get("states")).items()
+            ]
+            states.extend(inner)
+            unit = branch.get("unit")
+            branches.append(
+                {
+                    "name": str(name),
+                    "label": _str(branch.get("label"), str(name)),
+                    "initial": _str(branch.get("initial")),
+                    "states": [str(i["id"]) for i in inner],
+                    "unit": unit if isinstance(unit, str) else None,
+                    "roles": _names(branch.get("roles")),
+                }
+            )
+        if branches:
+            then = _str(_map(raw).get("then"))
+            parallel.append({"state": str(state_id), "branches": branches, "then": then})
+    open_states = [str(s["id"]) for s in states if s["final"] is not True and not s["branch"]]
     actions = []
     for raw in _list(data.get("actions")):
         spec = _map(raw)
@@ -199,6 +206,25 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
         "migrations": migrations,
         "routing": dict(_map(data.get("routing"))),
         "strict_fields": data.get("strict_fields") is not False,
+        "parallel": parallel,
+    }
+
+
+def _state(state_id: str, spec: Mapping[str, Any], branch: str | None) -> dict[str, Any]:
+    """Return one state in the model's shape (*branch*: the branch holding it, if any)."""
+    label_id, label_en = _label(spec.get("label"), state_id)
+    final = spec.get("final") is True
+    status = spec.get("public_status")
+    return {
+        "id": state_id,
+        "label_id": label_id,
+        "label_en": label_en,
+        "final": final,
+        "public_status": status
+        if status in ("open", "closed")
+        else ("closed" if final and branch is None else "open"),
+        "public_note": _str(spec.get("public_note")),
+        "branch": branch,
     }
 
 
@@ -225,6 +251,25 @@ def _except_problems(data: Mapping[str, Any], states: set[str]) -> list[tuple[st
             for name in _names(spec.get("except"))
             if name not in states
         )
+    return found
+
+
+def _parallel_shape_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return what the schema cannot say of parallel states: one level, unique state ids."""
+    found = []
+    seen = {str(k) for k in _map(data.get("states"))}
+    for state_id, raw in _map(data.get("states")).items():
+        spec, path = _map(raw), f"states.{state_id}"
+        if "then" in spec and "parallel" not in spec:
+            found.append((f"{path}.then", "'then' goes with 'parallel'; use an action instead"))
+        for name, branch in _map(spec.get("parallel")).items():
+            for inner_id, inner in _map(_map(branch).get("states")).items():
+                inner_path = f"{path}.parallel.{name}.states.{inner_id}"
+                if str(inner_id) in seen:
+                    found.append((inner_path, f"state id {inner_id!r} is used twice: rename one"))
+                seen.add(str(inner_id))
+                if "parallel" in _map(inner):
+                    found.append((f"{inner_path}.parallel", "branches do not nest: flatten it"))
     return found
 
 
@@ -259,6 +304,11 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
                 action.pop(key, None)
     if sop.strict_fields:
         form.pop("strict_fields", None)
+    if not sop.parallel:
+        form.pop("parallel", None)
+    for state in form["states"]:
+        if state.get("branch") is None:
+            state.pop("branch", None)
     # An SOP without a privacy section keeps the hash it had before the section existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)
@@ -311,6 +361,8 @@ def sop_from_dict(
     for path, message in check_sop(sop, graph=not broken & {"states", "actions", "initial"}):
         problems.add(path, message)
     for path, message in _except_problems(data, {s.id for s in sop.states}):
+        problems.add(path, message)
+    for path, message in _parallel_shape_problems(data):
         problems.add(path, message)
     if problems.items:
         raise SOPDefinitionError(problems.items)

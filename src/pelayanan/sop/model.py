@@ -21,6 +21,7 @@ __all__ = [
     "GUARDS",
     "SOP",
     "ActionDef",
+    "BranchDef",
     "ClockCondition",
     "ClockDef",
     "EscalationStep",
@@ -29,6 +30,7 @@ __all__ = [
     "Migration",
     "MigrationDef",
     "PAUSE_REASON",
+    "ParallelDef",
     "StateDef",
     "SubmitDef",
 ]
@@ -103,6 +105,8 @@ class StateDef:
         final: whether requests end here.
         public_status: the Open311 status citizens see: ``open`` or ``closed``.
         public_note: a short public description of what is happening in this state.
+        branch: the parallel branch the state belongs to (``None``: a top-level state).
+            A branch's final state ends the branch, not the request.
     """
 
     id: str
@@ -111,6 +115,43 @@ class StateDef:
     final: bool = False
     public_status: str = "open"
     public_note: str = ""
+    branch: str | None = None
+
+
+@attrs.frozen
+class BranchDef:
+    """One branch of a parallel state: work one unit does beside the others.
+
+    Attributes:
+        name: the branch name, unique in the SOP.
+        label: a human label.
+        unit: the unit that does the branch's work (``None``: the request's holder).
+        roles: the roles that act in the branch (its actions take no other role).
+        initial: the branch state entered with the parallel state.
+        states: the branch's state ids, in definition order.
+    """
+
+    name: str
+    label: str
+    initial: str
+    states: tuple[str, ...]
+    unit: str | None = None
+    roles: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ParallelDef:
+    """A parallel state: branches that all run, and must all end, before the request moves on.
+
+    Attributes:
+        state: the parallel state's id (a top-level state).
+        branches: the branches, in definition order.
+        then: the state the request enters when every branch has reached a final state.
+    """
+
+    state: str
+    branches: tuple[BranchDef, ...]
+    then: str
 
 
 @attrs.frozen
@@ -359,6 +400,46 @@ class SOP:
     # --- privacy: personal fields, reveal roles, retention class ---
     privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
     strict_fields: bool = True
+    parallel: tuple[ParallelDef, ...] = ()
+
+    @property
+    def top_states(self) -> tuple[StateDef, ...]:
+        """Return the states outside every parallel branch (the request's own states)."""
+        return tuple(s for s in self.states if s.branch is None)
+
+    def parallel_state(self, state_id: str) -> ParallelDef | None:
+        """Return the parallel declaration of *state_id*, or ``None`` for a simple state."""
+        return next((p for p in self.parallel if p.state == state_id), None)
+
+    def branch_of(self, state_id: str) -> tuple[ParallelDef, BranchDef] | None:
+        """Return the parallel state and branch *state_id* belongs to, or ``None``."""
+        for parallel in self.parallel:
+            for branch in parallel.branches:
+                if state_id in branch.states:
+                    return parallel, branch
+        return None
+
+    def active(self, state_id: str, branches: Mapping[str, str] | None = None) -> list[str]:
+        """Return the active states: *state_id* and, in a parallel state, each branch's.
+
+        Args:
+            state_id: the request's (top-level) state.
+            branches: branch name -> the branch's current state (a request's
+                ``meta["branches"]``).
+        """
+        parallel = self.parallel_state(state_id)
+        if parallel is None:
+            return [state_id]
+        current = branches or {}
+        return [state_id, *(current.get(b.name, b.initial) for b in parallel.branches)]
+
+    def action_in(self, name: str, active: Iterable[str]) -> ActionDef | None:
+        """Return the action *name* available in one of the *active* states, or ``None``."""
+        for state_id in active:
+            found = self.action(name, state_id)
+            if found is not None:
+                return found
+        return None
 
     def undeclared(self, names: Iterable[str]) -> list[str]:
         """Return the names among *names* that strict mode refuses, sorted.

@@ -94,6 +94,49 @@ _DEFINITIONS: dict[str, Any] = {
                 "type": "string",
                 "description": "What citizens are told in this state (Open311 `status_notes`).",
             },
+            "parallel": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {"$ref": "#/definitions/branch"},
+                "minProperties": 2,
+                "description": "Makes this a parallel state: branch name -> branch. Entering "
+                "the state starts every branch; the request moves to `then` when each "
+                "branch has reached one of its final states.",
+            },
+            "then": {
+                **_NAME,
+                "description": "With `parallel`: the state the request enters when every "
+                "branch is done.",
+            },
+        },
+    },
+    "branch": {
+        "title": "Branch",
+        "description": "One branch of a parallel state: its own states, the unit doing the "
+        "work and the roles acting in it. Actions move between a branch's states like "
+        "any other action (`from` and `to` in the same branch).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["initial", "states"],
+        "properties": {
+            "label": {"type": "string", "description": "A human label."},
+            "unit": {**_TEXT, "description": "The unit doing the branch's work."},
+            "roles": {
+                **_NAMES,
+                "description": "The roles acting in the branch; its actions take no other.",
+            },
+            "initial": {**_NAME, "description": "The branch state entered first."},
+            "states": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {
+                    "anyOf": [{"$ref": "#/definitions/state"}, {"type": "null"}],
+                    "x-expected": "a state definition (label, final, public_note)",
+                },
+                "minProperties": 2,
+                "description": "The branch's states (ids unique in the whole SOP); a "
+                "`final` one ends the branch.",
+            },
         },
     },
     "field": {

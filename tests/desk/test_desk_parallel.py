@@ -1,0 +1,207 @@
+"""Parallel branches at the desk: each branch's unit and roles, all done before moving on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pelayanan.access import Actor
+from pelayanan.audit.keys import SigningKey
+from pelayanan.desk import ServiceDesk
+from pelayanan.exceptions import (
+    PermissionDeniedError,
+    SOPDefinitionError,
+    TransitionNotAllowedError,
+)
+from pelayanan.sop import SOP, sop_from_dict
+from pelayanan.sop.compile import compile_sop
+from pelayanan.store import Store
+from pelayanan.testing import FakeClock
+
+PARALLEL: dict[str, Any] = {
+    "id": "kajian",
+    "version": "1.0.0",
+    "title": "Kajian paralel",
+    "unit": "dpmptsp",
+    "roles": {"pemohon": None, "petugas": None, "ahli_struktur": None, "ahli_kebakaran": None},
+    "fields": {"ba_struktur": {"type": "document"}, "ba_kebakaran": {"type": "document"}},
+    "submit": {"roles": ["pemohon"]},
+    "initial": "masuk",
+    "states": {
+        "masuk": None,
+        "kajian_teknis": {
+            "parallel": {
+                "struktur": {
+                    "unit": "bidang-struktur",
+                    "roles": ["ahli_struktur"],
+                    "initial": "telaah_struktur",
+                    "states": {"telaah_struktur": None, "struktur_selesai": {"final": True}},
+                },
+                "kebakaran": {
+                    "unit": "damkar",
+                    "roles": ["ahli_kebakaran"],
+                    "initial": "telaah_kebakaran",
+                    "states": {"telaah_kebakaran": None, "kebakaran_selesai": {"final": True}},
+                },
+            },
+            "then": "keputusan",
+        },
+        "keputusan": None,
+        "selesai": {"final": True},
+    },
+    "actions": [
+        {"name": "mulai", "from": "masuk", "to": "kajian_teknis", "roles": ["petugas"]},
+        {
+            "name": "setuju_struktur",
+            "from": "telaah_struktur",
+            "to": "struktur_selesai",
+            "roles": ["ahli_struktur"],
+            "writes": ["ba_struktur"],
+            "requires": ["ba_struktur"],
+        },
+        {
+            "name": "setuju_kebakaran",
+            "from": "telaah_kebakaran",
+            "to": "kebakaran_selesai",
+            "roles": ["ahli_kebakaran"],
+            "writes": ["ba_kebakaran"],
+            "requires": ["ba_kebakaran"],
+        },
+        {"name": "tutup", "from": "keputusan", "to": "selesai", "roles": ["petugas"]},
+        {"name": "batal", "from": "*", "to": "selesai", "roles": ["petugas"]},
+    ],
+}
+PEMOHON = Actor("warga-1", {"pemohon"})
+PETUGAS = Actor("fo-1", {"petugas"}, "dpmptsp")
+STRUKTUR = Actor("ahli-1", {"ahli_struktur"}, "bidang-struktur", units={"bidang-struktur"})
+KEBAKARAN = Actor("ahli-2", {"ahli_kebakaran"}, "damkar", units={"damkar"})
+
+
+@pytest.fixture
+def pdesk(store: Store, ledger_key: SigningKey, clock: FakeClock) -> ServiceDesk:
+    """A desk over the parallel SOP."""
+    return ServiceDesk(store, sops=[sop_from_dict(PARALLEL)], signing_key=ledger_key, clock=clock)
+
+
+def _entries(desk: ServiceDesk) -> list[dict[str, Any]]:
+    return [json.loads(e.data) for e in desk.store.entries("default")]
+
+
+def _started(desk: ServiceDesk) -> str:
+    request_id = desk.submit("kajian", actor=PEMOHON, data={}).request.id
+    desk.act(request_id, "mulai", actor=PETUGAS)
+    return request_id
+
+
+class TestParallelDesk:
+    def test_every_branch_must_finish_before_the_request_moves_on(self, pdesk: ServiceDesk) -> None:
+        """One branch done keeps the request in the parallel state; the last moves it."""
+        request_id = _started(pdesk)
+        record = pdesk.get(request_id)
+        assert record.state == "kajian_teknis"
+        assert record.meta["branches"] == {
+            "struktur": "telaah_struktur",
+            "kebakaran": "telaah_kebakaran",
+        }
+        assert pdesk.allowed_actions(request_id) == [
+            "batal",
+            "setuju_kebakaran",
+            "setuju_struktur",
+        ]
+        pdesk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
+        assert pdesk.get(request_id).state == "kajian_teknis"
+        with pytest.raises(TransitionNotAllowedError):
+            pdesk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-2"})
+        pdesk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-3"})
+        record = pdesk.get(request_id)
+        assert record.state == "keputusan"
+        assert "branches" not in record.meta
+        last = _entries(pdesk)[-1]
+        assert (last["from"], last["to"]) == ("kajian_teknis", "keputusan")
+        assert last["branch"] == {
+            "name": "kebakaran",
+            "from": "telaah_kebakaran",
+            "to": "kebakaran_selesai",
+        }
+
+    def test_a_branch_acts_only_through_its_unit(self, pdesk: ServiceDesk) -> None:
+        """An officer of another unit cannot act in the branch, and a reviewer cannot
+        write another branch's report."""
+        request_id = _started(pdesk)
+        outsider = Actor("ahli-3", {"ahli_struktur"}, "damkar", units={"damkar"})
+        with pytest.raises(PermissionDeniedError):
+            pdesk.act(request_id, "setuju_struktur", actor=outsider, data={"ba_struktur": "D"})
+        with pytest.raises(PermissionDeniedError):
+            pdesk.act(request_id, "setuju_kebakaran", actor=STRUKTUR, data={"ba_kebakaran": "D"})
+
+    def test_cancel_leaves_every_branch(self, pdesk: ServiceDesk) -> None:
+        """An action from the parallel state itself ends all branches."""
+        request_id = _started(pdesk)
+        pdesk.act(request_id, "batal", actor=PETUGAS)
+        record = pdesk.get(request_id)
+        assert (record.state, record.closed) == ("selesai", True)
+        assert "branches" not in record.meta
+
+
+class TestParallelSOP:
+    def test_branch_states_are_not_top_states(self) -> None:
+        """``from: "*"`` expands to top-level non-final states only."""
+        sop = sop_from_dict(PARALLEL)
+        cancel = next(a for a in sop.actions if a.name == "batal")
+        assert cancel.sources == ("masuk", "kajian_teknis", "keputusan")
+
+    @given(order=st.permutations(["setuju_struktur", "setuju_kebakaran"]))
+    def test_any_order_ends_in_then(self, order: list[str]) -> None:
+        """Whatever the order the branches finish in, the machine ends in ``then``."""
+        sop: SOP = sop_from_dict(PARALLEL)
+        compiled = compile_sop(sop)
+        active = compiled.fire_active(["masuk"], "mulai")
+        for action in order:
+            assert active[0] == "kajian_teknis"
+            active = compiled.fire_active(active, action)
+        assert active == ["keputusan"]
+
+    @pytest.mark.parametrize(
+        ("change", "expected"),
+        [
+            (lambda d: d["states"]["kajian_teknis"].pop("then"), "kajian_teknis.then"),
+            (
+                lambda d: d["actions"].append(
+                    {"name": "x", "from": "masuk", "to": "telaah_struktur", "roles": ["petugas"]}
+                ),
+                "actions[5].to",
+            ),
+            (
+                lambda d: d["actions"].append(
+                    {
+                        "name": "x",
+                        "from": "telaah_struktur",
+                        "to": "kebakaran_selesai",
+                        "roles": ["ahli_struktur"],
+                    }
+                ),
+                "actions[5].to",
+            ),
+            (
+                lambda d: d["actions"][1].update(roles=["ahli_struktur", "petugas"]),
+                "actions[1].roles",
+            ),
+            (
+                lambda d: d["states"]["kajian_teknis"]["parallel"]["struktur"]["states"].update(
+                    masuk=None
+                ),
+                "states.kajian_teknis.parallel.struktur.states.masuk",
+            ),
+        ],
+    )
+    def test_problems_are_named(self, change: Any, expected: str) -> None:
+        """Each misuse of a parallel state is reported at its key path."""
+        data = json.loads(json.dumps(PARALLEL))
+        change(data)
+        with pytest.raises(SOPDefinitionError) as info:
+            sop_from_dict(data)
+        assert expected in str(info.value)
