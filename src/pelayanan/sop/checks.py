@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Collection, Iterable
 
 from pelayanan.sop._clocks import clock_shape_problems
-from pelayanan.sop.model import SOP, ClockCondition, EscalationStep, StateDef
+from pelayanan.sop.model import SOP, ActionDef, ClockCondition, EscalationStep, StateDef
 
 __all__ = ["check_graph", "check_sop"]
 
@@ -157,21 +157,14 @@ def _check_parallel(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> N
             for role in branch.roles:
                 out.role(f"{bpath}.roles", role, roles)
     for index, action in enumerate(sop.actions):
-        _check_branch_action(out, sop, index, action.sources, action.target, action.roles)
+        _check_branch_action(out, sop, index, action)
 
 
-def _check_branch_action(
-    out: _Out,
-    sop: SOP,
-    index: int,
-    sources: tuple[str, ...],
-    target: str,
-    roles: tuple[str, ...],
-) -> None:
+def _check_branch_action(out: _Out, sop: SOP, index: int, action: ActionDef) -> None:
     """An action inside a branch stays in that branch, with the branch's roles."""
-    path = f"actions[{index}]"
+    path, target, roles = f"actions[{index}]", action.target, action.roles
     into = sop.branch_of(target)
-    for source in sources:
+    for source in action.sources:
         origin = sop.branch_of(source)
         if origin is None and into is not None:
             out.add(
