@@ -19,6 +19,7 @@ from pelayanan.exceptions import (
 )
 from pelayanan.sop import SOP, sop_from_dict
 from pelayanan.sop.compile import compile_sop
+from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.store import Store
 from pelayanan.testing import FakeClock
 
@@ -205,3 +206,19 @@ class TestParallelSOP:
         with pytest.raises(SOPDefinitionError) as info:
             sop_from_dict(data)
         assert expected in str(info.value)
+
+
+class TestParallelDiagram:
+    def test_mermaid_draws_branches_with_unit_and_roles(self) -> None:
+        """Each branch is a composite state captioned with its unit and roles."""
+        text = to_mermaid(sop_from_dict(PARALLEL))
+        assert "state kajian_teknis {" in text
+        assert "struktur - unit bidang-struktur - roles ahli_struktur" in text
+        assert "        --\n" in text
+        assert "kajian_teknis --> keputusan : every branch done" in text
+
+    def test_dot_draws_a_cluster_per_branch(self) -> None:
+        """Each branch is a dashed cluster; its final state leads to ``then``."""
+        text = to_dot(sop_from_dict(PARALLEL))
+        assert 'subgraph "cluster_kebakaran"' in text
+        assert '"kebakaran_selesai" -> "keputusan"' in text

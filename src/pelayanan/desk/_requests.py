@@ -39,7 +39,6 @@ from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     DuplicateRequestError,
-    FieldNotAllowedError,
     GuardNotMetError,
     IdempotencyKeyReuseError,
     IncompleteRequestError,
@@ -64,7 +63,7 @@ from pelayanan.sop.model import (
     Migration,
 )
 from pelayanan.sop.registry import SOPRegistry
-from pelayanan.sop.values import limit_problems, value_problems
+from pelayanan.sop.values import check_writes, limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
 
 __all__ = ["Requests"]
@@ -723,24 +722,6 @@ def _holder(record: RequestRecord, step: _Step) -> dict[str, Any]:
     }
 
 
-def _check_writes(sop: SOP, spec: ActionDef | None, action: str, fields: Mapping[str, Any]) -> None:
-    """Refuse fields the SOP does not declare (strict mode), then fields *spec* may not write.
-
-    Raises:
-        FieldNotAllowedError: names the refused fields, never their values.
-    """
-    undeclared = sop.undeclared(fields)
-    if undeclared:
-        hint = "declare them under fields, or check their spelling"
-        raise FieldNotAllowedError(action, undeclared, rule="fields:undeclared", hint=hint)
-    if spec is None:
-        return
-    outside = sorted(name for name in fields if not spec.may_write(name))
-    if outside:
-        hint = f"action {action!r} writes only {', '.join(spec.writes or ()) or 'no field'}"
-        raise FieldNotAllowedError(action, outside, rule="fields:writes", hint=hint)
-
-
 def _check_guards(spec: ActionDef, record: RequestRecord) -> None:
     """Refuse an action whose guards (``requires: disposisi_answered``) do not hold.
 
@@ -769,7 +750,7 @@ def _check_fields(
     invalid = value_problems(sop, fields)
     if invalid:
         raise InvalidFieldValueError(action, invalid)
-    _check_writes(sop, spec, action, fields)
+    check_writes(sop, spec, action, fields)
     if missing:
         raise IncompleteRequestError(action, missing)
 
