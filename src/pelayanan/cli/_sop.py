@@ -14,7 +14,9 @@ import json
 import click
 
 from pelayanan.cli._common import choice_option
-from pelayanan.exceptions import SOPDefinitionError
+from pelayanan.cli._report_common import load_calendars
+from pelayanan.exceptions import ConfigurationError, SOPDefinitionError
+from pelayanan.routing import load_routing_config
 from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.sop.loader import load_sop
 from pelayanan.sop.model import SOP
@@ -102,7 +104,7 @@ def _clock_line(view: ClockView) -> str:
     return f"    clock {view.name}: running, due {_when(view.deadline)}{late}{estimated}"
 
 
-def _print_step(result: StepResult) -> None:
+def _print_step(result: StepResult, held_before: str | None) -> None:
     step = result.step
     head = f"{result.index + 1:>2}. {_when(result.at)}  {step.actor}: {step.action}"
     if result.accepted:
@@ -110,6 +112,14 @@ def _print_step(result: StepResult) -> None:
     else:
         outcome = "refused" + (" (as expected)" if result.as_expected else "")
     click.echo(f"{head}  {outcome}" + (f"   # {step.note}" if step.note else ""))
+    if result.accepted and result.authority:
+        click.echo(f"    acting for {result.authority} (delegation)")
+    if result.accepted and result.branches:
+        click.echo(
+            "    branches: " + ", ".join(f"{n} {s}" for n, s in sorted(result.branches.items()))
+        )
+    if result.accepted and result.unit != held_before:
+        click.echo(f"    held by {result.unit}")
     if result.reason:
         click.echo(f"    reason: {result.reason}")
     for view in result.clocks:
@@ -119,24 +129,51 @@ def _print_step(result: StepResult) -> None:
 @sop_group.command("simulate")
 @click.argument("sop_file", type=click.Path(dir_okay=False))
 @click.argument("scenario_file", type=click.Path(dir_okay=False))
-def simulate_command(sop_file: str, scenario_file: str) -> None:
+@click.option(
+    "--calendar",
+    "calendar_files",
+    multiple=True,
+    metavar="[NAME=]FILE",
+    help="A working-calendar YAML file for the deadlines (default: the Indonesian "
+    "government calendar); NAME=FILE gives the calendar clocks name NAME (repeatable).",
+)
+@click.option(
+    "--routing",
+    "routing_file",
+    type=click.Path(dir_okay=False),
+    help="A routing configuration: the submission and actions with `route` go to the "
+    "unit it decides, and its delegations (Plt/Plh) are in force.",
+)
+def simulate_command(
+    sop_file: str, scenario_file: str, calendar_files: tuple[str, ...], routing_file: str | None
+) -> None:
     """Run SCENARIO_FILE on the SOP in SOP_FILE, printing states and SLA clock deadlines.
 
-    Deadlines are computed on the default Indonesian government calendar.  Exits 1 at the
-    first step whose outcome is not the expected one, with the reason.
+    Deadlines are computed on the default Indonesian government calendar unless
+    --calendar gives another.  Exits 1 at the first step whose outcome is not the
+    expected one, with the reason.
     """
     sop = _load(sop_file)
+    calendar, calendars = load_calendars(calendar_files)
+    routing = None
     try:
+        if routing_file is not None:
+            routing = load_routing_config(routing_file)
         scenario = load_scenario(scenario_file)
         click.echo(f"{sop.id} {sop.version}: {sop.title}")
-        for result in simulate(sop, scenario):
-            _print_step(result)
+        held: str | None = None
+        for result in simulate(
+            sop, scenario, calendar=calendar, calendars=calendars, routing=routing
+        ):
+            _print_step(result, held)
+            held = result.unit
             if not result.as_expected:
                 where = f"{scenario_file}:{result.step.line or 0}"
                 why = result.reason or "the step was accepted, but the scenario expects a refusal"
                 click.echo(f"{where}: steps[{result.index}]: {why}", err=True)
                 raise SystemExit(1)
-    except SOPDefinitionError as exc:
-        _problems(exc)
+    except ConfigurationError as exc:
+        for problem in exc.problems:
+            click.echo(problem.render())
         raise SystemExit(1) from None
     click.echo(f"scenario completed: {len(scenario.steps)} steps")
