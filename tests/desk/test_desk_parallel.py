@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -11,12 +12,14 @@ from hypothesis import strategies as st
 
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
+from pelayanan.calendar import indonesian_government_calendar
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     PermissionDeniedError,
     SOPDefinitionError,
     TransitionNotAllowedError,
 )
+from pelayanan.reports.flow import RequestFlow
 from pelayanan.sop import SOP, sop_from_dict
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.diagram import to_dot, to_mermaid
@@ -222,3 +225,22 @@ class TestParallelDiagram:
         text = to_dot(sop_from_dict(PARALLEL))
         assert 'subgraph "cluster_kebakaran"' in text
         assert '"kebakaran_selesai" -> "keputusan"' in text
+
+
+class TestParallelFlowReport:
+    def test_time_in_each_branch(self, pdesk: ServiceDesk, clock: FakeClock) -> None:
+        """The flow report has one stage per branch, from the parallel state's entry to the
+        branch's end, and the parallel state's own stay is not split by branch moves."""
+        request_id = _started(pdesk)  # Monday 6 July 2026, 08:00 WIB
+        clock.advance(dt.timedelta(hours=2))
+        pdesk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
+        clock.advance(dt.timedelta(hours=3))
+        pdesk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-2"})
+        flow = RequestFlow([sop_from_dict(PARALLEL)], indonesian_government_calendar())
+        for entry in _entries(pdesk):
+            flow.feed(entry)
+        durations = flow.total.durations
+        assert durations["kajian_teknis.struktur"] == [2 * 3600]
+        # 08:00 to 13:00 on the working calendar (its midday break does not count).
+        assert durations["kajian_teknis.kebakaran"] == durations["kajian_teknis"]
+        assert durations["kajian_teknis.kebakaran"][0] > 2 * 3600
