@@ -20,6 +20,8 @@ PAIRS = [
     ("pengaduan.yaml", "pengaduan.yaml"),
     ("izin-reklame.yaml", "izin-reklame.yaml"),
     ("cuti-tahunan.json", "cuti-tahunan.yaml"),
+    ("skck-polres.yaml", "skck-polres.yaml"),
+    ("pbg.yaml", "pbg.yaml"),
 ]
 
 

@@ -200,6 +200,19 @@ class TestParallelSOP:
                 ),
                 "states.kajian_teknis.parallel.struktur.states.masuk",
             ),
+            (
+                lambda d: d.update(
+                    clocks=[
+                        {
+                            "name": "c",
+                            "start": {"on_enter": ["telaah_struktur"]},
+                            "stop": {"on_enter": ["selesai"]},
+                            "target": "PT10M",
+                        }
+                    ]
+                ),
+                "clocks[0].start.on_enter",
+            ),
         ],
     )
     def test_problems_are_named(self, change: Any, expected: str) -> None:

@@ -49,15 +49,26 @@ class _Out:
             self.add(path, f"role {name!r} is not declared under roles{_hint(name, roles)}")
 
 
-def _check_condition(
-    out: _Out, condition: ClockCondition | None, path: str, states: set[str], actions: set[str]
+def _check_condition(  # noqa: PLR0917 (the condition, where it is, and the names it may use)
+    out: _Out,
+    condition: ClockCondition | None,
+    path: str,
+    states: set[str],
+    actions: set[str],
+    inner: set[str],
 ) -> None:
     if condition is None:
         return
     for name in condition.on_action:
         out.action(f"{path}.on_action", name, actions | {SUBMIT})
     for name in condition.on_enter:
-        out.state(f"{path}.on_enter", name, states)
+        out.state(f"{path}.on_enter", name, states | inner)
+        if name in inner:
+            out.add(
+                f"{path}.on_enter",
+                f"state {name!r} is inside a parallel branch: clocks follow the request's "
+                "states; name the parallel state, or the branch's action under on_action",
+            )
 
 
 def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
@@ -193,8 +204,14 @@ def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) ->
         path = f"migrations[{index}]"
         if migration.from_version == sop.version:
             out.add(f"{path}.from_version", "a migration comes from an earlier version")
+        top = {s.id for s in sop.top_states}
         for old, new in migration.states.items():
             out.state(f"{path}.states.{old}", new, states)
+            if new in states and new not in top:
+                out.add(
+                    f"{path}.states.{old}",
+                    f"{new!r} is a branch state: map to a state of the request",
+                )
         for role in migration.roles:
             out.role(f"{path}.roles", role, roles)
 
@@ -204,10 +221,11 @@ def _check_clocks(
 ) -> None:
     # What a list of clocks needs on its own is checked by the one clock reader's module.
     out.items.extend(clock_shape_problems(sop.clocks))
+    top = {s.id for s in sop.top_states}
     for index, clock in enumerate(sop.clocks):
         path = f"clocks[{index}]"
         for key in ("start", "stop", "pause", "resume", "reset"):
-            _check_condition(out, getattr(clock, key), f"{path}.{key}", states, actions)
+            _check_condition(out, getattr(clock, key), f"{path}.{key}", top, actions, states - top)
         for step_index, step in enumerate(clock.escalation):
             _check_escalation(
                 out, sop, f"{path}.escalation[{step_index}]", step, actions=actions, roles=roles
