@@ -53,7 +53,7 @@ class TestActingOfficial:
         access["delegations"][0]["kind"] = "acting"
         try:
             scenario_from_dict(data)
-        except Exception as exc:  # noqa: BLE001 - the type is asserted just below
+        except Exception as exc:
             assert "access.delegations[0].kind" in str(exc)
             assert type(exc).__name__ == "ScenarioError"
         else:
