@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from pelayanan.cli import cli
+from pelayanan.exceptions import ScenarioError
 from pelayanan.sop import load_sop
 from pelayanan.sop.simulate import scenario_from_dict, simulate
 
@@ -51,13 +53,9 @@ class TestActingOfficial:
         data = _scenario(SOPS / "scenarios" / "skck-polres.yaml")
         access: dict[str, list[dict[str, object]]] = data["access"]  # type: ignore[assignment]
         access["delegations"][0]["kind"] = "acting"
-        try:
+        with pytest.raises(ScenarioError) as info:
             scenario_from_dict(data)
-        except Exception as exc:
-            assert "access.delegations[0].kind" in str(exc)
-            assert type(exc).__name__ == "ScenarioError"
-        else:
-            raise AssertionError("the bad delegation kind was accepted")
+        assert "access.delegations[0].kind" in str(info.value)
 
 
 class TestParallelPreview:
