@@ -23,7 +23,7 @@ from pelayanan.reports.flow import RequestFlow
 from pelayanan.sop import SOP, sop_from_dict
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.diagram import to_dot, to_mermaid
-from pelayanan.store import Store
+from pelayanan.store import Store, verify_store
 from pelayanan.testing import FakeClock
 
 PARALLEL: dict[str, Any] = {
@@ -257,3 +257,12 @@ class TestParallelFlowReport:
         # 08:00 to 13:00 on the working calendar (its midday break does not count).
         assert durations["kajian_teknis.kebakaran"] == durations["kajian_teknis"]
         assert durations["kajian_teknis.kebakaran"][0] > 2 * 3600
+
+
+class TestParallelStoreCheck:
+    def test_tables_agree_with_the_log(self, pdesk: ServiceDesk, ledger_key: SigningKey) -> None:
+        """A request moved through its branches passes the store's check."""
+        request_id = _started(pdesk)
+        pdesk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
+        report = verify_store(pdesk.store, [ledger_key.verifier])
+        assert report.ok, [p.render() for p in report.problems]

@@ -22,7 +22,7 @@ from pelayanan.exceptions import (
 )
 from pelayanan.routing import routing_config_from_dict
 from pelayanan.sop import SOP, sop_from_dict
-from pelayanan.store import Store
+from pelayanan.store import Store, verify_store
 from pelayanan.testing import FakeClock
 
 DOC: dict[str, Any] = {
@@ -255,3 +255,14 @@ class TestFromAnyState:
             sop_from_dict({**DOC, "actions": actions})
         assert "actions[2].writes" in str(info.value)
         assert "ba_struktur" in str(info.value)
+
+
+class TestStoreAgrees:
+    def test_dispatch_and_branches_verify_against_the_log(
+        self, ddesk: ServiceDesk, ledger_key: SigningKey
+    ) -> None:
+        """The store's check replays a dispatching action: the tables agree with the log."""
+        request_id = _open(ddesk)
+        ddesk.act(request_id, "kirim", actor=OPERATOR, data={"polsek": "polsek-a"})
+        report = verify_store(ddesk.store, [ledger_key.verifier])
+        assert report.ok, [p.render() for p in report.problems]
