@@ -185,6 +185,8 @@ class TestDispatch:
         assert entry["kind"] == "action"
         assert entry["routing"]["rule"] == "field:polsek"
         assert entry["assignment"]["assignee"] == "bripka-1"
+        texts = [step.text for step in ddesk.why(request_id)]
+        assert "routed to polsek-a by rule 'field:polsek' on polsek=polsek-a" in texts
 
     def test_route_by_rules(self, ddesk: ServiceDesk) -> None:
         """``route: rules`` evaluates the routing table on the request's data."""
