@@ -266,3 +266,28 @@ class TestParallelStoreCheck:
         pdesk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
         report = verify_store(pdesk.store, [ledger_key.verifier])
         assert report.ok, [p.render() for p in report.problems]
+
+
+class TestParallelClocks:
+    def test_a_branch_move_does_not_reenter_the_parallel_state(
+        self, store: Store, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """A clock reset on entering the parallel state is not reset by branch moves; the
+        last branch's action enters ``then`` and stops it."""
+        data = json.loads(json.dumps(PARALLEL))
+        data["clocks"] = [
+            {
+                "name": "kajian",
+                "start": {"on_enter": ["kajian_teknis"]},
+                "reset": {"on_enter": ["kajian_teknis"]},
+                "stop": {"on_enter": ["keputusan", "selesai"]},
+                "target": {"working_days": 5},
+            }
+        ]
+        desk = ServiceDesk(store, sops=[sop_from_dict(data)], signing_key=ledger_key, clock=clock)
+        request_id = _started(desk)
+        assert [c["change"] for c in _entries(desk)[-1]["clocks"]] == ["start"]
+        desk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
+        assert "clocks" not in _entries(desk)[-1]
+        desk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-2"})
+        assert [c["change"] for c in _entries(desk)[-1]["clocks"]] == ["stop"]

@@ -641,11 +641,14 @@ class Requests:
                 sop, action, spec.route, sop.privacy.public(merged)
             )
             holder = {"unit": routed.unit, "assignee": assigned.assignee if assigned else None}
+        # A branch move inside the parallel state enters the branch's state, which no clock
+        # condition names: only the action itself can start, pause or stop a clock then.
+        entered = spec.target if in_branch is not None and target == record.state else target
         clocks, changes = self._clocks.engine(sop).transition(
             record.meta.get("sla", {}),
             action=action,
             source=record.state,
-            target=target,
+            target=entered,
             final=sop.state(target).final,
             at=now,
             reason=justification or fields.get(PAUSE_REASON),

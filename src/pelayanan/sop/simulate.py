@@ -445,7 +445,7 @@ def simulate(
         accepted = reason is None
         stopped: set[str] = set()
         if accepted and run.active:
-            clocks.apply(step.action, run.active[0], now)
+            clocks.apply(step.action, run.entered, now)
             stopped = {n for n in before if clocks.runs[n].status == "stopped"}
         as_expected = accepted == (step.expect == "accepted")
         yield StepResult(
@@ -484,6 +484,8 @@ class _Request:
         self.routing = routing
         self.compiled = compile_sop(sop)
         self.active: list[str] = []
+        #: The state the last step entered (a branch's state for a move inside a branch).
+        self.entered = ""
         self.unit: str | None = None
         self.data: dict[str, Any] = {}
         self.history: dict[str, list[str]] = {}
@@ -525,6 +527,7 @@ class _Request:
             public = sop.privacy.public(merged)
             self.unit = self.routing.table.route(self.routing.attributes(sop.id, public)).unit
         self.active = [sop.initial]
+        self.entered = sop.initial
 
     def _act(
         self, step: ScenarioStep, actor: Actor, merged: Mapping[str, Any], now: dt.datetime
@@ -560,6 +563,8 @@ class _Request:
         configuration = self.compiled.fire_active(self.active, step.action)
         if spec.route is not None:
             self.unit = self._routed(spec.route, step.action, merged)
+        stays = owner is not None and configuration[0] == self.active[0]
+        self.entered = spec.target if stays else configuration[0]
         self.active = configuration
         authority = grant.authority()
         return None if authority is None else str(authority.get("principal"))
