@@ -14,9 +14,7 @@ import json
 import click
 
 from pelayanan.cli._common import choice_option
-from pelayanan.cli._report_common import load_calendars
 from pelayanan.exceptions import ConfigurationError, SOPDefinitionError
-from pelayanan.routing import load_routing_config
 from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.sop.loader import load_sop
 from pelayanan.sop.model import SOP
@@ -153,6 +151,9 @@ def simulate_command(
     --calendar gives another.  Exits 1 at the first step whose outcome is not the
     expected one, with the reason.
     """
+    from pelayanan.cli._report_common import load_calendars  # noqa: PLC0415 - start-up time
+    from pelayanan.routing import load_routing_config  # noqa: PLC0415 - start-up time
+
     sop = _load(sop_file)
     calendar, calendars = load_calendars(calendar_files)
     routing = None
