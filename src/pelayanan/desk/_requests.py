@@ -606,8 +606,7 @@ class Requests:
         """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
         merged = {**record.data, **fields}
         active = sop.active(record.state, record.meta.get(BRANCHES))
-        spec = _action_spec(sop, action, active)
-        source = next(state_id for state_id in active if state_id in spec.sources)
+        spec, source = sop.taking(action, active)
         in_branch = sop.branch_of(source)
         # Subject rules read what is stored: a caller's data never names another subject.
         subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
@@ -692,15 +691,6 @@ class Requests:
 
     def _refuse(self, error: RequestError, body: RefusalBody) -> None:
         self._recorder.refuse(error, body)
-
-
-def _action_spec(sop: SOP, action: str, active: list[str]) -> ActionDef:
-    """Return the SOP's *action* from an *active* state, refusing one not possible there."""
-    spec = sop.action_in(action, active)
-    if spec is None:
-        allowed = sorted({a.name for state in active for a in sop.actions_from(state)})
-        raise TransitionNotAllowedError(action, active[0], allowed)
-    return spec
 
 
 def _branches(sop: SOP, configuration: list[str]) -> dict[str, str] | None:

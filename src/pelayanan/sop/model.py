@@ -13,7 +13,7 @@ from typing import TypeVar
 import attrs
 
 from pelayanan.calendar import Duration
-from pelayanan.exceptions import UnknownNameError
+from pelayanan.exceptions import TransitionNotAllowedError, UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
@@ -440,6 +440,24 @@ class SOP:
             if found is not None:
                 return found
         return None
+
+    def taking(self, name: str, active: list[str]) -> tuple[ActionDef, str]:
+        """Return the action *name* and the active state it is taken from.
+
+        Args:
+            name: the action.
+            active: the active states (`active`): the request's state first.
+
+        Raises:
+            TransitionNotAllowedError: no active state offers the action (the error lists
+                the actions that are possible).
+        """
+        for state_id in active:
+            found = self.action(name, state_id)
+            if found is not None:
+                return found, state_id
+        allowed = sorted({a.name for state_id in active for a in self.actions_from(state_id)})
+        raise TransitionNotAllowedError(name, active[0], allowed)
 
     def undeclared(self, names: Iterable[str]) -> list[str]:
         """Return the names among *names* that strict mode refuses, sorted.

@@ -536,11 +536,7 @@ class _Request:
         if not self.active:
             # No request yet: the first step must submit it.
             raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
-        spec = sop.action_in(step.action, self.active)
-        if spec is None:
-            allowed = sorted({a.name for s in self.active for a in sop.actions_from(s)})
-            raise TransitionNotAllowedError(step.action, self.active[0], allowed)
-        source = next(s for s in self.active if s in spec.sources)
+        spec, source = sop.taking(step.action, self.active)
         owner = sop.branch_of(source)
         grant = check_access(
             actor,
