@@ -294,25 +294,29 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
-    # Keys an action does not use are left out, so an SOP keeps the hash it had before
-    # they existed (``writes: []``, "writes nothing", is kept).
-    for action in form["actions"]:
-        if not action.get("may_change"):
-            action.pop("may_change", None)
-        for key in ("writes", "route"):
-            if action.get(key) is None:
-                action.pop(key, None)
-    if sop.strict_fields:
-        form.pop("strict_fields", None)
-    if not sop.parallel:
-        form.pop("parallel", None)
-    for state in form["states"]:
-        if state.get("branch") is None:
-            state.pop("branch", None)
-    # An SOP without a privacy section keeps the hash it had before the section existed.
+    # Keys left at their defaults are left out, so an SOP keeps the hash it had before
+    # they existed (``writes: []``, "writes nothing", is not a default and is kept).
+    _drop_defaults([form], {"strict_fields": True, "parallel": []})
+    _drop_defaults(form["actions"], {"may_change": [], "writes": None, "route": None})
+    _drop_defaults(form["states"], {"branch": None})
+    _drop_defaults(form["clocks"], {"counting": None, "measures": "agency", "notify": []})
+    # An SOP without a privacy section keeps the hash it had before the section existed,
+    # and one without the later keys the hash it had before they existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)
+    else:
+        for key in ("specific_reveal_roles", "exclude_from_public"):
+            if not form["privacy"].get(key):
+                form["privacy"].pop(key, None)
     return form
+
+
+def _drop_defaults(items: list[dict[str, Any]], defaults: Mapping[str, Any]) -> None:
+    """Remove from each of *items* the keys whose value is the default given for them."""
+    for item in items:
+        for key, default in defaults.items():
+            if key in item and item[key] == default:
+                del item[key]
 
 
 def sop_from_dict(

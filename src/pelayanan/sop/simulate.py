@@ -48,7 +48,12 @@ from pelayanan.access import (
     check_access,
     read_access_config,
 )
-from pelayanan.calendar import Duration, WorkCalendar, indonesian_government_calendar
+from pelayanan.calendar import (
+    Duration,
+    WorkCalendar,
+    indonesian_government_calendar,
+    named_calendar,
+)
 from pelayanan.exceptions import (
     EstimatedDateWarning,
     IncompleteRequestError,
@@ -346,7 +351,8 @@ class _Clocks:
         self.runs: dict[str, _Run] = {}
 
     def calendar(self, clock: ClockDef) -> WorkCalendar:
-        return self.calendars.get(clock.calendar or "", self.default)
+        calendar = named_calendar(clock.calendar, self.calendars, self.default)
+        return calendar.with_counting(clock.counting)
 
     def deadline(self, clock: ClockDef, start: dt.datetime, duration: Duration) -> _Run:
         with warnings.catch_warnings():
@@ -421,7 +427,9 @@ def simulate(
         sop: the SOP.
         scenario: the scenario.
         calendar: the default working calendar (the Indonesian government calendar).
-        calendars: calendars by the names clocks give; others use *calendar*.
+        calendars: calendars by the names clocks give; others use *calendar*, except
+            ``round-the-clock``, which is `round_the_clock_calendar` in *calendar*'s
+            zone unless given.
         routing: a routing configuration: the submission and actions with ``route`` move
             the request to the unit it decides, and its delegations join the scenario's.
 

@@ -24,6 +24,7 @@ __all__ = [
     "CLOCK",
     "CLOCKS",
     "COMMON_FIELDS",
+    "COUNTING",
     "CYCLE",
     "DATA",
     "DEADLINE",
@@ -69,6 +70,7 @@ __all__ = [
     "KIND_SURVEY",
     "LEDGER",
     "LOAD",
+    "MEASURES",
     "MESSAGE",
     "MIGRATE_ACTION",
     "NEW",
@@ -109,6 +111,7 @@ __all__ = [
     "THRESHOLD",
     "TIME",
     "TO",
+    "VALID_FROM",
     "TRIAGE_RULE",
     "UNIT",
     "V",
@@ -155,6 +158,10 @@ CALENDAR: Final = "calendar"
 FINGERPRINT: Final = "fingerprint"
 THRESHOLD: Final = "threshold"
 NOTIFY: Final = "notify"
+#: In a clock start of an entry's ``clocks`` list: the clock's own counting convention
+#: and whose time it measures, each written only when not the default.
+COUNTING: Final = "counting"
+MEASURES: Final = "measures"
 REASSIGN: Final = "reassign"
 STATE: Final = "state"
 GROUP: Final = "group"
@@ -206,6 +213,9 @@ ATTRIBUTES: Final = "attributes"
 LOAD: Final = "load"
 #: ``authority``: the delegation (Plt/Plh) an actor used; its ``kind`` is `KIND`.
 PRINCIPAL: Final = "principal"
+#: In ``authority``: when the delegation used began (attribution never blames an acting
+#: official for time before it).
+VALID_FROM: Final = "valid_from"
 DELEGATION: Final = "delegation"
 
 # -- values of fixed meaning --------------------------------------------------------------
