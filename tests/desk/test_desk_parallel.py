@@ -291,3 +291,33 @@ class TestParallelClocks:
         assert "clocks" not in _entries(desk)[-1]
         desk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-2"})
         assert [c["change"] for c in _entries(desk)[-1]["clocks"]] == ["stop"]
+
+
+class TestParallelMigration:
+    def test_branch_progress_survives_a_migration(
+        self, store: Store, ledger_key: SigningKey, clock: FakeClock
+    ) -> None:
+        """A request migrated into the same parallel state keeps each branch's state."""
+        newer = json.loads(json.dumps(PARALLEL))
+        newer["version"] = "2.0.0"
+        newer["title"] = "Kajian paralel (revisi)"
+        newer["migrations"] = [
+            {"from_version": "1.0.0", "states": {"kajian_teknis": "kajian_teknis"}}
+        ]
+        desk = ServiceDesk(
+            store,
+            sops=[sop_from_dict(PARALLEL), sop_from_dict(newer)],
+            signing_key=ledger_key,
+            clock=clock,
+        )
+        request_id = desk.submit("kajian", actor=PEMOHON, data={}, version="1.0.0").request.id
+        desk.act(request_id, "mulai", actor=PETUGAS)
+        desk.act(request_id, "setuju_struktur", actor=STRUKTUR, data={"ba_struktur": "D-1"})
+        migration = desk.sops.migration("kajian", "1.0.0", "2.0.0")
+        moved = desk.migrate(request_id, migration, actor=PETUGAS).request
+        assert moved.meta["branches"] == {
+            "struktur": "struktur_selesai",
+            "kebakaran": "telaah_kebakaran",
+        }
+        desk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-2"})
+        assert desk.get(request_id).state == "keputusan"

@@ -543,7 +543,11 @@ class Requests:
             sop_hash=target.content_hash,
             state=new_state,
             version=record.version + 1,
-            meta={**record.meta, **_kept(record.meta, idempotency_key, operation)},
+            meta={
+                **{k: v for k, v in record.meta.items() if k != BRANCHES},
+                **_kept(record.meta, idempotency_key, operation),
+                **_migrated_branches(target, new_state, record.meta.get(BRANCHES)),
+            },
             updated_at=now,
             closed=target.state(new_state).final,
         )
@@ -746,6 +750,26 @@ def _check_fields(
     check_writes(sop, spec, action, fields)
     if missing:
         raise IncompleteRequestError(action, missing)
+
+
+def _migrated_branches(sop: SOP, state: str, branches: Any) -> dict[str, Any]:
+    """Return the meta of a migrated request's branches in its new version.
+
+    A branch keeps its state when the new version's parallel *state* has a branch of that
+    name holding that state; every other branch starts over at its initial state.
+    """
+    parallel = sop.parallel_state(state)
+    if parallel is None:
+        return {}
+    kept = dict(branches) if isinstance(branches, dict) else {}
+    return {
+        BRANCHES: {
+            branch.name: kept[branch.name]
+            if kept.get(branch.name) in branch.states
+            else branch.initial
+            for branch in parallel.branches
+        }
+    }
 
 
 def _migrated_state(record: RequestRecord, migration: Migration) -> str:
