@@ -212,6 +212,31 @@ class TestDispatch:
             ddesk.act(request_id, "kirim", actor=OPERATOR)
 
 
+class TestSubmissionRouting:
+    @pytest.mark.parametrize(("route", "unit"), [(True, "damkar"), (False, "pusat")])
+    def test_submit_route_false_waits_for_the_dispatch(
+        self,
+        store: Store,
+        ledger_key: SigningKey,
+        clock: FakeClock,
+        route: bool,
+        unit: str,
+    ) -> None:
+        """``submit: {route: false}`` keeps a new request with the SOP's unit."""
+        doc = {**DOC, "submit": {**DOC["submit"], "route": route}}
+        desk = ServiceDesk(
+            store,
+            sops=[sop_from_dict(doc)],
+            signing_key=ledger_key,
+            clock=clock,
+            routing=routing_config_from_dict(ROUTING),
+        )
+        data = {"laporan": "asap", "kategori": "kebakaran"}
+        request_id = desk.submit("dispatch", actor=WARGA, data=data).request.id
+        assert desk.get(request_id).unit == unit
+        assert ("routing" in _last(desk)) is route
+
+
 class TestGuard:
     def test_open_disposisi_blocks_until_answered(self, ddesk: ServiceDesk) -> None:
         """``requires: disposisi_answered`` refuses while a disposisi is open."""

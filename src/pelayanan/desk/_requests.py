@@ -168,7 +168,9 @@ class Requests:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
             _check_fields(sop, None, fields, _missing(sop.submit.requires, fields))
             # Routing decisions are logged with their attributes: never route on personal data.
-            routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
+            routed, assigned = (None, None)
+            if sop.submit.route:
+                routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
             unit = routed.unit if routed is not None else sop.unit
             assignee = assigned.assignee if assigned is not None else None
             clocks, changes = self._clocks.engine(sop).transition(

@@ -199,6 +199,7 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
         "submit": {
             "roles": _names(submit.get("roles")),
             "requires": _names(submit.get("requires")),
+            "route": submit.get("route") is not False,
         },
         "content_hash": "",
         "fields": fields,
@@ -297,6 +298,7 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # Keys left at their defaults are left out, so an SOP keeps the hash it had before
     # they existed (``writes: []``, "writes nothing", is not a default and is kept).
     _drop_defaults([form], {"strict_fields": True, "parallel": []})
+    _drop_defaults([form["submit"]], {"route": True})
     _drop_defaults(form["actions"], {"may_change": [], "writes": None, "route": None})
     _drop_defaults(form["states"], {"branch": None})
     _drop_defaults(form["clocks"], {"counting": None, "measures": "agency", "notify": []})

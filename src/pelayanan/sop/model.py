@@ -233,10 +233,18 @@ class ActionDef:
 
 @attrs.frozen
 class SubmitDef:
-    """Who may submit a request and which fields a submission needs."""
+    """Who may submit a request, which fields a submission needs, and whether it routes.
+
+    Attributes:
+        roles: the roles allowed to submit (empty: anyone).
+        requires: the fields a submission must contain.
+        route: whether the desk's routing rules place a new request (``False``: it stays
+            with the SOP's unit until an action with ``route`` dispatches it).
+    """
 
     roles: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    route: bool = True
 
 
 @attrs.frozen

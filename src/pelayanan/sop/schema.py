@@ -178,6 +178,12 @@ _DEFINITIONS: dict[str, Any] = {
         "properties": {
             "roles": {**_NAMES, "description": "Roles allowed to submit (empty: anyone)."},
             "requires": {**_NAMES, "description": "Fields the submission must contain."},
+            "route": {
+                "type": "boolean",
+                "description": "Whether the desk's routing rules place a new request "
+                "(default: true); `false` keeps it with the SOP's unit until an action "
+                "with `route` dispatches it.",
+            },
         },
     },
     "action": {

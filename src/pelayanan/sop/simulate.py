@@ -531,7 +531,7 @@ class _Request:
         if missing:
             raise IncompleteRequestError("submit", missing)
         self.unit = sop.unit
-        if self.routing is not None:
+        if self.routing is not None and sop.submit.route:
             public = sop.privacy.public(merged)
             self.unit = self.routing.table.route(self.routing.attributes(sop.id, public)).unit
         self.active = [sop.initial]
