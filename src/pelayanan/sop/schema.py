@@ -194,7 +194,7 @@ _DEFINITIONS: dict[str, Any] = {
         "required": ["name", "from", "to", "roles"],
         "properties": {
             "name": {**_NAME, "description": "The action name officers use."},
-            "label": {"type": "string", "description": "A human label."},
+            "label": {"$ref": "#/definitions/label", "description": "How reports show it."},
             "from": {
                 "anyOf": [{"enum": ["*"]}, *_NAMES["anyOf"]],
                 "x-expected": "a state, a list of states, or '*' (every non-final state)",
@@ -342,7 +342,7 @@ _DEFINITIONS: dict[str, Any] = {
         "required": ["name", "start", "stop", "target"],
         "properties": {
             "name": {**_NAME, "description": "The clock name, unique in the SOP."},
-            "label": {"type": "string", "description": "A human label."},
+            "label": {"$ref": "#/definitions/label", "description": "How reports show it."},
             "start": {"$ref": "#/definitions/condition", "description": "When it starts."},
             "stop": {"$ref": "#/definitions/condition", "description": "When it stops."},
             "pause": {"$ref": "#/definitions/condition", "description": "When it pauses."},
