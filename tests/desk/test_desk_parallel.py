@@ -20,6 +20,7 @@ from pelayanan.exceptions import (
     TransitionNotAllowedError,
 )
 from pelayanan.reports.flow import RequestFlow
+from pelayanan.reports.wording import Wording, workflow_order
 from pelayanan.sop import SOP, sop_from_dict
 from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.diagram import to_dot, to_mermaid
@@ -321,3 +322,14 @@ class TestParallelMigration:
         }
         desk.act(request_id, "setuju_kebakaran", actor=KEBAKARAN, data={"ba_kebakaran": "D-2"})
         assert desk.get(request_id).state == "keputusan"
+
+
+class TestParallelWording:
+    def test_branch_stages_follow_their_state_with_both_labels(self) -> None:
+        """A branch stage is named after its state and branch, and ordered after the state."""
+        sop = sop_from_dict(PARALLEL)
+        order = workflow_order([sop])
+        assert order["kajian_teknis"] < order["kajian_teknis.struktur"] < order["keputusan"]
+        words = Wording(lang="en", sops=(sop,))
+        assert words.state("kajian_teknis.struktur") == "kajian_teknis: struktur"
+        assert words.state("kajian_teknis.nothing") == "kajian_teknis.nothing"
