@@ -10,6 +10,7 @@ import pytest
 import pelayanan
 from pelayanan.exceptions import (
     DispositionError,
+    IncompleteRequestError,
     InvalidArgumentError,
     PelayananError,
     UnknownNameError,
@@ -109,3 +110,17 @@ class TestTypedErrors:
         error = UnknownNameError("state", "verifikasi")
         assert str(error) == "no state named 'verifikasi'"
         assert (error.kind, error.name) == ("state", "verifikasi")
+
+
+class TestHints:
+    def test_incomplete_names_where_each_item_goes(self) -> None:
+        """Data fields are asked for in ``data``; keyword arguments as ``name=...``."""
+        error = IncompleteRequestError("verify", ["foto"], arguments=["justification"])
+        assert str(error) == "action 'verify' needs foto in data and justification=..."
+        assert error.missing == ("foto", "justification")
+        assert error.arguments == ("justification",)
+
+    def test_incomplete_argument_detail_follows_the_name(self) -> None:
+        """A detail after an argument's name stays after ``name=...``."""
+        error = IncompleteRequestError("dispose", arguments=["due (before the issue time)"])
+        assert str(error) == "action 'dispose' needs due=... (before the issue time)"

@@ -362,12 +362,39 @@ class PermissionDeniedError(RequestError, PermissionError):
 
 
 class IncompleteRequestError(RequestError):
-    """Required fields or documents are missing; ``missing`` lists them."""
+    """Required fields, documents or arguments are missing; ``missing`` lists them.
 
-    def __init__(self, action: str, missing: Sequence[str]) -> None:
+    The message says where each belongs: the SOP's required fields go in ``data``; the
+    names in ``arguments`` are keyword arguments of the call, shown as ``name=...``
+    (``justification=...``, ``reason=...``, ``purpose=...``).
+
+    Args:
+        action: the action (or operation) refused.
+        missing: the data fields missing, required by the SOP.
+        arguments: the keyword arguments missing or blank; a text that already holds
+            ``=`` is shown as it is (``"exactly one of subject=, request="``).
+    """
+
+    def __init__(
+        self, action: str, missing: Sequence[str] = (), *, arguments: Sequence[str] = ()
+    ) -> None:
         self.action = action
-        self.missing = tuple(missing)
-        super().__init__(f"action {action!r} needs {', '.join(self.missing)}: provide them in data")
+        self.arguments = tuple(arguments)
+        self.missing = (*missing, *self.arguments)
+        needs = []
+        if missing:
+            needs.append(f"{', '.join(missing)} in data")
+        if arguments:
+            needs.append(", ".join(_as_argument(name) for name in self.arguments))
+        super().__init__(f"action {action!r} needs {' and '.join(needs)}")
+
+
+def _as_argument(text: str) -> str:
+    """Return ``name (detail)`` as ``name=... (detail)``; text holding ``=`` unchanged."""
+    if "=" in text:
+        return text
+    name, space, detail = text.partition(" ")
+    return f"{name}=...{space}{detail}"
 
 
 class InvalidFieldValueError(RequestError, ValueError):

@@ -41,7 +41,8 @@ class FakeClock:
         """Jump to *instant*.
 
         Raises:
-            ValueError: *instant* is naive or earlier than now.
+            InvalidInstantError: *instant* is naive.
+            InvalidArgumentError: *instant* is earlier than now (a `ValueError`).
         """
         ensure_aware(instant)
         if instant < self._now:

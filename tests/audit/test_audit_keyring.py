@@ -224,7 +224,7 @@ class TestKeysCLI:
         ("args", "code"),
         [
             (["keys", "rotate"], 2),
-            (["keys", "rotate", "--keys", "nowhere"], 1),
+            (["keys", "rotate", "--keys", "nowhere"], 2),
             (["keys", "generate", "--out", "x", "--valid-from", "yesterday"], 2),
             (["keys", "generate", "--out", "x", "--valid-from", "2026-07-06T08:00:00"], 2),
             (["keys", "generate", "--out", "x", "--passphrase-env", "NO_SUCH_VARIABLE_SET"], 2),
@@ -238,6 +238,8 @@ class TestKeysCLI:
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == code, result.output
         assert "Traceback" not in result.output
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("error: ")
 
 
 def _body(when: dt.datetime) -> dict[str, object]:

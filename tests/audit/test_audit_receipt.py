@@ -231,10 +231,10 @@ class TestCommands:
         out.write_text(json.dumps(doc))
         bad = runner.invoke(cli, ["audit", "check-proof", str(out), "--trusted-key", key])
         assert bad.exit_code == 1
-        assert bad.output.startswith("receipt does not check:")
+        assert bad.stderr.startswith("error: receipt does not check:")
 
     def test_prove_to_stdout_and_errors(self, demo_db: Path) -> None:
-        """Without -o the receipt goes to stdout; a missing entry is exit 1 naming it."""
+        """Without -o the receipt goes to stdout; a missing entry is exit 2 naming it."""
         runner = CliRunner()
         printed = runner.invoke(
             cli, ["audit", "prove", "--db", str(demo_db), "--seq", "0", "--no-entry"]
@@ -242,16 +242,16 @@ class TestCommands:
         assert printed.exit_code == 0
         assert "entry" not in json.loads(printed.output)
         missing = runner.invoke(cli, ["audit", "prove", "--db", str(demo_db), "--seq", "99999"])
-        assert missing.exit_code == 1
-        assert missing.output.startswith("entry 99999:")
+        assert missing.exit_code == 2
+        assert missing.stderr.startswith("error: entry 99999:")
 
     def test_check_proof_unreadable_file(self, tmp_path: Path) -> None:
-        """A missing receipt file is one line and exit 1."""
+        """A missing receipt file is one line and exit 2."""
         result = CliRunner().invoke(
             cli, ["audit", "check-proof", str(tmp_path / "no.json"), "--trusted-key", "x"]
         )
-        assert result.exit_code == 1
-        assert "cannot read receipt" in result.output
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: cannot read receipt")
 
     def test_verify_since_detects_truncation(self, demo_db: Path, tmp_path: Path) -> None:
         """`verify --since` passes on the intact log and fails once the tail was cut."""

@@ -87,6 +87,11 @@ class TestLazyImports:
         )
         assert _heavy(modules) == ["holidays"]
         assert not [m for m in modules if m.startswith(("pelayanan.audit", "pelayanan.store"))]
+        # The holidays package's ~250 countries stay unloaded: only its Indonesia module.
+        assert not [
+            m for m in modules if m.startswith(("holidays.countries", "holidays.financial"))
+        ]
+        assert "pelayanan.calendar._holidays_indonesia" in modules
 
     def test_audit_verify_loads_no_workflow_machinery(self) -> None:
         """`pelayanan audit verify` needs keys and stores, not SOPs, calendars or plots."""

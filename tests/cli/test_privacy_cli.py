@@ -227,13 +227,14 @@ class TestErase:
         assert code == 2
 
     def test_missing_master_key_is_a_clean_error(self, demo_db: Path) -> None:
-        """Without the vault master key, erase fails with a message, no traceback."""
+        """Without the vault master key, erase fails with one line, exit 2, no traceback."""
         Path(f"{demo_db}.keys/vault-master.key").unlink()
         subject = _subjects(demo_db)[0]
         code, _, err = _run(
             "privacy", "erase", "--db", str(demo_db), "--subject", subject, "--reason", "r"
         )
-        assert code == 1
+        assert code == 2
+        assert err.startswith("error: ")
         assert "vault master key" in err
 
 

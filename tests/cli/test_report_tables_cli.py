@@ -223,6 +223,6 @@ class TestParquetExport:
             "audit", "export", "--db", str(db), "--format", "parquet", "-o", str(target)
         )
         assert code == 1
-        assert err.startswith("refused: the log does not verify: entry 7: ")
+        assert err.startswith("error: the log does not verify: entry 7: ")
         assert not target.exists()
         assert list(tmp_path.glob(".log.parquet.*")) == []

@@ -138,7 +138,7 @@ class TestSLACommand:
             code, out, err = run("report", *command, "--db", str(db))
             assert code == 1, command
             assert out == ""
-            assert err.splitlines()[0].startswith("refused: the log does not verify: entry 7: ")
+            assert err.splitlines()[0].startswith("error: the log does not verify: entry 7: ")
 
     def test_checkpoint_option(self, demo_db: Path, tmp_path: Path) -> None:
         """--checkpoint reports on the log up to a saved checkpoint."""
@@ -160,10 +160,10 @@ class TestSLACommand:
         assert "YYYY-MM-DD" in err
 
     def test_html_needs_extra(self, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Without matplotlib, --format html exits 1 saying what to install."""
+        """Without matplotlib, --format html exits 2 saying what to install."""
         monkeypatch.setattr(html, "available", lambda: False)
         code, _, err = run("report", "sla", "--db", str(demo_db), "--format", "html")
-        assert code == 1
+        assert code == 2
         assert "pelayanan[report]" in err
 
 
@@ -235,7 +235,7 @@ class TestSLAFromTheDemo:
             assert code == 1, command
             assert out == ""
             (line,) = err.splitlines()
-            assert line.startswith("refused: the log's SLA clocks ran on calendar 'default'")
+            assert line.startswith("error: the log's SLA clocks ran on calendar 'default'")
             assert recorded in line
             assert "--calendar" in line
 

@@ -41,7 +41,7 @@ class TestCheck:
         assert out.count(": valid: ") == len(PAIRS)
 
     def test_invalid_file_lines(self, tmp_path: Path) -> None:
-        """An invalid file exits 1 with one FILE:LINE: KEY.PATH: message line per problem."""
+        """An invalid file exits 1: one ``error: FILE:LINE: KEY.PATH: message`` per problem."""
         text = (SOPS / "pengaduan.yaml").read_text()
         text = text.replace(
             "    to: closed\n    roles: [supervisor", "    to: clsoed\n    roles: [supervisr"
@@ -49,12 +49,14 @@ class TestCheck:
         text = text.replace("  verified:\n", "  verified:\n    finall: true\n")
         path = tmp_path / "bad.yaml"
         path.write_text(text)
-        code, out, _ = run("sop", "check", str(path))
+        code, out, err = run("sop", "check", str(path))
         assert code == 1
-        lines = out.strip().splitlines()
+        assert out == ""
+        lines = err.strip().splitlines()
         assert len(lines) == 3
         for line in lines:
-            file, number, rest = line.split(":", 2)
+            assert line.startswith("error: ")
+            file, number, rest = line.removeprefix("error: ").split(":", 2)
             assert file == str(path)
             assert int(number) > 0
             assert rest.startswith(" ")
@@ -80,8 +82,8 @@ class TestCheck:
         code, out, err = run("sop", "check", str(path))
         assert code == 1, out + err
         assert "Traceback" not in out + err
-        (line,) = out.strip().splitlines()
-        file, number, rest = line.split(":", 2)
+        (line,) = err.strip().splitlines()
+        file, number, rest = line.removeprefix("error: ").split(":", 2)
         assert file == str(path)
         assert int(number) == text.splitlines().index(f"    target: {target}") + 1
         assert rest.startswith(" clocks[0].target")
@@ -108,14 +110,15 @@ class TestCheck:
             path.write_bytes(content)
             code, out, err = run("sop", "check", str(path))
             assert code == 1
-            assert out.startswith(str(path))
+            assert err.startswith(f"error: {path}")
             assert "Traceback" not in out + err
 
     def test_missing_file(self, tmp_path: Path) -> None:
-        """A missing file is a problem line, exit 1."""
-        code, out, _ = run("sop", "check", str(tmp_path / "none.yaml"))
-        assert code == 1
-        assert "cannot read file" in out
+        """A missing file is bad input: one error line, exit 2."""
+        code, _, err = run("sop", "check", str(tmp_path / "none.yaml"))
+        assert code == 2
+        assert err.startswith("error: ")
+        assert "does not exist" in err
 
 
 class TestDiagram:
@@ -135,13 +138,13 @@ class TestDiagram:
         assert out.startswith('digraph "izin-reklame"')
         assert '"issued" [label="Izin terbit\\nPermit issued", peripheries=2];' in out
 
-    def test_invalid_exits_1(self, tmp_path: Path) -> None:
-        """An invalid SOP prints its problems and exits 1."""
+    def test_invalid_exits_2(self, tmp_path: Path) -> None:
+        """An invalid SOP is bad input: its problems on stderr, exit 2."""
         path = tmp_path / "x.yaml"
         path.write_text("id: x\n")
-        code, out, _ = run("sop", "diagram", str(path))
-        assert code == 1
-        assert "is required" in out
+        code, _, err = run("sop", "diagram", str(path))
+        assert code == 2
+        assert "is required" in err
 
 
 class TestSchema:
@@ -206,17 +209,17 @@ class TestSimulate:
         code, out, err = run("sop", "simulate", str(SOPS / "pengaduan.yaml"), str(scenario))
         assert code == 1
         assert "PermissionDeniedError" in out
-        assert err.startswith(f"{scenario}:4: steps[1]:")
+        assert err.startswith(f"error: {scenario}:4: steps[1]:")
         assert out.count("\n 3.") == 0
 
     def test_bad_scenario(self, tmp_path: Path) -> None:
-        """An invalid scenario prints problem lines and exits 1."""
+        """An invalid scenario is bad input: problem lines on stderr, exit 2."""
         scenario = tmp_path / "s.yaml"
         scenario.write_text("steps:\n  - {actor: nobody, action: submit, at: tomorrow}\n")
-        code, out, _ = run("sop", "simulate", str(SOPS / "pengaduan.yaml"), str(scenario))
-        assert code == 1
-        assert "steps[0].actor" in out
-        assert "steps[0].at" in out
+        code, _, err = run("sop", "simulate", str(SOPS / "pengaduan.yaml"), str(scenario))
+        assert code == 2
+        assert "steps[0].actor" in err
+        assert "steps[0].at" in err
 
     def test_steps_must_move_forward(self) -> None:
         """A step earlier than its predecessor is a scenario error."""

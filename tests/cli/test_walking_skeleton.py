@@ -50,7 +50,7 @@ class TestDemo:
         precious = tmp_path / "precious.db"
         precious.write_bytes(b"not a database at all")
         result = CliRunner().invoke(cli, ["demo", "--db", str(precious)])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert precious.read_bytes() == b"not a database at all"
 
     def test_demo_rerun_replaces_its_own_database(self, tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ class TestVerify:
         conn.close()
         result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)])
         assert result.exit_code == 1
-        assert result.output.splitlines()[0].startswith(f"entry {seq}: ")
+        assert result.stderr.splitlines()[0].startswith(f"error: entry {seq}: ")
 
     def test_deleted_entry_detected(self, demo_db: Path, tmp_path: Path) -> None:
         """Deleting an entry row is detected at its position."""
@@ -96,7 +96,7 @@ class TestVerify:
         conn.close()
         result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)])
         assert result.exit_code == 1
-        assert result.output.startswith("entry 10: ")
+        assert result.stderr.startswith("error: entry 10: ")
 
     def test_wrong_trusted_key_is_unverifiable(self, demo_db: Path, tmp_path: Path) -> None:
         """A log checked against a key that did not sign it does not verify."""
@@ -129,13 +129,13 @@ class TestVerify:
         out.write_bytes(b"\n".join(lines))
         bad = runner.invoke(cli, ["audit", "verify", str(out), "--trusted-key", key])
         assert bad.exit_code == 1
-        assert bad.output.startswith(f"entry {seq}: ")
+        assert bad.stderr.startswith(f"error: entry {seq}: ")
 
     def test_verify_needs_a_source(self) -> None:
         """Neither --db nor a file is a usage error (exit 2), not a traceback."""
         result = CliRunner().invoke(cli, ["audit", "verify"])
         assert result.exit_code == 2
-        assert "give either --db DB or an export FILE.jsonl" in result.output
+        assert result.stderr == "error: give either --db STORE or an export FILE.jsonl\n"
 
     def test_missing_database(self, tmp_path: Path) -> None:
         """A missing database file is one `error:` line and exit 2; nothing is created."""
@@ -157,5 +157,5 @@ class TestKeys:
         assert b"PRIVATE KEY" in private.read_bytes()
         assert b"PUBLIC KEY" in (tmp_path / "ledger-public.pem").read_bytes()
         again = runner.invoke(cli, ["keys", "generate", "--out", str(tmp_path)])
-        assert again.exit_code == 1
+        assert again.exit_code == 2
         assert "refusing to overwrite" in again.output

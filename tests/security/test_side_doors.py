@@ -586,7 +586,8 @@ class TestKeysAreWhatTheyClaim:
                 "--subject", subject, "--reason", "permintaan 1",
             ],
         )  # fmt: skip
-        assert result.exit_code == 1
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: ")
         assert "not the one this store" in result.stderr
         store = SQLiteStore(demo_db)
         assert store.vault_key(subject) is not None

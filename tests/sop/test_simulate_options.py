@@ -117,6 +117,6 @@ class TestOptions:
             "--routing",
             str(routing),
         )
-        assert code == 1
+        assert code == 2
         assert f"{routing}:3: rules[0].when" in out
         assert "Traceback" not in out

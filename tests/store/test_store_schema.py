@@ -166,7 +166,7 @@ class TestPostgresSchema:
             again = runner.invoke(
                 cli, ["store", "import", str(export), "--db", url, "--keys", str(tmp_path / "keys")]
             )
-            assert again.exit_code == 1
+            assert again.exit_code == 2
             assert "empty store" in again.output
             info = runner.invoke(cli, ["store", "info", "--db", url])
             assert info.exit_code == 0, info.output
@@ -178,8 +178,8 @@ class TestPostgresSchema:
             assert verified.exit_code == 0, verified.output
             assert verified.output.startswith("OK ledger kota: 5 entries")
             no_key = runner.invoke(cli, ["audit", "verify", "--db", url])
-            assert no_key.exit_code == 1
-            assert "--trusted-key" in no_key.output
+            assert no_key.exit_code == 2
+            assert no_key.stderr.startswith("error: no trusted key")
         finally:
             drop_schema(conn, schema)
             conn.close()

@@ -146,7 +146,11 @@ def entry_is_valid(entry: Mapping[str, Any]) -> bool:
 
 
 def format_time(value: dt.datetime) -> str:
-    """Format an aware instant as the entry time string (UTC, microseconds, ``Z``)."""
+    """Format an aware instant as the entry time string (UTC, microseconds, ``Z``).
+
+    Raises:
+        InvalidArgumentError: *value* is naive (pass a timezone-aware datetime).
+    """
     if value.tzinfo is None:
         msg = "entry times must be timezone-aware"
         raise InvalidArgumentError(msg)

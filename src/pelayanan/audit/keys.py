@@ -278,9 +278,9 @@ def _parse_private(data: bytes, passphrase: bytes | None, where: str) -> Signing
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
         msg = (
-            f"{where}: the key is encrypted; give its passphrase"
+            f"{where}: the key is encrypted; pass its passphrase (passphrase=...)"
             if passphrase is None
-            else f"{where}: the key is not encrypted; give no passphrase"
+            else f"{where}: the key is not encrypted; pass no passphrase="
         )
         raise KeyMaterialError(msg) from None
     except (ValueError, UnsupportedAlgorithm):

@@ -186,6 +186,9 @@ class LedgerVerifier:
         trusted_keys: the keys whose checkpoint signatures are accepted; a bare
             `VerifierKey` is trusted at any time, a `TrustedKey` within its validity.
         since: a signed checkpoint saved earlier that the log must still extend.
+
+    Raises:
+        SignatureError: no trusted key is given, or *since* is not validly signed by one.
     """
 
     def __init__(
@@ -211,7 +214,9 @@ class LedgerVerifier:
         self._suspect: tuple[int, str] | None = None
         self._time_fault: TimeOrderError | None = None
         if not self._keys:
-            raise SignatureError(None, "no trusted key given: pass the ledger public key")
+            raise SignatureError(
+                None, "no trusted key given: pass the ledger public key in trusted_keys"
+            )
         if since is not None:
             self._check_signature(since, what="the saved checkpoint")
 
@@ -221,7 +226,13 @@ class LedgerVerifier:
         return self._range.size
 
     def add_checkpoint(self, note: str | SignedCheckpoint) -> None:
-        """Feed a signed checkpoint (text or parsed); its root is checked at its size."""
+        """Feed a signed checkpoint (text or parsed); its root is checked at its size.
+
+        Raises:
+            SignatureError: the checkpoint is for another ledger, or not validly signed
+                by a trusted key.
+            MerkleRootError: its root is not the root of the entries fed so far.
+        """
         signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
         if self._suspect is not None:
             # The chain is broken already; the next entry decides which entry to name.
@@ -244,6 +255,10 @@ class LedgerVerifier:
         """Feed the entry stored at position *seq* (its exact bytes); return it parsed.
 
         The parsed entry is what replays use, so a report never parses an entry twice.
+
+        Raises:
+            SequenceError: *seq* is not the next position (entries missing or repeated).
+            VerificationError: the entry is malformed, or breaks the chain or a root.
         """
         position = self._range.size
         if self._suspect is not None:
@@ -295,7 +310,14 @@ class LedgerVerifier:
             self._decide_suspect(None)
 
     def finish(self) -> VerificationReport:
-        """Run the end-of-log checks and return the report."""
+        """Run the end-of-log checks and return the report.
+
+        Raises:
+            SequenceError: a checkpoint (or the saved one) covers more entries than the
+                log holds: entries were removed from the end.
+            SignatureError: the last entries are covered by no signed checkpoint.
+            TimeOrderError: an entry is dated before the one before it.
+        """
         size = self._range.size
         self.end_of_entries()
         if self._pending:

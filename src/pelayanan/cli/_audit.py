@@ -16,10 +16,15 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey, load_public_key
-from pelayanan.audit.receipt import Receipt, check_receipt, make_receipt
+from pelayanan.audit.receipt import Receipt, check_receipt
 from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
+    db_option,
+    example,
     fail,
+    fail_all,
     force_option,
     format_option,
     keys_option,
@@ -38,14 +43,15 @@ from pelayanan.cli._witness import (
     newest_per_ledger,
     read_saved,
 )
-from pelayanan.exceptions import PelayananError, ProofError, VerificationError
+from pelayanan.exceptions import KeyMaterialError, PelayananError, VerificationError
 from pelayanan.store import read_snapshot, verify_store
-from pelayanan.store.base import LedgerNodes, Store
+from pelayanan.store._witness import pick_ledger, prove_entry
+from pelayanan.store.base import Store
 
 __all__ = ["audit_group"]
 
 
-@click.group("audit")
+@click.group("audit", epilog=example("pelayanan audit verify --db pelayanan-demo.db"))
 def audit_group() -> None:
     """Verify, export and prove the audit log."""
 
@@ -85,13 +91,19 @@ def _verify_store(
     """Verify the log and check the store's tables against it; fail on a disagreement."""
     result = verify_store(store, keys, since=saved, progress=progress)
     if result.problems:
-        fail("\n".join(problem.render() for problem in result.problems), 1)
+        fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
     return list(result.ledgers)
 
 
-@audit_group.command("verify")
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--db", help="A SQLite store path.")
+@audit_group.command(
+    "verify",
+    epilog=example(
+        "pelayanan audit verify --db pelayanan-demo.db",
+        "pelayanan audit verify export.jsonl --trusted-key ledger.pub.pem",
+    ),
+)
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@db_option(required=False)
 @trusted_key_option(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
@@ -133,25 +145,32 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     """Verify a whole log: sequence, chain, Merkle roots and checkpoint signatures.
 
     Exit 0 when intact (one summary line per ledger); exit 1 when tampered or
-    unverifiable, the first line naming the entry and the reason.
+    unverifiable, the line ``error: entry N: reason`` naming the first fault.
     """
     if (file is None) == (db is None):
-        fail("give either --db DB or an export FILE.jsonl", 2)
+        fail("give either --db STORE or an export FILE.jsonl", EXIT_BAD_INPUT)
     try:
         wkeys = [load_public_key(path) for path in witness_keys]
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     if (wkeys or witnesses) and not since:
-        fail("error: --witness-key and --witnesses check a saved checkpoint: give --since FILE", 2)
+        fail(
+            "--witness-key and --witnesses check a saved checkpoint: give --since FILE",
+            EXIT_BAD_INPUT,
+        )
     if witnesses and not wkeys:
-        fail("error: --witnesses N counts cosignatures by --witness-key PEM: give the keys", 2)
+        fail(
+            "--witnesses N counts cosignatures by --witness-key PEM: give the keys",
+            EXIT_BAD_INPUT,
+        )
     saved = read_saved(since, wkeys, (1 if wkeys else 0) if witnesses is None else witnesses)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
     try:
         reports = _verify_with(file, db, trusted, keys_dir, saved, jobs)
-    except SystemExit:
-        _remind_beside(beside)
+    except SystemExit as exc:
+        # After a verdict, not after a usage error.
+        _remind_beside(beside and exc.code == EXIT_FAILED_CHECK)
         raise
     for report in reports:
         click.echo(f"OK {report.summary()}")
@@ -182,9 +201,14 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
 ) -> list[VerificationReport]:
     """Run the verification of `verify_command`; exit 1 with the first fault."""
     store = open_db(db, read_only=True) if db is not None else None
-    newest = newest_per_ledger(saved)
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
+    except KeyMaterialError as exc:
+        if store is not None:
+            store.close()
+        fail(str(exc), EXIT_BAD_INPUT)
+    newest = newest_per_ledger(saved)
+    try:
         with _progress_bar() as progress:
             if store is not None:
                 reports = _verify_store(store, keys, newest, progress)
@@ -195,18 +219,22 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
         known = {r.ledger for r in reports}
         for note in newest:
             if note.checkpoint.ledger not in known:
-                fail(f"unverifiable: the log has no ledger {note.checkpoint.ledger!r}", 1)
+                fail(
+                    f"unverifiable: the log has no ledger {note.checkpoint.ledger!r}",
+                    EXIT_FAILED_CHECK,
+                )
     except VerificationError as exc:
-        first = (
-            f"entry {exc.seq}: {exc.reason}"
-            if exc.seq is not None
-            else (f"unverifiable: {exc.reason}")
-        )
+        # A fork's reason carries the two conflicting checkpoints after its first line:
+        # evidence, printed on stdout.
+        reason, _, evidence = exc.reason.partition("\n")
+        if evidence:
+            click.echo(evidence)
+        first = f"entry {exc.seq}: {reason}" if exc.seq is not None else reason
         if exc.ledger:
             first += f" (ledger {exc.ledger})"
-        fail(first, 1)
+        fail(first, EXIT_FAILED_CHECK)
     except PelayananError as exc:
-        fail(f"unverifiable: {exc}", 1)
+        fail(f"unverifiable: {exc}", EXIT_FAILED_CHECK)
     finally:
         if store is not None:
             store.close()
@@ -228,8 +256,10 @@ def _verify_file(
     return reports
 
 
-@audit_group.command("export")
-@click.option("--db", required=True, help="A SQLite store path.")
+@audit_group.command(
+    "export", epilog=example("pelayanan audit export --db pelayanan-demo.db -o export.jsonl")
+)
+@db_option()
 @output_option(required=True)
 @force_option
 @click.option(
@@ -267,7 +297,7 @@ def export_command(  # noqa: PLR0917 (click passes options by position)
         _export_parquet(db, output, force=force, trusted=trusted, keys_dir=keys_dir, ledger=ledger)
         return
     with (
-        opened_db(db, prefix="error: cannot export", read_only=True) as store,
+        opened_db(db, prefix="cannot export", read_only=True) as store,
         output_file(output, force=force, db=db) as out,
         read_snapshot(store),
     ):
@@ -289,7 +319,7 @@ def _export_parquet(
     from pelayanan.cli._report_common import ReplayOptions, replay_db  # noqa: PLC0415
 
     if not available():
-        fail("error: --format parquet needs pyarrow: pip install 'pelayanan[parquet]'", 1)
+        fail("--format parquet needs pyarrow: pip install 'pelayanan[parquet]'", EXIT_BAD_INPUT)
     options = ReplayOptions(db, trusted, keys_dir, ledger, None, (), None)
     with output_file(output, force=force, db=db, keys_dir=keys_dir, inputs=trusted) as out:
         writer = ParquetWriter(out)
@@ -301,8 +331,10 @@ def _export_parquet(
     click.echo(f"exported {writer.rows} verified entries of ledger {log.ledger} to {output}")
 
 
-@audit_group.command("prove")
-@click.option("--db", required=True, help="A SQLite store path.")
+@audit_group.command(
+    "prove", epilog=example("pelayanan audit prove --db pelayanan-demo.db --seq 4 -o receipt.json")
+)
+@db_option()
 @click.option("--seq", required=True, type=click.IntRange(min=0), help="The entry's number.")
 @click.option("--ledger", help="The ledger (needed when the store holds several).")
 @output_option()
@@ -318,32 +350,10 @@ def prove_command(  # noqa: PLR0917 (click passes options by position)
     store = open_db(db, read_only=True)
     try:
         with read_snapshot(store):
-            ledgers = store.ledgers()
-            if ledger is None:
-                if len(ledgers) != 1:
-                    fail(
-                        f"the store holds ledgers {', '.join(ledgers) or '(none)'}: give --ledger",
-                        2,
-                    )
-                ledger = ledgers[0]
-            elif ledger not in ledgers:
-                fail(f"{db}: no ledger {ledger!r}", 1)
-            entry = next(store.entries(ledger, seq, seq + 1), None)
-            if entry is None:
-                fail(f"entry {seq}: no such entry in ledger {ledger!r}", 1)
-            note = store.latest_checkpoint(ledger)
-            if note is None:
-                fail(f"ledger {ledger!r} has no signed checkpoint yet", 1)
-            receipt = make_receipt(
-                ledger,
-                seq,
-                entry.hash,
-                note,
-                LedgerNodes(store, ledger),
-                entry=None if no_entry else entry.data,
-            )
+            ledger = pick_ledger(store, ledger)
+            receipt = prove_entry(store, ledger, seq, include_entry=not no_entry)
     except PelayananError as exc:
-        fail(f"entry {seq}: cannot prove: {exc}", 1)
+        fail(str(exc), EXIT_BAD_INPUT)
     finally:
         store.close()
     write_output(
@@ -355,24 +365,31 @@ def prove_command(  # noqa: PLR0917 (click passes options by position)
     )
 
 
-@audit_group.command("check-proof")
+@audit_group.command(
+    "check-proof",
+    epilog=example("pelayanan audit check-proof receipt.json --trusted-key ledger.pub.pem"),
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @trusted_key_option("The ledger's public key PEM (repeatable).")
 @keys_option("A key folder whose keyring to trust instead.")
 def check_proof_command(file: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
-    """Check a receipt offline: checkpoint signature and inclusion proof (exit 0 / 1)."""
+    """Check a receipt offline: checkpoint signature and inclusion proof.
+
+    Exit 0 when it checks, 1 when it does not, 2 when the receipt or a key cannot be read.
+    """
     try:
         text = Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read receipt {file}: {exc}", 1)
+        fail(f"cannot read receipt {file}: {getattr(exc, 'strerror', None) or exc}", EXIT_BAD_INPUT)
     try:
         keys = load_trusted_keys(trusted, keys_dir, None)
         receipt = Receipt.from_json(text)
-        result = check_receipt(receipt, keys)
-    except ProofError as exc:
-        fail(f"receipt does not check: {exc}", 1)
     except PelayananError as exc:
-        fail(f"unverifiable: {exc}", 1)
+        fail(f"{file}: {exc}", EXIT_BAD_INPUT)
+    try:
+        result = check_receipt(receipt, keys)
+    except PelayananError as exc:
+        fail(f"receipt does not check: {exc}", EXIT_FAILED_CHECK)
     click.echo(f"OK {result.summary()}")
 
 

@@ -1,8 +1,9 @@
 """``pelayanan calendar``: deadlines and non-working days on the government calendar.
 
 Bad input exits with status 2 and one ``error: ...`` line on stderr (never a traceback);
-options are read as text and checked here so that click's multi-line usage errors do not
-appear for the common mistakes.
+options are read as text and checked here, so each mistake gets its own hint.  This
+module imports nothing from `pelayanan.cli._common` (keys, stores): a deadline needs
+only the calendar.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ from pelayanan.calendar import (
     WorkCalendar,
     indonesian_government_calendar,
 )
+from pelayanan.cli._main import EXIT_BAD_INPUT, error_line, example
 from pelayanan.exceptions import CalendarError, EstimatedDateWarning
 
 __all__ = ["calendar_group"]
 
-_BAD_INPUT = 2
 _DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not locale-dependent
 
 
 def _fail(message: str) -> NoReturn:
     """Print one error line to stderr and exit with status 2."""
-    click.echo(f"error: {message}", err=True)
-    raise click.exceptions.Exit(_BAD_INPUT)
+    click.echo(error_line(message), err=True)
+    raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
 def _calendar(tz: str, cuti_bersama_as_working: bool) -> WorkCalendar:
@@ -89,12 +90,17 @@ def _describe(cal: WorkCalendar) -> str:
     )
 
 
-@click.group(name="calendar")
+@click.group(
+    name="calendar",
+    epilog=example("pelayanan calendar deadline --start 2026-07-07T10:00+07:00 --working-days 5"),
+)
 def calendar_group() -> None:
     """Working calendars: deadlines and non-working days."""
 
 
-@calendar_group.command()
+@calendar_group.command(
+    epilog=example("pelayanan calendar deadline --start 2026-07-07T10:00+07:00 --working-days 5")
+)
 @click.option("--start", "start_text", metavar="ISO8601", help="When the clock starts.")
 @click.option("--working-days", metavar="N", help="Working days to add.")
 @click.option("--calendar-days", metavar="N", help="Calendar days to add.")
@@ -134,7 +140,7 @@ def deadline(
     click.echo(f"fingerprint: {result.calendar_fingerprint}")
 
 
-@calendar_group.command()
+@calendar_group.command(epilog=example("pelayanan calendar show 2026 --tz Asia/Makassar"))
 @click.argument("year_text", metavar="YEAR")
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="IANA time zone.")
 @click.option("--cuti-bersama-as-working", is_flag=True, help="Count cuti bersama as working.")

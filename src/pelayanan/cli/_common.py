@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
@@ -28,22 +28,23 @@ from pelayanan.audit.keys import (
     load_public_key,
 )
 from pelayanan.cli._collector import OLDER_THRESHOLD, YOUNG_THRESHOLD, tune_collector
-from pelayanan.exceptions import (
-    KeyMaterialError,
-    PelayananError,
-    StoreMigrationRequiredError,
-    StoreMissingError,
-)
+from pelayanan.cli._main import EXIT_BAD_INPUT, EXIT_FAILED_CHECK, error_line, example
+from pelayanan.exceptions import KeyMaterialError, PelayananError
 from pelayanan.store import Store, is_url, open_store
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_FAILED_CHECK",
+    "DB_HELP",
     "OLDER_THRESHOLD",
     "YOUNG_THRESHOLD",
     "check_output",
     "choice_option",
     "default_key_dir",
+    "db_option",
+    "example",
     "fail",
+    "fail_all",
     "force_option",
     "format_option",
     "key_folder",
@@ -59,16 +60,33 @@ __all__ = [
     "write_output",
 ]
 
-#: Exit status for usage errors and bad input (missing files and refused outputs included).
-EXIT_BAD_INPUT = 2
-
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print *message* as one line on stderr and exit with *code*."""
-    click.echo(message, err=True)
+def fail(message: str, code: int = EXIT_FAILED_CHECK) -> NoReturn:
+    """Print *message* as one ``error: ...`` line on stderr and exit with *code*.
+
+    Use status 2 (`EXIT_BAD_INPUT`) for usage errors and bad input, 1
+    (`EXIT_FAILED_CHECK`) for a check that ran and failed.
+    """
+    click.echo(error_line(message), err=True)
     raise SystemExit(code)
+
+
+def fail_all(problems: Iterable[str], code: int = EXIT_FAILED_CHECK) -> NoReturn:
+    """Print each of *problems* as its own ``error: ...`` line on stderr; exit with *code*."""
+    for problem in problems:
+        click.echo(error_line(problem), err=True)
+    raise SystemExit(code)
+
+
+#: The one help text of ``--db``, whatever the command.
+DB_HELP = "The store: a SQLite file path or a postgresql:// URL."
+
+
+def db_option(*, required: bool = True) -> Callable[[_Command], _Command]:
+    """Return the ``--db STORE`` option (parameter ``db``): a SQLite path or a PostgreSQL URL."""
+    return click.option("--db", required=required, metavar="STORE", help=DB_HELP)
 
 
 def default_key_dir(db: str) -> Path:
@@ -158,32 +176,32 @@ def open_db(db: str, *, read_only: bool = False) -> Store:
     """Open the store at *db* (a SQLite path or a store URL), refusing to create a missing file.
 
     With *read_only* the store is opened for reading only (nothing is created, migrated
-    or repaired); a missing store or one that needs a migration exits with status 2.
+    or repaired).  A missing store, one that needs a migration or one that cannot be
+    opened ends the command with one ``error:`` line and exit status 2.
     """
     if db != ":memory:" and not is_url(db) and not Path(db).exists():
-        fail(f"error: {db}: no such database file", 2 if read_only else 1)
+        fail(f"{db}: no such database file", EXIT_BAD_INPUT)
     try:
         return open_store(db, read_only=read_only)
-    except (StoreMissingError, StoreMigrationRequiredError) as exc:
-        fail(f"error: {exc}", 2)
     except PelayananError as exc:
-        fail(f"cannot open store: {exc}", 1)
+        fail(f"cannot open store {db}: {exc}", EXIT_BAD_INPUT)
 
 
 @contextlib.contextmanager
 def opened_db(
-    db: str, *, prefix: str = "error", code: int = 1, read_only: bool = False
+    db: str, *, prefix: str = "", code: int = EXIT_FAILED_CHECK, read_only: bool = False
 ) -> Iterator[Store]:
     """Open the store at *db* for the ``with`` block; close it after.
 
-    A `PelayananError` escaping the block ends the command: one line ``PREFIX: message``
-    on stderr and exit status *code*.  With *read_only*, see `open_db`.
+    A `PelayananError` escaping the block ends the command: one line
+    ``error: PREFIX: message`` on stderr and exit status *code*.  With *read_only*, see
+    `open_db`.
     """
     store = open_db(db, read_only=read_only)
     try:
         yield store
     except PelayananError as exc:
-        fail(f"{prefix}: {exc}", code)
+        fail(f"{prefix}: {exc}" if prefix else str(exc), code)
     finally:
         store.close()
 
@@ -268,7 +286,7 @@ def check_output(
     target = Path(output)
     why = _output_refusal(target, force=force, protected=_protected(db, keys_dir, inputs))
     if why is not None:
-        fail(f"error: -o {output}: {why}", EXIT_BAD_INPUT)
+        fail(f"-o {output}: {why}", EXIT_BAD_INPUT)
     return target
 
 
@@ -302,7 +320,7 @@ def output_file(
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_BAD_INPUT)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -311,7 +329,7 @@ def output_file(
         os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILED_CHECK)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

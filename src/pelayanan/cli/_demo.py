@@ -22,7 +22,7 @@ from pelayanan.audit.keyring import KeyringSigner, TrustedKey, create_key_folder
 from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, ROUTING, RULE, UNIT
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
-from pelayanan.cli._common import default_key_dir, fail
+from pelayanan.cli._common import EXIT_BAD_INPUT, default_key_dir, example, fail
 from pelayanan.cli._demo_files import (
     checked_db_path,
     copy_example_sops,
@@ -103,7 +103,10 @@ def _prepare(db: Path) -> None:
         except PelayananError:
             marker = None
         if marker != "1":
-            fail(f"{db} exists and is not a pelayanan demo database; choose another --db", 1)
+            fail(
+                f"{db} exists and is not a pelayanan demo database; choose another --db",
+                EXIT_BAD_INPUT,
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
     shutil.rmtree(default_key_dir(str(db)), ignore_errors=True)
@@ -305,7 +308,7 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
     }
 
 
-@click.command("demo")
+@click.command("demo", epilog=example("pelayanan demo --db pelayanan-demo.db --seed 7"))
 @click.option(
     "--db",
     default="pelayanan-demo.db",

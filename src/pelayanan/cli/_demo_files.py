@@ -68,7 +68,7 @@ def checked_db_path(db: str) -> Path:
     path = Path(db)
     if not path.parent.is_dir():
         fail(
-            f"error: {path.parent} does not exist; create the folder first or choose another --db",
+            f"{path.parent} does not exist; create the folder first or choose another --db",
             EXIT_BAD_INPUT,
         )
     return path
@@ -126,7 +126,7 @@ def demo_lock(db: Path) -> Iterator[Path]:
             lock.unlink(missing_ok=True)
         if not _take(lock):
             fail(
-                f"error: another demo is writing {db} (lock file {lock}); wait for it to "
+                f"another demo is writing {db} (lock file {lock}); wait for it to "
                 f"finish, or delete {lock} if no demo is running",
                 EXIT_BAD_INPUT,
             )

@@ -14,13 +14,46 @@ existing group, decorate it with ``@<group>.command(...)`` in that group's modul
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any, NoReturn
 
 import click
 
 from pelayanan import __version__
 from pelayanan.cli._collector import tune_collector
 
-__all__ = ["COMMANDS", "LazyCommand", "LazyGroup", "cli", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED_CHECK",
+    "LazyCommand",
+    "LazyGroup",
+    "cli",
+    "error_line",
+    "example",
+    "main",
+]
+
+#: Exit status of a check that ran and failed (a log that does not verify, a bad SOP).
+EXIT_FAILED_CHECK = 1
+#: Exit status for usage errors and bad input (missing files and refused outputs included).
+EXIT_BAD_INPUT = 2
+
+
+def error_line(message: str) -> str:
+    """Return *message* as the convention's one stderr line: ``error: ...`` on one line."""
+    text = " ".join(message.split())
+    return text if text.startswith("error: ") else f"error: {text}"
+
+
+def example(*commands: str) -> str:
+    """Return a command's help epilog: ``Example:`` and *commands*, one per line."""
+    return "\b\nExample:\n" + "\n".join(f"  {command}" for command in commands)
+
+
+def _exit_with(message: str, code: int) -> NoReturn:
+    click.echo(error_line(message), err=True)
+    sys.exit(code)
 
 
 class LazyCommand:
@@ -113,6 +146,37 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(self.lazy[cmd_name].load(), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        """Run the command line, turning every error into one ``error:`` line on stderr.
+
+        Usage errors (unknown option or command, missing or invalid value, missing
+        file) exit with status 2; so does a `PelayananError` no command caught (bad
+        input); an interrupted command exits with status 1.  A `--help` or a success
+        exits with status 0.  With ``standalone_mode=False`` click's own behaviour is kept.
+        """
+        if not extra.get("standalone_mode", True):
+            return super().main(args, prog_name, **extra)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(args, prog_name, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _exit_with(exc.format_message() + hint, exc.exit_code)
+        except click.ClickException as exc:
+            _exit_with(exc.format_message(), exc.exit_code)
+        except (click.Abort, EOFError, KeyboardInterrupt):
+            _exit_with("interrupted", EXIT_FAILED_CHECK)
+        except Exception as exc:
+            # Imported here: the help screens load nothing beyond this module.
+            from pelayanan.exceptions import PelayananError  # noqa: PLC0415
+
+            if not isinstance(exc, PelayananError):
+                raise
+            _exit_with(str(exc), EXIT_BAD_INPUT)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Write the command list from the known help lines, importing nothing."""

@@ -1,7 +1,8 @@
 """``pelayanan privacy``: answer data-subject requests (access, erasure), holds, open data.
 
 Every command given ``--db PATH`` finds the ledger key and the vault master key in
-``PATH.keys/`` (``--keys DIR`` overrides).  Reveals, erasures, holds and their refusals
+``PATH.keys/`` (``--keys DIR`` overrides).  A store, key or SOP that cannot be opened
+exits 2; an action the desk refuses exits 1.  Reveals, erasures, holds and their refusals
 are recorded in the audit log under the ``--actor`` id, who acts as data protection
 officer.
 """
@@ -19,11 +20,22 @@ import click
 
 from pelayanan.access import Actor
 from pelayanan.audit.keyring import KeyringSigner
-from pelayanan.cli._common import fail, key_folder, keys_option, open_db, opened_db
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
+    db_option,
+    example,
+    fail,
+    key_folder,
+    keys_option,
+    open_db,
+    opened_db,
+)
 from pelayanan.cli._demo import sop_path
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ErasureRefusedError,
+    InvalidArgumentError,
     PelayananError,
     SubjectErasedError,
     UnknownSubjectError,
@@ -43,8 +55,10 @@ from pelayanan.store import Store, read_snapshot
 
 __all__ = ["privacy_group"]
 
-_db_option = click.option("--db", required=True, help="A SQLite store path.")
-_keys_option = keys_option("The key folder (ledger key, vault master key). Default: DB.keys/.")
+_db_option = db_option()
+_keys_option = keys_option(
+    "The key folder (ledger key, vault master key). Default: STORE.keys/ beside a SQLite --db."
+)
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 _subject_option = click.option("--subject", required=True, help="The data-subject id.")
@@ -69,7 +83,10 @@ def _parse_retention(values: tuple[str, ...]) -> RetentionSchedule:
     for value in values:
         name, sep, period = value.partition("=")
         if not sep or not name.strip():
-            fail(f"--retention {value!r}: write CLASS=PERIOD, e.g. arsip-pengaduan=P5Y", 2)
+            fail(
+                f"--retention {value!r}: write CLASS=PERIOD, e.g. arsip-pengaduan=P5Y",
+                EXIT_BAD_INPUT,
+            )
         classes[name.strip()] = period.strip()
     return RetentionSchedule(classes)
 
@@ -83,31 +100,49 @@ def _desk(
     retention: tuple[str, ...] = (),
     ledger: str | None = None,
 ) -> Iterator[ServiceDesk]:
+    schedule = _parse_retention(retention)
     store = open_db(db)
     try:
-        folder = key_folder(keys_dir, db)
-        schedule = _parse_retention(retention)
-        vault = Vault(load_master_key(folder / MASTER_KEY_FILE))
-        vault.bind(store)  # refuses a master key the store was not sealed under
-        settings = PrivacySettings(vault=vault, retention=schedule)
-        files = [Path(f) for f in sop_files] or [sop_path("pengaduan")]
-        sops: list[SOP] = [load_sop(f) for f in files]
-        if ledger is None:
-            ledgers = store.ledgers()
-            if len(ledgers) > 1:
-                fail(f"{db} holds several ledgers ({', '.join(ledgers)}): pass --ledger", 2)
-            ledger = ledgers[0] if ledgers else "default"
-        yield ServiceDesk(
-            store,
-            sops=sops,
-            signing_key=KeyringSigner.from_folder(folder),
-            ledger=ledger,
-            privacy=settings,
-        )
+        desk = _open_desk(store, db, keys_dir, sop_files, schedule, ledger)
     except PelayananError as exc:
-        fail(str(exc), 1)
+        store.close()
+        fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        yield desk
+    except PelayananError as exc:
+        fail(str(exc), EXIT_FAILED_CHECK)
     finally:
         store.close()
+
+
+def _open_desk(  # noqa: PLR0917 (the options of `_desk`, passed through)
+    store: Store,
+    db: str,
+    keys_dir: str | None,
+    sop_files: tuple[str, ...],
+    schedule: RetentionSchedule,
+    ledger: str | None,
+) -> ServiceDesk:
+    """Return the desk `_desk` yields: the store's vault unlocked, the SOPs loaded."""
+    folder = key_folder(keys_dir, db)
+    vault = Vault(load_master_key(folder / MASTER_KEY_FILE))
+    vault.bind(store)  # refuses a master key the store was not sealed under
+    settings = PrivacySettings(vault=vault, retention=schedule)
+    files = [Path(f) for f in sop_files] or [sop_path("pengaduan")]
+    sops: list[SOP] = [load_sop(f) for f in files]
+    if ledger is None:
+        ledgers = store.ledgers()
+        if len(ledgers) > 1:
+            msg = f"{db} holds several ledgers ({', '.join(ledgers)}): pass --ledger"
+            raise InvalidArgumentError(msg)
+        ledger = ledgers[0] if ledgers else "default"
+    return ServiceDesk(
+        store,
+        sops=sops,
+        signing_key=KeyringSigner.from_folder(folder),
+        ledger=ledger,
+        privacy=settings,
+    )
 
 
 def _officer(actor_id: str) -> Actor:
@@ -116,16 +151,18 @@ def _officer(actor_id: str) -> Actor:
 
 def _vault_store(store: Store, db: str) -> VaultStore:
     if not isinstance(store, VaultStore):
-        fail(f"{db}: this store has no key vault", 1)
+        fail(f"{db}: this store has no key vault", EXIT_BAD_INPUT)
     return store
 
 
-@click.group("privacy")
+@click.group("privacy", epilog=example("pelayanan privacy subjects --db pelayanan-demo.db"))
 def privacy_group() -> None:
     """Answer data-subject requests: list, show (access), erase; legal holds; open data."""
 
 
-@privacy_group.command("subjects")
+@privacy_group.command(
+    "subjects", epilog=example("pelayanan privacy subjects --db pelayanan-demo.db")
+)
 @_db_option
 def subjects_command(db: str) -> None:
     """List the data-subject ids, one per line (erased subjects included)."""
@@ -134,7 +171,12 @@ def subjects_command(db: str) -> None:
             click.echo(subject)
 
 
-@privacy_group.command("show")
+@privacy_group.command(
+    "show",
+    epilog=example(
+        "pelayanan privacy show --db pelayanan-demo.db --subject warga-001 --purpose SAR-2026-07"
+    ),
+)
 @_db_option
 @_subject_option
 @click.option("--purpose", required=True, help="Why (e.g. the access request reference).")
@@ -152,11 +194,16 @@ def show_command(
         try:
             data = desk.subject_access(subject, actor=_officer(actor), purpose=purpose).subject_data
         except (SubjectErasedError, UnknownSubjectError) as exc:
-            fail(str(exc), 1)
+            fail(str(exc), EXIT_FAILED_CHECK)
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-@privacy_group.command("erase")
+@privacy_group.command(
+    "erase",
+    epilog=example(
+        "pelayanan privacy erase --db pelayanan-demo.db --subject warga-001 --reason ERA-2026-03"
+    ),
+)
 @_db_option
 @_subject_option
 @click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
@@ -196,9 +243,9 @@ def erase_command(
         try:
             result = desk.erase_subject(subject, actor=_officer(actor), reason=reason).erasure
         except ErasureRefusedError as exc:
-            fail(f"refused ({exc.rule}): {exc}", 1)
+            fail(f"erasure refused ({exc.rule}): {exc}", EXIT_FAILED_CHECK)
         except (SubjectErasedError, UnknownSubjectError) as exc:
-            fail(str(exc), 1)
+            fail(str(exc), EXIT_FAILED_CHECK)
     assert result is not None  # a committed erasure always carries its result
     click.echo(
         f"erased {result.subject}: key destroyed, {len(result.requests)} request(s) affected; "
@@ -210,7 +257,12 @@ def erase_command(
         click.echo(f"old pages overwritten: not yet: {result.held_by}")
 
 
-@privacy_group.command("hold")
+@privacy_group.command(
+    "hold",
+    epilog=example(
+        "pelayanan privacy hold --db pelayanan-demo.db --subject warga-001 --reason PN-12/2026"
+    ),
+)
 @_db_option
 @click.option("--subject", help="Hold this data subject.")
 @click.option("--request", "request_id", help="Hold this request.")
@@ -237,7 +289,12 @@ def hold_command(
     click.echo(hold.id)
 
 
-@privacy_group.command("release")
+@privacy_group.command(
+    "release",
+    epilog=example(
+        "pelayanan privacy release --db pelayanan-demo.db --hold HOLD-ID --reason 'case closed'"
+    ),
+)
 @_db_option
 @click.option("--hold", "hold_id", required=True, help="The hold id.")
 @click.option("--reason", required=True, help="Why the hold ends.")
@@ -253,7 +310,9 @@ def release_command(
     click.echo(f"released {hold_id}")
 
 
-@privacy_group.command("publish")
+@privacy_group.command(
+    "publish", epilog=example("pelayanan privacy publish --db pelayanan-demo.db --min-count 5")
+)
 @_db_option
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="Zone of the months.")
 @click.option("--min-count", type=click.IntRange(min=1), help="Suppress smaller cells.")
@@ -262,7 +321,7 @@ def publish_command(db: str, tz: str, min_count: int | None) -> None:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        fail(f"unknown time zone {tz!r}", 2)
+        fail(f"--tz {tz!r}: unknown time zone (e.g. Asia/Jakarta)", EXIT_BAD_INPUT)
     with opened_db(db, read_only=True) as store, read_snapshot(store):
         published = publish_statistics(store.requests(), tz=zone, min_count=min_count)
     click.echo(json.dumps(published, indent=2, sort_keys=True))

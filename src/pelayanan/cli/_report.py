@@ -8,8 +8,14 @@ from typing import Any
 
 import click
 
-from pelayanan._config import read_config_file
-from pelayanan.cli._common import fail, force_option, format_option, output_option
+from pelayanan.cli._common import (
+    example,
+    fail,
+    fail_all,
+    force_option,
+    format_option,
+    output_option,
+)
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
@@ -17,6 +23,7 @@ from pelayanan.cli._report_common import (
     clock_fold,
     parse_date,
     parse_instant,
+    read_config,
     replay_db,
     replay_options,
     verdicts_for,
@@ -58,7 +65,7 @@ from pelayanan.reports.wording import Wording
 __all__ = ["head_of_unit_summary", "report_group"]
 
 
-@click.group("report")
+@click.group("report", epilog=example("pelayanan report sla --db pelayanan-demo.db"))
 def report_group() -> None:
     """Accountability figures: SLA and flow, at-risk, IKM, quality index, Open311."""
 
@@ -124,10 +131,12 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     try:
         return compute_ikm(survey.responses, rules=rule_set("2017"))
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
 
 
-@report_group.command("sla")
+@report_group.command(
+    "sla", epilog=example("pelayanan report sla --db pelayanan-demo.db --by unit --format json")
+)
 @replay_options
 @click.option("--by", type=click.Choice(DIMENSIONS), help="Group by this dimension.")
 @click.option("--from", "date_from", metavar="DATE", help="First receipt date (YYYY-MM-DD).")
@@ -165,7 +174,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     log does not verify (the reason on the first line of stderr).
     """
     if output_format == "html" and not html.available():
-        fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
+        fail("--format html needs matplotlib: pip install 'pelayanan[report]'", EXIT_BAD_INPUT)
     check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
     if table != "all":
@@ -173,7 +182,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
-        fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
+        fail(f"--from {start} is after --to {end}", EXIT_BAD_INPUT)
     readable = output_format in ("text", "html")
     directory = read_directory(directory_file) if readable else None
     flow = RequestFlow(
@@ -245,7 +254,7 @@ def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
     return render_summary_lines(sla.summary(), Wording(lang, options.sops))
 
 
-@report_group.command("at-risk")
+@report_group.command("at-risk", epilog=example("pelayanan report at-risk --db pelayanan-demo.db"))
 @replay_options
 @click.option("--at", "at_text", metavar="ISO8601", help="The instant to judge (default: the "
               "last entry).")  # fmt: skip
@@ -290,7 +299,7 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
             verdict_source=clocks.source,
         )  # fmt: skip
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     if output_format == "csv":
         _write_tables(at_risk_tables(report), table, output, options, force=force)
         return
@@ -298,7 +307,9 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     write_report(text, output, options, force=force)
 
 
-@report_group.command("open311")
+@report_group.command(
+    "open311", epilog=example("pelayanan report open311 --db pelayanan-demo.db > requests.json")
+)
 @replay_options
 @click.option(
     "--clock", "clock_name", metavar="NAME",
@@ -333,11 +344,13 @@ def open311_command(
     write_report(render_open311(feed), output, options, force=force)
 
 
-@report_group.command("quality")
+@report_group.command(
+    "quality", epilog=example("pelayanan report quality --db pelayanan-demo.db --format json")
+)
 @replay_options
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False),
-    help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
+    help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
 @format_option("text", "json", "csv")
 @table_option(("components", "index", "basis"))
@@ -359,11 +372,11 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
-            document, lines = read_config_file(config_file, suffix=".yaml")
+            document, lines = read_config(config_file)
             config = QualityConfig.from_mapping(document, source=config_file, lines=lines)
         except ConfigurationError as exc:
             # Each problem already names the file, line and key path.
-            fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+            fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
     if table != "all":
         check_report_output(output, options, force=force)

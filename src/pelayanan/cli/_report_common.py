@@ -2,7 +2,8 @@
 
 The CLI opens the store, picks the ledger, and hands the entry stream to
 `pelayanan.reports.replay.replay_verified`, which verifies while it replays.  A log that
-does not verify ends the command with exit status 1, the reason on the first line.
+does not verify ends the command with exit status 1 and one line
+``error: the log does not verify: entry N: reason``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
     check_output,
+    db_option,
     fail,
+    fail_all,
     keys_option,
     load_trusted_keys,
     open_db,
@@ -53,6 +57,7 @@ __all__ = [
     "load_sops",
     "parse_date",
     "parse_instant",
+    "read_config",
     "replay_db",
     "replay_options",
     "verdicts_for",
@@ -79,9 +84,7 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(replay=replay, **kwargs)
 
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-        click.option(
-            "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
-        ),
+        db_option(),
         trusted_key_option(
             "A public key PEM to trust (repeatable). Default: the keys in DB.keys/."
         ),
@@ -146,7 +149,7 @@ def load_sops(files: Sequence[str]) -> list[SOP]:
     try:
         return [load_sop(path) for path in paths]
     except PelayananError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
 
 
 _NAMED = re.compile(r"^([A-Za-z0-9_.:-]+)=(.+)$")
@@ -172,13 +175,23 @@ def load_calendars(values: Sequence[str]) -> tuple[WorkCalendar, dict[str, WorkC
         if match is not None and not Path(value).exists():
             name, file = match.groups()
             if name in named:
-                fail(f"error: --calendar {name}= is given twice", EXIT_BAD_INPUT)
+                fail(f"--calendar {name}= is given twice", EXIT_BAD_INPUT)
             named[name] = load_calendar(file)
         else:
             plain.append(value)
     if len(plain) > 1:
-        fail("error: give one --calendar FILE (and NAME=FILE for named calendars)", 2)
+        fail("give one --calendar FILE (and NAME=FILE for named calendars)", EXIT_BAD_INPUT)
     return load_calendar(plain[0] if plain else None), named
+
+
+def read_config(file: str) -> tuple[Any, dict[str, int]]:
+    """Read a configuration file by its suffix (``.toml``, ``.json``), else as YAML.
+
+    Raises:
+        ConfigurationError: the file cannot be read or parsed (one problem, one line).
+    """
+    suffix = Path(file).suffix.lower()
+    return read_config_file(file, suffix=suffix if suffix in {".toml", ".json"} else ".yaml")
 
 
 def load_calendar(file: str | None) -> WorkCalendar:
@@ -186,15 +199,15 @@ def load_calendar(file: str | None) -> WorkCalendar:
     if file is None:
         return indonesian_government_calendar()
     try:
-        document, lines = read_config_file(file, suffix=".yaml")
+        document, lines = read_config(file)
         if not isinstance(document, dict):
-            fail(f"error: {file}: a calendar file holds a mapping", EXIT_BAD_INPUT)
+            fail(f"{file}: a calendar file holds a mapping", EXIT_BAD_INPUT)
         return calendar_from_config(document, source=file, lines=lines)
     except ConfigurationError as exc:
         # Each problem already names the file, line and key path.
-        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+        fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     except PelayananError as exc:
-        fail(f"error: {file}: {exc}", EXIT_BAD_INPUT)
+        fail(f"{file}: {exc}", EXIT_BAD_INPUT)
 
 
 def parse_date(text: str | None, what: str) -> dt.date | None:
@@ -204,7 +217,7 @@ def parse_date(text: str | None, what: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        fail(f"error: {what} {text!r} is not a date; write YYYY-MM-DD", EXIT_BAD_INPUT)
+        fail(f"{what} {text!r} is not a date; write YYYY-MM-DD", EXIT_BAD_INPUT)
 
 
 def parse_instant(text: str | None) -> dt.datetime | None:
@@ -214,38 +227,23 @@ def parse_instant(text: str | None) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"error: --at {text!r} is not ISO 8601; write e.g. 2026-07-20T10:00+07:00", 2)
+        fail(f"--at {text!r} is not ISO 8601; write e.g. 2026-07-20T10:00+07:00", EXIT_BAD_INPUT)
     if value.tzinfo is None:
-        fail(f"error: --at {text!r} has no offset; add one, e.g. +07:00", EXIT_BAD_INPUT)
+        fail(f"--at {text!r} has no offset; add one, e.g. +07:00", EXIT_BAD_INPUT)
     return value
 
 
 def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
     """Verify the store's ledger and replay it into *folds*; refuse (exit 1) if it fails."""
+    try:
+        keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
+        at = _read_checkpoint(options.checkpoint_file)
+    except PelayananError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     store = open_db(options.db, read_only=True)
     try:
         with read_snapshot(store):
-            keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
-            at = None
-            if options.checkpoint_file is not None:
-                try:
-                    text = Path(options.checkpoint_file).read_text(encoding="utf-8")
-                except OSError as exc:
-                    fail(f"error: cannot read {options.checkpoint_file}: {exc.strerror}", 2)
-                at = SignedCheckpoint.parse(text)
-            ledgers = store.ledgers()
-            if options.ledger is not None:
-                ledger = options.ledger
-                if ledger not in ledgers:
-                    fail(f"{options.db}: no ledger {ledger!r}", 1)
-            elif at is not None:
-                ledger = at.checkpoint.ledger
-            elif len(ledgers) == 1:
-                ledger = ledgers[0]
-            elif not ledgers:
-                fail(f"{options.db}: the store holds no ledger", 1)
-            else:
-                fail(f"{options.db}: several ledgers ({', '.join(ledgers)}); choose --ledger", 2)
+            ledger = _pick_ledger(options, store.ledgers(), at)
             return replay_verified(
                 ledger,
                 ((e.seq, e.data) for e in store.entries(ledger)),
@@ -255,15 +253,42 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
                 at=at,
             )
     except VerificationError as exc:
-        where = f"entry {exc.seq}: " if exc.seq is not None else "unverifiable: "
+        where = f"entry {exc.seq}: " if exc.seq is not None else ""
         suffix = f" (ledger {exc.ledger})" if exc.ledger else ""
-        fail(f"refused: the log does not verify: {where}{exc.reason}{suffix}", 1)
+        fail(f"the log does not verify: {where}{exc.reason}{suffix}", EXIT_FAILED_CHECK)
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     except PelayananError as exc:
-        fail(f"refused: the log cannot be verified: {exc}", 1)
+        fail(f"the log cannot be verified: {exc}", EXIT_FAILED_CHECK)
     finally:
         store.close()
+
+
+def _read_checkpoint(file: str | None) -> SignedCheckpoint | None:
+    """Read the ``--checkpoint`` file, if one is given; exit 2 when it cannot be read."""
+    if file is None:
+        return None
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}", EXIT_BAD_INPUT)
+    return SignedCheckpoint.parse(text)
+
+
+def _pick_ledger(
+    options: ReplayOptions, ledgers: Sequence[str], at: SignedCheckpoint | None
+) -> str:
+    """Return the ledger to report on: ``--ledger``, the checkpoint's, or the only one."""
+    if options.ledger is not None:
+        if options.ledger not in ledgers:
+            fail(f"{options.db}: no ledger {options.ledger!r}", EXIT_BAD_INPUT)
+        return options.ledger
+    if at is not None:
+        return at.checkpoint.ledger
+    if len(ledgers) != 1:
+        held = f"several ledgers ({', '.join(ledgers)}); choose --ledger" if ledgers else "none"
+        fail(f"{options.db}: the store holds {held}", EXIT_BAD_INPUT)
+    return ledgers[0]
 
 
 def clock_fold(options: ReplayOptions, *, until: dt.datetime | None = None) -> ClockLogFold:
@@ -293,14 +318,14 @@ def verdicts_for(
             else "no calendar of that name was given"
         )
         fail(
-            f"refused: the log's SLA clocks ran on calendar {exc.calendar!r} with fingerprint "
+            f"the log's SLA clocks ran on calendar {exc.calendar!r} with fingerprint "
             f"{exc.recorded}, but {given}: pass the calendar that fingerprint identifies (same "
             f"definition and holidays data version) with --calendar FILE or "
             f"--calendar {exc.calendar}=FILE",
-            1,
+            EXIT_FAILED_CHECK,
         )
     except CalendarError as exc:
-        fail(f"refused: the SLA clocks cannot be recomputed from the log: {exc}", 1)
+        fail(f"the SLA clocks cannot be recomputed from the log: {exc}", EXIT_FAILED_CHECK)
 
 
 def _report_inputs(options: ReplayOptions) -> list[str]:

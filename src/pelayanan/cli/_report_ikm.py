@@ -18,7 +18,10 @@ import click
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     check_output,
+    db_option,
+    example,
     fail,
+    fail_all,
     force_option,
     format_option,
     keys_option,
@@ -57,11 +60,19 @@ def _parse_weight(text: str | None) -> Decimal | None:
     return value
 
 
-@click.command("ikm")
-@click.argument(
-    "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+@click.command(
+    "ikm",
+    epilog=example(
+        "pelayanan report ikm survey.csv --weight 0.111",
+        "pelayanan report ikm --db pelayanan-demo.db --format json",
+    ),
 )
-@click.option("--db", help="A SQLite store: use the survey responses recorded in its log.")
+@click.argument(
+    "file",
+    required=False,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)
+@db_option(required=False)
 @trusted_key_option(
     "With --db: a public key PEM to trust (repeatable). Default: the keys in DB.keys/."
 )
@@ -110,14 +121,14 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     """Compute the IKM (public satisfaction index) of FILE.csv or of the log in --db.
 
     FILE has a header row of unsur keys (any order) and one row per respondent with
-    integer answers 1-4; "-" reads standard input.  With --db, the responses are the
+    integer answers 1-4; "-" reads standard input.  With --db STORE, the responses are the
     ``survey`` entries of the verified log recorded under the chosen rules.
     """
     if (file is None) == (db is None):
-        fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
+        fail("give exactly one of FILE.csv or --db STORE", EXIT_BAD_INPUT)
     check_table_choice(output_format, table, output)
     if table == "basis" and db is None:
-        fail("error: --table basis needs --db (a CSV survey has no log basis)", EXIT_BAD_INPUT)
+        fail("--table basis needs --db (a CSV survey has no log basis)", EXIT_BAD_INPUT)
     protect: dict[str, Any] = {
         "force": force,
         "db": db,
@@ -150,9 +161,9 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
         result = compute_ikm(responses, rules=rules, weight=rounded)
     except ConfigurationError as exc:
         # Each problem already names the file, line and key path.
-        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+        fail_all((p.render() for p in exc.problems), EXIT_BAD_INPUT)
     except ReportError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     _emit(result, basis, output_format, table, output, protect)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from pelayanan.cli._common import EXIT_BAD_INPUT, fail, write_output
+from pelayanan.cli._common import EXIT_BAD_INPUT, fail, fail_all, write_output
 from pelayanan.exceptions import ConfigurationError
 from pelayanan.reports.directory import Directory, load_directory
 from pelayanan.reports.tables import Table, pick_table, render_csv
@@ -54,11 +54,11 @@ def check_table_choice(output_format: str, table: str | None, output: str | None
     Called before the replay, so a mistake costs nothing.
     """
     if table is not None and output_format != "csv":
-        fail("error: --table goes with --format csv", EXIT_BAD_INPUT)
+        fail("--table goes with --format csv", EXIT_BAD_INPUT)
     if table == ALL and output is None:
-        fail("error: --table all writes one CSV per table: add -o DIR (a folder)", 2)
+        fail("--table all writes one CSV per table: add -o DIR (a folder)", 2)
     if output is not None and table != ALL and Path(output).is_dir():
-        fail(f"error: -o {output}: is a folder; a folder is written only with --table all", 2)
+        fail(f"-o {output}: is a folder; a folder is written only with --table all", 2)
 
 
 def write_tables(
@@ -89,11 +89,11 @@ def write_tables(
     assert output is not None  # check_table_choice requires -o with all
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
-        fail(f"error: -o {output}: --table all needs a folder, and this is a file", 2)
+        fail(f"-o {output}: --table all needs a folder, and this is a file", 2)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"error: cannot create the folder {output}: {exc.strerror}", 1)
+        fail(f"cannot create the folder {output}: {exc.strerror}", 1)
     for each in tables:
         emit(render_csv(each), str(folder / f"{each.name}.csv"))
 
@@ -127,4 +127,4 @@ def read_directory(file: str | None) -> Directory | None:
     try:
         return load_directory(file)
     except ConfigurationError as exc:
-        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
+        fail_all((p.render() for p in exc.problems), EXIT_BAD_INPUT)

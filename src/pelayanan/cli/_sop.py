@@ -1,9 +1,9 @@
 """``pelayanan sop``: check, draw, simulate SOP files and print the language's JSON Schema.
 
-Problems are printed one per line as ``FILE:LINE: KEY.PATH: message`` and never as a
-traceback: ``check`` exits 0 when every file is valid and 1 otherwise; ``diagram`` and
-``simulate`` exit 1 on an invalid file or scenario, ``simulate`` also at the first step
-whose outcome is not the expected one.
+Problems are printed on stderr one per line as ``error: FILE:LINE: KEY.PATH: message``
+and never as a traceback: ``check`` exits 0 when every file is valid and 1 otherwise;
+``diagram`` and ``simulate`` exit 2 on an invalid file or scenario, ``simulate`` 1 at the
+first step whose outcome is not the expected one.  A missing file exits 2.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ import json
 
 import click
 
-from pelayanan.cli._common import choice_option
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
+    choice_option,
+    example,
+    fail,
+    fail_all,
+)
 from pelayanan.exceptions import ConfigurationError, SOPDefinitionError
 from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.sop.loader import load_sop
@@ -25,27 +32,33 @@ __all__ = ["sop_group"]
 
 
 def _problems(error: SOPDefinitionError) -> None:
+    """Print each problem of *error* as one ``error:`` line on stderr."""
     for problem in error.problems:
-        click.echo(problem.render())
+        click.echo(f"error: {problem.render()}", err=True)
 
 
 def _load(path: str) -> SOP:
     try:
         return load_sop(path)
     except SOPDefinitionError as exc:
-        _problems(exc)
-        raise SystemExit(1) from None
+        fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
 
 
-@click.group("sop")
+_FILE = click.Path(exists=True, dir_okay=False)
+
+
+@click.group("sop", epilog=example("pelayanan sop check my-sop.yaml"))
 def sop_group() -> None:
     """Check, draw and simulate SOP files."""
 
 
-@sop_group.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@sop_group.command("check", epilog=example("pelayanan sop check my-sop.yaml other-sop.yaml"))
+@click.argument("files", nargs=-1, required=True, type=_FILE)
 def check_command(files: tuple[str, ...]) -> None:
-    """Validate SOP FILES; print one line per problem (FILE:LINE: KEY.PATH: message)."""
+    """Validate SOP FILES; print one stderr line per problem (FILE:LINE: KEY.PATH: message).
+
+    Exit 0 when every file is valid, 1 when one is not.
+    """
     failed = False
     for path in files:
         try:
@@ -58,11 +71,11 @@ def check_command(files: tuple[str, ...]) -> None:
             f"{path}: valid: {sop.id} {sop.version}, {len(sop.states)} states, "
             f"{len(sop.actions)} actions, {len(sop.clocks)} clocks, hash {sop.content_hash[:12]}"
         )
-    raise SystemExit(1 if failed else 0)
+    raise SystemExit(EXIT_FAILED_CHECK if failed else 0)
 
 
-@sop_group.command("diagram")
-@click.argument("file", type=click.Path(dir_okay=False))
+@sop_group.command("diagram", epilog=example("pelayanan sop diagram my-sop.yaml --format dot"))
+@click.argument("file", type=_FILE)
 @choice_option("--format", "fmt", ["mermaid", "dot"], "Mermaid stateDiagram-v2 or Graphviz DOT.")
 def diagram_command(file: str, fmt: str) -> None:
     """Print the SOP in FILE as a diagram."""
@@ -70,7 +83,7 @@ def diagram_command(file: str, fmt: str) -> None:
     click.echo(to_mermaid(sop) if fmt == "mermaid" else to_dot(sop), nl=False)
 
 
-@sop_group.command("schema")
+@sop_group.command("schema", epilog=example("pelayanan sop schema > sop.schema.json"))
 @choice_option(
     "--format",
     "fmt",
@@ -124,9 +137,11 @@ def _print_step(result: StepResult, held_before: str | None) -> None:
         click.echo(_clock_line(view))
 
 
-@sop_group.command("simulate")
-@click.argument("sop_file", type=click.Path(dir_okay=False))
-@click.argument("scenario_file", type=click.Path(dir_okay=False))
+@sop_group.command(
+    "simulate", epilog=example("pelayanan sop simulate my-sop.yaml my-scenario.yaml")
+)
+@click.argument("sop_file", type=_FILE)
+@click.argument("scenario_file", type=_FILE)
 @click.option(
     "--calendar",
     "calendar_files",
@@ -138,7 +153,7 @@ def _print_step(result: StepResult, held_before: str | None) -> None:
 @click.option(
     "--routing",
     "routing_file",
-    type=click.Path(dir_okay=False),
+    type=_FILE,
     help="A routing configuration: the submission and actions with `route` go to the "
     "unit it decides, and its delegations (Plt/Plh) are in force.",
 )
@@ -149,7 +164,8 @@ def simulate_command(
 
     Deadlines are computed on the default Indonesian government calendar unless
     --calendar gives another.  Exits 1 at the first step whose outcome is not the
-    expected one, with the reason.
+    expected one, with the reason; 2 on an invalid SOP, scenario, calendar or routing
+    file.
     """
     from pelayanan.cli._report_common import load_calendars  # noqa: PLC0415 - start-up time
     from pelayanan.routing import load_routing_config  # noqa: PLC0415 - start-up time
@@ -171,10 +187,7 @@ def simulate_command(
             if not result.as_expected:
                 where = f"{scenario_file}:{result.step.line or 0}"
                 why = result.reason or "the step was accepted, but the scenario expects a refusal"
-                click.echo(f"{where}: steps[{result.index}]: {why}", err=True)
-                raise SystemExit(1)
+                fail(f"{where}: steps[{result.index}]: {why}", EXIT_FAILED_CHECK)
     except ConfigurationError as exc:
-        for problem in exc.problems:
-            click.echo(problem.render())
-        raise SystemExit(1) from None
+        fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     click.echo(f"scenario completed: {len(scenario.steps)} steps")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
+    db_option,
+    example,
     fail,
     keys_option,
     load_trusted_keys,
@@ -18,13 +22,19 @@ from pelayanan.store.transfer import import_export
 __all__ = ["store_group"]
 
 
-@click.group("store")
+@click.group("store", epilog=example("pelayanan store info --db pelayanan-demo.db"))
 def store_group() -> None:
     """Inspect stores; import a JSONL audit export (see docs/storage.md)."""
 
 
-@store_group.command("info")
-@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+@store_group.command(
+    "info",
+    epilog=example(
+        "pelayanan store info --db pelayanan-demo.db",
+        "pelayanan store info --db postgresql://pelayanan@db.example/pelayanan",
+    ),
+)
+@db_option()
 def info_command(db: str) -> None:
     """Print the store's backend, schema version and each ledger's size."""
     with opened_db(db, prefix="cannot read store", read_only=True) as store:
@@ -40,8 +50,8 @@ def info_command(db: str) -> None:
             click.echo("no ledger")
 
 
-@store_group.command("migrate")
-@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+@store_group.command("migrate", epilog=example("pelayanan store migrate --db pelayanan.db"))
+@db_option()
 def migrate_command(db: str) -> None:
     """Bring an existing store up to this pelayanan's schema version, in one transaction.
 
@@ -53,34 +63,40 @@ def migrate_command(db: str) -> None:
         click.echo(f"store {store!r} at schema version {version() if version else '-'}")
 
 
-@store_group.command("import")
+@store_group.command(
+    "import",
+    epilog=example(
+        "pelayanan store import export.jsonl --db copy.db --trusted-key ledger-public.pem"
+    ),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db", required=True, help="The empty target: a SQLite path or postgresql:// URL.")
+@db_option()
 @trusted_key_option("A public key PEM whose checkpoints to trust (repeatable).")
 @keys_option("A key folder whose keyring (or public keys) to trust.")
 def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str | None) -> None:
-    """Verify FILE with the trusted keys, then copy it into the empty store DB.
+    """Verify FILE with the trusted keys, then copy it into the empty store --db.
 
-    Exit 0 when imported; exit 1 when the export does not verify or DB is not empty
-    (nothing is written in either case).
+    The store may be new (a SQLite file is created).  Exit 0 when imported; 1 when the
+    export does not verify; 2 when the store is not empty or a key cannot be read
+    (nothing is written in any of these cases).
     """
     try:
         keys = load_trusted_keys(trusted, keys_dir, None)
     except PelayananError as exc:
-        fail(f"unverifiable: {exc}", 1)
+        fail(str(exc), EXIT_BAD_INPUT)
     try:
         # Unlike the other commands, import may create a new SQLite file.
         store = open_store(db)
     except PelayananError as exc:
-        fail(f"cannot open store: {exc}", 1)
+        fail(f"cannot open store {db}: {exc}", EXIT_BAD_INPUT)
     try:
         reports = import_export(store, file, keys)
     except StoreNotEmptyError as exc:
-        fail(f"refused: {exc}", 1)
+        fail(f"import refused: {exc}", EXIT_BAD_INPUT)
     except VerificationError as exc:
-        fail(f"refused, the export does not verify: {exc}", 1)
+        fail(f"import refused, the export does not verify: {exc}", EXIT_FAILED_CHECK)
     except PelayananError as exc:
-        fail(f"import failed: {exc}", 1)
+        fail(f"import failed: {exc}", EXIT_BAD_INPUT)
     finally:
         store.close()
     for report in reports:

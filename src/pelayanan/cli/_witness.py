@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, NoReturn
 import attrs
 import click
 
-from pelayanan.cli._common import fail, open_db
+from pelayanan.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_CHECK,
+    db_option,
+    example,
+    fail,
+    open_db,
+)
 from pelayanan.exceptions import PelayananError, ProofError, WitnessError
 
 if TYPE_CHECKING:
@@ -27,11 +34,13 @@ def _read_text(path: str, what: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"error: cannot read {what} {path}: {exc}", 2)
+        fail(f"cannot read {what} {path}: {exc}", EXIT_BAD_INPUT)
 
 
-@click.command("checkpoint")
-@click.option("--db", required=True, help="A SQLite store path, a URL or a ledger map.")
+@click.command(
+    "checkpoint", epilog=example("pelayanan audit checkpoint --db pelayanan-demo.db > note.txt")
+)
+@db_option()
 @click.option("--ledger", help="The ledger (needed when the store holds several).")
 def checkpoint_command(db: str, ledger: str | None) -> None:
     """Print the latest signed checkpoint note (what a unit publishes or hands to a witness)."""
@@ -41,14 +50,17 @@ def checkpoint_command(db: str, ledger: str | None) -> None:
     try:
         note = latest_checkpoint_note(store, ledger)
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     finally:
         store.close()
     click.echo(note, nl=False)
 
 
-@click.command("consistency")
-@click.option("--db", required=True, help="A SQLite store path, a URL or a ledger map.")
+@click.command(
+    "consistency",
+    epilog=example("pelayanan audit consistency --db pelayanan-demo.db --from 100 > proof.txt"),
+)
+@db_option()
 @click.option("--from", "old_size", required=True, type=int, help="The earlier tree size.")
 @click.option("--to", "new_size", type=int, help="The later size (default: latest checkpoint).")
 @click.option("--ledger", help="The ledger (needed when the store holds several).")
@@ -60,18 +72,27 @@ def consistency_command(db: str, old_size: int, new_size: int | None, ledger: st
     try:
         proof = store_consistency_proof(store, old_size, new_size, ledger)
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     finally:
         store.close()
     click.echo(proof.to_text(), nl=False)
 
 
-@click.group("witness")
+@click.group(
+    "witness",
+    epilog=example("pelayanan audit witness show --state witness-state"),
+)
 def witness_group() -> None:
     """A witness: remembers each ledger's latest checkpoint and countersigns newer ones."""
 
 
-@witness_group.command("init")
+@witness_group.command(
+    "init",
+    epilog=example(
+        "pelayanan audit witness init --state witness-state --name ombudsman "
+        "--ledger kota --ledger-key ledger-public.pem"
+    ),
+)
 @click.option("--state", required=True, type=click.Path(file_okay=False), help="State folder.")
 @click.option("--name", help="The witness name in its cosignature lines (for a new witness).")
 @click.option("--ledger", "ledgers", multiple=True, help="A ledger to witness (repeatable).")
@@ -99,38 +120,43 @@ def init_command(
     from pelayanan.audit.witness import WITNESS_PUBLIC_KEY_FILE, Witness  # noqa: PLC0415
 
     if len(ledgers) != len(ledger_keys):
-        fail("error: give one --ledger-key PEM for each --ledger", 2)
+        fail("give one --ledger-key PEM for each --ledger", EXIT_BAD_INPUT)
     try:
         keys = [load_public_key(path) for path in ledger_keys]
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     try:
         if (Path(state) / "witness.json").exists():
             witness = Witness.open(state)
             if name is not None and name != witness.name:
-                fail(f"error: {state} holds witness {witness.name!r}, not {name!r}", 2)
+                fail(f"{state} holds witness {witness.name!r}, not {name!r}", EXIT_BAD_INPUT)
         elif name is None:
-            fail("error: a new witness needs --name NAME", 2)
+            fail("a new witness needs --name NAME", EXIT_BAD_INPUT)
         else:
             witness = Witness.create(state, name)
         for ledger, key in zip(ledgers, keys, strict=True):
             witness.trust_ledger(ledger, key, replace=replace_key)
     except PelayananError as exc:
-        fail(f"error: {exc}", 1)
+        fail(str(exc), EXIT_FAILED_CHECK)
     click.echo(f"witness {witness.name}: public key {Path(state) / WITNESS_PUBLIC_KEY_FILE}")
     click.echo(f"ledgers: {', '.join(witness.ledgers) or '(none yet)'}")
 
 
-@witness_group.command("cosign")
+@witness_group.command(
+    "cosign",
+    epilog=example("pelayanan audit witness cosign --state witness-state --db pelayanan-demo.db"),
+)
 @click.option("--state", required=True, type=click.Path(file_okay=False), help="State folder.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), help="A signed checkpoint note.")
 @click.option("--proof", type=click.Path(dir_okay=False), help="Its consistency proof file.")
-@click.option("--db", help="Read the latest checkpoint and the proof from this store instead.")
+@db_option(required=False)
 @click.option("--ledger", help="The ledger (with --db, when the store holds several).")
 def cosign_command(
     state: str, checkpoint: str | None, proof: str | None, db: str | None, ledger: str | None
 ) -> None:
     """Check a checkpoint against the one remembered and print it countersigned.
+
+    The checkpoint and its proof come from the files given, or from the store --db.
 
     Exit 0 cosigned; 1 refused (rollback, fork, backdated, bad signature, unknown
     ledger), the reason on stderr; 2 bad input.
@@ -138,11 +164,11 @@ def cosign_command(
     from pelayanan.audit.witness import Witness  # noqa: PLC0415 - start-up time
 
     if (checkpoint is None) == (db is None):
-        fail("error: give either --checkpoint FILE [--proof FILE] or --db DB", 2)
+        fail("give either --checkpoint FILE [--proof FILE] or --db STORE", EXIT_BAD_INPUT)
     try:
         witness = Witness.open(state)
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     if db is not None:
         note, hashes = _from_store(witness, db, ledger)
     else:
@@ -151,7 +177,7 @@ def cosign_command(
     try:
         cosigned = witness.cosign(note, hashes, now=dt.datetime.now(dt.UTC))
     except WitnessError as exc:
-        fail(f"error: {exc}", 1)
+        fail(str(exc), EXIT_FAILED_CHECK)
     click.echo(cosigned, nl=False)
 
 
@@ -163,18 +189,18 @@ def _from_files(witness: Witness, checkpoint: str, proof: str | None) -> tuple[s
     try:
         signed, _ = split_cosigned(note)
     except PelayananError as exc:
-        fail(f"error: {checkpoint}: {exc}", 2)
+        fail(f"{checkpoint}: {exc}", EXIT_BAD_INPUT)
     cp = signed.checkpoint
     try:
         seen = witness.latest(cp.ledger)
     except WitnessError as exc:
-        fail(f"error: {exc}", 1)
+        fail(str(exc), EXIT_FAILED_CHECK)
     old = 0 if seen is None else seen.checkpoint.size
     if proof is None or (seen is not None and cp.size <= old):
         # Same size needs no proof; a smaller one is refused as a rollback.
         if seen is not None and old < cp.size:
             fail(
-                f"error: give --proof: the witness saw ledger {cp.ledger!r} at size "
+                f"give --proof: the witness saw ledger {cp.ledger!r} at size "
                 f"{seen.checkpoint.size}",
                 2,
             )
@@ -182,13 +208,13 @@ def _from_files(witness: Witness, checkpoint: str, proof: str | None) -> tuple[s
     try:
         parsed = ConsistencyProof.parse(_read_text(proof, "proof"))
     except ProofError as exc:
-        fail(f"error: {proof}: {exc}", 2)
+        fail(f"{proof}: {exc}", EXIT_BAD_INPUT)
     if (parsed.ledger, parsed.old_size, parsed.new_size) != (cp.ledger, old, cp.size):
         fail(
-            f"error: {proof}: the proof is for ledger {parsed.ledger!r} from size "
+            f"{proof}: the proof is for ledger {parsed.ledger!r} from size "
             f"{parsed.old_size} to {parsed.new_size}; the witness needs ledger {cp.ledger!r} "
             f"from {old} to {cp.size}",
-            2,
+            EXIT_BAD_INPUT,
         )
     return note, list(parsed.hashes)
 
@@ -213,15 +239,15 @@ def _from_store(witness: Witness, db: str, ledger: str | None) -> tuple[str, lis
                 return note, []  # the witness refuses it as a rollback
             proof = store_consistency_proof(store, old, cp.size, cp.ledger)
     except WitnessError as exc:
-        fail(f"error: {exc}", 1)
+        fail(str(exc), EXIT_FAILED_CHECK)
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     finally:
         store.close()
     return note, list(proof.hashes)
 
 
-@witness_group.command("show")
+@witness_group.command("show", epilog=example("pelayanan audit witness show --state witness-state"))
 @click.option("--state", required=True, type=click.Path(file_okay=False), help="State folder.")
 def show_command(state: str) -> None:
     """Print the witness's name, public key and the latest checkpoint seen per ledger."""
@@ -230,7 +256,7 @@ def show_command(state: str) -> None:
     try:
         witness = Witness.open(state)
     except PelayananError as exc:
-        fail(f"error: {exc}", 2)
+        fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"witness {witness.name} key id {witness.key_id.hex()}")
     for ledger in witness.ledgers:
         seen = witness.latest(ledger)
@@ -273,10 +299,12 @@ def _notes_in(path: str) -> list[str]:
         if isinstance(doc, dict) and doc.get("format") == RECEIPT_FORMAT:
             return [Receipt.from_json(text).checkpoint]
     except (ValueError, PelayananError) as exc:
-        fail(f"error: cannot read checkpoint {path}: {exc}", 2)
+        fail(f"cannot read checkpoint {path}: {exc}", EXIT_BAD_INPUT)
     notes = witness_state_notes(doc) if isinstance(doc, dict) else []
     if not notes:
-        fail(f"error: {path}: neither a checkpoint, a receipt nor a witness state with one", 2)
+        fail(
+            f"{path}: neither a checkpoint, a receipt nor a witness state with one", EXIT_BAD_INPUT
+        )
     return notes
 
 
@@ -298,14 +326,14 @@ def read_saved(
             try:
                 signed, names = count_cosignatures(note, witness_keys)
             except PelayananError as exc:
-                fail(f"error: cannot read checkpoint {path}: {exc}", 2)
+                fail(f"cannot read checkpoint {path}: {exc}", EXIT_BAD_INPUT)
             if len(names) < needed:
                 cp = signed.checkpoint
                 fail(
                     f"unverifiable: the saved checkpoint of ledger {cp.ledger} at size {cp.size} "
                     f"({path}) carries {len(names)} valid cosignatures by the given witness "
                     f"keys; {needed} needed",
-                    1,
+                    EXIT_FAILED_CHECK,
                 )
             saved.append(SavedCheckpoint(signed, tuple(names), path))
     return saved
@@ -329,10 +357,10 @@ def newest_per_ledger(saved: Sequence[SavedCheckpoint]) -> list[SignedCheckpoint
 
 
 def _fork(old: SignedCheckpoint, new: SignedCheckpoint, what: str) -> NoReturn:
-    fail(
-        f"fork: ledger {new.checkpoint.ledger}: {what}\n{old.to_text()}\n{new.to_text()}",
-        1,
-    )
+    """Print the two conflicting checkpoints (the evidence) on stdout; fail with exit 1."""
+    click.echo(old.to_text(), nl=False)
+    click.echo(new.to_text(), nl=False)
+    fail(f"fork: ledger {new.checkpoint.ledger}: {what}", EXIT_FAILED_CHECK)
 
 
 def check_saved(store: Store, saved: Sequence[SavedCheckpoint]) -> None:

@@ -109,8 +109,8 @@ class Clocks:
                 engine = ClockEngine(specs, calendars=self._calendars, unit=sop.unit)
             except CalendarError as exc:
                 msg = (
-                    f"SOP {sop.id!r} version {sop.version}: {exc}; pass it in the desk's "
-                    "calendars, or name a calendar the desk has"
+                    f"SOP {sop.id!r} version {sop.version}: {exc}; pass it to the desk "
+                    "(ServiceDesk(calendars={name: calendar})), or name a calendar the desk has"
                 )
                 raise CalendarError(msg) from None
             self._engines[sop.key] = engine

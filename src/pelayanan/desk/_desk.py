@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
-from pelayanan.audit.keyring import KeyringSigner
-from pelayanan.audit.keys import SigningKey
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.keyring import KeyringSigner, TrustedKey
+from pelayanan.audit.keys import SigningKey, VerifierKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.clock import Clock, SystemClock
 from pelayanan.desk._clocks import Clocks
@@ -30,6 +31,7 @@ from pelayanan.routing import DispositionTarget, RoutingConfig, TrailStep
 from pelayanan.sla import ClockDef, FiredEvent
 from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
+from pelayanan.store import StoreReport, verify_store
 from pelayanan.store.base import RequestRecord, Store
 
 __all__ = ["ServiceDesk"]
@@ -112,6 +114,7 @@ class ServiceDesk:
         clock_skew: ClockSkew = "refuse",
     ) -> None:
         self.store = store
+        self._signing_key = signing_key
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
         self.ledger = ledger
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -335,6 +338,39 @@ class ServiceDesk:
             UnknownRequestError: no such request.
         """
         return self._requests.allowed_actions(request_id, actor)
+
+    # -- verification ---------------------------------------------------------------------
+
+    def verify(
+        self,
+        trusted_keys: Sequence[VerifierKey | TrustedKey] | None = None,
+        *,
+        since: Sequence[SignedCheckpoint] = (),
+        check_tables: bool = True,
+    ) -> StoreReport:
+        """Verify the desk's store: the log of every ledger, and the tables against it.
+
+        The same check and report as ``pelayanan audit verify --db`` (which prints
+        ``OK`` and `VerificationReport.summary` per ledger, or each problem's
+        `StoreProblem.render` line): `pelayanan.verify_store` on the desk's store.
+
+        Args:
+            trusted_keys: the keys whose checkpoint signatures count; default the desk's
+                own (its keyring's keys, or its signing key's public half).  An
+                independent check passes the keys the unit published instead.
+            since: signed checkpoints saved earlier that the log must still extend.
+            check_tables: also compare the working tables with the log (default).
+
+        Returns:
+            The report; ``report.ok`` is true when the tables agree with the log.
+
+        Raises:
+            VerificationError: the log does not verify (the first fault, its ``seq``).
+        """
+        if trusted_keys is None:
+            key = self._signing_key
+            trusted_keys = key.keyring.keys if isinstance(key, KeyringSigner) else [key.verifier]
+        return verify_store(self.store, trusted_keys, since=since, check_tables=check_tables)
 
     # -- SLA clocks -----------------------------------------------------------------------
 

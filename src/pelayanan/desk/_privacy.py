@@ -63,7 +63,7 @@ def _role(actor: Actor, allowed: tuple[str, ...], what: str, *, rule: str) -> st
 def _require(text: str | None, operation: str, name: str) -> None:
     """Refuse an operation whose written *name* (purpose, reason) is blank."""
     if not (text and text.strip()):
-        raise IncompleteRequestError(operation, [name])
+        raise IncompleteRequestError(operation, arguments=[name])
 
 
 class Privacy:
@@ -357,7 +357,9 @@ class Privacy:
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "place a legal hold", rule="hold_role")
             if (subject is None) == (request is None):
-                raise IncompleteRequestError("legal_hold", ["exactly one of subject, request"])
+                raise IncompleteRequestError(
+                    "legal_hold", arguments=["exactly one of subject=, request="]
+                )
             _require(reason, "legal_hold", "reason")
             if subject is not None and store.vault_subject(subject) is None:
                 raise UnknownSubjectError(subject)

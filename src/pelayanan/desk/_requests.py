@@ -631,9 +631,8 @@ class Requests:
             policy=self._access_policy,
         )
         missing = _missing(spec.required_fields, merged)
-        if spec.justification and not (justification and justification.strip()):
-            missing.append("justification")
-        _check_fields(sop, spec, fields, missing)
+        blank = spec.justification and not (justification and justification.strip())
+        _check_fields(sop, spec, fields, missing, ["justification"] if blank else [])
         _check_guards(spec, record)
         changed = self._subject_changes(record, sop, spec, fields)
         configuration = compile_sop(sop).fire_active(active, action)
@@ -735,23 +734,33 @@ def _check_guards(spec: ActionDef, record: RequestRecord) -> None:
 
 
 def _check_fields(
-    sop: SOP, spec: ActionDef | None, fields: Mapping[str, Any], missing: list[str]
+    sop: SOP,
+    spec: ActionDef | None,
+    fields: Mapping[str, Any],
+    missing: list[str],
+    arguments: list[str] | tuple[str, ...] = (),
 ) -> None:
-    """Refuse invalid field values first, then fields not allowed, then missing fields.
+    """Refuse invalid field values, then fields not allowed, then missing fields and arguments.
 
     Args:
         sop: the request's SOP.
         spec: the action taken (``None``: the submission).
         fields: the data given.
         missing: the required fields found missing.
+        arguments: keyword arguments found missing (``justification``).
+
+    Raises:
+        InvalidFieldValueError: a value does not fit its declared type.
+        FieldNotAllowedError: a field the SOP or the action does not allow.
+        IncompleteRequestError: required fields or arguments are missing.
     """
     action = spec.name if spec is not None else "submit"
     invalid = value_problems(sop, fields)
     if invalid:
         raise InvalidFieldValueError(action, invalid)
     check_writes(sop, spec, action, fields)
-    if missing:
-        raise IncompleteRequestError(action, missing)
+    if missing or arguments:
+        raise IncompleteRequestError(action, missing, arguments=arguments)
 
 
 def _migrated_branches(sop: SOP, state: str, branches: Any) -> dict[str, Any]:

@@ -217,7 +217,7 @@ class Routing:
             if not instruction.strip():
                 missing.append("instruction")
             if missing:
-                raise IncompleteRequestError("dispose", missing)
+                raise IncompleteRequestError("dispose", arguments=missing)
             try:
                 meta, group, created = issue(
                     record.meta,
@@ -230,7 +230,7 @@ class Routing:
                     at=attempt.now,
                 )
             except ValueError as exc:
-                raise IncompleteRequestError("dispose", [f"due ({exc})"]) from None
+                raise IncompleteRequestError("dispose", arguments=[f"due ({exc})"]) from None
         except RequestError as exc:
             self._refuse(attempt, exc)
             raise
@@ -423,7 +423,7 @@ class Routing:
             grant, unit = self._grant(attempt, roles=())
             if not text.strip():
                 word = "answer" if attempt.action == "answer_disposition" else "reason"
-                raise IncompleteRequestError(attempt.action, [word])
+                raise IncompleteRequestError(attempt.action, arguments=[word])
             mine = find_open(attempt.record.meta, unit=unit, ids=grant.ids)
             if disposition is not None:
                 mine = [d for d in mine if d["id"] == disposition]
@@ -500,7 +500,7 @@ def _innermost(attempt: _Attempt, grant: Grant, mine: list[dict[str, Any]]) -> l
         return personal if len(personal) == 1 else leaves
     if leaves:
         ids = ", ".join(d["id"] for d in leaves)
-        raise IncompleteRequestError(attempt.action, [f"disposition (one of {ids})"])
+        raise IncompleteRequestError(attempt.action, arguments=[f"disposition (one of {ids})"])
     return mine
 
 

@@ -175,6 +175,7 @@ def replay_verified(
         The basis: ledger, size and root of what was verified and replayed.
 
     Raises:
+        SequenceError: *at* is a checkpoint of another ledger.
         VerificationError: the log (or its part up to *at*) does not verify.
     """
     if at is not None and at.checkpoint.ledger != ledger:

@@ -30,7 +30,11 @@ class SurveyFold:
         self.other_rules: dict[str, int] = {}
 
     def feed(self, entry: Mapping[str, Any]) -> None:
-        """Take the next verified entry."""
+        """Take the next verified entry.
+
+        Raises:
+            ReportError: a survey entry holds no answers.
+        """
         if entry[KIND] != KIND_SURVEY:
             return
         answers = entry.get(ANSWERS)

@@ -198,7 +198,7 @@ class ClockEngine:
             else:
                 continue
             if change == "pause" and not (reason and reason.strip()):
-                raise IncompleteRequestError(action, ["justification"])
+                raise IncompleteRequestError(action, arguments=["justification"])
             updated = self._apply(spec, state, change, at, reason)
             new[spec.name] = updated
             changes.append(ClockChange(spec.name, change, self._record(updated, change, holder)))

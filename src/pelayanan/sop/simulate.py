@@ -560,10 +560,11 @@ class _Request:
         )
         check_writes(sop, spec, step.action, step.data)
         missing = _missing(spec.required_fields, merged)
-        if spec.justification and not (step.justification or "").strip():
-            missing.append("justification")
-        if missing:
-            raise IncompleteRequestError(step.action, missing)
+        blank = spec.justification and not (step.justification or "").strip()
+        if missing or blank:
+            raise IncompleteRequestError(
+                step.action, missing, arguments=["justification"] if blank else []
+            )
         configuration = self.compiled.fire_active(self.active, step.action)
         if spec.route is not None:
             self.unit = self._routed(spec.route, step.action, merged)

@@ -151,7 +151,12 @@ class MemoryStore(MemoryVaultMixin):
         idempotency_key: str | None = None,
         sign: CheckpointSigner | None = None,
     ) -> AppendResult:
-        """Append an audit entry and write *request*, atomically."""
+        """Append an audit entry and write *request*, atomically.
+
+        Raises:
+            ConcurrentModificationError: the request changed since it was read, or the
+                idempotency key was used already.
+        """
         with self._lock:
             stored = self._requests.get(request.id) if request is not None else None
             check_version(request, stored, expected_version)

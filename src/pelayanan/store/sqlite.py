@@ -107,6 +107,11 @@ class SQLiteStore(SQLStoreBase):
         path: the database file; created with the schema when missing.
         timeout: seconds a writer waits for another process's write lock.
         read_only: open with ``mode=ro``; create, migrate and repair nothing.
+
+    Raises:
+        StoreError: the file cannot be opened as a pelayanan SQLite store.
+        StoreMissingError: *read_only* and no store exists at *path*.
+        StoreMigrationRequiredError: *read_only* and the store needs a migration first.
     """
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0, read_only: bool = False) -> None:
