@@ -23,8 +23,8 @@ PG_URL = os.environ.get("PELAYANAN_TEST_POSTGRES", "postgresql://postgres@127.0.
 T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
 
 
-def pg_connect_or_skip() -> Any:
-    """Return an autocommit psycopg connection to the test server, or skip / fail."""
+def pg_connect_or_skip(url: str = PG_URL) -> Any:
+    """Return an autocommit psycopg connection to the server at *url*, or skip / fail."""
     try:
         import psycopg
     except ImportError as exc:  # pragma: no cover - the test venv has psycopg
@@ -33,9 +33,9 @@ def pg_connect_or_skip() -> Any:
             pytest.fail(f"PostgreSQL tests must run under CI: {reason}")
         pytest.skip(reason)
     try:
-        return psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+        return psycopg.connect(url, connect_timeout=3, autocommit=True)
     except psycopg.Error as exc:
-        reason = f"no PostgreSQL server at {PG_URL}: {str(exc).strip()}"
+        reason = f"no PostgreSQL server at {url}: {str(exc).strip()}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL tests must run under CI (CI=true): {reason}")
         pytest.skip(reason)
@@ -52,18 +52,18 @@ def drop_schema(conn: Any, schema: str) -> None:
     conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def pg_schema_url(schema: str) -> str:
-    """Return the test URL selecting *schema*."""
-    joiner = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{joiner}schema={schema}"
+def pg_schema_url(schema: str, url: str = PG_URL) -> str:
+    """Return *url* (the test server's by default) selecting *schema*."""
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}schema={schema}"
 
 
-def pg_database() -> Iterator[str]:
-    """Yield a URL of a fresh schema on the test server; drop the schema afterwards."""
-    conn = pg_connect_or_skip()
+def pg_database(url: str = PG_URL) -> Iterator[str]:
+    """Yield a URL of a fresh schema on the server at *url*; drop the schema afterwards."""
+    conn = pg_connect_or_skip(url)
     schema = fresh_schema(conn)
     try:
-        yield pg_schema_url(schema)
+        yield pg_schema_url(schema, url)
     finally:
         drop_schema(conn, schema)
         conn.close()

@@ -805,3 +805,13 @@ class TestPostgresStore(ProcessContract):
         db.close()
         with pytest.raises(StoreError):
             db.head("kota")
+
+
+@pytest.mark.postgres
+class TestPostgresStoreSecondServer(TestPostgresStore):
+    """The contract for `PostgresStore` on a second, throwaway server of the session."""
+
+    @pytest.fixture
+    def location(self, second_postgres: str) -> Iterator[str]:
+        """A URL of a fresh schema on the second server, dropped afterwards."""
+        yield from pg_database(second_postgres)
