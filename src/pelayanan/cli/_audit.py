@@ -90,7 +90,7 @@ def _verify_store(
 
 @audit_group.command("verify")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--db", help="A SQLite store path.")
+@click.option("--db", help="A SQLite store path, a URL or a ledger map.")
 @trusted_key_option(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )

@@ -80,7 +80,9 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
-            "--db", required=True, help="The store: a SQLite path or a postgresql:// URL."
+            "--db",
+            required=True,
+            help="The store: a SQLite path, a postgresql:// URL or a ledger map.",
         ),
         trusted_key_option(
             "A public key PEM to trust (repeatable). Default: the keys in DB.keys/."

@@ -20,11 +20,11 @@ __all__ = ["store_group"]
 
 @click.group("store")
 def store_group() -> None:
-    """Inspect stores; import a JSONL audit export (see docs/storage.md)."""
+    """Inspect stores; import a JSONL audit export; move a ledger (see docs/storage.md)."""
 
 
 @store_group.command("info")
-@click.option("--db", required=True, help="A SQLite store path or a postgresql:// URL.")
+@click.option("--db", required=True, help="A SQLite path, a postgresql:// URL or a ledger map.")
 def info_command(db: str) -> None:
     """Print the store's backend, schema version and each ledger's size."""
     with opened_db(db, prefix="cannot read store", read_only=True) as store:
@@ -85,3 +85,33 @@ def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str |
         store.close()
     for report in reports:
         click.echo(f"imported {report.summary()}")
+
+
+@store_group.command("move")
+@click.option("--map", "map_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The ledger map file (TOML, YAML or JSON).")  # fmt: skip
+@click.option("--ledger", required=True, help="The ledger to move.")
+@click.option("--to", "to", required=True, help="The store to move it to (a URL or a path).")
+@trusted_key_option("A public key PEM whose checkpoints to trust (repeatable).")
+@keys_option("A key folder whose keyring (or public keys) to trust.")
+def move_command(
+    map_file: str, ledger: str, to: str, trusted: tuple[str, ...], keys_dir: str | None
+) -> None:
+    """Move LEDGER to the store TO and switch the ledger map MAP to it.
+
+    Exports the ledger, verifies the export with the trusted keys, imports it into TO,
+    checks that size and root are equal in both stores, copies its request rows, then
+    replaces MAP atomically and marks the ledger as moved in the old store.  Stop the
+    ledger's writers first.  Exit 0 when moved, 1 when refused (the map is unchanged).
+    """
+    from pelayanan.store.ledger_map import move_ledger  # noqa: PLC0415 - start-up time
+
+    try:
+        keys = load_trusted_keys(trusted, keys_dir, None)
+        moved = move_ledger(map_file, ledger, to, keys)
+    except PelayananError as exc:
+        fail(f"refused: {exc}", 1)
+    click.echo(
+        f"moved ledger {moved.ledger} from {moved.source} to {moved.target}: {moved.size} "
+        f"entries, root {moved.root}, {moved.requests} request rows; {map_file} updated"
+    )

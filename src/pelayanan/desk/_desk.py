@@ -31,6 +31,7 @@ from pelayanan.sla import ClockDef, FiredEvent
 from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store.base import RequestRecord, Store
+from pelayanan.store.ledger_map import check_placement
 
 __all__ = ["ServiceDesk"]
 
@@ -64,7 +65,8 @@ class ServiceDesk:
     attempt is recorded in the log before its typed error is raised.
 
     Args:
-        store: where requests and the audit log live.
+        store: where requests and the audit log live (a `MappedStore` of a ledger map
+            spreads ledgers over several stores).
         sops: the SOPs this desk serves (a registry or an iterable of SOPs).
         signing_key: the ledger key that signs a checkpoint after every commit, or a
             `KeyringSigner` that picks the key valid at each checkpoint's time.
@@ -92,6 +94,8 @@ class ServiceDesk:
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
         ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
+        LedgerPlacementError: the ledger map places *ledger* nowhere, or *ledger* was
+            moved from *store* to another store.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class ServiceDesk:
         privacy: PrivacySettings | None = None,
         clock_skew: ClockSkew = "refuse",
     ) -> None:
+        check_placement(store, ledger)
         self.store = store
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
         self.ledger = ledger

@@ -675,6 +675,17 @@ class SQLStoreBase(abc.ABC):
 
     # -- requests -------------------------------------------------------------------------
 
+    def put_requests(self, records: Iterable[RequestRecord]) -> int:
+        """Write request rows as they are (a ledger moved here); return how many.
+
+        Only for copying a ledger whose entries are already in this store: the rows
+        must agree with its log (`verify_store` checks that they do).
+        """
+        rows = [request_params(record) for record in records]
+        with self._db() as db:
+            db.many(_UPSERT_REQUEST, rows)
+        return len(rows)
+
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""
         with self._db() as db:
