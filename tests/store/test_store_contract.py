@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
-from store_support import T0, body, pg_database, record, signer
+from store_support import T0, body, ledger_key_fault, pg_database, record, signer
 
 from pelayanan.access import Actor
 from pelayanan.audit.checkpoint import SignedCheckpoint
@@ -791,6 +791,18 @@ class TestSQLiteStore(ProcessContract):
             db.head("kota")
 
 
+#: Every statement text the PostgreSQL stores of this process sent during the suite.
+STATEMENTS: set[str] = set()
+
+
+def _statement_text(query: Any) -> str:
+    if isinstance(query, bytes):
+        return query.decode()
+    if isinstance(query, str):
+        return query
+    return str(query.as_string(None))  # a psycopg.sql.Composed
+
+
 @pytest.mark.postgres
 class TestPostgresStore(ProcessContract):
     """The contract for `PostgresStore` (a fresh schema per test on the local server)."""
@@ -799,6 +811,25 @@ class TestPostgresStore(ProcessContract):
     def location(self) -> Iterator[str]:
         """A URL of a fresh schema, dropped afterwards."""
         yield from pg_database()
+
+    @pytest.fixture(autouse=True)
+    def _log_statements(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Record each statement sent through psycopg (checked by the Citus rule test)."""
+        import psycopg
+
+        for owner, name in (
+            (psycopg.Connection, "execute"),
+            (psycopg.Cursor, "execute"),
+            (psycopg.Cursor, "executemany"),
+            (psycopg.Cursor, "copy"),
+        ):
+            original = getattr(owner, name)
+
+            def logged(self: Any, query: Any, *args: Any, _run: Any = original, **kw: Any) -> Any:
+                STATEMENTS.add(_statement_text(query))
+                return _run(self, query, *args, **kw)
+
+            monkeypatch.setattr(owner, name, logged)
 
     def test_driver_errors_surface_as_store_errors(self, db: Store) -> None:
         """Using a closed store raises StoreError, not a psycopg exception."""
@@ -815,3 +846,19 @@ class TestPostgresStoreSecondServer(TestPostgresStore):
     def location(self, second_postgres: str) -> Iterator[str]:
         """A URL of a fresh schema on the second server, dropped afterwards."""
         yield from pg_database(second_postgres)
+
+
+@pytest.mark.postgres
+def test_postgres_statements_are_keyed_by_ledger() -> None:
+    """Every statement the PostgreSQL contract tests sent keeps the Citus rule.
+
+    Runs after the PostgreSQL classes of this module (file order) and checks what they
+    logged: writes, locks and joins on ledger tables name the ledger, and every other
+    read across ledgers is a known fan-out read (see `ledger_key_fault`).
+    """
+    if not STATEMENTS:
+        pytest.skip("no PostgreSQL contract test ran before this one: run the whole module")
+    faults = {text: fault for text in STATEMENTS if (fault := ledger_key_fault(text))}
+    assert faults == {}
+    assert any(text.startswith("COPY entries") for text in STATEMENTS)
+    assert any("FOR UPDATE" in text for text in STATEMENTS)
