@@ -837,6 +837,31 @@ class TestPostgresStore(ProcessContract):
         with pytest.raises(StoreError):
             db.head("kota")
 
+    def test_an_open_append_blocks_its_own_ledger_only(
+        self, db: Store, location: str, ledger_key: SigningKey
+    ) -> None:
+        """While an append to one ledger holds its locks, another ledger appends freely.
+
+        The second handle gives up on any lock after a short ``lock_timeout``: its
+        append to the same ledger times out (the lock is held), its appends to another
+        ledger, with a request row and an idempotency key, do not wait at all.
+        """
+        db.append("kota", body(0), time=T0, request=record(), sign=signer(ledger_key))
+        impatient = open_store(f"{location}&options=-c%20lock_timeout%3D300")
+        try:
+            with db._append_transaction("kota"):  # type: ignore[attr-defined]
+                with pytest.raises(StoreError, match="lock timeout"):
+                    impatient.append("kota", body(1), time=T0)
+                for n in range(3):
+                    impatient.append(
+                        "kab", body(n), time=T0, sign=signer(ledger_key),
+                        request=record(f"KAB-{n}", ledger="kab"), idempotency_key=f"k{n}",
+                    )  # fmt: skip
+            assert impatient.head("kab").size == 3
+        finally:
+            impatient.close()
+        assert _verify(db, "kab", ledger_key) == 3
+
 
 @pytest.mark.postgres
 class TestPostgresStoreSecondServer(TestPostgresStore):
