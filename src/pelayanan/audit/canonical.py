@@ -220,4 +220,5 @@ def _exact_int(text: str) -> int:
 
 # One decoder for every line: json.loads with hooks would build a new one per call.
 _DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_int=_exact_int)
-_SCAN = _DECODER.scan_once
+# The scanner `JSONDecoder.__init__` builds (C when available); typeshed does not list it.
+_SCAN: Any = _DECODER.scan_once  # type: ignore[attr-defined]
