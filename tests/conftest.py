@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, settings
 
+from desk_support import ROUTING_CONFIG
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey, generate_key_pair
 from pelayanan.desk import ServiceDesk
+from pelayanan.privacy import PrivacySettings, Vault, generate_master_key
+from pelayanan.routing import RoutingConfig, routing_config_from_dict
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import MemoryStore, SQLiteStore, Store
 from pelayanan.testing import FakeClock
@@ -78,3 +81,43 @@ def staff() -> dict[str, Actor]:
         "officer": Actor("petugas-1", {"officer"}, "dinas-pu"),
         "officer_supervisor": Actor("petugas-2", {"officer", "supervisor"}, "dinas-pu"),
     }
+
+
+@pytest.fixture
+def routing_config() -> RoutingConfig:
+    """The test routing configuration (`desk_support.ROUTING_CONFIG`)."""
+    return routing_config_from_dict(ROUTING_CONFIG)
+
+
+@pytest.fixture
+def rdesk(
+    store: Store,
+    complaint_sop: SOP,
+    ledger_key: SigningKey,
+    clock: FakeClock,
+    routing_config: RoutingConfig,
+) -> ServiceDesk:
+    """A complaint desk with the test routing configuration, over each store."""
+    return ServiceDesk(
+        store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, routing=routing_config
+    )
+
+
+@pytest.fixture(scope="session")
+def master_key() -> bytes:
+    """One vault master key for the session."""
+    return generate_master_key()
+
+
+@pytest.fixture
+def pdesk(
+    store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock, master_key: bytes
+) -> ServiceDesk:
+    """A complaint desk with a vault, over each store."""
+    return ServiceDesk(
+        store,
+        sops=[complaint_sop],
+        signing_key=ledger_key,
+        clock=clock,
+        privacy=PrivacySettings(vault=Vault(master_key)),
+    )

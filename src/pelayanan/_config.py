@@ -20,12 +20,14 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pelayanan.exceptions import ConfigurationError, Problem
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     import yaml
@@ -271,9 +273,23 @@ def read_config_file(
     return parse_document(text, suffix=suffix or file.suffix.lower(), source=str(path), error=error)
 
 
-def read_mapping(value: object, path: str, problems: Problems) -> Mapping[Any, Any] | None:
-    """Return *value* if it is a mapping, else record a problem."""
+def read_mapping(
+    value: object, path: str, problems: Problems, *, known: Sequence[str] | None = None
+) -> Mapping[Any, Any] | None:
+    """Return *value* if it is a mapping, else record a problem.
+
+    Args:
+        value: the value read.
+        path: its key path.
+        problems: where problems go.
+        known: the keys the mapping may hold; any other is recorded (`Problems.unknown`).
+
+    Returns:
+        The mapping, or ``None`` when *value* is not one.
+    """
     if isinstance(value, Mapping):
+        if known is not None:
+            problems.unknown(value, known, path)
         return value
     problems.add(path, f"expected a mapping, got {_kind(value)}")
     return None
@@ -285,6 +301,28 @@ def read_list(value: object, path: str, problems: Problems) -> Sequence[Any] | N
         return value
     problems.add(path, f"expected a list, got {_kind(value)}")
     return None
+
+
+def read_each(
+    value: object,
+    path: str,
+    problems: Problems,
+    read_item: Callable[[Any, str, Problems], _T | None],
+) -> list[_T]:
+    """Return what *read_item* makes of each item of the list *value*, skipping failures.
+
+    Args:
+        value: the list.
+        path: its key path; item *i* is read at ``path[i]``.
+        problems: where problems go (*read_item* records its own).
+        read_item: reads one item, returning ``None`` for one it could not read.
+
+    Returns:
+        The items read, in order.
+    """
+    items = read_list(value, path, problems) or ()
+    made = (read_item(item, f"{path}[{i}]", problems) for i, item in enumerate(items))
+    return [item for item in made if item is not None]
 
 
 def read_text(

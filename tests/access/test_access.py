@@ -147,7 +147,12 @@ class TestCheckAccess:
         )
         assert grant.role == "supervisor"
         assert grant.ids == ("wakil", "kepala")
-        assert grant.authority() == {"principal": "kepala", "delegation": "SPRIN-1", "kind": "plt"}
+        assert grant.authority() == {
+            "principal": "kepala",
+            "delegation": "SPRIN-1",
+            "kind": "plt",
+            "valid_from": "2026-07-06T01:00:00.000000Z",
+        }
 
     def test_separation_applies_to_principal(self) -> None:
         """A Plt may not do what separation of duties forbids their principal to do."""
@@ -352,7 +357,12 @@ class TestDeskAccess:
         last = _entries(leave_desk.store)[-1]
         assert last["actor"] == "wakil"
         assert last["role"] == "atasan"
-        assert last["authority"] == {"principal": "kepala", "delegation": "SPRIN-1", "kind": "plt"}
+        assert last["authority"] == {
+            "principal": "kepala",
+            "delegation": "SPRIN-1",
+            "kind": "plt",
+            "valid_from": "2026-07-06T01:00:00.000000Z",
+        }
         assert result.request.meta["actors"]["approve"] == ["wakil", "kepala"]
 
     def test_expired_delegation_refused_and_recorded(

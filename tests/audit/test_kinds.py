@@ -99,6 +99,15 @@ OFFICER = Actor("petugas-1", {"officer"}, "dinas-pu")
 DPO = Actor("dpo-1", {DATA_PROTECTION_OFFICER})
 
 
+#: The authority the Plt's entries record (the delegation begins at the fixture clock's start).
+PLT_AUTHORITY = {
+    "principal": "kepala-1",
+    "delegation": "PLT-1",
+    "kind": "plt",
+    "valid_from": "2026-07-06T01:00:00.000000Z",
+}
+
+
 def _routing(now: dt.datetime) -> dict[str, Any]:
     return {
         "triage": "unit-pengaduan",
@@ -306,7 +315,7 @@ class TestRequestKinds:
                 source="verified",
                 to="dispatched",
                 data={"assigned_unit": "dinas-pu"},
-                authority={"principal": KEPALA.id, "delegation": "PLT-1", "kind": "plt"},
+                authority=PLT_AUTHORITY,
                 clocks=body["clocks"],
             ),
         )
@@ -560,7 +569,7 @@ class TestRoutingKinds:
                 ],
                 holder={"unit": "dinas-pu", "assignee": "pu-1"},
                 role="supervisor",
-                authority={"principal": KEPALA.id, "delegation": "PLT-1", "kind": "plt"},
+                authority=PLT_AUTHORITY,
                 assignment=body["assignment"],
             ),
         )

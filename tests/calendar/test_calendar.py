@@ -110,10 +110,11 @@ class TestWorkingDays:
         assert deadline(CAL, at(2026, 3, 18, 10), "0 working days") == at(2026, 3, 25, 16)
 
     def test_lebaran_2026_cuti_bersama_working(self) -> None:
-        """With cuti bersama as working days only 19, 21, 22 Mar are off."""
+        """With cuti bersama as working days only 19, 21, 22 Mar are off (Ramadan hours
+        until 20 Mar: close at 15:00, 15:30 on Friday)."""
         cal = CAL_CUTI_WORKING
-        assert deadline(cal, at(2026, 3, 17, 10), "1 working day") == at(2026, 3, 18, 16)
-        assert deadline(cal, at(2026, 3, 17, 10), "2 working days") == at(2026, 3, 20, 16, 30)
+        assert deadline(cal, at(2026, 3, 17, 10), "1 working day") == at(2026, 3, 18, 15)
+        assert deadline(cal, at(2026, 3, 17, 10), "2 working days") == at(2026, 3, 20, 15, 30)
         assert deadline(cal, at(2026, 3, 17, 10), "3 working days") == at(2026, 3, 23, 16)
 
     @pytest.mark.parametrize(
@@ -155,8 +156,11 @@ class TestWorkingHours:
         assert deadline(CAL, at(2026, 7, 10, 16), "1 working hour") == at(2026, 7, 13, 8)
 
     def test_hours_across_lebaran(self) -> None:
-        """Working hours jump over the Lebaran holidays and cuti bersama."""
-        assert deadline(CAL, at(2026, 3, 17, 15), "2 working hours") == at(2026, 3, 25, 8, 30)
+        """Working hours jump over the Lebaran holidays and cuti bersama.
+
+        17 March is in Ramadan (closing 15:00), so both hours fall after Lebaran.
+        """
+        assert deadline(CAL, at(2026, 3, 17, 15), "2 working hours") == at(2026, 3, 25, 9, 30)
 
     def test_exact_end_of_interval(self) -> None:
         """A deadline landing on the end of working time is that end, not the next opening."""
@@ -179,9 +183,11 @@ class TestWorkingHours:
         assert CAL.elapsed(b, a) == -CAL.elapsed(a, b)
 
     def test_elapsed_over_years(self) -> None:
-        """A 2026 working year is 52 weeks plus one Thursday, less 7.5 h per weekday off."""
-        year = CAL.elapsed(at(2026, 1, 1), at(2027, 1, 1))
-        off = [d for d in CAL.non_working_days(2026, weekends=False) if d.date.weekday() < 5]
+        """A 2026 working year is 52 weeks plus one Thursday, less 7.5 h per weekday off
+        (on a calendar without Ramadan hours)."""
+        cal = indonesian_government_calendar(ramadan="none")
+        year = cal.elapsed(at(2026, 1, 1), at(2027, 1, 1))
+        off = [d for d in cal.non_working_days(2026, weekends=False) if d.date.weekday() < 5]
         assert year == dt.timedelta(hours=52 * 37.5 + 7.5 - 7.5 * len(off))
         assert CAL.elapsed(at(2025, 12, 31, 15), at(2026, 1, 2, 8)) == dt.timedelta(hours=1.5)
 
@@ -266,7 +272,7 @@ class TestAgencyDays:
                 ExtraWorkingDay(dt.date(2026, 7, 11), (TimeRange.parse("08:00-12:00"),)),
             ]
         )
-        assert deadline(cal, at(2026, 3, 17, 10), "1 working day") == at(2026, 3, 18, 16)
+        assert deadline(cal, at(2026, 3, 17, 10), "1 working day") == at(2026, 3, 18, 15)
         assert deadline(cal, at(2026, 7, 10, 10), "1 working day") == at(2026, 7, 11, 12)
 
     def test_extra_day_without_hours_on_weekend_refused(self) -> None:
@@ -361,6 +367,7 @@ class TestEstimatedDates:
         """Removing the estimated dates makes them working days, authoritatively."""
         cal = indonesian_government_calendar(
             strict=True,
+            ramadan="none",
             holiday_overrides=[
                 HolidayOverride(dt.date(2027, 3, 10), "remove"),
                 HolidayOverride(dt.date(2027, 3, 11), "remove"),
@@ -674,7 +681,7 @@ class TestDocs:
         """The quick example's commented results hold."""
         start = at(2026, 3, 17, 10)
         assert CAL.add(start, Duration.working_days(1)).at == at(2026, 3, 25, 16)
-        assert CAL.add(start, "3 working hours").at == at(2026, 3, 17, 14)
+        assert CAL.add(start, "3 working hours").at == at(2026, 3, 17, 13, 30)
 
 
 class TestWorkingPositions:

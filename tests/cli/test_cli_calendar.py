@@ -31,7 +31,7 @@ class TestDeadline:
         assert (code, out.splitlines()[0]) == (0, "2026-03-25T16:00:00+07:00")
 
     def test_cuti_bersama_as_working(self) -> None:
-        """--cuti-bersama-as-working counts 18 March 2026 as a working day."""
+        """--cuti-bersama-as-working counts 18 March 2026 (Ramadan: closes 15:00) as working."""
         code, out, _ = run(
             "deadline",
             "--start",
@@ -40,7 +40,7 @@ class TestDeadline:
             "1",
             "--cuti-bersama-as-working",
         )
-        assert (code, out.splitlines()[0]) == (0, "2026-03-18T16:00:00+07:00")
+        assert (code, out.splitlines()[0]) == (0, "2026-03-18T15:00:00+07:00")
 
     def test_naive_start_in_calendar_zone(self) -> None:
         """A start without offset is wall time in --tz; output is in that zone."""

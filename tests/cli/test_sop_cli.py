@@ -20,6 +20,7 @@ PAIRS = [
     ("pengaduan.yaml", "pengaduan.yaml"),
     ("izin-reklame.yaml", "izin-reklame.yaml"),
     ("cuti-tahunan.json", "cuti-tahunan.yaml"),
+    ("panggilan-darurat-112.yaml", "panggilan-darurat-112.yaml"),
 ]
 
 

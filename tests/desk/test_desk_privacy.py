@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from desk_support import CITIZEN_DATA, PLAINTEXTS
 from pelayanan.access import Actor
 from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keys import SigningKey
@@ -28,7 +29,6 @@ from pelayanan.privacy import (
     RetentionPeriod,
     RetentionSchedule,
     Vault,
-    generate_master_key,
     is_sealed,
 )
 from pelayanan.sop import SOP, sop_from_dict
@@ -37,36 +37,7 @@ from pelayanan.testing import FakeClock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-CITIZEN_DATA = {
-    "subject": "Jalan berlubang",
-    "category": "infrastruktur",
-    "nama": "Siti Nurhaliza Rahmawati",
-    "nik": "3273015708910004",
-    "telepon": "+6281234567890",
-    "alamat": "Jl. Cihampelas No. 12, RT 03/RW 05, Bandung",
-}
-PLAINTEXTS = [CITIZEN_DATA[k] for k in ("nama", "nik", "telepon", "alamat")]
 DPO = Actor("dpo-1", {DATA_PROTECTION_OFFICER})
-
-
-@pytest.fixture(scope="module")
-def master_key() -> bytes:
-    """One vault master key for the module."""
-    return generate_master_key()
-
-
-@pytest.fixture
-def pdesk(
-    store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock, master_key: bytes
-) -> ServiceDesk:
-    """A complaint desk with a vault, over each store."""
-    return ServiceDesk(
-        store,
-        sops=[complaint_sop],
-        signing_key=ledger_key,
-        clock=clock,
-        privacy=PrivacySettings(vault=Vault(master_key)),
-    )
 
 
 def _entries(desk: ServiceDesk) -> list[dict[str, Any]]:

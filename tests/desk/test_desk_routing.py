@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from desk_support import CITIZEN, ROUTING_CONFIG, submit_routed
 from pelayanan.access import Actor
 from pelayanan.audit.keys import SigningKey
 from pelayanan.desk import ServiceDesk
@@ -19,7 +20,6 @@ from pelayanan.exceptions import (
 )
 from pelayanan.routing import (
     DispositionTarget,
-    RoutingConfig,
     routing_config_from_dict,
     routing_trail,
 )
@@ -27,71 +27,20 @@ from pelayanan.sop import SOP
 from pelayanan.store import Store
 from pelayanan.testing import FakeClock
 
-CONFIG: dict[str, Any] = {
-    "triage": "unit-pengaduan",
-    "fields": {"region": "region_code"},
-    "rules": [
-        {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
-        {
-            "name": "sampah-kec-01",
-            "when": {"category": "kebersihan", "region": "32.73.01"},
-            "unit": "kec-01",
-        },
-        {
-            "name": "sampah-kota",
-            "when": {"category": "kebersihan", "region": "32.73"},
-            "unit": "dlh",
-        },
-    ],
-    "units": {
-        "dinas-pu": {"strategy": "least_loaded", "officers": ["pu-1", "pu-2"]},
-        "bidang-jalan": {"strategy": "round_robin", "officers": ["jl-1", "jl-2"]},
-    },
-    "disposition": {"roles": ["supervisor"]},
-}
-
 KEPALA = Actor("kepala-1", {"supervisor"}, "unit-pengaduan")
 KADIS_PU = Actor("kadis-pu", {"supervisor"}, "dinas-pu")
 KABID_JALAN = Actor("kabid-jalan", {"supervisor"}, "bidang-jalan")
 KABID_AIR = Actor("kabid-air", {"supervisor"}, "bidang-air")
-CITIZEN = Actor("warga-1", {"citizen"})
 
 
 def _entries(store: Store) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in store.entries("default")]
 
 
-@pytest.fixture
-def config() -> RoutingConfig:
-    """The test routing configuration."""
-    return routing_config_from_dict(CONFIG)
-
-
-@pytest.fixture
-def rdesk(
-    store: Store,
-    complaint_sop: SOP,
-    ledger_key: SigningKey,
-    clock: FakeClock,
-    config: RoutingConfig,
-) -> ServiceDesk:
-    """A complaint desk with the test routing configuration."""
-    return ServiceDesk(
-        store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, routing=config
-    )
-
-
-def _submit(
-    desk: ServiceDesk, category: str = "infrastruktur", region: str = "32.73.01.1001"
-) -> str:
-    data = {"subject": "Jalan rusak", "category": category, "region_code": region}
-    return desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
-
-
 class TestDeskRouting:
     def test_submit_routes_and_assigns(self, rdesk: ServiceDesk) -> None:
         """Submit puts the request in the rule's unit and records rule and assignment."""
-        request_id = _submit(rdesk)
+        request_id = submit_routed(rdesk)
         record = rdesk.get(request_id)
         assert (record.unit, record.assignee) == ("dinas-pu", "pu-1")
         entry = _entries(rdesk.store)[-1]
@@ -101,30 +50,30 @@ class TestDeskRouting:
 
     def test_least_loaded_follows_store_state(self, rdesk: ServiceDesk) -> None:
         """Successive submissions alternate between equally loaded officers."""
-        assignees = [rdesk.get(_submit(rdesk)).assignee for _ in range(4)]
+        assignees = [rdesk.get(submit_routed(rdesk)).assignee for _ in range(4)]
         assert assignees == ["pu-1", "pu-2", "pu-1", "pu-2"]
 
     def test_no_rule_goes_to_triage(self, rdesk: ServiceDesk) -> None:
         """An unmatched complaint lands at the triage unit, never nowhere."""
-        record = rdesk.get(_submit(rdesk, category="sosial"))
+        record = rdesk.get(submit_routed(rdesk, category="sosial"))
         assert record.unit == "unit-pengaduan"
 
     def test_routing_error_recorded(
         self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
     ) -> None:
         """Without a triage unit, an unroutable submission is refused and recorded."""
-        config = routing_config_from_dict({"rules": CONFIG["rules"]})
+        config = routing_config_from_dict({"rules": ROUTING_CONFIG["rules"]})
         desk = ServiceDesk(
             store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, routing=config
         )
         with pytest.raises(RoutingError):
-            _submit(desk, category="sosial")
+            submit_routed(desk, category="sosial")
         assert _entries(store)[-1]["reason"]["error"] == "RoutingError"
         assert list(store.requests()) == []
 
     def test_manual_assign(self, rdesk: ServiceDesk) -> None:
         """The head of the holding unit may reassign; others are refused and recorded."""
-        request_id = _submit(rdesk)
+        request_id = submit_routed(rdesk)
         record = rdesk.assign(request_id, actor=KADIS_PU, officer="pu-2").request
         assert record.assignee == "pu-2"
         with pytest.raises(PermissionDeniedError) as info:
@@ -139,7 +88,7 @@ class TestDisposisi:
 
     def test_chain_parallel_join_and_trail(self, rdesk: ServiceDesk, clock: FakeClock) -> None:
         """A chain with a parallel pair joins back to each issuer; the log explains it all."""
-        request_id = _submit(rdesk, category="sosial")  # triage: unit-pengaduan
+        request_id = submit_routed(rdesk, category="sosial")  # triage: unit-pengaduan
         record = rdesk.dispose(
             request_id,
             actor=KEPALA,
@@ -190,7 +139,7 @@ class TestDisposisi:
 
     def test_bukan_wewenang_without_disposition_returns_to_triage(self, rdesk: ServiceDesk) -> None:
         """A unit a rule routed to returns it to triage with its reason."""
-        request_id = _submit(rdesk)
+        request_id = submit_routed(rdesk)
         record = rdesk.bukan_wewenang(request_id, actor=KADIS_PU, reason="Jalan provinsi").request
         assert (record.unit, record.assignee) == ("unit-pengaduan", None)
         assert _entries(rdesk.store)[-1]["returned_to"] == {
@@ -200,7 +149,7 @@ class TestDisposisi:
 
     def test_refusals_recorded(self, rdesk: ServiceDesk, clock: FakeClock) -> None:
         """Wrong role, not the holder, no addressee, no reason, bad due: refused and recorded."""
-        request_id = _submit(rdesk, category="sosial")
+        request_id = submit_routed(rdesk, category="sosial")
         due = self._due(clock)
         cases: list[tuple[Any, str]] = [
             (
@@ -234,7 +183,7 @@ class TestDisposisi:
         self, store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
     ) -> None:
         """A Plt of the head of unit disposes; the entry records actor and authority."""
-        data = dict(CONFIG)
+        data = dict(ROUTING_CONFIG)
         data["access"] = {
             "delegations": [
                 {
@@ -256,7 +205,7 @@ class TestDisposisi:
             clock=clock,
             routing=routing_config_from_dict(data),
         )
-        request_id = _submit(desk, category="sosial")
+        request_id = submit_routed(desk, category="sosial")
         wakil = Actor("wakil-1", {"staff"}, "sekretariat")
         desk.dispose(
             request_id,
@@ -274,7 +223,7 @@ class TestDisposisi:
 
     def test_closed_request_refused(self, rdesk: ServiceDesk, clock: FakeClock) -> None:
         """No disposisi on a closed request."""
-        request_id = _submit(rdesk)
+        request_id = submit_routed(rdesk)
         rdesk.act(request_id, "reject", actor=Actor("v", {"verifier"}), justification="spam")
         with pytest.raises(TransitionNotAllowedError):
             rdesk.dispose(request_id, actor=KADIS_PU, to="x", instruction="i", due=self._due(clock))

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desk_support import CITIZEN_DATA, PLAINTEXTS
 from pelayanan.access import Actor
-from pelayanan.audit.keys import SigningKey
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ConfigurationError,
@@ -22,7 +22,6 @@ from pelayanan.exceptions import (
     SOPDefinitionError,
 )
 from pelayanan.privacy import (
-    PrivacySettings,
     RetentionPeriod,
     RetentionSchedule,
     Vault,
@@ -33,40 +32,8 @@ from pelayanan.privacy import (
     write_master_key,
 )
 from pelayanan.sop import SOP, load_sop, sop_from_dict
-from pelayanan.store import Store
-from pelayanan.testing import FakeClock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-CITIZEN_DATA = {
-    "subject": "Jalan berlubang",
-    "category": "infrastruktur",
-    "nama": "Siti Nurhaliza Rahmawati",
-    "nik": "3273015708910004",
-    "telepon": "+6281234567890",
-    "alamat": "Jl. Cihampelas No. 12, RT 03/RW 05, Bandung",
-}
-PLAINTEXTS = [CITIZEN_DATA[k] for k in ("nama", "nik", "telepon", "alamat")]
-
-
-@pytest.fixture(scope="module")
-def master_key() -> bytes:
-    """One vault master key for the module."""
-    return generate_master_key()
-
-
-@pytest.fixture
-def pdesk(
-    store: Store, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock, master_key: bytes
-) -> ServiceDesk:
-    """A complaint desk with a vault, over each store."""
-    return ServiceDesk(
-        store,
-        sops=[complaint_sop],
-        signing_key=ledger_key,
-        clock=clock,
-        privacy=PrivacySettings(vault=Vault(master_key)),
-    )
 
 
 class TestSOPPrivacySection:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desk_support import submit_routed
 from pelayanan.access import Actor
-from pelayanan.audit.keys import SigningKey
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ConfigurationError,
@@ -26,63 +25,8 @@ from pelayanan.routing import (
     load_routing_config,
     routing_config_from_dict,
 )
-from pelayanan.sop import SOP
-from pelayanan.store import Store
-from pelayanan.testing import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
-
-CONFIG: dict[str, Any] = {
-    "triage": "unit-pengaduan",
-    "fields": {"region": "region_code"},
-    "rules": [
-        {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
-        {
-            "name": "sampah-kec-01",
-            "when": {"category": "kebersihan", "region": "32.73.01"},
-            "unit": "kec-01",
-        },
-        {
-            "name": "sampah-kota",
-            "when": {"category": "kebersihan", "region": "32.73"},
-            "unit": "dlh",
-        },
-    ],
-    "units": {
-        "dinas-pu": {"strategy": "least_loaded", "officers": ["pu-1", "pu-2"]},
-        "bidang-jalan": {"strategy": "round_robin", "officers": ["jl-1", "jl-2"]},
-    },
-    "disposition": {"roles": ["supervisor"]},
-}
-
-CITIZEN = Actor("warga-1", {"citizen"})
-
-
-@pytest.fixture
-def config() -> RoutingConfig:
-    """The test routing configuration."""
-    return routing_config_from_dict(CONFIG)
-
-
-@pytest.fixture
-def rdesk(
-    store: Store,
-    complaint_sop: SOP,
-    ledger_key: SigningKey,
-    clock: FakeClock,
-    config: RoutingConfig,
-) -> ServiceDesk:
-    """A complaint desk with the test routing configuration."""
-    return ServiceDesk(
-        store, sops=[complaint_sop], signing_key=ledger_key, clock=clock, routing=config
-    )
-
-
-def _submit(
-    desk: ServiceDesk, category: str = "infrastruktur", region: str = "32.73.01.1001"
-) -> str:
-    data = {"subject": "Jalan rusak", "category": category, "region_code": region}
-    return desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id
 
 
 class TestRegion:
@@ -102,16 +46,16 @@ class TestRegion:
 
 
 class TestRoutingTable:
-    def test_first_match_wins(self, config: RoutingConfig) -> None:
+    def test_first_match_wins(self, routing_config: RoutingConfig) -> None:
         """The narrower kecamatan rule comes first, so it wins over the city rule."""
-        decision = config.table.route({"category": "kebersihan", "region": "32.73.01.1001"})
+        decision = routing_config.table.route({"category": "kebersihan", "region": "32.73.01.1001"})
         assert (decision.unit, decision.rule, decision.position) == ("kec-01", "sampah-kec-01", 2)
-        other = config.table.route({"category": "kebersihan", "region": "32.73.05.1002"})
+        other = routing_config.table.route({"category": "kebersihan", "region": "32.73.05.1002"})
         assert other.unit == "dlh"
 
-    def test_unmatched_goes_to_triage(self, config: RoutingConfig) -> None:
+    def test_unmatched_goes_to_triage(self, routing_config: RoutingConfig) -> None:
         """A request no rule matches goes to the triage unit, recorded as such."""
-        decision = config.table.route({"category": "sosial"})
+        decision = routing_config.table.route({"category": "sosial"})
         assert decision.triage
         assert decision.record()["rule"] == "triage"
 
@@ -126,10 +70,10 @@ class TestRoutingTable:
         table = RoutingTable([Rule("a", "u", {"region": ["32"]}), Rule("b", "v")])
         assert table.route({}).rule == "b"
 
-    def test_bad_region_in_request(self, config: RoutingConfig) -> None:
+    def test_bad_region_in_request(self, routing_config: RoutingConfig) -> None:
         """A malformed region code in the request is a RoutingError, not a traceback."""
         with pytest.raises(RoutingError, match="Kemendagri"):
-            config.table.route({"category": "kebersihan", "region": "bandung"})
+            routing_config.table.route({"category": "kebersihan", "region": "bandung"})
 
     def test_unknown_attribute_in_rule(self) -> None:
         """A rule on an unknown attribute is refused with a suggestion."""
@@ -241,8 +185,8 @@ class TestConfig:
 class TestStoreCounts:
     def test_assignee_counts(self, rdesk: ServiceDesk) -> None:
         """The store counts open and all requests per assignee in a unit."""
-        first = _submit(rdesk)
-        _submit(rdesk)
+        first = submit_routed(rdesk)
+        submit_routed(rdesk)
         assert rdesk.store.assignee_counts("dinas-pu") == {"pu-1": (1, 1), "pu-2": (1, 1)}
         rdesk.act(first, "reject", actor=Actor("v", {"verifier"}), justification="duplikat")
         assert rdesk.store.assignee_counts("dinas-pu") == {"pu-1": (0, 1), "pu-2": (1, 1)}

@@ -8,8 +8,8 @@ from typing import Any
 from pelayanan._config import (
     Problems,
     join,
+    read_each,
     read_instant,
-    read_list,
     read_mapping,
     read_names,
 )
@@ -70,10 +70,9 @@ def _delegation(item: Any, path: str, problems: Problems) -> Delegation | None:
 
 
 def _separation(item: Any, path: str, problems: Problems) -> SubjectRule | None:
-    spec = read_mapping(item, path, problems)
+    spec = read_mapping(item, path, problems, known=_SEPARATION_KEYS)
     if spec is None:
         return None
-    problems.unknown(spec, _SEPARATION_KEYS, path)
     action, field, sop = spec.get("action", "*"), spec.get("not_subject"), spec.get("sop", "*")
     if not isinstance(field, str) or not field:
         problems.add(f"{path}.not_subject", "name the field holding the subject")
@@ -104,18 +103,10 @@ def read_access_config(
         spanning = (
             read_names(spec["cross_unit_roles"], join(path, "cross_unit_roles"), problems) or ()
         )
-    delegations: list[Delegation] = []
     where = join(path, "delegations")
-    for index, item in enumerate(read_list(spec.get("delegations") or [], where, problems) or ()):
-        made = _delegation(item, f"{where}[{index}]", problems)
-        if made is not None:
-            delegations.append(made)
-    rules: list[SubjectRule] = []
+    delegations = read_each(spec.get("delegations") or [], where, problems, _delegation)
     where = join(path, "separation")
-    for index, item in enumerate(read_list(spec.get("separation") or [], where, problems) or ()):
-        rule = _separation(item, f"{where}[{index}]", problems)
-        if rule is not None:
-            rules.append(rule)
+    rules = read_each(spec.get("separation") or [], where, problems, _separation)
     ids = [d.id for d in delegations]
     for twice in sorted({i for i in ids if ids.count(i) > 1}):
         problems.add(join(path, "delegations"), f"delegation id {twice!r} appears twice")

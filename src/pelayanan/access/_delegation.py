@@ -77,7 +77,14 @@ class Delegation:
 
     def record(self) -> dict[str, str]:
         """Return the authority as recorded in an audit entry."""
-        return {"principal": self.principal, "delegation": self.id, "kind": self.kind}
+        since = self.valid_from.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        return {
+            "principal": self.principal,
+            "delegation": self.id,
+            "kind": self.kind,
+            # The entry time format (UTC, ``Z``): attribution reads when the authority began.
+            "valid_from": since[:-6] + "Z",
+        }
 
 
 class DelegationRegistry:

@@ -12,7 +12,9 @@ time, 60 min break (90 min on Friday).  The exact daily split used here
 (Mon-Thu 07:30-16:00 with a 12:00-13:00 break; Fri 07:30-16:30 with an 11:30-13:00
 break) is one schedule meeting that rule; each agency sets its own, so it is
 configurable.  Ramadan hours (32 h 30 min a week from 08:00) follow the MenPANRB
-circulars; Ramadan dates are configured per year, never derived.  Whether cuti bersama
+circulars; the government calendar applies them by default on the published Ramadan
+dates (1 Ramadan from the sidang isbat, Idul Fitri from the SKB), computing later years
+from the holidays package and flagging them estimated.  Whether cuti bersama
 stop the clock is not settled by any rule: the default treats them as non-working,
 ``cuti_bersama_working=True`` switches that.  See ``docs/calendar.md``.
 
@@ -23,9 +25,11 @@ deadline costs about as much as a 1-day one.
 """
 
 from pelayanan.calendar._calendar import (
+    ROUND_THE_CLOCK,
     WorkCalendar,
     calendar_from_config,
     indonesian_government_calendar,
+    named_calendar,
     round_the_clock_calendar,
 )
 from pelayanan.calendar._hours import (
@@ -54,6 +58,7 @@ __all__ = [
     "DEFAULT_HOURS",
     "INDONESIAN_TIMEZONES",
     "RAMADAN_HOURS",
+    "ROUND_THE_CLOCK",
     "Closure",
     "Counting",
     "Deadline",
@@ -68,6 +73,7 @@ __all__ = [
     "WorkCalendar",
     "calendar_from_config",
     "indonesian_government_calendar",
+    "named_calendar",
     "ramadan_period",
     "round_the_clock_calendar",
 ]

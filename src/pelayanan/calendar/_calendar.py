@@ -11,7 +11,7 @@ import json
 import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -26,8 +26,10 @@ from pelayanan.calendar._holidays import (
 from pelayanan.calendar._hours import (
     ALWAYS_HOURS,
     DEFAULT_HOURS,
+    RAMADAN_HOURS,
     ramadan_period,
 )
+from pelayanan.calendar._ramadan import RamadanDates, ramadan_on
 from pelayanan.calendar._types import (
     WEEKDAYS,
     Closure,
@@ -46,11 +48,16 @@ from pelayanan.calendar._types import (
 from pelayanan.exceptions import CalendarError, EstimatedDateError, EstimatedDateWarning
 
 __all__ = [
+    "ROUND_THE_CLOCK",
     "WorkCalendar",
     "calendar_from_config",
     "indonesian_government_calendar",
+    "named_calendar",
     "round_the_clock_calendar",
 ]
+
+#: The name of the built-in round-the-clock calendar (`round_the_clock_calendar`).
+ROUND_THE_CLOCK = "round-the-clock"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
@@ -175,6 +182,9 @@ class WorkCalendar:
         observe_holidays: stop on public holidays and cuti bersama from the ``holidays``
             package (``False``: ``holidays: none``, only the weekly hours, closures and
             holiday overrides apply).
+        ramadan_default: work Ramadan under `RAMADAN_HOURS` on the published dates
+            (later years computed and flagged estimated; see ``docs/calendar.md``),
+            except where a configured special period overlaps that year's Ramadan.
     """
 
     timezone: str = "Asia/Jakarta"
@@ -189,6 +199,7 @@ class WorkCalendar:
     counting: Counting = Counting.RECEIPT_DAY_ZERO
     name: str = ""
     observe_holidays: bool = True
+    ramadan_default: bool = False
     _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False, hash=False)
     _index: _CalendarIndex = attrs.field(
         init=False, eq=False, repr=False, hash=False, factory=_CalendarIndex
@@ -205,6 +216,19 @@ class WorkCalendar:
         for field in _TUPLE_FIELDS:
             object.__setattr__(self, field, tuple(getattr(self, field)))
         self._validate()
+
+    def with_counting(self, counting: Counting | None) -> WorkCalendar:
+        """Return this calendar under another counting convention (itself for ``None``).
+
+        Args:
+            counting: the convention a clock chose, or ``None`` to keep the calendar's.
+
+        Returns:
+            The calendar, evolved when the convention differs.
+        """
+        if counting is None or counting is self.counting:
+            return self
+        return attrs.evolve(self, counting=counting)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the definition only: the unpickled calendar builds its own index."""
@@ -284,7 +308,46 @@ class WorkCalendar:
         for period in self.special_periods:
             if period.start <= day <= period.end:
                 return period.hours[day.weekday()], f"special period {period.name}"
+        ramadan = self._default_ramadan(day)
+        if ramadan is not None:
+            return RAMADAN_HOURS[day.weekday()], "special period Ramadan"
         return self.hours[day.weekday()], "weekend"
+
+    def _default_ramadan(self, day: dt.date) -> RamadanDates | None:
+        """Return the default Ramadan period holding *day*, unless configured otherwise."""
+        if not self.ramadan_default:
+            return None
+        period = ramadan_on(day)
+        if period is None or any(
+            p.start <= period.last and period.first <= p.end for p in self.special_periods
+        ):
+            return None
+        return period
+
+    def _ramadan_periods(self, year: int) -> list[RamadanDates]:
+        """Return the default Ramadan periods applied to days of *year*."""
+        found: list[RamadanDates] = []
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            period = self._default_ramadan(day)
+            if period is not None and period not in found:
+                found.append(period)
+            day += dt.timedelta(days=1)
+        return found
+
+    def _ramadan_estimated(self, day: dt.date) -> bool:
+        """Return whether *day*'s hours hang on an estimated Ramadan edge.
+
+        A computed Ramadan may be a day off at either end, so the days whose hours change
+        when it is (the day before, the first, the last and the day after) are flagged.
+        """
+        if not self.ramadan_default or day in self.confirm_estimated:
+            return False
+        for near in (day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)):
+            period = self._default_ramadan(near)
+            if period is not None and period.estimated and day in _edges(period):
+                return True
+        return False
 
     def _holiday(self, day: dt.date) -> tuple[str, str, str, bool] | None:
         """Return (name, category, source, estimated) of the holiday on *day*, if any."""
@@ -347,6 +410,8 @@ class WorkCalendar:
                 non_working.append(off)
                 if off.estimated:
                     estimated.append(day)
+            elif self._ramadan_estimated(day):
+                estimated.append(day)
             day += dt.timedelta(days=1)
         midnights = [self._local_us(dt.date(year, 1, 1) + dt.timedelta(days=i), 0)
                      for i in range(len(spans) + 1)]  # fmt: skip
@@ -707,6 +772,7 @@ class WorkCalendar:
             "counting": self.counting.value,
             # Written only when set, so the fingerprints of existing calendars stay the same.
             **({} if self.observe_holidays else {"holidays": "none"}),
+            **({"ramadan": "default"} if self.ramadan_default else {}),
         }
 
     @property
@@ -735,11 +801,20 @@ class WorkCalendar:
             ]
             for year in key
         }
-        document = {
+        document: dict[str, object] = {
             "definition": self.to_config(),
             "holidays_version": HOLIDAYS_VERSION,
             "non_working": resolved,
         }
+        if self.ramadan_default:
+            # The default dates are data of this library: pin the ones the years use.
+            document["ramadan"] = {
+                str(year): [
+                    [p.first.isoformat(), p.last.isoformat(), p.estimated]
+                    for p in self._ramadan_periods(year)
+                ]
+                for year in key
+            }
         digest = "sha256:" + hashlib.sha256(_canonical(document).encode()).hexdigest()
         self._index.fingerprints[key] = digest
         return digest
@@ -835,6 +910,12 @@ class WorkCalendar:
 
 
 @functools.lru_cache(maxsize=512)
+def _edges(period: RamadanDates) -> tuple[dt.date, ...]:
+    """Return the dates whose hours change if *period* is a day off at either end."""
+    one = dt.timedelta(days=1)
+    return (period.first - one, period.first, period.last, period.last + one)
+
+
 def _package_holidays(year: int) -> dict[dt.date, HolidayEntry]:
     """Return the holidays package's dates of *year*, by date (callers must not mutate)."""
     return {entry.date: entry for entry in holiday_entries(year)}
@@ -844,7 +925,7 @@ def indonesian_government_calendar(
     tz: str = "Asia/Jakarta",
     *,
     cuti_bersama_working: bool = False,
-    ramadan: Iterable[tuple[dt.date, dt.date]] = (),
+    ramadan: Iterable[tuple[dt.date, dt.date]] | Literal["default", "none"] = "default",
     closures: Iterable[Closure] = (),
     extra_working_days: Iterable[ExtraWorkingDay] = (),
     holiday_overrides: Iterable[HolidayOverride] = (),
@@ -862,7 +943,11 @@ def indonesian_government_calendar(
         tz: the unit's IANA zone (Asia/Jakarta or Asia/Pontianak for WIB, Asia/Makassar
             for WITA, Asia/Jayapura for WIT).
         cuti_bersama_working: count cuti bersama as working days.
-        ramadan: ``(first, last)`` date pairs worked under `RAMADAN_HOURS`, as announced.
+        ramadan: ``"default"``: `RAMADAN_HOURS` on the published Ramadan dates (MenPANRB
+            circulars; 1 Ramadan from the sidang isbat, Idul Fitri from the SKB), later
+            years computed from the holidays package and flagged estimated; ``"none"``:
+            no Ramadan hours; or ``(first, last)`` date pairs as announced, which replace
+            the default in the years they overlap.
         closures: agency closures.
         extra_working_days: extra working days.
         holiday_overrides: corrections of the holiday data.
@@ -875,8 +960,12 @@ def indonesian_government_calendar(
         The calendar.
 
     Raises:
-        CalendarError: an unknown zone or a contradictory definition.
+        CalendarError: an unknown zone, a contradictory definition or an unknown
+            *ramadan* word.
     """
+    if isinstance(ramadan, str) and ramadan not in ("default", "none"):
+        msg = f"ramadan: expected 'default', 'none' or (first, last) date pairs, got {ramadan!r}"
+        raise CalendarError(msg)
     return WorkCalendar(
         name="indonesian-government",
         timezone=tz,
@@ -885,8 +974,10 @@ def indonesian_government_calendar(
         closures=tuple(closures),
         extra_working_days=tuple(extra_working_days),
         special_periods=tuple(
-            ramadan_period(first, last, name=f"Ramadan {first.year}") for first, last in ramadan
+            ramadan_period(first, last, name=f"Ramadan {first.year}")
+            for first, last in ([] if isinstance(ramadan, str) else ramadan)
         ),
+        ramadan_default=ramadan != "none",
         holiday_overrides=tuple(holiday_overrides),
         confirm_estimated=tuple(confirm_estimated),
         strict=strict,
@@ -897,7 +988,7 @@ def indonesian_government_calendar(
 def round_the_clock_calendar(
     tz: str = "Asia/Jakarta",
     *,
-    name: str = "round-the-clock",
+    name: str = ROUND_THE_CLOCK,
     counting: Counting = Counting.RECEIPT_DAY_ZERO,
     closures: Iterable[Closure] = (),
 ) -> WorkCalendar:
@@ -926,6 +1017,26 @@ def round_the_clock_calendar(
         counting=counting,
         observe_holidays=False,
     )
+
+
+def named_calendar(
+    name: str | None, calendars: Mapping[str, WorkCalendar], default: WorkCalendar
+) -> WorkCalendar:
+    """Return the calendar a clock names, for previews and reports.
+
+    Args:
+        name: the clock's ``calendar`` (``None``: the default).
+        calendars: the calendars given, by name.
+        default: the calendar for clocks that name none, or a name not given.
+
+    Returns:
+        The named calendar; for ``round-the-clock`` when not given, the built-in
+        `round_the_clock_calendar` in *default*'s zone; otherwise *default*.
+    """
+    found = calendars.get(name) if name is not None else None
+    if found is None and name == ROUND_THE_CLOCK:
+        found = round_the_clock_calendar(default.timezone)
+    return found or default
 
 
 def calendar_from_config(

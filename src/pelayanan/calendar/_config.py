@@ -54,6 +54,7 @@ KEYS = (
     "strict",
     "counting",
     "holidays",
+    "ramadan",
 )
 
 
@@ -79,10 +80,9 @@ def _week(value: object, path: str, base: WeekHours, problems: Problems) -> Week
     if isinstance(value, str):
         problems.add(path, f"expected a weekday mapping, 'always' or 'ramadan', got {value!r}")
         return None
-    days = read_mapping(value, path, problems)
+    days = read_mapping(value, path, problems, known=WEEKDAYS)
     if days is None:
         return None
-    problems.unknown(days, WEEKDAYS, path)
     week = list(base)
     for i, day in enumerate(WEEKDAYS):
         if day in days:
@@ -281,18 +281,31 @@ def read_calendar_config(mapping: object, problems: Problems) -> dict[str, Any]:
         out["counting"] = _counting(config["counting"], problems)
     if "holidays" in config:
         out["observe_holidays"] = _holidays(config["holidays"], problems)
+    # Government office hours take Ramadan hours by default; a calendar with its own
+    # hours (a round-the-clock line, a hospital shift) keeps them unless it asks.
+    out["ramadan_default"] = _ramadan(config.get("ramadan"), "hours" not in config, problems)
     return out
+
+
+def _switch(value: object, key: str, on: str, meaning: str, problems: Problems) -> bool | None:
+    """Read a key that is *on* or ``none``: ``True``, ``False``, or ``None`` (a problem)."""
+    if value in (on, "none"):
+        return value == on
+    problems.add(key, f"expected {on!r} ({meaning}) or 'none', got {value!r}")
+    return None
+
+
+def _ramadan(value: object, default: bool, problems: Problems) -> bool:
+    """Read ``ramadan``: ``default`` (published dates, later years estimated) or ``none``."""
+    if value is None:
+        return default
+    found = _switch(value, "ramadan", "default", "Ramadan hours on the published dates", problems)
+    return default if found is None else found
 
 
 def _holidays(value: object, problems: Problems) -> bool | None:
     """Read ``holidays``: ``package`` (the default) or ``none`` (ignore public holidays)."""
-    if value in ("package", "none"):
-        return value == "package"
-    problems.add(
-        "holidays",
-        f"expected 'package' (public holidays and cuti bersama) or 'none', got {value!r}",
-    )
-    return None
+    return _switch(value, "holidays", "package", "public holidays and cuti bersama", problems)
 
 
 def parse_calendar_config(mapping: Mapping[str, Any]) -> dict[str, Any]:

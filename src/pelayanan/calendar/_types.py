@@ -11,25 +11,8 @@ from typing import Literal, cast, get_args
 
 import attrs
 
+from pelayanan._config import Problems, read_date
 from pelayanan.exceptions import CalendarError
-
-__all__ = [
-    "WEEKDAYS",
-    "Closure",
-    "Counting",
-    "Deadline",
-    "Duration",
-    "DurationUnit",
-    "ExtraWorkingDay",
-    "HolidayOverride",
-    "NonWorkingDay",
-    "SpecialPeriod",
-    "TimeRange",
-    "WeekHours",
-    "format_week_hours",
-    "parse_date",
-    "parse_day_hours",
-]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -159,16 +142,11 @@ def parse_date(value: object, *, path: str) -> dt.date:
     Raises:
         CalendarError: the value is not a date.
     """
-    if isinstance(value, dt.datetime):
-        raise _fail(path, f"expected a date, got the datetime {value.isoformat()}")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise _fail(path, f"expected a date YYYY-MM-DD, got {value!r}")
+    problems = Problems()
+    found = read_date(value, "", problems)
+    if found is None:
+        raise _fail(path, problems.items[0].message)
+    return found
 
 
 class Counting(enum.Enum):
@@ -221,7 +199,8 @@ class ExtraWorkingDay:
 class SpecialPeriod:
     """A date range with other working hours, such as Ramadan.
 
-    Periods are configured, never derived: Ramadan dates are set each year.
+    Periods given here are configured; the default Ramadan dates of a government calendar
+    come from `WorkCalendar.ramadan_default` instead.
 
     Attributes:
         name: e.g. ``"Ramadan 1447 H"``.

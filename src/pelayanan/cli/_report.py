@@ -130,7 +130,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
-        period=period, until=at,
+        period=period, until=at, calendars=options.clock_calendars,
     )  # fmt: skip
     log, clocks, survey = _replay_flow(options, flow, at)
     ikm = _survey_ikm(survey)
@@ -175,7 +175,13 @@ def at_risk_command(
     """
     options = ReplayOptions(*replay)
     at = parse_instant(at_text)
-    flow = RequestFlow(options.sops, options.calendar, history=True, until=at)
+    flow = RequestFlow(
+        options.sops,
+        options.calendar,
+        history=True,
+        until=at,
+        calendars=options.clock_calendars,
+    )
     clock_log = clock_fold(options, until=at)
     log = replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log, as_of=at)
@@ -207,7 +213,7 @@ def open311_command(
     exit 1 when the log does not verify.
     """
     options = ReplayOptions(*replay)
-    flow = RequestFlow(options.sops, options.calendar)
+    flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
     clock_log = clock_fold(options)
     replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log)
@@ -240,7 +246,7 @@ def quality_command(
             # Each problem already names the file, line and key path.
             fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
-    flow = RequestFlow(options.sops, options.calendar)
+    flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
     log, clocks, survey = _replay_flow(options, flow)
     ikm = _survey_ikm(survey)
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")

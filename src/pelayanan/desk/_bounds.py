@@ -20,7 +20,9 @@ __all__ = ["Bounds"]
 class Bounds:
     """Collect the oversized values of one call, replacing each by a marker.
 
-    Use `id` and `text` on every caller value the call records, then `error`.
+    Use `id` and `text` on every caller value the call records, then `error`.  A value
+    within its limit comes back as it is; an oversized one as the marker
+    ``"(<field> longer than MAX_ID_LENGTH)"`` (or ``MAX_TEXT_LENGTH``).
     """
 
     def __init__(self) -> None:
@@ -38,15 +40,7 @@ class Bounds:
         return f"({field} longer than {name})"
 
     def id(self, value: str, field: str) -> str:
-        """Return *value*, or a marker when it is longer than `MAX_ID_LENGTH`.
-
-        Args:
-            value: the id the caller gave.
-            field: its name in the refusal message.
-
-        Returns:
-            *value* when within the limit, else ``"(<field> longer than MAX_ID_LENGTH)"``.
-        """
+        """Return the id *value* named *field*, or the marker when over `MAX_ID_LENGTH`."""
         return self._clip(value, field, "MAX_ID_LENGTH", MAX_ID_LENGTH)
 
     def optional_id(self, value: str | None, field: str) -> str | None:
@@ -54,15 +48,7 @@ class Bounds:
         return None if value is None else self.id(value, field)
 
     def text(self, value: str, field: str) -> str:
-        """Return *value*, or a marker when it is longer than `MAX_TEXT_LENGTH`.
-
-        Args:
-            value: the text the caller gave.
-            field: its name in the refusal message.
-
-        Returns:
-            *value* when within the limit, else ``"(<field> longer than MAX_TEXT_LENGTH)"``.
-        """
+        """Return the text *value* named *field*, or the marker when over `MAX_TEXT_LENGTH`."""
         return self._clip(value, field, "MAX_TEXT_LENGTH", MAX_TEXT_LENGTH)
 
     def optional_text(self, value: str | None, field: str) -> str | None:

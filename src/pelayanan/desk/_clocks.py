@@ -159,7 +159,10 @@ class Clocks:
             if not due:
                 return fired
             event = due[0]
-            body = event_body(event, clocks, request=record.id, at=now)
+            spec = engine.spec(event.clock)
+            body = event_body(
+                event, clocks, request=record.id, at=now, notify=spec.notify, unit=record.unit
+            )
             body[kinds.SOP] = sop_entry_ref(sop)
             clocks = engine.fire(clocks, event)
             moved: Mapping[str, str] | None = body.get("reassign")

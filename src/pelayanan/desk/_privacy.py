@@ -17,7 +17,7 @@ from pelayanan.access import Actor
 from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
 from pelayanan.desk._bounds import Bounds
-from pelayanan.desk._recorder import Recorder, RefusalBody
+from pelayanan.desk._recorder import Recorder, refusal
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ErasureRefusedError,
@@ -64,35 +64,6 @@ def _require(text: str | None, operation: str, name: str) -> None:
     """Refuse an operation whose written *name* (purpose, reason) is blank."""
     if not (text and text.strip()):
         raise IncompleteRequestError(operation, [name])
-
-
-def _subject_refused(actor: Actor, subject: str, purpose: str) -> RefusalBody:
-    def build(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
-        return kinds.subject_reveal_refused_body(
-            at=at, actor=actor.id, subject=subject, purpose=purpose, reason=reason
-        )
-
-    return build
-
-
-def _hold_refused(
-    actor: Actor, reason: str, subject: str | None, request: str | None
-) -> RefusalBody:
-    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
-        return kinds.legal_hold_refused_body(
-            at=at, actor=actor.id, subject=subject, request=request, reason=reason, refusal=refusal
-        )
-
-    return build
-
-
-def _release_refused(actor: Actor, reason: str, hold: str) -> RefusalBody:
-    def build(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
-        return kinds.legal_hold_release_refused_body(
-            at=at, actor=actor.id, hold=hold, reason=reason, refusal=refusal
-        )
-
-    return build
 
 
 class Privacy:
@@ -257,20 +228,15 @@ class Privacy:
             key = self._subject_key(subject)
             value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
         except (RequestError, PrivacyError) as exc:
-            known = subject
-
-            def body(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
-                return kinds.reveal_refused_body(
-                    at=at,
-                    actor=actor.id,
-                    request=request_id,
-                    field=field,
-                    subject=known,
-                    purpose=purpose,
-                    reason=reason,
-                )
-
-            self._recorder.refuse(exc, body, at=now)
+            refused = refusal(
+                kinds.reveal_refused_body,
+                actor=actor.id,
+                request=request_id,
+                field=field,
+                subject=subject,
+                purpose=purpose,
+            )
+            self._recorder.refuse(exc, refused, at=now)
             raise
         entry = kinds.reveal_body(
             at=now,
@@ -301,7 +267,10 @@ class Privacy:
             )
             requests = self._open_subject(store, subject)
         except (RequestError, PrivacyError) as exc:
-            self._recorder.refuse(exc, _subject_refused(actor, subject, purpose), at=now)
+            refused = refusal(
+                kinds.subject_reveal_refused_body, actor=actor.id, subject=subject, purpose=purpose
+            )
+            self._recorder.refuse(exc, refused, at=now)
             raise
         entry = kinds.subject_reveal_body(
             at=now,
@@ -346,18 +315,14 @@ class Privacy:
             if blocked is not None:
                 raise blocked
         except (RequestError, PrivacyError) as exc:
-            looked_up = list(requests)
-
-            def refused(at: dt.datetime, refusal: dict[str, Any]) -> dict[str, Any]:
-                return kinds.erasure_refused_body(
-                    at=at,
-                    actor=actor.id,
-                    subject=subject,
-                    requests=looked_up,
-                    reason=reason,
-                    refusal=refusal,
-                )
-
+            refused = refusal(
+                kinds.erasure_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                subject=subject,
+                requests=list(requests),
+                reason=reason,
+            )
             self._recorder.refuse(exc, refused, at=now)
             raise
         body = kinds.erasure_body(
@@ -399,7 +364,15 @@ class Privacy:
             if request is not None and self._recorder.store.get_request(request) is None:
                 raise UnknownRequestError(request)
         except (RequestError, PrivacyError) as exc:
-            self._recorder.refuse(exc, _hold_refused(actor, reason, subject, request), at=now)
+            refused = refusal(
+                kinds.legal_hold_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                subject=subject,
+                request=request,
+                reason=reason,
+            )
+            self._recorder.refuse(exc, refused, at=now)
             raise
         hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
         body = kinds.legal_hold_body(
@@ -432,7 +405,14 @@ class Privacy:
                 msg = f"no legal hold {hold_id!r} is in force"
                 raise PrivacyError(msg)
         except (RequestError, PrivacyError) as exc:
-            self._recorder.refuse(exc, _release_refused(actor, reason, hold_id), at=now)
+            refused = refusal(
+                kinds.legal_hold_release_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                hold=hold_id,
+                reason=reason,
+            )
+            self._recorder.refuse(exc, refused, at=now)
             raise
         body = kinds.legal_hold_released_body(
             at=now,

@@ -46,6 +46,7 @@ __all__ = [
     "Operation",
     "RefusalBody",
     "Recorder",
+    "refusal",
     "refused",
     "sop_entry_ref",
     "within_calendar_years",
@@ -116,17 +117,34 @@ def refused(
         A `RefusalBody` for `Recorder.refuse`.
     """
 
+    return refusal(
+        kinds.refused_body,
+        request=request,
+        sop=sop,
+        action=action,
+        actor=actor,
+        state=state,
+        on_behalf_of=on_behalf_of,
+    )
+
+
+def refusal(
+    builder: Callable[..., dict[str, Any]], key: str = kinds.REASON, **fields: Any
+) -> RefusalBody:
+    """Return the `RefusalBody` that calls *builder* with *fields*, the time and the reason.
+
+    Args:
+        builder: the `pelayanan.audit.kinds` builder of the refusal's kind.
+        key: the keyword that takes the refusal reason: ``reason``, or ``refusal`` for the
+            kinds whose ``reason`` is the caller's own text.
+        fields: every other keyword of *builder*.
+
+    Returns:
+        A `RefusalBody` for `Recorder.refuse`.
+    """
+
     def build(at: dt.datetime, reason: dict[str, Any]) -> dict[str, Any]:
-        return kinds.refused_body(
-            at=at,
-            request=request,
-            sop=sop,
-            action=action,
-            actor=actor,
-            state=state,
-            reason=reason,
-            on_behalf_of=on_behalf_of,
-        )
+        return builder(at=at, **fields, **{key: reason})
 
     return build
 

@@ -169,10 +169,7 @@ def load_master_key(path: str | os.PathLike[str] | None = None, *, env: str | No
     except OSError as exc:
         msg = f"cannot read the vault master key {path}: {exc.strerror}"
         raise PrivacyError(msg) from None
-    if len(data) != 32:
-        msg = f"{path} is not a vault master key (expected 32 bytes, found {len(data)})"
-        raise PrivacyError(msg)
-    return data
+    return _sized_key(data, str(path))
 
 
 def _master_key_from_env(env: str) -> bytes:
@@ -186,8 +183,13 @@ def _master_key_from_env(env: str) -> bytes:
     except binascii.Error:
         msg = f"environment variable {env} is not base64 text (base64 < vault-master.key)"
         raise PrivacyError(msg) from None
+    return _sized_key(data, f"environment variable {env}")
+
+
+def _sized_key(data: bytes, source: str) -> bytes:
+    """Return *data* if it is a master key's 32 bytes, else refuse naming *source*."""
     if len(data) != 32:
-        msg = f"environment variable {env} does not hold a 32-byte vault master key"
+        msg = f"{source} is not a vault master key (a 32-byte key; found {len(data)} bytes)"
         raise PrivacyError(msg)
     return data
 

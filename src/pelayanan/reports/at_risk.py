@@ -33,6 +33,7 @@ from pelayanan.reports._stats import format_seconds, percentile, seconds
 from pelayanan.reports.flow import RequestFlow
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.sla import ClockVerdict
+from pelayanan.sop.model import AGENCY
 
 __all__ = ["AtRiskItem", "AtRiskReport", "build_at_risk", "remaining_step_history"]
 
@@ -222,7 +223,12 @@ def build_at_risk(
         warnings.simplefilter("ignore", EstimatedDateWarning)
         for verdict in sorted(verdicts, key=lambda v: (v.request, v.clock)):
             track = flow.tracks.get(verdict.request)
-            if track is None or track.closed or verdict.status != "running":
+            if (
+                track is None
+                or track.closed
+                or verdict.status != "running"
+                or verdict.measures != AGENCY
+            ):
                 continue
             considered += 1
             past = history.get((track.sop.id, verdict.clock, track.state), [])

@@ -63,7 +63,7 @@ from pelayanan.audit.kinds import (
     UNIT,
 )
 from pelayanan.audit.kinds import SOP as SOP_FIELD
-from pelayanan.calendar import WorkCalendar
+from pelayanan.calendar import WorkCalendar, named_calendar
 from pelayanan.exceptions import ReportError
 from pelayanan.reports.replay import entry_time
 from pelayanan.sop.model import SOP
@@ -131,11 +131,13 @@ class RequestTrack:
     """The replayed life of one request (mutable while the replay runs)."""
 
     __slots__ = (
+        "calendar",
         "closed_at",
         "closed_seq",
         "entered",
         "entered_at",
         "first_entered",
+        "hidden",
         "id",
         "officer",
         "received",
@@ -148,9 +150,20 @@ class RequestTrack:
         "updated",
     )
 
-    def __init__(self, request_id: str, sop: SOP, received: dt.datetime, seq: int) -> None:
+    def __init__(
+        self,
+        request_id: str,
+        sop: SOP,
+        received: dt.datetime,
+        seq: int,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
         self.id = request_id
         self.sop = sop
+        #: The calendar its stays are measured on (the SOP's main clock's).
+        self.calendar = calendar
+        #: Kept out of public feeds (its data holds a value the SOP marks sensitive).
+        self.hidden = False
         self.received = received
         self.received_seq = seq
         self.state = sop.initial
@@ -202,7 +215,8 @@ class RequestFlow:
 
     Args:
         sops: the SOP definitions the requests run under (every version the log names).
-        calendar: the working calendar stays are measured on.
+        calendar: the working calendar stays are measured on, unless the SOP's main clock
+            (its first) names another.
         by: the dimension to group by (one of `DIMENSIONS`), or ``None`` for totals only.
         received_from: count only requests received on or after this date (calendar zone).
         received_to: count only requests received on or before this date.
@@ -210,6 +224,9 @@ class RequestFlow:
         history: also keep, per request, when it first entered each state (for the
             at-risk forecast).
         until: ignore entries recorded after this instant (the state of things "at" it).
+        calendars: calendars by the names clocks give: a request's stays are measured on
+            the calendar of its SOP's main clock (``round-the-clock``, when not given, is
+            the built-in round-the-clock calendar), so a 24-hour service shows real time.
 
     Raises:
         ReportError: an unknown dimension or period.
@@ -226,6 +243,7 @@ class RequestFlow:
         period: str = "week",
         history: bool = False,
         until: dt.datetime | None = None,
+        calendars: Mapping[str, WorkCalendar] | None = None,
     ) -> None:
         if by is not None and by not in DIMENSIONS:
             raise ReportError(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
@@ -247,6 +265,22 @@ class RequestFlow:
         self.last_time: dt.datetime | None = None
         self._skipped: set[str] = set()
         self._zone = calendar.zone
+        self._calendars = dict(calendars or {})
+        self._stay_calendars: dict[tuple[str, str], WorkCalendar] = {}
+
+    def stay_calendar(self, sop: SOP) -> WorkCalendar:
+        """Return the calendar *sop*'s stays are measured on: its main clock's.
+
+        The main clock is the SOP's first; without clocks, or when its calendar is not
+        known, the report's calendar.
+        """
+        key = (sop.id, sop.version)
+        found = self._stay_calendars.get(key)
+        if found is None:
+            name = sop.clocks[0].calendar if sop.clocks else None
+            found = named_calendar(name, self._calendars, self.calendar)
+            self._stay_calendars[key] = found
+        return found
 
     # -- the fold -------------------------------------------------------------------------
 
@@ -326,9 +360,10 @@ class RequestFlow:
             self._skipped.add(request_id)
             return
         sop = self._sop(entry.get(SOP_FIELD), entry[SEQ])
-        track = RequestTrack(request_id, sop, now, entry[SEQ])
+        track = RequestTrack(request_id, sop, now, entry[SEQ], self.stay_calendar(sop))
         data = entry.get(DATA)
         if isinstance(data, Mapping):
+            track.hidden = sop.privacy.excluded_from_public(data)
             region = data.get(REGION)
             if isinstance(region, str) and region:
                 track.region = region
@@ -351,7 +386,7 @@ class RequestFlow:
     def _stay(self, track: RequestTrack, now: dt.datetime, leaver: str | None) -> None:
         # Each instant's working position is computed once: the end of this stay is the
         # start of the next.  Estimated holiday dates are stated once in the report basis.
-        calendar = self.calendar
+        calendar = track.calendar or self.calendar
         position = calendar.working_position(now)
         entered = track.entered_at
         if entered is None:
@@ -373,14 +408,15 @@ class RequestFlow:
         if not isinstance(target, str):
             return
         actor = entry.get(ACTOR)
+        if target == track.state and not track.closed:
+            # A self-loop continues the stay: it is not a new one.
+            self._route_data(entry, track)
+            track.updated = now
+            return
         self._stay(track, now, actor if isinstance(actor, str) else None)
         sop = track.sop
         was_final = track.closed
-        data = entry.get(DATA)
-        if isinstance(data, Mapping):
-            unit = data.get(ASSIGNED_UNIT)
-            if isinstance(unit, str) and unit and unit != track.unit:
-                self._move(track, unit)
+        self._route_data(entry, track)
         track.state = target
         track.entered = now  # entered_at was set to its working position by _stay
         track.updated = now
@@ -394,6 +430,18 @@ class RequestFlow:
                 counts.reopened += 1
         elif final and not was_final:
             self._close(track, now, entry[SEQ])
+
+    def _route_data(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
+        """Move the request when an action's data names another assigned unit.
+
+        Data that marks the request sensitive keeps it out of public feeds from then on.
+        """
+        data = entry.get(DATA)
+        if isinstance(data, Mapping):
+            track.hidden = track.hidden or track.sop.privacy.excluded_from_public(data)
+            unit = data.get(ASSIGNED_UNIT)
+            if isinstance(unit, str) and unit and unit != track.unit:
+                self._move(track, unit)
 
     def _move(self, track: RequestTrack, unit: str) -> None:
         """Hand the request to another unit; the first arrival there counts as received.

@@ -22,6 +22,9 @@ own data fields (which may hold personal data).
     runs; ``null`` for a closed request or when no (such) clock runs.  A paused clock
     has no deadline that will hold (it moves on resume), so it is left out.
 
+Requests whose data holds a value the SOP's ``privacy.exclude_from_public`` marks
+sensitive (e.g. domestic violence reports) are left out of the feed altogether.
+
 See https://wiki.open311.org/GeoReport_v2/ (GET Service Requests).
 """
 
@@ -66,7 +69,8 @@ def open311_requests(
             deadline of any running clock).
 
     Returns:
-        One dict per request, in submission order, with exactly `OPEN311_FIELDS`.
+        One dict per request, in submission order, with exactly `OPEN311_FIELDS`; requests
+        the SOP marks sensitive are left out.
     """
     zone = flow.calendar.zone
     expected: dict[str, dt.datetime] = {}
@@ -77,6 +81,8 @@ def open311_requests(
                 expected[verdict.request] = verdict.deadline
     feed: list[dict[str, str | None]] = []
     for track in sorted(flow.tracks.values(), key=lambda t: t.received_seq):
+        if track.hidden:
+            continue
         state = track.sop.state(track.state)
         deadline = None if track.closed else expected.get(track.id)
         feed.append(

@@ -40,6 +40,7 @@ from pelayanan.reports._stats import DurationStats, duration_stats, format_secon
 from pelayanan.reports.flow import GroupCounts, RequestFlow, RequestTrack, group_keys, period_of
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
+from pelayanan.sop.model import AGENCY
 
 __all__ = [
     "BACKLOG_BUCKETS",
@@ -479,6 +480,8 @@ def _count_verdicts(
     found_groups: list[_GroupSLA] = []
     label = ""
     for verdict in verdicts:
+        if verdict.measures != AGENCY:
+            continue  # an applicant's or third party's time is not the service's
         if verdict.request != last_request:
             last_request = verdict.request
             found = flow.tracks.get(verdict.request)

@@ -12,6 +12,7 @@ from pelayanan._config import (
     Problems,
     join,
     read_config_file,
+    read_each,
     read_list,
     read_mapping,
     read_text,
@@ -93,11 +94,7 @@ def _rule(item: Any, path: str, problems: Problems) -> Rule | None:
 
 
 def _rules(raw: Any, problems: Problems) -> list[Rule]:
-    rules: list[Rule] = []
-    for index, item in enumerate(read_list(raw, "rules", problems) or ()):
-        rule = _rule(item, f"rules[{index}]", problems)
-        if rule is not None:
-            rules.append(rule)
+    rules = read_each(raw, "rules", problems, _rule)
     names = [r.name for r in rules]
     for twice in sorted({n for n in names if names.count(n) > 1}):
         problems.add("rules", f"rule name {twice!r} is used twice; names must be unique")

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from pelayanan.audit.entry import format_time
-from pelayanan.audit.kinds import ROLE, UNIT, sla_body
+from pelayanan.audit.kinds import COUNTING, MEASURES, ROLE, UNIT, sla_body
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import CalendarError, IncompleteRequestError
 from pelayanan.sla._config import (
@@ -18,7 +18,16 @@ from pelayanan.sla._config import (
     ClockDef,
     EscalationStep,
 )
-from pelayanan.sla._core import Measure, core_pause, core_resume, core_start, core_stop, minute, t
+from pelayanan.sla._core import (
+    Measure,
+    core_pause,
+    core_resume,
+    core_start,
+    core_stop,
+    minute,
+    t,
+)
+from pelayanan.sop.model import AGENCY, HOLDING_UNIT
 
 __all__ = [
     "ClockChange",
@@ -109,12 +118,24 @@ class ClockEngine:
                 raise CalendarError(msg)
             self._calendar_of[spec.name] = name
         self._by_name = {spec.name: spec for spec in self.specs}
+        self._counted: dict[str, WorkCalendar] = {
+            spec.name: self.calendars[self._calendar_of[spec.name]].with_counting(spec.counting)
+            for spec in self.specs
+        }
 
     def __repr__(self) -> str:
         return f"ClockEngine({[s.name for s in self.specs]!r})"
 
+    def spec(self, name: str) -> ClockDef:
+        """Return the definition of the clock called *name*.
+
+        Raises:
+            KeyError: the SOP has no such clock.
+        """
+        return self._by_name[name]
+
     def _measure(self, spec: ClockDef) -> Measure:
-        return Measure(self.calendars[self._calendar_of[spec.name]], spec.target)
+        return Measure(self._counted[spec.name], spec.target)
 
     def transition(
         self,
@@ -204,6 +225,11 @@ class ClockEngine:
                 schedule=[],
                 fired=[],
             )
+            # Written only when not the default, so existing logs replay unchanged.
+            if spec.counting is not None:
+                fresh[COUNTING] = spec.counting.value
+            if spec.measures != AGENCY:
+                fresh[MEASURES] = spec.measures
             fresh["schedule"] = self._schedule(spec, measure, fresh)
             return fresh
         assert state is not None
@@ -265,6 +291,9 @@ class ClockEngine:
         }
         if change in ("start", "reset"):
             record["target"] = state["target"]
+            for key in (COUNTING, MEASURES):
+                if key in state:
+                    record[key] = state[key]
             if holder is not None:
                 record["holder"] = dict(holder)
         if change == "pause":
@@ -368,8 +397,34 @@ def reassignment(step: EscalationStep | None) -> dict[str, str] | None:
     return {ROLE: step.reassign_to}
 
 
+def notified(
+    clock_notify: Sequence[str], step: EscalationStep | None, unit: str | None
+) -> list[str]:
+    """Return whom an event names: the clock's ``notify`` then the step's, once each.
+
+    ``unit`` (`HOLDING_UNIT`) becomes ``unit:<id>`` of the unit holding the request, and
+    is left out when no unit holds it.
+    """
+    names: list[str] = []
+    for name in (*clock_notify, *(step.notify if step is not None else ())):
+        resolved = name
+        if name == HOLDING_UNIT:
+            if unit is None:
+                continue
+            resolved = f"{UNIT_PREFIX}{unit}"
+        if resolved not in names:
+            names.append(resolved)
+    return names
+
+
 def event_body(
-    event: DueEvent, clocks: Mapping[str, Any], *, request: str, at: dt.datetime
+    event: DueEvent,
+    clocks: Mapping[str, Any],
+    *,
+    request: str,
+    at: dt.datetime,
+    notify: Sequence[str] = (),
+    unit: str | None = None,
 ) -> dict[str, Any]:
     """Return the audit entry body (``kind: "sla"``) recording *event*, actor ``system``.
 
@@ -378,6 +433,8 @@ def event_body(
         clocks: the request's clock states before it fires.
         request: the request id.
         at: the tick instant (the entry's time).
+        notify: the clock's own ``notify`` (named in every event of the clock).
+        unit: the unit holding the request (for ``notify: [unit]``).
 
     Returns:
         The body, JSON-ready; ``sop`` is left for the caller to add.
@@ -396,7 +453,7 @@ def event_body(
         calendar=state["calendar"],
         fingerprint=state["fingerprint"],
         threshold=event.threshold,
-        notify=step.notify if step is not None else (),
+        notify=notified(notify, step, unit),
         reassign=reassignment(step),
         action=step.action if step is not None else None,
     )

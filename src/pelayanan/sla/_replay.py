@@ -19,8 +19,10 @@ from pelayanan.audit.kinds import (
     ASSIGNED_UNIT,
     ASSIGNEE,
     ASSIGNMENT,
+    AUTHORITY,
     CLOCK,
     CLOCKS,
+    COUNTING,
     DATA,
     EVENT,
     HOLDER,
@@ -29,15 +31,19 @@ from pelayanan.audit.kinds import (
     KIND_REFUSED,
     KIND_SLA,
     KIND_SUBMIT,
+    MEASURES,
+    PRINCIPAL,
     REASSIGN,
     REQUEST,
     RETURNED_TO,
     ROLE,
     SEQ,
+    SYSTEM_ACTOR,
     TIME,
     UNIT,
+    VALID_FROM,
 )
-from pelayanan.calendar import Duration, WorkCalendar
+from pelayanan.calendar import Counting, Duration, WorkCalendar
 from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 from pelayanan.sla._core import (
     Measure,
@@ -48,6 +54,7 @@ from pelayanan.sla._core import (
     core_stop,
     minute,
 )
+from pelayanan.sop.model import AGENCY
 
 __all__ = [
     "BreachAttribution",
@@ -83,6 +90,8 @@ class ClockVerdict:
         paused: the time it spent paused, in the same measure.
         calendar: the desk calendar's name.
         fingerprint: that calendar's fingerprint, as recorded.
+        measures: whose time the clock measures (``agency``, ``applicant`` or
+            ``third_party``); only agency clocks count in compliance.
     """
 
     request: str
@@ -95,6 +104,7 @@ class ClockVerdict:
     paused: dt.timedelta
     calendar: str
     fingerprint: str
+    measures: str = AGENCY
 
 
 def _decode(entry: Mapping[str, Any] | bytes | str) -> Mapping[str, Any]:
@@ -135,6 +145,7 @@ def _verdict(request: str, clock: str, state: Mapping[str, Any]) -> ClockVerdict
         paused=_span(state["paused_us"]),
         calendar=state["calendar"],
         fingerprint=state["fingerprint"],
+        measures=state.get(MEASURES, AGENCY),
     )
 
 
@@ -149,11 +160,22 @@ def recorded_verdicts(entries: Iterable[Mapping[str, Any] | bytes | str]) -> lis
     """
     last: dict[tuple[str, str], Mapping[str, Any]] = {}
     for entry, clock, change in _clock_changes(entries):
-        last[(entry[REQUEST], clock)] = {**change, "stopped_at": change["at"]}
+        key = (entry[REQUEST], clock)
+        # Whose time it measures is written on the clock's start only: carry it along.
+        measures = change.get(MEASURES)
+        if measures is None and change.get("change") not in ("start", "reset") and key in last:
+            measures = last[key].get(MEASURES)
+        record = {**change, "stopped_at": change["at"]}
+        if measures is not None:
+            record[MEASURES] = measures
+        last[key] = record
     return [_verdict(r, c, last[(r, c)]) for r, c in sorted(last)]
 
 
-_Point = tuple[dt.datetime, str | None, str | None, str | None]
+#: (principal, delegation start) of an action taken under a delegation.
+_Acting = tuple[str, dt.datetime]
+#: (instant, unit, assignee, actor of an action, its delegation) on a request's timeline.
+_Point = tuple[dt.datetime, str | None, str | None, str | None, _Acting | None]
 _Window = tuple[dt.datetime, dt.datetime | None]
 _LIVE = frozenset({"running", "paused", "breached"})
 
@@ -330,7 +352,7 @@ class ClockReplayer:
         self._checked: dict[tuple[str, str], WorkCalendar] = {}
         # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
-        self._kinds: dict[tuple[str, str, Any], tuple[Duration, Measure]] = {}
+        self._kinds: dict[tuple[str, str, Any, str | None], tuple[Duration, Measure]] = {}
         # (request, clock) -> the clock as replayed so far.
         self._clocks: dict[tuple[str, str], _ReplayedClock] = {}
         # request -> the names of its clocks (a tuple, likewise untracked).
@@ -384,12 +406,14 @@ class ClockReplayer:
         if request in self._idle:
             return  # holders still move, but no stretch of it can be attributed
         actor = entry.get(ACTOR) if kind in _ACTING else None
+        if actor == SYSTEM_ACTOR:
+            actor = None  # the system answers for no stretch: the officers around it do
         if at is None:
             at = self._minute(entry, text)
         points = self._timeline.get(request)
         if points is None:
             points = self._timeline[request] = []
-        points.append((at, current["unit"], current["assignee"], actor))
+        points.append((at, current["unit"], current["assignee"], actor, _acting(entry)))
         if changes and not self._live(request):
             # No clock of the request can be attributed any more: forget its stretches
             # (a clock that starts again starts a new stretch at its own entry).
@@ -414,7 +438,9 @@ class ClockReplayer:
                 return True
         return False
 
-    def _calendar(self, name: str, recorded: str, where: str) -> WorkCalendar:
+    def _calendar(
+        self, name: str, recorded: str, where: str, counting: str | None = None
+    ) -> WorkCalendar:
         calendar = self._checked.get((name, recorded))
         if calendar is not None:
             return calendar
@@ -422,6 +448,9 @@ class ClockReplayer:
         given = self._given.get(name, self._default)
         if given is None:
             raise CalendarFingerprintError(name, recorded, None, where=where)
+        if counting is not None:
+            # The clock counted on the calendar under its own convention.
+            given = given.with_counting(Counting(counting))
         if given.fingerprint != recorded:
             raise CalendarFingerprintError(name, recorded, given.fingerprint, where=where)
         self._checked[(name, recorded)] = given
@@ -432,11 +461,11 @@ class ClockReplayer:
     ) -> tuple[Duration, Measure]:
         """Return the target and the measure of a clock start (cached by config)."""
         name, recorded, raw = change["calendar"], change["fingerprint"], change["target"]
-        key = (name, recorded, _target_key(raw))
+        key = (name, recorded, _target_key(raw), change.get(COUNTING))
         found = self._kinds.get(key)
         if found is None:
             where = f"entry {entry.get(SEQ)}: request {request!r}, clock {change['clock']!r}"
-            calendar = self._calendar(name, recorded, where)
+            calendar = self._calendar(name, recorded, where, change.get(COUNTING))
             target = Duration.from_config(raw)
             found = self._kinds[key] = (target, Measure(calendar, target, warn_estimated=False))
         return found
@@ -463,6 +492,7 @@ class ClockReplayer:
                 state["cycle"] = change["cycle"]
                 state["calendar"] = change["calendar"]
                 state["fingerprint"] = change["fingerprint"]
+                state[MEASURES] = change.get(MEASURES, AGENCY)
                 clocks[key] = _ReplayedClock(state, measure, ((at, None),))
                 self._idle.discard(request)
             elif clock is None:
@@ -482,6 +512,10 @@ class ClockReplayer:
         clocks = self._clocks
         return [_verdict(r, c, clocks[(r, c)].state) for r, c in sorted(clocks)]
 
+    def measures(self) -> dict[tuple[str, str], str]:
+        """Return (request, clock) -> whose time it measures, for the clocks fed so far."""
+        return {key: clock.state.get(MEASURES, AGENCY) for key, clock in self._clocks.items()}
+
     def breaches(self, *, as_of: dt.datetime | None = None) -> list[BreachAttribution]:
         """Return the breach attribution of the clocks fed so far (see `attribute_breaches`)."""
         out: list[BreachAttribution] = []
@@ -492,8 +526,13 @@ class ClockReplayer:
         breached = sorted(
             key
             for key, replayed in self._clocks.items()
-            if replayed.state["status"] == "breached"
-            or (key in fired and replayed.state["status"] in ("running", "paused"))
+            # Only the agency's clocks are breaches of the service: an applicant's window
+            # or a third party's time is never attributed to the agency's officers.
+            if replayed.state.get(MEASURES, AGENCY) == AGENCY
+            and (
+                replayed.state["status"] == "breached"
+                or (key in fired and replayed.state["status"] in ("running", "paused"))
+            )
         )
         for request, clock in breached:
             replayed = self._clocks[(request, clock)]
@@ -518,19 +557,18 @@ class ClockReplayer:
             stop = closed if closed is not None else end
             if stop is None or stop <= start:
                 continue
-            for i, (at, unit, assignee, _) in enumerate(points):
+            for i, (at, unit, assignee, _, _) in enumerate(points):
                 if at >= stop:
                     break
                 nxt = points[i + 1][0] if i + 1 < len(points) else stop
                 a, b = max(at, start), min(nxt, stop)
                 if b <= a:
                     continue
-                officer = assignee
-                if officer is None:
-                    officer = next((p[3] for p in points[i + 1 :] if p[3] is not None), None)
-                share = calendar.elapsed(a, b, warn_estimated=False)
-                if share:
-                    shares[(unit, officer)] = shares.get((unit, officer), dt.timedelta()) + share
+                for officer, x, y in _answerable(assignee, points[i + 1 :], a, b):
+                    share = calendar.elapsed(x, y, warn_estimated=False)
+                    if share:
+                        key = (unit, officer)
+                        shares[key] = shares.get(key, dt.timedelta()) + share
         return tuple(
             Holding(unit, officer, time)
             for (unit, officer), time in sorted(
@@ -543,6 +581,42 @@ class ClockReplayer:
         return ClockReplay(
             tuple(self.verdicts()), tuple(self.breaches(as_of=as_of)), dict(self.calendars)
         )
+
+
+def _acting(entry: Mapping[str, Any]) -> _Acting | None:
+    """Return (principal, delegation start) of an entry's authority, when it records one."""
+    authority = entry.get(AUTHORITY)
+    if not isinstance(authority, Mapping):
+        return None
+    principal, since = authority.get(PRINCIPAL), authority.get(VALID_FROM)
+    if not (isinstance(principal, str) and isinstance(since, str)):
+        return None
+    try:
+        return principal, parse_time(since)
+    except ValueError:
+        return None
+
+
+def _answerable(
+    assignee: str | None, later: list[_Point], a: dt.datetime, b: dt.datetime
+) -> list[tuple[str | None, dt.datetime, dt.datetime]]:
+    """Return who answers for the stretch [a, b): (officer, from, to) pieces.
+
+    The assigned officer; when none, the officer whose action ended the stretch, except
+    for the part before that officer's delegation began, which is the principal's.
+    """
+    if assignee is not None:
+        return [(assignee, a, b)]
+    point = next((p for p in later if p[3] is not None), None)
+    if point is None:
+        return [(None, a, b)]
+    officer, acting = point[3], point[4]
+    if acting is None or acting[1] <= a:
+        return [(officer, a, b)]
+    principal, since = acting
+    if since >= b:
+        return [(principal, a, b)]
+    return [(principal, a, since), (officer, since, b)]
 
 
 def _replayed(

@@ -20,14 +20,14 @@ from pelayanan._config import (
     read_names,
     read_percent,
 )
-from pelayanan.calendar import Duration
-from pelayanan.sop.model import ClockCondition, ClockDef, EscalationStep
+from pelayanan.calendar import Counting, Duration
+from pelayanan.sop.model import MEASURES, ClockCondition, ClockDef, EscalationStep, Measures
 
 __all__ = ["clock_shape_problems", "read_clocks"]
 
 CLOCK_KEYS = (
     "name", "label", "start", "stop", "pause", "resume", "reset", "target", "warn_at",
-    "escalation", "calendar",
+    "escalation", "calendar", "counting", "measures", "notify",
 )  # fmt: skip
 _CONDITION_KEYS = ("on_action", "on_enter")
 _STEP_KEYS = ("after", "notify", "reassign_to", "action")
@@ -37,10 +37,9 @@ _CONDITIONS = ("start", "stop", "pause", "resume", "reset")
 def _condition(value: object, path: str, out: Problems) -> ClockCondition | None:
     if value is None:
         return None
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=_CONDITION_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, _CONDITION_KEYS, path)
     if not (spec.get("on_action") or spec.get("on_enter")):
         out.add(path, "give on_action (action names) or on_enter (state ids)")
     on_action = read_names(spec.get("on_action", []), f"{path}.on_action", out)
@@ -58,10 +57,9 @@ def _optional_name(value: object, path: str, out: Problems) -> str | None:
 
 
 def _step(value: object, path: str, out: Problems) -> EscalationStep | None:
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=_STEP_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, _STEP_KEYS, path)
     after = spec.get("after")
     percent: int | None = None
     duration: Duration | None = None
@@ -79,6 +77,25 @@ def _step(value: object, path: str, out: Problems) -> EscalationStep | None:
     # A step whose moment could not be read stays in place (the problem is recorded), so
     # the steps after it keep their index in key paths.
     return EscalationStep(percent, duration, notify, reassign, action)
+
+
+def _counting(value: object, path: str, out: Problems) -> Counting | None:
+    if value is None:
+        return None
+    for counting in Counting:
+        if value == counting.value:
+            return counting
+    choices = " or ".join(c.value for c in Counting)
+    out.add(path, f"expected {choices} (does the day of receipt count?), got {value!r}")
+    return None
+
+
+def _measures(value: object, path: str, out: Problems) -> Measures:
+    for measures in MEASURES:
+        if value == measures:
+            return measures
+    out.add(path, f"expected one of {', '.join(MEASURES)} (whose time it measures), got {value!r}")
+    return "agency"
 
 
 def _warn_at(value: object, path: str, out: Problems) -> tuple[int, ...]:
@@ -100,10 +117,9 @@ def _target(spec: Mapping[str, object], path: str, out: Problems) -> Duration | 
 
 
 def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
-    spec = read_mapping(value, path, out)
+    spec = read_mapping(value, path, out, known=CLOCK_KEYS)
     if spec is None:
         return None
-    out.unknown(spec, CLOCK_KEYS, path)
     name = read_name(spec.get("name"), f"{path}.name", out, what="clock name")
     conditions = {key: _condition(spec.get(key), f"{path}.{key}", out) for key in _CONDITIONS}
     for key in ("start", "stop"):
@@ -125,6 +141,9 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
     label = spec.get("label", "")
     if not isinstance(label, str):
         out.add(f"{path}.label", f"expected text, got {label!r}")
+    counting = _counting(spec.get("counting"), f"{path}.counting", out)
+    measures = _measures(spec.get("measures", "agency"), f"{path}.measures", out)
+    notify = read_names(spec.get("notify", []), f"{path}.notify", out) or ()
     # A clock with problems is still returned (with neutral stand-ins for what could not
     # be read) so that the checks after reading find its other problems too; the
     # problems already recorded keep it from ever being used.
@@ -140,6 +159,9 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
         escalation=tuple(steps),
         calendar=calendar if isinstance(calendar, str) else None,
         label=label if isinstance(label, str) else "",
+        counting=counting,
+        measures=measures,
+        notify=notify,
     )
 
 

@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Collection, Iterable
 
 from pelayanan.sop._clocks import clock_shape_problems
-from pelayanan.sop.model import SOP, ClockCondition, EscalationStep, StateDef
+from pelayanan.sop.model import HOLDING_UNIT, SOP, ClockCondition, EscalationStep, StateDef
 
 __all__ = ["check_graph", "check_sop"]
 
@@ -43,7 +43,7 @@ class _Out:
             self.add(path, f"action {name!r} is not defined under actions{_hint(name, actions)}")
 
     def role(self, path: str, name: str, roles: Collection[str]) -> None:
-        if name.startswith("unit:"):
+        if name.startswith("unit:") or (name == HOLDING_UNIT and path.endswith(".notify")):
             return
         if name not in roles:
             self.add(path, f"role {name!r} is not declared under roles{_hint(name, roles)}")
@@ -148,6 +148,8 @@ def _check_clocks(
         path = f"clocks[{index}]"
         for key in ("start", "stop", "pause", "resume", "reset"):
             _check_condition(out, getattr(clock, key), f"{path}.{key}", states, actions)
+        for role in clock.notify:
+            out.role(f"{path}.notify", role, roles)
         for step_index, step in enumerate(clock.escalation):
             _check_escalation(
                 out, sop, f"{path}.escalation[{step_index}]", step, actions=actions, roles=roles

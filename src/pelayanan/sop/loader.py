@@ -213,9 +213,19 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     for action in form["actions"]:
         if not action.get("may_change"):
             action.pop("may_change", None)
-    # An SOP without a privacy section keeps the hash it had before the section existed.
+    # A clock that keeps the defaults keeps the hash it had before these keys existed.
+    for clock in form["clocks"]:
+        for key, default in (("counting", None), ("measures", "agency"), ("notify", [])):
+            if clock.get(key) == default:
+                clock.pop(key, None)
+    # An SOP without a privacy section keeps the hash it had before the section existed,
+    # and one without the later keys the hash it had before they existed.
     if sop.privacy == PrivacyPolicy():
         form.pop("privacy", None)
+    else:
+        for key in ("specific_reveal_roles", "exclude_from_public"):
+            if not form["privacy"].get(key):
+                form["privacy"].pop(key, None)
     return form
 
 

@@ -8,11 +8,11 @@ passed the JSON Schema of the language (`pelayanan.sop.schema`) and the static c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import attrs
 
-from pelayanan.calendar import Duration
+from pelayanan.calendar import Counting, Duration
 from pelayanan.exceptions import UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
@@ -207,6 +207,15 @@ class EscalationStep:
     action: str | None = None
 
 
+Measures = Literal["agency", "applicant", "third_party"]
+"""Whose time a clock measures (`ClockDef.measures`)."""
+MEASURES: tuple[Measures, ...] = ("agency", "applicant", "third_party")
+#: The default of `ClockDef.measures`: the clocks that count in compliance.
+AGENCY: Measures = "agency"
+#: In a clock's ``notify``: the unit holding the request when the event fires.
+HOLDING_UNIT = "unit"
+
+
 @attrs.frozen
 class ClockDef:
     """An SLA clock: when it starts, stops, pauses, resumes, resets, and its target.
@@ -227,6 +236,13 @@ class ClockDef:
         calendar: the name of the working calendar it counts on (``None``: the desk's
             default).
         label: a human label.
+        counting: whether the day of receipt counts as day 0 or day 1 for working-day
+            targets (``None``: the calendar's convention).
+        measures: whose time it measures: ``agency`` (the default; the only clocks
+            compliance and breach attribution count), ``applicant`` (e.g. a window to
+            correct documents) or ``third_party``.
+        notify: roles (or ``unit:<id>`` units, or ``unit`` for the unit holding the
+            request) named in every warning, breach and escalation entry of the clock.
     """
 
     name: str
@@ -240,6 +256,9 @@ class ClockDef:
     escalation: tuple[EscalationStep, ...] = ()
     calendar: str | None = None
     label: str = ""
+    counting: Counting | None = None
+    measures: Measures = "agency"
+    notify: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -33,6 +33,15 @@ _DURATION_UNITS = (
     "calendar_minutes",
 )
 
+#: Whom to notify: a role or unit, or a list of them.
+_NOTIFY: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}},
+    ],
+    "x-expected": "a role or unit, or a list of them",
+}
+
 _DEFINITIONS: dict[str, Any] = {
     "label": {
         "title": "Label",
@@ -229,14 +238,7 @@ _DEFINITIONS: dict[str, Any] = {
                 "description": "A percentage of the target elapsed (`100%` is the breach, "
                 "`150%` half the target past it), or a duration past the breach.",
             },
-            "notify": {
-                "anyOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}},
-                ],
-                "x-expected": "a role or unit, or a list of them",
-                "description": "Roles to notify; write `unit:<id>` for a unit.",
-            },
+            "notify": {**_NOTIFY, "description": "Roles to notify; write `unit:<id>` for a unit."},
             "reassign_to": {
                 "type": "string",
                 "minLength": 1,
@@ -284,6 +286,24 @@ _DEFINITIONS: dict[str, Any] = {
             "calendar": {
                 **_TEXT,
                 "description": "The working calendar to count on (default: the desk's).",
+            },
+            "counting": {
+                "enum": ["receipt-day-zero", "receipt-day-one"],
+                "description": "Whether the day of receipt is day 0 (the default: N "
+                "working days end at the close of the N-th working day after it) or day 1, "
+                "for this clock's working-day target (default: the calendar's convention).",
+            },
+            "measures": {
+                "enum": ["agency", "applicant", "third_party"],
+                "description": "Whose time the clock measures (default `agency`). Only "
+                "agency clocks count in compliance and breach attribution; an applicant's "
+                "window (e.g. to correct documents) never counts against the agency.",
+            },
+            "notify": {
+                **_NOTIFY,
+                "description": "Roles to name in every warning, breach and escalation "
+                "entry of this clock (and in what `tick` returns); write `unit:<id>` for a "
+                "unit, or `unit` for the unit holding the request.",
             },
         },
     },
@@ -387,9 +407,13 @@ SOP_SCHEMA: dict[str, Any] = {
         "privacy": {
             "type": "object",
             "description": "Personal data (UU 27/2022): `fields` maps a field name to its "
-            "`kind` (name, nik, phone, address, text) and optional `reveal_roles`; "
-            "`reveal_roles` lists the roles that may reveal personal fields for a stated "
-            "purpose; `retention` names a retention class configured by the host app. "
+            "`kind` (name, nik, phone, address, date_of_birth, text, or a specific kind of "
+            "Pasal 4(2): health, biometric, genetic, criminal_record, child, financial) and "
+            "optional `reveal_roles`; `reveal_roles` lists the roles that may reveal "
+            "personal fields for a stated purpose, `specific_reveal_roles` those that may "
+            "reveal the specific kinds (nobody when absent); `exclude_from_public` maps a "
+            "field to values that keep a request out of public feeds (e.g. `{kategori: "
+            "[kdrt]}`); `retention` names a retention class configured by the host app. "
             "See docs/privacy.md.",
         },
     },

@@ -40,7 +40,12 @@ import attrs
 
 from pelayanan._config import Problems, read_config_file, read_duration
 from pelayanan.access import SYSTEM, Actor, authorize
-from pelayanan.calendar import Duration, WorkCalendar, indonesian_government_calendar
+from pelayanan.calendar import (
+    Duration,
+    WorkCalendar,
+    indonesian_government_calendar,
+    named_calendar,
+)
 from pelayanan.exceptions import (
     EstimatedDateWarning,
     IncompleteRequestError,
@@ -295,7 +300,8 @@ class _Clocks:
         self.runs: dict[str, _Run] = {}
 
     def calendar(self, clock: ClockDef) -> WorkCalendar:
-        return self.calendars.get(clock.calendar or "", self.default)
+        calendar = named_calendar(clock.calendar, self.calendars, self.default)
+        return calendar.with_counting(clock.counting)
 
     def deadline(self, clock: ClockDef, start: dt.datetime, duration: Duration) -> _Run:
         with warnings.catch_warnings():
@@ -369,7 +375,9 @@ def simulate(
         sop: the SOP.
         scenario: the scenario.
         calendar: the default working calendar (the Indonesian government calendar).
-        calendars: calendars by the names clocks give; others use *calendar*.
+        calendars: calendars by the names clocks give; others use *calendar*, except
+            ``round-the-clock``, which is `round_the_clock_calendar` in *calendar*'s
+            zone unless given.
 
     Raises:
         ScenarioError: a step is earlier than the one before it.

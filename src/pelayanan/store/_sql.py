@@ -18,6 +18,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry
 from pelayanan.audit.merkle import CompactRange
 from pelayanan.exceptions import (
@@ -38,6 +41,7 @@ from pelayanan.store._rows import (
     row_to_request,
     schema_number,
 )
+from pelayanan.store._schema import TABLES
 from pelayanan.store.base import (
     SCHEMA_VERSION,
     AppendResult,
@@ -56,119 +60,8 @@ from pelayanan.store.vault import (
     WrappedKey,
 )
 
-__all__ = ["SQLExec", "SQLStoreBase", "schema_text"]
+__all__ = ["BulkRows", "SQLExec", "SQLStoreBase"]
 
-# The one schema text; ``{int64}``, ``{blob}``, ``{serial}`` and ``{norowid}`` are the
-# dialect's words (see `schema_text`).
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ledgers (
-    ledger TEXT PRIMARY KEY,
-    size {int64} NOT NULL,
-    last_hash TEXT NOT NULL,
-    compact_range TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entries (
-    ledger TEXT NOT NULL,
-    seq {int64} NOT NULL,
-    data {blob} NOT NULL,
-    PRIMARY KEY (ledger, seq)
-){norowid};
-CREATE TABLE IF NOT EXISTS checkpoints (
-    id {serial},
-    ledger TEXT NOT NULL,
-    size {int64} NOT NULL,
-    note TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints {checkpoint_index};
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY,
-    ledger TEXT NOT NULL,
-    sop_id TEXT NOT NULL,
-    sop_version TEXT NOT NULL,
-    sop_hash TEXT NOT NULL,
-    state TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    unit TEXT,
-    assignee TEXT,
-    next_due {int64},
-    created_at {int64} NOT NULL,
-    updated_at {int64} NOT NULL,
-    closed INTEGER NOT NULL,
-    last_seq {int64},
-    last_hash TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
-CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
-CREATE INDEX IF NOT EXISTS requests_by_assignee ON requests (unit, assignee)
-    WHERE assignee IS NOT NULL;
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    request_id TEXT,
-    seq {int64} NOT NULL
-)
-"""
-
-# Merkle perfect-subtree hashes (level 0 = leaf hashes), written by each append so that
-# proofs read O(log n) rows instead of every entry.
-_NODES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS merkle_nodes (
-    ledger TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    idx {int64} NOT NULL,
-    hash {blob} NOT NULL,
-    PRIMARY KEY (ledger, level, idx)
-){norowid}
-"""
-
-# The personal-data vault (see `pelayanan.store.vault`).
-_VAULT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS vault (
-    subject TEXT PRIMARY KEY,
-    kid TEXT NOT NULL,
-    nonce {blob},
-    wrapped {blob},
-    created_at {int64} NOT NULL,
-    erased_at {int64}
-);
-CREATE TABLE IF NOT EXISTS vault_index (tag TEXT PRIMARY KEY, subject TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS vault_index_by_subject ON vault_index (subject);
-CREATE TABLE IF NOT EXISTS vault_links (
-    subject TEXT NOT NULL,
-    request TEXT NOT NULL,
-    PRIMARY KEY (subject, request)
-){norowid};
-CREATE TABLE IF NOT EXISTS vault_holds (
-    id TEXT PRIMARY KEY,
-    subject TEXT,
-    request TEXT,
-    reason TEXT NOT NULL,
-    placed_by TEXT NOT NULL,
-    placed_at {int64} NOT NULL
-)
-"""
-
-_DIALECTS = {
-    "sqlite": {
-        "int64": "INTEGER",
-        "blob": "BLOB",
-        "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
-        "norowid": " WITHOUT ROWID",
-        "checkpoint_index": "(ledger, size)",
-    },
-    "postgres": {
-        "int64": "BIGINT",
-        "blob": "BYTEA",
-        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
-        "norowid": "",
-        "checkpoint_index": "(ledger, size, id)",
-    },
-}
-
-#: The tables a store of the current schema holds (a read-only open checks them).
-TABLES = ("meta", "ledgers", "entries", "checkpoints", "merkle_nodes", "requests", "idempotency")
 
 _HOLD_COLUMNS = "id, subject, request, reason, placed_by, placed_at"
 # Request rows are written keyed by (ledger, id), the ledger being the distribution
@@ -188,22 +81,6 @@ _MAX_INT64 = 2**63 - 1
 
 #: A backend's bulk node lookup: ``(db, ledger, wanted pairs) -> {(level, index): hash}``.
 NodeFinder = Callable[["SQLExec", str, Sequence[tuple[int, int]]], dict[tuple[int, int], bytes]]
-
-
-def schema_text(dialect: str, *, vault: bool = False, nodes: bool = True) -> list[str]:
-    """Return the schema's statements in *dialect* (``sqlite`` or ``postgres``).
-
-    Args:
-        dialect: the SQL dialect.
-        vault: the vault tables instead of the store's own.
-        nodes: include the Merkle node table (with the store's own tables).
-    """
-    words = _DIALECTS[dialect]
-    texts = [_VAULT_SCHEMA] if vault else [_SCHEMA, *([_NODES_SCHEMA] if nodes else [])]
-    statements = []
-    for text in texts:
-        statements += [s.format(**words) for s in text.split(";") if s.strip()]
-    return statements
 
 
 class SQLExec:
@@ -486,6 +363,15 @@ def _hold(row: Sequence[Any]) -> LegalHold:
     return LegalHold(row[0], row[1], row[2], row[3], row[4], from_micros(row[5]))
 
 
+@attrs.define
+class BulkRows:
+    """The rows a bulk append buffers: entries, Merkle nodes and checkpoint notes."""
+
+    entries: list[tuple[str, int, bytes]] = attrs.Factory(list)
+    nodes: list[tuple[str, int, int, bytes]] = attrs.Factory(list)
+    notes: list[tuple[str, int, str]] = attrs.Factory(list)
+
+
 class SQLStoreBase(abc.ABC):
     """What both SQL stores share: the reads and the write path, written once.
 
@@ -525,14 +411,16 @@ class SQLStoreBase(abc.ABC):
         """Clean up after a committed erasure (old row images)."""
 
     @abc.abstractmethod
-    def _write_bulk(
-        self,
-        db: SQLExec,
-        entries: list[tuple[str, int, bytes]],
-        nodes: list[tuple[str, int, int, bytes]],
-        notes: list[tuple[str, int, str]],
-    ) -> None:
-        """Write and clear the buffered rows of a bulk append."""
+    def _write_bulk(self, db: SQLExec, rows: BulkRows) -> None:
+        """Write the buffered entry and node rows of a bulk append (the base writes notes)."""
+
+    def _flush_bulk(self, db: SQLExec, rows: BulkRows) -> None:
+        """Write every buffered row of a bulk append, then empty the buffer."""
+        self._write_bulk(db, rows)
+        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", rows.notes)
+        rows.entries.clear()
+        rows.nodes.clear()
+        rows.notes.clear()
 
     #: How many records `bulk_append` buffers before writing them.
     bulk_chunk = 10_000
@@ -549,19 +437,17 @@ class SQLStoreBase(abc.ABC):
         """
         with self._append_transaction(ledger) as (db, locked):
             bulk = BulkAppender(locked, ledger)
-            entries: list[tuple[str, int, bytes]] = []
-            nodes: list[tuple[str, int, int, bytes]] = []
-            notes: list[tuple[str, int, str]] = []
+            rows = BulkRows()
             for record in records:
                 if isinstance(record, bytes):
                     seq, made = bulk.entry(record)
-                    entries.append((ledger, seq, record))
-                    nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
+                    rows.entries.append((ledger, seq, record))
+                    rows.nodes.extend((ledger, n.level, n.index, n.hash) for n in made)
                 else:
-                    notes.append((ledger, bulk.checkpoint(record), record))
-                if len(entries) + len(notes) >= self.bulk_chunk:
-                    self._write_bulk(db, entries, nodes, notes)
-            self._write_bulk(db, entries, nodes, notes)
+                    rows.notes.append((ledger, bulk.checkpoint(record), record))
+                if len(rows.entries) + len(rows.notes) >= self.bulk_chunk:
+                    self._flush_bulk(db, rows)
+            self._flush_bulk(db, rows)
             head = bulk.head
             write_head(db, ledger, head)
         return head
@@ -658,12 +544,16 @@ class SQLStoreBase(abc.ABC):
             out.append(digest)
         return out
 
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Return the first row *sql* reads in a transaction of its own, or ``None``."""
+        with self._db() as db:
+            return db.one(sql, params)
+
     # -- metadata -------------------------------------------------------------------------
 
     def schema_version(self) -> int:
         """Return the schema version of the open store."""
-        with self._db() as db:
-            row = db.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        row = self._one("SELECT value FROM meta WHERE key = 'schema_version'")
         return schema_number(row[0], repr(self)) if row else SCHEMA_VERSION
 
     def set_meta(self, key: str, value: str) -> None:
@@ -677,8 +567,7 @@ class SQLStoreBase(abc.ABC):
 
     def get_meta(self, key: str) -> str | None:
         """Return a store-level metadata value, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     # -- requests -------------------------------------------------------------------------
@@ -696,8 +585,7 @@ class SQLStoreBase(abc.ABC):
 
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""
-        with self._db() as db:
-            row = db.one(f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
+        row = self._one(f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
         return None if row is None else row_to_request(row)
 
     def requests(self, *, ledger: str | None = None) -> Iterator[RequestRecord]:
@@ -761,11 +649,19 @@ class SQLStoreBase(abc.ABC):
 
     def idempotent_result(self, key: str) -> tuple[str | None, int] | None:
         """Return ``(request id, entry seq)`` recorded under idempotency *key*, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT request_id, seq FROM idempotency WHERE key = ?", (key,))
+        row = self._one("SELECT request_id, seq FROM idempotency WHERE key = ?", (key,))
         return None if row is None else (row[0], int(row[1]))
 
     # -- the log --------------------------------------------------------------------------
+
+    def add_checkpoint(self, ledger: str, note: str) -> None:
+        """Store an extra signed checkpoint note."""
+        size = SignedCheckpoint.parse(note).checkpoint.size
+        with self._db() as db:
+            db.run(
+                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
+                (ledger, size, note),
+            )
 
     def entries(
         self, ledger: str, start: int = 0, stop: int | None = None
@@ -824,11 +720,10 @@ class SQLStoreBase(abc.ABC):
 
     def latest_checkpoint(self, ledger: str) -> str | None:
         """Return the checkpoint note of *ledger* with the largest tree size, or ``None``."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
-                (ledger,),
-            )
+        row = self._one(
+            "SELECT note FROM checkpoints WHERE ledger = ? ORDER BY size DESC, id DESC LIMIT 1",
+            (ledger,),
+        )
         return None if row is None else str(row[0])
 
     def checkpoint_order_faults(self) -> list[tuple[str, str, str]]:
@@ -858,22 +753,20 @@ class SQLStoreBase(abc.ABC):
 
     def vault_key(self, subject: str) -> WrappedKey | None:
         """Return the wrapped key of *subject* (``None`` if unknown or erased)."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT kid, nonce, wrapped, created_at FROM vault "
-                "WHERE subject = ? AND wrapped IS NOT NULL",
-                (subject,),
-            )
+        row = self._one(
+            "SELECT kid, nonce, wrapped, created_at FROM vault "
+            "WHERE subject = ? AND wrapped IS NOT NULL",
+            (subject,),
+        )
         if row is None:
             return None
         return WrappedKey(subject, row[0], bytes(row[1]), bytes(row[2]), from_micros(row[3]))
 
     def vault_subject(self, subject: str) -> SubjectRecord | None:
         """Return what the vault knows of *subject*, or ``None``."""
-        with self._db() as db:
-            row = db.one(
-                "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
-            )
+        row = self._one(
+            "SELECT kid, created_at, erased_at FROM vault WHERE subject = ?", (subject,)
+        )
         if row is None:
             return None
         erased = None if row[2] is None else from_micros(row[2])
@@ -887,8 +780,7 @@ class SQLStoreBase(abc.ABC):
 
     def vault_find(self, tag: str) -> str | None:
         """Return the subject indexed under keyed *tag*, or ``None``."""
-        with self._db() as db:
-            row = db.one("SELECT subject FROM vault_index WHERE tag = ?", (tag,))
+        row = self._one("SELECT subject FROM vault_index WHERE tag = ?", (tag,))
         return None if row is None else str(row[0])
 
     def vault_requests(self, subject: str) -> list[str]:
@@ -936,6 +828,5 @@ class SQLStoreBase(abc.ABC):
 
     def vault_hold(self, hold_id: str) -> LegalHold | None:
         """Return the active hold *hold_id*, or ``None``."""
-        with self._db() as db:
-            row = db.one(f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = ?", (hold_id,))
+        row = self._one(f"SELECT {_HOLD_COLUMNS} FROM vault_holds WHERE id = ?", (hold_id,))
         return None if row is None else _hold(row)

@@ -26,18 +26,18 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.exceptions import (
     StoreError,
 )
 from pelayanan.store._replay import last_entries
+from pelayanan.store._schema import schema_text
 from pelayanan.store._sql import (
+    BulkRows,
     SQLExec,
     SQLStoreBase,
     new_head_row,
     read_head,
     read_only_tables,
-    schema_text,
     stored_version,
 )
 from pelayanan.store.base import (
@@ -279,15 +279,6 @@ class PostgresStore(SQLStoreBase):
 
     # -- writes ---------------------------------------------------------------------------
 
-    def add_checkpoint(self, ledger: str, note: str) -> None:
-        """Store an extra signed checkpoint note."""
-        size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._db() as db:
-            db.run(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
-                (ledger, size, note),
-            )
-
     #: Lock the request row while an append checks it (``FOR UPDATE``).
     _lock_rows = True
 
@@ -314,27 +305,17 @@ class PostgresStore(SQLStoreBase):
             finally:
                 conn.autocommit = False
 
-    def _write_bulk(
-        self,
-        db: SQLExec,
-        entries: list[tuple[str, int, bytes]],
-        nodes: list[tuple[str, int, int, bytes]],
-        notes: list[tuple[str, int, str]],
-    ) -> None:
-        """Write and clear the buffered rows of a bulk append (``COPY`` for the bulk)."""
+    def _write_bulk(self, db: SQLExec, rows: BulkRows) -> None:
+        """Write the buffered entry and node rows of a bulk append with ``COPY``."""
         with db.conn.cursor() as cur:
-            if entries:
+            if rows.entries:
                 with cur.copy("COPY entries (ledger, seq, data) FROM STDIN") as copy:
-                    for row in entries:
+                    for row in rows.entries:
                         copy.write_row(row)
-            if nodes:
+            if rows.nodes:
                 with cur.copy("COPY merkle_nodes (ledger, level, idx, hash) FROM STDIN") as copy:
-                    for node in nodes:
+                    for node in rows.nodes:
                         copy.write_row(node)
-        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
-        entries.clear()
-        nodes.clear()
-        notes.clear()
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.merkle import CompactRange, leaf_hash
 from pelayanan.exceptions import (
     StoreError,
@@ -26,12 +25,13 @@ from pelayanan.exceptions import (
 )
 from pelayanan.store._replay import last_entries
 from pelayanan.store._rows import REQUEST_COLUMNS, micros, request_params
+from pelayanan.store._schema import schema_text
 from pelayanan.store._sql import (
+    BulkRows,
     SQLExec,
     SQLStoreBase,
     read_head,
     read_only_tables,
-    schema_text,
     stored_version,
 )
 from pelayanan.store.base import (
@@ -266,15 +266,6 @@ class SQLiteStore(SQLStoreBase):
 
     # -- writes ---------------------------------------------------------------------------
 
-    def add_checkpoint(self, ledger: str, note: str) -> None:
-        """Store an extra signed checkpoint note."""
-        size = SignedCheckpoint.parse(note).checkpoint.size
-        with self._db() as db:
-            db.run(
-                "INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)",
-                (ledger, size, note),
-            )
-
     @contextlib.contextmanager
     def _append_transaction(self, ledger: str) -> Iterator[tuple[SQLExec, LedgerHead]]:
         """Hold the write lock (``BEGIN IMMEDIATE``) and read the head under it."""
@@ -332,20 +323,12 @@ class SQLiteStore(SQLStoreBase):
             "reports this)"
         )
 
-    def _write_bulk(
-        self,
-        db: SQLExec,
-        entries: list[tuple[str, int, bytes]],
-        nodes: list[tuple[str, int, int, bytes]],
-        notes: list[tuple[str, int, str]],
-    ) -> None:
-        """Write and clear the buffered rows of a bulk append."""
-        db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", entries)
-        db.many("INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", nodes)
-        db.many("INSERT INTO checkpoints (ledger, size, note) VALUES (?, ?, ?)", notes)
-        entries.clear()
-        nodes.clear()
-        notes.clear()
+    def _write_bulk(self, db: SQLExec, rows: BulkRows) -> None:
+        """Write the buffered entry and node rows of a bulk append."""
+        db.many("INSERT INTO entries (ledger, seq, data) VALUES (?, ?, ?)", rows.entries)
+        db.many(
+            "INSERT INTO merkle_nodes (ledger, level, idx, hash) VALUES (?, ?, ?, ?)", rows.nodes
+        )
 
     # -- reading one state ----------------------------------------------------------------
 

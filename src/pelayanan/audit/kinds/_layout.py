@@ -125,17 +125,6 @@ class Field:
         """Return this field holding *value* in every entry, with no keyword."""
         return attrs.evolve(self, presence=Presence.FIXED, value=value)
 
-    def put(self, body: dict[str, Any], values: Mapping[str, Any]) -> None:
-        """Set the field in *body* from the builder's keyword *values*, by its rule."""
-        if self.presence is Presence.FIXED:
-            body[self.key] = self.value
-        elif self.presence is Presence.ALWAYS:
-            value = values[self.keyword]
-            body[self.key] = None if value is None else self.convert(value)
-        else:
-            skip_empty = self.presence is Presence.FILLED
-            _optional(body, self.key, values[self.keyword], self.convert, skip_empty=skip_empty)
-
 
 @attrs.frozen
 class Layout:
@@ -152,6 +141,15 @@ class Layout:
     fields: tuple[Field, ...]
     at: str = "when it was recorded."
     returns: str = "The JSON-ready body."
+    # Each field's rule unpacked once, for `build` (a body is built on every append).
+    _rules: tuple[tuple[str, str, Callable[[Any], Any] | None, Presence, Any], ...] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        """Unpack the fields' rules for `build`."""
+        rules = tuple((f.key, f.keyword, f.convert, f.presence, f.value) for f in self.fields)
+        object.__setattr__(self, "_rules", rules)
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -168,8 +166,16 @@ class Layout:
             ``time`` and ``kind``, then each field by its rule, JSON-ready.
         """
         body: dict[str, Any] = {TIME: format_time(values[AT]), KIND: self.kind}
-        for field in self.fields:
-            field.put(body, values)
+        for key, keyword, convert, presence, fixed in self._rules:
+            if presence is Presence.FIXED:
+                body[key] = fixed
+                continue
+            value = values[keyword]
+            if value is None:
+                if presence is Presence.ALWAYS:
+                    body[key] = None
+            elif value or presence is not Presence.FILLED:
+                body[key] = value if convert is None else convert(value)
         return body
 
     def builder(self, function: _F) -> _F:

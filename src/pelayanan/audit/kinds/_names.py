@@ -23,6 +23,7 @@ __all__ = [
     "CLOCK",
     "CLOCKS",
     "COMMON_FIELDS",
+    "COUNTING",
     "CYCLE",
     "DATA",
     "DEADLINE",
@@ -68,6 +69,7 @@ __all__ = [
     "KIND_SURVEY",
     "LEDGER",
     "LOAD",
+    "MEASURES",
     "MESSAGE",
     "MIGRATE_ACTION",
     "NEW",
@@ -108,6 +110,7 @@ __all__ = [
     "THRESHOLD",
     "TIME",
     "TO",
+    "VALID_FROM",
     "TRIAGE_RULE",
     "UNIT",
     "V",
@@ -154,6 +157,10 @@ CALENDAR: Final = "calendar"
 FINGERPRINT: Final = "fingerprint"
 THRESHOLD: Final = "threshold"
 NOTIFY: Final = "notify"
+#: In a clock start of an entry's ``clocks`` list: the clock's own counting convention
+#: and whose time it measures, each written only when not the default.
+COUNTING: Final = "counting"
+MEASURES: Final = "measures"
 REASSIGN: Final = "reassign"
 STATE: Final = "state"
 GROUP: Final = "group"
@@ -203,6 +210,9 @@ ATTRIBUTES: Final = "attributes"
 LOAD: Final = "load"
 #: ``authority``: the delegation (Plt/Plh) an actor used; its ``kind`` is `KIND`.
 PRINCIPAL: Final = "principal"
+#: In ``authority``: when the delegation used began (attribution never blames an acting
+#: official for time before it).
+VALID_FROM: Final = "valid_from"
 DELEGATION: Final = "delegation"
 
 # -- values of fixed meaning --------------------------------------------------------------
