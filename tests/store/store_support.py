@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -59,7 +59,7 @@ def pg_schema_url(schema: str, url: str = PG_URL) -> str:
     return f"{url}{joiner}schema={schema}"
 
 
-def pg_database(url: str = PG_URL) -> Iterator[str]:
+def pg_database(url: str = PG_URL) -> Generator[str, None, None]:
     """Yield a URL of a fresh schema on the server at *url*; drop the schema afterwards."""
     conn = pg_connect_or_skip(url)
     schema = fresh_schema(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,21 @@ def _map(folder: Path, text: str, name: str = "ledgers.toml") -> Path:
 
 def _desk(store: object, sop: SOP, key: SigningKey, clock: FakeClock, ledger: str) -> ServiceDesk:
     return ServiceDesk(store, sops=[sop], signing_key=key, clock=clock, ledger=ledger)  # type: ignore[arg-type]
+
+
+DeskFactory = Callable[[object, str], ServiceDesk]
+
+
+@pytest.fixture
+def make_desk(complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock) -> DeskFactory:
+    """Make a complaint desk over a store for a ledger."""
+    return lambda store, ledger: _desk(store, complaint_sop, ledger_key, clock, ledger)
+
+
+def _fill(location: Path | str, make_desk: DeskFactory, ledger: str, prefix: str, n: int) -> None:
+    """Open the store at *location* and run *n* complaints through *ledger*'s desk."""
+    with contextlib.closing(open_store(location)) as store:
+        _work(make_desk(store, ledger), prefix, n)
 
 
 def _work(desk: ServiceDesk, prefix: str, n: int) -> None:
@@ -109,18 +125,14 @@ def two_files(tmp_path: Path) -> Path:
 
 class TestMappedStore:
     def test_desks_append_each_ledger_to_its_store(
-        self,
-        two_files: Path,
-        complaint_sop: SOP,
-        ledger_key: SigningKey,
-        clock: FakeClock,
+        self, two_files: Path, make_desk: DeskFactory, ledger_key: SigningKey
     ) -> None:
         """Two desks over one mapped store write two files; reads merge them."""
         store = open_store(two_files)
         assert isinstance(store, MappedStore)
         try:
-            _work(_desk(store, complaint_sop, ledger_key, clock, "kota"), "K", 3)
-            _work(_desk(store, complaint_sop, ledger_key, clock, "kab-garut"), "G", 2)
+            _work(make_desk(store, "kota"), "K", 3)
+            _work(make_desk(store, "kab-garut"), "G", 2)
             assert store.ledgers() == ["kab-garut", "kota"]
             assert [r.id for r in store.requests()] == ["G-0", "G-1", "K-0", "K-1", "K-2"]
             request = store.get_request("K-1")
@@ -161,6 +173,7 @@ def _move_and_check(
     store = open_store(map_path)
     try:
         _work(_desk(store, sop, key, clock, "kota"), "K", 4)
+        assert isinstance(store, MappedStore)
         source_at = store.map.location_for("kota")
         before = store.head("kota")
         rows = list(store.requests(ledger="kota"))
@@ -198,17 +211,12 @@ class TestMove:
         _move_and_check(two_files, target, complaint_sop, ledger_key, clock)
 
     def test_move_refuses_a_target_holding_the_ledger(
-        self, two_files: Path, complaint_sop: SOP, ledger_key: SigningKey, clock: FakeClock
+        self, two_files: Path, make_desk: DeskFactory, ledger_key: SigningKey
     ) -> None:
         """The target already has the ledger: refused, and the map is unchanged."""
-        store = open_store(two_files)
-        try:
-            _work(_desk(store, complaint_sop, ledger_key, clock, "kota"), "K", 1)
-        finally:
-            store.close()
+        _fill(two_files, make_desk, "kota", "K", 1)
         other = two_files.parent / "other.db"
-        with contextlib.closing(open_store(other)) as taken:
-            _work(_desk(taken, complaint_sop, ledger_key, clock, "kota"), "X", 1)
+        _fill(other, make_desk, "kota", "X", 1)
         text = two_files.read_text()
         with pytest.raises(StoreNotEmptyError, match="already holds ledger 'kota'"):
             move_ledger(two_files, "kota", str(other), [ledger_key.verifier])
@@ -217,18 +225,10 @@ class TestMove:
         assert two_files.read_text() == text
 
     def test_the_command_moves_and_the_reports_read_the_map(
-        self,
-        two_files: Path,
-        complaint_sop: SOP,
-        ledger_key: SigningKey,
-        clock: FakeClock,
+        self, two_files: Path, make_desk: DeskFactory, ledger_key: SigningKey
     ) -> None:
         """``pelayanan store move`` moves; ``report sla --db MAP`` reads through the map."""
-        store = open_store(two_files)
-        try:
-            _work(_desk(store, complaint_sop, ledger_key, clock, "kota"), "K", 3)
-        finally:
-            store.close()
+        _fill(two_files, make_desk, "kota", "K", 3)
         _, public = write_key_pair(ledger_key, two_files.parent / "keys")
         target = str(two_files.parent / "new.db")
         runner = CliRunner()
