@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from store_support import ledger_key_fault
 
-from pelayanan.store._sql import schema_text
+from pelayanan.store._schema import schema_text
 
 
 @pytest.mark.parametrize(
