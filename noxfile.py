@@ -22,7 +22,7 @@ def _group(name: str) -> list[str]:
 def tests(session: nox.Session) -> None:
     """Run the test suite without the slow stress tests (PostgreSQL tests skip when no
     server is reachable, unless CI=true)."""
-    session.install("-e", ".[postgres,report]", *_group("test"))
+    session.install("-e", ".[postgres,report,parquet]", *_group("test"))
     args = session.posargs or ["-m", "not slow"]
     session.run("pytest", *args, env={"CI": os.environ.get("CI", "")})
 

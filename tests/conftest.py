@@ -121,3 +121,16 @@ def pdesk(
         clock=clock,
         privacy=PrivacySettings(vault=Vault(master_key)),
     )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database made by ``pelayanan demo`` (keys and officer directory beside it), per module."""
+    from click.testing import CliRunner
+
+    from pelayanan.cli._main import cli
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db

@@ -61,8 +61,10 @@ structured attributes so callers never parse messages::
     │   ├── ErasureRefusedError                 legal hold or unexpired retention (.rule)
     │   └── VaultKeyMismatchError               not the master key the store was sealed under
     └── ReportError (ValueError)                a report's input is invalid
-        └── QualityConfigError                  a quality index configuration is invalid
-                                                (also a ConfigurationError, .problems)
+        ├── QualityConfigError                  a quality index configuration is invalid
+        ├── IKMRulesError                       an IKM rules file is invalid
+        └── DirectoryError                      an officer directory file is invalid
+                                                (these three are ConfigurationErrors, .problems)
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
 for example when a deadline crosses a holiday date that is only an estimate
@@ -90,12 +92,14 @@ __all__ = [
     "ClockWentBackwardsError",
     "ConcurrentModificationError",
     "ConfigurationError",
+    "DirectoryError",
     "DispositionError",
     "DuplicateRequestError",
     "ErasureRefusedError",
     "ForkError",
     "EstimatedDateError",
     "EstimatedDateWarning",
+    "IKMRulesError",
     "IdempotencyKeyReuseError",
     "IncompleteRequestError",
     "InvalidArgumentError",
@@ -649,4 +653,20 @@ class QualityConfigError(ConfigurationError, ReportError):
 
     It is a `ConfigurationError` like every configuration problem, and a `ReportError`
     because the quality report is what reads it.
+    """
+
+
+class IKMRulesError(ConfigurationError, ReportError):
+    """An IKM rules file (custom unsur, weights, bands) is invalid; ``problems`` lists all.
+
+    It is a `ConfigurationError` like every configuration problem, and a `ReportError`
+    because the IKM report is what reads it.
+    """
+
+
+class DirectoryError(ConfigurationError, ReportError):
+    """An officer directory file (NIP to name and unit) is invalid; ``problems`` lists all.
+
+    It is a `ConfigurationError` like every configuration problem, and a `ReportError`
+    because only reports read it.
     """

@@ -94,10 +94,13 @@ def run(*args: str) -> tuple[int, str, str]:
 class TestSLACommand:
     @pytest.mark.parametrize("by", ["service", "unit", "officer", "region"])
     def test_text(self, demo_db: Path, by: str) -> None:
-        """The SLA report runs for every dimension and states its checkpoint."""
+        """The SLA report runs for every dimension, summary first, checkpoint in the footer."""
         code, out, _ = run("report", "sla", "--db", str(demo_db), "--by", by)
         assert code == 0
-        assert out.startswith("SLA and flow report\ncheckpoint: ledger pemkot-contoh, size ")
+        assert out.startswith("Laporan Pelayanan: pemkot-contoh\nKeadaan per ")
+        summary, footer = out.index("\nRINGKASAN\n"), out.index("\nDASAR TEKNIS\n")
+        assert summary < footer
+        assert "  checkpoint: ledger pemkot-contoh, size " in out[footer:]
 
     def test_same_bytes_every_run(self, demo_db: Path) -> None:
         """The same log gives the same JSON and CSV bytes."""
@@ -203,8 +206,8 @@ class TestSLAFromTheDemo:
         groups = {g["key"]: g for g in data["groups"]}
         for unit, seconds in by_unit.items():
             assert groups[unit]["breach_held_s"] == seconds
-        _, text, _ = run("report", "sla", "--db", str(db))
-        assert "breach attribution (unit / officer" in text
+        _, text, _ = run("report", "sla", "--db", str(db), "--lang", "en")
+        assert "\nBREACHES BY UNIT AND OFFICER\n" in text
 
     def test_sla_part_same_bytes(self, demo_db: Path) -> None:
         """The SLA part (clocks, attribution, periods) is byte-identical on two runs."""

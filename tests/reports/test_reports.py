@@ -901,5 +901,7 @@ def test_compliance_counts_overdue_side_by_side(timed: LogBuilder, ledger_key: S
     ) in report.render_text()
     pytest.importorskip("matplotlib", reason="the HTML report needs the 'report' extra")
     from pelayanan.reports.html import render_html
+    from pelayanan.reports.wording import Wording
 
-    assert "compliance % (overdue as breached)" in render_html(report)
+    assert "compliance (overdue as breached)" in render_html(report, wording=Wording("en"))
+    assert "kepatuhan (lewat tenggat = terlambat)" in render_html(report)

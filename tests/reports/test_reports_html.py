@@ -50,10 +50,20 @@ class TestHTML:
     def test_real_sla_data(self, report_html: Path) -> None:
         """Compliance over time is drawn from the recomputed clock verdicts, with attribution."""
         text = report_html.read_text(encoding="utf-8")
-        assert "SLA compliance %" in text  # the compliance line (only drawn when judged)
-        assert "<h2>SLA compliance</h2>" in text
-        assert "<h2>Breach attribution</h2>" in text
+        assert "kepatuhan SLA %" in text  # the compliance line (only drawn when judged)
+        assert "<h2>Kepatuhan per jam layanan</h2>" in text
+        assert "<h2>Keterlambatan per unit dan petugas</h2>" in text
         assert "recomputed from the verified log by pelayanan.sla" in text
+
+    def test_summary_first_basis_last(self, report_html: Path) -> None:
+        """The page opens with the summary and closes with the technical basis."""
+        text = report_html.read_text(encoding="utf-8")
+        assert text.index("<h2>Ringkasan</h2>") < text.index("<h2>Grafik</h2>")
+        footer = text.index("<footer>")
+        assert text.index("root ") > footer
+        assert "Permohonan terbuka tertua" in text
+        assert "Verifikasi oleh admin (3 hari kerja)" in text  # the SOP's clock label
+        assert ">follow_up<" not in text  # no clock identifiers in the tables
 
     def test_charts_render_in_chromium(self, report_html: Path, tmp_path: Path) -> None:
         """Headless Chromium paints the charts (their colour fills a visible area)."""

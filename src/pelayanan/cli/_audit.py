@@ -21,6 +21,7 @@ from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.cli._common import (
     fail,
     force_option,
+    format_option,
     keys_option,
     load_trusted_keys,
     open_db,
@@ -236,12 +237,35 @@ def _verify_file(
     is_flag=True,
     help="Keep every checkpoint (default: one per 1,000 entries, key anchors and the last).",
 )
-def export_command(db: str, output: str, force: bool, all_checkpoints: bool) -> None:
-    """Write the log in the documented JSONL export format (docs/audit-format.md).
+@format_option(
+    "jsonl",
+    "parquet",
+    help_text="jsonl: the verifiable export; parquet: the verified log's entries as flat "
+    "rows without personal fields (needs pelayanan[parquet]).",
+)
+@trusted_key_option("With parquet: a public key PEM to trust. Default: the keys in DB.keys/.")
+@keys_option("With parquet: a key folder whose public keys to trust.")
+@click.option("--ledger", help="With parquet: the ledger to export (default: the only one).")
+def export_command(  # noqa: PLR0917 (click passes options by position)
+    db: str,
+    output: str,
+    force: bool,
+    all_checkpoints: bool,
+    output_format: str,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+) -> None:
+    """Write the log in the documented JSONL export format (docs/audit-format.md), or as
+    Parquet rows for analysts.
 
     FILE is refused when it is the store, its write-ahead log, a key, or an existing file
-    (without --force); the export replaces it only once complete.
+    (without --force); the export replaces it only once complete.  Parquet is written only
+    from a log that verifies (exit 1 otherwise, and no file).
     """
+    if output_format == "parquet":
+        _export_parquet(db, output, force=force, trusted=trusted, keys_dir=keys_dir, ledger=ledger)
+        return
     with (
         opened_db(db, prefix="error: cannot export", read_only=True) as store,
         output_file(output, force=force, db=db) as out,
@@ -249,6 +273,32 @@ def export_command(db: str, output: str, force: bool, all_checkpoints: bool) -> 
     ):
         count = write_export(store, out, all_checkpoints=all_checkpoints)
     click.echo(f"exported {count} entries to {output}")
+
+
+def _export_parquet(
+    db: str,
+    output: str,
+    *,
+    force: bool,
+    trusted: tuple[str, ...],
+    keys_dir: str | None,
+    ledger: str | None,
+) -> None:
+    """Verify the log and write its flat rows as Parquet (see `pelayanan.audit.parquet`)."""
+    from pelayanan.audit.parquet import ParquetWriter, available  # noqa: PLC0415
+    from pelayanan.cli._report_common import ReplayOptions, replay_db  # noqa: PLC0415
+
+    if not available():
+        fail("error: --format parquet needs pyarrow: pip install 'pelayanan[parquet]'", 1)
+    options = ReplayOptions(db, trusted, keys_dir, ledger, None, (), None)
+    with output_file(output, force=force, db=db, keys_dir=keys_dir, inputs=trusted) as out:
+        writer = ParquetWriter(out)
+        try:
+            log = replay_db(options, [writer])
+        finally:
+            # Also on refusal: the file is closed here, then dropped unrenamed.
+            writer.close()
+    click.echo(f"exported {writer.rows} verified entries of ledger {log.ledger} to {output}")
 
 
 @audit_group.command("prove")

@@ -100,15 +100,24 @@ def keys_option(help_text: str) -> Callable[[_Command], _Command]:
     return click.option("--keys", "keys_dir", help=help_text)
 
 
-def output_option(*, required: bool = False) -> Callable[[_Command], _Command]:
-    """Return the ``-o/--output FILE`` option (parameter ``output``)."""
+def output_option(
+    *, required: bool = False, folder: str | None = None
+) -> Callable[[_Command], _Command]:
+    """Return the ``-o/--output FILE`` option (parameter ``output``).
+
+    Args:
+        required: the option must be given.
+        folder: when the command may also write into a folder, the help text saying when.
+    """
     return click.option(
         "-o",
         "--output",
         required=required,
-        type=click.Path(dir_okay=False),
+        type=click.Path(dir_okay=folder is not None),
         help="Write to this file (never onto an input or a key; an existing file only "
-        "with --force)." + ("" if required else " Default: standard output."),
+        "with --force)."
+        + ("" if required else " Default: standard output.")
+        + (f" {folder}" if folder else ""),
     )
 
 

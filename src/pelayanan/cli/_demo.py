@@ -23,7 +23,12 @@ from pelayanan.audit.kinds import ACTION, ACTOR, AUTHORITY, KIND, KIND_SUBMIT, R
 from pelayanan.audit.receipt import check_receipt, make_receipt
 from pelayanan.audit.verify import verify_ledger
 from pelayanan.cli._common import default_key_dir, fail
-from pelayanan.cli._demo_files import checked_db_path, copy_example_sops, demo_lock
+from pelayanan.cli._demo_files import (
+    checked_db_path,
+    copy_example_sops,
+    demo_lock,
+    write_demo_directory,
+)
 from pelayanan.cli._demo_privacy import PrivacyShowcase, make_citizens, privacy_showcase
 from pelayanan.cli._demo_witness import witness_step
 from pelayanan.desk import ServiceDesk
@@ -314,6 +319,7 @@ def demo_command(db: str, seed: int) -> None:
     path = checked_db_path(db)
     with demo_lock(path):
         figures = run_demo(path, seed)
+        directory = write_demo_directory(path)
         sop_file, scenario = copy_example_sops(
             path,
             sop_path("pengaduan"),
@@ -369,6 +375,12 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"export: {figures['transfer']}")
     click.echo(str(figures["witness"]))  # the witness step
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
+    # Imported here: the report command's modules load only when the demo reaches this line.
+    from pelayanan.cli._report import head_of_unit_summary  # noqa: PLC0415
+
+    click.echo(f"head of unit's summary (pelayanan report sla --db {db}):")
+    for line in head_of_unit_summary(str(path)):
+        click.echo(line)
     click.echo("next:")
     click.echo(f"  pelayanan audit verify --db {db}")
     click.echo(f"  pelayanan audit export --db {db} -o audit.jsonl")
@@ -380,7 +392,9 @@ def demo_command(db: str, seed: int) -> None:
         f"  pelayanan privacy show --db {db} --subject {showcase.held} --purpose 'akses subjek'"
     )
     click.echo(f"  pelayanan report sla --db {db} --by unit")
-    click.echo(f"  pelayanan report sla --db {db} --format html -o report.html")
+    click.echo(
+        f"  pelayanan report sla --db {db} --format html -o report.html --directory {directory}"
+    )
     click.echo(f"  pelayanan report ikm --db {db}")
     click.echo(f"  pelayanan sop check {sop_file}")
     click.echo(f"  pelayanan sop diagram {sop_file}")

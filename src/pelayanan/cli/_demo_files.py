@@ -19,7 +19,41 @@ from pathlib import Path
 
 from pelayanan.cli._common import EXIT_BAD_INPUT, fail
 
-__all__ = ["checked_db_path", "copy_example_sops", "demo_lock", "lock_path"]
+__all__ = [
+    "DEMO_DIRECTORY",
+    "checked_db_path",
+    "copy_example_sops",
+    "demo_lock",
+    "directory_path",
+    "lock_path",
+    "write_demo_directory",
+]
+
+#: The demo's officers (fictional names): NIP -> (name, unit).  Names never enter the
+#: log; the demo writes them to ``PATH.directory.yaml`` for ``report sla --directory``.
+DEMO_DIRECTORY: dict[str, tuple[str, str]] = {
+    "198703122010012001": ("Rina Marlina", "unit-pengaduan"),
+    "199001052015031002": ("Dedi Kurniawan", "unit-pengaduan"),
+    "198811202012122003": ("Sri Wahyuni", "unit-pengaduan"),
+    "197504081998031004": ("Bambang Suryadi", "unit-pengaduan"),
+    "199203302019031005": ("Agus Setiawan", "dinas-pu"),
+    "199106112018031008": ("Yuli Astuti", "dinas-pu"),
+    "199405172020122006": ("Putri Handayani", "dinas-lh"),
+    "199512032021122009": ("Fajar Nugroho", "dinas-lh"),
+    "198912012014031007": ("dr. Maya Sari", "dinas-kesehatan"),
+    "199308082019032010": ("Hendra Wijaya", "dinas-kesehatan"),
+    "199106062017032008": ("Lestari Dewi", "ppid"),
+}
+#: The demo's units and their names.
+DEMO_UNITS = {
+    "unit-pengaduan": "Unit Pengaduan Masyarakat",
+    "dinas-pu": "Dinas Pekerjaan Umum",
+    "dinas-lh": "Dinas Lingkungan Hidup",
+    "dinas-kesehatan": "Dinas Kesehatan",
+    "disdukcapil": "Dinas Kependudukan dan Pencatatan Sipil",
+    "inspektorat": "Inspektorat",
+    "ppid": "PPID",
+}
 
 
 def checked_db_path(db: str) -> Path:
@@ -132,3 +166,24 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def directory_path(db: Path) -> Path:
+    """Return the demo's officer directory file beside *db* (``PATH.directory.yaml``)."""
+    return Path(f"{db}.directory.yaml")
+
+
+def write_demo_directory(db: Path) -> str:
+    """Write the demo's officer directory beside *db*; return its path as shown to the user."""
+    import yaml  # noqa: PLC0415  (only the demo writes one)
+
+    document = {
+        "officers": {
+            nip: {"name": name, "unit": unit} for nip, (name, unit) in DEMO_DIRECTORY.items()
+        },
+        "units": DEMO_UNITS,
+    }
+    path = directory_path(db)
+    header = "# The demo's officers (fictional), for: pelayanan report sla --directory FILE\n"
+    path.write_text(header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    return _shown(path)

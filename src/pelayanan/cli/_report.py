@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -22,6 +23,15 @@ from pelayanan.cli._report_common import (
     write_report,
 )
 from pelayanan.cli._report_ikm import ikm_command
+from pelayanan.cli._report_output import (
+    FOLDER_HELP,
+    check_table_choice,
+    directory_option,
+    lang_option,
+    read_directory,
+    table_option,
+    write_tables,
+)
 from pelayanan.exceptions import ConfigurationError, ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
@@ -30,11 +40,22 @@ from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
+from pelayanan.reports.readable import render_readable_text, render_summary_lines
 from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
+from pelayanan.reports.summary import Summary, build_summary
 from pelayanan.reports.survey import SurveyFold
+from pelayanan.reports.tables import (
+    SLA_TABLES,
+    Table,
+    at_risk_tables,
+    open311_tables,
+    quality_tables,
+    sla_tables,
+)
+from pelayanan.reports.wording import Wording
 
-__all__ = ["report_group"]
+__all__ = ["head_of_unit_summary", "report_group"]
 
 
 @click.group("report")
@@ -77,6 +98,22 @@ def _replay_flow(
     return log, verdicts_for(options, clock_log, as_of=at), survey
 
 
+def _write_tables(
+    tables: Sequence[Table],
+    table: str | None,
+    output: str | None,
+    options: ReplayOptions,
+    *,
+    force: bool,
+) -> None:
+    """Write the chosen CSV table(s) of a report, never onto the store, its keys or an input."""
+
+    def write(text: str, target: str | None) -> None:
+        write_report(text, target, options, force=force)
+
+    write_tables(tables, table, output, write)
+
+
 def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     """Return the IKM (2017 rules) of the recorded survey answers, or ``None`` if none.
 
@@ -102,7 +139,10 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
 @click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
               "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
 @format_option("text", "json", "csv", "html")
-@output_option()
+@lang_option
+@directory_option
+@table_option(SLA_TABLES)
+@output_option(folder=FOLDER_HELP)
 @force_option
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
@@ -112,48 +152,97 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     at_text: str | None,
     output_format: str,
+    lang: str,
+    directory_file: str | None,
+    table: str | None,
     output: str | None,
     force: bool,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
-    Exit 0 with the report; exit 1 when the log does not verify (the reason on the
-    first line of stderr).
+    Text and HTML open with a summary for the head of unit, in Indonesian (--lang en for
+    English), officers by name with --directory.  Exit 0 with the report; exit 1 when the
+    log does not verify (the reason on the first line of stderr).
     """
     if output_format == "html" and not html.available():
         fail("error: --format html needs matplotlib: pip install 'pelayanan[report]'", 1)
+    check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
-    check_report_output(output, options, force=force)
+    if table != "all":
+        check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
         fail(f"error: --from {start} is after --to {end}", EXIT_BAD_INPUT)
+    readable = output_format in ("text", "html")
+    directory = read_directory(directory_file) if readable else None
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
-        period=period, until=at, calendars=options.clock_calendars,
+        period=period, until=at, history=readable, calendars=options.clock_calendars,
     )  # fmt: skip
-    log, clocks, survey = _replay_flow(options, flow, at)
-    ikm = _survey_ikm(survey)
-    extra = {"ikm": "2017"} if ikm is not None else {}
-    rules = _rules(options, flow, clocks, **extra)
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
-    report = build_sla_report(
-        flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
-        verdict_source=clocks.source, as_of=at,
-    )  # fmt: skip
+    sla = _SLAReplay(options, flow, at)
     if output_format == "json":
-        text = report.render_json()
+        text = sla.report.render_json()
+    elif output_format == "csv" and table is not None:
+        _write_tables(sla_tables(sla.report), table, output, options, force=force)
+        return
     elif output_format == "csv":
-        text = report.render_csv()
-    elif output_format == "html":
-        quality = build_quality_index(
-            DEFAULT_QUALITY, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm,
-            survey_seqs=survey.seqs,
-        )  # fmt: skip
-        text = html.render_html(report, ikm=ikm, quality=quality)
+        text = sla.report.render_csv()
     else:
-        text = report.render_text()
+        summary = sla.summary()
+        wording = Wording(lang, options.sops, directory)
+        zone = options.calendar.zone
+        if output_format == "html":
+            text = html.render_html(
+                sla.report, ikm=sla.ikm, quality=summary.quality, summary=summary,
+                wording=wording, zone=zone,
+            )  # fmt: skip
+        else:
+            text = render_readable_text(sla.report, summary, wording, zone=zone)
     write_report(text, output, options, force=force)
+
+
+class _SLAReplay:
+    """The SLA report of one verified replay, and what its summary needs."""
+
+    def __init__(self, options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None) -> None:
+        self.flow = flow
+        self.at = at
+        log, self.clocks, self.survey = _replay_flow(options, flow, at)
+        self.ikm = _survey_ikm(self.survey)
+        extra = {"ikm": "2017"} if self.ikm is not None else {}
+        rules = _rules(options, flow, self.clocks, **extra)
+        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+        self.report = build_sla_report(
+            flow, self.basis, verdicts=self.clocks.verdicts, breaches=self.clocks.breaches,
+            verdict_source=self.clocks.source, as_of=at,
+        )  # fmt: skip
+
+    def summary(self) -> Summary:
+        """Return the head of unit's summary (the flow must keep history, for at-risk)."""
+        clocks = self.clocks
+        quality = build_quality_index(
+            DEFAULT_QUALITY, self.basis, flow=self.flow, verdicts=clocks.verdicts,
+            ikm=self.ikm, survey_seqs=self.survey.seqs,
+        )  # fmt: skip
+        at_risk = None
+        if self.flow.last_time is not None or self.at is not None:
+            at_risk = build_at_risk(
+                self.flow, self.basis, verdicts=clocks.verdicts, at=self.at,
+                verdict_source=clocks.source,
+            )  # fmt: skip
+        return build_summary(self.report, self.flow, at_risk=at_risk, ikm=self.ikm, quality=quality)
+
+
+def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
+    """Return the summary ``pelayanan report sla --db DB`` opens with, as text lines.
+
+    The demo prints it, so what it shows is exactly what the report states.
+    """
+    options = ReplayOptions(db, (), None, None, None, (), None)
+    flow = RequestFlow(options.sops, options.calendar, history=True)
+    sla = _SLAReplay(options, flow, None)
+    return render_summary_lines(sla.summary(), Wording(lang, options.sops))
 
 
 @report_group.command("at-risk")
@@ -162,18 +251,27 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
               "last entry).")  # fmt: skip
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@format_option("text", "json")
-def at_risk_command(
+@format_option("text", "json", "csv")
+@table_option(("at_risk", "without_history", "basis"))
+@output_option(folder=FOLDER_HELP)
+@force_option
+def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     at_text: str | None,
     min_samples: int,
     output_format: str,
+    table: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """Open requests likely to breach their SLA clocks, with the reason.
 
     Exit 0 with the list; exit 1 when the log does not verify.
     """
+    check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
+    if table != "all":
+        check_report_output(output, options, force=force)
     at = parse_instant(at_text)
     flow = RequestFlow(
         options.sops,
@@ -193,7 +291,11 @@ def at_risk_command(
         )  # fmt: skip
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
-    click.echo(report.render_json() if output_format == "json" else report.render_text(), nl=False)
+    if output_format == "csv":
+        _write_tables(at_risk_tables(report), table, output, options, force=force)
+        return
+    text = report.render_json() if output_format == "json" else report.render_text()
+    write_report(text, output, options, force=force)
 
 
 @report_group.command("open311")
@@ -202,9 +304,15 @@ def at_risk_command(
     "--clock", "clock_name", metavar="NAME",
     help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
 )  # fmt: skip
+@format_option("json", "csv", help_text="Output format: the GeoReport v2 JSON array, or CSV.")
+@output_option()
+@force_option
 def open311_command(
     replay: tuple[Any, ...],
     clock_name: str | None,
+    output_format: str,
+    output: str | None,
+    force: bool,
 ) -> None:
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
 
@@ -213,12 +321,16 @@ def open311_command(
     exit 1 when the log does not verify.
     """
     options = ReplayOptions(*replay)
+    check_report_output(output, options, force=force)
     flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
     clock_log = clock_fold(options)
     replay_db(options, [flow, clock_log])
     clocks = verdicts_for(options, clock_log)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
-    click.echo(render_open311(feed), nl=False)
+    if output_format == "csv":
+        _write_tables(open311_tables(feed), None, output, options, force=force)
+        return
+    write_report(render_open311(feed), output, options, force=force)
 
 
 @report_group.command("quality")
@@ -227,16 +339,23 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML/JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
-@format_option("text", "json")
-def quality_command(
+@format_option("text", "json", "csv")
+@table_option(("components", "index", "basis"))
+@output_option(folder=FOLDER_HELP)
+@force_option
+def quality_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     config_file: str | None,
     output_format: str,
+    table: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """The service-quality index: each component, its weight and its entries.
 
     Exit 0 with the index; 1 when the log does not verify; 2 on a bad configuration.
     """
+    check_table_choice(output_format, table, output)
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
@@ -246,6 +365,8 @@ def quality_command(
             # Each problem already names the file, line and key path.
             fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
+    if table != "all":
+        check_report_output(output, options, force=force)
     flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
     log, clocks, survey = _replay_flow(options, flow)
     ikm = _survey_ikm(survey)
@@ -254,4 +375,8 @@ def quality_command(
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
-    click.echo(index.render_json() if output_format == "json" else index.render_text(), nl=False)
+    if output_format == "csv":
+        _write_tables(quality_tables(index), table, output, options, force=force)
+        return
+    text = index.render_json() if output_format == "json" else index.render_text()
+    write_report(text, output, options, force=force)

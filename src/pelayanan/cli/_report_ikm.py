@@ -11,22 +11,34 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
-    choice_option,
+    check_output,
     fail,
+    force_option,
     format_option,
     keys_option,
+    output_option,
     trusted_key_option,
+    write_output,
 )
 from pelayanan.cli._report_common import ReplayOptions, replay_db
-from pelayanan.exceptions import ReportError
-from pelayanan.reports.ikm import compute_ikm, read_survey_csv, rule_set
+from pelayanan.cli._report_output import (
+    FOLDER_HELP,
+    check_table_choice,
+    table_option,
+    write_tables,
+)
+from pelayanan.exceptions import ConfigurationError, ReportError
+from pelayanan.reports.ikm import RULE_SET_NAMES, IKMResult, compute_ikm, read_survey_csv, rule_set
+from pelayanan.reports.ikm_rules import load_rules
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.survey import SurveyFold
+from pelayanan.reports.tables import ikm_tables
 
 __all__ = ["ikm_command"]
 
@@ -68,13 +80,19 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@choice_option(
+@click.option(
     "--rules",
     "rules_name",
-    ["2017", "2004"],
-    "Rule set: PermenPANRB 14/2017 or KEP/25/M.PAN/2/2004.",
+    default="2017",
+    show_default=True,
+    metavar="2017|2004|FILE",
+    help="Rule set: PermenPANRB 14/2017, KEP/25/M.PAN/2/2004, or a rules file (YAML, "
+    "JSON or TOML: unsur, weights, bands; docs/ikm.md).",
 )
-@format_option("text", "json")
+@format_option("text", "json", "csv")
+@table_option(("unsur", "result", "basis"))
+@output_option(folder=FOLDER_HELP)
+@force_option
 def ikm_command(  # noqa: PLR0917 (click passes options by position)
     file: Path | None,
     db: str | None,
@@ -85,6 +103,9 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     weight: str | None,
     rules_name: str,
     output_format: str,
+    table: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """Compute the IKM (public satisfaction index) of FILE.csv or of the log in --db.
 
@@ -94,9 +115,20 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     """
     if (file is None) == (db is None):
         fail("error: give exactly one of FILE.csv or --db DB", EXIT_BAD_INPUT)
+    check_table_choice(output_format, table, output)
+    if table == "basis" and db is None:
+        fail("error: --table basis needs --db (a CSV survey has no log basis)", EXIT_BAD_INPUT)
+    protect: dict[str, Any] = {
+        "force": force,
+        "db": db,
+        "keys_dir": keys_dir,
+        "inputs": [*trusted, *([] if file is None else [str(file)]), rules_name],
+    }
+    if output is not None and table != "all":
+        check_output(output, **protect)
     basis: ReportBasis | None = None
     try:
-        rules = rule_set(rules_name)
+        rules = load_rules(rules_name) if rules_name not in RULE_SET_NAMES else rule_set(rules_name)
         rounded = _parse_weight(weight)
         if db is not None:
             options = ReplayOptions(db, trusted, keys_dir, ledger, checkpoint_file, (), None)
@@ -116,14 +148,32 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             assert file is not None
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
+    except ConfigurationError as exc:
+        # Each problem already names the file, line and key path.
+        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
     except ReportError as exc:
         fail(f"error: {exc}", EXIT_BAD_INPUT)
+    _emit(result, basis, output_format, table, output, protect)
+
+
+def _emit(  # noqa: PLR0917 (the command's choices, passed on)
+    result: IKMResult,
+    basis: ReportBasis | None,
+    output_format: str,
+    table: str | None,
+    output: str | None,
+    protect: dict[str, Any],
+) -> None:
+    """Write the result in the chosen format, to *output* or stdout."""
+    if output_format == "csv":
+        write_tables(ikm_tables(result, basis), table, output, **protect)
+        return
     if output_format == "json":
         data = result.to_json_dict()
         if basis is not None:
             data["basis"] = basis.to_json_dict()
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     else:
-        if basis is not None:
-            click.echo("\n".join(basis.render_lines()))
-        click.echo(result.render_text())
+        head = "" if basis is None else "\n".join(basis.render_lines()) + "\n"
+        text = head + result.render_text() + "\n"
+    write_output(text, output, **protect)

@@ -50,6 +50,7 @@ from pelayanan.sop.values import describe_value
 __all__ = [
     "RULES_2004",
     "RULES_2017",
+    "RULE_SET_NAMES",
     "Band",
     "IKMResult",
     "RuleSet",
@@ -173,6 +174,22 @@ def _check_bands(_instance: object, _attribute: object, value: tuple[Band, ...])
             )
 
 
+def _check_weights(
+    instance: RuleSet, _attribute: object, value: tuple[Fraction, ...] | None
+) -> None:
+    if value is None:
+        return
+    if len(value) != len(instance.unsur):
+        raise ReportError(
+            f"rule set {instance.name}: {len(value)} weights for {len(instance.unsur)} unsur; "
+            "give one weight per unsur"
+        )
+    if any(w < 0 for w in value) or sum(value, Fraction(0)) != 1:
+        raise ReportError(
+            f"rule set {instance.name}: weights must not be negative and must sum to exactly 1"
+        )
+
+
 @attrs.frozen
 class RuleSet:
     """A versioned set of IKM rules: the unsur and the category bands.
@@ -186,6 +203,8 @@ class RuleSet:
         source: where the rules come from, with the confidence of the source.
         unsur: the unsur in the regulation's order (responses are matched by key).
         bands: the categories, highest first.
+        weights: the exact weight of each unsur, in the order of ``unsur`` (summing to
+            1), or ``None`` for equal weights ``1/n``.
     """
 
     name: str
@@ -193,6 +212,7 @@ class RuleSet:
     source: str
     unsur: tuple[Unsur, ...] = attrs.field(converter=_unsur_tuple, validator=_check_unsur)
     bands: tuple[Band, ...] = attrs.field(converter=_band_tuple, validator=_check_bands)
+    weights: tuple[Fraction, ...] | None = attrs.field(default=None, validator=_check_weights)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -203,7 +223,7 @@ class RuleSet:
         """Return a rule set with extra unsur added after the regulation's ones.
 
         PermenPANRB 14/2017 lets a unit survey additional unsur; the bands are unchanged
-        and equal weights become ``1/(n + len(extra))``.
+        and the weights become equal, ``1/(n + len(extra))``.
 
         Args:
             *extra: the added unsur.
@@ -216,7 +236,7 @@ class RuleSet:
             ReportError: an extra key repeats an existing one.
         """
         new_name = name if name is not None else "+".join([self.name, *(u.key for u in extra)])
-        return attrs.evolve(self, name=new_name, unsur=self.unsur + extra)
+        return attrs.evolve(self, name=new_name, unsur=self.unsur + extra, weights=None)
 
     def classify(self, converted: Fraction | Decimal | int) -> Band:
         """Return the band of a converted (25-100) score.
@@ -313,6 +333,8 @@ RULES_2004 = RuleSet(
 )
 
 _RULE_SETS: Mapping[str, RuleSet] = {"2017": RULES_2017, "2004": RULES_2004}
+#: The names of the regulations' rule sets, as `rule_set` knows them.
+RULE_SET_NAMES = tuple(_RULE_SETS)
 
 
 def rule_set(name: str) -> RuleSet:
@@ -480,6 +502,8 @@ def _exact_weights(
         raise ReportError("give either one rounded weight or a weight per unsur, not both")
     if weight is not None:
         return dict.fromkeys(rules.keys, _check_rounded_weight(weight, n))
+    if weights is None and rules.weights is not None:
+        return dict(zip(rules.keys, rules.weights, strict=True))
     if weights is None:
         return dict.fromkeys(rules.keys, Fraction(1, n))
     missing = [k for k in rules.keys if k not in weights]
@@ -548,7 +572,8 @@ def compute_ikm(
             ``Decimal("0.111")``) multiplies every NRR instead of the exact ``1/n``.
             It must be ``1/n`` rounded half-up or truncated to the decimals written.
         weights: custom exact weights per unsur key; they must name every unsur and sum
-            to exactly 1.  Exclusive with ``weight``.
+            to exactly 1.  Exclusive with ``weight``.  Default: the rule set's own
+            weights (`RuleSet.weights`), else equal weights ``1/n``.
 
     Returns:
         The index, its category and the per-unsur figures.

@@ -13,7 +13,8 @@ Definitions (also in ``docs/reports.md``):
 * *received*, *closed*, *open*: requests received in the window; closed = reached a
   final state (and was not re-opened since); open = not closed at the report instant.
 * *stage durations*: each completed stay in a state, in working seconds on the report's
-  calendar; median and p90 are nearest-rank (always an observed value).
+  calendar; median and p90 are nearest-rank (always an observed value); states are listed
+  in workflow order (as a request meets them), not alphabetically.
 * *backlog by age*: open requests by whole calendar days since receipt.
 * *re-opened*: actions leaving a final state; *re-routed*: ``bukan_wewenang`` entries.
 * *refused attempts*: ``refused`` entries by ``reason.rule`` (else ``reason.error``).
@@ -39,6 +40,7 @@ import attrs
 from pelayanan.reports._stats import DurationStats, duration_stats, format_seconds, percent, seconds
 from pelayanan.reports.flow import GroupCounts, RequestFlow, RequestTrack, group_keys, period_of
 from pelayanan.reports.replay import ReportBasis
+from pelayanan.reports.wording import workflow_order
 from pelayanan.sla import BreachAttribution, ClockVerdict, Holding
 from pelayanan.sop.model import AGENCY
 
@@ -416,6 +418,7 @@ def build_sla_report(
         The report.
     """
     when = as_of if as_of is not None else flow.last_time
+    order = workflow_order(flow.sops)
     sums = _SLAGroups(flow.groups)
     _count_backlog(flow, when, sums)
     period_sla = _count_verdicts(flow, verdicts, when, sums)
@@ -443,9 +446,10 @@ def build_sla_report(
         received_from=flow.received_from,
         received_to=flow.received_to,
         as_of=when,
-        total=_figures("*", flow.total, sums.total),
+        total=_figures("*", flow.total, sums.total, order),
         groups=tuple(
-            _figures(key, flow.groups.get(key), sums.groups[key]) for key in sorted(sums.groups)
+            _figures(key, flow.groups.get(key), sums.groups[key], order)
+            for key in sorted(sums.groups)
         ),
         periods=periods,
         attribution=tuple(rows),
@@ -538,9 +542,15 @@ def _attribute_breaches(
     return attribution
 
 
-def _figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigures:
-    """Combine a group's flow counts and SLA sums into its report figures."""
+def _figures(
+    key: str, counts: GroupCounts | None, sla: _GroupSLA, order: Mapping[str, int]
+) -> GroupFigures:
+    """Combine a group's flow counts and SLA sums into its report figures.
+
+    Stages are listed in workflow order (*order*, see `workflow_order`), unknown ones last.
+    """
     counts = counts if counts is not None else GroupCounts()
+    last = len(order)
     return GroupFigures(
         key=key,
         received=counts.received,
@@ -550,7 +560,8 @@ def _figures(key: str, counts: GroupCounts | None, sla: _GroupSLA) -> GroupFigur
         rerouted=counts.rerouted,
         refused=tuple(sorted(counts.refused.items())),
         stages=tuple(
-            (state, duration_stats(values)) for state, values in sorted(counts.durations.items())
+            (state, duration_stats(counts.durations[state]))
+            for state in sorted(counts.durations, key=lambda s: (order.get(s, last), s))
         ),
         backlog=tuple((label, sla.backlog[label]) for label, _, _ in BACKLOG_BUCKETS),
         clocks=tuple(

@@ -138,9 +138,7 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
     calendar = spec.get("calendar")
     if calendar is not None and not (isinstance(calendar, str) and calendar):
         out.add(f"{path}.calendar", "expected the name of a desk calendar")
-    label = spec.get("label", "")
-    if not isinstance(label, str):
-        out.add(f"{path}.label", f"expected text, got {label!r}")
+    label, label_en = _labels(spec.get("label", ""), f"{path}.label", out)
     counting = _counting(spec.get("counting"), f"{path}.counting", out)
     measures = _measures(spec.get("measures", "agency"), f"{path}.measures", out)
     notify = read_names(spec.get("notify", []), f"{path}.notify", out) or ()
@@ -158,11 +156,24 @@ def _clock(value: object, path: str, out: Problems) -> ClockDef | None:
         warn_at=warn,
         escalation=tuple(steps),
         calendar=calendar if isinstance(calendar, str) else None,
-        label=label if isinstance(label, str) else "",
+        label=label,
+        label_en=label_en,
         counting=counting,
         measures=measures,
         notify=notify,
     )
+
+
+def _labels(value: object, path: str, out: Problems) -> tuple[str, str]:
+    """Return a clock's label and its English label (``""`` when the same)."""
+    if isinstance(value, str):
+        return value, ""
+    if isinstance(value, Mapping) and set(value) <= {"id", "en"}:
+        label, label_en = value.get("id", ""), value.get("en", "")
+        if isinstance(label, str) and isinstance(label_en, str) and label:
+            return label, "" if label_en == label else label_en
+    out.add(path, "expected text, or {id: Indonesian label, en: English label}")
+    return "", ""
 
 
 def read_clocks(value: object, path: str, problems: Problems) -> tuple[ClockDef, ...]:

@@ -93,6 +93,12 @@ def _label(value: Any, default: str) -> tuple[str, str]:
     return default, default
 
 
+def _one_or_two_labels(value: Any) -> dict[str, str]:
+    """Return ``label`` (and ``label_en`` when it differs) of an action or a clock."""
+    label, label_en = _label(value, "")
+    return {"label": label, "label_en": "" if label_en == label else label_en}
+
+
 def _map(value: Any) -> Mapping[Any, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -139,7 +145,7 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
                 "requires": _names(spec.get("requires")),
                 "not_by": _names(spec.get("not_by")),
                 "justification": spec.get("justification") is True,
-                "label": _str(spec.get("label")),
+                **_one_or_two_labels(spec.get("label")),
                 "may_change": _names(spec.get("may_change")),
             }
         )
@@ -218,6 +224,10 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
         for key, default in (("counting", None), ("measures", "agency"), ("notify", [])):
             if clock.get(key) == default:
                 clock.pop(key, None)
+    # An action or clock with one label keeps the hash it had before English labels.
+    for item in (*form["actions"], *form.get("clocks", ())):
+        if not item.get("label_en"):
+            item.pop("label_en", None)
     # An SOP without a privacy section keeps the hash it had before the section existed,
     # and one without the later keys the hash it had before they existed.
     if sop.privacy == PrivacyPolicy():

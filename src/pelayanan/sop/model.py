@@ -103,6 +103,10 @@ class StateDef:
     public_status: str = "open"
     public_note: str = ""
 
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``)."""
+        return self.label_en if lang == "en" else self.label_id
+
 
 @attrs.frozen
 class FieldDef:
@@ -143,7 +147,8 @@ class ActionDef:
         not_by: separation of duties: the actor may not be one who took any of these actions
             on the same request (``submit`` names the submitter).
         justification: whether the actor must give a written justification.
-        label: a human label.
+        label: a human label (Indonesian when the SOP gives both languages).
+        label_en: the English label, when it differs from ``label``.
         may_change: fields that identify the request's subject (the access policy's
             subject fields, personal fields of kind ``nik``) which this action may change
             after submission; every other action is refused when it tries.
@@ -158,6 +163,11 @@ class ActionDef:
     justification: bool = False
     label: str = ""
     may_change: tuple[str, ...] = ()
+    label_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``), else the action name."""
+        return (self.label_en if lang == "en" and self.label_en else self.label) or self.name
 
 
 @attrs.frozen
@@ -235,7 +245,8 @@ class ClockDef:
         escalation: the escalation ladder.
         calendar: the name of the working calendar it counts on (``None``: the desk's
             default).
-        label: a human label.
+        label: a human label (Indonesian when the SOP gives both languages).
+        label_en: the English label, when it differs from ``label``.
         counting: whether the day of receipt counts as day 0 or day 1 for working-day
             targets (``None``: the calendar's convention).
         measures: whose time it measures: ``agency`` (the default; the only clocks
@@ -259,6 +270,11 @@ class ClockDef:
     counting: Counting | None = None
     measures: Measures = "agency"
     notify: tuple[str, ...] = ()
+    label_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """Return the label in *lang* (``"id"`` or ``"en"``), else the clock name."""
+        return (self.label_en if lang == "en" and self.label_en else self.label) or self.name
 
 
 @attrs.frozen

@@ -145,7 +145,7 @@ _DEFINITIONS: dict[str, Any] = {
         "required": ["name", "from", "to", "roles"],
         "properties": {
             "name": {**_NAME, "description": "The action name officers use."},
-            "label": {"type": "string", "description": "A human label."},
+            "label": {"$ref": "#/definitions/label", "description": "How reports show it."},
             "from": {**_NAMES, "description": "The state or states it is taken from."},
             "to": {**_NAME, "description": "The state it leads to."},
             "roles": {**_NAMES, "description": "Roles allowed to take it (declared roles)."},
@@ -260,7 +260,7 @@ _DEFINITIONS: dict[str, Any] = {
         "required": ["name", "start", "stop", "target"],
         "properties": {
             "name": {**_NAME, "description": "The clock name, unique in the SOP."},
-            "label": {"type": "string", "description": "A human label."},
+            "label": {"$ref": "#/definitions/label", "description": "How reports show it."},
             "start": {"$ref": "#/definitions/condition", "description": "When it starts."},
             "stop": {"$ref": "#/definitions/condition", "description": "When it stops."},
             "pause": {"$ref": "#/definitions/condition", "description": "When it pauses."},

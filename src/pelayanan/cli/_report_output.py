@@ -1,0 +1,130 @@
+"""How the ``pelayanan report`` commands write: CSV tables, language and the directory.
+
+CSV: ``--format csv [--table NAME|all]``.
+One table goes to standard output or ``-o FILE``; ``--table all -o DIR`` writes
+``DIR/NAME.csv`` for every table (the folder is created when missing; an existing CSV in
+it is replaced only with ``--force``).  The tables themselves are built by
+`pelayanan.reports.tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pelayanan.cli._common import EXIT_BAD_INPUT, fail, write_output
+from pelayanan.exceptions import ConfigurationError
+from pelayanan.reports.directory import Directory, load_directory
+from pelayanan.reports.tables import Table, pick_table, render_csv
+from pelayanan.reports.wording import LANGUAGES
+
+__all__ = [
+    "FOLDER_HELP",
+    "check_table_choice",
+    "directory_option",
+    "lang_option",
+    "read_directory",
+    "table_option",
+    "write_tables",
+]
+
+#: The ``-o`` help of commands that can write a folder of tables.
+FOLDER_HELP = "With --table all: a folder to write one NAME.csv per table into."
+#: The ``--table`` value that writes every table.
+ALL = "all"
+
+
+def table_option(names: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return ``--table NAME`` (parameter ``table``) choosing among *names* and ``all``."""
+    return click.option(
+        "--table",
+        type=click.Choice([*names, ALL]),
+        default=None,
+        help="With --format csv: print this table (default: the first), or with 'all' and "
+        "-o DIR write every table as DIR/NAME.csv.",
+    )
+
+
+def check_table_choice(output_format: str, table: str | None, output: str | None) -> None:
+    """End the command (exit 2) when ``--table`` and ``-o`` do not go together.
+
+    Called before the replay, so a mistake costs nothing.
+    """
+    if table is not None and output_format != "csv":
+        fail("error: --table goes with --format csv", EXIT_BAD_INPUT)
+    if table == ALL and output is None:
+        fail("error: --table all writes one CSV per table: add -o DIR (a folder)", 2)
+    if output is not None and table != ALL and Path(output).is_dir():
+        fail(f"error: -o {output}: is a folder; a folder is written only with --table all", 2)
+
+
+def write_tables(
+    tables: Sequence[Table],
+    table: str | None,
+    output: str | None,
+    write: Callable[[str, str | None], None] | None = None,
+    **protect: Any,
+) -> None:
+    """Write the chosen table (or every table, into the folder *output*) as CSV.
+
+    Args:
+        tables: the report's tables; the first is the default.
+        table: ``--table`` (a name, ``all`` or ``None``).
+        output: ``-o`` (a file, a folder with ``all``, or ``None`` for stdout).
+        write: how to write one text to a file or stdout (default: `write_output` with
+            *protect*).
+        **protect: the keyword arguments of `write_output` (``force``, ``db``, ...).
+    """
+
+    def plain(text: str, target: str | None) -> None:
+        write_output(text, target, **protect)
+
+    emit = write if write is not None else plain
+    if table != ALL:
+        emit(render_csv(pick_table(tables, table or tables[0].name)), output)
+        return
+    assert output is not None  # check_table_choice requires -o with all
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        fail(f"error: -o {output}: --table all needs a folder, and this is a file", 2)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"error: cannot create the folder {output}: {exc.strerror}", 1)
+    for each in tables:
+        emit(render_csv(each), str(folder / f"{each.name}.csv"))
+
+
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--lang id|en`` (parameter ``lang``): the language of the text and HTML forms."""
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        default=LANGUAGES[0],
+        show_default=True,
+        help="Language of the text and HTML report: Indonesian or English.",
+    )(func)
+
+
+def directory_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--directory FILE`` (parameter ``directory_file``): officers' names and units."""
+    return click.option(
+        "--directory",
+        "directory_file",
+        type=click.Path(dir_okay=False),
+        help="A YAML/JSON/TOML file mapping NIPs to names and units (never stored in the "
+        "log): the text and HTML report name officers.",
+    )(func)
+
+
+def read_directory(file: str | None) -> Directory | None:
+    """Load ``--directory FILE``; a bad file ends the command (exit 2), one line per problem."""
+    if file is None:
+        return None
+    try:
+        return load_directory(file)
+    except ConfigurationError as exc:
+        fail("\n".join(f"error: {p.render()}" for p in exc.problems), EXIT_BAD_INPUT)
