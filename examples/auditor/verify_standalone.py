@@ -2,11 +2,14 @@
 
 Written from docs/audit-format.md alone, so an inspectorate can read every rule it applies
 in one file and need not trust the library that wrote the log.  It checks, per ledger: the
-header line and its entry count (§5), each entry's canonical encoding (§1, the RFC 8785
-subset) and fields (§1.1), sequence and ledger (§4.1), the hash chain (§4.4), the RFC 9162
-Merkle root at every checkpoint (§2, §4.3), the Ed25519 signature of every checkpoint in
-C2SP signed-note form with its key name and key id (§3), backdated checkpoints (§7),
-coverage of every entry by a checkpoint, and time order (§4.6).
+header line and its entry count (§5), that header and checkpoint lines are canonical JSON
+and each checkpoint line sits right after the entry completing its size (§5.2), each
+entry's canonical encoding (§1, the RFC 8785 subset) and fields (§1.1), sequence and
+ledger (§4.1), the hash chain (§4.4), the RFC 9162 Merkle root at every checkpoint (§2,
+§4.3), the Ed25519 signature of every checkpoint in C2SP signed-note form with its key
+name and key id (§3), backdated checkpoints (§7), coverage of every entry by a
+checkpoint, and time order (§4.6).  Rules the spec settles in its "Decisions" list are
+marked D1, D2, ... where they are applied.
 
 Trusted keys: a PEM public key is trusted at any time (§3, a key given alone); a key
 folder's ``keyring.json`` gives each key the interval in which its signatures count
@@ -17,7 +20,8 @@ It reads the whole file into memory, then keeps only a Merkle frontier (a few ha
 ledger.  It names the entry where it stopped but does not attempt the spec's finer
 localization of a chain break (§4.4); the accept/reject verdict is the same.
 
-Exit status: 0 verified, 1 the log fails a check, 2 the input cannot be read.
+Exit status: 0 verified, 1 the log fails a check (or a keyring breaks a rule of §3),
+2 the input cannot be read.
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ ZERO_PREV = "0" * 64
 MAX_INT = 2**53 - 1
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 HEX64_RE = re.compile(r"[0-9a-f]{64}\Z")
-# Spec ambiguity: §3 does not say whether the size line may carry leading zeros or a sign;
-# tlog-checkpoint says "decimal", so this reads plain ASCII digits without leading zeros.
+# §3: plain ASCII decimal digits, no sign, no leading zero (Decisions, D12).
 SIZE_RE = re.compile(r"(0|[1-9][0-9]*)\Z")
+# §1.1: a ledger id (Decisions, D8).
+LEDGER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -61,6 +66,10 @@ ESCAPES = {
 
 class RejectedError(Exception):
     """The log fails a check: the message is ``ledger L: entry N: reason``."""
+
+
+class KeyringError(ValueError):
+    """A keyring breaks a rule of §3: bad input, the log cannot be checked with it (exit 2)."""
 
 
 # --- §1 canonical JSON -------------------------------------------------------------------
@@ -177,12 +186,13 @@ def _optional_problem(entry: dict[str, Any]) -> str | None:
         if name in entry and not _type_ok(entry[name], expected):
             return f"field {name!r} must be {expected}"
     sop = entry.get("sop")
-    # Spec ambiguity: §1.1 gives sop as {"hash", "id", "version"}, all strings, but does not
-    # say whether other members are allowed; like unknown entry fields, they are ignored.
+    # §1.1: exactly the three members (Decisions, D13).
     if sop is not None and (
-        type(sop) is not dict or not all(type(sop.get(k)) is str for k in ("hash", "id", "version"))
+        type(sop) is not dict
+        or sorted(sop) != ["hash", "id", "version"]
+        or not all(type(v) is str for v in sop.values())
     ):
-        return "field 'sop' must be null or hold the strings hash, id and version"
+        return "field 'sop' must be null or hold exactly the strings hash, id and version"
     return None
 
 
@@ -275,11 +285,11 @@ def keyring_keys(doc: Any) -> list[TrustedKey]:
     for item in doc.get("keys", []):
         raw = base64.b64decode(item["public_key"], validate=True)
         bounds = [item.get(k) for k in ("valid_from", "valid_until", "revoked_at")]
+        # §3 (D5): bounds are instants in the entry time format, nothing else.
         if not all(b is None or (type(b) is str and valid_time(b)) for b in bounds):
             raise ValueError(f"key {item.get('name')!r}: a bound is not an instant or null")
         key = TrustedKey(Ed25519PublicKey.from_public_bytes(raw), *bounds)
-        # Spec ambiguity: §3 lists "name" and "key_id" in the keyring without saying that a
-        # verifier must check them; they are derived from the key, so a mismatch is refused.
+        # §3 (Decisions, D14): name and key_id are derived from the key and checked.
         if item.get("name") != key.name or item.get("key_id") != key.key_id.hex():
             raise ValueError(f"key {item.get('name')!r}: name or key_id is not the key's")
         keys.append(key)
@@ -287,24 +297,42 @@ def keyring_keys(doc: Any) -> list[TrustedKey]:
 
 
 def parse_note(note: str) -> tuple[bytes, str, int, bytes, str, list[tuple[str, bytes]]]:
-    """Split a checkpoint note into body bytes, origin, size, root, time and signatures."""
-    # Spec ambiguity: §3 shows exactly four body lines, while tlog-checkpoint allows more
-    # extension lines after the root; a note with other extension lines is refused here.
+    """Split a checkpoint note into body bytes, origin, size, root, time and signatures.
+
+    The body is origin, size, root, the ``time`` line, then any extension lines (signed
+    with the body, otherwise ignored; Decisions, D6).  The note must be exactly the
+    text its parts give back (D12): canonical base64, ``\n`` after every line.
+    """
     body, sep, signatures = note.partition("\n\n")
     lines = body.split("\n")
-    if not sep or len(lines) != 4 or not note.endswith("\n"):
-        raise ValueError("not a signed note of four body lines")
-    origin, size, root_b64, time_line = lines
+    if not sep or len(lines) < 4 or not signatures.endswith("\n"):
+        raise ValueError("not a signed note of at least four body lines and a signature")
+    if any(ord(c) < 0x20 for c in body.replace("\n", "")):
+        raise ValueError("the body holds a control character")
+    origin, size, root_b64, time_line = lines[:4]
     root = base64.b64decode(root_b64, validate=True)
     time = time_line.removeprefix("time ")
-    if not SIZE_RE.match(size) or len(root) != 32 or time == time_line or not valid_time(time):
-        raise ValueError("checkpoint body is not origin, size, root, time")
+    if (
+        not SIZE_RE.match(size)
+        or len(root) != 32
+        or base64.b64encode(root).decode() != root_b64
+        or time == time_line
+        or not valid_time(time)
+        or any(line.startswith("time ") for line in lines[4:])
+    ):
+        raise ValueError("checkpoint body is not origin, size, root, time, extensions")
+    ledger = origin.removeprefix("pelayanan/")
+    if ledger == origin or not LEDGER_RE.match(ledger):
+        raise ValueError(f"origin {origin!r} is not pelayanan/<ledger id>")
     parsed = []
     for line in signatures.removesuffix("\n").split("\n"):
         dash, name, blob = [*line.split(" "), "", ""][:3]
         if dash != "\u2014" or not name or line.count(" ") != 2:
             raise ValueError(f"bad signature line {line!r}")
-        parsed.append((name, base64.b64decode(blob, validate=True)))
+        raw = base64.b64decode(blob, validate=True)
+        if base64.b64encode(raw).decode() != blob:
+            raise ValueError("a signature is not canonical base64")
+        parsed.append((name, raw))
     return (body + "\n").encode("utf-8"), origin, int(size), root, time, parsed
 
 
@@ -338,7 +366,7 @@ class Ledger:
         self.frontier = MerkleFrontier()
         self.prev, self.last_time = ZERO_PREV, ""
         self.time_fault: str | None = None
-        self.pending: list[tuple[int, bytes, str]] = []
+        self.pending: list[tuple[int, bytes, str, bool]] = []
         self.covered = 0
         self.checkpoints = 0
 
@@ -358,7 +386,8 @@ class Ledger:
         if problem:
             raise self.fail(n, problem)
         if entry["ledger"] != self.ledger or entry["seq"] != n:
-            raise self.fail(n, f"expected seq {n} of {self.ledger!r}, found {entry['seq']}")
+            found = f"seq {entry['seq']} of {entry['ledger']!r}"
+            raise self.fail(n, f"expected seq {n} of {self.ledger!r}, found {found}")
         if entry["prev"] != self.prev:
             raise self.fail(n, f"prev is not the hash of entry {n - 1} (one of the two altered)")
         if entry["time"] < self.last_time and self.time_fault is None:
@@ -369,39 +398,36 @@ class Ledger:
         self.frontier.append(digest)
         self._check_pending()
 
-    def checkpoint(self, note: str) -> None:
+    def checkpoint(self, note: str, line: int) -> None:
         """Check one checkpoint line: origin, signature, then root when its size is read."""
         try:
             body, origin, size, root, time, signatures = parse_note(note)
         except ValueError as exc:
-            raise self.fail(None, f"unreadable checkpoint: {exc}") from None
+            raise RejectedError(f"line {line}: unreadable checkpoint: {exc}") from None
+        where = f"checkpoint at size {size}"
         if origin != f"pelayanan/{self.ledger}":
-            raise self.fail(None, f"checkpoint for {origin!r} found in ledger {self.ledger!r}")
+            raise self.fail(None, f"{where}: it names {origin!r}, not ledger {self.ledger!r}")
         if not signed_by(body, time, signatures, self.keys):
-            raise self.fail(None, f"checkpoint at size {size} has no signature by a key valid then")
+            raise self.fail(None, f"{where}: no signature by a key trusted and valid then")
+        if size < self.frontier.size:
+            # §5 (D2): a checkpoint line follows the entry that completes its size.
+            raise self.fail(None, f"{where}: placed after entry {self.frontier.size - 1}")
         self.checkpoints += 1
-        self.pending.append((size, root, time))
+        self.pending.append((size, root, time, size > self.frontier.size))
         self._check_pending()
 
     def _check_pending(self) -> None:
         size_now = self.frontier.size
-        keep = []
-        for size, root, time in self.pending:
-            if size > size_now:
-                keep.append((size, root, time))
-                continue
-            if size < size_now:
-                # Spec ambiguity: §5 places a checkpoint "immediately after the entry line
-                # that brings the ledger to its size" but §4/§5.2 do not say a verifier must
-                # refuse one placed later; `pelayanan audit verify` refuses it, and so does
-                # this script (it keeps only the current root, not every earlier one).
-                raise self.fail(None, f"checkpoint at size {size} comes after entry {size}")
+        while self.pending and self.pending[0][0] == size_now:
+            size, root, time, early = self.pending.pop(0)
             if self.frontier.root() != root:
-                raise self.fail(self.covered, f"root at size {size} does not match the checkpoint")
+                # §4.3 (D3): the last entry the checkpoint covers is named.
+                raise self.fail(size - 1 if size else None, f"root at size {size} differs")
             if size and time < self.last_time:
                 raise self.fail(size - 1, f"checkpoint at size {size} is dated before it")
+            if early:
+                raise self.fail(None, f"checkpoint at size {size}: placed before entry {size - 1}")
             self.covered = max(self.covered, size)
-        self.pending = keep
 
     def finish(self) -> str:
         """Run the end-of-ledger checks (§4, §5) and return a one-line summary."""
@@ -418,42 +444,33 @@ class Ledger:
         return f"ledger {self.ledger}: {size} entries, {self.checkpoints} checkpoints, root {root}"
 
 
-def _canonical_or_none(value: Any) -> bytes | None:
-    try:
-        return canonical(value).encode("utf-8")
-    except (ValueError, UnicodeError):
-        return None
+def classify(line: bytes, number: int) -> tuple[str, Any]:
+    """Tell a header, a checkpoint and an entry line apart by their first bytes (§5.2).
 
-
-def classify(line: bytes) -> tuple[str, Any]:
-    """Tell a header, a checkpoint and an entry line apart (§5.2)."""
-    try:
-        value = json.loads(line)
-    except ValueError:
+    Header and checkpoint lines are canonical JSON like entries (Decisions, D1): a
+    note's U+2014 is written as itself, never as ``\\u2014``.
+    """
+    if not line.startswith((b'{"format":', b'{"checkpoint":')):
         return "entry", line
-    # Spec ambiguity: §5 does not say how the note is escaped in a checkpoint line (the
-    # library writes U+2014 as \u2014, which §1's canonical form would not), so any JSON
-    # string encoding is accepted: the note's signature protects its text.
-    if type(value) is dict and list(value) == ["checkpoint"] and type(value["checkpoint"]) is str:
+    try:
+        value = parse_canonical(line)
+    except ValueError as exc:
+        raise RejectedError(f"line {number}: {exc}") from None
+    if line.startswith(b'{"checkpoint":'):
+        if sorted(value) != ["checkpoint"] or type(value["checkpoint"]) is not str:
+            raise RejectedError(f"line {number}: malformed checkpoint line")
         return "checkpoint", value["checkpoint"]
     if (
-        type(value) is dict
-        and sorted(value) == ["format", "ledger", "size", "version"]
-        and value["format"] == HEADER_FORMAT
+        sorted(value) != ["format", "ledger", "size", "version"]
+        or value["format"] != HEADER_FORMAT
+        or value["version"] != 1
+        or type(value["ledger"]) is not str
+        or not LEDGER_RE.match(value["ledger"])
+        or type(value["size"]) is not int
+        or value["size"] < 0
     ):
-        # Spec ambiguity: §5 says "exactly these four members, in this order" when writing,
-        # but §5.2 recognizes a header by its members alone; a header must still be
-        # canonical here, and version 1 with a string ledger and a non-negative size.
-        if (
-            line != _canonical_or_none(value)
-            or value["version"] != 1
-            or type(value["ledger"]) is not str
-            or type(value["size"]) is not int
-            or value["size"] < 0
-        ):
-            raise RejectedError(f"malformed export header {line!r}")
-        return "header", value
-    return "entry", line
+        raise RejectedError(f"line {number}: malformed export header")
+    return "header", value
 
 
 def verify(data: bytes, keys: list[TrustedKey]) -> list[str]:
@@ -463,19 +480,20 @@ def verify(data: bytes, keys: list[TrustedKey]) -> list[str]:
     summaries: list[str] = []
     seen: set[str] = set()
     current: Ledger | None = None
-    for line in data[:-1].split(b"\n"):
-        kind, value = classify(line)
+    for number, line in enumerate(data[:-1].split(b"\n"), start=1):
+        kind, value = classify(line, number)
         if kind == "header":
             if current is not None:
                 summaries.append(current.finish())
             if value["ledger"] in seen:
+                # §7 (D9): one ledger appears at most once in a file.
                 raise RejectedError(f"ledger {value['ledger']} appears twice in the export")
             seen.add(value["ledger"])
             current = Ledger(value["ledger"], value["size"], keys)
         elif current is None:
-            raise RejectedError("a line comes before the first export header")
+            raise RejectedError(f"line {number}: a line comes before the first export header")
         elif kind == "checkpoint":
-            current.checkpoint(value)
+            current.checkpoint(value, number)
         else:
             current.entry(value)
     if current is None:
@@ -490,8 +508,8 @@ def load_keys(path: Path) -> list[TrustedKey]:
     if data.lstrip().startswith(b"{"):
         try:
             return keyring_keys(json.loads(data))
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: malformed keyring ({exc})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyringError(f"{path}: malformed keyring ({exc})") from None
     key = load_pem_public_key(data)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path} is not an Ed25519 public key")
@@ -513,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         keys = [key for path in args.trusted_key for key in load_keys(path)]
         data = args.export.read_bytes()
+    except KeyringError as exc:
+        print(f"cannot use the keyring: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"cannot read input: {exc}", file=sys.stderr)
         return 2

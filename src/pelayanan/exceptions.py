@@ -55,6 +55,7 @@ structured attributes so callers never parse messages::
     │   │   └── StoreMigrationRequiredError     read-only: the store needs a migration first
     │   ├── StoreNotEmptyError                  import refused: the target already has data
     │   ├── StoreMissingError (FileNotFoundError)  read-only: no store at that location
+    │   ├── LedgerPlacementError                the ledger map places the ledger elsewhere
     │   └── StoreIntegrityError                 a table disagrees with the log (.table, .key)
     ├── PrivacyError                            the personal-data vault
     │   ├── SubjectErasedError (LookupError)    the subject's key was destroyed
@@ -132,6 +133,7 @@ __all__ = [
     "TimeOrderError",
     "StoreError",
     "StoreIntegrityError",
+    "LedgerPlacementError",
     "StoreMigrationRequiredError",
     "StoreMissingError",
     "StoreNotEmptyError",
@@ -572,6 +574,10 @@ class StoreMigrationRequiredError(SchemaVersionError):
 
 class StoreMissingError(StoreError, FileNotFoundError):
     """A store opened read-only does not exist (nothing is created)."""
+
+
+class LedgerPlacementError(StoreError):
+    """A ledger is not placed here: the ledger map names no store for it, or it moved."""
 
 
 class StoreIntegrityError(StoreError):

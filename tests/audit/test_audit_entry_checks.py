@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,9 +23,18 @@ from pelayanan.audit.entry import (
     encode_entry,
     entry_problem,
     format_time,
+    ledger_id_problem,
 )
+from pelayanan.audit.keys import generate_key_pair
 from pelayanan.audit.verify import check_entry
-from pelayanan.exceptions import CanonicalEncodingError, MalformedEntryError, SequenceError
+from pelayanan.desk import ServiceDesk
+from pelayanan.exceptions import (
+    CanonicalEncodingError,
+    InvalidArgumentError,
+    MalformedEntryError,
+    SequenceError,
+)
+from pelayanan.store import MemoryStore
 
 _text = st.text(
     alphabet=st.one_of(
@@ -140,3 +150,18 @@ class TestFastEntryChecks:
         assert entry_problem(json.loads(line)) is None
         assert _plain_check(line, "L", 2) is None
         assert _plain_check(line, "L", 1) is SequenceError
+
+
+@given(st.text(max_size=70))
+@settings(max_examples=200)
+def test_ledger_ids_follow_the_rule(ledger: str) -> None:
+    """A ledger id is 1 to 64 of [A-Za-z0-9._-], starting with a letter or a digit."""
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    valid = 0 < len(ledger) <= 64 and set(ledger) <= allowed and ledger[0] not in "._-"
+    assert (ledger_id_problem(ledger) is None) == valid
+
+
+def test_the_desk_refuses_an_invalid_ledger_id() -> None:
+    with pytest.raises(InvalidArgumentError, match="ledger id 'kota a'"):
+        ServiceDesk(MemoryStore(), sops=[], signing_key=generate_key_pair(), ledger="kota a")
+    assert ServiceDesk(MemoryStore(), sops=[], signing_key=generate_key_pair()).ledger == "default"

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pelayanan.audit.export as export_module
+from pelayanan.audit.canonical import canonical_json
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.export import export_checkpoints, verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
@@ -124,13 +125,24 @@ class TestThinning:
         with pytest.raises(SignatureError, match="revoked"):
             verify_export(tmp_path / "v.jsonl", [revoked])
 
-    def test_clock_step_back_keeps_the_earliest(self, key: SigningKey) -> None:
-        """A checkpoint dated before the run's first one is kept (validity starts matter)."""
+    @pytest.mark.parametrize(
+        ("minutes", "kept"),
+        [
+            # A checkpoint dated before the run's first one is kept (validity starts matter).
+            ([5, 6, 1, 7, 8], {0, 2, 4}),
+            # Of equal earliest or latest times, the checkpoint of smallest size is kept.
+            ([7, 1, 1, 7, 4], {0, 1, 4}),
+        ],
+    )
+    def test_earliest_and_latest_times_are_kept(
+        self, key: SigningKey, minutes: list[int], kept: set[int]
+    ) -> None:
+        """Besides the first and the last of a run, its earliest and latest checkpoint."""
         notes = []
-        for size, minute in [(1, 5), (2, 6), (3, 1), (4, 7), (5, 8)]:
+        for size, minute in enumerate(minutes, start=1):
             cp = Checkpoint("kota", size, b"\0" * 32, T0 + dt.timedelta(minutes=minute))
             notes.append(cp.sign(key).to_text())
-        assert export_checkpoints(notes, every=100) == {0, 2, 4}
+        assert export_checkpoints(notes, every=100) == kept
 
     def test_cosigned_checkpoints_are_all_kept(self, key: SigningKey) -> None:
         """Checkpoints carrying two signatures are never thinned."""
@@ -218,7 +230,7 @@ class TestThinnedExportTamper:
                 SignedCheckpoint(moved, signed.signatures),
             ):
                 damaged = list(lines)
-                damaged[index] = json.dumps({"checkpoint": forged.to_text()}).encode()
+                damaged[index] = canonical_json({"checkpoint": forged.to_text()})
                 path.write_bytes(b"\n".join(damaged))
                 with pytest.raises(SignatureError):
                     verify_export(path, [key.verifier])

@@ -145,9 +145,9 @@ class TestFromTheSpecification:
         assert lines[1:-1] == [
             e0,
             e1,
-            json.dumps({"checkpoint": c2}, separators=(",", ":")),
+            json.dumps({"checkpoint": c2}, separators=(",", ":"), ensure_ascii=False),
             e2,
-            json.dumps({"checkpoint": c3}, separators=(",", ":")),
+            json.dumps({"checkpoint": c3}, separators=(",", ":"), ensure_ascii=False),
         ]
 
 

@@ -77,6 +77,20 @@ class TestCosignature:
         assert count_cosignatures(cosigned, [witness.verifier])[1] == ["saksi.example"]
         assert count_cosignatures(cosigned, [generate_key_pair().verifier])[1] == []
 
+    def test_extension_lines_are_cosigned(self, witness: Witness, ledger_key: SigningKey) -> None:
+        """Signed extension lines after ``time`` stay in the note and under the cosignature."""
+        cp = Checkpoint("kota", 5, root_hash(LEAVES[:5]), T0, ("hint saksi.example",))
+        note = cp.sign(ledger_key).to_text()
+        assert "\nhint saksi.example\n\n" in note
+        cosigned = witness.cosign(note, [], now=NOW)
+        signed, (cosig,) = split_cosigned(cosigned)
+        assert signed.to_text() == note
+        assert signed.checkpoint.extensions == ("hint saksi.example",)
+        assert cosig.verify(signed.checkpoint.body(), witness.verifier.public_key)
+        assert count_cosignatures(cosigned, [witness.verifier])[1] == ["saksi.example"]
+        bare = Checkpoint("kota", 5, root_hash(LEAVES[:5]), T0).body()
+        assert not cosig.verify(bare, witness.verifier.public_key)
+
 
 class TestWitnessState:
     def test_files_are_private_and_state_reopens(

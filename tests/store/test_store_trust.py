@@ -288,6 +288,31 @@ class TestEveryBackend:
         store.close()
 
 
+def test_a_deleted_middle_checkpoint_row_is_found(
+    live_location: str, ledger_key: SigningKey
+) -> None:
+    """Deleting a checkpoint row between others is a store fault on SQLite and PostgreSQL."""
+    store = open_store(live_location)
+    for n in range(5):
+        store.append("kota", body(n), time=T0, sign=signer(ledger_key))
+    assert verify_store(store, [ledger_key.verifier]).ok
+    with store._db() as db:  # type: ignore[attr-defined]
+        assert db.run("DELETE FROM checkpoints WHERE ledger = ? AND size = 3", ("kota",)) == 1
+    store.close()  # the deleting session ends, and the server counts what it did
+    reader = open_store(live_location, read_only=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            problems = verify_store(reader, [ledger_key.verifier]).problems
+            if problems or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # the statistics arrive asynchronously on PostgreSQL
+    finally:
+        reader.close()
+    assert [(p.table, p.key) for p in problems] == [("checkpoints", "-")], problems
+    assert "1 " in problems[0].what
+
+
 def _write_row_only(store: Store, forged: Any) -> None:
     """Overwrite a request row without an entry (what a database administrator could do)."""
     if isinstance(store, MemoryStore):

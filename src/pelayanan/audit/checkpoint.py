@@ -8,8 +8,9 @@ and the signed note appends a blank line and one signature line per signer::
 
     \\u2014 <key name> <base64(4-byte key hash || 64-byte Ed25519 signature)>\\n
 
-The origin is ``pelayanan/<ledger id>``.  The ``time`` line is a tlog-checkpoint
-extension line; tools that do not know it ignore it.  See docs/audit-format.md.
+The origin is ``pelayanan/<ledger id>``.  The ``time`` line is the first tlog-checkpoint
+extension line; tools that do not know it ignore it.  Further extension lines may follow
+it: they are signed with the body and kept verbatim.  See docs/audit-format.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from pelayanan.audit.entry import ledger_id_problem
 from pelayanan.audit.keys import SigningKey, VerifierKey
 from pelayanan.exceptions import SignatureError
 
@@ -47,12 +49,14 @@ class Checkpoint:
     size: int
     root: bytes
     time: dt.datetime
+    #: Extension lines after the ``time`` line, signed with the body (without ``\n``).
+    extensions: tuple[str, ...] = ()
 
     def body(self) -> bytes:
         """Return the checkpoint text that is signed."""
         root = base64.b64encode(self.root).decode()
         text = f"{origin_for(self.ledger)}\n{self.size}\n{root}\ntime {_format_time(self.time)}\n"
-        return text.encode()
+        return (text + "".join(line + "\n" for line in self.extensions)).encode()
 
     def sign(self, key: SigningKey) -> SignedCheckpoint:
         """Return this checkpoint signed by *key*."""
@@ -86,42 +90,17 @@ class SignedCheckpoint:
             body, sep, sigs = text.partition("\n\n")
             if not sep:
                 raise ValueError("no blank line between body and signatures")
-            lines = body.split("\n")
-            if len(lines) < 4 or not lines[0].startswith(_ORIGIN_PREFIX):
-                raise ValueError("body must have origin, size, root and time lines")
-            ledger = lines[0][len(_ORIGIN_PREFIX) :]
-            size = int(lines[1])
-            if size < 0 or str(size) != lines[1]:
-                raise ValueError(f"bad tree size {lines[1]!r}")
-            root = base64.b64decode(lines[2], validate=True)
-            if len(root) != 32:
-                raise ValueError("root hash is not 32 bytes")
-            time_line = next((ln for ln in lines[3:] if ln.startswith("time ")), None)
-            if time_line is None:
-                raise ValueError("no time line")
-            when = dt.datetime.strptime(time_line[5:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                tzinfo=dt.UTC
-            )
-            checkpoint = Checkpoint(ledger, size, root, when)
-            if checkpoint.body().decode() != body + "\n":
-                raise ValueError("body is not in canonical form")
-            signatures = []
-            for line in sigs.split("\n"):
-                if not line:
-                    continue
-                dash, name, blob = line.split(" ")
-                if dash != _DASH:
-                    raise ValueError("signature line must start with an em dash")
-                raw = base64.b64decode(blob, validate=True)
-                if len(raw) != 4 + 64:
-                    raise ValueError("signature is not 4 + 64 bytes")
-                signatures.append((name, raw[:4], raw[4:]))
+            checkpoint = _parse_body(body)
+            signatures = _parse_signatures(sigs)
         except (ValueError, binascii.Error) as exc:
             msg = f"malformed checkpoint: {exc}"
             raise SignatureError(None, msg) from None
         if not signatures:
             raise SignatureError(None, "checkpoint carries no signature")
-        return cls(checkpoint, tuple(signatures))
+        signed = cls(checkpoint, tuple(signatures))
+        if signed.to_text() != text:
+            raise SignatureError(None, "malformed checkpoint: not in canonical signed-note form")
+        return signed
 
     def signed_by(self, keys: Iterable[VerifierKey]) -> list[VerifierKey]:
         """Return those of *keys* whose valid signature this checkpoint carries."""
@@ -142,3 +121,54 @@ class SignedCheckpoint:
                 if name == key.name and key_hash == key.key_hash and key.verify(body, sig):
                     return key
         return None
+
+
+def _parse_body(body: str) -> Checkpoint:
+    """Parse the lines of a checkpoint body (without its last ``\n``)."""
+    if any(ord(char) < 0x20 and char != "\n" for char in body):
+        raise _malformed("the body holds a control character")
+    lines = body.split("\n")
+    if len(lines) < 4 or not lines[0].startswith(_ORIGIN_PREFIX):
+        raise _malformed("body must have origin, size, root and time lines")
+    ledger = lines[0][len(_ORIGIN_PREFIX) :]
+    problem = ledger_id_problem(ledger)
+    if problem is not None:
+        raise _malformed(problem)
+    size_line = lines[1]
+    if not size_line.isascii() or not size_line.isdigit() or str(int(size_line)) != size_line:
+        raise _malformed(f"bad tree size {size_line!r} (decimal digits, no leading zero)")
+    root = base64.b64decode(lines[2], validate=True)
+    if len(root) != 32 or base64.b64encode(root).decode() != lines[2]:
+        raise _malformed("root hash is not the standard base64 of 32 bytes")
+    if not lines[3].startswith("time "):
+        raise _malformed("the fourth line must be the time line")
+    when = dt.datetime.strptime(lines[3][5:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    extensions = tuple(lines[4:])
+    if any(line.startswith("time ") for line in extensions):
+        raise _malformed("more than one time line")
+    checkpoint = Checkpoint(ledger, int(size_line), root, when, extensions)
+    if checkpoint.body().decode() != body + "\n":
+        raise _malformed("body is not in canonical form")
+    return checkpoint
+
+
+def _parse_signatures(sigs: str) -> list[tuple[str, bytes, bytes]]:
+    """Parse the signature lines of a note (each ``\u2014 name base64``, ``\n``-ended)."""
+    if not sigs:
+        return []
+    if not sigs.endswith("\n"):
+        raise _malformed("the last signature line does not end with a newline")
+    signatures = []
+    for line in sigs[:-1].split("\n"):
+        dash, name, blob = line.split(" ")
+        if dash != _DASH or not name:
+            raise _malformed("signature line must be an em dash, a key name and a signature")
+        raw = base64.b64decode(blob, validate=True)
+        if len(raw) != 4 + 64:
+            raise _malformed("signature is not 4 + 64 bytes")
+        signatures.append((name, raw[:4], raw[4:]))
+    return signatures
+
+
+def _malformed(what: str) -> SignatureError:
+    return SignatureError(None, f"malformed checkpoint: {what}")

@@ -37,6 +37,7 @@ __all__ = [
     "ENTRY_VERSION",
     "GENESIS_PREV",
     "FIELD_TYPES",
+    "LEDGER_ID",
     "REQUIRED_FIELDS",
     "StoredEntry",
     "encode_entry",
@@ -44,6 +45,7 @@ __all__ = [
     "entry_problem",
     "format_time",
     "is_entry_time",
+    "ledger_id_problem",
     "parse_time",
 ]
 
@@ -72,7 +74,10 @@ FIELD_TYPES: Mapping[str, tuple[type | None, ...]] = {
     "data": (dict,),
     "justification": (str,),
 }
-_SOP_KEYS = ("id", "version", "hash")
+_SOP_KEYS = frozenset({"id", "version", "hash"})
+#: What a ledger id may be: 1 to 64 ASCII letters, digits, ``.``, ``_`` or ``-``,
+#: starting with a letter or a digit (it ends the checkpoint origin ``pelayanan/<id>``).
+LEDGER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _JSON_NAMES: dict[type | None, str] = {
     str: "string",
@@ -95,10 +100,14 @@ def is_entry_time(text: str) -> bool:
 
 
 _NULL = type(None)
-_ALLOWED = {
-    field: frozenset(_NULL if k is None else k for k in kinds)
+# Pairs rather than mappings, and the checks spelled out below: the shape check runs for
+# every entry verified (2.2 µs a demo entry against 2.8 µs with dict iteration and an
+# ``all()`` over the sop keys).
+_REQUIRED = tuple(REQUIRED_FIELDS.items())
+_ALLOWED = tuple(
+    (field, frozenset(_NULL if k is None else k for k in kinds))
     for field, kinds in FIELD_TYPES.items()
-}
+)
 _ABSENT = object()
 
 
@@ -108,8 +117,9 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
     Checks the required fields, their types, the version, the time format, and the types
     of the optional fields in `FIELD_TYPES`.
     """
-    for field, kind in REQUIRED_FIELDS.items():
-        if type(entry.get(field)) is not kind:
+    get = entry.get
+    for field, kind in _REQUIRED:
+        if type(get(field)) is not kind:
             return f"field {field!r} is missing or not a {_JSON_NAMES[kind]}"
     if entry["v"] != ENTRY_VERSION:
         return f"unknown entry format version {entry['v']}"
@@ -120,14 +130,30 @@ def entry_problem(entry: Mapping[str, Any]) -> str | None:
     prev = entry["prev"]
     if len(prev) != 64 or prev.strip("0123456789abcdef"):
         return "field 'prev' is not 64 lowercase hex digits"
-    for field, allowed in _ALLOWED.items():
-        value = entry.get(field, _ABSENT)
+    for field, allowed in _ALLOWED:
+        value = get(field, _ABSENT)
         if value is not _ABSENT and type(value) not in allowed:
             names = " or ".join(_JSON_NAMES[k] for k in FIELD_TYPES[field])
             return f"field {field!r} must be {names}"
-    sop = entry.get("sop")
-    if sop is not None and not all(type(sop.get(k)) is str for k in _SOP_KEYS):
-        return "field 'sop' must hold the strings id, version and hash"
+    sop = get("sop")
+    if sop is not None and (
+        sop.keys() != _SOP_KEYS or not all(type(value) is str for value in sop.values())
+    ):
+        return "field 'sop' must hold exactly the strings id, version and hash"
+    return None
+
+
+def ledger_id_problem(ledger: object) -> str | None:
+    """Return why *ledger* is not a valid ledger id, or ``None`` when it is one.
+
+    A ledger id is 1 to 64 ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a
+    letter or a digit (`LEDGER_ID`).
+    """
+    if type(ledger) is not str or LEDGER_ID.fullmatch(ledger) is None:
+        return (
+            f"ledger id {ledger!r} is not 1 to 64 ASCII letters, digits, '.', '_' or '-' "
+            "starting with a letter or a digit"
+        )
     return None
 
 

@@ -3,10 +3,14 @@
 One ledger after another; for each ledger:
 
 * a header line ``{"format":"pelayanan-audit-export","ledger":ID,"size":N,"version":1}``
-  (keys in this order; N is the number of entry lines that follow for this ledger);
+  (canonical JSON; N is the number of entry lines that follow for this ledger);
 * each entry's exact canonical bytes on a line of its own, in sequence order;
-* each signed checkpoint as ``{"checkpoint":NOTE}`` right after the entry that completes
-  its tree size.
+* each signed checkpoint as ``{"checkpoint":NOTE}`` (canonical JSON) right after the entry
+  that completes its tree size.
+
+Every line is canonical JSON (RFC 8785, as entries are); a line beginning with
+``{"format":`` is a header, one beginning with ``{"checkpoint":`` a checkpoint, every other
+line an entry.
 
 Entry lines are hashed as they are (without the newline), so an export verifies exactly
 like the store it came from.  See docs/audit-format.md.
@@ -17,7 +21,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import itertools
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,7 +29,9 @@ from typing import IO, Any
 
 import attrs
 
+from pelayanan.audit.canonical import canonical_json, parse_canonical
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import ledger_id_problem
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.verify import (
@@ -36,6 +41,7 @@ from pelayanan.audit.verify import (
     check_entry,
 )
 from pelayanan.exceptions import (
+    CanonicalEncodingError,
     InvalidArgumentError,
     SequenceError,
     SignatureError,
@@ -155,7 +161,7 @@ def export_checkpoints(
 
 
 def _checkpoint_line(note: str) -> bytes:
-    return json.dumps({"checkpoint": note}, separators=(",", ":")).encode() + b"\n"
+    return canonical_json({"checkpoint": note}) + b"\n"
 
 
 def write_export(
@@ -187,7 +193,7 @@ def write_export(
     for ledger in ledgers if ledgers is not None else store.ledgers():
         size = store.head(ledger).size
         header = {"format": EXPORT_FORMAT, "ledger": ledger, "size": size, "version": 1}
-        out.write(json.dumps(header, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+        out.write(canonical_json(header) + b"\n")
         chosen = (
             None
             if all_checkpoints
@@ -221,8 +227,8 @@ def write_export(
 _HEADER, _ENTRY, _CHECKPOINT = 0, 1, 2
 
 
-def _records(path: str | Path) -> Iterator[tuple[int, str, bytes | str | int]]:
-    """Yield ``(kind, ledger, payload)``: header (size), entry (bytes) or checkpoint (note)."""
+def _records(path: str | Path) -> Iterator[tuple[int, str, bytes | SignedCheckpoint | int]]:
+    """Yield ``(kind, ledger, payload)``: header (size), entry (bytes) or checkpoint (parsed)."""
     try:
         handle = Path(path).open("rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
@@ -231,24 +237,16 @@ def _records(path: str | Path) -> Iterator[tuple[int, str, bytes | str | int]]:
         ledger: str | None = None
         for number, raw in enumerate(handle, start=1):
             line = raw[:-1] if raw[-1:] == b"\n" else raw
-            if line.startswith(_CHECKPOINT_PREFIX):
-                note = _checkpoint_note(line)
-                if note is not None:
-                    if ledger is None:
-                        raise VerificationError(
-                            None, f"line {number}: no export header before records"
-                        )
-                    yield _CHECKPOINT, ledger, note
-                    continue
-            elif line.startswith(_HEADER_PREFIX):
-                header = _header(line)
-                if header is not None:
-                    ledger, size = header
-                    yield _HEADER, ledger, size
-                    continue
+            if line.startswith(_HEADER_PREFIX):
+                ledger, size = _header(line, number)
+                yield _HEADER, ledger, size
+                continue
             if ledger is None:
                 raise VerificationError(None, f"line {number}: no export header before records")
-            yield _ENTRY, ledger, line
+            if line.startswith(_CHECKPOINT_PREFIX):
+                yield _CHECKPOINT, ledger, _checkpoint_note(line, number)
+            else:
+                yield _ENTRY, ledger, line
 
 
 def read_export(path: str | Path) -> Iterator[ExportRecord]:
@@ -267,8 +265,8 @@ def read_export(path: str | Path) -> Iterator[ExportRecord]:
             yield ExportRecord("entry", ledger, data=payload, seq=position)
             position += 1
         elif kind == _CHECKPOINT:
-            assert isinstance(payload, str)
-            yield ExportRecord("checkpoint", ledger, note=payload)
+            assert isinstance(payload, SignedCheckpoint)
+            yield ExportRecord("checkpoint", ledger, note=payload.to_text())
         else:
             assert isinstance(payload, int)
             position = 0
@@ -276,31 +274,49 @@ def read_export(path: str | Path) -> Iterator[ExportRecord]:
 
 
 _CHECKPOINT_PREFIX = b'{"checkpoint":'
-_HEADER_PREFIX = b'{"format":"' + EXPORT_FORMAT.encode() + b'"'
+_HEADER_PREFIX = b'{"format":'
+_HEADER_MEMBERS = frozenset({"format", "ledger", "size", "version"})
 
 
-def _checkpoint_note(line: bytes) -> str | None:
+def _json_line(line: bytes, number: int, what: str) -> Any:
+    """Parse a header or checkpoint line, which must be canonical JSON (as entries are)."""
     try:
-        obj = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if isinstance(obj, dict) and set(obj) == {"checkpoint"} and isinstance(obj["checkpoint"], str):
-        return obj["checkpoint"]
-    return None
+        return parse_canonical(line)
+    except (UnicodeDecodeError, CanonicalEncodingError) as exc:
+        raise VerificationError(
+            None, f"line {number}: {what} is not canonical JSON: {exc}"
+        ) from None
 
 
-def _header(line: bytes) -> tuple[str, int] | None:
+def _checkpoint_note(line: bytes, number: int) -> SignedCheckpoint:
+    obj = _json_line(line, number, "checkpoint line")
+    if type(obj) is not dict or obj.keys() != {"checkpoint"} or type(obj["checkpoint"]) is not str:
+        msg = f'line {number}: a checkpoint line is {{"checkpoint": NOTE}} with NOTE a string'
+        raise VerificationError(None, msg)
     try:
-        obj = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if not isinstance(obj, dict) or set(obj) != {"format", "ledger", "size", "version"}:
-        return None
+        return SignedCheckpoint.parse(obj["checkpoint"])
+    except SignatureError as exc:
+        raise SignatureError(None, f"line {number}: {exc.reason}") from None
+
+
+def _header(line: bytes, number: int) -> tuple[str, int]:
+    obj = _json_line(line, number, "export header")
+    if type(obj) is not dict or obj.keys() != _HEADER_MEMBERS or obj["format"] != EXPORT_FORMAT:
+        msg = (
+            f"line {number}: an export header has exactly the members format "
+            f"({EXPORT_FORMAT!r}), ledger, size and version"
+        )
+        raise VerificationError(None, msg)
     if obj["version"] != EXPORT_VERSION:
-        raise VerificationError(None, f"unsupported export version {obj['version']!r}")
+        raise VerificationError(
+            None, f"line {number}: unsupported export version {obj['version']!r}"
+        )
     ledger, size = obj["ledger"], obj["size"]
-    if not isinstance(ledger, str) or type(size) is not int or size < 0:
-        raise VerificationError(None, "malformed export header (ledger or size)")
+    problem = ledger_id_problem(ledger)
+    if problem is not None:
+        raise VerificationError(None, f"line {number}: malformed export header: {problem}")
+    if type(size) is not int or size < 0:
+        raise VerificationError(None, f"line {number}: malformed export header: size {size!r}")
     return ledger, size
 
 
@@ -426,7 +442,7 @@ def _verify_serial(path: str | Path, run: _Run) -> None:
                 run.tick()
         elif kind == _CHECKPOINT:
             assert run.verifier is not None
-            assert isinstance(payload, str)
+            assert isinstance(payload, SignedCheckpoint)
             run.verifier.add_checkpoint(payload)
         else:
             assert isinstance(payload, int)
@@ -436,7 +452,11 @@ def _verify_serial(path: str | Path, run: _Run) -> None:
 # A task in flight: ledger, first position, lines, (lines before, note) of the checkpoints
 # among them, and the worker's answer; or a header: (ledger, size).
 _Task = tuple[
-    str, int, list[bytes], list[tuple[int, str]], "Future[tuple[bytes, list[tuple[str, str]], int]]"
+    str,
+    int,
+    list[bytes],
+    list[tuple[int, SignedCheckpoint]],
+    "Future[tuple[bytes, list[tuple[str, str]], int]]",
 ]
 
 
@@ -470,7 +490,7 @@ def _verify_parallel(path: str | Path, run: _Run, workers: int) -> None:
     pool = ProcessPoolExecutor(max_workers=workers)
     window: collections.deque[_Task | tuple[str, int]] = collections.deque()
     lines: list[bytes] = []
-    notes: list[tuple[int, str]] = []
+    notes: list[tuple[int, SignedCheckpoint]] = []
     ledger: str | None = None
     position = 0
 
@@ -498,7 +518,7 @@ def _verify_parallel(path: str | Path, run: _Run, workers: int) -> None:
                 if len(lines) >= _CHUNK_LINES:
                     flush()
             elif kind == _CHECKPOINT:
-                assert isinstance(payload, str)
+                assert isinstance(payload, SignedCheckpoint)
                 notes.append((len(lines), payload))
             else:
                 assert isinstance(payload, int)

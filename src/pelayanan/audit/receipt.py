@@ -115,9 +115,9 @@ class Receipt:
             receipt = cls(
                 ledger,
                 seq,
-                bytes.fromhex(str(doc["entry_hash"])),
+                _hash(doc["entry_hash"]),
                 note,
-                tuple(bytes.fromhex(h) for h in proof),
+                tuple(_hash(h) for h in proof),
                 None if entry is None else entry.encode("utf-8"),
             )
         except KeyError as exc:
@@ -245,3 +245,11 @@ def check_receipt(
             raise ProofError(msg)
     _verify_inclusion(receipt.entry_hash, receipt.seq, cp.size, receipt.proof, cp.root)
     return ReceiptCheck(receipt.ledger, receipt.seq, cp.size, cp.root, key)
+
+
+def _hash(text: object) -> bytes:
+    """Decode a hash written as 64 lowercase hex digits (the only form the format uses)."""
+    if type(text) is not str or len(text) != 64 or text.strip("0123456789abcdef"):
+        msg = f"receipt is malformed: {text!r} is not a hash in 64 lowercase hex digits"
+        raise ProofError(msg)
+    return bytes.fromhex(text)

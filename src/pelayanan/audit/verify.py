@@ -52,6 +52,8 @@ __all__ = [
     "accept_checkpoint",
     "check_entry",
     "check_entry_line",
+    "fault_evidence",
+    "fault_line",
     "verify_ledger",
 ]
 
@@ -104,13 +106,12 @@ def accept_checkpoint(
             outside its validity (rotated, not yet valid, revoked) at that time.
     """
     cp = signed.checkpoint
-    seq = cp.size - 1 if cp.size else None
     by_key = {t.key: t for t in trusted_from(trusted_keys)}
     signers = signed.signed_by(by_key)
     if not signers:
         names = ", ".join(name for name, _, _ in signed.signatures)
         raise SignatureError(
-            seq,
+            None,
             f"{what} is not validly signed by a trusted key (signed by {names})",
             ledger=ledger,
         )
@@ -122,7 +123,7 @@ def accept_checkpoint(
             return key.name
         refusals.append(refusal)
     raise SignatureError(
-        seq,
+        None,
         f"{what} is signed by a trusted key that was not valid at its time: " + "; ".join(refusals),
         ledger=ledger,
     )
@@ -203,6 +204,8 @@ class LedgerVerifier:
         self._range = CompactRange()
         self._prev_hex = GENESIS_PREV
         self._pending: list[SignedCheckpoint] = []
+        # Checkpoints read before the entry that brings the log to their size.
+        self._early: list[SignedCheckpoint] = []
         self._checked = 0
         self._checked_size = 0
         self._last_note: str | SignedCheckpoint | None = None
@@ -240,8 +243,9 @@ class LedgerVerifier:
         if signed.checkpoint.ledger != self.ledger:
             raise SignatureError(
                 None,
-                f"checkpoint for ledger {signed.checkpoint.ledger!r} found in ledger "
-                f"{self.ledger!r} (checkpoints may not be replayed across ledgers)",
+                f"checkpoint at size {signed.checkpoint.size}: it names ledger "
+                f"{signed.checkpoint.ledger!r}, not {self.ledger!r} (checkpoints may not be "
+                "replayed across ledgers)",
                 ledger=self.ledger,
             )
         self._check_signature(signed, what=f"checkpoint at size {signed.checkpoint.size}")
@@ -249,6 +253,7 @@ class LedgerVerifier:
             self._check_root(signed)
         else:
             self._pending.append(signed)
+            self._early.append(signed)
         self._last_note = note
 
     def add_entry(self, seq: int, data: bytes) -> dict[str, Any]:
@@ -431,15 +436,24 @@ class LedgerVerifier:
         if cp.size != self._range.size:
             # Only reachable for checkpoints fed after their size was passed; such
             # checkpoints are checked against the root recomputed at that size.
-            raise MerkleRootError(
+            raise SequenceError(
                 None,
-                f"checkpoint at size {cp.size} arrived after entry {self._range.size - 1}; "
-                "feed checkpoints in log order",
+                f"checkpoint at size {cp.size}: placed after entry {self._range.size - 1}; a "
+                "checkpoint follows the entry that brings the log to its size "
+                f"(entry {cp.size - 1})",
                 ledger=self.ledger,
             )
         if cp.root != self._range.root():
-            start = self._checked_size
-            where = f"entry {start}" if cp.size - start <= 1 else f"entries {start}..{cp.size - 1}"
+            if not cp.size:
+                raise MerkleRootError(
+                    None,
+                    "checkpoint at size 0: its root is not the root of the empty tree",
+                    ledger=self.ledger,
+                )
+            # The chain verified every entry up to here, so the last entry the checkpoint
+            # covers is the one whose change the chain cannot show: it is named.
+            start = min(self._checked_size, cp.size - 1)
+            where = f"entry {start}" if cp.size - start == 1 else f"entries {start}..{cp.size - 1}"
             raise MerkleRootError(
                 cp.size - 1,
                 f"Merkle root of the log at size {cp.size} does not match the signed "
@@ -448,6 +462,14 @@ class LedgerVerifier:
             )
         # After the root: a changed entry time is named as the change it is.
         self._check_dated_after_entries(cp)
+        if self._early and self._early[0] is signed:
+            self._early.pop(0)
+            raise SequenceError(
+                None,
+                f"checkpoint at size {cp.size}: placed before entry {cp.size - 1}; a checkpoint "
+                "follows the entry that brings the log to its size",
+                ledger=self.ledger,
+            )
         self._checked += 1
         self._checked_size = max(self._checked_size, cp.size)
 
@@ -472,6 +494,33 @@ class LedgerVerifier:
                 "were rewritten",
                 ledger=self.ledger,
             )
+
+
+#: How a fault line may begin when no entry is at fault (see `fault_line`).
+_PLACES = ("checkpoint at size ", "line ", "ledger ", "the saved checkpoint", "store: ")
+
+
+def fault_line(exc: VerificationError) -> str:
+    """Return the one line that reports *exc*: ``entry N: reason`` or a named place.
+
+    A fault tied to an entry names it; one tied to a checkpoint, an export line or a
+    ledger names that (the reason begins with it); anything else is ``unverifiable:``
+    (the input could not be checked at all, such as a file that cannot be read).  Only
+    the reason's first line is used: `fault_evidence` returns the rest.
+    """
+    reason = exc.reason.partition("\n")[0]
+    if exc.seq is not None:
+        line = f"entry {exc.seq}: {reason}"
+    elif reason.startswith(_PLACES):
+        line = reason
+    else:
+        line = f"unverifiable: {reason}"
+    return line + (f" (ledger {exc.ledger})" if exc.ledger else "")
+
+
+def fault_evidence(exc: VerificationError) -> str:
+    """Return what *exc* carries after its first line (a fork's two notes), else ``""``."""
+    return exc.reason.partition("\n")[2]
 
 
 def _entry_time(when: dt.datetime) -> str:

@@ -506,9 +506,12 @@ def _state_from_dict(doc: object, path: Path) -> tuple[str, dict[str, _LedgerSta
 
 
 def witness_state_notes(doc: Mapping[str, object]) -> list[str]:
-    """Return the cosigned notes a witness state document holds (one per ledger seen)."""
+    """Return the cosigned notes a witness state document holds (one per ledger seen).
+
+    A document whose ``format`` is not ``pelayanan-witness`` holds none.
+    """
     ledgers = doc.get("ledgers")
-    if not isinstance(ledgers, dict):
+    if doc.get("format") != _STATE_FORMAT or not isinstance(ledgers, dict):
         return []
     return [
         item["cosigned"]

@@ -17,7 +17,7 @@ from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey, load_public_key
 from pelayanan.audit.receipt import Receipt, check_receipt
-from pelayanan.audit.verify import Progress, VerificationReport
+from pelayanan.audit.verify import Progress, VerificationReport, fault_evidence, fault_line
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED_CHECK,
@@ -226,13 +226,10 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     except VerificationError as exc:
         # A fork's reason carries the two conflicting checkpoints after its first line:
         # evidence, printed on stdout.
-        reason, _, evidence = exc.reason.partition("\n")
+        evidence = fault_evidence(exc)
         if evidence:
             click.echo(evidence)
-        first = f"entry {exc.seq}: {reason}" if exc.seq is not None else reason
-        if exc.ledger:
-            first += f" (ledger {exc.ledger})"
-        fail(first, EXIT_FAILED_CHECK)
+        fail(fault_line(exc), EXIT_FAILED_CHECK)
     except PelayananError as exc:
         fail(f"unverifiable: {exc}", EXIT_FAILED_CHECK)
     finally:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pelayanan.access import AccessPolicy, Actor, DelegationRegistry
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import ledger_id_problem
 from pelayanan.audit.keyring import KeyringSigner, TrustedKey
 from pelayanan.audit.keys import SigningKey, VerifierKey
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
@@ -25,6 +26,7 @@ from pelayanan.desk._recorder import ClockSkew, Recorder, within_calendar_years
 from pelayanan.desk._requests import Requests
 from pelayanan.desk._result import ActionResult
 from pelayanan.desk._routing import Routing
+from pelayanan.exceptions import InvalidArgumentError
 from pelayanan.privacy.settings import PrivacySettings
 from pelayanan.reports.ikm import RULES_2017, RuleSet
 from pelayanan.routing import DispositionTarget, RoutingConfig, TrailStep
@@ -33,6 +35,7 @@ from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store import StoreReport, verify_store
 from pelayanan.store.base import RequestRecord, Store
+from pelayanan.store.ledger_map import check_placement
 
 __all__ = ["ServiceDesk"]
 
@@ -66,11 +69,13 @@ class ServiceDesk:
     attempt is recorded in the log before its typed error is raised.
 
     Args:
-        store: where requests and the audit log live.
+        store: where requests and the audit log live (a `MappedStore` of a ledger map
+            spreads ledgers over several stores).
         sops: the SOPs this desk serves (a registry or an iterable of SOPs).
         signing_key: the ledger key that signs a checkpoint after every commit, or a
             `KeyringSigner` that picks the key valid at each checkpoint's time.
-        ledger: the ledger id entries are appended to (one per agency or unit).
+        ledger: the ledger id entries are appended to (one per agency or unit): 1 to 64
+            ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit.
         clock: where "now" comes from.
         id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
         calendars: working calendars by name for SLA clocks: a clock counts on the one
@@ -91,9 +96,12 @@ class ServiceDesk:
             (``"hold"``).
 
     Raises:
+        InvalidArgumentError: *ledger* is not a valid ledger id.
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
         ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
+        LedgerPlacementError: the ledger map places *ledger* nowhere, or *ledger* was
+            moved from *store* to another store.
     """
 
     def __init__(
@@ -113,6 +121,10 @@ class ServiceDesk:
         privacy: PrivacySettings | None = None,
         clock_skew: ClockSkew = "refuse",
     ) -> None:
+        problem = ledger_id_problem(ledger)
+        if problem is not None:
+            raise InvalidArgumentError(problem)
+        check_placement(store, ledger)
         self.store = store
         self._signing_key = signing_key
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)

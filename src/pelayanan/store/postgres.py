@@ -53,7 +53,10 @@ def _split_schema(url: str) -> tuple[str, str | None]:
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     schema = next((value for key, value in query if key == "schema"), None)
-    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "schema"])
+    # libpq decodes %XX only (a "+" stays a plus), so spaces are written as %20.
+    rest = urllib.parse.urlencode(
+        [(key, value) for key, value in query if key != "schema"], quote_via=urllib.parse.quote
+    )
     return urllib.parse.urlunsplit(parts._replace(query=rest)), schema
 
 
@@ -263,16 +266,34 @@ class PostgresStore(SQLStoreBase):
         return {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
 
     def checkpoint_faults(self) -> list[tuple[str, str, str]]:
-        """Return checkpoint rows stored twice or out of order.
+        """Return checkpoint rows that were deleted, duplicated or reordered.
 
         Identity values are taken outside transactions (appends to different ledgers
-        commit in any order), so a gap in the ids proves nothing here and deleted rows
-        are not looked for; SQLite, whose counter is transactional, does look.
+        commit in any order), so a gap in the ids proves nothing here.  Deleted rows are
+        found in the server's own statistics instead: pelayanan never deletes a
+        checkpoint row, so any deletion the server counted for the table (``n_tup_del``)
+        was made by someone else.  The server counts a deletion once the deleting session
+        reports its statistics (at the latest when it ends), and an administrator who
+        may reset statistics can hide it (as one who edits ``sqlite_sequence`` can on
+        SQLite).
 
         Returns:
             ``(table, key, what differs)`` per fault.
         """
-        return self.checkpoint_order_faults()
+        with self._db() as db:
+            row = db.one(
+                "SELECT n_tup_del FROM pg_stat_user_tables WHERE relid = 'checkpoints'::regclass"
+            )
+        deleted = 0 if row is None or row[0] is None else int(row[0])
+        faults: list[tuple[str, str, str]] = []
+        if deleted:
+            what = (
+                f"{deleted} rows were deleted (the server's statistics count them; "
+                "pelayanan never deletes a checkpoint)"
+            )
+            faults.append(("checkpoints", "-", what))
+        faults.extend(self.checkpoint_order_faults())
+        return faults
 
     # -- writes ---------------------------------------------------------------------------
 
