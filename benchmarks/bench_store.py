@@ -66,7 +66,7 @@ _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=T
 # -- concurrent writers ------------------------------------------------------------------
 
 
-def writer(location: str, key_path: str, tag: str, count: int) -> None:
+def writer(location: str, key_path: str, tag: str, count: int, ledger: str = "default") -> None:
     """Submit and verify *count* complaints; print each ack, then ``TIME start end``."""
     store = open_store(location)
     desk = ServiceDesk(
@@ -74,6 +74,7 @@ def writer(location: str, key_path: str, tag: str, count: int) -> None:
         sops=[load_sop(SOP_FILE)],
         signing_key=load_private_key(key_path),
         clock=FakeClock(T0),
+        ledger=ledger,
     )
     citizen = Actor("warga-1", {"citizen"})
     verifier = Actor("ver-1", {"verifier"}, "unit-pengaduan")
@@ -94,8 +95,12 @@ def writer(location: str, key_path: str, tag: str, count: int) -> None:
     store.close()
 
 
-def _run_writers(location: str, key_path: str, processes: int, count: int) -> dict[str, float]:
-    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_store as b; b.writer(*sys.argv[1:3], sys.argv[3], int(sys.argv[4]))"  # noqa: E501
+def _run_writers(
+    location: str, key_path: str, processes: int, count: int, ledgers: list[str] | None = None
+) -> dict[str, float]:
+    """Run *processes* writers (writer ``p`` on ``ledgers[p]``, default all on one ledger)."""
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_store as b; b.writer(*sys.argv[1:3], sys.argv[3], int(sys.argv[4]), sys.argv[5])"  # noqa: E501
+    on = ledgers if ledgers is not None else ["default"] * processes
     procs = [
         subprocess.Popen(
             [
@@ -106,6 +111,7 @@ def _run_writers(location: str, key_path: str, processes: int, count: int) -> di
                 key_path,
                 f"P{p}-{uuid.uuid4().hex[:6]}",
                 str(count),
+                on[p],
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -113,10 +119,10 @@ def _run_writers(location: str, key_path: str, processes: int, count: int) -> di
         )
         for p in range(processes)
     ]
-    acked: list[tuple[int, str, str]] = []
+    acked: list[tuple[str, int, str, str]] = []
     starts, ends = [], []
     timed = 0
-    for proc in procs:
+    for ledger, proc in zip(on, procs, strict=True):
         out, err = proc.communicate(timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"writer failed: {err.strip()[-500:]}")
@@ -127,28 +133,30 @@ def _run_writers(location: str, key_path: str, processes: int, count: int) -> di
                 ends.append(float(parts[2]))
                 timed += int(parts[3])
             else:
-                acked.append((int(parts[0]), parts[1], parts[2]))
+                acked.append((ledger, int(parts[0]), parts[1], parts[2]))
     elapsed = max(ends) - min(starts)
     store = open_store(location)
-    forks = 0
-    try:
-        verify_ledger(
-            "default",
-            ((e.seq, e.data) for e in store.entries("default")),
-            store.iter_checkpoints("default"),
-            [load_private_key(key_path).verifier],
-            expected_size=store.head("default").size,
+    forks = lost = 0
+    for ledger in sorted(set(on)):
+        try:
+            verify_ledger(
+                ledger,
+                ((e.seq, e.data) for e in store.entries(ledger)),
+                store.iter_checkpoints(ledger),
+                [load_private_key(key_path).verifier],
+                expected_size=store.head(ledger).size,
+            )
+        except VerificationError:
+            forks += 1
+        seqs = [seq for at, seq, _, _ in acked if at == ledger]
+        forks += len(seqs) - len(set(seqs))  # two writers told they got the same position
+        entries = {e.seq: json.loads(e.data) for e in store.entries(ledger)}
+        lost += sum(
+            1
+            for at, seq, rid, action in acked
+            if at == ledger
+            and (entries.get(seq, {}).get("request") != rid or entries[seq].get("action") != action)
         )
-    except VerificationError:
-        forks += 1
-    seqs = [seq for seq, _, _ in acked]
-    forks += len(seqs) - len(set(seqs))  # two writers told they got the same position
-    entries = {e.seq: json.loads(e.data) for e in store.entries("default")}
-    lost = sum(
-        1
-        for seq, rid, action in acked
-        if entries.get(seq, {}).get("request") != rid or entries[seq].get("action") != action
-    )
     store.close()
     return {"rate": timed / elapsed, "forks": forks, "lost": lost, "acked": len(acked)}
 

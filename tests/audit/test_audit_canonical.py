@@ -130,6 +130,22 @@ class TestCanonicalJSON:
         with pytest.raises(CanonicalEncodingError):
             parse_canonical(text)
 
+    @pytest.mark.parametrize(
+        ("text", "fragment"),
+        [
+            (b' {"a":1}', "not in canonical form"),
+            (b'{"a":1} ', "not in canonical form"),
+            (b'{"a":1}{}', "not valid UTF-8 JSON: Extra data"),
+            (b'{"a":1', "not valid UTF-8 JSON"),
+            (b"", "not valid UTF-8 JSON"),
+            (b"-0", "not in canonical form"),
+        ],
+    )
+    def test_what_the_scanner_does_not_consume_is_named(self, text: bytes, fragment: str) -> None:
+        """Whitespace around the value is valid JSON but not canonical; the rest is not JSON."""
+        with pytest.raises(CanonicalEncodingError, match=fragment):
+            parse_canonical(text)
+
     @pytest.mark.parametrize("value", [1.0, 2**53, {1: "a"}, object(), "\ud800"])
     def test_refuses_unencodable_values(self, value: object) -> None:
         """Values outside the entry types raise CanonicalEncodingError, not a traceback."""

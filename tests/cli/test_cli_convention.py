@@ -78,6 +78,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "store import": [MISSING, "--db", "{tmp}/new.db"],
     "store info": ["--db", MISSING],
     "store migrate": ["--db", MISSING],
+    "store move": ["--map", MISSING, "--ledger", "kota", "--to", "{tmp}/new.db"],
 }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -23,8 +24,8 @@ PG_URL = os.environ.get("PELAYANAN_TEST_POSTGRES", "postgresql://postgres@127.0.
 T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
 
 
-def pg_connect_or_skip() -> Any:
-    """Return an autocommit psycopg connection to the test server, or skip / fail."""
+def pg_connect_or_skip(url: str = PG_URL) -> Any:
+    """Return an autocommit psycopg connection to the server at *url*, or skip / fail."""
     try:
         import psycopg
     except ImportError as exc:  # pragma: no cover - the test venv has psycopg
@@ -33,9 +34,9 @@ def pg_connect_or_skip() -> Any:
             pytest.fail(f"PostgreSQL tests must run under CI: {reason}")
         pytest.skip(reason)
     try:
-        return psycopg.connect(PG_URL, connect_timeout=3, autocommit=True)
+        return psycopg.connect(url, connect_timeout=3, autocommit=True)
     except psycopg.Error as exc:
-        reason = f"no PostgreSQL server at {PG_URL}: {str(exc).strip()}"
+        reason = f"no PostgreSQL server at {url}: {str(exc).strip()}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL tests must run under CI (CI=true): {reason}")
         pytest.skip(reason)
@@ -52,18 +53,18 @@ def drop_schema(conn: Any, schema: str) -> None:
     conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def pg_schema_url(schema: str) -> str:
-    """Return the test URL selecting *schema*."""
-    joiner = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{joiner}schema={schema}"
+def pg_schema_url(schema: str, url: str = PG_URL) -> str:
+    """Return *url* (the test server's by default) selecting *schema*."""
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}schema={schema}"
 
 
-def pg_database() -> Iterator[str]:
-    """Yield a URL of a fresh schema on the test server; drop the schema afterwards."""
-    conn = pg_connect_or_skip()
+def pg_database(url: str = PG_URL) -> Generator[str, None, None]:
+    """Yield a URL of a fresh schema on the server at *url*; drop the schema afterwards."""
+    conn = pg_connect_or_skip(url)
     schema = fresh_schema(conn)
     try:
-        yield pg_schema_url(schema)
+        yield pg_schema_url(schema, url)
     finally:
         drop_schema(conn, schema)
         conn.close()
@@ -104,3 +105,54 @@ def record(request_id: str = "REQ-1", *, version: int = 1, **changes: Any) -> Re
     }
     fields.update(changes)
     return RequestRecord(**fields)
+
+
+# -- the Citus rule: statements on ledger tables are keyed by the ledger -------------------
+
+#: The tables distributed by ``ledger`` under Citus (docs/storage.md).
+LEDGER_TABLES = frozenset({"ledgers", "entries", "checkpoints", "merkle_nodes", "requests"})
+
+#: Reads that span ledgers by nature (Citus runs them on every shard and merges); each is
+#: a plain SELECT, never a write, a lock or a join.
+FAN_OUT_READS = (
+    ("the ledger list", r"^SELECT ledger FROM ledgers( ORDER BY ledger)?$"),
+    ("ledgers holding entries", r"^SELECT DISTINCT ledger FROM entries ORDER BY ledger$"),
+    ("a request by id", r"^SELECT [\w, ]+ FROM requests WHERE id = %s$"),
+    ("requests by creation", r"^SELECT [\w, ]+ FROM requests WHERE \(created_at, id\) > "),
+    ("the row check", r"^SELECT [\w, ]+ FROM requests WHERE id > %s ORDER BY id LIMIT %s$"),
+    ("due requests", r"^SELECT [\w, ]+ FROM requests WHERE next_due IS NOT NULL AND "),
+    ("workloads", r"^SELECT assignee, SUM\(1 - closed\), COUNT\(\*\) FROM requests WHERE unit"),
+    ("checkpoint order", r"^SELECT ledger, id, size, note FROM checkpoints ORDER BY ledger, id$"),
+)
+
+_TABLE_WORDS = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|COPY)\s+(\w+)", re.IGNORECASE)
+_KEYED = re.compile(r"\b(?:\w+\.)?ledger = %s")
+_COLUMNS_WITH_LEDGER = re.compile(r"^(?:INSERT INTO|COPY) \w+ \([^)]*\bledger\b[^)]*\)")
+
+
+def ledger_key_fault(statement: str) -> str | None:
+    """Return why *statement* breaks the Citus rule, or ``None`` if it keeps it.
+
+    The rule: a statement touching a ledger table writes, locks or joins only rows of
+    one ledger, named by ``ledger = %s`` (or, for an INSERT or a COPY, a ``ledger``
+    column); an unkeyed SELECT must be one of `FAN_OUT_READS`.
+    """
+    text = " ".join(statement.split())
+    tables = {name.lower() for name in _TABLE_WORDS.findall(text)} & LEDGER_TABLES
+    if not tables or re.match(r"(CREATE|ALTER|DROP|VACUUM|SET)\b", text, re.IGNORECASE):
+        return None
+    if text.startswith(("INSERT", "COPY")):
+        return None if _COLUMNS_WITH_LEDGER.match(text) else "inserts rows without the ledger"
+    keyed = _KEYED.search(text) is not None
+    if " JOIN " in f" {text.upper()} ":
+        joined = [t for t in _TABLE_WORDS.findall(text) if t.lower() in LEDGER_TABLES]
+        if len(joined) > 1:
+            return "joins two ledger tables"
+        return None if keyed else "joins without naming the ledger"
+    if keyed:
+        return None
+    if not text.startswith("SELECT") or "FOR UPDATE" in text:
+        return "writes or locks rows without naming the ledger"
+    if any(re.search(pattern, text) for _, pattern in FAN_OUT_READS):
+        return None
+    return "reads across ledgers and is not a known fan-out read"

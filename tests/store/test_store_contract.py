@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
-from store_support import T0, body, pg_database, record, signer
+from store_support import T0, body, ledger_key_fault, pg_database, record, signer
 
 from pelayanan.access import Actor
 from pelayanan.audit.checkpoint import SignedCheckpoint
@@ -791,6 +791,18 @@ class TestSQLiteStore(ProcessContract):
             db.head("kota")
 
 
+#: Every statement text the PostgreSQL stores of this process sent during the suite.
+STATEMENTS: set[str] = set()
+
+
+def _statement_text(query: Any) -> str:
+    if isinstance(query, bytes):
+        return query.decode()
+    if isinstance(query, str):
+        return query
+    return str(query.as_string(None))  # a psycopg.sql.Composed
+
+
 @pytest.mark.postgres
 class TestPostgresStore(ProcessContract):
     """The contract for `PostgresStore` (a fresh schema per test on the local server)."""
@@ -800,8 +812,78 @@ class TestPostgresStore(ProcessContract):
         """A URL of a fresh schema, dropped afterwards."""
         yield from pg_database()
 
+    @pytest.fixture(autouse=True)
+    def _log_statements(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Record each statement sent through psycopg (checked by the Citus rule test)."""
+        import psycopg
+
+        for owner, name in (
+            (psycopg.Connection, "execute"),
+            (psycopg.Cursor, "execute"),
+            (psycopg.Cursor, "executemany"),
+            (psycopg.Cursor, "copy"),
+        ):
+            original = getattr(owner, name)
+
+            def logged(self: Any, query: Any, *args: Any, _run: Any = original, **kw: Any) -> Any:
+                STATEMENTS.add(_statement_text(query))
+                return _run(self, query, *args, **kw)
+
+            monkeypatch.setattr(owner, name, logged)
+
     def test_driver_errors_surface_as_store_errors(self, db: Store) -> None:
         """Using a closed store raises StoreError, not a psycopg exception."""
         db.close()
         with pytest.raises(StoreError):
             db.head("kota")
+
+    def test_an_open_append_blocks_its_own_ledger_only(
+        self, db: Store, location: str, ledger_key: SigningKey
+    ) -> None:
+        """While an append to one ledger holds its locks, another ledger appends freely.
+
+        The second handle gives up on any lock after a short ``lock_timeout``: its
+        append to the same ledger times out (the lock is held), its appends to another
+        ledger, with a request row and an idempotency key, do not wait at all.
+        """
+        db.append("kota", body(0), time=T0, request=record(), sign=signer(ledger_key))
+        impatient = open_store(f"{location}&options=-c%20lock_timeout%3D300")
+        try:
+            with db._append_transaction("kota"):  # type: ignore[attr-defined]
+                with pytest.raises(StoreError, match="lock timeout"):
+                    impatient.append("kota", body(1), time=T0)
+                for n in range(3):
+                    impatient.append(
+                        "kab", body(n), time=T0, sign=signer(ledger_key),
+                        request=record(f"KAB-{n}", ledger="kab"), idempotency_key=f"k{n}",
+                    )  # fmt: skip
+            assert impatient.head("kab").size == 3
+        finally:
+            impatient.close()
+        assert _verify(db, "kab", ledger_key) == 3
+
+
+@pytest.mark.postgres
+class TestPostgresStoreSecondServer(TestPostgresStore):
+    """The contract for `PostgresStore` on a second, throwaway server of the session."""
+
+    @pytest.fixture
+    def location(self, second_postgres: str) -> Iterator[str]:
+        """A URL of a fresh schema on the second server, dropped afterwards."""
+        yield from pg_database(second_postgres)
+
+
+@pytest.mark.postgres
+def test_postgres_statements_are_keyed_by_ledger() -> None:
+    """Every statement the PostgreSQL contract tests sent keeps the Citus rule.
+
+    Runs after the PostgreSQL classes of this module (file order) and checks what they
+    logged: writes, locks and joins on ledger tables name the ledger, and every other
+    read across ledgers is a known fan-out read (see `ledger_key_fault`).
+    """
+    if not STATEMENTS:
+        pytest.skip("no PostgreSQL contract test ran before this one: run the whole module")
+    faults = {text: fault for text in STATEMENTS if (fault := ledger_key_fault(text))}
+    assert faults == {}
+    assert any(text.startswith("COPY entries") for text in STATEMENTS)
+    assert any("FOR UPDATE" in text for text in STATEMENTS)

@@ -170,11 +170,7 @@ def parse_canonical_text(text: str, data: bytes) -> Any:
     Raises:
         CanonicalEncodingError: the text is not JSON, or not canonical JSON.
     """
-    try:
-        value = _DECODER.decode(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        msg = f"not valid UTF-8 JSON: {exc}"
-        raise CanonicalEncodingError(msg) from exc
+    value = _parse(text)
     # Fast path (verification of millions of lines): the C encoder reproduces the text.
     if _fast_path_ok(data):
         try:
@@ -186,6 +182,27 @@ def parse_canonical_text(text: str, data: bytes) -> Any:
         msg = "JSON is valid but not in canonical form (key order, spacing or escaping)"
         raise CanonicalEncodingError(msg)
     return value
+
+
+def _parse(text: str) -> Any:
+    """Parse *text* as one JSON value (`CanonicalEncodingError` if it is not JSON).
+
+    A canonical line has no whitespace around its value, so the C scanner is called on
+    the first character directly, without the two whitespace scans of
+    `json.JSONDecoder.decode` (0.7 µs of the 3.2 µs a demo entry's parse takes); a
+    line it does not consume whole takes the full decoder, which names the problem.
+    """
+    try:
+        value, end = _SCAN(text, 0)
+        if end == len(text):
+            return value
+    except (StopIteration, json.JSONDecodeError, RecursionError):
+        pass
+    try:
+        return _DECODER.decode(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        msg = f"not valid UTF-8 JSON: {exc}"
+        raise CanonicalEncodingError(msg) from exc
 
 
 def _refuse_float(text: str) -> Any:
@@ -203,3 +220,5 @@ def _exact_int(text: str) -> int:
 
 # One decoder for every line: json.loads with hooks would build a new one per call.
 _DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_int=_exact_int)
+# The scanner `JSONDecoder.__init__` builds (C when available); typeshed does not list it.
+_SCAN: Any = _DECODER.scan_once  # type: ignore[attr-defined]

@@ -81,11 +81,12 @@ def fail_all(problems: Iterable[str], code: int = EXIT_FAILED_CHECK) -> NoReturn
 
 
 #: The one help text of ``--db``, whatever the command.
-DB_HELP = "The store: a SQLite file path or a postgresql:// URL."
+DB_HELP = "The store: a SQLite file path, a postgresql:// URL or a ledger map file."
 
 
 def db_option(*, required: bool = True) -> Callable[[_Command], _Command]:
-    """Return the ``--db STORE`` option (parameter ``db``): a SQLite path or a PostgreSQL URL."""
+    """Return the ``--db STORE`` option (parameter ``db``): a SQLite path, a PostgreSQL URL
+    or a ledger map."""
     return click.option("--db", required=required, metavar="STORE", help=DB_HELP)
 
 

@@ -25,7 +25,7 @@ __all__ = ["store_group"]
 
 @click.group("store", epilog=example("pelayanan store info --db pelayanan-demo.db"))
 def store_group() -> None:
-    """Inspect stores; import a JSONL audit export (see docs/storage.md)."""
+    """Inspect stores; import a JSONL audit export; move a ledger (see docs/storage.md)."""
 
 
 @store_group.command(
@@ -102,3 +102,42 @@ def import_command(file: str, db: str, trusted: tuple[str, ...], keys_dir: str |
         store.close()
     for report in reports:
         click.echo(f"imported {report.summary()}")
+
+
+@store_group.command(
+    "move",
+    epilog=example(
+        "pelayanan store move --map ledgers.toml --ledger dinas-a "
+        "--to postgresql://pelayanan@db2.example/pelayanan --keys ledger.keys"
+    ),
+)
+@click.option("--map", "map_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The ledger map file (TOML, YAML or JSON).")  # fmt: skip
+@click.option("--ledger", required=True, help="The ledger to move.")
+@click.option("--to", "to", required=True, help="The store to move it to (a URL or a path).")
+@trusted_key_option("A public key PEM whose checkpoints to trust (repeatable).")
+@keys_option("A key folder whose keyring (or public keys) to trust.")
+def move_command(
+    map_file: str, ledger: str, to: str, trusted: tuple[str, ...], keys_dir: str | None
+) -> None:
+    """Move LEDGER to the store TO and switch the ledger map MAP to it.
+
+    Exports the ledger, verifies the export with the trusted keys, imports it into TO,
+    checks that size and root are equal in both stores, copies its request rows, then
+    replaces MAP atomically and marks the ledger as moved in the old store.  Stop the
+    ledger's writers first.  Exit 0 when moved, 1 when refused (the map is unchanged).
+    """
+    from pelayanan.store.ledger_map import move_ledger  # noqa: PLC0415 - start-up time
+
+    try:
+        keys = load_trusted_keys(trusted, keys_dir, None)
+    except PelayananError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        moved = move_ledger(map_file, ledger, to, keys)
+    except PelayananError as exc:
+        fail(f"move refused: {exc}", EXIT_FAILED_CHECK)
+    click.echo(
+        f"moved ledger {moved.ledger} from {moved.source} to {moved.target}: {moved.size} "
+        f"entries, root {moved.root}, {moved.requests} request rows; {map_file} updated"
+    )

@@ -35,6 +35,7 @@ from pelayanan.sop.model import SOP, Migration
 from pelayanan.sop.registry import SOPRegistry
 from pelayanan.store import StoreReport, verify_store
 from pelayanan.store.base import RequestRecord, Store
+from pelayanan.store.ledger_map import check_placement
 
 __all__ = ["ServiceDesk"]
 
@@ -68,7 +69,8 @@ class ServiceDesk:
     attempt is recorded in the log before its typed error is raised.
 
     Args:
-        store: where requests and the audit log live.
+        store: where requests and the audit log live (a `MappedStore` of a ledger map
+            spreads ledgers over several stores).
         sops: the SOPs this desk serves (a registry or an iterable of SOPs).
         signing_key: the ledger key that signs a checkpoint after every commit, or a
             `KeyringSigner` that picks the key valid at each checkpoint's time.
@@ -98,6 +100,8 @@ class ServiceDesk:
         SOPDefinitionError: a clock names an unknown action or state.
         CalendarError: a clock names a calendar the desk does not have.
         ConfigurationError: *clock_skew* is neither ``"refuse"`` nor ``"hold"``.
+        LedgerPlacementError: the ledger map places *ledger* nowhere, or *ledger* was
+            moved from *store* to another store.
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class ServiceDesk:
         problem = ledger_id_problem(ledger)
         if problem is not None:
             raise InvalidArgumentError(problem)
+        check_placement(store, ledger)
         self.store = store
         self._signing_key = signing_key
         self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)

@@ -64,10 +64,13 @@ __all__ = ["BulkRows", "SQLExec", "SQLStoreBase"]
 
 
 _HOLD_COLUMNS = "id, subject, request, reason, placed_by, placed_at"
-_UPSERT_REQUEST = (
-    f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({REQUEST_PLACEHOLDERS}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in REQUEST_COLUMNS.split(",")[1:])
+# Request rows are written keyed by (ledger, id), the ledger being the distribution
+# column under Citus (docs/storage.md): an insert for a new request, an update otherwise.
+_INSERT_REQUEST = f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({REQUEST_PLACEHOLDERS})"
+_UPDATE_REQUEST = (
+    "UPDATE requests SET "
+    + ", ".join(f"{c.strip()} = ?" for c in REQUEST_COLUMNS.split(",")[2:])
+    + " WHERE id = ? AND ledger = ?"
 )
 _WRITE_HEAD = (
     "INSERT INTO ledgers (ledger, size, last_hash, compact_range) VALUES (?, ?, ?, ?) "
@@ -276,8 +279,9 @@ def append_rows(
     """
     stored = None
     if request is not None:
-        query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?"
-        row = db.one(query + (" FOR UPDATE" if lock_rows else ""), (request.id,))
+        query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ? AND ledger = ?"
+        params = (request.id, request.ledger)
+        row = db.one(query + (" FOR UPDATE" if lock_rows else ""), params)
         stored = None if row is None else row_to_request(row)
     check_version(request, stored, expected_version)
     request_id = request.id if request is not None else None
@@ -299,7 +303,11 @@ def append_rows(
         [(ledger, node.level, node.index, node.hash) for node in prepared.nodes],
     )
     if prepared.request is not None:
-        db.run(_UPSERT_REQUEST, request_params(prepared.request))
+        params = request_params(prepared.request)
+        if stored is None:
+            db.run(_INSERT_REQUEST, params)
+        else:
+            db.run(_UPDATE_REQUEST, (*params[2:], params[0], params[1]))
     if idempotency_key is not None:
         inserted = db.run(
             "INSERT INTO idempotency (key, request_id, seq) VALUES (?, ?, ?) "
@@ -563,6 +571,17 @@ class SQLStoreBase(abc.ABC):
         return None if row is None else str(row[0])
 
     # -- requests -------------------------------------------------------------------------
+
+    def put_requests(self, records: Iterable[RequestRecord]) -> int:
+        """Insert request rows as they are (a ledger moved here); return how many.
+
+        Only for copying a ledger whose entries are already in this store and whose
+        rows are not: the rows must agree with its log (`verify_store` checks that).
+        """
+        rows = [request_params(record) for record in records]
+        with self._db() as db:
+            db.many(_INSERT_REQUEST, rows)
+        return len(rows)
 
     def get_request(self, request_id: str) -> RequestRecord | None:
         """Return the request with *request_id*, or ``None``."""

@@ -218,6 +218,13 @@ class MemoryStore(MemoryVaultMixin):
             self._heads[ledger] = bulk.head
             return bulk.head
 
+    def put_requests(self, records: Iterable[RequestRecord]) -> int:
+        """Write request rows as they are (a ledger moved here); return how many."""
+        copied = list(records)
+        with self._lock:
+            self._requests.update((record.id, record) for record in copied)
+        return len(copied)
+
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level metadata value."""
         with self._lock:

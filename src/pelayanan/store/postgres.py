@@ -53,7 +53,10 @@ def _split_schema(url: str) -> tuple[str, str | None]:
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     schema = next((value for key, value in query if key == "schema"), None)
-    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "schema"])
+    # libpq decodes %XX only (a "+" stays a plus), so spaces are written as %20.
+    rest = urllib.parse.urlencode(
+        [(key, value) for key, value in query if key != "schema"], quote_via=urllib.parse.quote
+    )
     return urllib.parse.urlunsplit(parts._replace(query=rest)), schema
 
 

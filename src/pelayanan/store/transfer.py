@@ -21,7 +21,7 @@ from pelayanan.audit.verify import Progress, VerificationReport
 from pelayanan.exceptions import StoreError, StoreNotEmptyError
 from pelayanan.store.base import Store
 
-__all__ = ["import_export", "imported_meta_key", "is_empty"]
+__all__ = ["copy_verified", "import_export", "imported_meta_key", "is_empty"]
 
 
 def is_empty(store: Store) -> bool:
@@ -59,8 +59,29 @@ def import_export(
         msg = f"{store!r} already holds ledgers or requests: import only into an empty store"
         raise StoreNotEmptyError(msg)
     reports = verify_export(path, trusted_keys, progress=progress)
-    records = read_export(path)
-    section = _Sections(records)
+    copy_verified(store, path, reports)
+    for report in reports:
+        # The export carries the log, not the request rows: `verify_store` does not ask
+        # for rows of requests submitted in the imported part.
+        set_meta = getattr(store, "set_meta", None)
+        if set_meta is not None:
+            set_meta(imported_meta_key(report.ledger), str(report.size))
+    return reports
+
+
+def copy_verified(store: Store, path: str | Path, reports: Sequence[VerificationReport]) -> None:
+    """Copy the verified export at *path* into *store*, one transaction per ledger.
+
+    Args:
+        store: the target, holding none of the export's ledgers.
+        path: the JSONL export.
+        reports: what `verify_export` found in it.
+
+    Raises:
+        StoreError: a copied ledger's size or root differs from its report (the file
+            changed after verification).
+    """
+    section = _Sections(read_export(path))
     while (ledger := section.next_ledger()) is not None:
         store.bulk_append(ledger, section.records())
     for report in reports:
@@ -72,12 +93,6 @@ def import_export(
                 f"{report.root.hex()[:16]}...: {path} changed during the import"
             )
             raise StoreError(msg)
-        # The export carries the log, not the request rows: `verify_store` does not ask
-        # for rows of requests submitted in the imported part.
-        set_meta = getattr(store, "set_meta", None)
-        if set_meta is not None:
-            set_meta(imported_meta_key(report.ledger), str(report.size))
-    return reports
 
 
 def imported_meta_key(ledger: str) -> str:
