@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import attrs
 
@@ -44,6 +44,7 @@ from pelayanan.store._rows import (
 from pelayanan.store._schema import TABLES
 from pelayanan.store.base import (
     SCHEMA_VERSION,
+    AppendOptions,
     AppendResult,
     BulkAppender,
     CheckpointSigner,
@@ -250,10 +251,10 @@ def append_rows(
     body: Mapping[str, Any],
     *,
     time: dt.datetime,
-    request: RequestRecord | None,
-    expected_version: int | None,
-    idempotency_key: str | None,
-    sign: CheckpointSigner | None,
+    request: RequestRecord | None = None,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+    sign: CheckpointSigner | None = None,
     lock_rows: bool,
     before_write: Callable[[], None] | None = None,
 ) -> AppendResult:
@@ -455,15 +456,7 @@ class SQLStoreBase(abc.ABC):
     # -- the write path -------------------------------------------------------------------
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and write *request* in the same transaction.
 
@@ -473,23 +466,15 @@ class SQLStoreBase(abc.ABC):
             StoreIntegrityError: the head or the request row disagrees with the log.
         """
         with self._append_transaction(ledger) as (db, head):
-            return append_rows(
-                db, ledger, head, body, time=time, request=request,
-                expected_version=expected_version, idempotency_key=idempotency_key,
-                sign=sign, lock_rows=self._lock_rows,
-            )  # fmt: skip
+            return append_rows(db, ledger, head, body, lock_rows=self._lock_rows, **options)
 
     def append_with_vault(
         self,
         ledger: str,
         body: Mapping[str, Any],
         *,
-        time: dt.datetime,
         change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        **options: Unpack[AppendOptions],
     ) -> AppendResult:
         """Append an audit entry, write *request* and apply *change* in one transaction.
 
@@ -506,10 +491,8 @@ class SQLStoreBase(abc.ABC):
                 self._erase_key(db, subject, at)
 
             result = append_rows(
-                db, ledger, head, body, time=time, request=request,
-                expected_version=expected_version, idempotency_key=idempotency_key,
-                sign=sign, lock_rows=self._lock_rows,
-                before_write=lambda: apply_vault(db, change, erase=erase),
+                db, ledger, head, body, lock_rows=self._lock_rows,
+                before_write=lambda: apply_vault(db, change, erase=erase), **options,
             )  # fmt: skip
         if change.erase:
             self._after_erasure()

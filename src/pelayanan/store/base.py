@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Required, TypedDict, Unpack
 
 import attrs
 
@@ -23,6 +23,7 @@ from pelayanan.store._guard import RowReader, check_head, check_request_row
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AppendOptions",
     "AppendResult",
     "BulkAppender",
     "CheckpointSigner",
@@ -42,6 +43,27 @@ __all__ = [
 SCHEMA_VERSION = 3
 
 CheckpointSigner = Callable[[Checkpoint], SignedCheckpoint]
+
+
+class AppendOptions(TypedDict, total=False):
+    """The keyword options of `Store.append`, named once for every store and wrapper.
+
+    Attributes:
+        time: the instant recorded in the checkpoint.
+        request: the request's new state, or ``None`` for entries that change no request
+            (e.g. refused attempts).
+        expected_version: the version the request had when it was read (``None`` for a
+            new request); a mismatch raises `ConcurrentModificationError`.
+        idempotency_key: remembered with the result; a second append with the same key
+            raises `ConcurrentModificationError` (the desk looks keys up first).
+        sign: signs a checkpoint of the new tree head, stored in the same transaction.
+    """
+
+    time: Required[dt.datetime]
+    request: RequestRecord | None
+    expected_version: int | None
+    idempotency_key: str | None
+    sign: CheckpointSigner | None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -324,29 +346,14 @@ class Store(Protocol):
         """Return the request with *request_id*, or ``None``."""
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and, in the same transaction, write *request*.
 
         Args:
             ledger: the ledger to append to.
             body: the entry's fields; the store adds ``v``, ``ledger``, ``seq``, ``prev``.
-            time: the instant recorded in the checkpoint.
-            request: the request's new state, or ``None`` for entries that change no request
-                (e.g. refused attempts).
-            expected_version: the version the request had when it was read (``None`` for a
-                new request); a mismatch raises `ConcurrentModificationError`.
-            idempotency_key: remembered with the result; a second append with the same key
-                raises `ConcurrentModificationError` (the desk looks keys up first).
-            sign: signs a checkpoint of the new tree head, stored in the same transaction.
+            **options: the `AppendOptions` (``time`` is required).
 
         Raises:
             ConcurrentModificationError: the request changed since it was read.

@@ -6,16 +6,16 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
 from pelayanan.audit.merkle import MemoryNodeStore, Node
 from pelayanan.exceptions import ConcurrentModificationError
 from pelayanan.store.base import (
+    AppendOptions,
     AppendResult,
     BulkAppender,
-    CheckpointSigner,
     LedgerHead,
     RequestRecord,
     check_version,
@@ -141,15 +141,7 @@ class MemoryStore(MemoryVaultMixin):
             return self._heads.get(ledger, LedgerHead.empty())
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and write *request*, atomically.
 
@@ -157,6 +149,9 @@ class MemoryStore(MemoryVaultMixin):
             ConcurrentModificationError: the request changed since it was read, or the
                 idempotency key was used already.
         """
+        request = options.get("request")
+        expected_version = options.get("expected_version")
+        idempotency_key = options.get("idempotency_key")
         with self._lock:
             stored = self._requests.get(request.id) if request is not None else None
             check_version(request, stored, expected_version)
@@ -169,8 +164,8 @@ class MemoryStore(MemoryVaultMixin):
                 head,
                 ledger,
                 body,
-                time=time,
-                sign=sign,
+                time=options["time"],
+                sign=options.get("sign"),
                 request=request,
                 stored=stored,
                 reader=self,
