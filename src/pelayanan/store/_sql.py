@@ -47,11 +47,9 @@ from pelayanan.store.base import (
     AppendOptions,
     AppendResult,
     BulkAppender,
-    CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    check_version,
-    prepare_append,
+    prepare_checked_append,
 )
 from pelayanan.store.vault import (
     VAULT_FINGERPRINT_KEY,
@@ -250,13 +248,9 @@ def append_rows(
     head: LedgerHead,
     body: Mapping[str, Any],
     *,
-    time: dt.datetime,
-    request: RequestRecord | None = None,
-    expected_version: int | None = None,
-    idempotency_key: str | None = None,
-    sign: CheckpointSigner | None = None,
     lock_rows: bool,
     before_write: Callable[[], None] | None = None,
+    **options: Unpack[AppendOptions],
 ) -> AppendResult:
     """Do one append inside the open write transaction of *db*, the ledger head locked.
 
@@ -265,33 +259,30 @@ def append_rows(
         ledger: the ledger.
         head: its head, read under the lock.
         body: the entry's fields.
-        time: the checkpoint time.
-        request: the request's new state, if any.
-        expected_version: the version the caller read.
-        idempotency_key: remembered with the result.
-        sign: the checkpoint signer.
         lock_rows: lock the request row (``FOR UPDATE``, PostgreSQL).
         before_write: called once everything is checked, before the first write (the
             vault change of `append_with_vault`).
+        **options: the `AppendOptions` of `Store.append`.
 
     Raises:
         ConcurrentModificationError: the request changed, or the key was used.
         StoreIntegrityError: the head or the request row disagrees with the log.
     """
+    request = options.get("request")
+    expected_version = options.get("expected_version")
+    idempotency_key = options.get("idempotency_key")
     stored = None
     if request is not None:
         query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ? AND ledger = ?"
         params = (request.id, request.ledger)
         row = db.one(query + (" FOR UPDATE" if lock_rows else ""), params)
         stored = None if row is None else row_to_request(row)
-    check_version(request, stored, expected_version)
-    request_id = request.id if request is not None else None
     used = "SELECT 1 FROM idempotency WHERE key = ?"
-    if idempotency_key is not None and db.one(used, (idempotency_key,)) is not None:
-        raise ConcurrentModificationError(request_id or "-", expected_version or 0, None)
-    prepared = prepare_append(
-        head, ledger, body, time=time, sign=sign, request=request, stored=stored, reader=db
+    key_used = idempotency_key is not None and db.one(used, (idempotency_key,)) is not None
+    prepared = prepare_checked_append(
+        head, ledger, body, options, stored=stored, key_used=key_used, reader=db
     )
+    request_id = request.id if request is not None else None
     if before_write is not None:
         before_write()
     db.run(

@@ -34,6 +34,7 @@ __all__ = [
     "build_append",
     "check_version",
     "prepare_append",
+    "prepare_checked_append",
 ]
 
 #: The storage schema version this library writes.  History: 1 = the walking
@@ -219,6 +220,56 @@ def prepare_append(
         # leaves the row without one (its check is then skipped).
         request = attrs.evolve(request, last_seq=None, last_hash=None)
     return attrs.evolve(prepared, request=request)
+
+
+def prepare_checked_append(
+    head: LedgerHead,
+    ledger: str,
+    body: Mapping[str, Any],
+    options: AppendOptions,
+    *,
+    stored: RequestRecord | None,
+    key_used: bool,
+    reader: RowReader,
+) -> PreparedAppend:
+    """Check an append's version and idempotency key, then `prepare_append` it.
+
+    The checks every backend makes first, in its write transaction with the ledger head
+    locked, once it has read the request's stored row and looked the key up.
+
+    Args:
+        head: the ledger head as stored.
+        ledger: the ledger appended to.
+        body: the entry's fields.
+        options: the `AppendOptions` of the call.
+        stored: the request's stored row, if any.
+        key_used: the call's idempotency key is already recorded.
+        reader: reads entries and nodes inside the transaction.
+
+    Returns:
+        The prepared rows, as `prepare_append` returns them.
+
+    Raises:
+        ConcurrentModificationError: the stored version is not the expected one, or the
+            idempotency key was used already.
+        StoreIntegrityError: the head or the request row disagrees with the log.
+    """
+    request = options.get("request")
+    expected_version = options.get("expected_version")
+    check_version(request, stored, expected_version)
+    if key_used:
+        request_id = request.id if request is not None else "-"
+        raise ConcurrentModificationError(request_id, expected_version or 0, None)
+    return prepare_append(
+        head,
+        ledger,
+        body,
+        time=options["time"],
+        sign=options.get("sign"),
+        request=request,
+        stored=stored,
+        reader=reader,
+    )
 
 
 def build_append(

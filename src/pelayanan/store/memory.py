@@ -11,15 +11,13 @@ from typing import Any, Unpack
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
 from pelayanan.audit.merkle import MemoryNodeStore, Node
-from pelayanan.exceptions import ConcurrentModificationError
 from pelayanan.store.base import (
     AppendOptions,
     AppendResult,
     BulkAppender,
     LedgerHead,
     RequestRecord,
-    check_version,
-    prepare_append,
+    prepare_checked_append,
 )
 from pelayanan.store.vault import MemoryVaultMixin
 
@@ -150,24 +148,18 @@ class MemoryStore(MemoryVaultMixin):
                 idempotency key was used already.
         """
         request = options.get("request")
-        expected_version = options.get("expected_version")
         idempotency_key = options.get("idempotency_key")
         with self._lock:
             stored = self._requests.get(request.id) if request is not None else None
-            check_version(request, stored, expected_version)
-            if idempotency_key is not None and idempotency_key in self._idempotency:
-                request_id = request.id if request is not None else "-"
-                raise ConcurrentModificationError(request_id, expected_version or 0, None)
             head = self._heads.get(ledger, LedgerHead.empty())
             # Everything that can fail happens before the first mutation below.
-            prepared = prepare_append(
+            prepared = prepare_checked_append(
                 head,
                 ledger,
                 body,
-                time=options["time"],
-                sign=options.get("sign"),
-                request=request,
+                options,
                 stored=stored,
+                key_used=idempotency_key is not None and idempotency_key in self._idempotency,
                 reader=self,
             )
             nodes = self._nodes.setdefault(ledger, MemoryNodeStore())
