@@ -14,7 +14,7 @@ from pelayanan.desk import ServiceDesk
 #: A routing configuration: rules by category and region, two units with officers.
 ROUTING_CONFIG: dict[str, Any] = {
     "triage": "unit-pengaduan",
-    "fields": {"region": "region_code"},
+    "fields": {"region": "region"},
     "rules": [
         {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
         {
@@ -54,5 +54,5 @@ def submit_routed(
     desk: ServiceDesk, category: str = "infrastruktur", region: str = "32.73.01.1001"
 ) -> str:
     """Submit a complaint of *category* in *region* as `CITIZEN`; return its id."""
-    data = {"subject": "Jalan rusak", "category": category, "region_code": region}
+    data = {"subject": "Jalan rusak", "category": category, "region": region}
     return desk.submit("pengaduan-umum", actor=CITIZEN, data=data).request.id

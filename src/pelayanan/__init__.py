@@ -24,6 +24,8 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "Duration",
+    "FieldNotAllowedError",
+    "GuardNotMetError",
     "IncompleteRequestError",
     "KeyringSigner",
     "MemoryStore",
@@ -70,6 +72,8 @@ _ORIGINS: dict[str, str] = {
     "Clock": "pelayanan.clock",
     "ConfigurationError": "pelayanan.exceptions",
     "Duration": "pelayanan.calendar",
+    "FieldNotAllowedError": "pelayanan.exceptions",
+    "GuardNotMetError": "pelayanan.exceptions",
     "IncompleteRequestError": "pelayanan.exceptions",
     "KeyringSigner": "pelayanan.audit.keyring",
     "MemoryStore": "pelayanan.store",
@@ -125,6 +129,8 @@ if TYPE_CHECKING:
     from pelayanan.desk import ActionResult, ServiceDesk
     from pelayanan.exceptions import (
         ConfigurationError,
+        FieldNotAllowedError,
+        GuardNotMetError,
         IncompleteRequestError,
         PelayananError,
         PelayananWarning,

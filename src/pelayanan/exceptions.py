@@ -25,6 +25,8 @@ structured attributes so callers never parse messages::
     │   ├── PermissionDeniedError (PermissionError)  role, separation of duties, delegation
     │   ├── IncompleteRequestError              required fields or documents missing
     │   ├── InvalidFieldValueError (ValueError)  a value does not fit its declared type
+    │   │   └── FieldNotAllowedError            a field the SOP or the action does not allow
+    │   ├── GuardNotMetError                    a guard the action requires does not hold
     │   ├── RoutingError                        no routing rule matched and no triage unit
     │   ├── DispositionError (ValueError)       a disposisi cannot be issued or closed
     │   ├── MigrationError                      a migration does not apply to the request
@@ -404,6 +406,30 @@ class InvalidFieldValueError(RequestError, ValueError):
         self.action = action
         self.problems = tuple(problems)
         super().__init__(f"action {action!r}: " + "; ".join(self.problems))
+
+
+class FieldNotAllowedError(InvalidFieldValueError):
+    """Data names fields the action may not write; ``fields`` lists their names.
+
+    ``rule`` is ``fields:undeclared`` (the SOP's ``fields`` do not declare them) or
+    ``fields:writes`` (the action's ``writes`` does not list them).  Values are never
+    quoted.
+    """
+
+    def __init__(self, action: str, fields: Sequence[str], *, rule: str, hint: str) -> None:
+        self.fields = tuple(fields)
+        self.rule = rule
+        super().__init__(action, [f"may not write {', '.join(self.fields)}: {hint}"])
+
+
+class GuardNotMetError(RequestError):
+    """A guard the action lists under ``requires`` does not hold; ``rule`` is ``guard:<name>``."""
+
+    def __init__(self, action: str, guard: str, detail: str) -> None:
+        self.action = action
+        self.guard = guard
+        self.rule = f"guard:{guard}"
+        super().__init__(f"action {action!r} requires {guard}: {detail}")
 
 
 class RoutingError(RequestError):

@@ -86,7 +86,7 @@ from pelayanan.store import MemoryStore
 from pelayanan.testing import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC = {"subject": "Jalan rusak", "category": "infrastruktur", "region_code": "32.73.01.1001"}
+PUBLIC = {"subject": "Jalan rusak", "category": "infrastruktur", "region": "32.73.01.1001"}
 PERSONAL = {"nama": "Siti Nurhaliza", "nik": "3273015708910004"}
 CITIZEN = Actor("warga-1", {"citizen"})
 VERIFIER = Actor("ver-1", {"verifier"}, "unit-pengaduan")
@@ -111,7 +111,7 @@ PLT_AUTHORITY = {
 def _routing(now: dt.datetime) -> dict[str, Any]:
     return {
         "triage": "unit-pengaduan",
-        "fields": {"region": "region_code"},
+        "fields": {"region": "region"},
         "rules": [{"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"}],
         "units": {"dinas-pu": {"strategy": "least_loaded", "officers": ["pu-1", "pu-2"]}},
         "disposition": {"roles": ["supervisor"]},

@@ -21,6 +21,8 @@ PAIRS = [
     ("izin-reklame.yaml", "izin-reklame.yaml"),
     ("cuti-tahunan.json", "cuti-tahunan.yaml"),
     ("panggilan-darurat-112.yaml", "panggilan-darurat-112.yaml"),
+    ("skck-polres.yaml", "skck-polres.yaml"),
+    ("pbg.yaml", "pbg.yaml"),
 ]
 
 

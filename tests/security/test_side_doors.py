@@ -97,7 +97,7 @@ CITIZEN = Actor("warga-1", {"citizen"})
 VERIFIER = Actor("ver-1", {"verifier"})
 KEPALA = Actor("kepala-1", {"supervisor"}, "unit-pengaduan")
 ROUTING = {
-    "fields": {"region": "region_code"},
+    "fields": {"region": "region"},
     "rules": [
         {"name": "pu", "when": {"category": "infrastruktur"}, "unit": "dinas-pu"},
         {"name": "kota", "when": {"region": "32.73"}, "unit": "unit-pengaduan"},
@@ -152,7 +152,7 @@ class TestNoPersonalDataInRefusals:
             lambda: desk.submit(
                 "pengaduan-umum",
                 actor=CITIZEN,
-                data={"subject": "s", "category": "lainnya", "region_code": str(NIK)},
+                data={"subject": "s", "category": "lainnya", "region": str(NIK)},
             )
         )
         attempts.append(

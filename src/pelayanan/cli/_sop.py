@@ -21,7 +21,7 @@ from pelayanan.cli._common import (
     fail,
     fail_all,
 )
-from pelayanan.exceptions import SOPDefinitionError
+from pelayanan.exceptions import ConfigurationError, SOPDefinitionError
 from pelayanan.sop.diagram import to_dot, to_mermaid
 from pelayanan.sop.loader import load_sop
 from pelayanan.sop.model import SOP
@@ -115,7 +115,7 @@ def _clock_line(view: ClockView) -> str:
     return f"    clock {view.name}: running, due {_when(view.deadline)}{late}{estimated}"
 
 
-def _print_step(result: StepResult) -> None:
+def _print_step(result: StepResult, held_before: str | None) -> None:
     step = result.step
     head = f"{result.index + 1:>2}. {_when(result.at)}  {step.actor}: {step.action}"
     if result.accepted:
@@ -123,6 +123,14 @@ def _print_step(result: StepResult) -> None:
     else:
         outcome = "refused" + (" (as expected)" if result.as_expected else "")
     click.echo(f"{head}  {outcome}" + (f"   # {step.note}" if step.note else ""))
+    if result.accepted and result.authority:
+        click.echo(f"    acting for {result.authority} (delegation)")
+    if result.accepted and result.branches:
+        click.echo(
+            "    branches: " + ", ".join(f"{n} {s}" for n, s in sorted(result.branches.items()))
+        )
+    if result.accepted and result.unit != held_before:
+        click.echo(f"    held by {result.unit}")
     if result.reason:
         click.echo(f"    reason: {result.reason}")
     for view in result.clocks:
@@ -134,23 +142,52 @@ def _print_step(result: StepResult) -> None:
 )
 @click.argument("sop_file", type=_FILE)
 @click.argument("scenario_file", type=_FILE)
-def simulate_command(sop_file: str, scenario_file: str) -> None:
+@click.option(
+    "--calendar",
+    "calendar_files",
+    multiple=True,
+    metavar="[NAME=]FILE",
+    help="A working-calendar YAML file for the deadlines (default: the Indonesian "
+    "government calendar); NAME=FILE gives the calendar clocks name NAME (repeatable).",
+)
+@click.option(
+    "--routing",
+    "routing_file",
+    type=_FILE,
+    help="A routing configuration: the submission and actions with `route` go to the "
+    "unit it decides, and its delegations (Plt/Plh) are in force.",
+)
+def simulate_command(
+    sop_file: str, scenario_file: str, calendar_files: tuple[str, ...], routing_file: str | None
+) -> None:
     """Run SCENARIO_FILE on the SOP in SOP_FILE, printing states and SLA clock deadlines.
 
-    Deadlines are computed on the default Indonesian government calendar.  Exits 1 at the
-    first step whose outcome is not the expected one, with the reason; 2 on an invalid
-    SOP or scenario.
+    Deadlines are computed on the default Indonesian government calendar unless
+    --calendar gives another.  Exits 1 at the first step whose outcome is not the
+    expected one, with the reason; 2 on an invalid SOP, scenario, calendar or routing
+    file.
     """
+    from pelayanan.cli._report_common import load_calendars  # noqa: PLC0415 - start-up time
+    from pelayanan.routing import load_routing_config  # noqa: PLC0415 - start-up time
+
     sop = _load(sop_file)
+    calendar, calendars = load_calendars(calendar_files)
+    routing = None
     try:
+        if routing_file is not None:
+            routing = load_routing_config(routing_file)
         scenario = load_scenario(scenario_file)
         click.echo(f"{sop.id} {sop.version}: {sop.title}")
-        for result in simulate(sop, scenario):
-            _print_step(result)
+        held: str | None = None
+        for result in simulate(
+            sop, scenario, calendar=calendar, calendars=calendars, routing=routing
+        ):
+            _print_step(result, held)
+            held = result.unit
             if not result.as_expected:
                 where = f"{scenario_file}:{result.step.line or 0}"
                 why = result.reason or "the step was accepted, but the scenario expects a refusal"
                 fail(f"{where}: steps[{result.index}]: {why}", EXIT_FAILED_CHECK)
-    except SOPDefinitionError as exc:
+    except ConfigurationError as exc:
         fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     click.echo(f"scenario completed: {len(scenario.steps)} steps")

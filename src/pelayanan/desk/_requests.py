@@ -39,6 +39,7 @@ from pelayanan.desk._routing import Routing
 from pelayanan.exceptions import (
     ConcurrentModificationError,
     DuplicateRequestError,
+    GuardNotMetError,
     IdempotencyKeyReuseError,
     IncompleteRequestError,
     InvalidFieldValueError,
@@ -46,20 +47,31 @@ from pelayanan.exceptions import (
     PermissionDeniedError,
     ReportError,
     RequestError,
+    RoutingError,
     TransitionNotAllowedError,
     UnknownRequestError,
     UnknownSOPError,
 )
 from pelayanan.reports.ikm import RuleSet, compute_ikm
+from pelayanan.routing import AssignmentDecision, RoutingDecision, open_dispositions
 from pelayanan.sla import ClockChange, next_due
 from pelayanan.sop.compile import compile_sop
-from pelayanan.sop.model import SOP, ActionDef, Migration
+from pelayanan.sop.model import (
+    PAUSE_REASON,
+    SOP,
+    ActionDef,
+    Migration,
+)
 from pelayanan.sop.registry import SOPRegistry
-from pelayanan.sop.values import limit_problems, value_problems
+from pelayanan.sop.values import check_writes, limit_problems, value_problems
 from pelayanan.store.base import RequestRecord
 
 __all__ = ["Requests"]
 
+
+#: The request meta key holding each parallel branch's state while the request is in a
+#: parallel state.
+BRANCHES = "branches"
 
 #: Values that mean "not given".
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -93,6 +105,10 @@ class _Step:
     clocks: dict[str, Any]
     changes: list[ClockChange]
     changed: dict[str, dict[str, str]]
+    routed: RoutingDecision | None = None
+    assigned: AssignmentDecision | None = None
+    branches: dict[str, str] | None = None
+    branch: dict[str, str] | None = None
 
 
 class Requests:
@@ -150,9 +166,11 @@ class Requests:
         fields = dict(data or {})
         try:
             role = authorize(actor, "submit", allowed_roles=sop.submit.roles)
-            _check_fields(sop, "submit", fields, _missing(sop.submit.requires, fields))
+            _check_fields(sop, None, fields, _missing(sop.submit.requires, fields))
             # Routing decisions are logged with their attributes: never route on personal data.
-            routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
+            routed, assigned = (None, None)
+            if sop.submit.route:
+                routed, assigned = self._routing.route_new(sop, sop.privacy.public(fields))
             unit = routed.unit if routed is not None else sop.unit
             assignee = assigned.assignee if assigned is not None else None
             clocks, changes = self._clocks.engine(sop).transition(
@@ -298,6 +316,8 @@ class Requests:
             PermissionDeniedError,
             IncompleteRequestError,
             InvalidFieldValueError,
+            GuardNotMetError,
+            RoutingError,
         ) as exc:
             tried = refused(
                 request_id,
@@ -321,15 +341,17 @@ class Requests:
             version=record.version + 1,
             data={**record.data, **sealed.clear, **sealed.sealed},
             meta={
-                **record.meta,
+                **{k: v for k, v in record.meta.items() if k != BRANCHES},
                 **_kept(record.meta, idempotency_key, operation),
                 "actors": actors,
                 **({"sla": check.clocks} if check.clocks else {}),
                 **({"subject": sealed.subject} if sealed.subject is not None else {}),
+                **({BRANCHES: check.branches} if check.branches is not None else {}),
             },
             next_due=next_due(check.clocks) if check.clocks else record.next_due,
             updated_at=now,
             closed=sop.state(check.target).final,
+            **_holder(record, check),
         )
         body = kinds.action_body(
             at=now,
@@ -346,6 +368,9 @@ class Requests:
             authority=check.grant.authority(),
             clocks=[{kinds.CLOCK: c.clock, **c.record} for c in check.changes],
             changed=check.changed,
+            routing=check.routed.record() if check.routed is not None else None,
+            assignment=check.assigned.record() if check.assigned is not None else None,
+            branch=check.branch,
         )
         return self._recorder.commit_once(
             body,
@@ -520,7 +545,11 @@ class Requests:
             sop_hash=target.content_hash,
             state=new_state,
             version=record.version + 1,
-            meta={**record.meta, **_kept(record.meta, idempotency_key, operation)},
+            meta={
+                **{k: v for k, v in record.meta.items() if k != BRANCHES},
+                **_kept(record.meta, idempotency_key, operation),
+                **_migrated_branches(target, new_state, record.meta.get(BRANCHES)),
+            },
             updated_at=now,
             closed=target.state(new_state).final,
         )
@@ -560,7 +589,8 @@ class Requests:
         record = self.get(request_id)
         sop = self._sops.get(record.sop_id, record.sop_version)
         names = set()
-        for spec in sop.actions_from(record.state):
+        active = sop.active(record.state, record.meta.get(BRANCHES))
+        for spec in (a for state_id in active for a in sop.actions_from(state_id)):
             if actor is None or not spec.roles or set(spec.roles) & actor.roles:
                 names.add(spec.name)
         return sorted(names)
@@ -581,7 +611,9 @@ class Requests:
     ) -> _Step:
         """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
         merged = {**record.data, **fields}
-        spec = _action_spec(sop, action, record.state)
+        active = sop.active(record.state, record.meta.get(BRANCHES))
+        spec, source = sop.taking(action, active)
+        in_branch = sop.branch_of(source)
         # Subject rules read what is stored: a caller's data never names another subject.
         subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
@@ -595,25 +627,42 @@ class Requests:
             on_behalf_of=on_behalf_of,
             delegations=self._delegations,
             at=now,
-            unit=record.unit,
+            unit=(in_branch[1].unit if in_branch else None) or record.unit,
             policy=self._access_policy,
         )
-        missing = _missing(spec.requires, merged)
+        missing = _missing(spec.required_fields, merged)
         blank = spec.justification and not (justification and justification.strip())
-        _check_fields(sop, action, fields, missing, ["justification"] if blank else [])
+        _check_fields(sop, spec, fields, missing, ["justification"] if blank else [])
+        _check_guards(spec, record)
         changed = self._subject_changes(record, sop, spec, fields)
-        target = compile_sop(sop).fire(record.state, action)
+        configuration = compile_sop(sop).fire_active(active, action)
+        target = configuration[0]
+        routed, assigned = (None, None)
+        holder = {"unit": record.unit, "assignee": record.assignee}
+        if spec.route is not None:
+            # Routing decisions are logged with their attributes: never route on personal data.
+            routed, assigned = self._routing.route_action(
+                sop, action, spec.route, sop.privacy.public(merged)
+            )
+            holder = {"unit": routed.unit, "assignee": assigned.assignee if assigned else None}
+        # A branch move inside the parallel state enters the branch's state, which no clock
+        # condition names: only the action itself can start, pause or stop a clock then.
+        entered = spec.target if in_branch is not None and target == record.state else target
         clocks, changes = self._clocks.engine(sop).transition(
             record.meta.get("sla", {}),
             action=action,
             source=record.state,
-            target=target,
+            target=entered,
             final=sop.state(target).final,
             at=now,
-            reason=justification or fields.get("pause_reason"),
-            holder={"unit": record.unit, "assignee": record.assignee},
+            reason=justification or fields.get(PAUSE_REASON),
+            holder=holder,
         )
-        return _Step(grant, target, clocks, changes, changed)
+        branches = _branches(sop, configuration)
+        branch = None
+        if in_branch is not None:
+            branch = {"name": in_branch[1].name, "from": source, "to": spec.target}
+        return _Step(grant, target, clocks, changes, changed, routed, assigned, branches, branch)
 
     def _subject_changes(
         self, record: RequestRecord, sop: SOP, spec: ActionDef, fields: Mapping[str, Any]
@@ -649,28 +698,89 @@ class Requests:
         self._recorder.refuse(error, body)
 
 
-def _action_spec(sop: SOP, action: str, state: str) -> ActionDef:
-    """Return the SOP's *action* from *state*, refusing one that is not possible there."""
-    spec = sop.action(action, state)
-    if spec is None:
-        allowed = sorted({a.name for a in sop.actions_from(state)})
-        raise TransitionNotAllowedError(action, state, allowed)
-    return spec
+def _branches(sop: SOP, configuration: list[str]) -> dict[str, str] | None:
+    """Return branch name -> state in *configuration* (``None`` outside a parallel state)."""
+    parallel = sop.parallel_state(configuration[0])
+    if parallel is None:
+        return None
+    branches = {}
+    for branch in parallel.branches:
+        current = [state_id for state_id in configuration[1:] if state_id in branch.states]
+        branches[branch.name] = current[0] if current else branch.initial
+    return branches
+
+
+def _holder(record: RequestRecord, step: _Step) -> dict[str, Any]:
+    """Return the record changes of a step that routed the request (none otherwise)."""
+    if step.routed is None:
+        return {}
+    return {
+        "unit": step.routed.unit,
+        "assignee": step.assigned.assignee if step.assigned is not None else None,
+    }
+
+
+def _check_guards(spec: ActionDef, record: RequestRecord) -> None:
+    """Refuse an action whose guards (``requires: disposisi_answered``) do not hold.
+
+    Raises:
+        GuardNotMetError: a guard does not hold.
+    """
+    if "disposisi_answered" in spec.guards:
+        still = open_dispositions(record.meta)
+        if still:
+            detail = f"disposisi {', '.join(still)} still open: answer them first"
+            raise GuardNotMetError(spec.name, "disposisi_answered", detail)
 
 
 def _check_fields(
     sop: SOP,
-    action: str,
+    spec: ActionDef | None,
     fields: Mapping[str, Any],
     missing: list[str],
     arguments: list[str] | tuple[str, ...] = (),
 ) -> None:
-    """Refuse invalid field values first, then missing fields and keyword *arguments*."""
+    """Refuse invalid field values, then fields not allowed, then missing fields and arguments.
+
+    Args:
+        sop: the request's SOP.
+        spec: the action taken (``None``: the submission).
+        fields: the data given.
+        missing: the required fields found missing.
+        arguments: keyword arguments found missing (``justification``).
+
+    Raises:
+        InvalidFieldValueError: a value does not fit its declared type.
+        FieldNotAllowedError: a field the SOP or the action does not allow.
+        IncompleteRequestError: required fields or arguments are missing.
+    """
+    action = spec.name if spec is not None else "submit"
     invalid = value_problems(sop, fields)
     if invalid:
         raise InvalidFieldValueError(action, invalid)
+    check_writes(sop, spec, action, fields)
     if missing or arguments:
         raise IncompleteRequestError(action, missing, arguments=arguments)
+
+
+def _migrated_branches(sop: SOP, state: str, branches: Any) -> dict[str, Any]:
+    """Return the meta of a migrated request's branches in its new version.
+
+    A branch keeps its state when the new version's parallel *state* has a branch of that
+    name holding that state; every other branch starts over at its initial state.
+    """
+    parallel = sop.parallel_state(state)
+    if parallel is None:
+        return {}
+    kept = dict(branches) if isinstance(branches, dict) else {}
+    return {
+        BRANCHES: {
+            branch.name: kept[branch.name]
+            if kept.get(branch.name) in branch.states
+            else branch.initial
+            for branch in parallel.branches
+        }
+    }
 
 
 def _migrated_state(record: RequestRecord, migration: Migration) -> str:

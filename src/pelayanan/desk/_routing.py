@@ -23,6 +23,7 @@ from pelayanan.exceptions import (
     IncompleteRequestError,
     PermissionDeniedError,
     RequestError,
+    RoutingError,
     TransitionNotAllowedError,
     UnknownRequestError,
 )
@@ -114,6 +115,41 @@ class Routing:
             return None, None
         decision = self._config.table.route(self._config.attributes(sop.id, data))
         return decision, self._assign_in(decision.unit, sop, data)
+
+    def route_action(
+        self, sop: SOP, action: str, route: str, data: Mapping[str, Any]
+    ) -> tuple[RoutingDecision, AssignmentDecision | None]:
+        """Route a request as an SOP action's ``route`` says, and pick its officer.
+
+        Args:
+            sop: the request's SOP.
+            action: the action, for messages.
+            route: ``rules`` (the routing rules on *data*) or ``field:<name>`` (the unit
+                the field names).
+            data: the request's non-personal data after the action.
+
+        Returns:
+            The routing decision and, when the unit has a policy, the assignment.
+
+        Raises:
+            RoutingError: ``rules`` without a routing configuration, or no rule matched.
+            IncompleteRequestError: the field naming the unit is empty.
+        """
+        if route == "rules":
+            if self._config is None:
+                msg = (
+                    f"action {action!r} routes by the routing rules: give the desk a "
+                    "routing configuration"
+                )
+                raise RoutingError(msg)
+            decision = self._config.table.route(self._config.attributes(sop.id, data))
+            return decision, self._assign_in(decision.unit, sop, data)
+        name = route.removeprefix("field:")
+        unit = data.get(name)
+        if not isinstance(unit, str) or not unit.strip():
+            raise IncompleteRequestError(action, [name])
+        decision = RoutingDecision(unit, f"field:{name}", None, {name: unit})
+        return decision, self._assign_in(unit, sop, data)
 
     # -- operations -----------------------------------------------------------------------
 

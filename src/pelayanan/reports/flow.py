@@ -37,6 +37,7 @@ from pelayanan.audit.kinds import (
     ASSIGNED_UNIT,
     ASSIGNEE,
     ASSIGNMENT,
+    BRANCH,
     DATA,
     ERROR,
     HOLDER,
@@ -54,6 +55,7 @@ from pelayanan.audit.kinds import (
     REGION,
     REQUEST,
     RETURNED_TO,
+    ROUTING,
     RULE,
     SEQ,
     SOP_HASH,
@@ -131,6 +133,7 @@ class RequestTrack:
     """The replayed life of one request (mutable while the replay runs)."""
 
     __slots__ = (
+        "branches_started",
         "calendar",
         "closed_at",
         "closed_seq",
@@ -179,6 +182,8 @@ class RequestTrack:
         self.closed_seq: int | None = None
         #: The units this request arrived in (at submission or moved in), each counted once.
         self.units_received: set[str] = set()
+        #: In a parallel state: branch -> working position when it started, until it ends.
+        self.branches_started: dict[str, tuple[int, int]] = {}
 
     @property
     def closed(self) -> bool:
@@ -408,12 +413,23 @@ class RequestFlow:
         if not isinstance(target, str):
             return
         actor = entry.get(ACTOR)
+        officer = actor if isinstance(actor, str) else None
+        branch = entry.get(BRANCH)
+        if isinstance(branch, Mapping):
+            self._branch(track, branch, now, officer)
         if target == track.state and not track.closed:
-            # A self-loop continues the stay: it is not a new one.
+            # A self-loop, or a branch move inside a parallel state, continues the stay.
             self._route_data(entry, track)
+            self._dispatched(entry, track)
             track.updated = now
             return
-        self._stay(track, now, actor if isinstance(actor, str) else None)
+        self._stay(track, now, officer)
+        track.branches_started = {}
+        parallel = track.sop.parallel_state(target)
+        if parallel is not None:
+            position = (track.calendar or self.calendar).working_position(now)
+            track.branches_started = {b.name: position for b in parallel.branches}
+        self._dispatched(entry, track)
         sop = track.sop
         was_final = track.closed
         self._route_data(entry, track)
@@ -430,6 +446,46 @@ class RequestFlow:
                 counts.reopened += 1
         elif final and not was_final:
             self._close(track, now, entry[SEQ])
+
+    def _dispatched(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
+        """Follow an action that routed the request (its SOP action's ``route``)."""
+        routed = entry.get(ROUTING)
+        if not isinstance(routed, Mapping) or not isinstance(routed.get(UNIT), str):
+            return
+        if routed[UNIT] != track.unit:
+            self._move(track, routed[UNIT])
+        assigned = entry.get(ASSIGNMENT)
+        if isinstance(assigned, Mapping) and isinstance(assigned.get(ASSIGNEE), str):
+            track.officer = assigned[ASSIGNEE]
+
+    def _branch(
+        self,
+        track: RequestTrack,
+        branch: Mapping[str, Any],
+        now: dt.datetime,
+        officer: str | None,
+    ) -> None:
+        """Record the time a parallel branch took when an action ends it.
+
+        The stage is named ``<parallel state>.<branch>``; it runs from the request's entry
+        into the parallel state to the action that reaches one of the branch's final states.
+        """
+        name, reached = branch.get("name"), branch.get("to")
+        started = track.branches_started.get(str(name))
+        if started is None or not isinstance(reached, str):
+            return
+        try:
+            final = track.sop.state(reached).final
+        except LookupError:
+            return
+        if not final:
+            return
+        calendar = track.calendar or self.calendar
+        worked = int(calendar.working_us_between(started, calendar.working_position(now)) / 1e6)
+        del track.branches_started[str(name)]
+        stage = f"{track.state}.{name}"
+        for counts in self._counts(track.keys(self.by, track.officer or officer)):
+            counts.durations.setdefault(stage, []).append(worked)
 
     def _route_data(self, entry: Mapping[str, Any], track: RequestTrack) -> None:
         """Move the request when an action's data names another assigned unit.

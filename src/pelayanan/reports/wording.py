@@ -211,6 +211,10 @@ def workflow_order(sops: Iterable[SOP]) -> dict[str, int]:
         queue.extend(s.id for s in sop.states if s.id not in seen)
         for state_id in queue:
             order.setdefault(state_id, len(order))
+            # A parallel state's branch stages (``<state>.<branch>``) follow it.
+            parallel = sop.parallel_state(state_id)
+            for branch in parallel.branches if parallel is not None else ():
+                order.setdefault(f"{state_id}.{branch.name}", len(order))
     return order
 
 
@@ -244,11 +248,21 @@ class Wording:
     # -- SOP labels ------------------------------------------------------------------
 
     def state(self, state_id: str) -> str:
-        """Return a state's label (the first SOP that has the state), else its id."""
+        """Return a state's label (the first SOP that has the state), else its id.
+
+        A parallel branch's stage (``<state>.<branch>``) reads ``state label: branch label``.
+        """
+        parent, _, branch_name = state_id.partition(".")
         for sop in self.sops:
             for state in sop.states:
-                if state.id == state_id:
+                if state.id != parent:
+                    continue
+                if not branch_name:
                     return state.label_in(self.lang)
+                parallel = sop.parallel_state(parent)
+                for branch in parallel.branches if parallel is not None else ():
+                    if branch.name == branch_name:
+                        return f"{state.label_in(self.lang)}: {branch.label or branch.name}"
         return state_id
 
     def clock(self, name: str) -> str:

@@ -24,6 +24,7 @@ from pelayanan.routing._disposisi import (
     find_open,
     issue,
     open_children,
+    open_dispositions,
     routing_trail,
 )
 from pelayanan.routing._rules import (
@@ -54,6 +55,7 @@ __all__ = [
     "issue",
     "load_routing_config",
     "open_children",
+    "open_dispositions",
     "routing_config_from_dict",
     "routing_trail",
 ]

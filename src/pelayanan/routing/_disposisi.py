@@ -73,6 +73,7 @@ __all__ = [
     "find_open",
     "issue",
     "open_children",
+    "open_dispositions",
     "routing_trail",
 ]
 
@@ -120,6 +121,11 @@ def find_open(
     """Return the open dispositions addressed to *unit* or to one of *ids*, newest first."""
     found = [i for i in _items(meta) if i["status"] == "open" and _targets(i, unit, ids)]
     return sorted(found, key=lambda i: int(i["id"][1:]), reverse=True)
+
+
+def open_dispositions(meta: Mapping[str, Any]) -> list[str]:
+    """Return the ids of every disposisi on the request still open, in issue order."""
+    return [str(i["id"]) for i in _items(meta) if i["status"] == "open"]
 
 
 def open_children(meta: Mapping[str, Any], disposition_id: str) -> list[str]:
@@ -282,18 +288,19 @@ def _assignment_text(assignment: Mapping[str, Any]) -> str:
 
 
 def _submit_texts(entry: Mapping[str, Any]) -> list[str]:
-    out = [f"submitted by {_by(entry)}"]
+    return [f"submitted by {_by(entry)}", *_routing_texts(entry)]
+
+
+def _routing_texts(entry: Mapping[str, Any]) -> list[str]:
+    """Return the routing decision an entry (a submission or a dispatching action) holds."""
     routing = entry.get(ROUTING)
-    if isinstance(routing, Mapping):
-        attributes = ", ".join(f"{k}={v}" for k, v in sorted(routing[ATTRIBUTES].items()))
-        if routing.get(RULE) == TRIAGE_RULE:
-            out.append(f"routed to triage unit {routing[UNIT]}: no rule matched ({attributes})")
-        else:
-            out.append(
-                f"routed to {routing[UNIT]} by rule {routing[RULE]!r} "
-                f"(#{routing.get(POSITION)}) on {attributes}"
-            )
-    return out
+    if not isinstance(routing, Mapping):
+        return []
+    attributes = ", ".join(f"{k}={v}" for k, v in sorted(routing[ATTRIBUTES].items()))
+    if routing.get(RULE) == TRIAGE_RULE:
+        return [f"routed to triage unit {routing[UNIT]}: no rule matched ({attributes})"]
+    where = f" (#{routing[POSITION]})" if routing.get(POSITION) is not None else ""
+    return [f"routed to {routing[UNIT]} by rule {routing[RULE]!r}{where} on {attributes}"]
 
 
 def _disposition_texts(entry: Mapping[str, Any]) -> list[str]:
@@ -311,7 +318,8 @@ def _disposition_texts(entry: Mapping[str, Any]) -> list[str]:
 
 
 def _action_texts(entry: Mapping[str, Any]) -> list[str]:
-    return [f"{entry.get(ACTION)} by {_by(entry)}: {entry.get(FROM)} -> {entry.get(TO)}"]
+    moved = f"{entry.get(ACTION)} by {_by(entry)}: {entry.get(FROM)} -> {entry.get(TO)}"
+    return [moved, *_routing_texts(entry)]
 
 
 def _answer_texts(entry: Mapping[str, Any]) -> list[str]:

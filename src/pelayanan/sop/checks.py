@@ -14,7 +14,14 @@ import difflib
 from collections.abc import Collection, Iterable
 
 from pelayanan.sop._clocks import clock_shape_problems
-from pelayanan.sop.model import HOLDING_UNIT, SOP, ClockCondition, EscalationStep, StateDef
+from pelayanan.sop.model import (
+    HOLDING_UNIT,
+    SOP,
+    ActionDef,
+    ClockCondition,
+    EscalationStep,
+    StateDef,
+)
 
 __all__ = ["check_graph", "check_sop"]
 
@@ -49,15 +56,26 @@ class _Out:
             self.add(path, f"role {name!r} is not declared under roles{_hint(name, roles)}")
 
 
-def _check_condition(
-    out: _Out, condition: ClockCondition | None, path: str, states: set[str], actions: set[str]
+def _check_condition(  # noqa: PLR0917 (the condition, where it is, and the names it may use)
+    out: _Out,
+    condition: ClockCondition | None,
+    path: str,
+    states: set[str],
+    actions: set[str],
+    inner: set[str],
 ) -> None:
     if condition is None:
         return
     for name in condition.on_action:
         out.action(f"{path}.on_action", name, actions | {SUBMIT})
     for name in condition.on_enter:
-        out.state(f"{path}.on_enter", name, states)
+        out.state(f"{path}.on_enter", name, states | inner)
+        if name in inner:
+            out.add(
+                f"{path}.on_enter",
+                f"state {name!r} is inside a parallel branch: clocks follow the request's "
+                "states; name the parallel state, or the branch's action under on_action",
+            )
 
 
 def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
@@ -80,6 +98,7 @@ def check_sop(sop: SOP, *, graph: bool = True) -> list[tuple[str, str]]:
     _check_actions(out, sop, states, actions, roles)
     _check_clocks(out, sop, states, actions, roles)
     _check_migrations(out, sop, states, roles)
+    _check_parallel(out, sop, states, roles)
     # A dangling reference would echo as unreachable states: fix references first.
     dangling = any(p == "initial" or p.endswith((".from", ".to")) for p, _ in out.items)
     if graph and not dangling:
@@ -124,8 +143,67 @@ def _check_actions(
             out.action(f"{path}.not_by", other, actions | {SUBMIT})
         if action.name == SUBMIT:
             out.add(f"{path}.name", "'submit' is the submission itself: rename the action")
-        _check_required(out, sop, f"{path}.requires", action.requires)
+        _check_required(out, sop, f"{path}.requires", action.required_fields)
         _check_required(out, sop, f"{path}.may_change", action.may_change)
+        _check_required(out, sop, f"{path}.writes", action.writes or ())
+        if action.route is not None and action.route.startswith("field:"):
+            _check_required(out, sop, f"{path}.route.field", [action.route[len("field:") :]])
+
+
+def _check_parallel(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> None:
+    top = {s.id for s in sop.top_states}
+    for parallel in sop.parallel:
+        path = f"states.{parallel.state}"
+        if not parallel.then:
+            out.add(f"{path}.then", "a parallel state needs 'then': the state after its branches")
+        elif parallel.then not in top:
+            out.state(f"{path}.then", parallel.then, top)
+            if parallel.then in states:
+                out.add(f"{path}.then", f"{parallel.then!r} is a branch state: name a state")
+        if sop.state(parallel.state).final:
+            out.add(f"{path}.final", "a parallel state is not final: its 'then' state follows")
+        for branch in parallel.branches:
+            bpath = f"{path}.parallel.{branch.name}"
+            if branch.initial and branch.initial not in branch.states:
+                out.add(
+                    f"{bpath}.initial",
+                    f"state {branch.initial!r} is not one of the branch's states"
+                    f"{_hint(branch.initial, branch.states)}",
+                )
+            if not any(sop.state(s).final for s in branch.states):
+                out.add(f"{bpath}.states", "mark the state that ends the branch final: true")
+            for role in branch.roles:
+                out.role(f"{bpath}.roles", role, roles)
+    for index, action in enumerate(sop.actions):
+        _check_branch_action(out, sop, index, action)
+
+
+def _check_branch_action(out: _Out, sop: SOP, index: int, action: ActionDef) -> None:
+    """An action inside a branch stays in that branch, with the branch's roles."""
+    path, target, roles = f"actions[{index}]", action.target, action.roles
+    into = sop.branch_of(target)
+    for source in action.sources:
+        origin = sop.branch_of(source)
+        if origin is None and into is not None:
+            out.add(
+                f"{path}.to",
+                f"state {target!r} is inside branch {into[1].name!r}: lead to the parallel "
+                f"state {into[0].state!r}, whose branches start on their own",
+            )
+        if origin is not None and (into is None or into[1] != origin[1]):
+            out.add(
+                f"{path}.to",
+                f"an action from {source!r} stays in branch {origin[1].name!r}: lead to one "
+                "of its states (the request leaves when every branch is done)",
+            )
+        if origin is not None and origin[1].roles:
+            extra = [r for r in roles if r not in origin[1].roles]
+            if extra:
+                out.add(
+                    f"{path}.roles",
+                    f"role(s) {', '.join(extra)} do not act in branch {origin[1].name!r}: "
+                    "add them to the branch's roles or remove them here",
+                )
 
 
 def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) -> None:
@@ -133,8 +211,14 @@ def _check_migrations(out: _Out, sop: SOP, states: set[str], roles: set[str]) ->
         path = f"migrations[{index}]"
         if migration.from_version == sop.version:
             out.add(f"{path}.from_version", "a migration comes from an earlier version")
+        top = {s.id for s in sop.top_states}
         for old, new in migration.states.items():
             out.state(f"{path}.states.{old}", new, states)
+            if new in states and new not in top:
+                out.add(
+                    f"{path}.states.{old}",
+                    f"{new!r} is a branch state: map to a state of the request",
+                )
         for role in migration.roles:
             out.role(f"{path}.roles", role, roles)
 
@@ -144,10 +228,11 @@ def _check_clocks(
 ) -> None:
     # What a list of clocks needs on its own is checked by the one clock reader's module.
     out.items.extend(clock_shape_problems(sop.clocks))
+    top = {s.id for s in sop.top_states}
     for index, clock in enumerate(sop.clocks):
         path = f"clocks[{index}]"
         for key in ("start", "stop", "pause", "resume", "reset"):
-            _check_condition(out, getattr(clock, key), f"{path}.{key}", states, actions)
+            _check_condition(out, getattr(clock, key), f"{path}.{key}", top, actions, states - top)
         for role in clock.notify:
             out.role(f"{path}.notify", role, roles)
         for step_index, step in enumerate(clock.escalation):
@@ -192,13 +277,20 @@ def check_graph(sop: SOP) -> list[tuple[str, str]]:
     problems = _duplicate_actions(sop)
     outgoing: dict[str, set[str]] = {s.id: set() for s in sop.states}
     incoming: dict[str, set[str]] = {s.id: set() for s in sop.states}
-    for action in sop.actions:
-        for source in action.sources:
-            if source in outgoing and action.target in incoming:
-                outgoing[source].add(action.target)
-                incoming[action.target].add(source)
+    edges = [(source, action.target) for action in sop.actions for source in action.sources]
+    # A parallel state starts its branches; a branch's final states lead to its 'then'.
+    for parallel in sop.parallel:
+        for branch in parallel.branches:
+            edges.append((parallel.state, branch.initial))
+            edges.extend(
+                (state, parallel.then) for state in branch.states if sop.state(state).final
+            )
+    for source, target in edges:
+        if source in outgoing and target in incoming:
+            outgoing[source].add(target)
+            incoming[target].add(source)
     reachable = _closure(sop.initial, outgoing)
-    finals = {s.id for s in sop.states if s.final}
+    finals = {s.id for s in sop.top_states if s.final}
     can_finish: set[str] = set()
     for final in finals:
         can_finish |= _closure(final, incoming)
@@ -259,6 +351,8 @@ def _state_problems(
                 ),
             )
         )
+    if state.final and state.branch is not None:
+        outgoing = outgoing - {p.then for p in sop.parallel}
     if state.final and outgoing:
         problems.append(
             (path, f"final state {state.id!r} has outgoing actions; remove them or unmark final")

@@ -116,30 +116,39 @@ def _condition(value: Any) -> dict[str, list[str]] | None:
 def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return *data* in the exact shape of `SOP`'s attributes (clocks are read apart)."""
     states = []
+    parallel = []
     for state_id, raw in _map(data.get("states")).items():
-        spec = _map(raw)
-        label_id, label_en = _label(spec.get("label"), str(state_id))
-        final = spec.get("final") is True
-        status = spec.get("public_status")
-        states.append(
-            {
-                "id": str(state_id),
-                "label_id": label_id,
-                "label_en": label_en,
-                "final": final,
-                "public_status": status
-                if status in ("open", "closed")
-                else ("closed" if final else "open"),
-                "public_note": _str(spec.get("public_note")),
-            }
-        )
+        states.append(_state(str(state_id), _map(raw), None))
+        branches = []
+        for name, branch_raw in _map(_map(raw).get("parallel")).items():
+            branch = _map(branch_raw)
+            inner = [
+                _state(str(i), _map(r), str(name)) for i, r in _map(branch.get("states")).items()
+            ]
+            states.extend(inner)
+            unit = branch.get("unit")
+            branches.append(
+                {
+                    "name": str(name),
+                    "label": _str(branch.get("label"), str(name)),
+                    "initial": _str(branch.get("initial")),
+                    "states": [str(i["id"]) for i in inner],
+                    "unit": unit if isinstance(unit, str) else None,
+                    "roles": _names(branch.get("roles")),
+                }
+            )
+        if branches:
+            then = _str(_map(raw).get("then"))
+            parallel.append({"state": str(state_id), "branches": branches, "then": then})
+    open_states = [str(s["id"]) for s in states if s["final"] is not True and not s["branch"]]
     actions = []
     for raw in _list(data.get("actions")):
         spec = _map(raw)
+        writes = spec.get("writes")
         actions.append(
             {
                 "name": _str(spec.get("name")),
-                "sources": _names(spec.get("from")),
+                "sources": _sources(spec, open_states),
                 "target": _str(spec.get("to")),
                 "roles": _names(spec.get("roles")),
                 "requires": _names(spec.get("requires")),
@@ -147,6 +156,8 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
                 "justification": spec.get("justification") is True,
                 **_one_or_two_labels(spec.get("label")),
                 "may_change": _names(spec.get("may_change")),
+                "writes": None if writes is None else _names(writes),
+                "route": _route(spec.get("route")),
             }
         )
     fields = []
@@ -194,13 +205,88 @@ def _normalize(data: Mapping[str, Any]) -> dict[str, Any]:
         "submit": {
             "roles": _names(submit.get("roles")),
             "requires": _names(submit.get("requires")),
+            "route": submit.get("route") is not False,
         },
         "content_hash": "",
         "fields": fields,
         "clocks": [],
         "migrations": migrations,
         "routing": dict(_map(data.get("routing"))),
+        "strict_fields": data.get("strict_fields") is not False,
+        "parallel": parallel,
     }
+
+
+def _state(state_id: str, spec: Mapping[str, Any], branch: str | None) -> dict[str, Any]:
+    """Return one state in the model's shape (*branch*: the branch holding it, if any)."""
+    label_id, label_en = _label(spec.get("label"), state_id)
+    final = spec.get("final") is True
+    status = spec.get("public_status")
+    return {
+        "id": state_id,
+        "label_id": label_id,
+        "label_en": label_en,
+        "final": final,
+        "public_status": status
+        if status in ("open", "closed")
+        else ("closed" if final and branch is None else "open"),
+        "public_note": _str(spec.get("public_note")),
+        "branch": branch,
+    }
+
+
+def _sources(spec: Mapping[str, Any], open_states: list[str]) -> list[str]:
+    """Return the states an action is taken from: ``"*"`` is every non-final one."""
+    if spec.get("from") != "*":
+        return _names(spec.get("from"))
+    excluded = set(_names(spec.get("except")))
+    return [state for state in open_states if state not in excluded]
+
+
+def _except_problems(data: Mapping[str, Any], states: set[str]) -> list[tuple[str, str]]:
+    """Return the problems of ``except`` lists: only with ``from: "*"``, naming states."""
+    found = []
+    for index, raw in enumerate(_list(data.get("actions"))):
+        spec, path = _map(raw), f"actions[{index}].except"
+        if "except" not in spec:
+            continue
+        if spec.get("from") != "*":
+            found.append((path, "'except' goes with from: \"*\"; list the states instead"))
+            continue
+        found.extend(
+            (path, f"state {name!r} is not defined under states")
+            for name in _names(spec.get("except"))
+            if name not in states
+        )
+    return found
+
+
+def _parallel_shape_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return what the schema cannot say of parallel states: one level, unique state ids."""
+    found = []
+    seen = {str(k) for k in _map(data.get("states"))}
+    for state_id, raw in _map(data.get("states")).items():
+        spec, path = _map(raw), f"states.{state_id}"
+        if "then" in spec and "parallel" not in spec:
+            found.append((f"{path}.then", "'then' goes with 'parallel'; use an action instead"))
+        for name, branch in _map(spec.get("parallel")).items():
+            for inner_id, inner in _map(_map(branch).get("states")).items():
+                inner_path = f"{path}.parallel.{name}.states.{inner_id}"
+                if str(inner_id) in seen:
+                    found.append((inner_path, f"state id {inner_id!r} is used twice: rename one"))
+                seen.add(str(inner_id))
+                if "parallel" in _map(inner):
+                    found.append((f"{inner_path}.parallel", "branches do not nest: flatten it"))
+    return found
+
+
+def _route(value: Any) -> str | None:
+    """Return an action's ``route`` as the model spells it (``rules``, ``field:<name>``)."""
+    if value == "rules":
+        return "rules"
+    if isinstance(value, Mapping) and isinstance(value.get("field"), str):
+        return f"field:{value['field']}"
+    return None
 
 
 def canonical_form(sop: SOP) -> dict[str, Any]:
@@ -215,15 +301,13 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
     # States and fields are mappings in the document: their order carries no meaning.
     form["states"] = sorted(form["states"], key=lambda s: str(s["id"]))
     form["fields"] = sorted(form["fields"], key=lambda f: str(f["name"]))
-    # An action without may_change keeps the hash it had before the key existed.
-    for action in form["actions"]:
-        if not action.get("may_change"):
-            action.pop("may_change", None)
-    # A clock that keeps the defaults keeps the hash it had before these keys existed.
-    for clock in form["clocks"]:
-        for key, default in (("counting", None), ("measures", "agency"), ("notify", [])):
-            if clock.get(key) == default:
-                clock.pop(key, None)
+    # Keys left at their defaults are left out, so an SOP keeps the hash it had before
+    # they existed (``writes: []``, "writes nothing", is not a default and is kept).
+    _drop_defaults([form], {"strict_fields": True, "parallel": []})
+    _drop_defaults([form["submit"]], {"route": True})
+    _drop_defaults(form["actions"], {"may_change": [], "writes": None, "route": None})
+    _drop_defaults(form["states"], {"branch": None})
+    _drop_defaults(form["clocks"], {"counting": None, "measures": "agency", "notify": []})
     # An action or clock with one label keeps the hash it had before English labels.
     for item in (*form["actions"], *form.get("clocks", ())):
         if not item.get("label_en"):
@@ -237,6 +321,14 @@ def canonical_form(sop: SOP) -> dict[str, Any]:
             if not form["privacy"].get(key):
                 form["privacy"].pop(key, None)
     return form
+
+
+def _drop_defaults(items: list[dict[str, Any]], defaults: Mapping[str, Any]) -> None:
+    """Remove from each of *items* the keys whose value is the default given for them."""
+    for item in items:
+        for key, default in defaults.items():
+            if key in item and item[key] == default:
+                del item[key]
 
 
 def sop_from_dict(
@@ -283,6 +375,10 @@ def sop_from_dict(
     # Graph checks on a structure the schema refused would report echoes of that problem.
     broken = {p.split(".")[0].split("[")[0] for p, _ in schema_problems}
     for path, message in check_sop(sop, graph=not broken & {"states", "actions", "initial"}):
+        problems.add(path, message)
+    for path, message in _except_problems(data, {s.id for s in sop.states}):
+        problems.add(path, message)
+    for path, message in _parallel_shape_problems(data):
         problems.add(path, message)
     if problems.items:
         raise SOPDefinitionError(problems.items)

@@ -13,13 +13,15 @@ from typing import Literal, TypeVar
 import attrs
 
 from pelayanan.calendar import Counting, Duration
-from pelayanan.exceptions import UnknownNameError
+from pelayanan.exceptions import TransitionNotAllowedError, UnknownNameError
 from pelayanan.sop.personal import PrivacyPolicy
 
 __all__ = [
     "FIELD_TYPES",
+    "GUARDS",
     "SOP",
     "ActionDef",
+    "BranchDef",
     "ClockCondition",
     "ClockDef",
     "EscalationStep",
@@ -27,6 +29,8 @@ __all__ = [
     "LegalBasis",
     "Migration",
     "MigrationDef",
+    "PAUSE_REASON",
+    "ParallelDef",
     "StateDef",
     "SubmitDef",
 ]
@@ -45,6 +49,13 @@ FIELD_TYPES = (
     "document",
 )
 
+
+#: Conditions an action may list under ``requires`` beside fields: ``disposisi_answered``
+#: holds when no disposisi issued on the request is still open.
+GUARDS = ("disposisi_answered",)
+
+#: The data key that gives the reason of a clock pause; every action may write it.
+PAUSE_REASON = "pause_reason"
 
 _Item = TypeVar("_Item")
 
@@ -94,6 +105,8 @@ class StateDef:
         final: whether requests end here.
         public_status: the Open311 status citizens see: ``open`` or ``closed``.
         public_note: a short public description of what is happening in this state.
+        branch: the parallel branch the state belongs to (``None``: a top-level state).
+            A branch's final state ends the branch, not the request.
     """
 
     id: str
@@ -102,10 +115,47 @@ class StateDef:
     final: bool = False
     public_status: str = "open"
     public_note: str = ""
+    branch: str | None = None
 
     def label_in(self, lang: str) -> str:
         """Return the label in *lang* (``"id"`` or ``"en"``)."""
         return self.label_en if lang == "en" else self.label_id
+
+
+@attrs.frozen
+class BranchDef:
+    """One branch of a parallel state: work one unit does beside the others.
+
+    Attributes:
+        name: the branch name, unique in the SOP.
+        label: a human label.
+        unit: the unit that does the branch's work (``None``: the request's holder).
+        roles: the roles that act in the branch (its actions take no other role).
+        initial: the branch state entered with the parallel state.
+        states: the branch's state ids, in definition order.
+    """
+
+    name: str
+    label: str
+    initial: str
+    states: tuple[str, ...]
+    unit: str | None = None
+    roles: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ParallelDef:
+    """A parallel state: branches that all run, and must all end, before the request moves on.
+
+    Attributes:
+        state: the parallel state's id (a top-level state).
+        branches: the branches, in definition order.
+        then: the state the request enters when every branch has reached a final state.
+    """
+
+    state: str
+    branches: tuple[BranchDef, ...]
+    then: str
 
 
 @attrs.frozen
@@ -152,6 +202,11 @@ class ActionDef:
         may_change: fields that identify the request's subject (the access policy's
             subject fields, personal fields of kind ``nik``) which this action may change
             after submission; every other action is refused when it tries.
+        writes: the fields this action may write (``None``: any declared field); a field
+            outside it is refused.
+        route: where the action sends the request: ``"rules"`` (the routing rules, on the
+            request's data), ``"field:<name>"`` (the unit a field names), or ``None``
+            (the holder does not change).
     """
 
     name: str
@@ -163,7 +218,23 @@ class ActionDef:
     justification: bool = False
     label: str = ""
     may_change: tuple[str, ...] = ()
+    writes: tuple[str, ...] | None = None
+    route: str | None = None
     label_en: str = ""
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        """Return the fields of ``requires`` (the names that are not `GUARDS`)."""
+        return tuple(name for name in self.requires if name not in GUARDS)
+
+    @property
+    def guards(self) -> tuple[str, ...]:
+        """Return the `GUARDS` the action lists under ``requires``."""
+        return tuple(name for name in self.requires if name in GUARDS)
+
+    def may_write(self, name: str) -> bool:
+        """Return whether the action may write field *name* (its ``writes``, if declared)."""
+        return self.writes is None or name in self.writes or name == PAUSE_REASON
 
     def label_in(self, lang: str) -> str:
         """Return the label in *lang* (``"id"`` or ``"en"``), else the action name."""
@@ -172,10 +243,18 @@ class ActionDef:
 
 @attrs.frozen
 class SubmitDef:
-    """Who may submit a request and which fields a submission needs."""
+    """Who may submit a request, which fields a submission needs, and whether it routes.
+
+    Attributes:
+        roles: the roles allowed to submit (empty: anyone).
+        requires: the fields a submission must contain.
+        route: whether the desk's routing rules place a new request (``False``: it stays
+            with the SOP's unit until an action with ``route`` dispatches it).
+    """
 
     roles: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    route: bool = True
 
 
 @attrs.frozen
@@ -341,6 +420,8 @@ class SOP:
             configuration (not interpreted by the SOP).
         source: the file it was loaded from, if any.
         privacy: the personal fields and who may reveal them (``privacy`` section).
+        strict_fields: refuse a field the SOP does not declare (only when ``fields`` is
+            declared; ``strict_fields: false`` stores undeclared fields untyped).
     """
 
     id: str
@@ -361,6 +442,76 @@ class SOP:
     source: str | None = attrs.field(default=None, eq=False)
     # --- privacy: personal fields, reveal roles, retention class ---
     privacy: PrivacyPolicy = attrs.field(factory=PrivacyPolicy)
+    strict_fields: bool = True
+    parallel: tuple[ParallelDef, ...] = ()
+
+    @property
+    def top_states(self) -> tuple[StateDef, ...]:
+        """Return the states outside every parallel branch (the request's own states)."""
+        return tuple(s for s in self.states if s.branch is None)
+
+    def parallel_state(self, state_id: str) -> ParallelDef | None:
+        """Return the parallel declaration of *state_id*, or ``None`` for a simple state."""
+        return next((p for p in self.parallel if p.state == state_id), None)
+
+    def branch_of(self, state_id: str) -> tuple[ParallelDef, BranchDef] | None:
+        """Return the parallel state and branch *state_id* belongs to, or ``None``."""
+        for parallel in self.parallel:
+            for branch in parallel.branches:
+                if state_id in branch.states:
+                    return parallel, branch
+        return None
+
+    def active(self, state_id: str, branches: Mapping[str, str] | None = None) -> list[str]:
+        """Return the active states: *state_id* and, in a parallel state, each branch's.
+
+        Args:
+            state_id: the request's (top-level) state.
+            branches: branch name -> the branch's current state (a request's
+                ``meta["branches"]``).
+        """
+        parallel = self.parallel_state(state_id)
+        if parallel is None:
+            return [state_id]
+        current = branches or {}
+        return [state_id, *(current.get(b.name, b.initial) for b in parallel.branches)]
+
+    def action_in(self, name: str, active: Iterable[str]) -> ActionDef | None:
+        """Return the action *name* available in one of the *active* states, or ``None``."""
+        for state_id in active:
+            found = self.action(name, state_id)
+            if found is not None:
+                return found
+        return None
+
+    def taking(self, name: str, active: list[str]) -> tuple[ActionDef, str]:
+        """Return the action *name* and the active state it is taken from.
+
+        Args:
+            name: the action.
+            active: the active states (`active`): the request's state first.
+
+        Raises:
+            TransitionNotAllowedError: no active state offers the action (the error lists
+                the actions that are possible).
+        """
+        for state_id in active:
+            found = self.action(name, state_id)
+            if found is not None:
+                return found, state_id
+        allowed = sorted({a.name for state_id in active for a in self.actions_from(state_id)})
+        raise TransitionNotAllowedError(name, active[0], allowed)
+
+    def undeclared(self, names: Iterable[str]) -> list[str]:
+        """Return the names among *names* that strict mode refuses, sorted.
+
+        Without a ``fields`` section, or with ``strict_fields: false``, nothing is refused;
+        the pause reason is always accepted.
+        """
+        if not self.fields or not self.strict_fields:
+            return []
+        declared = {f.name for f in self.fields}
+        return sorted({n for n in names if n not in declared and n != PAUSE_REASON})
 
     def state(self, state_id: str) -> StateDef:
         """Return the state *state_id*.

@@ -103,6 +103,49 @@ _DEFINITIONS: dict[str, Any] = {
                 "type": "string",
                 "description": "What citizens are told in this state (Open311 `status_notes`).",
             },
+            "parallel": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {"$ref": "#/definitions/branch"},
+                "minProperties": 2,
+                "description": "Makes this a parallel state: branch name -> branch. Entering "
+                "the state starts every branch; the request moves to `then` when each "
+                "branch has reached one of its final states.",
+            },
+            "then": {
+                **_NAME,
+                "description": "With `parallel`: the state the request enters when every "
+                "branch is done.",
+            },
+        },
+    },
+    "branch": {
+        "title": "Branch",
+        "description": "One branch of a parallel state: its own states, the unit doing the "
+        "work and the roles acting in it. Actions move between a branch's states like "
+        "any other action (`from` and `to` in the same branch).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["initial", "states"],
+        "properties": {
+            "label": {"type": "string", "description": "A human label."},
+            "unit": {**_TEXT, "description": "The unit doing the branch's work."},
+            "roles": {
+                **_NAMES,
+                "description": "The roles acting in the branch; its actions take no other.",
+            },
+            "initial": {**_NAME, "description": "The branch state entered first."},
+            "states": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {
+                    "anyOf": [{"$ref": "#/definitions/state"}, {"type": "null"}],
+                    "x-expected": "a state definition (label, final, public_note)",
+                },
+                "minProperties": 2,
+                "description": "The branch's states (ids unique in the whole SOP); a "
+                "`final` one ends the branch.",
+            },
         },
     },
     "field": {
@@ -135,6 +178,12 @@ _DEFINITIONS: dict[str, Any] = {
         "properties": {
             "roles": {**_NAMES, "description": "Roles allowed to submit (empty: anyone)."},
             "requires": {**_NAMES, "description": "Fields the submission must contain."},
+            "route": {
+                "type": "boolean",
+                "description": "Whether the desk's routing rules place a new request "
+                "(default: true); `false` keeps it with the SOP's unit until an action "
+                "with `route` dispatches it.",
+            },
         },
     },
     "action": {
@@ -146,13 +195,24 @@ _DEFINITIONS: dict[str, Any] = {
         "properties": {
             "name": {**_NAME, "description": "The action name officers use."},
             "label": {"$ref": "#/definitions/label", "description": "How reports show it."},
-            "from": {**_NAMES, "description": "The state or states it is taken from."},
+            "from": {
+                "anyOf": [{"enum": ["*"]}, *_NAMES["anyOf"]],
+                "x-expected": "a state, a list of states, or '*' (every non-final state)",
+                "description": 'The state or states it is taken from; `"*"` is every '
+                "non-final state (quote it in YAML), less those under `except`.",
+            },
+            "except": {
+                **_NAMES,
+                "description": 'With `from: "*"`: the states the action is not taken from.',
+            },
             "to": {**_NAME, "description": "The state it leads to."},
             "roles": {**_NAMES, "description": "Roles allowed to take it (declared roles)."},
             "requires": {
                 **_NAMES,
                 "description": "Fields and documents that must be present and non-empty "
-                "on the request (kelengkapan berkas) before it can be taken.",
+                "on the request (kelengkapan berkas) before it can be taken, and guards: "
+                "`disposisi_answered` holds when every disposisi issued on the request "
+                "has been answered.",
             },
             "not_by": {
                 **_NAMES,
@@ -169,6 +229,28 @@ _DEFINITIONS: dict[str, Any] = {
                 "policy's subject fields, personal fields of kind `nik`) that this action "
                 "may change after submission; no other action may. The change is recorded "
                 "with keyed commitments of the old and new values, never the values.",
+            },
+            "writes": {
+                **_NAMES,
+                "description": "The fields this action may write (default: any declared "
+                "field). Data naming another field is refused, and the refusal is recorded "
+                "with the field names, never their values. `pause_reason` is always allowed.",
+            },
+            "route": {
+                "anyOf": [
+                    {"enum": ["rules"]},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["field"],
+                        "properties": {"field": _NAME},
+                    },
+                ],
+                "x-expected": "'rules' or {field: <name>}",
+                "description": "Move the request to another unit in the same entry as the "
+                "action (a dispatch): `rules` evaluates the routing rules on the request's "
+                "data; `{field: <name>}` takes the unit the field names. The unit's "
+                "assignment policy picks the officer.",
             },
         },
     },
@@ -369,6 +451,11 @@ SOP_SCHEMA: dict[str, Any] = {
             "additionalProperties": {"$ref": "#/definitions/field"},
             "description": "The request fields and documents, with types. When present, "
             "every field an action requires must be declared here.",
+        },
+        "strict_fields": {
+            "type": "boolean",
+            "description": "With `fields` declared, refuse data naming an undeclared field "
+            "(default: true); `false` stores undeclared fields untyped.",
         },
         "submit": {"$ref": "#/definitions/submit", "description": "Opening a request."},
         "initial": {**_NAME, "description": "The state a new request starts in."},

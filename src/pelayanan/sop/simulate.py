@@ -34,12 +34,20 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from pelayanan._config import Problems, read_config_file, read_duration
-from pelayanan.access import SYSTEM, Actor, authorize
+from pelayanan.access import (
+    SYSTEM,
+    AccessPolicy,
+    Actor,
+    DelegationRegistry,
+    authorize,
+    check_access,
+    read_access_config,
+)
 from pelayanan.calendar import (
     Duration,
     WorkCalendar,
@@ -55,8 +63,12 @@ from pelayanan.exceptions import (
     TransitionNotAllowedError,
 )
 from pelayanan.sop._validate import validate
-from pelayanan.sop.compile import CompiledSOP, compile_sop
+from pelayanan.sop.compile import compile_sop
 from pelayanan.sop.model import SOP, ClockDef
+from pelayanan.sop.values import check_writes
+
+if TYPE_CHECKING:
+    from pelayanan.routing import RoutingConfig
 
 __all__ = [
     "ClockView",
@@ -66,6 +78,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "simulate",
+    "sop_branches",
 ]
 
 _NAMES = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
@@ -80,9 +93,14 @@ SCENARIO_SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"roles": _NAMES, "unit": {"type": "string"}},
+                "properties": {
+                    "roles": _NAMES,
+                    "unit": {"type": "string"},
+                    "units": _NAMES,
+                },
             },
         },
+        "access": {"type": "object"},
         "steps": {
             "type": "array",
             "minItems": 1,
@@ -100,6 +118,7 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                     "action": {"type": "string", "minLength": 1},
                     "data": {"type": "object"},
                     "justification": {"type": "string"},
+                    "on_behalf_of": {"type": "string", "minLength": 1},
                     "expect": {"enum": ["accepted", "refused"]},
                     "note": {"type": "string"},
                 },
@@ -123,6 +142,8 @@ class ScenarioStep:
         expect: ``accepted`` or ``refused``.
         note: a comment printed with the step.
         line: the step's line in the scenario file.
+        on_behalf_of: the official whose authority the actor uses (a Plt/Plh delegation
+            of the scenario's ``access``).
     """
 
     actor: str
@@ -134,15 +155,26 @@ class ScenarioStep:
     expect: str = "accepted"
     note: str = ""
     line: int | None = None
+    on_behalf_of: str | None = None
 
 
 @attrs.frozen
 class Scenario:
-    """A scenario: actors and the steps they take."""
+    """A scenario: actors, the steps they take, and the access rules in force.
+
+    Attributes:
+        actors: actor name -> actor (``system`` is always there).
+        steps: the steps, in order.
+        source: the file it was loaded from.
+        policy: separation-of-duties rules and cross-unit roles (``access``).
+        delegations: the acting officials (Plt/Plh) in force (``access.delegations``).
+    """
 
     actors: Mapping[str, Actor]
     steps: tuple[ScenarioStep, ...]
     source: str | None = None
+    policy: AccessPolicy = attrs.field(factory=AccessPolicy)
+    delegations: DelegationRegistry = attrs.field(factory=DelegationRegistry)
 
 
 @attrs.frozen
@@ -180,6 +212,9 @@ class StepResult:
         state: the request's state after the step (``None`` before submission).
         reason: why it was refused, if it was.
         clocks: the open clocks after the step, and those it stopped.
+        branches: in a parallel state, each branch's state after the step.
+        unit: the unit holding the request after the step (routing, when given).
+        authority: the official whose delegation the actor used, if any.
     """
 
     index: int
@@ -190,6 +225,9 @@ class StepResult:
     state: str | None
     reason: str | None
     clocks: tuple[ClockView, ...]
+    branches: Mapping[str, str] = attrs.field(factory=dict)
+    unit: str | None = None
+    authority: str | None = None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -242,10 +280,16 @@ def scenario_from_dict(
     assert isinstance(data, Mapping)  # checked just above
     actors: dict[str, Actor] = {"system": SYSTEM}
     for name, spec in data.get("actors", {}).items():
-        roles = spec.get("roles", ())
+        roles, units = spec.get("roles", ()), spec.get("units", ())
         actors[name] = Actor(
-            str(name), {roles} if isinstance(roles, str) else set(roles), spec.get("unit")
+            str(name),
+            {roles} if isinstance(roles, str) else set(roles),
+            spec.get("unit"),
+            units={units} if isinstance(units, str) else set(units),
         )
+    policy, delegations = AccessPolicy(), DelegationRegistry()
+    if "access" in data:
+        policy, delegations = read_access_config(data["access"], "access", problems)
     steps = []
     for index, raw in enumerate(data["steps"]):
         path = f"steps[{index}]"
@@ -275,10 +319,17 @@ def scenario_from_dict(
                 expect=raw.get("expect", "accepted"),
                 note=raw.get("note", ""),
                 line=lines.get(path),
+                on_behalf_of=raw.get("on_behalf_of"),
             )
         )
     problems.check(ScenarioError)
-    return Scenario(actors=actors, steps=tuple(steps), source=source)
+    return Scenario(
+        actors=actors,
+        steps=tuple(steps),
+        source=source,
+        policy=policy,
+        delegations=delegations,
+    )
 
 
 @attrs.define
@@ -365,6 +416,7 @@ def simulate(
     *,
     calendar: WorkCalendar | None = None,
     calendars: Mapping[str, WorkCalendar] | None = None,
+    routing: RoutingConfig | None = None,
 ) -> Iterator[StepResult]:
     """Run *scenario* on *sop*, yielding one result per step.
 
@@ -378,39 +430,31 @@ def simulate(
         calendars: calendars by the names clocks give; others use *calendar*, except
             ``round-the-clock``, which is `round_the_clock_calendar` in *calendar*'s
             zone unless given.
+        routing: a routing configuration: the submission and actions with ``route`` move
+            the request to the unit it decides, and its delegations join the scenario's.
 
     Raises:
         ScenarioError: a step is earlier than the one before it.
     """
     default = calendar if calendar is not None else indonesian_government_calendar()
     clocks = _Clocks(sop, default, calendars or {})
-    compiled = compile_sop(sop)
-    state: str | None = None
-    data: dict[str, Any] = {}
-    history: dict[str, list[str]] = {}
+    run = _Request(sop, scenario, routing)
     previous: dt.datetime | None = None
     for index, step in enumerate(scenario.steps):
         now = _step_time(scenario, index, previous, default)
         previous = now
-        actor = scenario.actors[step.actor]
-        merged = {**data, **step.data}
+        before = {n for n, r in clocks.runs.items() if r.status != "stopped"}
         reason = None
-        entered: str | None = None
+        authority = None
         try:
-            entered = _enter(sop, compiled, state, step, actor, merged=merged, history=history)
+            authority = run.step(step, now)
         except RequestError as exc:
             reason = f"{type(exc).__name__}: {exc}"
         accepted = reason is None
         stopped: set[str] = set()
-        if accepted and entered is not None:
-            before = {n for n, r in clocks.runs.items() if r.status != "stopped"}
-            clocks.apply(step.action, entered, now)
+        if accepted and run.active:
+            clocks.apply(step.action, run.entered, now)
             stopped = {n for n in before if clocks.runs[n].status == "stopped"}
-            state = entered
-            data = merged
-            history.setdefault(step.action, [])
-            if actor.id not in history[step.action]:
-                history[step.action].append(actor.id)
         as_expected = accepted == (step.expect == "accepted")
         yield StepResult(
             index=index,
@@ -418,12 +462,129 @@ def simulate(
             at=now,
             accepted=accepted,
             as_expected=as_expected,
-            state=state,
+            state=run.active[0] if run.active else None,
             reason=reason,
             clocks=clocks.views(now, stopped_now=stopped),
+            branches=sop_branches(sop, run.active),
+            unit=run.unit,
+            authority=authority,
         )
         if not as_expected:
             return
+
+
+def sop_branches(sop: SOP, active: list[str]) -> dict[str, str]:
+    """Return branch name -> state for the configuration *active* (empty outside one)."""
+    found = {}
+    for state_id in active[1:]:
+        owner = sop.branch_of(state_id)
+        if owner is not None:
+            found[owner[1].name] = state_id
+    return found
+
+
+class _Request:
+    """One request moved through the SOP as the desk would move it."""
+
+    def __init__(self, sop: SOP, scenario: Scenario, routing: RoutingConfig | None) -> None:
+        self.sop = sop
+        self.scenario = scenario
+        self.routing = routing
+        self.compiled = compile_sop(sop)
+        self.active: list[str] = []
+        #: The state the last step entered (a branch's state for a move inside a branch).
+        self.entered = ""
+        self.unit: str | None = None
+        self.data: dict[str, Any] = {}
+        self.history: dict[str, list[str]] = {}
+        self.delegations = DelegationRegistry(
+            [*scenario.delegations, *(routing.delegations if routing is not None else ())]
+        )
+
+    def step(self, step: ScenarioStep, now: dt.datetime) -> str | None:
+        """Take *step* at *now*; return the principal whose delegation was used, if any.
+
+        Raises:
+            RequestError: the desk would refuse the step (the same error it raises).
+        """
+        actor = self.scenario.actors[step.actor]
+        merged = {**self.data, **step.data}
+        if step.action == "submit":
+            self._submit(step, actor, merged)
+            principal = None
+        else:
+            principal = self._act(step, actor, merged, now)
+        self.data = merged
+        self.history.setdefault(step.action, [])
+        for person in (actor.id, principal):
+            if person is not None and person not in self.history[step.action]:
+                self.history[step.action].append(person)
+        return principal
+
+    def _submit(self, step: ScenarioStep, actor: Actor, merged: Mapping[str, Any]) -> None:
+        sop = self.sop
+        if self.active:
+            raise TransitionNotAllowedError("submit", self.active[0])
+        authorize(actor, "submit", allowed_roles=sop.submit.roles)
+        check_writes(sop, None, "submit", step.data)
+        missing = _missing(sop.submit.requires, merged)
+        if missing:
+            raise IncompleteRequestError("submit", missing)
+        self.unit = sop.unit
+        if self.routing is not None and sop.submit.route:
+            public = sop.privacy.public(merged)
+            self.unit = self.routing.table.route(self.routing.attributes(sop.id, public)).unit
+        self.active = [sop.initial]
+        self.entered = sop.initial
+
+    def _act(
+        self, step: ScenarioStep, actor: Actor, merged: Mapping[str, Any], now: dt.datetime
+    ) -> str | None:
+        sop = self.sop
+        if not self.active:
+            # No request yet: the first step must submit it.
+            raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
+        spec, source = sop.taking(step.action, self.active)
+        owner = sop.branch_of(source)
+        grant = check_access(
+            actor,
+            step.action,
+            allowed_roles=spec.roles,
+            not_by=spec.not_by,
+            history=self.history,
+            on_behalf_of=step.on_behalf_of,
+            delegations=self.delegations,
+            at=now,
+            unit=(owner[1].unit if owner else None) or self.unit,
+            policy=self.scenario.policy,
+        )
+        check_writes(sop, spec, step.action, step.data)
+        missing = _missing(spec.required_fields, merged)
+        blank = spec.justification and not (step.justification or "").strip()
+        if missing or blank:
+            raise IncompleteRequestError(
+                step.action, missing, arguments=["justification"] if blank else []
+            )
+        configuration = self.compiled.fire_active(self.active, step.action)
+        if spec.route is not None:
+            self.unit = self._routed(spec.route, step.action, merged)
+        stays = owner is not None and configuration[0] == self.active[0]
+        self.entered = spec.target if stays else configuration[0]
+        self.active = configuration
+        authority = grant.authority()
+        return None if authority is None else str(authority.get("principal"))
+
+    def _routed(self, route: str, action: str, merged: Mapping[str, Any]) -> str | None:
+        public = self.sop.privacy.public(merged)
+        if route.startswith("field:"):
+            unit = public.get(route.removeprefix("field:"))
+            if not isinstance(unit, str) or not unit.strip():
+                raise IncompleteRequestError(action, [route.removeprefix("field:")])
+            return unit
+        if self.routing is None:
+            # Without --routing the preview cannot evaluate the rules: the holder stays.
+            return self.unit
+        return self.routing.table.route(self.routing.attributes(self.sop.id, public)).unit
 
 
 def _step_time(
@@ -449,43 +610,3 @@ def _step_time(
         )
         raise ScenarioError([problem])
     return now
-
-
-def _enter(
-    sop: SOP,
-    compiled: CompiledSOP,
-    state: str | None,
-    step: ScenarioStep,
-    actor: Actor,
-    *,
-    merged: Mapping[str, Any],
-    history: Mapping[str, list[str]],
-) -> str:
-    """Return the state *step* enters from *state*, as the desk would decide it.
-
-    Raises:
-        RequestError: the desk would refuse the step (the same error it raises).
-    """
-    if step.action == "submit":
-        if state is not None:
-            raise TransitionNotAllowedError("submit", state)
-        authorize(actor, "submit", allowed_roles=sop.submit.roles)
-        missing = _missing(sop.submit.requires, merged)
-        if missing:
-            raise IncompleteRequestError("submit", missing)
-        return sop.initial
-    if state is None:
-        # No request yet: the first step must submit it.
-        raise TransitionNotAllowedError(step.action, "(not submitted)", ["submit"])
-    spec = sop.action(step.action, state)
-    if spec is None:
-        allowed = sorted({a.name for a in sop.actions_from(state)})
-        raise TransitionNotAllowedError(step.action, state, allowed)
-    authorize(actor, step.action, allowed_roles=spec.roles, not_by=spec.not_by, history=history)
-    missing = _missing(spec.requires, merged)
-    blank = spec.justification and not (step.justification or "").strip()
-    if missing or blank:
-        raise IncompleteRequestError(
-            step.action, missing, arguments=["justification"] if blank else []
-        )
-    return compiled.fire(state, step.action)

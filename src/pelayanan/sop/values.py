@@ -21,7 +21,8 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
-from pelayanan.sop.model import SOP, FieldDef
+from pelayanan.exceptions import FieldNotAllowedError
+from pelayanan.sop.model import SOP, ActionDef, FieldDef
 
 __all__ = [
     "MAX_DEPTH",
@@ -29,6 +30,7 @@ __all__ = [
     "MAX_FIELD_NAME_LENGTH",
     "MAX_ITEMS",
     "MAX_TEXT_LENGTH",
+    "check_writes",
     "describe_value",
     "limit_problems",
     "value_problems",
@@ -238,3 +240,27 @@ def value_problems(sop: SOP, data: Mapping[str, Any]) -> list[str]:
             )
             problems.append(f"{name}: expected {expected}, got {describe_value(value)}")
     return problems
+
+
+def check_writes(sop: SOP, spec: ActionDef | None, action: str, fields: Mapping[str, Any]) -> None:
+    """Refuse fields the SOP does not declare (strict mode), then fields *spec* may not write.
+
+    Args:
+        sop: the request's SOP.
+        spec: the action taken (``None``: the submission, which writes any declared field).
+        action: the action's name, for the message.
+        fields: the data given.
+
+    Raises:
+        FieldNotAllowedError: names the refused fields, never their values.
+    """
+    undeclared = sop.undeclared(fields)
+    if undeclared:
+        hint = "declare them under fields, or check their spelling"
+        raise FieldNotAllowedError(action, undeclared, rule="fields:undeclared", hint=hint)
+    if spec is None:
+        return
+    outside = sorted(name for name in fields if not spec.may_write(name))
+    if outside:
+        hint = f"action {action!r} writes only {', '.join(spec.writes or ()) or 'no field'}"
+        raise FieldNotAllowedError(action, outside, rule="fields:writes", hint=hint)

@@ -212,6 +212,12 @@ def _action(row: ExpectedRow, entry: Mapping[str, Any]) -> None:
         ids.append(str(authority["principal"]))
     recorded = row.actors.setdefault(action, [])
     recorded.extend(person for person in ids if person not in recorded)
+    routing = entry.get("routing")
+    if isinstance(routing, Mapping) and "unit" in routing:
+        # An action that dispatched the request: the holder moved in the same entry.
+        assignment = entry.get("assignment")
+        row.unit = routing["unit"]
+        row.assignee = assignment.get("assignee") if isinstance(assignment, Mapping) else None
 
 
 def _migration(row: ExpectedRow, entry: Mapping[str, Any]) -> None:

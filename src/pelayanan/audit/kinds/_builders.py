@@ -39,10 +39,14 @@ def refusal_reason(error: BaseException) -> dict[str, Any]:
         error: the error that refused it (its ``rule`` attribute, when set, is kept).
 
     Returns:
-        ``{"error": class name, "message": text}`` plus ``"rule"`` when the error has one.
+        ``{"error": class name, "message": text}`` plus ``"rule"`` when the error has one
+        and ``"fields"`` (names only, never values) when it refused fields.
     """
     reason: dict[str, Any] = {names.ERROR: type(error).__name__, names.MESSAGE: str(error)}
     _optional(reason, names.RULE, getattr(error, names.RULE, None))
+    refused_fields = getattr(error, names.FIELDS, None)
+    if isinstance(refused_fields, tuple) and all(isinstance(n, str) for n in refused_fields):
+        _optional(reason, names.FIELDS, list(refused_fields), skip_empty=True)
     return reason
 
 
@@ -85,6 +89,9 @@ def action_body(
     authority: Mapping[str, str] | None = None,
     clocks: Sequence[Mapping[str, Any]] = (),
     changed: Mapping[str, Mapping[str, str]] | None = None,
+    routing: Mapping[str, Any] | None = None,
+    assignment: Mapping[str, Any] | None = None,
+    branch: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the body of an ``action`` entry: an SOP action committed."""
     return layouts.ACTION.build(locals())

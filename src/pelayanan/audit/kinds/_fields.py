@@ -106,6 +106,24 @@ ACTION = Layout(
             _pairs,
             _FILLED,
         ),
+        Field(
+            names.ROUTING,
+            "the routing decision of an action that moved the request to a unit (the SOP "
+            "action's ``route``), as in a submission.",
+            dict,
+            _GIVEN,
+        ),
+        _ASSIGNMENT.but(
+            doc="the officer chosen in that unit, if a policy chose one.", presence=_GIVEN
+        ),
+        Field(
+            names.BRANCH,
+            'the parallel branch the action moved, ``{"name", "from", "to"}``; the entry\'s '
+            "``from`` and ``to`` stay the request's states (the parallel state, or its "
+            "``then`` state when the last branch finished).",
+            dict,
+            _GIVEN,
+        ),
     ),
 )
 REFUSED = Layout(
@@ -287,9 +305,13 @@ KINDS: Mapping[str, EntryKind] = {
     k.name: k
     for k in (
         EntryKind.of('a request opened (`from` null, `action` "submit")', SUBMIT),
-        EntryKind.of("an SOP action committed", ACTION),
         EntryKind.of(
-            "an attempt refused; `reason` is {error, message, rule?}; changes no request",
+            "an SOP action committed; `routing`/`assignment` when it moved the holder, "
+            "`branch` when it moved a parallel branch",
+            ACTION,
+        ),
+        EntryKind.of(
+            "an attempt refused; `reason` is {error, message, rule?, fields?}; changes no request",
             REFUSED,
         ),
         EntryKind.of("a satisfaction-survey (SKM) response on a closed request", SURVEY),

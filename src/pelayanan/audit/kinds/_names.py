@@ -17,6 +17,7 @@ __all__ = [
     "ASSIGNMENT",
     "ATTRIBUTES",
     "AUTHORITY",
+    "BRANCH",
     "CALENDAR",
     "CHAIN_FIELDS",
     "CHANGED",
@@ -179,6 +180,8 @@ PURPOSE: Final = "purpose"
 SCOPE: Final = "scope"
 REQUESTS: Final = "requests"
 FIELDS: Final = "fields"
+#: The parallel branch an action moved: ``{"name", "from", "to"}`` (branch states).
+BRANCH: Final = "branch"
 KID: Final = "kid"
 REFUSAL: Final = "refusal"
 HOLD: Final = "hold"
