@@ -18,7 +18,12 @@ import attrs
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import GENESIS_PREV, StoredEntry, encode_entry
 from pelayanan.audit.merkle import CompactRange, Node, leaf_hash
-from pelayanan.exceptions import ChainError, ConcurrentModificationError, SequenceError
+from pelayanan.exceptions import (
+    ChainError,
+    ConcurrentModificationError,
+    InvalidArgumentError,
+    SequenceError,
+)
 from pelayanan.store._guard import RowReader, check_head, check_request_row
 
 __all__ = [
@@ -65,6 +70,9 @@ class AppendOptions(TypedDict, total=False):
     expected_version: int | None
     idempotency_key: str | None
     sign: CheckpointSigner | None
+
+
+_APPEND_OPTIONS = AppendOptions.__required_keys__ | AppendOptions.__optional_keys__
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -253,7 +261,14 @@ def prepare_checked_append(
         ConcurrentModificationError: the stored version is not the expected one, or the
             idempotency key was used already.
         StoreIntegrityError: the head or the request row disagrees with the log.
+        InvalidArgumentError: an option `AppendOptions` does not name, or no ``time``.
     """
+    unknown = options.keys() - _APPEND_OPTIONS
+    if unknown or "time" not in options:
+        raise InvalidArgumentError(
+            f"append takes the keyword arguments {', '.join(sorted(_APPEND_OPTIONS))} "
+            f"(time= required); got {', '.join(sorted(options)) or 'none'}"
+        )
     request = options.get("request")
     expected_version = options.get("expected_version")
     check_version(request, stored, expected_version)
