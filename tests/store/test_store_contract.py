@@ -40,6 +40,7 @@ from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import (
     ChainError,
     ConcurrentModificationError,
+    InvalidArgumentError,
     ProofError,
     SequenceError,
     StoreError,
@@ -158,6 +159,12 @@ class StoreContract:
         assert result.checkpoint is None
         assert db.checkpoints("kota") == []
         assert db.head("kota").size == 1
+
+    def test_append_refuses_an_unknown_option_and_stores_nothing(self, db: Store) -> None:
+        """A misspelt keyword is a typed error on every store, and nothing is appended."""
+        with pytest.raises(InvalidArgumentError):
+            db.append("kota", body(0), time=T0, idempotency="k")  # type: ignore[call-arg]
+        assert db.head("kota").size == 0
 
     def test_request_round_trips_exactly(self, db: Store) -> None:
         """A request comes back equal: JSON, unicode, big ints, microseconds, UTC instants."""
