@@ -56,7 +56,7 @@ from pelayanan.store import (
     open_store,
     store_consistency_proof,
 )
-from pelayanan.store.base import LedgerNodes
+from pelayanan.store.base import _APPEND_OPTIONS, AppendOptions, LedgerNodes
 from pelayanan.store.vault import LegalHold, VaultChange, VaultStore, WrappedKey
 from pelayanan.testing import FakeClock
 
@@ -125,6 +125,8 @@ class StoreContract:
         """A new store has no ledger, request, entry, checkpoint, node or key."""
         assert db.ledgers() == []
         assert db.head("kota").size == 0
+        options = AppendOptions.__required_keys__ | AppendOptions.__optional_keys__
+        assert options == _APPEND_OPTIONS
         assert db.get_request("REQ-1") is None
         assert list(db.requests()) == []
         assert db.due_requests(T0) == []

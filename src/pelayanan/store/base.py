@@ -72,7 +72,8 @@ class AppendOptions(TypedDict, total=False):
     sign: CheckpointSigner | None
 
 
-_APPEND_OPTIONS = AppendOptions.__required_keys__ | AppendOptions.__optional_keys__
+#: The keys of `AppendOptions` (a test keeps the two equal).
+_APPEND_OPTIONS = frozenset({"time", "request", "expected_version", "idempotency_key", "sign"})
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
