@@ -259,10 +259,7 @@ class WorkCalendar:
             if day.date in closed:
                 msg = f"{where}: {day.date} is also closures[{closed[day.date]}]; keep one"
                 raise CalendarError(msg)
-            if day.date in extra:
-                msg = f"{where}: {day.date} is listed twice"
-                raise CalendarError(msg)
-            extra.add(day.date)
+            _add_once(extra, day.date, f"{where}: {day.date} is listed twice")
             if day.hours is not None:
                 check_day_hours(day.hours, path=f"{where}.hours")
                 if not day.hours:
@@ -285,10 +282,8 @@ class WorkCalendar:
         seen: set[dt.date] = set()
         for i, override in enumerate(self.holiday_overrides):
             where = f"holiday_overrides[{i}]"
-            if override.date in seen:
-                msg = f"{where}: {override.date} is overridden twice; keep one override per date"
-                raise CalendarError(msg)
-            seen.add(override.date)
+            twice = f"{where}: {override.date} is overridden twice; keep one override per date"
+            _add_once(seen, override.date, twice)
             if override.action == "remove" and override.date not in _package_holidays(
                 override.date.year
             ):
@@ -914,6 +909,13 @@ def _edges(period: RamadanDates) -> tuple[dt.date, ...]:
     """Return the dates whose hours change if *period* is a day off at either end."""
     one = dt.timedelta(days=1)
     return (period.first - one, period.first, period.last, period.last + one)
+
+
+def _add_once(seen: set[dt.date], date: dt.date, twice: str) -> None:
+    """Add *date* to *seen*; refuse it with the message *twice* when it is there already."""
+    if date in seen:
+        raise CalendarError(twice)
+    seen.add(date)
 
 
 def _package_holidays(year: int) -> dict[dt.date, HolidayEntry]:

@@ -64,18 +64,24 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 _subject_option = click.option("--subject", required=True, help="The data-subject id.")
 
 
-def _ledger_option(what: str) -> Callable[[_Command], _Command]:
-    return click.option(
-        "--ledger", help=f"The ledger the {what} is recorded in (default: the only one)."
-    )
-
-
 _actor_option = click.option(
     "--actor",
     default="data-protection-officer",
     show_default=True,
     help="Your officer id, recorded in the audit log as who acted.",
 )
+
+
+def _recording_options(what: str) -> Callable[[_Command], _Command]:
+    """Add the options of a command that records *what*: key folder, actor, ledger."""
+    ledger_option = click.option(
+        "--ledger", help=f"The ledger the {what} is recorded in (default: the only one)."
+    )
+
+    def add(command: _Command) -> _Command:
+        return _keys_option(_actor_option(ledger_option(command)))
+
+    return add
 
 
 def _parse_retention(values: tuple[str, ...]) -> RetentionSchedule:
@@ -180,9 +186,7 @@ def subjects_command(db: str) -> None:
 @_db_option
 @_subject_option
 @click.option("--purpose", required=True, help="Why (e.g. the access request reference).")
-@_keys_option
-@_actor_option
-@_ledger_option("reveal")
+@_recording_options("reveal")
 def show_command(
     *, db: str, subject: str, purpose: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:
@@ -207,9 +211,7 @@ def show_command(
 @_db_option
 @_subject_option
 @click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
-@_keys_option
-@_actor_option
-@_ledger_option("erasure")
+@_recording_options("erasure")
 @click.option(
     "--sop",
     "sop_files",
@@ -267,9 +269,7 @@ def erase_command(
 @click.option("--subject", help="Hold this data subject.")
 @click.option("--request", "request_id", help="Hold this request.")
 @click.option("--reason", required=True, help="Why (e.g. the case reference).")
-@_keys_option
-@_actor_option
-@_ledger_option("hold")
+@_recording_options("hold")
 def hold_command(
     *,
     db: str,
@@ -298,9 +298,7 @@ def hold_command(
 @_db_option
 @click.option("--hold", "hold_id", required=True, help="The hold id.")
 @click.option("--reason", required=True, help="Why the hold ends.")
-@_keys_option
-@_actor_option
-@_ledger_option("release")
+@_recording_options("release")
 def release_command(
     *, db: str, hold_id: str, reason: str, keys_dir: str | None, actor: str, ledger: str | None
 ) -> None:

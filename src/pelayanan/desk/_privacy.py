@@ -6,22 +6,24 @@ transaction (through the shared `Recorder`), and records every refusal.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pelayanan.access import Actor
 from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
 from pelayanan.desk._bounds import Bounds
-from pelayanan.desk._recorder import Recorder, refusal
+from pelayanan.desk._recorder import Recorder, RefusalBody, refusal
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     ErasureRefusedError,
     IncompleteRequestError,
+    PelayananError,
     PermissionDeniedError,
     PrivacyError,
     RequestError,
@@ -207,9 +209,18 @@ class Privacy:
         too_long = bounds.error("reveal")
         record = None if too_long else self._recorder.store.get_request(request_id)
         subject: str | None = None
-        try:
-            if too_long is not None:
-                raise too_long
+        with self._checks(
+            now,
+            too_long,
+            lambda: refusal(
+                kinds.reveal_refused_body,
+                actor=actor.id,
+                request=request_id,
+                field=field,
+                subject=subject,
+                purpose=purpose,
+            ),
+        ):
             if record is None:
                 raise UnknownRequestError(request_id)
             sop = self._sops.get(record.sop_id, record.sop_version)
@@ -227,17 +238,6 @@ class Privacy:
             subject = str(sealed["subject"])
             key = self._subject_key(subject)
             value = key.open(sealed, ledger=record.ledger, request=request_id, field=field)
-        except (RequestError, PrivacyError) as exc:
-            refused = refusal(
-                kinds.reveal_refused_body,
-                actor=actor.id,
-                request=request_id,
-                field=field,
-                subject=subject,
-                purpose=purpose,
-            )
-            self._recorder.refuse(exc, refused, at=now)
-            raise
         entry = kinds.reveal_body(
             at=now,
             actor=actor.id,
@@ -256,22 +256,19 @@ class Privacy:
         bounds = Bounds()
         subject = bounds.id(subject, "subject")
         purpose = bounds.text(purpose, "purpose")
-        too_long = bounds.error("subject_access")
-        try:
-            if too_long is not None:
-                raise too_long
+        with self._checks(
+            now,
+            bounds.error("subject_access"),
+            lambda: refusal(
+                kinds.subject_reveal_refused_body, actor=actor.id, subject=subject, purpose=purpose
+            ),
+        ):
             settings, store = self._parts()
             _require(purpose, "subject_access", "purpose")
             role = _role(
                 actor, settings.officer_roles, "answer a subject access request", rule="officer"
             )
             requests = self._open_subject(store, subject)
-        except (RequestError, PrivacyError) as exc:
-            refused = refusal(
-                kinds.subject_reveal_refused_body, actor=actor.id, subject=subject, purpose=purpose
-            )
-            self._recorder.refuse(exc, refused, at=now)
-            raise
         entry = kinds.subject_reveal_body(
             at=now,
             actor=actor.id,
@@ -297,10 +294,18 @@ class Privacy:
         bounds = Bounds()
         subject = bounds.id(subject, "subject")
         reason = bounds.text(reason, "reason")
-        too_long = bounds.error("erase")
-        try:
-            if too_long is not None:
-                raise too_long
+        with self._checks(
+            now,
+            bounds.error("erase"),
+            lambda: refusal(
+                kinds.erasure_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                subject=subject,
+                requests=list(requests),
+                reason=reason,
+            ),
+        ):
             settings, store = self._parts()
             role = _role(actor, settings.officer_roles, "erase a data subject", rule="officer")
             _require(reason, "erase", "reason")
@@ -314,17 +319,6 @@ class Privacy:
             blocked = self._retention_block(settings, requests, now)
             if blocked is not None:
                 raise blocked
-        except (RequestError, PrivacyError) as exc:
-            refused = refusal(
-                kinds.erasure_refused_body,
-                kinds.REFUSAL,
-                actor=actor.id,
-                subject=subject,
-                requests=list(requests),
-                reason=reason,
-            )
-            self._recorder.refuse(exc, refused, at=now)
-            raise
         body = kinds.erasure_body(
             at=now,
             actor=actor.id,
@@ -350,10 +344,18 @@ class Privacy:
         subject = bounds.optional_id(subject, "subject")
         request = bounds.optional_id(request, "request")
         reason = bounds.text(reason, "reason")
-        too_long = bounds.error("legal_hold")
-        try:
-            if too_long is not None:
-                raise too_long
+        with self._checks(
+            now,
+            bounds.error("legal_hold"),
+            lambda: refusal(
+                kinds.legal_hold_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                subject=subject,
+                request=request,
+                reason=reason,
+            ),
+        ):
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "place a legal hold", rule="hold_role")
             if (subject is None) == (request is None):
@@ -365,17 +367,6 @@ class Privacy:
                 raise UnknownSubjectError(subject)
             if request is not None and self._recorder.store.get_request(request) is None:
                 raise UnknownRequestError(request)
-        except (RequestError, PrivacyError) as exc:
-            refused = refusal(
-                kinds.legal_hold_refused_body,
-                kinds.REFUSAL,
-                actor=actor.id,
-                subject=subject,
-                request=request,
-                reason=reason,
-            )
-            self._recorder.refuse(exc, refused, at=now)
-            raise
         hold = LegalHold("hold-" + secrets.token_hex(6), subject, request, reason, actor.id, now)
         body = kinds.legal_hold_body(
             at=now,
@@ -395,10 +386,17 @@ class Privacy:
         bounds = Bounds()
         hold_id = bounds.id(hold_id, "hold")
         reason = bounds.text(reason, "reason")
-        too_long = bounds.error("release_legal_hold")
-        try:
-            if too_long is not None:
-                raise too_long
+        with self._checks(
+            now,
+            bounds.error("release_legal_hold"),
+            lambda: refusal(
+                kinds.legal_hold_release_refused_body,
+                kinds.REFUSAL,
+                actor=actor.id,
+                hold=hold_id,
+                reason=reason,
+            ),
+        ):
             settings, store = self._parts()
             role = _role(actor, settings.hold_roles, "release a legal hold", rule="hold_role")
             _require(reason, "release_legal_hold", "reason")
@@ -406,16 +404,6 @@ class Privacy:
             if hold is None:
                 msg = f"no legal hold {hold_id!r} is in force"
                 raise PrivacyError(msg)
-        except (RequestError, PrivacyError) as exc:
-            refused = refusal(
-                kinds.legal_hold_release_refused_body,
-                kinds.REFUSAL,
-                actor=actor.id,
-                hold=hold_id,
-                reason=reason,
-            )
-            self._recorder.refuse(exc, refused, at=now)
-            raise
         body = kinds.legal_hold_released_body(
             at=now,
             actor=actor.id,
@@ -430,6 +418,33 @@ class Privacy:
         return ActionResult(None, result.seq, result.entry_hash.hex(), hold=hold)
 
     # -- internals ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _checks(
+        self,
+        now: dt.datetime,
+        too_long: PelayananError | None,
+        refused: Callable[[], RefusalBody],
+    ) -> Iterator[None]:
+        """Run an operation's checks in the block; record a refusal of them, then raise it.
+
+        Args:
+            now: the operation's time, also the refusal entry's.
+            too_long: the error refusing the call's oversized values, raised first.
+            refused: returns the refusal's body builder, called only on a refusal, so it
+                sees what the checks found (a subject, its requests).
+
+        Raises:
+            RequestError: a check refused the operation (recorded first).
+            PrivacyError: likewise.
+        """
+        try:
+            if too_long is not None:
+                raise too_long
+            yield
+        except (RequestError, PrivacyError) as exc:
+            self._recorder.refuse(exc, refused(), at=now)
+            raise
 
     @staticmethod
     def _scrub(store: VaultStore, wait: float) -> tuple[bool | None, str | None]:

@@ -35,7 +35,7 @@ from pelayanan.exceptions import (
     PermissionDeniedError,
 )
 from pelayanan.sop.model import SOP
-from pelayanan.store.base import AppendResult, RequestRecord, Store
+from pelayanan.store.base import AppendOptions, AppendResult, RequestRecord, Store
 from pelayanan.store.vault import VaultChange, VaultStore
 
 __all__ = [
@@ -338,26 +338,16 @@ class Recorder:
         """
         body, time = self.forward(body, time)
         key = None if idempotency_key is None else self.scoped(idempotency_key)
-        if change is None:
-            return self.store.append(
-                self.ledger,
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=key,
-                sign=self.sign,
-            )
-        return self.vault_store().append_with_vault(
-            self.ledger,
-            body,
+        options = AppendOptions(
             time=time,
-            change=change,
             request=request,
             expected_version=expected_version,
             idempotency_key=key,
             sign=self.sign,
         )
+        if change is None:
+            return self.store.append(self.ledger, body, **options)
+        return self.vault_store().append_with_vault(self.ledger, body, change=change, **options)
 
     def commit_once(
         self,

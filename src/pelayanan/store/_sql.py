@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import attrs
 
@@ -44,13 +44,12 @@ from pelayanan.store._rows import (
 from pelayanan.store._schema import TABLES
 from pelayanan.store.base import (
     SCHEMA_VERSION,
+    AppendOptions,
     AppendResult,
     BulkAppender,
-    CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    check_version,
-    prepare_append,
+    prepare_checked_append,
 )
 from pelayanan.store.vault import (
     VAULT_FINGERPRINT_KEY,
@@ -249,13 +248,9 @@ def append_rows(
     head: LedgerHead,
     body: Mapping[str, Any],
     *,
-    time: dt.datetime,
-    request: RequestRecord | None,
-    expected_version: int | None,
-    idempotency_key: str | None,
-    sign: CheckpointSigner | None,
     lock_rows: bool,
     before_write: Callable[[], None] | None = None,
+    **options: Unpack[AppendOptions],
 ) -> AppendResult:
     """Do one append inside the open write transaction of *db*, the ledger head locked.
 
@@ -264,33 +259,30 @@ def append_rows(
         ledger: the ledger.
         head: its head, read under the lock.
         body: the entry's fields.
-        time: the checkpoint time.
-        request: the request's new state, if any.
-        expected_version: the version the caller read.
-        idempotency_key: remembered with the result.
-        sign: the checkpoint signer.
         lock_rows: lock the request row (``FOR UPDATE``, PostgreSQL).
         before_write: called once everything is checked, before the first write (the
             vault change of `append_with_vault`).
+        **options: the `AppendOptions` of `Store.append`.
 
     Raises:
         ConcurrentModificationError: the request changed, or the key was used.
         StoreIntegrityError: the head or the request row disagrees with the log.
     """
+    request = options.get("request")
+    expected_version = options.get("expected_version")
+    idempotency_key = options.get("idempotency_key")
     stored = None
     if request is not None:
         query = f"SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ? AND ledger = ?"
         params = (request.id, request.ledger)
         row = db.one(query + (" FOR UPDATE" if lock_rows else ""), params)
         stored = None if row is None else row_to_request(row)
-    check_version(request, stored, expected_version)
-    request_id = request.id if request is not None else None
     used = "SELECT 1 FROM idempotency WHERE key = ?"
-    if idempotency_key is not None and db.one(used, (idempotency_key,)) is not None:
-        raise ConcurrentModificationError(request_id or "-", expected_version or 0, None)
-    prepared = prepare_append(
-        head, ledger, body, time=time, sign=sign, request=request, stored=stored, reader=db
+    key_used = idempotency_key is not None and db.one(used, (idempotency_key,)) is not None
+    prepared = prepare_checked_append(
+        head, ledger, body, options, stored=stored, key_used=key_used, reader=db
     )
+    request_id = request.id if request is not None else None
     if before_write is not None:
         before_write()
     db.run(
@@ -455,15 +447,7 @@ class SQLStoreBase(abc.ABC):
     # -- the write path -------------------------------------------------------------------
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and write *request* in the same transaction.
 
@@ -473,23 +457,15 @@ class SQLStoreBase(abc.ABC):
             StoreIntegrityError: the head or the request row disagrees with the log.
         """
         with self._append_transaction(ledger) as (db, head):
-            return append_rows(
-                db, ledger, head, body, time=time, request=request,
-                expected_version=expected_version, idempotency_key=idempotency_key,
-                sign=sign, lock_rows=self._lock_rows,
-            )  # fmt: skip
+            return append_rows(db, ledger, head, body, lock_rows=self._lock_rows, **options)
 
     def append_with_vault(
         self,
         ledger: str,
         body: Mapping[str, Any],
         *,
-        time: dt.datetime,
         change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        **options: Unpack[AppendOptions],
     ) -> AppendResult:
         """Append an audit entry, write *request* and apply *change* in one transaction.
 
@@ -506,10 +482,8 @@ class SQLStoreBase(abc.ABC):
                 self._erase_key(db, subject, at)
 
             result = append_rows(
-                db, ledger, head, body, time=time, request=request,
-                expected_version=expected_version, idempotency_key=idempotency_key,
-                sign=sign, lock_rows=self._lock_rows,
-                before_write=lambda: apply_vault(db, change, erase=erase),
+                db, ledger, head, body, lock_rows=self._lock_rows,
+                before_write=lambda: apply_vault(db, change, erase=erase), **options,
             )  # fmt: skip
         if change.erase:
             self._after_erasure()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Required, TypedDict, Unpack
 
 import attrs
 
@@ -23,6 +23,7 @@ from pelayanan.store._guard import RowReader, check_head, check_request_row
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AppendOptions",
     "AppendResult",
     "BulkAppender",
     "CheckpointSigner",
@@ -33,6 +34,7 @@ __all__ = [
     "build_append",
     "check_version",
     "prepare_append",
+    "prepare_checked_append",
 ]
 
 #: The storage schema version this library writes.  History: 1 = the walking
@@ -42,6 +44,27 @@ __all__ = [
 SCHEMA_VERSION = 3
 
 CheckpointSigner = Callable[[Checkpoint], SignedCheckpoint]
+
+
+class AppendOptions(TypedDict, total=False):
+    """The keyword options of `Store.append`, named once for every store and wrapper.
+
+    Attributes:
+        time: the instant recorded in the checkpoint.
+        request: the request's new state, or ``None`` for entries that change no request
+            (e.g. refused attempts).
+        expected_version: the version the request had when it was read (``None`` for a
+            new request); a mismatch raises `ConcurrentModificationError`.
+        idempotency_key: remembered with the result; a second append with the same key
+            raises `ConcurrentModificationError` (the desk looks keys up first).
+        sign: signs a checkpoint of the new tree head, stored in the same transaction.
+    """
+
+    time: Required[dt.datetime]
+    request: RequestRecord | None
+    expected_version: int | None
+    idempotency_key: str | None
+    sign: CheckpointSigner | None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -199,6 +222,56 @@ def prepare_append(
     return attrs.evolve(prepared, request=request)
 
 
+def prepare_checked_append(
+    head: LedgerHead,
+    ledger: str,
+    body: Mapping[str, Any],
+    options: AppendOptions,
+    *,
+    stored: RequestRecord | None,
+    key_used: bool,
+    reader: RowReader,
+) -> PreparedAppend:
+    """Check an append's version and idempotency key, then `prepare_append` it.
+
+    The checks every backend makes first, in its write transaction with the ledger head
+    locked, once it has read the request's stored row and looked the key up.
+
+    Args:
+        head: the ledger head as stored.
+        ledger: the ledger appended to.
+        body: the entry's fields.
+        options: the `AppendOptions` of the call.
+        stored: the request's stored row, if any.
+        key_used: the call's idempotency key is already recorded.
+        reader: reads entries and nodes inside the transaction.
+
+    Returns:
+        The prepared rows, as `prepare_append` returns them.
+
+    Raises:
+        ConcurrentModificationError: the stored version is not the expected one, or the
+            idempotency key was used already.
+        StoreIntegrityError: the head or the request row disagrees with the log.
+    """
+    request = options.get("request")
+    expected_version = options.get("expected_version")
+    check_version(request, stored, expected_version)
+    if key_used:
+        request_id = request.id if request is not None else "-"
+        raise ConcurrentModificationError(request_id, expected_version or 0, None)
+    return prepare_append(
+        head,
+        ledger,
+        body,
+        time=options["time"],
+        sign=options.get("sign"),
+        request=request,
+        stored=stored,
+        reader=reader,
+    )
+
+
 def build_append(
     head: LedgerHead,
     ledger: str,
@@ -324,29 +397,14 @@ class Store(Protocol):
         """Return the request with *request_id*, or ``None``."""
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and, in the same transaction, write *request*.
 
         Args:
             ledger: the ledger to append to.
             body: the entry's fields; the store adds ``v``, ``ledger``, ``seq``, ``prev``.
-            time: the instant recorded in the checkpoint.
-            request: the request's new state, or ``None`` for entries that change no request
-                (e.g. refused attempts).
-            expected_version: the version the request had when it was read (``None`` for a
-                new request); a mismatch raises `ConcurrentModificationError`.
-            idempotency_key: remembered with the result; a second append with the same key
-                raises `ConcurrentModificationError` (the desk looks keys up first).
-            sign: signs a checkpoint of the new tree head, stored in the same transaction.
+            **options: the `AppendOptions` (``time`` is required).
 
         Raises:
             ConcurrentModificationError: the request changed since it was read.

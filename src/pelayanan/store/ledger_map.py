@@ -28,7 +28,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import attrs
 
@@ -44,7 +44,13 @@ from pelayanan.exceptions import (
     StoreError,
     StoreNotEmptyError,
 )
-from pelayanan.store.base import AppendResult, CheckpointSigner, LedgerHead, RequestRecord, Store
+from pelayanan.store.base import (
+    AppendOptions,
+    AppendResult,
+    LedgerHead,
+    RequestRecord,
+    Store,
+)
 from pelayanan.store.transfer import copy_verified
 
 __all__ = [
@@ -279,21 +285,10 @@ class MappedStore:
     # -- one ledger: its store answers -----------------------------------------------------
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: Any,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append to *ledger* in the store the map places it in (see `Store.append`)."""
-        return self.store_for(ledger).append(
-            ledger, body, time=time, request=request, expected_version=expected_version,
-            idempotency_key=idempotency_key, sign=sign,
-        )  # fmt: skip
+        return self.store_for(ledger).append(ledger, body, **options)
 
     def bulk_append(self, ledger: str, records: Iterable[bytes | str]) -> LedgerHead:
         """Bulk-append to *ledger* in its store (see `Store.bulk_append`)."""

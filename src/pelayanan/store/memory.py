@@ -6,20 +6,18 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry
 from pelayanan.audit.merkle import MemoryNodeStore, Node
-from pelayanan.exceptions import ConcurrentModificationError
 from pelayanan.store.base import (
+    AppendOptions,
     AppendResult,
     BulkAppender,
-    CheckpointSigner,
     LedgerHead,
     RequestRecord,
-    check_version,
-    prepare_append,
+    prepare_checked_append,
 )
 from pelayanan.store.vault import MemoryVaultMixin
 
@@ -141,15 +139,7 @@ class MemoryStore(MemoryVaultMixin):
             return self._heads.get(ledger, LedgerHead.empty())
 
     def append(
-        self,
-        ledger: str,
-        body: Mapping[str, Any],
-        *,
-        time: dt.datetime,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        self, ledger: str, body: Mapping[str, Any], **options: Unpack[AppendOptions]
     ) -> AppendResult:
         """Append an audit entry and write *request*, atomically.
 
@@ -157,22 +147,19 @@ class MemoryStore(MemoryVaultMixin):
             ConcurrentModificationError: the request changed since it was read, or the
                 idempotency key was used already.
         """
+        request = options.get("request")
+        idempotency_key = options.get("idempotency_key")
         with self._lock:
             stored = self._requests.get(request.id) if request is not None else None
-            check_version(request, stored, expected_version)
-            if idempotency_key is not None and idempotency_key in self._idempotency:
-                request_id = request.id if request is not None else "-"
-                raise ConcurrentModificationError(request_id, expected_version or 0, None)
             head = self._heads.get(ledger, LedgerHead.empty())
             # Everything that can fail happens before the first mutation below.
-            prepared = prepare_append(
+            prepared = prepare_checked_append(
                 head,
                 ledger,
                 body,
-                time=time,
-                sign=sign,
-                request=request,
+                options,
                 stored=stored,
+                key_used=idempotency_key is not None and idempotency_key in self._idempotency,
                 reader=self,
             )
             nodes = self._nodes.setdefault(ledger, MemoryNodeStore())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Unpack, runtime_checkable
 
 import attrs
 
@@ -25,7 +25,7 @@ import attrs
 from pelayanan.store.base import _utc, _utc_or_none
 
 if TYPE_CHECKING:
-    from pelayanan.store.base import AppendResult, CheckpointSigner, RequestRecord
+    from pelayanan.store.base import AppendOptions, AppendResult
 
 __all__ = [
     "LegalHold",
@@ -138,12 +138,8 @@ class VaultStore(Protocol):
         ledger: str,
         body: Mapping[str, Any],
         *,
-        time: dt.datetime,
         change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        **options: Unpack[AppendOptions],
     ) -> AppendResult:
         """Append an audit entry, write *request* and apply *change* in one transaction."""
 
@@ -214,26 +210,14 @@ class MemoryVaultMixin:
         ledger: str,
         body: Mapping[str, Any],
         *,
-        time: dt.datetime,
         change: VaultChange,
-        request: RequestRecord | None = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        sign: CheckpointSigner | None = None,
+        **options: Unpack[AppendOptions],
     ) -> AppendResult:
         """Append an audit entry, write *request* and apply *change*, atomically."""
         with self._lock:
             # The append either raises before changing anything or succeeds; the vault
             # change below cannot fail, and the lock hides the gap from other threads.
-            result = self.append(
-                ledger,
-                body,
-                time=time,
-                request=request,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
-                sign=sign,
-            )
+            result = self.append(ledger, body, **options)
             vault = self._vault
             for key in change.keys:
                 vault.keys[key.subject] = key
