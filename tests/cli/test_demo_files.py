@@ -92,3 +92,13 @@ class TestNextSteps:
                 assert (tmp_path / word).is_file(), line
         checked = CliRunner().invoke(cli, ["sop", "check", "d.db.sop/pengaduan.yaml"])
         assert checked.exit_code == 0, checked.output
+        assert "  pelayanan sop simulate d.db.sop/pbg.yaml d.db.sop/scenarios/pbg.yaml" in lines
+        assert "  pelayanan report sla --db d.db --format csv --table all -o tables" in lines
+        move = next(line for line in lines if " store move " in line).split()
+        assert move[1:] == [
+            *("store", "move", "--map", "d.db.ledgers.toml", "--ledger", "pemkot-contoh"),
+            *("--to", "d.db.moved.db", "--keys", "d.db.keys"),
+        ]
+        moved = CliRunner().invoke(cli, move[1:])
+        assert moved.exit_code == 0, moved.output
+        assert (tmp_path / "d.db.moved.db").is_file()

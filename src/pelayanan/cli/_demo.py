@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import importlib.util
 import json
 import random
 import shutil
@@ -27,9 +28,12 @@ from pelayanan.cli._demo_files import (
     checked_db_path,
     copy_example_sops,
     demo_lock,
+    moved_store_path,
     write_demo_directory,
+    write_ledger_map,
 )
 from pelayanan.cli._demo_privacy import PrivacyShowcase, make_citizens, privacy_showcase
+from pelayanan.cli._demo_services import emergency_call_lines, pbg_lines, ramadan_line
 from pelayanan.cli._demo_witness import witness_step
 from pelayanan.desk import ServiceDesk
 from pelayanan.exceptions import PelayananError, RequestError
@@ -109,6 +113,7 @@ def _prepare(db: Path) -> None:
             )
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
+            Path(str(moved_store_path(db)) + suffix).unlink(missing_ok=True)
     shutil.rmtree(default_key_dir(str(db)), ignore_errors=True)
 
 
@@ -284,7 +289,13 @@ def run_demo(db: Path, seed: int) -> dict[str, object]:
             kind = entry[AUTHORITY][KIND]
             plt_actions[f"{entry[ACTION]} by {entry[ACTOR]} ({kind})"] += 1
     store.close()
+    services = [
+        *emergency_call_lines(sop_path("panggilan-darurat-112")),
+        *pbg_lines(sop_path("pbg"), vault, dt.datetime(2026, 7, 27, 8, 30, tzinfo=WIB)),
+        ramadan_line(desk.calendars["default"]),
+    ]
     return {
+        "services": services,
         "sop": sop,
         "states": states,
         "refused": refused,
@@ -323,11 +334,9 @@ def demo_command(db: str, seed: int) -> None:
     with demo_lock(path):
         figures = run_demo(path, seed)
         directory = write_demo_directory(path)
-        sop_file, scenario = copy_example_sops(
-            path,
-            sop_path("pengaduan"),
-            sop_path("pengaduan").parent / "scenarios" / "pengaduan.yaml",
-        )
+        sop_file, scenario = _copy_example(path, "pengaduan")
+        more = [_copy_example(path, name) for name in ("pbg", "panggilan-darurat-112")]
+        ledger_map = write_ledger_map(path)
     sop = figures["sop"]
     states: collections.Counter[str] = figures["states"]  # type: ignore[assignment]
     refused: collections.Counter[str] = figures["refused"]  # type: ignore[assignment]
@@ -378,6 +387,8 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"export: {figures['transfer']}")
     click.echo(str(figures["witness"]))  # the witness step
     click.echo(f"survey responses (SKM) recorded: {figures['surveys']}")
+    for line in figures["services"]:  # type: ignore[attr-defined]
+        click.echo(line)
     # Imported here: the report command's modules load only when the demo reaches this line.
     from pelayanan.cli._report import head_of_unit_summary  # noqa: PLC0415
 
@@ -402,6 +413,24 @@ def demo_command(db: str, seed: int) -> None:
     click.echo(f"  pelayanan sop check {sop_file}")
     click.echo(f"  pelayanan sop diagram {sop_file}")
     click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")
+    for other_sop, other_scenario in more:
+        click.echo(f"  pelayanan sop simulate {other_sop} {other_scenario}")
+    click.echo(f"  pelayanan report sla --db {db} --format csv --table all -o tables")
+    if importlib.util.find_spec("pyarrow") is not None:
+        click.echo(f"  pelayanan audit export --db {db} --format parquet -o log.parquet")
+    # A SQLite path in a ledger map, --to included, is relative to the map's folder.
+    moved = moved_store_path(path)
+    target = moved.name if path.parent.resolve() == Path.cwd().resolve() else moved.resolve()
+    click.echo(
+        f"  pelayanan store move --map {ledger_map} --ledger {figures['ledger']} "
+        f"--to {target} --keys {figures['keys_dir']}"
+    )
+
+
+def _copy_example(db: Path, name: str) -> tuple[str, str]:
+    """Copy the example SOP *name* and its scenario beside *db*; return their shown paths."""
+    sop = sop_path(name)
+    return copy_example_sops(db, sop, sop.parent / "scenarios" / f"{name}.yaml")
 
 
 def _export_and_reimport(store: SQLiteStore, keys: Sequence[TrustedKey]) -> str:

@@ -25,8 +25,11 @@ __all__ = [
     "copy_example_sops",
     "demo_lock",
     "directory_path",
+    "ledger_map_path",
     "lock_path",
+    "moved_store_path",
     "write_demo_directory",
+    "write_ledger_map",
 ]
 
 #: The demo's officers (fictional names): NIP -> (name, unit).  Names never enter the
@@ -186,4 +189,29 @@ def write_demo_directory(db: Path) -> str:
     path = directory_path(db)
     header = "# The demo's officers (fictional), for: pelayanan report sla --directory FILE\n"
     path.write_text(header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    return _shown(path)
+
+
+def ledger_map_path(db: Path) -> Path:
+    """Return the demo's ledger map beside *db* (``PATH.ledgers.toml``)."""
+    return Path(f"{db}.ledgers.toml")
+
+
+def moved_store_path(db: Path) -> Path:
+    """Return the store the demo suggests moving its ledger to (``PATH.moved.db``)."""
+    return Path(f"{db}.moved.db")
+
+
+def write_ledger_map(db: Path) -> str:
+    """Write a ledger map placing every ledger in *db*; return its path as shown to the user.
+
+    ``pelayanan store move --map`` then moves the demo's ledger to another store and
+    rewrites the map.  A SQLite path in a map is relative to the map's folder.
+    """
+    path = ledger_map_path(db)
+    path.write_text(
+        "# Every ledger of the demo in its database, for: pelayanan store move --map FILE\n"
+        f'[ledgers]\n"*" = "{db.name}"\n',
+        "utf-8",
+    )
     return _shown(path)
