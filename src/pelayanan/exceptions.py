@@ -65,8 +65,9 @@ structured attributes so callers never parse messages::
     └── ReportError (ValueError)                a report's input is invalid
         ├── QualityConfigError                  a quality index configuration is invalid
         ├── IKMRulesError                       an IKM rules file is invalid
-        └── DirectoryError                      an officer directory file is invalid
-                                                (these three are ConfigurationErrors, .problems)
+        ├── DirectoryError                      an officer directory file is invalid
+        │                                       (these three are ConfigurationErrors, .problems)
+        └── ReportStateError                    a saved report state cannot serve this run
 
 `PelayananWarning` (a ``UserWarning``) is the root of the warnings the library emits,
 for example when a deadline crosses a holiday date that is only an estimate
@@ -121,6 +122,7 @@ __all__ = [
     "ProofError",
     "QualityConfigError",
     "ReportError",
+    "ReportStateError",
     "RollbackError",
     "RequestError",
     "RoutingError",
@@ -722,4 +724,12 @@ class DirectoryError(ConfigurationError, ReportError):
 
     It is a `ConfigurationError` like every configuration problem, and a `ReportError`
     because only reports read it.
+    """
+
+
+class ReportStateError(ReportError):
+    """A saved report state cannot serve this run; the message says why.
+
+    The report is then rebuilt from the whole log: a state is an optimisation, never a
+    source of figures on its own.
     """

@@ -275,7 +275,7 @@ def log_reports(
         sops: the SOPs the requests ran under.
         trusted_keys: the public keys whose checkpoint signatures are accepted.
         calendar: the working calendar (default: the Indonesian government calendar).
-        at: judge the at-risk list at this instant (default: the last entry).
+        at: the instant the reports judge (default: the newest checkpoint's time).
         min_samples: past requests needed to judge a state at risk.
 
     Returns:
@@ -296,18 +296,19 @@ def log_reports(
         trusted_keys,
         [flow, clocks_fold],
     )
-    clocks = clock_outcomes(clocks_fold, as_of=at)
+    instant = at if at is not None else log.instant
+    clocks = clock_outcomes(clocks_fold, as_of=instant)
     rules = {
         f"sop:{sop_id}": f"{version} ({digest[:12]})"
         for sop_id, version, digest in sorted(flow.sop_versions)
     }
-    basis = ReportBasis.for_log(log, work, rules=rules)
+    basis = ReportBasis.for_log(log, work, rules=rules, at=instant)
     sla = build_sla_report(
         flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches,
-        verdict_source=clocks.source,
+        verdict_source=clocks.source, as_of=instant,
     )  # fmt: skip
     at_risk = build_at_risk(
-        flow, basis, verdicts=clocks.verdicts, at=at, min_samples=min_samples,
+        flow, basis, verdicts=clocks.verdicts, at=instant, min_samples=min_samples,
         verdict_source=clocks.source,
     )  # fmt: skip
     return LogReports(log, sla, at_risk, open311_requests(flow, verdicts=clocks.verdicts))

@@ -26,7 +26,7 @@ from pelayanan.audit.entry import ledger_id_problem
 from pelayanan.audit.keys import SigningKey, VerifierKey
 from pelayanan.exceptions import SignatureError
 
-__all__ = ["Checkpoint", "SignedCheckpoint", "origin_for"]
+__all__ = ["Checkpoint", "SignedCheckpoint", "origin_for", "unsigned_body"]
 
 _DASH = "\u2014"
 _ORIGIN_PREFIX = "pelayanan/"
@@ -172,3 +172,31 @@ def _parse_signatures(sigs: str) -> list[tuple[str, bytes, bytes]]:
 
 def _malformed(what: str) -> SignatureError:
     return SignatureError(None, f"malformed checkpoint: {what}")
+
+
+def unsigned_body(text: str) -> SignedCheckpoint:
+    """Read only the body of a checkpoint note (ledger, size, root, time); no signature.
+
+    For a checkpoint whose signature is not checked, only whose root is (a later
+    checkpoint with a checked signature covers the same entries): this reads the three
+    values the root check needs, with none of `SignedCheckpoint.parse`'s canonical-form
+    and signature-line checks.
+
+    Returns:
+        The checkpoint, with no signature.
+
+    Raises:
+        SignatureError: the body's origin, size, root or time cannot be read.
+    """
+    try:
+        lines = text.split("\n", 4)
+        if not lines[0].startswith(_ORIGIN_PREFIX) or not lines[3].startswith("time "):
+            raise ValueError("body must have origin, size, root and time lines")
+        size = int(lines[1])
+        root = base64.b64decode(lines[2], validate=True)
+        if size < 0 or len(root) != 32 or not lines[3].endswith("Z"):
+            raise ValueError("bad size, root or time")
+        when = dt.datetime.fromisoformat(lines[3][5:])
+    except (ValueError, IndexError, binascii.Error) as exc:
+        raise SignatureError(None, f"malformed checkpoint: {exc}") from None
+    return SignedCheckpoint(Checkpoint(lines[0][len(_ORIGIN_PREFIX) :], size, root, when), ())

@@ -48,6 +48,7 @@ from pelayanan.exceptions import (
 __all__ = [
     "LedgerVerifier",
     "Progress",
+    "ResumePoint",
     "VerificationReport",
     "accept_checkpoint",
     "check_entry",
@@ -66,7 +67,18 @@ Progress = Callable[[str, int, int], None]
 
 @attrs.frozen
 class VerificationReport:
-    """The outcome of a successful verification of one ledger."""
+    """The outcome of a successful verification of one ledger.
+
+    Attributes:
+        ledger: the ledger id.
+        size: how many entries verified.
+        root: the Merkle root of those entries.
+        checkpoints: how many checkpoints had their root checked.
+        keys: the names of the keys whose signatures were accepted.
+        last_checkpoint: the last checkpoint note fed (``None`` when none).
+        signatures: how many of those checkpoints also had their signature checked
+            (``-1``: every one of them).
+    """
 
     ledger: str
     size: int
@@ -74,13 +86,42 @@ class VerificationReport:
     checkpoints: int
     keys: tuple[str, ...]
     last_checkpoint: str | None
+    signatures: int = -1
 
     def summary(self) -> str:
         """Return a one-line summary for a terminal."""
+        if self.signatures < 0 or self.signatures == self.checkpoints:
+            checked = f"{self.checkpoints} signed checkpoints verified"
+        else:
+            checked = (
+                f"{self.checkpoints} checkpoint roots verified, {self.signatures} of their "
+                "signatures checked"
+            )
         return (
-            f"ledger {self.ledger}: {self.size} entries, {self.checkpoints} signed checkpoints "
-            f"verified, root {self.root.hex()[:16]}..., keys {', '.join(self.keys) or '-'}"
+            f"ledger {self.ledger}: {self.size} entries, {checked}, "
+            f"root {self.root.hex()[:16]}..., keys {', '.join(self.keys) or '-'}"
         )
+
+
+@attrs.frozen
+class ResumePoint:
+    """Where an earlier verification of a ledger stopped, to carry on from there.
+
+    Only the saved signed checkpoint is taken on trust-by-signature: the verifier checks
+    its signature and that *frontier* has its size and root before taking any entry.
+
+    Attributes:
+        checkpoint: the signed checkpoint the earlier verification ended at.
+        frontier: the compact range of the entries it verified (size and root must be
+            the checkpoint's).
+        prev: the hex hash of the last of those entries (the next entry's ``prev``).
+        last_time: the ``time`` field of the last of those entries.
+    """
+
+    checkpoint: SignedCheckpoint
+    frontier: CompactRange
+    prev: str
+    last_time: str | None
 
 
 def accept_checkpoint(
@@ -187,9 +228,14 @@ class LedgerVerifier:
         trusted_keys: the keys whose checkpoint signatures are accepted; a bare
             `VerifierKey` is trusted at any time, a `TrustedKey` within its validity.
         since: a signed checkpoint saved earlier that the log must still extend.
+        resume: carry on from an earlier verification (the first entry fed is then the
+            one after it); its checkpoint plays the part of *since*.
 
     Raises:
-        SignatureError: no trusted key is given, or *since* is not validly signed by one.
+        SignatureError: no trusted key is given, or *since* (or the resume point's
+            checkpoint) is not validly signed by one.
+        SequenceError: the resume point's checkpoint is for another ledger.
+        MerkleRootError: the resume frontier is not the tree its checkpoint signs.
     """
 
     def __init__(
@@ -198,6 +244,7 @@ class LedgerVerifier:
         trusted_keys: Sequence[VerifierKey | TrustedKey],
         *,
         since: SignedCheckpoint | None = None,
+        resume: ResumePoint | None = None,
     ) -> None:
         self.ledger = ledger
         self._keys = trusted_from(trusted_keys)
@@ -210,7 +257,8 @@ class LedgerVerifier:
         self._checked_size = 0
         self._last_note: str | SignedCheckpoint | None = None
         self._keys_used: set[str] = set()
-        self._since = since
+        self._signatures = 0
+        self._since = resume.checkpoint if resume is not None else since
         self._last_time: str | None = None
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
@@ -220,16 +268,42 @@ class LedgerVerifier:
             raise SignatureError(
                 None, "no trusted key given: pass the ledger public key in trusted_keys"
             )
-        if since is not None:
-            self._check_signature(since, what="the saved checkpoint")
+        if self._since is not None:
+            self._check_signature(self._since, what="the saved checkpoint")
+        if resume is not None:
+            self._resume(resume)
+
+    def _resume(self, resume: ResumePoint) -> None:
+        cp = resume.checkpoint.checkpoint
+        if cp.ledger != self.ledger:
+            raise SequenceError(
+                None, f"the saved checkpoint is for ledger {cp.ledger!r}", ledger=self.ledger
+            )
+        if resume.frontier.size != cp.size or resume.frontier.root() != cp.root:
+            raise MerkleRootError(
+                None,
+                f"the saved state's tree is not the one the checkpoint at size {cp.size} signs",
+                ledger=self.ledger,
+            )
+        self._range = CompactRange(resume.frontier.size, resume.frontier.hashes)
+        self._prev_hex = resume.prev
+        self._last_time = resume.last_time
+        self._checked_size = cp.size
+        self._last_note = resume.checkpoint
 
     @property
     def size(self) -> int:
         """Return how many entries were verified so far."""
         return self._range.size
 
-    def add_checkpoint(self, note: str | SignedCheckpoint) -> None:
+    def add_checkpoint(self, note: str | SignedCheckpoint, *, signature: bool = True) -> None:
         """Feed a signed checkpoint (text or parsed); its root is checked at its size.
+
+        Args:
+            note: the checkpoint note.
+            signature: also check its signature.  Pass ``False`` only for a checkpoint
+                that a later checkpoint whose signature is checked covers (its root is
+                still checked: it pins a fault to its stretch of the log).
 
         Raises:
             SignatureError: the checkpoint is for another ledger, or not validly signed
@@ -248,7 +322,9 @@ class LedgerVerifier:
                 "replayed across ledgers)",
                 ledger=self.ledger,
             )
-        self._check_signature(signed, what=f"checkpoint at size {signed.checkpoint.size}")
+        if signature:
+            self._check_signature(signed, what=f"checkpoint at size {signed.checkpoint.size}")
+            self._signatures += 1
         if signed.checkpoint.size <= self._range.size:
             self._check_root(signed)
         else:
@@ -314,6 +390,20 @@ class LedgerVerifier:
         if self._suspect is not None:
             self._decide_suspect(None)
 
+    def resume_point(self) -> ResumePoint | None:
+        """Return where to carry on from, or ``None`` when the log ends at no checkpoint.
+
+        Call it after `finish`: the last checkpoint fed must cover every entry.
+        """
+        note = self._last_note
+        if note is None:
+            return None
+        signed = note if isinstance(note, SignedCheckpoint) else SignedCheckpoint.parse(note)
+        if signed.checkpoint.size != self._range.size:
+            return None
+        frontier = CompactRange(self._range.size, self._range.hashes)
+        return ResumePoint(signed, frontier, self._prev_hex, self._last_time)
+
     def finish(self) -> VerificationReport:
         """Run the end-of-log checks and return the report.
 
@@ -358,6 +448,7 @@ class LedgerVerifier:
             self._last_note.to_text()
             if isinstance(self._last_note, SignedCheckpoint)
             else self._last_note,
+            self._signatures,
         )
 
     # -- checks -------------------------------------------------------------------------

@@ -87,9 +87,13 @@ def _verify_store(
     keys: Sequence[VerifierKey | TrustedKey],
     saved: Sequence[SignedCheckpoint],
     progress: Progress | None,
+    *,
+    all_checkpoints: bool,
 ) -> list[VerificationReport]:
     """Verify the log and check the store's tables against it; fail on a disagreement."""
-    result = verify_store(store, keys, since=saved, progress=progress)
+    result = verify_store(
+        store, keys, since=saved, progress=progress, all_checkpoints=all_checkpoints
+    )
     if result.problems:
         fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
     return list(result.ledgers)
@@ -132,6 +136,12 @@ def _verify_store(
     type=click.IntRange(min=1),
     help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
 )
+@click.option(
+    "--all-checkpoints",
+    is_flag=True,
+    help="With --db: check every checkpoint's signature (default: the thinned set an export "
+    "keeps; every root is checked either way).",
+)
 def verify_command(  # noqa: PLR0917 (click passes options by position)
     file: str | None,
     db: str | None,
@@ -141,11 +151,15 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     witness_keys: tuple[str, ...],
     witnesses: int | None,
     jobs: int | None,
+    all_checkpoints: bool,
 ) -> None:
     """Verify a whole log: sequence, chain, Merkle roots and checkpoint signatures.
 
-    Exit 0 when intact (one summary line per ledger); exit 1 when tampered or
-    unverifiable, the line ``error: entry N: reason`` naming the first fault.
+    With --db, every checkpoint's root is checked and the signatures of a thinned set
+    (the latest, one per 1,000 entries, the ends of each key's run); --all-checkpoints
+    checks every signature.  Exit 0 when intact (one summary line per ledger, saying
+    which); exit 1 when tampered or unverifiable, the line ``error: entry N: reason``
+    naming the first fault.
     """
     if (file is None) == (db is None):
         fail("give either --db STORE or an export FILE.jsonl", EXIT_BAD_INPUT)
@@ -167,13 +181,20 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
     try:
-        reports = _verify_with(file, db, trusted, keys_dir, saved, jobs)
+        reports = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
     except SystemExit as exc:
         # After a verdict, not after a usage error.
         _remind_beside(beside and exc.code == EXIT_FAILED_CHECK)
         raise
     for report in reports:
         click.echo(f"OK {report.summary()}")
+    if db is not None:
+        click.echo(
+            "signatures: every checkpoint's checked"
+            if all_checkpoints
+            else "signatures: the thinned set checked (the latest, one per 1,000 entries, the "
+            "ends of each key's run); every root checked; --all-checkpoints checks every one"
+        )
     for item in saved:
         cp = item.signed.checkpoint
         names = ", ".join(item.witnesses) or "no witness key given"
@@ -197,9 +218,14 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     trusted: tuple[str, ...],
     keys_dir: str | None,
     saved: Sequence[SavedCheckpoint],
-    jobs: int | None,
+    how: tuple[int | None, bool],
 ) -> list[VerificationReport]:
-    """Run the verification of `verify_command`; exit 1 with the first fault."""
+    """Run the verification of `verify_command`; exit 1 with the first fault.
+
+    *how* is ``(jobs, all_checkpoints)``: export worker processes, and whether a store's
+    every checkpoint signature is checked.
+    """
+    jobs, all_checkpoints = how
     store = open_db(db, read_only=True) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
@@ -211,7 +237,9 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     try:
         with _progress_bar() as progress:
             if store is not None:
-                reports = _verify_store(store, keys, newest, progress)
+                reports = _verify_store(
+                    store, keys, newest, progress, all_checkpoints=all_checkpoints
+                )
                 check_saved(store, saved)
             else:
                 assert file is not None

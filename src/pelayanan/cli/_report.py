@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -19,12 +19,13 @@ from pelayanan.cli._common import (
 from pelayanan.cli._report_common import (
     EXIT_BAD_INPUT,
     ReplayOptions,
+    at_option,
     check_report_output,
     clock_fold,
     parse_date,
     parse_instant,
     read_config,
-    replay_db,
+    replay_folds,
     replay_options,
     verdicts_for,
     write_report,
@@ -93,16 +94,29 @@ def _rules(
 
 
 def _replay_flow(
-    options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None = None
-) -> tuple[LogBasis, ClockOutcomes, SurveyFold]:
+    options: ReplayOptions,
+    flow: RequestFlow,
+    at: dt.datetime | None,
+    *,
+    command: str,
+    settings: Mapping[str, object],
+) -> tuple[LogBasis, RequestFlow, ClockOutcomes, SurveyFold, dt.datetime | None]:
     """Verify and replay the log into *flow*, the survey answers and the SLA clocks.
 
-    With *at*, entries after it are left out and running clocks are judged at it.
+    With *at*, entries after it are left out; running clocks are judged at *at*, else at
+    the newest checkpoint's time.
+
+    Returns:
+        The basis, the flow (the saved one when ``--state`` resumed), the clock verdicts,
+        the survey answers and the instant judged.
     """
     survey = SurveyFold(rules="2017")
     clock_log = clock_fold(options, until=at)
-    log = replay_db(options, [flow, survey, clock_log])
-    return log, verdicts_for(options, clock_log, as_of=at), survey
+    log, (flow, survey, clock_log) = replay_folds(
+        options, (flow, survey, clock_log), command=command, settings={**settings, "at": at}
+    )
+    instant = at if at is not None else log.instant
+    return log, flow, verdicts_for(options, clock_log, as_of=instant), survey, instant
 
 
 def _write_tables(
@@ -145,8 +159,7 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     "--period", type=click.Choice(PERIODS), default="week", show_default=True,
     help="Length of the time-series periods.",
 )  # fmt: skip
-@click.option("--at", "at_text", metavar="ISO8601", help="The instant to report at: later "
-              "entries left out, open requests aged at it (default: the last entry).")  # fmt: skip
+@at_option
 @format_option("text", "json", "csv", "html")
 @lang_option
 @directory_option
@@ -189,7 +202,9 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period, until=at, history=readable, calendars=options.clock_calendars,
     )  # fmt: skip
-    sla = _SLAReplay(options, flow, at)
+    # The folds differ with the flow's history (text and HTML keep it), so does a state.
+    settings = {"by": by, "from": start, "to": end, "period": period, "history": readable}
+    sla = _SLAReplay(options, flow, at, settings=settings)
     if output_format == "json":
         text = sla.report.render_json()
     elif output_format == "csv" and table is not None:
@@ -214,17 +229,24 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
 class _SLAReplay:
     """The SLA report of one verified replay, and what its summary needs."""
 
-    def __init__(self, options: ReplayOptions, flow: RequestFlow, at: dt.datetime | None) -> None:
-        self.flow = flow
-        self.at = at
-        log, self.clocks, self.survey = _replay_flow(options, flow, at)
+    def __init__(
+        self,
+        options: ReplayOptions,
+        flow: RequestFlow,
+        at: dt.datetime | None,
+        *,
+        settings: Mapping[str, object] | None = None,
+    ) -> None:
+        log, self.flow, self.clocks, self.survey, self.at = _replay_flow(
+            options, flow, at, command="sla", settings=settings or {}
+        )
         self.ikm = _survey_ikm(self.survey)
         extra = {"ikm": "2017"} if self.ikm is not None else {}
-        rules = _rules(options, flow, self.clocks, **extra)
-        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+        rules = _rules(options, self.flow, self.clocks, **extra)
+        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=self.at)
         self.report = build_sla_report(
-            flow, self.basis, verdicts=self.clocks.verdicts, breaches=self.clocks.breaches,
-            verdict_source=self.clocks.source, as_of=at,
+            self.flow, self.basis, verdicts=self.clocks.verdicts,
+            breaches=self.clocks.breaches, verdict_source=self.clocks.source, as_of=self.at,
         )  # fmt: skip
 
     def summary(self) -> Summary:
@@ -256,8 +278,7 @@ def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
 
 @report_group.command("at-risk", epilog=example("pelayanan report at-risk --db pelayanan-demo.db"))
 @replay_options
-@click.option("--at", "at_text", metavar="ISO8601", help="The instant to judge (default: the "
-              "last entry).")  # fmt: skip
+@at_option
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
 @format_option("text", "json", "csv")
@@ -289,13 +310,16 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
         until=at,
         calendars=options.clock_calendars,
     )
-    clock_log = clock_fold(options, until=at)
-    log = replay_db(options, [flow, clock_log])
-    clocks = verdicts_for(options, clock_log, as_of=at)
-    basis = ReportBasis.for_log(log, options.calendar, rules=_rules(options, flow, clocks))
+    log, (flow, clock_log) = replay_folds(
+        options, (flow, clock_fold(options, until=at)), command="at-risk", settings={"at": at}
+    )
+    instant = at if at is not None else log.instant
+    clocks = verdicts_for(options, clock_log, as_of=instant)
+    rules = _rules(options, flow, clocks)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
     try:
         report = build_at_risk(
-            flow, basis, verdicts=clocks.verdicts, at=at, min_samples=min_samples,
+            flow, basis, verdicts=clocks.verdicts, at=instant, min_samples=min_samples,
             verdict_source=clocks.source,
         )  # fmt: skip
     except ReportError as exc:
@@ -315,12 +339,14 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     "--clock", "clock_name", metavar="NAME",
     help="expected_datetime is this SLA clock's deadline (default: the earliest running one).",
 )  # fmt: skip
+@at_option
 @format_option("json", "csv", help_text="Output format: the GeoReport v2 JSON array, or CSV.")
 @output_option()
 @force_option
-def open311_command(
+def open311_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     clock_name: str | None,
+    at_text: str | None,
     output_format: str,
     output: str | None,
     force: bool,
@@ -328,15 +354,17 @@ def open311_command(
     """The requests as an Open311 GeoReport v2 JSON array, with no personal data.
 
     expected_datetime is the earliest deadline of the request's running SLA clocks (or
-    of the clock named by --clock), recomputed from the log.  Exit 0 with the feed;
-    exit 1 when the log does not verify.
+    of the clock named by --clock), recomputed from the log at --at (default: the newest
+    checkpoint's time).  Exit 0 with the feed; exit 1 when the log does not verify.
     """
     options = ReplayOptions(*replay)
     check_report_output(output, options, force=force)
-    flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
-    clock_log = clock_fold(options)
-    replay_db(options, [flow, clock_log])
-    clocks = verdicts_for(options, clock_log)
+    at = parse_instant(at_text)
+    flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
+    log, (flow, clock_log) = replay_folds(
+        options, (flow, clock_fold(options, until=at)), command="open311", settings={"at": at}
+    )
+    clocks = verdicts_for(options, clock_log, as_of=at if at is not None else log.instant)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
     if output_format == "csv":
         _write_tables(open311_tables(feed), None, output, options, force=force)
@@ -352,6 +380,7 @@ def open311_command(
     "--config", "config_file", type=click.Path(dir_okay=False),
     help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
+@at_option
 @format_option("text", "json", "csv")
 @table_option(("components", "index", "basis"))
 @output_option(folder=FOLDER_HELP)
@@ -359,6 +388,7 @@ def open311_command(
 def quality_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     config_file: str | None,
+    at_text: str | None,
     output_format: str,
     table: str | None,
     output: str | None,
@@ -380,11 +410,14 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     options = ReplayOptions(*replay)
     if table != "all":
         check_report_output(output, options, force=force)
-    flow = RequestFlow(options.sops, options.calendar, calendars=options.clock_calendars)
-    log, clocks, survey = _replay_flow(options, flow)
+    at = parse_instant(at_text)
+    flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
+    log, flow, clocks, survey, instant = _replay_flow(
+        options, flow, at, command="quality", settings={}
+    )
     ikm = _survey_ikm(survey)
     rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules)
+    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )

@@ -8,17 +8,21 @@ does not verify ends the command with exit status 1 and one line
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, cast
 
 import click
 
 from pelayanan._config import read_config_file
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.keyring import TrustedKey
+from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.merkle import verify_consistency
 from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_government_calendar
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
@@ -27,9 +31,11 @@ from pelayanan.cli._common import (
     db_option,
     fail,
     fail_all,
+    key_folder,
     keys_option,
     load_trusted_keys,
     open_db,
+    output_file,
     trusted_key_option,
     write_output,
 )
@@ -40,16 +46,19 @@ from pelayanan.exceptions import (
     ConfigurationError,
     PelayananError,
     ReportError,
+    ReportStateError,
     VerificationError,
 )
 from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes, clock_outcomes
 from pelayanan.reports.replay import Fold, LogBasis, replay_verified
+from pelayanan.reports.state import SavedReplay, dump_state, load_state, state_config, state_key
 from pelayanan.sop import SOP, load_sop
-from pelayanan.store import read_snapshot
+from pelayanan.store import Store, read_snapshot, store_consistency_proof
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "ReplayOptions",
+    "at_option",
     "check_report_output",
     "clock_fold",
     "load_calendar",
@@ -59,14 +68,21 @@ __all__ = [
     "parse_instant",
     "read_config",
     "replay_db",
+    "replay_folds",
     "replay_options",
     "verdicts_for",
     "write_report",
 ]
 
+#: The file in the key folder that holds the key of the report state files.
+STATE_KEY_FILE = "report-state.key"
+
+Folds = TypeVarTuple("Folds")
+
 #: The parameter names of the options `replay_options` adds, in their order.
 _REPLAY_PARAMS = (
     "db", "trusted", "keys_dir", "ledger", "checkpoint_file", "sop_files", "calendar_file",
+    "state_file", "state_key_file",
 )  # fmt: skip
 
 
@@ -111,11 +127,36 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="A working-calendar YAML file (default: the Indonesian government calendar); "
             "NAME=FILE gives the calendar the log's SLA clocks name NAME (repeatable).",
         ),
+        click.option(
+            "--state",
+            "state_file",
+            type=click.Path(dir_okay=False),
+            help="A saved report state: replay only the entries after the checkpoint it "
+            "covers, then save the new state there (a state that does not fit is ignored "
+            "with a note and the report rebuilt).",
+        ),
+        click.option(
+            "--state-key",
+            "state_key_file",
+            type=click.Path(dir_okay=False),
+            help="The secret key that authenticates --state files (default: "
+            "report-state.key in the key folder, made on first use).",
+        ),
     ]
     command: Callable[..., Any] = gathered
     for option in reversed(options):
         command = option(command)
     return command
+
+
+#: The ``--at INSTANT`` option every replaying report takes (the parameter ``at_text``).
+at_option = click.option(
+    "--at",
+    "at_text",
+    metavar="ISO8601",
+    help="The instant to report at: later entries left out, open requests aged and "
+    "running clocks judged at it (default: the newest checkpoint's time).",
+)
 
 
 class ReplayOptions:
@@ -130,6 +171,8 @@ class ReplayOptions:
         checkpoint_file: str | None,
         sop_files: tuple[str, ...],
         calendar_file: Sequence[str] | str | None,
+        state_file: str | None = None,
+        state_key_file: str | None = None,
     ) -> None:
         self.db = db
         self.trusted = trusted
@@ -139,8 +182,14 @@ class ReplayOptions:
         self.sops = load_sops(sop_files)
         calendars = (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
         self.calendar, self.clock_calendars = load_calendars(calendars)
+        self.state_file = state_file
+        self.state_key_file = state_key_file
         #: The files read besides the store, which an output file may not replace.
-        self.input_files: tuple[str, ...] = (*sop_files, *map(_calendar_file, calendars))
+        self.input_files: tuple[str, ...] = (
+            *sop_files,
+            *map(_calendar_file, calendars),
+            *(f for f in (state_file, state_key_file) if f is not None),
+        )
 
 
 def load_sops(files: Sequence[str]) -> list[SOP]:
@@ -235,6 +284,19 @@ def parse_instant(text: str | None) -> dt.datetime | None:
 
 def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
     """Verify the store's ledger and replay it into *folds*; refuse (exit 1) if it fails."""
+    with _replaying(options) as (store, ledger, keys, at):
+        return _replay_all(store, ledger, keys, folds, at)
+
+
+@contextlib.contextmanager
+def _replaying(
+    options: ReplayOptions,
+) -> Iterator[tuple[Store, str, list[VerifierKey | TrustedKey], SignedCheckpoint | None]]:
+    """Open the store on one snapshot and pick the ledger; end the command on a failure.
+
+    Yields:
+        The store, the ledger, the trusted keys and the ``--checkpoint`` note (if any).
+    """
     try:
         keys = load_trusted_keys(options.trusted, options.keys_dir, options.db)
         at = _read_checkpoint(options.checkpoint_file)
@@ -243,15 +305,7 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
     store = open_db(options.db, read_only=True)
     try:
         with read_snapshot(store):
-            ledger = _pick_ledger(options, store.ledgers(), at)
-            return replay_verified(
-                ledger,
-                ((e.seq, e.data) for e in store.entries(ledger)),
-                store.iter_checkpoints(ledger),
-                keys,
-                folds,
-                at=at,
-            )
+            yield store, _pick_ledger(options, store.ledgers(), at), keys, at
     except VerificationError as exc:
         where = f"entry {exc.seq}: " if exc.seq is not None else ""
         suffix = f" (ledger {exc.ledger})" if exc.ledger else ""
@@ -262,6 +316,157 @@ def replay_db(options: ReplayOptions, folds: Sequence[Fold]) -> LogBasis:
         fail(f"the log cannot be verified: {exc}", EXIT_FAILED_CHECK)
     finally:
         store.close()
+
+
+def _replay_all(
+    store: Store,
+    ledger: str,
+    keys: Sequence[VerifierKey | TrustedKey],
+    folds: Sequence[Fold],
+    at: SignedCheckpoint | None,
+) -> LogBasis:
+    return replay_verified(
+        ledger,
+        ((e.seq, e.data) for e in store.entries(ledger)),
+        store.iter_checkpoints(ledger),
+        keys,
+        folds,
+        at=at,
+    )
+
+
+def replay_folds(
+    options: ReplayOptions,
+    folds: tuple[*Folds],
+    *,
+    command: str,
+    settings: Mapping[str, object],
+) -> tuple[LogBasis, tuple[*Folds]]:
+    """Replay the store's log into *folds*, carrying on from ``--state`` when it fits.
+
+    Without ``--state`` this is `replay_db`.  With it, a saved state bound to this
+    command, its *settings*, the calendars and SOPs, the library version and a
+    checkpoint the log still extends (consistency proof) is loaded, and only the
+    entries after that checkpoint are verified and folded; any other state is ignored
+    with a note on stderr and the whole log replayed.  Either way the new state is
+    saved to the file before any figure is released from the folds.
+
+    Returns:
+        The basis and the folds that hold the figures (the saved ones when resumed).
+    """
+    if options.state_file is None:
+        return replay_db(options, cast("Sequence[Fold]", folds)), folds
+    if options.checkpoint_file is not None:
+        fail("--state carries the log forward; it cannot be used with --checkpoint", EXIT_BAD_INPUT)
+    key = _state_key(options)
+    references: list[WorkCalendar | SOP] = [
+        options.calendar,
+        *options.clock_calendars.values(),
+        *options.sops,
+    ]
+    config = state_config(
+        command,
+        settings,
+        calendar=options.calendar.fingerprint,
+        clock_calendars={name: c.fingerprint for name, c in options.clock_calendars.items()},
+        sops=sorted(sop.content_hash for sop in options.sops),
+    )
+    with _replaying(options) as (store, ledger, keys, _):
+        result: tuple[LogBasis, tuple[*Folds]] | None = None
+        saved = _load_saved(options.state_file, folds, key, config, ledger, references)
+        if saved is not None:
+            result = _resume(store, ledger, keys, saved, options.state_file)
+        if result is None:
+            result = (_replay_all(store, ledger, keys, cast("Sequence[Fold]", folds), None), folds)
+        try:
+            data = dump_state(result[0], result[1], config=config, key=key)
+        except ReportStateError as exc:
+            _note(options.state_file, f"not saved: {exc}")
+            return result
+    with output_file(
+        options.state_file, force=True, db=options.db, keys_dir=options.keys_dir
+    ) as handle:
+        handle.write(data)
+    return result
+
+
+def _note(state_file: str, what: str) -> None:
+    click.echo(f"note: --state {state_file}: {what}", err=True)
+
+
+def _state_key(options: ReplayOptions) -> bytes:
+    """Return the key of the state files (``--state-key``, else in the key folder)."""
+    path = options.state_key_file
+    if path is None:
+        path = str(key_folder(options.keys_dir, options.db) / STATE_KEY_FILE)
+    try:
+        key = state_key(path, create=True)
+    except ReportStateError as exc:
+        fail(f"{exc}; give --state-key FILE", EXIT_BAD_INPUT)
+    assert key is not None
+    return key
+
+
+def _load_saved(  # noqa: PLR0917 (the state's inputs, passed through)
+    state_file: str,
+    folds: tuple[object, ...],
+    key: bytes,
+    config: str,
+    ledger: str,
+    references: Sequence[WorkCalendar | SOP],
+) -> SavedReplay | None:
+    """Return the saved state if it serves this run; else note why and return ``None``."""
+    try:
+        data = Path(state_file).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        fail(f"cannot read {state_file}: {exc.strerror}", EXIT_BAD_INPUT)
+    try:
+        saved = load_state(data, config=config, key=key, ledger=ledger, references=references)
+        kinds = [type(fold) for fold in saved.folds]
+        if kinds != [type(fold) for fold in folds]:
+            raise ReportStateError("it holds the figures of another report")
+    except ReportStateError as exc:
+        _note(state_file, f"ignored: {exc}; the report is rebuilt from the whole log")
+        return None
+    return saved
+
+
+def _resume(
+    store: Store,
+    ledger: str,
+    keys: Sequence[VerifierKey | TrustedKey],
+    saved: SavedReplay,
+    state_file: str,
+) -> tuple[LogBasis, Any] | None:
+    """Carry the saved replay on to the newest checkpoint; ``None`` (noted) if it cannot."""
+    covered = saved.resume.checkpoint.checkpoint
+    try:
+        # The log must still extend the checkpoint the state covers.
+        proof = store_consistency_proof(store, covered.size, None, ledger)
+        latest = store.latest_checkpoint(ledger)
+        newest = SignedCheckpoint.parse(latest or "").checkpoint
+        verify_consistency(covered.size, newest.size, covered.root, newest.root, proof.hashes)
+    except PelayananError as exc:
+        what = f"the log no longer extends the checkpoint it covers (size {covered.size}): {exc}"
+        _note(state_file, f"ignored: {what}; the report is rebuilt from the whole log")
+        return None
+    folds = saved.folds
+    try:
+        log = replay_verified(
+            ledger,
+            ((e.seq, e.data) for e in store.entries(ledger, covered.size)),
+            store.iter_checkpoints(ledger, min_size=covered.size),
+            keys,
+            folds,
+            resume=saved.resume,
+            first_time=saved.first_time,
+        )
+    except VerificationError as exc:
+        _note(state_file, f"ignored: {exc}; the report is rebuilt from the whole log")
+        return None
+    return log, folds
 
 
 def _read_checkpoint(file: str | None) -> SignedCheckpoint | None:

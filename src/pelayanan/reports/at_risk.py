@@ -198,7 +198,8 @@ def build_at_risk(
         basis: the basis the report states.
         verdicts: the clock verdicts at *at* (`pelayanan.sla.recompute_verdicts` of the
             log up to *at*); ``running`` ones are judged, stopped ones give the history.
-        at: the instant judged; defaults to the last replayed entry.
+        at: the instant judged; defaults to the basis's instant (the newest
+            checkpoint's time), else the last replayed entry.
         min_samples: the number of past requests needed to judge a state.
         verdict_source: a short statement of where *verdicts* came from.
 
@@ -208,7 +209,7 @@ def build_at_risk(
     Raises:
         ReportError: no instant to judge (empty log and no *at*), or a naive *at*.
     """
-    when = at if at is not None else flow.last_time
+    when = next((t for t in (at, basis.at, flow.last_time) if t is not None), None)
     if when is None:
         raise ReportError("the log is empty; give --at to judge an instant")
     if when.tzinfo is None:

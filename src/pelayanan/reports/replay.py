@@ -27,7 +27,7 @@ from pelayanan.audit.entry import parse_time
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.kinds import TIME
-from pelayanan.audit.verify import LedgerVerifier
+from pelayanan.audit.verify import LedgerVerifier, ResumePoint
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import SequenceError
 
@@ -62,6 +62,9 @@ class LogBasis:
         root: hex Merkle root (RFC 9162) of those entries.
         first_time: the time of the first entry (``None`` for an empty log).
         last_time: the time of the last replayed entry (``None`` for an empty log).
+        checkpoint_time: the time of the newest checkpoint verified (``None``: none).
+        resume: where a later replay can carry on from (``None``: the log does not end
+            at a checkpoint).
     """
 
     ledger: str
@@ -69,6 +72,16 @@ class LogBasis:
     root: str
     first_time: dt.datetime | None
     last_time: dt.datetime | None
+    checkpoint_time: dt.datetime | None = None
+    resume: ResumePoint | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def instant(self) -> dt.datetime | None:
+        """Return the default instant of a report: the newest checkpoint's time.
+
+        The last entry's time stands in when no checkpoint was verified.
+        """
+        return self.checkpoint_time if self.checkpoint_time is not None else self.last_time
 
 
 @attrs.frozen
@@ -80,21 +93,37 @@ class ReportBasis:
         calendar: the fingerprint of the working calendar used (``sha256:...``).
         estimated_dates: holiday dates in the log's span that the calendar only estimates.
         rules: rule versions used, by name (report algorithm, IKM rules, SOP versions...).
+        at: the instant the report judges (open requests aged, running clocks judged).
     """
 
     log: LogBasis
     calendar: str
     estimated_dates: tuple[dt.date, ...] = ()
     rules: Mapping[str, str] = attrs.field(factory=dict)
+    at: dt.datetime | None = None
 
     @classmethod
     def for_log(
-        cls, log: LogBasis, calendar: WorkCalendar, *, rules: Mapping[str, str]
+        cls,
+        log: LogBasis,
+        calendar: WorkCalendar,
+        *,
+        rules: Mapping[str, str],
+        at: dt.datetime | None = None,
     ) -> ReportBasis:
         """Return the basis of a report over *log* on *calendar* with *rules*.
 
         The estimated holiday dates are those the calendar estimates between the first
         and the last replayed entry (local dates).
+
+        Args:
+            log: the verified log.
+            calendar: the report's calendar.
+            rules: the rule versions used, by name.
+            at: the instant judged (default: the newest checkpoint's time).
+
+        Returns:
+            The basis.
         """
         estimated: tuple[dt.date, ...] = ()
         if log.first_time is not None and log.last_time is not None:
@@ -107,11 +136,13 @@ class ReportBasis:
             calendar.fingerprint,
             estimated,
             {"report": REPORT_ALGORITHM_VERSION, **rules},
+            at if at is not None else log.instant,
         )
 
     def to_json_dict(self) -> dict[str, object]:
-        """Return the basis as JSON-ready data."""
+        """Return the basis as JSON-ready data (the instant judged first)."""
         return {
+            "at": _iso(self.at),
             "ledger": self.log.ledger,
             "size": self.log.size,
             "root": self.log.root,
@@ -125,6 +156,7 @@ class ReportBasis:
     def render_lines(self) -> list[str]:
         """Return the basis as lines for a plain-text report."""
         lines = [
+            f"at: {_iso(self.at) or '-'}",
             f"checkpoint: ledger {self.log.ledger}, size {self.log.size}, root {self.log.root}",
             f"calendar: {self.calendar}",
             "rules: " + ", ".join(f"{k} {v}" for k, v in sorted(self.rules.items())),
@@ -155,6 +187,8 @@ def replay_verified(
     folds: Sequence[Fold],
     *,
     at: SignedCheckpoint | None = None,
+    resume: ResumePoint | None = None,
+    first_time: dt.datetime | None = None,
 ) -> LogBasis:
     """Verify a ledger and feed every verified entry to *folds*, in one pass.
 
@@ -170,13 +204,18 @@ def replay_verified(
         folds: the accumulators to feed.
         at: replay only up to this signed checkpoint (its size and root must match the
             log: a report "as of" a checkpoint an auditor saved).
+        resume: carry on from an earlier replay that ended here: *entries* start at
+            its size, *checkpoints* may hold only those beyond it, and *folds* are that
+            replay's folds (see `pelayanan.reports.state`).
+        first_time: with *resume*, the time of the log's first entry.
 
     Returns:
         The basis: ledger, size and root of what was verified and replayed.
 
     Raises:
         SequenceError: *at* is a checkpoint of another ledger.
-        VerificationError: the log (or its part up to *at*) does not verify.
+        VerificationError: the log (or its part up to *at*) does not verify, or does not
+            extend *resume*.
     """
     if at is not None and at.checkpoint.ledger != ledger:
         raise SequenceError(
@@ -185,10 +224,10 @@ def replay_verified(
             ledger=ledger,
         )
     limit = at.checkpoint.size if at is not None else None
-    verifier = LedgerVerifier(ledger, trusted_keys, since=at)
-    notes = _SizedNotes(checkpoints, limit)
+    verifier = LedgerVerifier(ledger, trusted_keys, since=at, resume=resume)
+    notes = _SizedNotes(checkpoints, limit, after=verifier.size)
     notes.feed_upto(verifier)
-    first: dt.datetime | None = None
+    first = first_time if resume is not None else None
     last_entry: Mapping[str, Any] | None = None
     batch: list[Mapping[str, Any]] = []
     stop = limit if limit is not None else sys.maxsize
@@ -210,10 +249,16 @@ def replay_verified(
             batch = []
     if batch:
         _feed(folds, batch)
-    last = entry_time(last_entry) if last_entry is not None else None
+    last: dt.datetime | None = None
+    if last_entry is not None:
+        last = entry_time(last_entry)
+    elif resume is not None and resume.last_time is not None:
+        last = parse_time(resume.last_time)
     notes.feed_rest(verifier)
     report = verifier.finish()
-    return LogBasis(ledger, report.size, report.root.hex(), first, last)
+    point = verifier.resume_point()
+    checkpoint_time = point.checkpoint.checkpoint.time if point is not None else None
+    return LogBasis(ledger, report.size, report.root.hex(), first, last, checkpoint_time, point)
 
 
 #: Entries verified before the folds take them.  Each fold then takes the whole batch in
@@ -232,23 +277,23 @@ def _feed(folds: Sequence[Fold], batch: list[Mapping[str, Any]]) -> None:
 class _SizedNotes:
     """Checkpoint notes handed to the verifier as the log reaches their sizes."""
 
-    def __init__(self, notes: Iterable[str], limit: int | None) -> None:
+    def __init__(self, notes: Iterable[str], limit: int | None, *, after: int = 0) -> None:
         self._notes = iter(notes)
         self._limit = limit
+        self._after = after  # notes of at most this size cover a part verified before
         self._pending: tuple[int, str] | None = None
         self._advance()
 
     def _advance(self) -> None:
-        note = next(self._notes, None)
-        if note is None:
-            self._pending = None
-            return
-        size = SignedCheckpoint.parse(note).checkpoint.size
-        if self._limit is not None and size > self._limit:
+        self._pending = None
+        for note in self._notes:
+            size = SignedCheckpoint.parse(note).checkpoint.size
+            if size <= self._after and self._after:
+                continue  # covers only the part verified before
+            if self._limit is None or size <= self._limit:
+                self._pending = (size, note)
             # Beyond the chosen checkpoint: not part of this replay.
-            self._pending = None
             return
-        self._pending = (size, note)
 
     @property
     def next_size(self) -> int:

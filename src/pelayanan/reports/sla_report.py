@@ -412,12 +412,13 @@ def build_sla_report(
         breaches: the breach attribution recomputed from the same entries
             (`pelayanan.sla.attribute_breaches`).
         verdict_source: a short statement of where *verdicts* came from.
-        as_of: the instant open requests are aged at; defaults to the last replayed entry.
+        as_of: the instant open requests are aged at; defaults to the basis's instant
+            (the newest checkpoint's time), else the last replayed entry.
 
     Returns:
         The report.
     """
-    when = as_of if as_of is not None else flow.last_time
+    when = next((t for t in (as_of, basis.at, flow.last_time) if t is not None), None)
     order = workflow_order(flow.sops)
     sums = _SLAGroups(flow.groups)
     _count_backlog(flow, when, sums)

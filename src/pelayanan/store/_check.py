@@ -26,7 +26,8 @@ from typing import Any
 
 import attrs
 
-from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.checkpoint import SignedCheckpoint, unsigned_body
+from pelayanan.audit.export import export_checkpoints
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange, Node
@@ -96,6 +97,7 @@ def verify_store(
     *,
     since: Sequence[SignedCheckpoint] = (),
     check_tables: bool = True,
+    all_checkpoints: bool = False,
     progress: Progress | None = None,
 ) -> StoreReport:
     """Verify every ledger of *store* and check its working tables against the log.
@@ -110,6 +112,11 @@ def verify_store(
             must still extend: an auditor's own note, or the latest checkpoint a
             witness cosigned (the hook for witnesses: pass it here).
         check_tables: also replay the request rows from the log (default).
+        all_checkpoints: check the signature of every checkpoint.  By default only the
+            thinned set an export keeps (`pelayanan.audit.export.export_checkpoints`:
+            the latest, one per 1,000 entries, the first, last, earliest and latest of
+            each key's run) has its signature checked; every checkpoint's root is
+            checked either way, and the latest one's signature covers every entry.
         progress: called as entries are verified.
 
     Returns:
@@ -134,7 +141,9 @@ def verify_store(
             raise VerificationError(None, what)
         for ledger in ledgers:
             check = _LedgerCheck(store, ledger, replay, "merkle_nodes" not in missing)
-            reports.append(check.run(trusted_keys, saved.get(ledger), progress))
+            reports.append(
+                check.run(trusted_keys, saved.get(ledger), progress, all_signatures=all_checkpoints)
+            )
             problems.extend(check.problems)
         faults = getattr(store, "checkpoint_faults", None)
         if faults is not None and "checkpoints" not in missing:
@@ -175,28 +184,24 @@ class _LedgerCheck:
         trusted_keys: Sequence[VerifierKey | TrustedKey],
         since: SignedCheckpoint | None,
         progress: Progress | None,
+        *,
+        all_signatures: bool,
     ) -> VerificationReport:
         """Verify the ledger; collect the head and node problems; return the report."""
         store, ledger = self.store, self.ledger
         head = store.head(ledger)
         verifier = LedgerVerifier(ledger, trusted_keys, since=since)
-        notes = store.iter_checkpoints(ledger)
-        pending = _next_note(notes)
-        while pending is not None and pending.checkpoint.size == 0:
-            verifier.add_checkpoint(pending)
-            pending = _next_note(notes)
+        signed = None if all_signatures else export_checkpoints(store.iter_checkpoints(ledger))
+        notes = _Notes(store.iter_checkpoints(ledger), signed)
+        notes.feed_upto(verifier, 0)
         for stored in store.entries(ledger):
             entry = verifier.add_entry(stored.seq, stored.data)
             self._tap(stored.seq, stored.hash, entry)
             size = verifier.size
-            while pending is not None and pending.checkpoint.size <= size:
-                verifier.add_checkpoint(pending)
-                pending = _next_note(notes)
+            notes.feed_upto(verifier, size)
             if progress is not None and not size & 4095:
                 progress(ledger, size, head.size)
-        while pending is not None:
-            verifier.add_checkpoint(pending)
-            pending = _next_note(notes)
+        notes.feed_upto(verifier, None)
         report = verifier.finish()
         self._flush_nodes()
         self._compare_head(head)
@@ -255,9 +260,33 @@ class _LedgerCheck:
             self.problems.append(StoreProblem("ledgers", self.ledger, what + want_hash[:16]))
 
 
-def _next_note(notes: Iterator[str]) -> SignedCheckpoint | None:
-    note = next(notes, None)
-    return None if note is None else SignedCheckpoint.parse(note)
+class _Notes:
+    """A ledger's checkpoint notes, fed to the verifier as the log reaches their sizes."""
+
+    def __init__(self, notes: Iterator[str], signed: frozenset[int] | None) -> None:
+        self._notes = enumerate(notes)
+        self._signed = signed  # the indexes whose signature is checked; None: all
+        self._index = -1
+        self._pending: SignedCheckpoint | None = None
+        self._size = -1
+        self._next()
+
+    def _next(self) -> None:
+        self._index, note = next(self._notes, (-1, None))
+        self._signature = self._signed is None or self._index in self._signed
+        if note is None:
+            self._pending = None
+        else:
+            # A note whose signature is not checked needs only its size, root and time.
+            read = SignedCheckpoint.parse if self._signature else unsigned_body
+            self._pending = read(note)
+        self._size = -1 if self._pending is None else self._pending.checkpoint.size
+
+    def feed_upto(self, verifier: LedgerVerifier, size: int | None) -> None:
+        """Feed every note up to *size* entries (``None``: every note left)."""
+        while self._pending is not None and (size is None or self._size <= size):
+            verifier.add_checkpoint(self._pending, signature=self._signature)
+            self._next()
 
 
 def _request_problems(store: Store, replay: RowReplay) -> Iterator[StoreProblem]:

@@ -1,0 +1,234 @@
+"""Saved report states: a replay carried on from a checkpoint gives the full replay's bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.keyring import TrustedKey
+from pelayanan.audit.keys import VerifierKey
+from pelayanan.audit.merkle import CompactRange
+from pelayanan.audit.verify import LedgerVerifier, ResumePoint
+from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
+from pelayanan.cli._common import load_trusted_keys
+from pelayanan.cli._main import cli
+from pelayanan.exceptions import MerkleRootError, ReportStateError
+from pelayanan.reports import state as state_module
+from pelayanan.reports.at_risk import build_at_risk
+from pelayanan.reports.clocks import ClockLogFold, clock_outcomes
+from pelayanan.reports.flow import RequestFlow
+from pelayanan.reports.open311 import open311_requests, render_open311
+from pelayanan.reports.quality import DEFAULT_QUALITY, build_quality_index
+from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
+from pelayanan.reports.sla_report import build_sla_report
+from pelayanan.reports.state import dump_state, load_state, state_config, state_key
+from pelayanan.reports.survey import SurveyFold
+from pelayanan.sop import SOP, load_sop
+from pelayanan.store import SQLiteStore
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sop"
+KEY = b"k" * 32
+CONFIG = state_config("test", {"by": None})
+
+
+class DemoLog:
+    """The demo's log: its entries, checkpoint notes (with their sizes) and keys."""
+
+    def __init__(self, db: Path) -> None:
+        store = SQLiteStore(db, read_only=True)
+        try:
+            (self.ledger,) = store.ledgers()
+            self.entries = [(e.seq, e.data) for e in store.entries(self.ledger)]
+            self.notes = [
+                (SignedCheckpoint.parse(n).checkpoint.size, n)
+                for n in store.iter_checkpoints(self.ledger)
+            ]
+        finally:
+            store.close()
+        self.keys: list[VerifierKey | TrustedKey] = load_trusted_keys((), None, str(db))
+        self.sops: list[SOP] = [load_sop(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
+        self.calendar: WorkCalendar = indonesian_government_calendar()
+
+    def folds(self) -> tuple[RequestFlow, SurveyFold, ClockLogFold]:
+        """Return fresh folds for every report."""
+        flow = RequestFlow(self.sops, self.calendar, history=True)
+        return flow, SurveyFold(rules="2017"), ClockLogFold(default=self.calendar)
+
+    def replay(self, folds: tuple[Any, ...], size: int, start: int = 0, **kw: Any) -> LogBasis:
+        """Replay entries ``start..size`` (with their checkpoints) into *folds*."""
+        return replay_verified(
+            self.ledger,
+            self.entries[start:size],
+            [note for at, note in self.notes if start <= at <= size],
+            self.keys,
+            list(folds),
+            **kw,
+        )
+
+    @property
+    def references(self) -> list[WorkCalendar | SOP]:
+        """The calendar and SOPs states refer to."""
+        return [self.calendar, *self.sops]
+
+
+@pytest.fixture(scope="module")
+def demo_log(tmp_path_factory: pytest.TempPathFactory) -> DemoLog:
+    """The demo's log, read once."""
+    db = tmp_path_factory.mktemp("state") / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return DemoLog(db)
+
+
+def render_all(demo: DemoLog, log: LogBasis, folds: tuple[Any, ...]) -> list[str]:
+    """Return every report of a finished replay, as text."""
+    flow, survey, clock_log = folds
+    clocks = clock_outcomes(clock_log, as_of=log.instant)
+    basis = ReportBasis.for_log(log, demo.calendar, rules={"n": str(len(survey.responses))})
+    sla = build_sla_report(
+        flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches, as_of=basis.at
+    )
+    out = [sla.render_text(), sla.render_json(), sla.render_csv()]
+    if basis.at is not None:
+        at_risk = build_at_risk(flow, basis, verdicts=clocks.verdicts)
+        out.append(at_risk.render_json())
+    quality = build_quality_index(DEFAULT_QUALITY, basis, flow=flow, verdicts=clocks.verdicts)
+    out.append(quality.render_json())
+    out.append(render_open311(open311_requests(flow, verdicts=clocks.verdicts)))
+    return out
+
+
+class TestResumedReplay:
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(data=st.data())
+    def test_resumed_replay_gives_the_full_replays_bytes(
+        self, demo_log: DemoLog, data: st.DataObject
+    ) -> None:
+        """For any log (a prefix of the demo) and split point, resuming a state is exact."""
+        size = data.draw(st.integers(1, len(demo_log.entries)), label="log size")
+        split = data.draw(st.integers(1, size), label="split point")
+        full_folds = demo_log.folds()
+        full = render_all(demo_log, demo_log.replay(full_folds, size), full_folds)
+
+        first = demo_log.folds()
+        log = demo_log.replay(first, split)
+        saved = dump_state(log, first, config=CONFIG, key=KEY)
+        loaded = load_state(
+            saved, config=CONFIG, key=KEY, ledger=demo_log.ledger, references=demo_log.references
+        )
+        resumed = demo_log.replay(
+            loaded.folds, size, split, resume=loaded.resume, first_time=loaded.first_time
+        )
+        assert render_all(demo_log, resumed, loaded.folds) == full
+
+    def test_a_frontier_that_is_not_the_checkpoints_tree_is_refused(
+        self, demo_log: DemoLog
+    ) -> None:
+        """The verifier takes no entry after a resume point whose tree the note does not sign."""
+        folds = demo_log.folds()
+        point = demo_log.replay(folds, 10).resume
+        assert point is not None
+        wrong = CompactRange(10, [b"\x11" * 32, *point.frontier.hashes[1:]])
+        with pytest.raises(MerkleRootError, match="not the one the checkpoint"):
+            LedgerVerifier(
+                demo_log.ledger,
+                demo_log.keys,
+                resume=ResumePoint(point.checkpoint, wrong, point.prev, point.last_time),
+            )
+
+
+class TestStateFile:
+    @pytest.fixture
+    def saved(self, demo_log: DemoLog) -> bytes:
+        """A state saved after the first 50 entries."""
+        folds = demo_log.folds()
+        log = demo_log.replay(folds, 50)
+        return dump_state(log, folds, config=CONFIG, key=KEY)
+
+    def _load(self, demo_log: DemoLog, data: bytes, **changes: Any) -> Any:
+        kwargs: dict[str, Any] = {
+            "config": CONFIG, "key": KEY, "ledger": demo_log.ledger,
+            "references": demo_log.references, **changes,
+        }  # fmt: skip
+        return load_state(data, **kwargs)
+
+    def test_round_trip(self, demo_log: DemoLog, saved: bytes) -> None:
+        """A state reads back bound to its checkpoint, its folds sharing this run's SOPs."""
+        loaded = self._load(demo_log, saved)
+        assert loaded.resume.checkpoint.checkpoint.size == 50
+        assert loaded.folds[2].replayer is not None
+        assert not saved.count(b"holidays")  # calendars are saved by fingerprint only
+
+    @pytest.mark.parametrize("offset", [30, 200, 5000, -1])
+    def test_a_changed_byte_is_refused(self, demo_log: DemoLog, saved: bytes, offset: int) -> None:
+        """Any changed byte (tag, header or folds) fails the authentication tag."""
+        changed = bytearray(saved)
+        changed[offset] ^= 1
+        with pytest.raises(ReportStateError, match=r"tag does not check|not a report state"):
+            self._load(demo_log, bytes(changed))
+
+    def test_another_key_is_refused(self, demo_log: DemoLog, saved: bytes) -> None:
+        """A state made under another key does not check."""
+        with pytest.raises(ReportStateError, match="tag does not check"):
+            self._load(demo_log, saved, key=b"x" * 32)
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"config": state_config("test", {"by": "unit"})}, "other report options"),
+            ({"ledger": "lain"}, "is for ledger"),
+            ({"references": []}, "which this run does not use"),
+        ],
+    )
+    def test_a_state_for_another_run_is_refused(
+        self, demo_log: DemoLog, saved: bytes, change: dict[str, Any], message: str
+    ) -> None:
+        """Other options, another ledger or other calendars and SOPs: refused with why."""
+        with pytest.raises(ReportStateError, match=message):
+            self._load(demo_log, saved, **change)
+
+    def test_another_library_version_is_refused(
+        self, demo_log: DemoLog, saved: bytes, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A state saved by another version of pelayanan is not used."""
+        monkeypatch.setattr(state_module, "__version__", "0.0.0-other")
+        with pytest.raises(ReportStateError, match="saved by pelayanan"):
+            self._load(demo_log, saved)
+
+    def test_a_signed_state_naming_a_foreign_callable_is_refused(self, demo_log: DemoLog) -> None:
+        """Even under the right key, unpickling resolves no function outside the folds."""
+        folds = demo_log.folds()
+        log = demo_log.replay(folds, 5)
+        saved = dump_state(log, folds, config=CONFIG, key=KEY)
+        header = saved.split(b"\n", 2)[1]
+        payload = pickle.dumps(io.StringIO)  # any global outside the allowed ones
+        body = header + b"\n" + payload
+        tag = hmac.new(KEY, body, hashlib.sha256).hexdigest()
+        data = f"{state_module.STATE_FORMAT} {tag}\n".encode() + body
+        with pytest.raises(ReportStateError, match="never holds"):
+            self._load(demo_log, data)
+
+    def test_key_file_is_made_once_and_private(self, tmp_path: Path) -> None:
+        """The key file is made on first use (owner-only), then read back the same."""
+        path = tmp_path / "state.key"
+        assert state_key(path, create=False) is None
+        key = state_key(path, create=True)
+        assert key is not None
+        assert len(key) == 32
+        assert path.stat().st_mode & 0o077 == 0
+        assert state_key(path, create=False) == key
+        path.write_bytes(b"short")
+        with pytest.raises(ReportStateError, match="not a report state key"):
+            state_key(path, create=False)
