@@ -9,10 +9,10 @@ weights sum to 1.  A rules file (YAML, JSON or TOML) states such a set::
     unsur:
       - {key: persyaratan, name: Persyaratan, weight: "0.2"}
       - {key: kebersihan, name: Kebersihan ruang tunggu, weight: "1/10"}
-      ...
+      # (the unit's other unsur)
     bands:                        # optional: default the bands of `base` (2017)
       - {mutu: A, kinerja: Sangat Baik, lower: "88.31", upper: "100.00"}
-      ...
+      # (bands B, C and D)
 
 Weights are exact: decimal strings (``"0.2"``) or fractions (``"1/9"``), all given or
 none (then equal, ``1/n``), summing to exactly 1.  Band bounds are 2-decimal scores on
