@@ -88,6 +88,20 @@ def _kept(
     return {IDEMPOTENCY: kept}
 
 
+def _clocks_and_subject(clocks: Mapping[str, Any], subject: str | None) -> dict[str, Any]:
+    """Return the request meta that keeps the SLA *clocks* and the data *subject*, if any."""
+    return {
+        **({"sla": clocks} if clocks else {}),
+        **({"subject": subject} if subject is not None else {}),
+    }
+
+
+def _refused_submit(new_id: str, sop: SOP | None, actor: Actor) -> RefusalBody:
+    """Return the refusal entry of a submit of *new_id* (under *sop*, once it is known)."""
+    ref = sop_entry_ref(sop) if sop is not None else None
+    return refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
+
+
 def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     return [f for f in fields if data.get(f) in (None, "", [], {})]
 
@@ -183,10 +197,7 @@ class Requests:
                 holder={"unit": unit, "assignee": assignee},
             )
         except RequestError as exc:
-            tried = refused(
-                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
-            )
-            self._refuse(exc, tried)
+            self._refuse(exc, _refused_submit(new_id, sop, actor))
             raise
         sealed = self._privacy.seal(sop, new_id, None, fields, now)
         record = RequestRecord(
@@ -201,8 +212,7 @@ class Requests:
             meta={
                 "actors": {"submit": [actor.id]},
                 **_kept(None, idempotency_key, operation),
-                **({"sla": clocks} if clocks else {}),
-                **({"subject": sealed.subject} if sealed.subject is not None else {}),
+                **_clocks_and_subject(clocks, sealed.subject),
             },
             unit=unit,
             assignee=assignee,
@@ -237,10 +247,7 @@ class Requests:
         except ConcurrentModificationError:
             # Another writer created a request under this id between the check and now.
             duplicate = DuplicateRequestError(new_id)
-            tried = refused(
-                new_id, sop=sop_entry_ref(sop), action="submit", actor=actor.id, state=None
-            )
-            self._refuse(duplicate, tried)
+            self._refuse(duplicate, _refused_submit(new_id, sop, actor))
             raise duplicate from None
 
     def _opening(
@@ -257,7 +264,7 @@ class Requests:
         new_id = self._new_id() if request_id is None else bounds.id(request_id, "request_id")
         bounds.id(sop_id, "sop_id")
         bounds.optional_id(version, "version")
-        tried = refused(new_id, sop=None, action="submit", actor=actor.id, state=None)
+        tried = _refused_submit(new_id, None, actor)
         error: RequestError | None = bounds.error("submit")
         if error is not None:
             self._refuse(error, tried)
@@ -269,10 +276,7 @@ class Requests:
             raise
         if request_id is not None and self._recorder.store.get_request(new_id) is not None:
             error = DuplicateRequestError(new_id)
-            ref = sop_entry_ref(sop)
-            self._refuse(
-                error, refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
-            )
+            self._refuse(error, _refused_submit(new_id, sop, actor))
             raise error
         return sop, new_id
 
@@ -344,8 +348,7 @@ class Requests:
                 **{k: v for k, v in record.meta.items() if k != BRANCHES},
                 **_kept(record.meta, idempotency_key, operation),
                 "actors": actors,
-                **({"sla": check.clocks} if check.clocks else {}),
-                **({"subject": sealed.subject} if sealed.subject is not None else {}),
+                **_clocks_and_subject(check.clocks, sealed.subject),
                 **({BRANCHES: check.branches} if check.branches is not None else {}),
             },
             next_due=next_due(check.clocks) if check.clocks else record.next_due,

@@ -94,10 +94,9 @@ def _read_unsur(items: list[Any], problems: Problems) -> tuple[list[Unsur], list
     seen: set[str] = set()
     for number, raw in enumerate(items):
         where = f"unsur[{number}]"
-        spec = read_mapping(raw, where, problems)
+        spec = read_mapping(raw, where, problems, known=_UNSUR_KEYS)
         if spec is None:
             continue
-        problems.unknown(spec, _UNSUR_KEYS, where)
         key = read_name(spec.get("key"), f"{where}.key", problems, what="unsur key")
         name = _read_text(spec.get("name"), f"{where}.name", problems)
         if key is not None and key in seen:
@@ -142,10 +141,9 @@ def _read_bands(items: list[Any], problems: Problems) -> list[Band]:
     bands: list[tuple[int, Band]] = []
     for number, raw in enumerate(items):
         where = f"bands[{number}]"
-        spec = read_mapping(raw, where, problems)
+        spec = read_mapping(raw, where, problems, known=_BAND_KEYS)
         if spec is None:
             continue
-        problems.unknown(spec, _BAND_KEYS, where)
         mutu = _read_text(spec.get("mutu"), f"{where}.mutu", problems)
         kinerja = _read_text(spec.get("kinerja"), f"{where}.kinerja", problems)
         lower = _read_bound(spec.get("lower"), f"{where}.lower", problems)
