@@ -65,6 +65,13 @@ class Measure:
             {} if not warn_estimated and not calendar.strict else None
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the measure without its remembered positions (a cache, rebuilt on use)."""
+        state = dict(self.__dict__)
+        if self._positions is not None:
+            state["_positions"] = {}
+        return state
+
     def _position(self, instant: dt.datetime) -> tuple[int, int]:
         positions = self._positions
         assert positions is not None  # only called when positions are kept
