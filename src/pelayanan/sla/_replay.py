@@ -185,7 +185,8 @@ def _shared(value: Any) -> Any:
     """Return the one shared copy of a text that every clock repeats (calendar, fingerprint).
 
     Each entry's JSON gives a fresh copy; shared, a replay holds it once in memory and a
-    saved state (`pelayanan.reports.state`) pickles it once.
+    saved state (`pelayanan.reports.state`) pickles it once (the clocks' share of a
+    100,000-entry state: 16.5 MiB against 11.5 MiB; docs/performance.md).
     """
     return sys.intern(value) if type(value) is str else value
 
