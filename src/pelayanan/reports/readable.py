@@ -384,7 +384,8 @@ def _component_line(component: ComponentValue, wording: Wording) -> str:
     if component.value is None or component.numerator is None:
         return f"  {label}: {w.phrase('component_line', weight=weight, value=w.phrase('no_data'))}"
     value = w.percent(str(round_half_up(component.value * 100, 2)))
-    numerator = w.number(round_half_up(component.numerator, 2).normalize())
+    exact = component.numerator
+    numerator = str(exact) if exact.denominator == 1 else w.number(round_half_up(exact, 2))
     note = w.phrase(
         f"note.{component.name}", numerator=numerator, denominator=component.denominator
     )
