@@ -259,8 +259,8 @@ class _SLAReplay:
         )
         self.ikm = _survey_ikm(self.survey, rules)
         extra = {"ikm": rules.name} if self.ikm is not None else {}
-        rules = _rules(options, self.flow, self.clocks, **extra)
-        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=self.at)
+        versions = _rules(options, self.flow, self.clocks, **extra)
+        self.basis = ReportBasis.for_log(log, options.calendar, rules=versions, at=self.at)
         self.report = build_sla_report(
             self.flow, self.basis, verdicts=self.clocks.verdicts,
             breaches=self.clocks.breaches, verdict_source=self.clocks.source, as_of=self.at,
