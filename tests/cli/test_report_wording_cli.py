@@ -38,15 +38,6 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database, its keys and directory, made by ``pelayanan demo``."""
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
-    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
-
-
-@pytest.fixture(scope="module")
 def surveyed(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A copy of the demo with three survey responses under the rules file, and that file."""
     folder = tmp_path_factory.mktemp("surveyed")

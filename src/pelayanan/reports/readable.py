@@ -384,8 +384,9 @@ def _component_line(component: ComponentValue, wording: Wording) -> str:
     if component.value is None or component.numerator is None:
         return f"  {label}: {w.phrase('component_line', weight=weight, value=w.phrase('no_data'))}"
     value = w.percent(str(round_half_up(component.value * 100, 2)))
+    # The IKM is a score with two decimals; the other numerators are counts.
     exact = component.numerator
-    numerator = str(exact) if exact.denominator == 1 else w.number(round_half_up(exact, 2))
+    numerator = w.number(round_half_up(exact, 2)) if component.name == "ikm" else str(exact)
     note = w.phrase(
         f"note.{component.name}", numerator=numerator, denominator=component.denominator
     )
