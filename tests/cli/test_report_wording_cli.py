@@ -131,13 +131,16 @@ class TestQualityText:
         assert "entri" not in body
         assert "entri sla_compliance: 0, 1," in out
 
-    def test_english_and_missing_component(self, demo_db: Path, tmp_path: Path) -> None:
-        """--lang en; a component without data is named by its label."""
+    def test_english_and_missing_component(self, demo_db: Path) -> None:
+        """--lang en; a component without data is named by its label, here and in sla."""
         code, out, _ = run("report", "quality", "--db", str(demo_db), "--lang", "en",
                            "--rules", "2004")  # fmt: skip
         assert code == 0
         assert "index: not computed (no data: IKM)" in out
         assert "rules: ikm 2004" in out
+        _, out, _ = run("report", "sla", "--db", str(demo_db), "--rules", "2004")
+        assert "belum ada survei" in out
+        assert "belum dapat dihitung (tidak ada data: IKM)" in out
 
 
 class TestRulesOption:

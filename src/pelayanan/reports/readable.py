@@ -116,7 +116,7 @@ def summary_lines(
         shown = (
             w.percent(quality.index).removesuffix("%")
             if quality.index is not None
-            else w.phrase("no_quality", missing=", ".join(quality.missing))
+            else _no_quality(quality, w)
         )
         scores.append((w.phrase("quality"), shown))
     return lines, scores
@@ -371,7 +371,11 @@ def render_at_risk_text(report: AtRiskReport, wording: Wording, *, zone: dt.tzin
         )
     lines += _section(
         w.phrase("without_history", min=report.min_samples),
-        [f"  {request} \u00b7 {w.state(state)}" for request, state in report.without_history],
+        # One line per request and stage, however many of its clocks were not judged.
+        [
+            f"  {request} \u00b7 {w.state(state)}"
+            for request, state in dict.fromkeys(report.without_history)
+        ],
     )
     lines += footer_lines(report.basis, w, f"{w.phrase('verdicts')}: {report.verdict_source}")
     return "\n".join(lines) + "\n"
@@ -391,6 +395,12 @@ def _component_line(component: ComponentValue, wording: Wording) -> str:
         f"note.{component.name}", numerator=numerator, denominator=component.denominator
     )
     return f"  {label}: {w.phrase('component_line', weight=weight, value=value)} ({note})"
+
+
+def _no_quality(index: QualityIndex, wording: Wording) -> str:
+    """Return that the index is not computed, naming the components without data."""
+    missing = ", ".join(wording.phrase(f"component.{name}") for name in index.missing)
+    return wording.phrase("no_quality", missing=missing)
 
 
 def _entries_line(component: ComponentValue, wording: Wording) -> str:
@@ -415,11 +425,7 @@ def render_quality_text(index: QualityIndex, wording: Wording, *, zone: dt.tzinf
         The text, trailing newline included.
     """
     w = wording
-    if index.index is None:
-        missing = ", ".join(w.phrase(f"component.{name}") for name in index.missing)
-        shown = w.phrase("no_quality", missing=missing)
-    else:
-        shown = w.number(index.index)
+    shown = _no_quality(index, w) if index.index is None else w.number(index.index)
     lines = [
         f"{w.phrase('quality')}: {index.basis.log.ledger}",
         _as_of(index.basis.at, w, zone),
