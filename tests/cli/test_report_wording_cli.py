@@ -177,3 +177,26 @@ class TestRulesOption:
         assert err.startswith(f"error: {rules}:")
         assert "sum" in err
         assert all(line.startswith("error: ") for line in err.splitlines())
+
+
+QUALITY = 'version: uji\nweights: {ikm: "0.5", closure_rate: "0.5"}\n'
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("sla", "--rules"), ("quality", "--rules"), ("at-risk", "--directory"),
+     ("sla", "--directory"), ("quality", "--config")],
+)  # fmt: skip
+def test_output_never_replaces_an_input_file(
+    demo_db: Path, tmp_path: Path, command: str, option: str
+) -> None:
+    """-o naming the rules, directory or configuration file read is refused, even with --force."""
+    directory = Path(f"{demo_db}.directory.yaml").read_text()
+    text = {"--rules": RULES, "--directory": directory, "--config": QUALITY}[option]
+    given = tmp_path / "input.yaml"
+    given.write_text(text)
+    args = ("report", command, "--db", str(demo_db), option, str(given))
+    code, _, err = run(*args, "-o", str(given), "--force")
+    assert code == 2
+    assert "is an input of this command" in err
+    assert given.read_text() == text

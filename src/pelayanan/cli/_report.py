@@ -47,7 +47,7 @@ from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockOutcomes
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
-from pelayanan.reports.ikm import RULES_2017, IKMResult, RuleSet, compute_ikm
+from pelayanan.reports.ikm import RULE_SET_NAMES, RULES_2017, IKMResult, RuleSet, compute_ikm
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
 from pelayanan.reports.readable import (
@@ -205,6 +205,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
         fail("--format html needs matplotlib: pip install 'pelayanan[report]'", EXIT_BAD_INPUT)
     check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
+    options.also_reads(directory_file, rules_name if rules_name not in RULE_SET_NAMES else None)
     if table != "all":
         check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
@@ -324,6 +325,7 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     check_table_choice(output_format, table, output)
     directory = read_directory(directory_file) if output_format == "text" else None
     options = ReplayOptions(*replay)
+    options.also_reads(directory_file)
     if table != "all":
         check_report_output(output, options, force=force)
     at = parse_instant(at_text)
@@ -443,6 +445,7 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
             # Each problem already names the file, line and key path.
             fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
+    options.also_reads(config_file, rules_name if rules_name not in RULE_SET_NAMES else None)
     if table != "all":
         check_report_output(output, options, force=force)
     at = parse_instant(at_text)
