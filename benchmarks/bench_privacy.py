@@ -37,11 +37,15 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     """Measure and return the rows."""
     n = 60 if quick else 600
     chunk = 20
-    sop = load_sop(SOP_FILE)
     citizen = Actor("w", {"citizen"})
     verifier = Actor("v", {"verifier"})
     plain = {f"catatan_{name}": value for name, value in VALUES.items()}
     with tempfile.TemporaryDirectory() as tmp:
+        # The same SOP with the three plain fields declared (undeclared fields are refused).
+        declared = "".join(f"  {name}: {{type: text}}\n" for name in plain)
+        text = SOP_FILE.read_text(encoding="utf-8").replace("fields:\n", "fields:\n" + declared, 1)
+        (Path(tmp) / SOP_FILE.name).write_text(text, encoding="utf-8")
+        sop = load_sop(Path(tmp) / SOP_FILE.name)
         store = SQLiteStore(Path(tmp) / "bench.db")
         clock = FakeClock(dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC))
         desk = ServiceDesk(

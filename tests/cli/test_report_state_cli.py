@@ -194,10 +194,10 @@ class TestInstant:
         finally:
             store.close()
         when = note.checkpoint.time.astimezone(dt.UTC).isoformat()
-        if command != "sla":
-            code, out, _ = run("report", command, "--db", str(demo_db))
-            assert code == 0
-            assert out.splitlines()[1] == f"at: {when}"
+        code, out, _ = run("report", command, "--db", str(demo_db), "--lang", "en")
+        assert code == 0
+        assert out.splitlines()[1].startswith("As of 25 July 2026 16:30 WIB")
+        assert f"\n  at: {when}\n" in out.partition("TECHNICAL BASIS")[2]
         code, out, _ = run("report", command, "--db", str(demo_db), "--format", "json")
         assert json.loads(out)["basis"]["at"] == when
 

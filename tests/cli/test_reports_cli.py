@@ -314,8 +314,8 @@ class TestOtherCommands:
             assert state["status"] == "running"
             assert rfc3339(item["deadline"]) == rfc3339(str(state["deadline"]))
             assert item["reason"]
-        code, out, _ = run("report", "at-risk", "--db", str(demo_db), "--at", end)
-        assert "LIKELY" in out
+        code, out, _ = run("report", "at-risk", "--db", str(demo_db), "--at", end, "--lang", "en")
+        assert "LIKELY TO BREACH" in out
 
     def test_at_risk_earlier_instant(self, demo_db: Path) -> None:
         """--at an earlier instant judges the clocks as they ran then (later entries ignored)."""

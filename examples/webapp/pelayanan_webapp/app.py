@@ -376,7 +376,7 @@ def _officer_routes(app: FastAPI, web: WebApp) -> None:
         data = {
             k: str(v).strip()
             for k, v in form.items()
-            if k not in {"csrf", "justification", "nonce"} and str(v).strip()
+            if k not in {"csrf", "justification", "nonce", "go"} and str(v).strip()
         }
         justification = str(form.get("justification", "")).strip() or None
         try:

@@ -37,6 +37,8 @@ from pelayanan.cli._report_output import (
     directory_option,
     lang_option,
     read_directory,
+    read_rules,
+    rules_option,
     table_option,
     write_tables,
 )
@@ -45,10 +47,15 @@ from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockOutcomes
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
-from pelayanan.reports.ikm import IKMResult, compute_ikm, rule_set
+from pelayanan.reports.ikm import RULE_SET_NAMES, RULES_2017, IKMResult, RuleSet, compute_ikm
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
-from pelayanan.reports.readable import render_readable_text, render_summary_lines
+from pelayanan.reports.readable import (
+    render_at_risk_text,
+    render_quality_text,
+    render_readable_text,
+    render_summary_lines,
+)
 from pelayanan.reports.replay import LogBasis, ReportBasis
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.summary import Summary, build_summary
@@ -100,20 +107,25 @@ def _replay_flow(
     *,
     command: str,
     settings: Mapping[str, object],
+    rules: RuleSet,
 ) -> tuple[LogBasis, RequestFlow, ClockOutcomes, SurveyFold, dt.datetime | None]:
     """Verify and replay the log into *flow*, the survey answers and the SLA clocks.
 
     With *at*, entries after it are left out; running clocks are judged at *at*, else at
-    the newest checkpoint's time.
+    the newest checkpoint's time.  The survey answers kept are those recorded under the
+    IKM *rules*.
 
     Returns:
         The basis, the flow (the saved one when ``--state`` resumed), the clock verdicts,
         the survey answers and the instant judged.
     """
-    survey = SurveyFold(rules="2017")
+    survey = SurveyFold(rules=rules.name)
     clock_log = clock_fold(options, until=at)
     log, (flow, survey, clock_log) = replay_folds(
-        options, (flow, survey, clock_log), command=command, settings={**settings, "at": at}
+        options,
+        (flow, survey, clock_log),
+        command=command,
+        settings={**settings, "at": at, "ikm": rules.name},
     )
     instant = at if at is not None else log.instant
     return log, flow, verdicts_for(options, clock_log, as_of=instant), survey, instant
@@ -135,15 +147,15 @@ def _write_tables(
     write_tables(tables, table, output, write)
 
 
-def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
-    """Return the IKM (2017 rules) of the recorded survey answers, or ``None`` if none.
+def _survey_ikm(survey: SurveyFold, rules: RuleSet) -> IKMResult | None:
+    """Return the IKM under *rules* of the recorded survey answers, or ``None`` if none.
 
     A malformed answer in the log ends the command with exit status 2.
     """
     if not survey.responses:
         return None
     try:
-        return compute_ikm(survey.responses, rules=rule_set("2017"))
+        return compute_ikm(survey.responses, rules=rules)
     except ReportError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
 
@@ -160,6 +172,7 @@ def _survey_ikm(survey: SurveyFold) -> IKMResult | None:
     help="Length of the time-series periods.",
 )  # fmt: skip
 @at_option
+@rules_option
 @format_option("text", "json", "csv", "html")
 @lang_option
 @directory_option
@@ -173,6 +186,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     date_to: str | None,
     period: str,
     at_text: str | None,
+    rules_name: str,
     output_format: str,
     lang: str,
     directory_file: str | None,
@@ -183,19 +197,22 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
     Text and HTML open with a summary for the head of unit, in Indonesian (--lang en for
-    English), officers by name with --directory.  Exit 0 with the report; exit 1 when the
-    log does not verify (the reason on the first line of stderr).
+    English), officers by name with --directory; its IKM follows --rules.  Exit 0 with
+    the report; exit 1 when the log does not verify (the reason on the first line of
+    stderr).
     """
     if output_format == "html" and not html.available():
         fail("--format html needs matplotlib: pip install 'pelayanan[report]'", EXIT_BAD_INPUT)
     check_table_choice(output_format, table, output)
     options = ReplayOptions(*replay)
+    options.also_reads(directory_file, rules_name if rules_name not in RULE_SET_NAMES else None)
     if table != "all":
         check_report_output(output, options, force=force)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
         fail(f"--from {start} is after --to {end}", EXIT_BAD_INPUT)
+    rules = read_rules(rules_name)
     readable = output_format in ("text", "html")
     directory = read_directory(directory_file) if readable else None
     flow = RequestFlow(
@@ -204,7 +221,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     )  # fmt: skip
     # The folds differ with the flow's history (text and HTML keep it), so does a state.
     settings = {"by": by, "from": start, "to": end, "period": period, "history": readable}
-    sla = _SLAReplay(options, flow, at, settings=settings)
+    sla = _SLAReplay(options, flow, at, rules=rules, settings=settings)
     if output_format == "json":
         text = sla.report.render_json()
     elif output_format == "csv" and table is not None:
@@ -235,15 +252,16 @@ class _SLAReplay:
         flow: RequestFlow,
         at: dt.datetime | None,
         *,
+        rules: RuleSet = RULES_2017,
         settings: Mapping[str, object] | None = None,
     ) -> None:
         log, self.flow, self.clocks, self.survey, self.at = _replay_flow(
-            options, flow, at, command="sla", settings=settings or {}
+            options, flow, at, command="sla", settings=settings or {}, rules=rules
         )
-        self.ikm = _survey_ikm(self.survey)
-        extra = {"ikm": "2017"} if self.ikm is not None else {}
-        rules = _rules(options, self.flow, self.clocks, **extra)
-        self.basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=self.at)
+        self.ikm = _survey_ikm(self.survey, rules)
+        extra = {"ikm": rules.name} if self.ikm is not None else {}
+        versions = _rules(options, self.flow, self.clocks, **extra)
+        self.basis = ReportBasis.for_log(log, options.calendar, rules=versions, at=self.at)
         self.report = build_sla_report(
             self.flow, self.basis, verdicts=self.clocks.verdicts,
             breaches=self.clocks.breaches, verdict_source=self.clocks.source, as_of=self.at,
@@ -282,6 +300,8 @@ def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
 @format_option("text", "json", "csv")
+@lang_option
+@directory_option
 @table_option(("at_risk", "without_history", "basis"))
 @output_option(folder=FOLDER_HELP)
 @force_option
@@ -290,16 +310,22 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     at_text: str | None,
     min_samples: int,
     output_format: str,
+    lang: str,
+    directory_file: str | None,
     table: str | None,
     output: str | None,
     force: bool,
 ) -> None:
     """Open requests likely to breach their SLA clocks, with the reason.
 
-    Exit 0 with the list; exit 1 when the log does not verify.
+    The text is in Indonesian (--lang en for English), officers by name with
+    --directory, the basis in a footer.  Exit 0 with the list; exit 1 when the log does
+    not verify.
     """
     check_table_choice(output_format, table, output)
+    directory = read_directory(directory_file) if output_format == "text" else None
     options = ReplayOptions(*replay)
+    options.also_reads(directory_file)
     if table != "all":
         check_report_output(output, options, force=force)
     at = parse_instant(at_text)
@@ -327,7 +353,11 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     if output_format == "csv":
         _write_tables(at_risk_tables(report), table, output, options, force=force)
         return
-    text = report.render_json() if output_format == "json" else report.render_text()
+    if output_format == "json":
+        text = report.render_json()
+    else:
+        wording = Wording(lang, options.sops, directory)
+        text = render_at_risk_text(report, wording, zone=options.calendar.zone)
     write_report(text, output, options, force=force)
 
 
@@ -381,7 +411,9 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
 @at_option
+@rules_option
 @format_option("text", "json", "csv")
+@lang_option
 @table_option(("components", "index", "basis"))
 @output_option(folder=FOLDER_HELP)
 @force_option
@@ -389,16 +421,21 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     config_file: str | None,
     at_text: str | None,
+    rules_name: str,
     output_format: str,
+    lang: str,
     table: str | None,
     output: str | None,
     force: bool,
 ) -> None:
     """The service-quality index: each component, its weight and its entries.
 
-    Exit 0 with the index; 1 when the log does not verify; 2 on a bad configuration.
+    The text is in Indonesian (--lang en for English), the entries and basis in a footer;
+    the IKM component follows --rules.  Exit 0 with the index; 1 when the log does not
+    verify; 2 on a bad configuration or rules file.
     """
     check_table_choice(output_format, table, output)
+    rules = read_rules(rules_name)
     config = DEFAULT_QUALITY
     if config_file is not None:
         try:
@@ -408,21 +445,25 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
             # Each problem already names the file, line and key path.
             fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
     options = ReplayOptions(*replay)
+    options.also_reads(config_file, rules_name if rules_name not in RULE_SET_NAMES else None)
     if table != "all":
         check_report_output(output, options, force=force)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
     log, flow, clocks, survey, instant = _replay_flow(
-        options, flow, at, command="quality", settings={}
+        options, flow, at, command="quality", settings={}, rules=rules
     )
-    ikm = _survey_ikm(survey)
-    rules = _rules(options, flow, clocks, quality=config.version, ikm="2017")
-    basis = ReportBasis.for_log(log, options.calendar, rules=rules, at=instant)
+    ikm = _survey_ikm(survey, rules)
+    versions = _rules(options, flow, clocks, quality=config.version, ikm=rules.name)
+    basis = ReportBasis.for_log(log, options.calendar, rules=versions, at=instant)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
     if output_format == "csv":
         _write_tables(quality_tables(index), table, output, options, force=force)
         return
-    text = index.render_json() if output_format == "json" else index.render_text()
+    if output_format == "json":
+        text = index.render_json()
+    else:
+        text = render_quality_text(index, Wording(lang, options.sops), zone=options.calendar.zone)
     write_report(text, output, options, force=force)

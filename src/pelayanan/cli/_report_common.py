@@ -191,6 +191,10 @@ class ReplayOptions:
             *(f for f in (state_file, state_key_file) if f is not None),
         )
 
+    def also_reads(self, *files: str | None) -> None:
+        """Add the command's own input *files* (``None``: not given) to `input_files`."""
+        self.input_files = (*self.input_files, *(f for f in files if f is not None))
+
 
 def load_sops(files: Sequence[str]) -> list[SOP]:
     """Load the SOPs given, or the bundled example SOPs; bad files exit with status 2."""

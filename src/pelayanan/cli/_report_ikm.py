@@ -21,7 +21,6 @@ from pelayanan.cli._common import (
     db_option,
     example,
     fail,
-    fail_all,
     force_option,
     format_option,
     keys_option,
@@ -33,12 +32,13 @@ from pelayanan.cli._report_common import ReplayOptions, replay_db
 from pelayanan.cli._report_output import (
     FOLDER_HELP,
     check_table_choice,
+    read_rules,
+    rules_option,
     table_option,
     write_tables,
 )
-from pelayanan.exceptions import ConfigurationError, ReportError
-from pelayanan.reports.ikm import RULE_SET_NAMES, IKMResult, compute_ikm, read_survey_csv, rule_set
-from pelayanan.reports.ikm_rules import load_rules
+from pelayanan.exceptions import ReportError
+from pelayanan.reports.ikm import IKMResult, compute_ikm, read_survey_csv
 from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.survey import SurveyFold
 from pelayanan.reports.tables import ikm_tables
@@ -91,15 +91,7 @@ def _parse_weight(text: str | None) -> Decimal | None:
     help="Apply this one rounded weight to every unsur (the published convention, "
     "e.g. 0.111) instead of the exact 1/n.",
 )
-@click.option(
-    "--rules",
-    "rules_name",
-    default="2017",
-    show_default=True,
-    metavar="2017|2004|FILE",
-    help="Rule set: PermenPANRB 14/2017, KEP/25/M.PAN/2/2004, or a rules file (YAML, "
-    "JSON or TOML: unsur, weights, bands; docs/ikm.md).",
-)
+@rules_option
 @format_option("text", "json", "csv")
 @table_option(("unsur", "result", "basis"))
 @output_option(folder=FOLDER_HELP)
@@ -138,8 +130,8 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
     if output is not None and table != "all":
         check_output(output, **protect)
     basis: ReportBasis | None = None
+    rules = read_rules(rules_name)
     try:
-        rules = load_rules(rules_name) if rules_name not in RULE_SET_NAMES else rule_set(rules_name)
         rounded = _parse_weight(weight)
         if db is not None:
             options = ReplayOptions(db, trusted, keys_dir, ledger, checkpoint_file, (), None)
@@ -159,9 +151,6 @@ def ikm_command(  # noqa: PLR0917 (click passes options by position)
             assert file is not None
             responses = read_survey_csv(file, rules=rules)
         result = compute_ikm(responses, rules=rules, weight=rounded)
-    except ConfigurationError as exc:
-        # Each problem already names the file, line and key path.
-        fail_all((p.render() for p in exc.problems), EXIT_BAD_INPUT)
     except ReportError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     _emit(result, basis, output_format, table, output, protect)

@@ -1,4 +1,5 @@
-"""How the ``pelayanan report`` commands write: CSV tables, language and the directory.
+"""How the ``pelayanan report`` commands write: CSV tables, language, the directory and
+the IKM rules.
 
 CSV: ``--format csv [--table NAME|all]``.
 One table goes to standard output or ``-o FILE``; ``--table all -o DIR`` writes
@@ -16,8 +17,10 @@ from typing import Any
 import click
 
 from pelayanan.cli._common import EXIT_BAD_INPUT, fail, fail_all, write_output
-from pelayanan.exceptions import ConfigurationError
+from pelayanan.exceptions import ConfigurationError, ReportError
 from pelayanan.reports.directory import Directory, load_directory
+from pelayanan.reports.ikm import RULE_SET_NAMES, RuleSet, rule_set
+from pelayanan.reports.ikm_rules import load_rules
 from pelayanan.reports.tables import Table, pick_table, render_csv
 from pelayanan.reports.wording import LANGUAGES
 
@@ -27,6 +30,8 @@ __all__ = [
     "directory_option",
     "lang_option",
     "read_directory",
+    "read_rules",
+    "rules_option",
     "table_option",
     "write_tables",
 ]
@@ -128,3 +133,29 @@ def read_directory(file: str | None) -> Directory | None:
         return load_directory(file)
     except ConfigurationError as exc:
         fail_all((p.render() for p in exc.problems), EXIT_BAD_INPUT)
+
+
+def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--rules 2017|2004|FILE`` (parameter ``rules_name``): the IKM rule set."""
+    return click.option(
+        "--rules",
+        "rules_name",
+        default="2017",
+        show_default=True,
+        metavar="2017|2004|FILE",
+        help="IKM rule set: PermenPANRB 14/2017, KEP/25/M.PAN/2/2004, or a rules file "
+        "(YAML, JSON or TOML: unsur, weights, bands; docs/ikm.md).",
+    )(func)
+
+
+def read_rules(name: str) -> RuleSet:
+    """Return the rule set ``--rules`` names; a bad file ends the command (exit 2).
+
+    Each problem of a rules file is its own ``error: FILE:LINE: key.path: message`` line.
+    """
+    try:
+        return rule_set(name) if name in RULE_SET_NAMES else load_rules(name)
+    except ConfigurationError as exc:
+        fail_all((p.render() for p in exc.problems), EXIT_BAD_INPUT)
+    except ReportError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)

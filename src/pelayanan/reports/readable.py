@@ -1,10 +1,12 @@
-"""The SLA report as a head of unit reads it: summary first, labels, sentences, footer.
+"""The reports as a head of unit reads them: instant first, labels, sentences, footer.
 
 `render_readable_text` is what ``pelayanan report sla`` prints by default (``--lang id``
 or ``en``); the HTML page (`pelayanan.reports.html`) shows the same summary and the same
-rows.  The figures are those of the `SLAReport` and its `Summary`; only the wording
-differs from the auditor's forms (`SLAReport.render_text`, JSON, CSV), and the technical
-basis (checkpoint, root, fingerprints, rule versions) closes the report as a footer.
+rows.  `render_at_risk_text` and `render_quality_text` are the text of ``report at-risk``
+and ``report quality``.  The figures are those of the `SLAReport` (and its `Summary`),
+`AtRiskReport` and `QualityIndex`; only the wording differs from the auditor's forms
+(their ``render_text``, JSON, CSV), and the technical basis (checkpoint, root,
+fingerprints, rule versions) closes each report as a footer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 import datetime as dt
 
 from pelayanan.reports._stats import percent
+from pelayanan.reports.at_risk import AtRiskItem, AtRiskReport
+from pelayanan.reports.ikm import round_half_up
+from pelayanan.reports.quality import ComponentValue, QualityIndex
+from pelayanan.reports.replay import ReportBasis
 from pelayanan.reports.sla_report import GroupFigures, SLAReport
 from pelayanan.reports.summary import Summary
 from pelayanan.reports.wording import Wording
@@ -20,8 +26,11 @@ __all__ = [
     "attribution_rows",
     "backlog_rows",
     "clock_rows",
+    "footer_lines",
     "oldest_rows",
     "refusal_rows",
+    "render_at_risk_text",
+    "render_quality_text",
     "render_readable_text",
     "render_summary_lines",
     "stage_rows",
@@ -38,8 +47,20 @@ def window_line(report: SLAReport, wording: Wording, zone: dt.tzinfo) -> str:
         )
     else:
         window = wording.phrase("window_all")
-    when = "-" if report.as_of is None else wording.instant(report.as_of, zone)
-    return f"{wording.phrase('as_of')} {when}; {window}"
+    return f"{_as_of(report.as_of, wording, zone)}; {window}"
+
+
+def _as_of(instant: dt.datetime | None, wording: Wording, zone: dt.tzinfo) -> str:
+    when = "-" if instant is None else wording.instant(instant, zone)
+    return f"{wording.phrase('as_of')} {when}"
+
+
+def footer_lines(basis: ReportBasis, wording: Wording, *extra: str) -> list[str]:
+    """Return the technical footer: the basis (checkpoint, root, fingerprints) and *extra*."""
+    return _section(
+        wording.phrase("footer"),
+        [f"  {line}" for line in (*basis.render_lines(), *extra)],
+    )
 
 
 def summary_lines(
@@ -95,7 +116,7 @@ def summary_lines(
         shown = (
             w.percent(quality.index).removesuffix("%")
             if quality.index is not None
-            else w.phrase("no_quality", missing=", ".join(quality.missing))
+            else _no_quality(quality, w)
         )
         scores.append((w.phrase("quality"), shown))
     return lines, scores
@@ -293,11 +314,128 @@ def render_readable_text(
             for p in report.periods
         ],
     )
+    lines += footer_lines(report.basis, w, f"{w.phrase('verdicts')}: {report.verdict_source}")
+    return "\n".join(lines) + "\n"
+
+
+def _risk_reason(item: AtRiskItem, wording: Wording, zone: dt.tzinfo) -> str:
+    """Return why *item* is at risk, in the wording's language."""
+    w = wording
+    values = {
+        "deadline": w.instant(item.deadline, zone),
+        "in_state": w.duration(item.in_state_s, working=True),
+        "remaining": w.duration(item.remaining_s, working=True),
+        "samples": item.samples,
+    }
+    if item.risk == "overdue":
+        return w.phrase("reason.overdue", overdue=w.duration(-item.remaining_s, working=True),
+                        **values)  # fmt: skip
+    if item.risk == "stalled":
+        return w.phrase("reason.stalled", **values)
+    return w.phrase(
+        "reason.expected",
+        median=w.duration(item.expected_s, working=True),
+        p90=w.duration(item.expected_p90_s, working=True),
+        **values,
+    )
+
+
+def render_at_risk_text(report: AtRiskReport, wording: Wording, *, zone: dt.tzinfo) -> str:
+    """Render the at-risk list for an operations room: instant, items by risk, footer.
+
+    Args:
+        report: the at-risk report.
+        wording: the language, labels and directory to speak with.
+        zone: the time zone instants are shown in (the report calendar's).
+
+    Returns:
+        The text, trailing newline included.
+    """
+    w = wording
+    lines = [
+        f"{w.phrase('at_risk_title')}: {report.basis.log.ledger}",
+        _as_of(report.at, w, zone),
+        w.phrase("at_risk_judged", considered=report.considered, count=len(report.items)),
+    ]
+    for level in ("overdue", "likely", "possible", "stalled"):
+        lines += _section(
+            w.phrase(f"risk.{level}"),
+            [
+                f"  {item.request} \u00b7 {w.service(item.service)} \u00b7 "
+                f"{w.state(item.state)} \u00b7 {w.phrase('clock')} {w.clock(item.clock)} "
+                f"\u00b7 {w.unit(item.unit)} / {w.officer(item.officer)}\n"
+                f"    {_risk_reason(item, w, zone)}"
+                for item in report.items
+                if item.risk == level
+            ],
+        )
     lines += _section(
-        w.phrase("footer"),
+        w.phrase("without_history", min=report.min_samples),
+        # One line per request and stage, however many of its clocks were not judged.
         [
-            *(f"  {line}" for line in report.basis.render_lines()),
-            f"  {w.phrase('verdicts')}: {report.verdict_source}",
+            f"  {request} \u00b7 {w.state(state)}"
+            for request, state in dict.fromkeys(report.without_history)
         ],
+    )
+    lines += footer_lines(report.basis, w, f"{w.phrase('verdicts')}: {report.verdict_source}")
+    return "\n".join(lines) + "\n"
+
+
+def _component_line(component: ComponentValue, wording: Wording) -> str:
+    w = wording
+    label = w.phrase(f"component.{component.name}")
+    weight = w.number(component.weight)
+    if component.value is None or component.numerator is None:
+        return f"  {label}: {w.phrase('component_line', weight=weight, value=w.phrase('no_data'))}"
+    value = w.percent(str(round_half_up(component.value * 100, 2)))
+    # The IKM is a score with two decimals; the other numerators are counts.
+    exact = component.numerator
+    numerator = w.number(round_half_up(exact, 2)) if component.name == "ikm" else str(exact)
+    note = w.phrase(
+        f"note.{component.name}", numerator=numerator, denominator=component.denominator
+    )
+    return f"  {label}: {w.phrase('component_line', weight=weight, value=value)} ({note})"
+
+
+def _no_quality(index: QualityIndex, wording: Wording) -> str:
+    """Return that the index is not computed, naming the components without data."""
+    missing = ", ".join(wording.phrase(f"component.{name}") for name in index.missing)
+    return wording.phrase("no_quality", missing=missing)
+
+
+def _entries_line(component: ComponentValue, wording: Wording) -> str:
+    seqs = ", ".join(str(s) for s in component.entries[:8]) or "-"
+    if len(component.entries) > 8:
+        seqs += " " + wording.phrase("and_more", count=len(component.entries) - 8)
+    return wording.phrase("entries", name=component.name, seqs=seqs)
+
+
+def render_quality_text(index: QualityIndex, wording: Wording, *, zone: dt.tzinfo) -> str:
+    """Render the service-quality index: instant, index, components, technical footer.
+
+    The footer holds the basis, the configuration and formula, and each component's
+    entries (the sequence numbers anyone can recompute it from).
+
+    Args:
+        index: the computed index.
+        wording: the language and labels to speak with.
+        zone: the time zone the instant is shown in (the report calendar's).
+
+    Returns:
+        The text, trailing newline included.
+    """
+    w = wording
+    shown = _no_quality(index, w) if index.index is None else w.number(index.index)
+    lines = [
+        f"{w.phrase('quality')}: {index.basis.log.ledger}",
+        _as_of(index.basis.at, w, zone),
+        f"{w.phrase('index')}: {shown}",
+    ]
+    lines += _section(w.phrase("quality_table"), [_component_line(c, w) for c in index.components])
+    lines += footer_lines(
+        index.basis,
+        w,
+        w.phrase("formula", version=index.config.version),
+        *(_entries_line(c, w) for c in index.components),
     )
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """How a report speaks to people: language, SOP labels, durations, names and sentences.
 
 The auditor's forms (JSON, CSV, the tidy text) keep machine names; the forms a head of
-unit reads (the summary text and the HTML page) go through a `Wording`:
+unit reads (the text of ``report sla``, ``at-risk`` and ``quality``, and the HTML page)
+go through a `Wording`:
 
 * the language: Indonesian (``"id"``, the default) or English (``"en"``);
 * labels from the SOPs (states, clocks and actions in both languages), falling back to
@@ -130,6 +131,70 @@ _PHRASES: Final[Mapping[str, tuple[str, str]]] = {
     "value": ("nilai", "value"),
     "source": ("sumber", "from"),
     "nothing": ("-", "-"),
+    "at_risk_title": ("Permohonan berisiko terlambat", "Requests at risk of breaching"),
+    "at_risk_judged": (
+        "{considered} jam layanan berjalan dinilai, {count} berisiko",
+        "{considered} running clocks judged, {count} at risk",
+    ),
+    "reason.overdue": (
+        (
+            "tenggat {deadline} sudah lewat: terlambat {overdue} waktu kerja; sudah {in_state} "
+            "di tahap ini"
+        ),
+        (
+            "the deadline {deadline} has passed: {overdue} of working time overdue; {in_state} "
+            "in this stage so far"
+        ),
+    ),
+    "reason.stalled": (
+        (
+            "sudah {in_state} di tahap ini, lebih lama dari {samples} permohonan sebelumnya "
+            "sampai jam layanan ini berhenti (riwayat tidak dapat memperkirakan sisanya); sisa "
+            "waktu kerja {remaining} sebelum tenggat {deadline}"
+        ),
+        (
+            "{in_state} in this stage already, longer than any of {samples} past requests took "
+            "until this clock stopped (history cannot say how much more); {remaining} of "
+            "working time remain before the deadline {deadline}"
+        ),
+    ),
+    "reason.expected": (
+        (
+            "perlu sekitar {median} lagi (p90 {p90}; dari {samples} permohonan sebelumnya, "
+            "sudah {in_state} di tahap ini) padahal sisa waktu kerja {remaining} sebelum "
+            "tenggat {deadline}"
+        ),
+        (
+            "needs about {median} more (p90 {p90}; from {samples} past requests, {in_state} "
+            "in this stage so far) but {remaining} of working time remain before the deadline "
+            "{deadline}"
+        ),
+    ),
+    "without_history": (
+        "Belum dapat dinilai (kurang dari {min} permohonan sebelumnya dari tahapnya)",
+        "Not judged (fewer than {min} past requests from their stage)",
+    ),
+    "index": ("indeks", "index"),
+    "component.sla_compliance": ("Kepatuhan SLA", "SLA compliance"),
+    "component.ikm": ("IKM", "IKM"),
+    "component.closure_rate": ("Tingkat penyelesaian", "Closure rate"),
+    "component_line": ("bobot {weight}, nilai {value}", "weight {weight}, value {value}"),
+    "note.sla_compliance": (
+        "{numerator} tepat waktu dari {denominator} jam layanan yang selesai dinilai",
+        "{numerator} met of {denominator} concluded clocks",
+    ),
+    "note.ikm": ("nilai IKM {numerator} dari {denominator}", "IKM {numerator} of {denominator}"),
+    "note.closure_rate": (
+        "{numerator} selesai dari {denominator} diterima",
+        "{numerator} closed of {denominator} received",
+    ),
+    "no_data": ("belum ada data", "no data"),
+    "formula": (
+        "konfigurasi {version}: indeks = 100 x jumlah(bobot x nilai)",
+        "configuration {version}: index = 100 x sum(weight x value)",
+    ),
+    "entries": ("entri {name}: {seqs}", "entries of {name}: {seqs}"),
+    "and_more": ("dan {count} lainnya", "and {count} more"),
     "under_a_minute": ("kurang dari 1 menit", "under a minute"),
 }
 
@@ -318,11 +383,16 @@ class Wording:
 
     # -- numbers and time ------------------------------------------------------------
 
+    def number(self, value: object) -> str:
+        """Return a decimal number (``0.5``, ``"96.15"``) with the language's decimal mark."""
+        text = str(value)
+        return text.replace(".", ",") if self.lang == "id" else text
+
     def percent(self, value: str | None) -> str:
         """Return a percentage string (``"96.15"``) as the language writes it, or ``-``."""
         if value is None:
             return "-"
-        return (value.replace(".", ",") if self.lang == "id" else value) + "%"
+        return self.number(value) + "%"
 
     def duration(self, seconds: int, *, working: bool = False) -> str:
         """Return a duration as people say it, to the minute, in at most two units.
