@@ -379,3 +379,24 @@ class TestFiredEvent:
         assert event.request_id == "ADU-1"
         with pytest.warns(DeprecationWarning, match="request_id"):
             assert event.request == "ADU-1"
+
+
+class TestMeasurePickling:
+    """A pickled measure (in a saved report state) leaves its position cache behind."""
+
+    def test_the_cache_is_not_saved_and_spans_are_unchanged(self) -> None:
+        """The unpickled measure starts with no positions and measures the same spans."""
+        import pickle
+
+        from pelayanan.sla._core import Measure
+
+        measure = Measure(CAL, Duration.working_days(3), warn_estimated=False)
+        a, b = wib(2026, 3, 16, 10, 0), wib(2026, 3, 20, 15, 30)
+        span = measure.span(a, b)
+        assert measure._positions
+        copy = pickle.loads(pickle.dumps(measure))
+        assert copy._positions == {}
+        assert copy.span(a, b) == span
+        assert copy._positions
+        plain = Measure(CAL, Duration.working_days(3))
+        assert pickle.loads(pickle.dumps(plain))._positions is None

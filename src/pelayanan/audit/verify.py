@@ -21,7 +21,6 @@ truncation).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
@@ -30,7 +29,7 @@ import attrs
 
 from pelayanan.audit.canonical import parse_canonical_text
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
-from pelayanan.audit.entry import GENESIS_PREV, entry_problem
+from pelayanan.audit.entry import GENESIS_PREV, entry_problem, format_time
 from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange
@@ -568,7 +567,7 @@ class LedgerVerifier:
         # Entry times and checkpoint times share one fixed-width UTC format, so text
         # order is time order.  A checkpoint dated before an entry it covers was
         # backdated (for instance into the validity of a key revoked since).
-        if self._last_time is not None and cp.size and _entry_time(cp.time) < self._last_time:
+        if self._last_time is not None and cp.size and format_time(cp.time) < self._last_time:
             raise SignatureError(
                 cp.size - 1,
                 f"checkpoint at size {cp.size} is dated before the entry it covers",
@@ -612,10 +611,6 @@ def fault_line(exc: VerificationError) -> str:
 def fault_evidence(exc: VerificationError) -> str:
     """Return what *exc* carries after its first line (a fork's two notes), else ``""``."""
     return exc.reason.partition("\n")[2]
-
-
-def _entry_time(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def verify_ledger(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -178,6 +179,16 @@ _Acting = tuple[str, dt.datetime]
 _Point = tuple[dt.datetime, str | None, str | None, str | None, _Acting | None]
 _Window = tuple[dt.datetime, dt.datetime | None]
 _LIVE = frozenset({"running", "paused", "breached"})
+
+
+def _shared(value: Any) -> Any:
+    """Return the one shared copy of a text that every clock repeats (calendar, fingerprint).
+
+    Each entry's JSON gives a fresh copy; shared, a replay holds it once in memory and a
+    saved state (`pelayanan.reports.state`) pickles it once (the clocks' share of a
+    100,000-entry state: 16.5 MiB against 11.5 MiB; docs/performance.md).
+    """
+    return sys.intern(value) if type(value) is str else value
 
 
 def _target_key(target: Any) -> Any:
@@ -490,9 +501,9 @@ class ClockReplayer:
                     self._clocks_of[request] = (*self._clocks_of.get(request, ()), name)
                 state = core_start(measure, target, at, native=True)
                 state["cycle"] = change["cycle"]
-                state["calendar"] = change["calendar"]
-                state["fingerprint"] = change["fingerprint"]
-                state[MEASURES] = change.get(MEASURES, AGENCY)
+                state["calendar"] = _shared(change["calendar"])
+                state["fingerprint"] = _shared(change["fingerprint"])
+                state[MEASURES] = _shared(change.get(MEASURES, AGENCY))
                 clocks[key] = _ReplayedClock(state, measure, ((at, None),))
                 self._idle.discard(request)
             elif clock is None:
