@@ -42,6 +42,16 @@ class TestDeadline:
         )
         assert (code, out.splitlines()[0]) == (0, "2026-03-18T15:00:00+07:00")
 
+    def test_ramadan_hours_by_default_and_off_on_request(self) -> None:
+        """A Ramadan Friday counts the Ramadan hours; --no-ramadan-hours the regular ones."""
+        args = ("deadline", "--start", "2026-03-06T09:00:00+07:00", "--working-hours", "7")
+        code, out, _ = run(*args)
+        assert (code, out.splitlines()[0]) == (0, "2026-03-09T09:30:00+07:00")
+        assert "no Ramadan hours" not in out
+        code, out, _ = run(*args, "--no-ramadan-hours")
+        assert (code, out.splitlines()[0]) == (0, "2026-03-09T08:30:00+07:00")
+        assert "cuti bersama non-working, no Ramadan hours" in out
+
     def test_naive_start_in_calendar_zone(self) -> None:
         """A start without offset is wall time in --tz; output is in that zone."""
         code, out, _ = run(

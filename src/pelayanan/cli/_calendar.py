@@ -34,9 +34,13 @@ def _fail(message: str) -> NoReturn:
     raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
-def _calendar(tz: str, cuti_bersama_as_working: bool) -> WorkCalendar:
+def _calendar(tz: str, cuti_bersama_as_working: bool, *, ramadan: bool = True) -> WorkCalendar:
     try:
-        return indonesian_government_calendar(tz, cuti_bersama_working=cuti_bersama_as_working)
+        return indonesian_government_calendar(
+            tz,
+            cuti_bersama_working=cuti_bersama_as_working,
+            ramadan="default" if ramadan else "none",
+        )
     except CalendarError as exc:
         _fail(str(exc))
 
@@ -84,9 +88,10 @@ def _parse_duration(
 def _describe(cal: WorkCalendar) -> str:
     zone = INDONESIAN_TIMEZONES.get(cal.timezone, "")
     cuti = "working" if cal.cuti_bersama_working else "non-working"
+    ramadan = "" if cal.ramadan_default else ", no Ramadan hours"
     return (
         f"calendar: Indonesian government, {cal.timezone}{f' ({zone})' if zone else ''}, "
-        f"cuti bersama {cuti}"
+        f"cuti bersama {cuti}{ramadan}"
     )
 
 
@@ -107,6 +112,11 @@ def calendar_group() -> None:
 @click.option("--working-hours", metavar="N", help="Working hours to add (decimals allowed).")
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="IANA time zone.")
 @click.option("--cuti-bersama-as-working", is_flag=True, help="Count cuti bersama as working.")
+@click.option(
+    "--no-ramadan-hours",
+    is_flag=True,
+    help="Use the regular hours during Ramadan (by default the published Ramadan hours apply).",
+)
 def deadline(
     *,
     start_text: str | None,
@@ -115,12 +125,13 @@ def deadline(
     working_hours: str | None,
     tz: str,
     cuti_bersama_as_working: bool,
+    no_ramadan_hours: bool,
 ) -> None:
     """Print the deadline (ISO 8601 with offset, first line) on the government calendar.
 
     A start without an offset is read as wall time in the calendar's zone.
     """
-    cal = _calendar(tz, cuti_bersama_as_working)
+    cal = _calendar(tz, cuti_bersama_as_working, ramadan=not no_ramadan_hours)
     start = _parse_start(start_text, cal)
     duration = _parse_duration(working_days, calendar_days, working_hours)
     try:
