@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from log_support import build_signed_store
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keys import SigningKey, generate_key_pair
@@ -30,33 +30,10 @@ from pelayanan.exceptions import (
 )
 from pelayanan.store import MemoryStore
 
-T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
 Log = tuple[list[tuple[int, bytes]], list[str]]
 
 
-def _build(
-    key: SigningKey, *, ledger: str = "kota", size: int = 8, every: int = 1, seed: int = 3
-) -> MemoryStore:
-    """Append *size* realistic entries, signing a checkpoint after every *every* entries."""
-    rng = random.Random(seed)
-    store = MemoryStore()
-    for i in range(size):
-        when = T0 + dt.timedelta(minutes=7 * i)
-        body = {
-            "time": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "kind": "action" if i else "submit",
-            "request": f"ADU-{i // 3:03d}",
-            "sop": {"id": "pengaduan-umum", "version": "1.0.0", "hash": "ab" * 32},
-            "action": rng.choice(["submit", "verify", "dispatch"]),
-            "actor": f"1987031220100{i:05d}",
-            "role": "verifier",
-            "from": "received",
-            "to": "verified",
-            "data": {"category": rng.choice(["kebersihan", "infrastruktur"]), "n": i},
-        }
-        sign = (lambda cp: cp.sign(key)) if (i + 1) % every == 0 or i == size - 1 else None
-        store.append(ledger, body, time=when, sign=sign)
-    return store
+_build = build_signed_store
 
 
 def _log(store: MemoryStore, ledger: str = "kota") -> Log:

@@ -15,7 +15,6 @@ import importlib.util
 import io
 import itertools
 import json
-import random
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from log_support import T0, build_signed_store
 from pelayanan.audit.checkpoint import Checkpoint
 from pelayanan.audit.export import verify_export, write_export
 from pelayanan.audit.keyring import Keyring
@@ -36,7 +36,6 @@ from pelayanan.store import MemoryStore
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "auditor" / "verify_standalone.py"
 DOC = ROOT / "docs" / "audit-format.md"
-T0 = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
 
 
 def _load_script() -> ModuleType:
@@ -112,25 +111,9 @@ def _same(data: bytes, key: SigningKey, tmp: Path, keyring: str | None = None) -
 
 def _build(key: SigningKey, ledger: str, size: int, every: int) -> MemoryStore:
     """Append *size* entries to *ledger*, signing a checkpoint after every *every*."""
-    rng = random.Random(7)
-    store = MemoryStore()
-    for i in range(size):
-        when = T0 + dt.timedelta(minutes=7 * i)
-        body = {
-            "time": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "kind": "action" if i else "submit",
-            "request": f"ADU-{i // 3:03d}",
-            "sop": {"id": "pengaduan-umum", "version": "1.0.0", "hash": "ab" * 32},
-            "action": rng.choice(["submit", "verify", "dispatch"]),
-            "actor": f"1987031220100{i:05d}",
-            "role": "verifier",
-            "from": "received",
-            "to": "verified",
-            "data": {"category": rng.choice(["kebersihan", "infrastruktur"]), "n": i, "t": "ü\n"},
-        }
-        sign = (lambda cp: cp.sign(key)) if (i + 1) % every == 0 or i == size - 1 else None
-        store.append(ledger, body, time=when, sign=sign)
-    return store
+    return build_signed_store(
+        key, ledger=ledger, size=size, every=every, seed=7, extra_data={"t": "ü\n"}
+    )
 
 
 def _export(store: MemoryStore) -> bytes:
