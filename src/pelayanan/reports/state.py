@@ -266,11 +266,11 @@ def _by_reference(obj: Any) -> tuple[type[_Ref], tuple[str, str]]:
     return _Ref, _reference(obj)
 
 
-_VERDICT_FIELDS = tuple(field.name for field in attrs.fields(ClockVerdict))
-
-
-def _verdict_call(verdict: ClockVerdict) -> tuple[type[ClockVerdict], tuple[Any, ...]]:
-    return ClockVerdict, tuple(getattr(verdict, name) for name in _VERDICT_FIELDS)
+def _verdict_call(v: ClockVerdict) -> tuple[type[ClockVerdict], tuple[Any, ...]]:
+    return ClockVerdict, (
+        v.request, v.clock, v.cycle, v.status, v.deadline, v.finished_at, v.overrun,
+        v.paused, v.calendar, v.fingerprint, v.measures,
+    )  # fmt: skip
 
 
 class _Pickler(pickle.Pickler):
