@@ -87,16 +87,19 @@ def _verify_store(
     keys: Sequence[VerifierKey | TrustedKey],
     saved: Sequence[SignedCheckpoint],
     progress: Progress | None,
-    *,
-    all_checkpoints: bool,
-) -> list[VerificationReport]:
-    """Verify the log and check the store's tables against it; fail on a disagreement."""
+    how: tuple[int | None, bool],
+) -> tuple[list[VerificationReport], int]:
+    """Verify the log and check the store's tables against it; fail on a disagreement.
+
+    *how* is ``(jobs, all_checkpoints)``; returns the reports and how many processes ran.
+    """
+    jobs, all_checkpoints = how
     result = verify_store(
-        store, keys, since=saved, progress=progress, all_checkpoints=all_checkpoints
+        store, keys, since=saved, progress=progress, all_checkpoints=all_checkpoints, jobs=jobs
     )
     if result.problems:
         fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
-    return list(result.ledgers)
+    return list(result.ledgers), result.jobs
 
 
 @audit_group.command(
@@ -134,7 +137,8 @@ def _verify_store(
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
+    help="Processes that verify (default: 2 on 2+ cores for exports of 4 MiB and stores of "
+    "20,000 entries or more; a store uses at most 2).",
 )
 @click.option(
     "--all-checkpoints",
@@ -181,7 +185,7 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
     try:
-        reports = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
+        reports, ran = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
     except SystemExit as exc:
         # After a verdict, not after a usage error.
         _remind_beside(beside and exc.code == EXIT_FAILED_CHECK)
@@ -195,6 +199,8 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
             else "signatures: the thinned set checked (the latest, one per 1,000 entries, the "
             "ends of each key's run); every root checked; --all-checkpoints checks every one"
         )
+        beside_tables = " (the log checked beside the tables)" if ran > 1 else ""
+        click.echo(f"processes: {ran}{beside_tables}")
     for item in saved:
         cp = item.signed.checkpoint
         names = ", ".join(item.witnesses) or "no witness key given"
@@ -219,13 +225,15 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     keys_dir: str | None,
     saved: Sequence[SavedCheckpoint],
     how: tuple[int | None, bool],
-) -> list[VerificationReport]:
+) -> tuple[list[VerificationReport], int]:
     """Run the verification of `verify_command`; exit 1 with the first fault.
 
-    *how* is ``(jobs, all_checkpoints)``: export worker processes, and whether a store's
-    every checkpoint signature is checked.
+    *how* is ``(jobs, all_checkpoints)``: worker processes, and whether a store's every
+    checkpoint signature is checked.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
     """
-    jobs, all_checkpoints = how
+    jobs = how[0]
+    ran = 1
     store = open_db(db, read_only=True) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
@@ -237,9 +245,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     try:
         with _progress_bar() as progress:
             if store is not None:
-                reports = _verify_store(
-                    store, keys, newest, progress, all_checkpoints=all_checkpoints
-                )
+                reports, ran = _verify_store(store, keys, newest, progress, how)
                 check_saved(store, saved)
             else:
                 assert file is not None
@@ -263,7 +269,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     finally:
         if store is not None:
             store.close()
-    return reports
+    return reports, ran
 
 
 def _verify_file(
