@@ -17,7 +17,7 @@ from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
 from pelayanan.exceptions import InvalidArgumentError, VerificationError
 from pelayanan.store import MemoryStore, SQLiteStore, verify_store
-from pelayanan.store._check import _workers
+from pelayanan.store._check import _LedgerCheck, _workers
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +147,28 @@ class TestJobs:
         conn.close()
         assert outcome(db, 2) == outcome(db, 1)
         assert outcome(db, 1)[0] == "fault"
+
+    def test_halves_that_read_different_logs_check_again_in_one(
+        self, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A table half that ends at another root (as when a desk appended between the two
+        reads) is not trusted: the store is checked again in one process."""
+        real = _LedgerCheck.tables_only
+
+        def elsewhere(check: _LedgerCheck, progress: object) -> tuple[int, bytes] | None:
+            read = real(check, None)
+            assert read is not None
+            return read[0], bytes(32)
+
+        keys = load_trusted_keys((), None, str(demo_db))
+        store = SQLiteStore(demo_db, read_only=True)
+        try:
+            monkeypatch.setattr(_LedgerCheck, "tables_only", elsewhere)
+            result = verify_store(store, keys, jobs=2)
+        finally:
+            store.close()
+        assert result.ok
+        assert result.jobs == 1
 
     def test_how_many_processes(self, demo_db: Path) -> None:
         """jobs below 1 is refused; a store the worker cannot open checks in one."""
