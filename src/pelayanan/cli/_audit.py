@@ -25,6 +25,7 @@ from pelayanan.cli._common import (
     example,
     fail,
     fail_all,
+    files_option,
     force_option,
     format_option,
     keys_option,
@@ -112,19 +113,16 @@ def _verify_store(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
 @keys_option("A key folder whose keyring (or public keys) to trust.")
-@click.option(
+@files_option(
     "--since",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
+    help_text="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
     "repeatable): the log must still extend it.",
 )
-@click.option(
+@files_option(
     "--witness-key",
     "witness_keys",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A witness public key PEM (repeatable): --since checkpoints must carry its cosignature.",
+    help_text="A witness public key PEM (repeatable): --since checkpoints must carry its "
+    "cosignature.",
 )
 @click.option(
     "--witnesses",

@@ -45,6 +45,7 @@ __all__ = [
     "example",
     "fail",
     "fail_all",
+    "files_option",
     "force_option",
     "format_option",
     "key_folder",
@@ -103,15 +104,19 @@ def key_folder(keys_dir: str | None, db: str) -> Path:
 # --- options shared by several commands ----------------------------------------------------
 
 
+def files_option(*names: str, help_text: str) -> Callable[[_Command], _Command]:
+    """Return a repeatable option naming one file (not a folder) each time.
+
+    Args:
+        names: the option's names and, optionally, its parameter name (as `click.option`).
+        help_text: the option's help.
+    """
+    return click.option(*names, multiple=True, type=click.Path(dir_okay=False), help=help_text)
+
+
 def trusted_key_option(help_text: str) -> Callable[[_Command], _Command]:
     """Return the repeatable ``--trusted-key PEM`` option (parameter ``trusted``)."""
-    return click.option(
-        "--trusted-key",
-        "trusted",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help=help_text,
-    )
+    return files_option("--trusted-key", "trusted", help_text=help_text)
 
 
 def keys_option(help_text: str) -> Callable[[_Command], _Command]:

@@ -31,6 +31,7 @@ from pelayanan.cli._common import (
     db_option,
     fail,
     fail_all,
+    files_option,
     key_folder,
     keys_option,
     load_trusted_keys,
@@ -112,12 +113,10 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False),
             help="A signed checkpoint file: report on the log up to it (same figures every time).",
         ),
-        click.option(
+        files_option(
             "--sop",
             "sop_files",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
+            help_text="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
         ),
         click.option(
             "--calendar",
