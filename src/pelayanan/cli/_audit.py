@@ -25,7 +25,7 @@ from pelayanan.cli._common import (
     example,
     fail,
     fail_all,
-    files_option,
+    file_option,
     force_option,
     format_option,
     keys_option,
@@ -113,16 +113,18 @@ def _verify_store(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
 @keys_option("A key folder whose keyring (or public keys) to trust.")
-@files_option(
+@file_option(
     "--since",
     help_text="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
     "repeatable): the log must still extend it.",
+    repeatable=True,
 )
-@files_option(
+@file_option(
     "--witness-key",
     "witness_keys",
     help_text="A witness public key PEM (repeatable): --since checkpoints must carry its "
     "cosignature.",
+    repeatable=True,
 )
 @click.option(
     "--witnesses",

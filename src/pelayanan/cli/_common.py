@@ -46,7 +46,7 @@ __all__ = [
     "example",
     "fail",
     "fail_all",
-    "files_option",
+    "file_option",
     "force_option",
     "format_option",
     "key_folder",
@@ -105,19 +105,24 @@ def key_folder(keys_dir: str | None, db: str) -> Path:
 # --- options shared by several commands ----------------------------------------------------
 
 
-def files_option(*names: str, help_text: str) -> Callable[[_Command], _Command]:
-    """Return a repeatable option naming one file (not a folder) each time.
+def file_option(
+    *names: str, help_text: str, repeatable: bool = False
+) -> Callable[[_Command], _Command]:
+    """Return an option naming a file (not a folder).
 
     Args:
         names: the option's names and, optionally, its parameter name (as `click.option`).
         help_text: the option's help.
+        repeatable: the option may be given several times (its parameter is a tuple).
     """
-    return click.option(*names, multiple=True, type=click.Path(dir_okay=False), help=help_text)
+    return click.option(
+        *names, multiple=repeatable, type=click.Path(dir_okay=False), help=help_text
+    )
 
 
 def trusted_key_option(help_text: str) -> Callable[[_Command], _Command]:
     """Return the repeatable ``--trusted-key PEM`` option (parameter ``trusted``)."""
-    return files_option("--trusted-key", "trusted", help_text=help_text)
+    return file_option("--trusted-key", "trusted", help_text=help_text, repeatable=True)
 
 
 def keys_option(help_text: str) -> Callable[[_Command], _Command]:

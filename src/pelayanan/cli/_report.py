@@ -12,6 +12,7 @@ from pelayanan.cli._common import (
     example,
     fail,
     fail_all,
+    file_option,
     force_option,
     format_option,
     output_option,
@@ -406,9 +407,9 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     "quality", epilog=example("pelayanan report quality --db pelayanan-demo.db --format json")
 )
 @replay_options
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False),
-    help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
+@file_option(
+    "--config", "config_file",
+    help_text='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
 @at_option
 @rules_option

@@ -31,7 +31,7 @@ from pelayanan.cli._common import (
     db_option,
     fail,
     fail_all,
-    files_option,
+    file_option,
     key_folder,
     keys_option,
     load_trusted_keys,
@@ -107,16 +107,18 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         keys_option("A key folder whose public keys to trust."),
         click.option("--ledger", help="The ledger to report on (default: the only one)."),
-        click.option(
+        file_option(
             "--checkpoint",
             "checkpoint_file",
-            type=click.Path(dir_okay=False),
-            help="A signed checkpoint file: report on the log up to it (same figures every time).",
+            help_text="A signed checkpoint file: report on the log up to it (same figures "
+            "every time).",
         ),
-        files_option(
+        file_option(
             "--sop",
             "sop_files",
-            help_text="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
+            help_text="An SOP file the requests ran under (repeatable). Default: the bundled "
+            "SOPs.",
+            repeatable=True,
         ),
         click.option(
             "--calendar",
@@ -126,19 +128,17 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="A working-calendar YAML file (default: the Indonesian government calendar); "
             "NAME=FILE gives the calendar the log's SLA clocks name NAME (repeatable).",
         ),
-        click.option(
+        file_option(
             "--state",
             "state_file",
-            type=click.Path(dir_okay=False),
-            help="A saved report state: replay only the entries after the checkpoint it "
+            help_text="A saved report state: replay only the entries after the checkpoint it "
             "covers, then save the new state there (a state that does not fit is ignored "
             "with a note and the report rebuilt).",
         ),
-        click.option(
+        file_option(
             "--state-key",
             "state_key_file",
-            type=click.Path(dir_okay=False),
-            help="The secret key that authenticates --state files (default: "
+            help_text="The secret key that authenticates --state files (default: "
             "report-state.key in the key folder, made on first use).",
         ),
     ]

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from pelayanan.cli._common import EXIT_BAD_INPUT, fail, fail_all, write_output
+from pelayanan.cli._common import EXIT_BAD_INPUT, fail, fail_all, file_option, write_output
 from pelayanan.exceptions import ConfigurationError, ReportError
 from pelayanan.reports.directory import Directory, load_directory
 from pelayanan.reports.ikm import RULE_SET_NAMES, RuleSet, rule_set
@@ -116,11 +116,10 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def directory_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--directory FILE`` (parameter ``directory_file``): officers' names and units."""
-    return click.option(
+    return file_option(
         "--directory",
         "directory_file",
-        type=click.Path(dir_okay=False),
-        help="A YAML/JSON/TOML file mapping NIPs to names and units (never stored in the "
+        help_text="A YAML/JSON/TOML file mapping NIPs to names and units (never stored in the "
         "log): the text and HTML report name officers.",
     )(func)
 

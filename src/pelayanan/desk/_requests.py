@@ -125,6 +125,7 @@ class _Step:
     branch: dict[str, str] | None = None
 
 
+@attrs.define(kw_only=True, eq=False, slots=False)
 class Requests:
     """Open requests and move them through their SOPs, recording through the `Recorder`.
 
@@ -136,29 +137,17 @@ class Requests:
         privacy: the privacy collaborator (seals personal fields).
         access_policy: separation-of-duties rules kept outside the SOP.
         delegations: the acting officials (Plt/Plh) in force.
-        id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
+        id_factory: makes new request ids (``None``: ``REQ-`` and a random UUID).
     """
 
-    def __init__(
-        self,
-        recorder: Recorder,
-        sops: SOPRegistry,
-        *,
-        clocks: Clocks,
-        routing: Routing,
-        privacy: Privacy,
-        access_policy: AccessPolicy,
-        delegations: DelegationRegistry | None,
-        id_factory: Callable[[], str] | None,
-    ) -> None:
-        self._recorder = recorder
-        self._sops = sops
-        self._clocks = clocks
-        self._routing = routing
-        self._privacy = privacy
-        self._access_policy = access_policy
-        self._delegations = delegations
-        self._new_id = id_factory or _new_request_id
+    _recorder: Recorder
+    _sops: SOPRegistry
+    _clocks: Clocks
+    _routing: Routing
+    _privacy: Privacy
+    _access_policy: AccessPolicy
+    _delegations: DelegationRegistry | None
+    _id_factory: Callable[[], str] | None
 
     def submit(
         self,
@@ -261,7 +250,11 @@ class Requests:
             DuplicateRequestError: a request with *request_id* exists (recorded).
         """
         bounds = Bounds()
-        new_id = self._new_id() if request_id is None else bounds.id(request_id, "request_id")
+        new_id = (
+            (self._id_factory or _new_request_id)()
+            if request_id is None
+            else bounds.id(request_id, "request_id")
+        )
         bounds.id(sop_id, "sop_id")
         bounds.optional_id(version, "version")
         tried = _refused_submit(new_id, None, actor)

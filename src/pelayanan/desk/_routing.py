@@ -81,6 +81,7 @@ def _decided(attempt: _Attempt, grant: Grant) -> dict[str, Any]:
     }
 
 
+@attrs.define(kw_only=True, eq=False, slots=False)
 class Routing:
     """Route, assign and dispose requests for a desk, recording through its `Recorder`.
 
@@ -92,18 +93,10 @@ class Routing:
         delegations: the acting officials (Plt/Plh) in force.
     """
 
-    def __init__(
-        self,
-        recorder: Recorder,
-        sops: SOPRegistry,
-        *,
-        config: RoutingConfig | None,
-        delegations: DelegationRegistry | None,
-    ) -> None:
-        self._recorder = recorder
-        self._sops = sops
-        self._config = config
-        self._delegations = delegations
+    _recorder: Recorder
+    _sops: SOPRegistry
+    _config: RoutingConfig | None
+    _delegations: DelegationRegistry | None
 
     # -- used by the request collaborator ------------------------------------------------
 
