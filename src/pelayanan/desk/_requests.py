@@ -15,9 +15,7 @@ from typing import Any
 import attrs
 
 from pelayanan.access import (
-    AccessPolicy,
     Actor,
-    DelegationRegistry,
     Grant,
     authorize,
     check_access,
@@ -135,8 +133,6 @@ class Requests:
         clocks: the SLA collaborator (its engines start, pause and stop clocks).
         routing: the routing collaborator (routes and assigns new requests).
         privacy: the privacy collaborator (seals personal fields).
-        access_policy: separation-of-duties rules kept outside the SOP.
-        delegations: the acting officials (Plt/Plh) in force.
         id_factory: makes new request ids (``None``: ``REQ-`` and a random UUID).
     """
 
@@ -145,8 +141,6 @@ class Requests:
     _clocks: Clocks
     _routing: Routing
     _privacy: Privacy
-    _access_policy: AccessPolicy
-    _delegations: DelegationRegistry | None
     _id_factory: Callable[[], str] | None
 
     def submit(
@@ -618,13 +612,13 @@ class Requests:
             allowed_roles=spec.roles,
             not_by=spec.not_by,
             history=record.meta.get("actors", {}),
-            subject_fields=self._access_policy.subject_fields(sop.id, action),
+            subject_fields=self._recorder.access_policy.subject_fields(sop.id, action),
             data=subject_data,
             on_behalf_of=on_behalf_of,
-            delegations=self._delegations,
+            delegations=self._recorder.delegations,
             at=now,
             unit=(in_branch[1].unit if in_branch else None) or record.unit,
-            policy=self._access_policy,
+            policy=self._recorder.access_policy,
         )
         missing = _missing(spec.required_fields, merged)
         blank = spec.justification and not (justification and justification.strip())
@@ -673,7 +667,9 @@ class Requests:
             PermissionDeniedError: the action changes one it may not (rule
                 ``immutable:<field>``).
         """
-        guarded = {r.field for r in self._access_policy.subject_rules if r.sop in ("*", sop.id)}
+        guarded = {
+            r.field for r in self._recorder.access_policy.subject_rules if r.sop in ("*", sop.id)
+        }
         guarded |= {n for n, f in sop.privacy.fields.items() if f.kind == "nik"}
         changed: dict[str, dict[str, str]] = {}
         for name in sorted(guarded & set(fields)):

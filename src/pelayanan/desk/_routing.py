@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
+from pelayanan.access import Actor, Grant, check_access
 from pelayanan.audit import kinds
 from pelayanan.desk._bounds import Bounds
 from pelayanan.desk._recorder import Recorder, refused, sop_entry_ref
@@ -90,13 +90,11 @@ class Routing:
         sops: the desk's SOPs.
         config: routing rules, assignment policies and disposition roles; ``None``:
             requests stay with their SOP's unit and nobody may assign or dispose.
-        delegations: the acting officials (Plt/Plh) in force.
     """
 
     _recorder: Recorder
     _sops: SOPRegistry
     _config: RoutingConfig | None
-    _delegations: DelegationRegistry | None
 
     # -- used by the request collaborator ------------------------------------------------
 
@@ -395,7 +393,7 @@ class Routing:
             attempt.action,
             allowed_roles=roles,
             on_behalf_of=attempt.on_behalf_of,
-            delegations=self._delegations,
+            delegations=self._recorder.delegations,
             at=attempt.now,
             unit=attempt.record.unit,
             policy=self._recorder.access_policy,
