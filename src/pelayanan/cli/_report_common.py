@@ -27,6 +27,7 @@ from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_go
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED_CHECK,
+    OutputGuard,
     check_output,
     db_option,
     fail,
@@ -116,8 +117,7 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         file_option(
             "--sop",
             "sop_files",
-            help_text="An SOP file the requests ran under (repeatable). Default: the bundled "
-            "SOPs.",
+            help_text="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
             repeatable=True,
         ),
         click.option(
@@ -536,32 +536,20 @@ def verdicts_for(
         fail(f"the SLA clocks cannot be recomputed from the log: {exc}", EXIT_FAILED_CHECK)
 
 
-def _report_inputs(options: ReplayOptions) -> list[str]:
+def _guard(options: ReplayOptions, force: bool) -> OutputGuard:
+    """Return what a report's output may not replace: the store, its keys, every input."""
     inputs = [*options.trusted, *options.input_files]
     if options.checkpoint_file is not None:
         inputs.append(options.checkpoint_file)
-    return inputs
+    return {"force": force, "db": options.db, "keys_dir": options.keys_dir, "inputs": inputs}
 
 
 def check_report_output(output: str | None, options: ReplayOptions, *, force: bool) -> None:
     """End the command (exit 2) now if *output* may not be written (see `write_report`)."""
     if output is not None:
-        check_output(
-            output,
-            force=force,
-            db=options.db,
-            keys_dir=options.keys_dir,
-            inputs=_report_inputs(options),
-        )
+        check_output(output, **_guard(options, force))
 
 
 def write_report(text: str, output: str | None, options: ReplayOptions, *, force: bool) -> None:
     """Write a report to *output* (or stdout), never onto the store, its keys or an input."""
-    write_output(
-        text,
-        output,
-        force=force,
-        db=options.db,
-        keys_dir=options.keys_dir,
-        inputs=_report_inputs(options),
-    )
+    write_output(text, output, **_guard(options, force))
