@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVarTuple, cast
 
+import attrs
 import click
 
 from pelayanan._config import read_config_file
@@ -158,36 +159,35 @@ at_option = click.option(
 )
 
 
+@attrs.define(eq=False)
 class ReplayOptions:
-    """The parsed replay options of one command."""
+    """The parsed replay options of one command (the click options, in their order); the
+    SOPs and calendars are loaded on construction."""
 
-    def __init__(  # noqa: PLR0917 (mirrors the click options, in their order)
-        self,
-        db: str,
-        trusted: tuple[str, ...],
-        keys_dir: str | None,
-        ledger: str | None,
-        checkpoint_file: str | None,
-        sop_files: tuple[str, ...],
-        calendar_file: Sequence[str] | str | None,
-        state_file: str | None = None,
-        state_key_file: str | None = None,
-    ) -> None:
-        self.db = db
-        self.trusted = trusted
-        self.keys_dir = keys_dir
-        self.ledger = ledger
-        self.checkpoint_file = checkpoint_file
-        self.sops = load_sops(sop_files)
-        calendars = (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
+    db: str
+    trusted: tuple[str, ...]
+    keys_dir: str | None
+    ledger: str | None
+    checkpoint_file: str | None
+    sop_files: tuple[str, ...]
+    calendar_file: Sequence[str] | str | None
+    state_file: str | None = None
+    state_key_file: str | None = None
+    sops: list[SOP] = attrs.field(init=False)
+    calendar: WorkCalendar = attrs.field(init=False)
+    clock_calendars: dict[str, WorkCalendar] = attrs.field(init=False)
+    #: The files read besides the store, which an output file may not replace.
+    input_files: tuple[str, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.sops = load_sops(self.sop_files)
+        files = self.calendar_file
+        calendars = (files,) if isinstance(files, str) else files or ()
         self.calendar, self.clock_calendars = load_calendars(calendars)
-        self.state_file = state_file
-        self.state_key_file = state_key_file
-        #: The files read besides the store, which an output file may not replace.
-        self.input_files: tuple[str, ...] = (
-            *sop_files,
+        self.input_files = (
+            *self.sop_files,
             *map(_calendar_file, calendars),
-            *(f for f in (state_file, state_key_file) if f is not None),
+            *(f for f in (self.state_file, self.state_key_file) if f is not None),
         )
 
     def also_reads(self, *files: str | None) -> None:
