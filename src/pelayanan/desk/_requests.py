@@ -100,6 +100,14 @@ def _refused_submit(new_id: str, sop: SOP | None, actor: Actor) -> RefusalBody:
     return refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
 
 
+def _on_request(
+    now: dt.datetime, request_id: str, sop: Mapping[str, str], actor: Actor
+) -> dict[str, Any]:
+    """Return the fields every entry on a request shares (builders' keyword arguments):
+    when, which request under which SOP version (*sop*, an entry's ``sop`` object), who."""
+    return {"at": now, "request": request_id, "sop": sop, "actor": actor.id}
+
+
 def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     return [f for f in fields if data.get(f) in (None, "", [], {})]
 
@@ -205,10 +213,7 @@ class Requests:
             closed=sop.state(sop.initial).final,
         )
         body = kinds.submit_body(
-            at=now,
-            request=new_id,
-            sop=sop_entry_ref(sop),
-            actor=actor.id,
+            **_on_request(now, new_id, sop_entry_ref(sop), actor),
             role=role,
             to=sop.initial,
             data=sealed.clear,
@@ -344,11 +349,8 @@ class Requests:
             **_holder(record, check),
         )
         body = kinds.action_body(
-            at=now,
-            request=request_id,
-            sop=sop_entry_ref(sop),
+            **_on_request(now, request_id, sop_entry_ref(sop), actor),
             action=action,
-            actor=actor.id,
             role=check.grant.role,
             source=record.state,
             to=check.target,
@@ -489,10 +491,7 @@ class Requests:
             raise error
         now = self._recorder.now()
         body = kinds.survey_body(
-            at=now,
-            request=request_id,
-            sop=ref,
-            actor=actor.id,
+            **_on_request(now, request_id, ref, actor),
             rules=rules.name,
             answers={key: int(answers[key]) for key in rules.keys},
         )
@@ -544,11 +543,8 @@ class Requests:
             closed=target.state(new_state).final,
         )
         body = kinds.migration_body(
-            at=now,
-            request=request_id,
-            sop=sop_entry_ref(target),
+            **_on_request(now, request_id, sop_entry_ref(target), actor),
             from_sop=old,
-            actor=actor.id,
             role=role,
             source=record.state,
             to=new_state,
