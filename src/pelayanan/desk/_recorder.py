@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from pelayanan.access import AccessPolicy, DelegationRegistry, same_id
+from pelayanan.access import AccessPolicy, Actor, DelegationRegistry, same_id
 from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry, format_time, parse_time
@@ -40,6 +40,7 @@ from pelayanan.store.vault import VaultChange, VaultStore
 
 __all__ = [
     "CALENDAR_YEARS",
+    "Attempt",
     "HOST_TIME",
     "IDEMPOTENCY",
     "ClockSkew",
@@ -147,6 +148,29 @@ def refusal(
         return builder(at=at, **fields, **{key: reason})
 
     return build
+
+
+@attrs.frozen
+class Attempt:
+    """An operation on a request under way: the request as loaded, its SOP, who acts and when."""
+
+    record: RequestRecord
+    sop: SOP
+    action: str
+    actor: Actor
+    on_behalf_of: str | None
+    now: dt.datetime
+
+    def refused(self) -> RefusalBody:
+        """Return the builder of the ``refused`` entry that records this attempt's refusal."""
+        return refused(
+            self.record.id,
+            sop=sop_entry_ref(self.sop),
+            action=self.action,
+            actor=self.actor.id,
+            state=self.record.state,
+            on_behalf_of=self.on_behalf_of,
+        )
 
 
 #: The request meta key under which each idempotency key's operation is kept.

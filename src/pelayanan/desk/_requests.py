@@ -26,6 +26,7 @@ from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
 from pelayanan.desk._recorder import (
     IDEMPOTENCY,
+    Attempt,
     Operation,
     Recorder,
     RefusalBody,
@@ -296,17 +297,9 @@ class Requests:
         record = self._acted_on(request_id, action, actor, on_behalf_of, justification)
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
+        attempt = Attempt(record, sop, action, actor, on_behalf_of, now)
         try:
-            check = self._check_action(
-                record,
-                sop,
-                action=action,
-                actor=actor,
-                fields=fields,
-                justification=justification,
-                on_behalf_of=on_behalf_of,
-                now=now,
-            )
+            check = self._check_action(attempt, fields, justification)
         except (
             TransitionNotAllowedError,
             PermissionDeniedError,
@@ -315,15 +308,7 @@ class Requests:
             GuardNotMetError,
             RoutingError,
         ) as exc:
-            tried = refused(
-                request_id,
-                sop=sop_entry_ref(sop),
-                action=action,
-                actor=actor.id,
-                state=record.state,
-                on_behalf_of=on_behalf_of,
-            )
-            self._refuse(exc, tried)
+            self._refuse(exc, attempt.refused())
             raise
         sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
         actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
@@ -584,18 +569,11 @@ class Requests:
     # -- internals ------------------------------------------------------------------------
 
     def _check_action(
-        self,
-        record: RequestRecord,
-        sop: SOP,
-        *,
-        action: str,
-        actor: Actor,
-        fields: Mapping[str, Any],
-        justification: str | None,
-        on_behalf_of: str | None,
-        now: dt.datetime,
+        self, attempt: Attempt, fields: Mapping[str, Any], justification: str | None
     ) -> _Step:
-        """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
+        """Check that the *attempt*'s actor may take its action with *fields* and
+        *justification*; return where it leads and the clocks."""
+        record, sop, action, now = attempt.record, attempt.sop, attempt.action, attempt.now
         merged = {**record.data, **fields}
         active = sop.active(record.state, record.meta.get(BRANCHES))
         spec, source = sop.taking(action, active)
@@ -603,14 +581,14 @@ class Requests:
         # Subject rules read what is stored: a caller's data never names another subject.
         subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
-            actor,
+            attempt.actor,
             action,
             allowed_roles=spec.roles,
             not_by=spec.not_by,
             history=record.meta.get("actors", {}),
             subject_fields=self._recorder.access_policy.subject_fields(sop.id, action),
             data=subject_data,
-            on_behalf_of=on_behalf_of,
+            on_behalf_of=attempt.on_behalf_of,
             delegations=self._recorder.delegations,
             at=now,
             unit=(in_branch[1].unit if in_branch else None) or record.unit,
