@@ -25,6 +25,7 @@ from pelayanan.cli._common import (
     example,
     fail,
     fail_all,
+    file_option,
     force_option,
     format_option,
     keys_option,
@@ -82,26 +83,6 @@ def _progress_bar() -> Iterator[Progress | None]:
         yield update
 
 
-def _verify_store(
-    store: Store,
-    keys: Sequence[VerifierKey | TrustedKey],
-    saved: Sequence[SignedCheckpoint],
-    progress: Progress | None,
-    how: tuple[int | None, bool],
-) -> tuple[list[VerificationReport], int]:
-    """Verify the log and check the store's tables against it; fail on a disagreement.
-
-    *how* is ``(jobs, all_checkpoints)``; returns the reports and how many processes ran.
-    """
-    jobs, all_checkpoints = how
-    result = verify_store(
-        store, keys, since=saved, progress=progress, all_checkpoints=all_checkpoints, jobs=jobs
-    )
-    if result.problems:
-        fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
-    return list(result.ledgers), result.jobs
-
-
 @audit_group.command(
     "verify",
     epilog=example(
@@ -115,19 +96,18 @@ def _verify_store(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
 @keys_option("A key folder whose keyring (or public keys) to trust.")
-@click.option(
+@file_option(
     "--since",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
+    help_text="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
     "repeatable): the log must still extend it.",
+    repeatable=True,
 )
-@click.option(
+@file_option(
     "--witness-key",
     "witness_keys",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A witness public key PEM (repeatable): --since checkpoints must carry its cosignature.",
+    help_text="A witness public key PEM (repeatable): --since checkpoints must carry its "
+    "cosignature.",
+    repeatable=True,
 )
 @click.option(
     "--witnesses",
@@ -218,6 +198,40 @@ def _remind_beside(beside: bool) -> None:
         )
 
 
+def _verify_log(
+    log: Store | str,
+    keys: Sequence[VerifierKey | TrustedKey],
+    saved: Sequence[SavedCheckpoint],
+    progress: Progress | None,
+    how: tuple[int | None, bool],
+) -> tuple[list[VerificationReport], int]:
+    """Verify a store (its log, then its tables against the log) or an export file (once
+    per saved checkpoint, once when none is given); fail on a table's disagreement.
+
+    *how* is as `_verify_with` takes it.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
+    """
+    jobs, all_checkpoints = how
+    if isinstance(log, str):
+        notes: list[SignedCheckpoint | None] = [item.signed for item in saved] or [None]
+        reports: list[VerificationReport] = []
+        for note in notes:
+            reports = verify_export(log, keys, since=note, progress=progress, jobs=jobs)
+        return reports, 1
+    result = verify_store(
+        log,
+        keys,
+        since=newest_per_ledger(saved),
+        progress=progress,
+        all_checkpoints=all_checkpoints,
+        jobs=jobs,
+    )
+    if result.problems:
+        fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
+    check_saved(log, saved)
+    return list(result.ledgers), result.jobs
+
+
 def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     file: str | None,
     db: str | None,
@@ -232,8 +246,6 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     checkpoint signature is checked.  Returns the reports and how many processes a
     store's check ran in (1 for an export).
     """
-    jobs = how[0]
-    ran = 1
     store = open_db(db, read_only=True) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
@@ -244,12 +256,8 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     newest = newest_per_ledger(saved)
     try:
         with _progress_bar() as progress:
-            if store is not None:
-                reports, ran = _verify_store(store, keys, newest, progress, how)
-                check_saved(store, saved)
-            else:
-                assert file is not None
-                reports = _verify_file(file, keys, saved, progress, jobs)
+            log = store if store is not None else file or ""
+            reports, ran = _verify_log(log, keys, saved, progress, how)
         known = {r.ledger for r in reports}
         for note in newest:
             if note.checkpoint.ledger not in known:
@@ -270,21 +278,6 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
         if store is not None:
             store.close()
     return reports, ran
-
-
-def _verify_file(
-    file: str,
-    keys: Sequence[VerifierKey | TrustedKey],
-    saved: Sequence[SavedCheckpoint],
-    progress: Progress | None,
-    jobs: int | None,
-) -> list[VerificationReport]:
-    """Verify an export once per saved checkpoint (once when none is given)."""
-    notes: list[SignedCheckpoint | None] = [item.signed for item in saved] or [None]
-    reports: list[VerificationReport] = []
-    for note in notes:
-        reports = verify_export(file, keys, since=note, progress=progress, jobs=jobs)
-    return reports
 
 
 @audit_group.command(

@@ -49,10 +49,8 @@ from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 from pelayanan.sla._core import (
     Measure,
     as_time,
-    core_pause,
-    core_resume,
+    core_change,
     core_start,
-    core_stop,
     minute,
 )
 from pelayanan.sop.model import AGENCY
@@ -322,17 +320,13 @@ class _ReplayedClock:
 
     def change(self, kind: str, at: dt.datetime) -> None:
         """Apply a ``pause``, ``resume`` or ``stop`` change at *at*."""
-        state, measure, windows = self.state, self.measure, self.windows
-        if kind == "pause":
-            self.state = core_pause(state, measure, at, native=True)
-            self.windows = (*windows[:-1], (windows[-1][0], at))
-        elif kind == "resume":
-            self.state = core_resume(state, measure, at, native=True)
+        state, windows = self.state, self.windows
+        if kind == "resume":
             self.windows = (*windows, (at, None))
-        else:
-            if state["status"] == "running":
-                self.windows = (*windows[:-1], (windows[-1][0], at))
-            self.state = core_stop(state, measure, at, native=True)
+        elif kind == "pause" or state["status"] == "running":
+            # A pause, or a stop while running, ends the running window.
+            self.windows = (*windows[:-1], (windows[-1][0], at))
+        self.state = core_change(kind, state, self.measure, at, native=True)
 
 
 class ClockReplayer:
