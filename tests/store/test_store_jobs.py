@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
 from pelayanan.exceptions import InvalidArgumentError, VerificationError
 from pelayanan.store import MemoryStore, SQLiteStore, verify_store
-from pelayanan.store._check import _LedgerCheck, _workers
+from pelayanan.store._check import _LedgerCheck, _start_method, _workers
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +171,27 @@ class TestJobs:
             store.close()
         assert result.ok
         assert result.jobs == 1
+
+    @pytest.mark.skipif(
+        "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver"
+    )
+    def test_two_processes_beside_running_threads(self, demo_db: Path) -> None:
+        """With other threads running (a web application), the worker starts from a
+        forkserver and still runs."""
+        keys = load_trusted_keys((), None, str(demo_db))
+        stop = threading.Event()
+        waiter = threading.Thread(target=stop.wait)
+        waiter.start()
+        store = SQLiteStore(demo_db, read_only=True)
+        try:
+            assert _start_method() is not None
+            result = verify_store(store, keys, jobs=2)
+        finally:
+            stop.set()
+            waiter.join()
+            store.close()
+        assert result.ok
+        assert result.jobs == 2
 
     def test_how_many_processes(self, demo_db: Path) -> None:
         """jobs below 1 is refused; a store the worker cannot open checks in one."""

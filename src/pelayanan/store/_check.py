@@ -34,7 +34,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.context
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -167,7 +170,7 @@ def verify_store(
     """
     how = _How(tuple(trusted_keys), tuple(since), check_tables, all_checkpoints)
     if _workers(store, jobs) > 1:
-        with ProcessPoolExecutor(max_workers=1) as pool:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_start_method()) as pool:
             found = _verify_beside(store, how, progress, pool)
         if found is not None:
             return found
@@ -182,6 +185,18 @@ class _How:
     since: tuple[SignedCheckpoint, ...]
     check_tables: bool
     all_checkpoints: bool
+
+
+def _start_method() -> multiprocessing.context.BaseContext | None:
+    """Return how to start the worker: the platform's default, unless threads are running.
+
+    A process forked while other threads run may copy a lock one of them holds (SQLite's
+    own among them); from a threaded caller (a web application's desk) the worker is
+    started from a clean forkserver process instead, where the platform offers one.
+    """
+    if threading.active_count() > 1 and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return None
 
 
 def _workers(store: Store, jobs: int | None) -> int:
