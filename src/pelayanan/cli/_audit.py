@@ -117,7 +117,8 @@ def _progress_bar() -> Iterator[Progress | None]:
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
+    help="Processes that verify (default: 2 on 2+ cores for exports of 4 MiB and stores of "
+    "20,000 entries or more; a store uses at most 2).",
 )
 @click.option(
     "--all-checkpoints",
@@ -164,7 +165,7 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
     try:
-        reports = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
+        reports, ran = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
     except SystemExit as exc:
         # After a verdict, not after a usage error.
         _remind_beside(beside and exc.code == EXIT_FAILED_CHECK)
@@ -178,6 +179,8 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
             else "signatures: the thinned set checked (the latest, one per 1,000 entries, the "
             "ends of each key's run); every root checked; --all-checkpoints checks every one"
         )
+        beside_tables = " (the log checked beside the tables)" if ran > 1 else ""
+        click.echo(f"processes: {ran}{beside_tables}")
     for item in saved:
         cp = item.signed.checkpoint
         names = ", ".join(item.witnesses) or "no witness key given"
@@ -201,11 +204,12 @@ def _verify_log(
     saved: Sequence[SavedCheckpoint],
     progress: Progress | None,
     how: tuple[int | None, bool],
-) -> list[VerificationReport]:
+) -> tuple[list[VerificationReport], int]:
     """Verify a store (its log, then its tables against the log) or an export file (once
     per saved checkpoint, once when none is given); fail on a table's disagreement.
 
-    *how* is as `_verify_with` takes it.
+    *how* is as `_verify_with` takes it.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
     """
     jobs, all_checkpoints = how
     if isinstance(log, str):
@@ -213,18 +217,19 @@ def _verify_log(
         reports: list[VerificationReport] = []
         for note in notes:
             reports = verify_export(log, keys, since=note, progress=progress, jobs=jobs)
-        return reports
+        return reports, 1
     result = verify_store(
         log,
         keys,
         since=newest_per_ledger(saved),
         progress=progress,
         all_checkpoints=all_checkpoints,
+        jobs=jobs,
     )
     if result.problems:
         fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
     check_saved(log, saved)
-    return list(result.ledgers)
+    return list(result.ledgers), result.jobs
 
 
 def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
@@ -234,11 +239,12 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     keys_dir: str | None,
     saved: Sequence[SavedCheckpoint],
     how: tuple[int | None, bool],
-) -> list[VerificationReport]:
+) -> tuple[list[VerificationReport], int]:
     """Run the verification of `verify_command`; exit 1 with the first fault.
 
-    *how* is ``(jobs, all_checkpoints)``: export worker processes, and whether a store's
-    every checkpoint signature is checked.
+    *how* is ``(jobs, all_checkpoints)``: worker processes, and whether a store's every
+    checkpoint signature is checked.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
     """
     store = open_db(db, read_only=True) if db is not None else None
     try:
@@ -251,7 +257,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     try:
         with _progress_bar() as progress:
             log = store if store is not None else file or ""
-            reports = _verify_log(log, keys, saved, progress, how)
+            reports, ran = _verify_log(log, keys, saved, progress, how)
         known = {r.ledger for r in reports}
         for note in newest:
             if note.checkpoint.ledger not in known:
@@ -271,7 +277,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     finally:
         if store is not None:
             store.close()
-    return reports
+    return reports, ran
 
 
 @audit_group.command(
