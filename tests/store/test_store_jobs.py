@@ -18,7 +18,7 @@ from pelayanan.audit.verify import fault_line
 from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
 from pelayanan.exceptions import InvalidArgumentError, VerificationError
-from pelayanan.store import MemoryStore, SQLiteStore, verify_store
+from pelayanan.store import MemoryStore, SQLiteStore, _check, verify_store
 from pelayanan.store._check import _LedgerCheck, _start_method, _workers
 
 
@@ -204,6 +204,23 @@ class TestJobs:
         finally:
             store.close()
         assert _workers(MemoryStore(), 2) == 1
+
+    def test_a_program_gets_one_process_unless_it_asks(
+        self, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """verify_store never starts a process unasked; the CLI chooses by the store's size."""
+        monkeypatch.setattr(_check, "PARALLEL_MIN_ENTRIES", 1)
+        monkeypatch.setattr(_check.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+        keys = load_trusted_keys((), None, str(demo_db))
+        store = SQLiteStore(demo_db, read_only=True)
+        try:
+            assert verify_store(store, keys).jobs == 1
+            assert _workers(store, None) == 2
+        finally:
+            store.close()
+        result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(demo_db)])
+        assert result.exit_code == 0, result.output
+        assert "processes: 2" in result.stdout
 
     def test_the_output_says_how_many(self, demo_db: Path) -> None:
         """audit verify --db prints the number of processes that ran."""

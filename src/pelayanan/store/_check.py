@@ -17,15 +17,15 @@ desk, the proofs and the reports also read the *working tables*, which nothing s
 
 Each disagreement is a `StoreProblem`, rendered ``store: TABLE KEY: what differs``.
 
-With ``jobs`` 2 (the default for a SQLite file of at least `PARALLEL_MIN_ENTRIES`
-entries on two or more cores), each ledger's log checklist (entries, chain, every
-checkpoint's root, no signature) runs in a worker process that opens the store itself,
-while this process checks the signatures `run` would check and reads the entries once
-more (`json.loads` and leaf hash only) for items 2, 3 and 5.  The halves must end at the
-same size and Merkle root (so they read the same entry bytes) and have read the same
-checkpoint notes (a digest of them).  Anything short of a clean result on both sides (a
-fault, a problem, halves that differ, as when a desk appends between the two reads)
-runs the whole check again in one process, so what is reported is always what
+With ``jobs`` 2 (what ``jobs=None`` and the CLI choose for a SQLite file of at least
+`PARALLEL_MIN_ENTRIES` entries on two or more cores), each ledger's log checklist
+(entries, chain, every checkpoint's root, no signature) runs in a worker process that
+opens the store itself, while this process checks the signatures `run` would check and
+reads the entries once more (`json.loads` and leaf hash only) for items 2, 3 and 5.  The
+halves must end at the same size and Merkle root (so they read the same entry bytes) and
+have read the same checkpoint notes (a digest of them).  Anything short of a clean result
+on both sides (a fault, a problem, halves that differ, as when a desk appends between the
+two reads) runs the whole check again in one process, so what is reported is always what
 ``jobs=1`` reports.
 """
 
@@ -135,7 +135,7 @@ def verify_store(
     check_tables: bool = True,
     all_checkpoints: bool = False,
     progress: Progress | None = None,
-    jobs: int | None = None,
+    jobs: int | None = 1,
 ) -> StoreReport:
     """Verify every ledger of *store* and check its working tables against the log.
 
@@ -155,11 +155,13 @@ def verify_store(
             each key's run) has its signature checked; every checkpoint's root is
             checked either way, and the latest one's signature covers every entry.
         progress: called as entries are verified.
-        jobs: processes: 1 checks in this process alone; 2 (or more: one worker is
-            used) runs the log checklist in a worker process beside the table checks,
-            for a SQLite file store (others: 1); ``None`` picks 2 when the store holds
-            at least `PARALLEL_MIN_ENTRIES` entries and two cores are available.  The
-            result is the same either way; `StoreReport.jobs` says how many ran.
+        jobs: processes: 1 (the default: a library call never starts a process
+            unasked) checks in this process alone; 2 (or more: one worker is used) runs
+            the log checklist in a worker process beside the table checks, for a SQLite
+            file store (others: 1); ``None`` picks 2 when the store holds at least
+            `PARALLEL_MIN_ENTRIES` entries and two cores are available (what
+            ``pelayanan audit verify --db`` does unless given ``--jobs``).  The result
+            is the same either way; `StoreReport.jobs` says how many ran.
 
     Returns:
         The report; `StoreReport.problems` lists every disagreement.
