@@ -62,8 +62,9 @@ class TestVerify:
         )
         assert printed.exit_code == 0, printed.output
         lines = printed.stdout.splitlines()
-        assert lines[:-1] == [f"OK {r.summary()}" for r in report.ledgers]
-        assert lines[-1].startswith("signatures: the thinned set checked")
+        assert lines[:-2] == [f"OK {r.summary()}" for r in report.ledgers]
+        assert lines[-2].startswith("signatures: the thinned set checked")
+        assert lines[-1] == "processes: 1"
 
     def test_a_keyring_desk_trusts_its_keyring(
         self, tmp_path: Path, complaint_sop: SOP, clock: FakeClock

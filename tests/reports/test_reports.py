@@ -35,9 +35,11 @@ from pelayanan.reports.flow import RequestFlow, region_prefixes
 from pelayanan.reports.ikm import compute_ikm
 from pelayanan.reports.open311 import OPEN311_FIELDS, open311_requests, render_open311
 from pelayanan.reports.quality import QualityConfig, build_quality_index
+from pelayanan.reports.readable import render_at_risk_text
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.survey import SurveyFold
+from pelayanan.reports.wording import Wording
 from pelayanan.sla import (
     BreachAttribution,
     ClockVerdict,
@@ -689,6 +691,11 @@ class TestAtRisk:
         assert item.in_state_s == 3600
         assert item.expected_s == 5 * 3600  # 6 h history minus 1 h already spent
         assert "3 of 3 past requests" in item.reason
+        assert (item.samples, item.longer) == (3, 3)
+        # The head of unit reads the same "N of M" in the report's own language.
+        for lang, said in (("id", "menurut 3 dari 3 permohonan"), ("en", "the 3 of 3 past")):
+            text = render_at_risk_text(report, Wording(lang), zone=ZoneInfo("Asia/Jakarta"))
+            assert said in text
 
     def test_history_is_per_clock(self, complaint_sop: SOP, ledger_key: SigningKey) -> None:
         """Only the same clock's past stops count: another clock's history is not used."""

@@ -30,7 +30,7 @@ length so that a malformed proof is refused with a reason rather than a mismatch
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from pelayanan.exceptions import ProofError
@@ -336,31 +336,42 @@ def root_from_inclusion_proof(
             f"{expected} hashes, got {len(proof)}"
         )
     _check_hashes(proof, "inclusion proof element")
-    # Step 2.
-    fn, sn = i, n - 1
     # Step 3.
     r = leaf_hash
-    # Step 4.
-    for p in proof:
-        # 4a.
+    # Steps 2, 4 and 5's first half.
+    for p, left in _climb(i, n - 1, proof, "inclusion proof", "the root"):
+        r = _sha256(b"\x01" + (p + r if left else r + p)).digest()
+    return r
+
+
+def _climb(
+    fn: int, sn: int, path: Sequence[bytes], proof: str, top: str
+) -> Iterator[tuple[bytes, bool]]:
+    """Walk *path* up the tree from node *fn* of last node *sn* (RFC 9162 §2.1.3.2 steps
+    2-5, §2.1.4.2 step 6 and 7's first half).
+
+    Yields each hash of *path* with whether it is a left sibling (hash it before the
+    running value); the caller hashes.
+
+    Raises:
+        ProofError: *path* is longer or shorter than the way from the node to *top*
+            (*proof* names the proof in the message).
+    """
+    for p in path:
         if sn == 0:
-            raise ProofError("inclusion proof is longer than the path to the root")
-        # 4b.
-        if fn & 1 or fn == sn:
-            r = _sha256(b"\x01" + p + r).digest()
+            raise ProofError(f"{proof} is longer than the path to {top}")
+        left = bool(fn & 1 or fn == sn)
+        yield p, left
+        if left:
             # ... then, if LSB(fn) is not set, shift until it is set or fn is 0.
             while fn and not fn & 1:
                 fn >>= 1
                 sn >>= 1
-        else:
-            r = _sha256(b"\x01" + r + p).digest()
-        # 4c.
         fn >>= 1
         sn >>= 1
-    # Step 5, first half: the path must have reached the root.
+    # The path must have reached the top.
     if sn != 0:
-        raise ProofError("inclusion proof is shorter than the path to the root")
-    return r
+        raise ProofError(f"{proof} is shorter than the path to {top}")
 
 
 def verify_inclusion(
@@ -382,10 +393,19 @@ def verify_inclusion(
     _check_hash(root, "root hash")
     computed = root_from_inclusion_proof(leaf_hash, index, size, proof)
     # Step 5, second half.
+    proof_name = f"inclusion proof for leaf {index} in a tree of size {size}"
+    _check_root(computed, root, proof_name, "the root")
+
+
+def _check_root(computed: bytes, root: bytes, proof: str, which: str) -> None:
+    """Refuse a *proof* whose *computed* root is not the trusted *root* (named *which*).
+
+    Raises:
+        ProofError: the roots differ; the message gives both.
+    """
     if computed != root:
         raise ProofError(
-            f"inclusion proof for leaf {index} in a tree of size {size} does not match "
-            f"the root: computed {computed.hex()}, expected {root.hex()}"
+            f"{proof} does not match {which}: computed {computed.hex()}, expected {root.hex()}"
         )
 
 
@@ -424,16 +444,9 @@ def verify_consistency(
             f"got {len(proof)}"
         )
     fr, sr = _consistency_roots(m, n, old_root, proof)
-    if fr != old_root:
-        raise ProofError(
-            f"consistency proof from size {m} to size {n} does not match the old root: "
-            f"computed {fr.hex()}, expected {old_root.hex()}"
-        )
-    if sr != new_root:
-        raise ProofError(
-            f"consistency proof from size {m} to size {n} does not match the new root: "
-            f"computed {sr.hex()}, expected {new_root.hex()}"
-        )
+    proof_name = f"consistency proof from size {m} to size {n}"
+    _check_root(fr, old_root, proof_name, "the old root")
+    _check_root(sr, new_root, proof_name, "the new root")
 
 
 def _verify_trivial_consistency(
@@ -473,24 +486,13 @@ def _consistency_roots(
         sn >>= 1
     # Step 5.
     fr = sr = path[0]
-    # Step 6.
-    for c in path[1:]:
-        if sn == 0:
-            raise ProofError("consistency proof is longer than the path to the new root")
-        if fn & 1 or fn == sn:
+    # Step 6 and step 7's first half.
+    for c, left in _climb(fn, sn, path[1:], "consistency proof", "the new root"):
+        if left:
             fr = _sha256(b"\x01" + c + fr).digest()
             sr = _sha256(b"\x01" + c + sr).digest()
-            # ... then, if LSB(fn) is not set, shift until it is set or fn is 0.
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
         else:
             sr = _sha256(b"\x01" + sr + c).digest()
-        fn >>= 1
-        sn >>= 1
-    # Step 7, first half: the path must end at the new root's level.
-    if sn != 0:
-        raise ProofError("consistency proof is shorter than the path to the new root")
     return fr, sr
 
 

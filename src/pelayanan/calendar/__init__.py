@@ -24,6 +24,7 @@ ordinals of working days (cached), and a query bisects those tables, so a 60-wor
 deadline costs about as much as a 1-day one.
 """
 
+from pelayanan.calendar import _types
 from pelayanan.calendar._calendar import (
     ROUND_THE_CLOCK,
     WorkCalendar,
@@ -39,19 +40,7 @@ from pelayanan.calendar._hours import (
     RAMADAN_HOURS,
     ramadan_period,
 )
-from pelayanan.calendar._types import (
-    Closure,
-    Counting,
-    Deadline,
-    Duration,
-    DurationUnit,
-    ExtraWorkingDay,
-    HolidayOverride,
-    NonWorkingDay,
-    SpecialPeriod,
-    TimeRange,
-    WeekHours,
-)
+from pelayanan.calendar._types import *  # noqa: F403  (the public types, listed in its __all__)
 
 __all__ = [
     "ALWAYS_HOURS",
@@ -59,17 +48,6 @@ __all__ = [
     "INDONESIAN_TIMEZONES",
     "RAMADAN_HOURS",
     "ROUND_THE_CLOCK",
-    "Closure",
-    "Counting",
-    "Deadline",
-    "Duration",
-    "DurationUnit",
-    "ExtraWorkingDay",
-    "HolidayOverride",
-    "NonWorkingDay",
-    "SpecialPeriod",
-    "TimeRange",
-    "WeekHours",
     "WorkCalendar",
     "calendar_from_config",
     "indonesian_government_calendar",
@@ -77,3 +55,4 @@ __all__ = [
     "ramadan_period",
     "round_the_clock_calendar",
 ]
+__all__ += _types.__all__

@@ -14,6 +14,21 @@ import attrs
 from pelayanan._config import Problems, read_date
 from pelayanan.exceptions import CalendarError
 
+#: The public types, re-exported by `pelayanan.calendar`.
+__all__ = [
+    "Closure",
+    "Counting",
+    "Deadline",
+    "Duration",
+    "DurationUnit",
+    "ExtraWorkingDay",
+    "HolidayOverride",
+    "NonWorkingDay",
+    "SpecialPeriod",
+    "TimeRange",
+    "WeekHours",
+]
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 WeekHours = tuple[tuple["TimeRange", ...], ...]

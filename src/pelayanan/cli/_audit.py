@@ -25,6 +25,7 @@ from pelayanan.cli._common import (
     example,
     fail,
     fail_all,
+    file_option,
     force_option,
     format_option,
     keys_option,
@@ -82,23 +83,6 @@ def _progress_bar() -> Iterator[Progress | None]:
         yield update
 
 
-def _verify_store(
-    store: Store,
-    keys: Sequence[VerifierKey | TrustedKey],
-    saved: Sequence[SignedCheckpoint],
-    progress: Progress | None,
-    *,
-    all_checkpoints: bool,
-) -> list[VerificationReport]:
-    """Verify the log and check the store's tables against it; fail on a disagreement."""
-    result = verify_store(
-        store, keys, since=saved, progress=progress, all_checkpoints=all_checkpoints
-    )
-    if result.problems:
-        fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
-    return list(result.ledgers)
-
-
 @audit_group.command(
     "verify",
     epilog=example(
@@ -112,19 +96,18 @@ def _verify_store(
     "A public key PEM to trust at any time (repeatable). Default: the keyring in DB.keys/."
 )
 @keys_option("A key folder whose keyring (or public keys) to trust.")
-@click.option(
+@file_option(
     "--since",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
+    help_text="A checkpoint saved earlier (note, cosigned note, receipt or witness state; "
     "repeatable): the log must still extend it.",
+    repeatable=True,
 )
-@click.option(
+@file_option(
     "--witness-key",
     "witness_keys",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="A witness public key PEM (repeatable): --since checkpoints must carry its cosignature.",
+    help_text="A witness public key PEM (repeatable): --since checkpoints must carry its "
+    "cosignature.",
+    repeatable=True,
 )
 @click.option(
     "--witnesses",
@@ -134,7 +117,8 @@ def _verify_store(
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Processes that check export lines (default: 2 for large exports on 2+ cores).",
+    help="Processes that verify (default: 2 on 2+ cores for exports of 4 MiB and stores of "
+    "20,000 entries or more; a store uses at most 2).",
 )
 @click.option(
     "--all-checkpoints",
@@ -181,7 +165,7 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
     # The first stderr line stays the verdict; the reminder follows it.
     beside = not trusted and not keys_dir and not wkeys and db is not None
     try:
-        reports = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
+        reports, ran = _verify_with(file, db, trusted, keys_dir, saved, (jobs, all_checkpoints))
     except SystemExit as exc:
         # After a verdict, not after a usage error.
         _remind_beside(beside and exc.code == EXIT_FAILED_CHECK)
@@ -195,6 +179,8 @@ def verify_command(  # noqa: PLR0917 (click passes options by position)
             else "signatures: the thinned set checked (the latest, one per 1,000 entries, the "
             "ends of each key's run); every root checked; --all-checkpoints checks every one"
         )
+        beside_tables = " (the log checked beside the tables)" if ran > 1 else ""
+        click.echo(f"processes: {ran}{beside_tables}")
     for item in saved:
         cp = item.signed.checkpoint
         names = ", ".join(item.witnesses) or "no witness key given"
@@ -212,6 +198,40 @@ def _remind_beside(beside: bool) -> None:
         )
 
 
+def _verify_log(
+    log: Store | str,
+    keys: Sequence[VerifierKey | TrustedKey],
+    saved: Sequence[SavedCheckpoint],
+    progress: Progress | None,
+    how: tuple[int | None, bool],
+) -> tuple[list[VerificationReport], int]:
+    """Verify a store (its log, then its tables against the log) or an export file (once
+    per saved checkpoint, once when none is given); fail on a table's disagreement.
+
+    *how* is as `_verify_with` takes it.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
+    """
+    jobs, all_checkpoints = how
+    if isinstance(log, str):
+        notes: list[SignedCheckpoint | None] = [item.signed for item in saved] or [None]
+        reports: list[VerificationReport] = []
+        for note in notes:
+            reports = verify_export(log, keys, since=note, progress=progress, jobs=jobs)
+        return reports, 1
+    result = verify_store(
+        log,
+        keys,
+        since=newest_per_ledger(saved),
+        progress=progress,
+        all_checkpoints=all_checkpoints,
+        jobs=jobs,
+    )
+    if result.problems:
+        fail_all((problem.render() for problem in result.problems), EXIT_FAILED_CHECK)
+    check_saved(log, saved)
+    return list(result.ledgers), result.jobs
+
+
 def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     file: str | None,
     db: str | None,
@@ -219,13 +239,13 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     keys_dir: str | None,
     saved: Sequence[SavedCheckpoint],
     how: tuple[int | None, bool],
-) -> list[VerificationReport]:
+) -> tuple[list[VerificationReport], int]:
     """Run the verification of `verify_command`; exit 1 with the first fault.
 
-    *how* is ``(jobs, all_checkpoints)``: export worker processes, and whether a store's
-    every checkpoint signature is checked.
+    *how* is ``(jobs, all_checkpoints)``: worker processes, and whether a store's every
+    checkpoint signature is checked.  Returns the reports and how many processes a
+    store's check ran in (1 for an export).
     """
-    jobs, all_checkpoints = how
     store = open_db(db, read_only=True) if db is not None else None
     try:
         keys = load_trusted_keys(trusted, keys_dir, db)
@@ -236,14 +256,8 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     newest = newest_per_ledger(saved)
     try:
         with _progress_bar() as progress:
-            if store is not None:
-                reports = _verify_store(
-                    store, keys, newest, progress, all_checkpoints=all_checkpoints
-                )
-                check_saved(store, saved)
-            else:
-                assert file is not None
-                reports = _verify_file(file, keys, saved, progress, jobs)
+            log = store if store is not None else file or ""
+            reports, ran = _verify_log(log, keys, saved, progress, how)
         known = {r.ledger for r in reports}
         for note in newest:
             if note.checkpoint.ledger not in known:
@@ -263,22 +277,7 @@ def _verify_with(  # noqa: PLR0917 (the verify command's inputs, passed through)
     finally:
         if store is not None:
             store.close()
-    return reports
-
-
-def _verify_file(
-    file: str,
-    keys: Sequence[VerifierKey | TrustedKey],
-    saved: Sequence[SavedCheckpoint],
-    progress: Progress | None,
-    jobs: int | None,
-) -> list[VerificationReport]:
-    """Verify an export once per saved checkpoint (once when none is given)."""
-    notes: list[SignedCheckpoint | None] = [item.signed for item in saved] or [None]
-    reports: list[VerificationReport] = []
-    for note in notes:
-        reports = verify_export(file, keys, since=note, progress=progress, jobs=jobs)
-    return reports
+    return reports, ran
 
 
 @audit_group.command(

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypedDict, TypeVar, Unpack
 
 import click
 
@@ -37,6 +37,7 @@ __all__ = [
     "EXIT_FAILED_CHECK",
     "DB_HELP",
     "OLDER_THRESHOLD",
+    "OutputGuard",
     "YOUNG_THRESHOLD",
     "check_output",
     "choice_option",
@@ -45,6 +46,7 @@ __all__ = [
     "example",
     "fail",
     "fail_all",
+    "file_option",
     "force_option",
     "format_option",
     "key_folder",
@@ -103,15 +105,24 @@ def key_folder(keys_dir: str | None, db: str) -> Path:
 # --- options shared by several commands ----------------------------------------------------
 
 
+def file_option(
+    *names: str, help_text: str, repeatable: bool = False
+) -> Callable[[_Command], _Command]:
+    """Return an option naming a file (not a folder).
+
+    Args:
+        names: the option's names and, optionally, its parameter name (as `click.option`).
+        help_text: the option's help.
+        repeatable: the option may be given several times (its parameter is a tuple).
+    """
+    return click.option(
+        *names, multiple=repeatable, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
 def trusted_key_option(help_text: str) -> Callable[[_Command], _Command]:
     """Return the repeatable ``--trusted-key PEM`` option (parameter ``trusted``)."""
-    return click.option(
-        "--trusted-key",
-        "trusted",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help=help_text,
-    )
+    return file_option("--trusted-key", "trusted", help_text=help_text, repeatable=True)
 
 
 def keys_option(help_text: str) -> Callable[[_Command], _Command]:
@@ -239,9 +250,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _protected(db: str | None, keys_dir: str | None, inputs: Sequence[str]) -> list[Path]:
+def _protected(guard: OutputGuard) -> list[Path]:
     """Return the paths an output must never replace: the store, its logs, the keys, inputs."""
-    paths = [Path(i) for i in inputs]
+    paths = [Path(i) for i in guard.get("inputs", ())]
+    db = guard.get("db")
+    keys_dir = guard.get("keys_dir")
     if db is not None and not is_url(db) and db != ":memory:":
         paths.extend(Path(db + suffix) for suffix in _STORE_SUFFIXES)
         paths.append(default_key_dir(db))
@@ -271,35 +284,38 @@ def _output_refusal(  # noqa: PLR0911 (a checklist: one return per refusal reaso
     return None
 
 
-def check_output(
-    output: str,
-    *,
-    force: bool = False,
-    db: str | None = None,
-    keys_dir: str | None = None,
-    inputs: Sequence[str] = (),
-) -> Path:
+class OutputGuard(TypedDict, total=False):
+    """What an output file may not replace, as `check_output`, `output_file` and
+    `write_output` take it.
+
+    Attributes:
+        force: replace an existing file (never a protected one).
+        db: the store the command reads.
+        keys_dir: the key folder the command reads (``--keys``).
+        inputs: other files the command reads.
+    """
+
+    force: bool
+    db: str | None
+    keys_dir: str | None
+    inputs: Sequence[str]
+
+
+def check_output(output: str, **guard: Unpack[OutputGuard]) -> Path:
     """Return *output* as a path if a command may write it; else end the command (exit 2).
 
     Commands call it before long work so that a refused output fails fast; `output_file`
     calls it again.  The arguments are those of `output_file`.
     """
     target = Path(output)
-    why = _output_refusal(target, force=force, protected=_protected(db, keys_dir, inputs))
+    why = _output_refusal(target, force=guard.get("force", False), protected=_protected(guard))
     if why is not None:
         fail(f"-o {output}: {why}", EXIT_BAD_INPUT)
     return target
 
 
 @contextlib.contextmanager
-def output_file(
-    output: str,
-    *,
-    force: bool = False,
-    db: str | None = None,
-    keys_dir: str | None = None,
-    inputs: Sequence[str] = (),
-) -> Iterator[IO[bytes]]:
+def output_file(output: str, **guard: Unpack[OutputGuard]) -> Iterator[IO[bytes]]:
     """Yield a binary file whose bytes replace *output* once the block completes.
 
     The target is refused (exit status 2, one line on stderr) when it is a symbolic link,
@@ -311,12 +327,9 @@ def output_file(
 
     Args:
         output: the file to write.
-        force: replace an existing file (never a protected one).
-        db: the store the command reads.
-        keys_dir: the key folder the command reads (``--keys``).
-        inputs: other files the command reads.
+        guard: *force*, *db*, *keys_dir* and *inputs* (`OutputGuard`).
     """
-    target = check_output(output, force=force, db=db, keys_dir=keys_dir, inputs=inputs)
+    target = check_output(output, **guard)
     folder = target.parent if str(target.parent) else Path()
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
@@ -340,27 +353,21 @@ def write_output(
     text: str,
     output: str | None,
     *,
-    force: bool = False,
-    db: str | None = None,
-    keys_dir: str | None = None,
-    inputs: Sequence[str] = (),
     done: str | None = None,
+    **guard: Unpack[OutputGuard],
 ) -> None:
     """Write *text* (UTF-8) to the file *output* through `output_file`, or to stdout.
 
     Args:
         text: what to write.
         output: the file, or ``None`` for standard output.
-        force: replace an existing file (never a protected one).
-        db: the store the command reads (protected).
-        keys_dir: the key folder the command reads (protected).
-        inputs: other files the command reads (protected).
         done: the line printed once written (default ``wrote FILE`` on stderr).
+        guard: *force*, *db*, *keys_dir* and *inputs* (`OutputGuard`).
     """
     if output is None:
         click.echo(text, nl=False)
         return
-    with output_file(output, force=force, db=db, keys_dir=keys_dir, inputs=inputs) as handle:
+    with output_file(output, **guard) as handle:
         handle.write(text.encode("utf-8"))
     if done is None:
         click.echo(f"wrote {output}", err=True)

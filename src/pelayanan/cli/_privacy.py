@@ -26,6 +26,7 @@ from pelayanan.cli._common import (
     db_option,
     example,
     fail,
+    file_option,
     key_folder,
     keys_option,
     open_db,
@@ -212,12 +213,11 @@ def show_command(
 @_subject_option
 @click.option("--reason", required=True, help="Why (e.g. the erasure request reference).")
 @_recording_options("erasure")
-@click.option(
+@file_option(
     "--sop",
     "sop_files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="SOP files of the requests (repeatable). Default: the bundled example SOPs.",
+    help_text="SOP files of the requests (repeatable). Default: the bundled example SOPs.",
+    repeatable=True,
 )
 @click.option(
     "--retention",

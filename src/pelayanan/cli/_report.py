@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -11,7 +11,7 @@ import click
 from pelayanan.cli._common import (
     example,
     fail,
-    fail_all,
+    file_option,
     force_option,
     format_option,
     output_option,
@@ -24,7 +24,6 @@ from pelayanan.cli._report_common import (
     clock_fold,
     parse_date,
     parse_instant,
-    read_config,
     replay_folds,
     replay_options,
     verdicts_for,
@@ -32,24 +31,22 @@ from pelayanan.cli._report_common import (
 )
 from pelayanan.cli._report_ikm import ikm_command
 from pelayanan.cli._report_output import (
-    FOLDER_HELP,
-    check_table_choice,
-    directory_option,
-    lang_option,
+    ReportOutput,
     read_directory,
+    read_quality_config,
     read_rules,
+    report_output_options,
     rules_option,
-    table_option,
-    write_tables,
+    write_report_tables,
 )
-from pelayanan.exceptions import ConfigurationError, ReportError
+from pelayanan.exceptions import ReportError
 from pelayanan.reports import html
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockOutcomes
 from pelayanan.reports.flow import DIMENSIONS, PERIODS, RequestFlow
 from pelayanan.reports.ikm import RULE_SET_NAMES, RULES_2017, IKMResult, RuleSet, compute_ikm
 from pelayanan.reports.open311 import open311_requests, render_open311
-from pelayanan.reports.quality import DEFAULT_QUALITY, QualityConfig, build_quality_index
+from pelayanan.reports.quality import DEFAULT_QUALITY, build_quality_index
 from pelayanan.reports.readable import (
     render_at_risk_text,
     render_quality_text,
@@ -62,7 +59,6 @@ from pelayanan.reports.summary import Summary, build_summary
 from pelayanan.reports.survey import SurveyFold
 from pelayanan.reports.tables import (
     SLA_TABLES,
-    Table,
     at_risk_tables,
     open311_tables,
     quality_tables,
@@ -131,22 +127,6 @@ def _replay_flow(
     return log, flow, verdicts_for(options, clock_log, as_of=instant), survey, instant
 
 
-def _write_tables(
-    tables: Sequence[Table],
-    table: str | None,
-    output: str | None,
-    options: ReplayOptions,
-    *,
-    force: bool,
-) -> None:
-    """Write the chosen CSV table(s) of a report, never onto the store, its keys or an input."""
-
-    def write(text: str, target: str | None) -> None:
-        write_report(text, target, options, force=force)
-
-    write_tables(tables, table, output, write)
-
-
 def _survey_ikm(survey: SurveyFold, rules: RuleSet) -> IKMResult | None:
     """Return the IKM under *rules* of the recorded survey answers, or ``None`` if none.
 
@@ -173,12 +153,7 @@ def _survey_ikm(survey: SurveyFold, rules: RuleSet) -> IKMResult | None:
 )  # fmt: skip
 @at_option
 @rules_option
-@format_option("text", "json", "csv", "html")
-@lang_option
-@directory_option
-@table_option(SLA_TABLES)
-@output_option(folder=FOLDER_HELP)
-@force_option
+@report_output_options(("text", "json", "csv", "html"), SLA_TABLES)
 def sla_command(  # noqa: PLR0917 (click passes options by position)
     replay: tuple[Any, ...],
     by: str | None,
@@ -187,12 +162,7 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     period: str,
     at_text: str | None,
     rules_name: str,
-    output_format: str,
-    lang: str,
-    directory_file: str | None,
-    table: str | None,
-    output: str | None,
-    force: bool,
+    out: ReportOutput,
 ) -> None:
     """SLA compliance, stage times, backlog and breach attribution, from the verified log.
 
@@ -201,20 +171,19 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     the report; exit 1 when the log does not verify (the reason on the first line of
     stderr).
     """
-    if output_format == "html" and not html.available():
+    if out.format == "html" and not html.available():
         fail("--format html needs matplotlib: pip install 'pelayanan[report]'", EXIT_BAD_INPUT)
-    check_table_choice(output_format, table, output)
+    out.check_choice()
     options = ReplayOptions(*replay)
-    options.also_reads(directory_file, rules_name if rules_name not in RULE_SET_NAMES else None)
-    if table != "all":
-        check_report_output(output, options, force=force)
+    options.also_reads(out.directory_file, rules_name if rules_name not in RULE_SET_NAMES else None)
+    out.check_target(options)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     at = parse_instant(at_text)
     if start and end and start > end:
         fail(f"--from {start} is after --to {end}", EXIT_BAD_INPUT)
     rules = read_rules(rules_name)
-    readable = output_format in ("text", "html")
-    directory = read_directory(directory_file) if readable else None
+    readable = out.format in ("text", "html")
+    directory = read_directory(out.directory_file) if readable else None
     flow = RequestFlow(
         options.sops, options.calendar, by=by, received_from=start, received_to=end,
         period=period, until=at, history=readable, calendars=options.clock_calendars,
@@ -222,25 +191,25 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     # The folds differ with the flow's history (text and HTML keep it), so does a state.
     settings = {"by": by, "from": start, "to": end, "period": period, "history": readable}
     sla = _SLAReplay(options, flow, at, rules=rules, settings=settings)
-    if output_format == "json":
+    if out.format == "json":
         text = sla.report.render_json()
-    elif output_format == "csv" and table is not None:
-        _write_tables(sla_tables(sla.report), table, output, options, force=force)
+    elif out.format == "csv" and out.table is not None:
+        out.write_tables(sla_tables(sla.report), options)
         return
-    elif output_format == "csv":
+    elif out.format == "csv":
         text = sla.report.render_csv()
     else:
         summary = sla.summary()
-        wording = Wording(lang, options.sops, directory)
+        wording = Wording(out.lang, options.sops, directory)
         zone = options.calendar.zone
-        if output_format == "html":
+        if out.format == "html":
             text = html.render_html(
                 sla.report, ikm=sla.ikm, quality=summary.quality, summary=summary,
                 wording=wording, zone=zone,
             )  # fmt: skip
         else:
             text = render_readable_text(sla.report, summary, wording, zone=zone)
-    write_report(text, output, options, force=force)
+    out.write(text, options)
 
 
 class _SLAReplay:
@@ -299,22 +268,9 @@ def head_of_unit_summary(db: str, *, lang: str = "id") -> list[str]:
 @at_option
 @click.option("--min-samples", default=3, show_default=True, type=click.IntRange(1),
               help="Past requests needed to judge a state.")  # fmt: skip
-@format_option("text", "json", "csv")
-@lang_option
-@directory_option
-@table_option(("at_risk", "without_history", "basis"))
-@output_option(folder=FOLDER_HELP)
-@force_option
-def at_risk_command(  # noqa: PLR0917 (click passes options by position)
-    replay: tuple[Any, ...],
-    at_text: str | None,
-    min_samples: int,
-    output_format: str,
-    lang: str,
-    directory_file: str | None,
-    table: str | None,
-    output: str | None,
-    force: bool,
+@report_output_options(("text", "json", "csv"), ("at_risk", "without_history", "basis"))
+def at_risk_command(
+    replay: tuple[Any, ...], at_text: str | None, min_samples: int, out: ReportOutput
 ) -> None:
     """Open requests likely to breach their SLA clocks, with the reason.
 
@@ -322,12 +278,11 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
     --directory, the basis in a footer.  Exit 0 with the list; exit 1 when the log does
     not verify.
     """
-    check_table_choice(output_format, table, output)
-    directory = read_directory(directory_file) if output_format == "text" else None
+    out.check_choice()
+    directory = read_directory(out.directory_file) if out.format == "text" else None
     options = ReplayOptions(*replay)
-    options.also_reads(directory_file)
-    if table != "all":
-        check_report_output(output, options, force=force)
+    options.also_reads(out.directory_file)
+    out.check_target(options)
     at = parse_instant(at_text)
     flow = RequestFlow(
         options.sops,
@@ -350,15 +305,13 @@ def at_risk_command(  # noqa: PLR0917 (click passes options by position)
         )  # fmt: skip
     except ReportError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
-    if output_format == "csv":
-        _write_tables(at_risk_tables(report), table, output, options, force=force)
-        return
-    if output_format == "json":
-        text = report.render_json()
-    else:
-        wording = Wording(lang, options.sops, directory)
-        text = render_at_risk_text(report, wording, zone=options.calendar.zone)
-    write_report(text, output, options, force=force)
+    wording = Wording(out.lang, options.sops, directory)
+    out.emit(
+        options,
+        tables=lambda: at_risk_tables(report),
+        json=report.render_json,
+        text=lambda: render_at_risk_text(report, wording, zone=options.calendar.zone),
+    )
 
 
 @report_group.command(
@@ -397,7 +350,7 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     clocks = verdicts_for(options, clock_log, as_of=at if at is not None else log.instant)
     feed = open311_requests(flow, verdicts=clocks.verdicts, clock=clock_name)
     if output_format == "csv":
-        _write_tables(open311_tables(feed), None, output, options, force=force)
+        write_report_tables(open311_tables(feed), None, output, options, force=force)
         return
     write_report(render_open311(feed), output, options, force=force)
 
@@ -406,27 +359,19 @@ def open311_command(  # noqa: PLR0917 (click passes options by position)
     "quality", epilog=example("pelayanan report quality --db pelayanan-demo.db --format json")
 )
 @replay_options
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False),
-    help='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
+@file_option(
+    "--config", "config_file",
+    help_text='A YAML, TOML or JSON file: {"version": ..., "weights": {component: "0.5", ...}}.',
 )  # fmt: skip
 @at_option
 @rules_option
-@format_option("text", "json", "csv")
-@lang_option
-@table_option(("components", "index", "basis"))
-@output_option(folder=FOLDER_HELP)
-@force_option
-def quality_command(  # noqa: PLR0917 (click passes options by position)
+@report_output_options(("text", "json", "csv"), ("components", "index", "basis"), directory=False)
+def quality_command(
     replay: tuple[Any, ...],
     config_file: str | None,
     at_text: str | None,
     rules_name: str,
-    output_format: str,
-    lang: str,
-    table: str | None,
-    output: str | None,
-    force: bool,
+    out: ReportOutput,
 ) -> None:
     """The service-quality index: each component, its weight and its entries.
 
@@ -434,20 +379,12 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     the IKM component follows --rules.  Exit 0 with the index; 1 when the log does not
     verify; 2 on a bad configuration or rules file.
     """
-    check_table_choice(output_format, table, output)
+    out.check_choice()
     rules = read_rules(rules_name)
-    config = DEFAULT_QUALITY
-    if config_file is not None:
-        try:
-            document, lines = read_config(config_file)
-            config = QualityConfig.from_mapping(document, source=config_file, lines=lines)
-        except ConfigurationError as exc:
-            # Each problem already names the file, line and key path.
-            fail_all((problem.render() for problem in exc.problems), EXIT_BAD_INPUT)
+    config = read_quality_config(config_file)
     options = ReplayOptions(*replay)
     options.also_reads(config_file, rules_name if rules_name not in RULE_SET_NAMES else None)
-    if table != "all":
-        check_report_output(output, options, force=force)
+    out.check_target(options)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
     log, flow, clocks, survey, instant = _replay_flow(
@@ -459,11 +396,10 @@ def quality_command(  # noqa: PLR0917 (click passes options by position)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
-    if output_format == "csv":
-        _write_tables(quality_tables(index), table, output, options, force=force)
-        return
-    if output_format == "json":
-        text = index.render_json()
-    else:
-        text = render_quality_text(index, Wording(lang, options.sops), zone=options.calendar.zone)
-    write_report(text, output, options, force=force)
+    wording = Wording(out.lang, options.sops)
+    out.emit(
+        options,
+        tables=lambda: quality_tables(index),
+        json=index.render_json,
+        text=lambda: render_quality_text(index, wording, zone=options.calendar.zone),
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVarTuple, cast
 
+import attrs
 import click
 
 from pelayanan._config import read_config_file
@@ -27,10 +28,12 @@ from pelayanan.calendar import WorkCalendar, calendar_from_config, indonesian_go
 from pelayanan.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED_CHECK,
+    OutputGuard,
     check_output,
     db_option,
     fail,
     fail_all,
+    file_option,
     key_folder,
     keys_option,
     load_trusted_keys,
@@ -106,18 +109,17 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         keys_option("A key folder whose public keys to trust."),
         click.option("--ledger", help="The ledger to report on (default: the only one)."),
-        click.option(
+        file_option(
             "--checkpoint",
             "checkpoint_file",
-            type=click.Path(dir_okay=False),
-            help="A signed checkpoint file: report on the log up to it (same figures every time).",
+            help_text="A signed checkpoint file: report on the log up to it (same figures "
+            "every time).",
         ),
-        click.option(
+        file_option(
             "--sop",
             "sop_files",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
+            help_text="An SOP file the requests ran under (repeatable). Default: the bundled SOPs.",
+            repeatable=True,
         ),
         click.option(
             "--calendar",
@@ -127,19 +129,17 @@ def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="A working-calendar YAML file (default: the Indonesian government calendar); "
             "NAME=FILE gives the calendar the log's SLA clocks name NAME (repeatable).",
         ),
-        click.option(
+        file_option(
             "--state",
             "state_file",
-            type=click.Path(dir_okay=False),
-            help="A saved report state: replay only the entries after the checkpoint it "
+            help_text="A saved report state: replay only the entries after the checkpoint it "
             "covers, then save the new state there (a state that does not fit is ignored "
             "with a note and the report rebuilt).",
         ),
-        click.option(
+        file_option(
             "--state-key",
             "state_key_file",
-            type=click.Path(dir_okay=False),
-            help="The secret key that authenticates --state files (default: "
+            help_text="The secret key that authenticates --state files (default: "
             "report-state.key in the key folder, made on first use).",
         ),
     ]
@@ -159,36 +159,35 @@ at_option = click.option(
 )
 
 
+@attrs.define(eq=False)
 class ReplayOptions:
-    """The parsed replay options of one command."""
+    """The parsed replay options of one command (the click options, in their order); the
+    SOPs and calendars are loaded on construction."""
 
-    def __init__(  # noqa: PLR0917 (mirrors the click options, in their order)
-        self,
-        db: str,
-        trusted: tuple[str, ...],
-        keys_dir: str | None,
-        ledger: str | None,
-        checkpoint_file: str | None,
-        sop_files: tuple[str, ...],
-        calendar_file: Sequence[str] | str | None,
-        state_file: str | None = None,
-        state_key_file: str | None = None,
-    ) -> None:
-        self.db = db
-        self.trusted = trusted
-        self.keys_dir = keys_dir
-        self.ledger = ledger
-        self.checkpoint_file = checkpoint_file
-        self.sops = load_sops(sop_files)
-        calendars = (calendar_file,) if isinstance(calendar_file, str) else calendar_file or ()
+    db: str
+    trusted: tuple[str, ...]
+    keys_dir: str | None
+    ledger: str | None
+    checkpoint_file: str | None
+    sop_files: tuple[str, ...]
+    calendar_file: Sequence[str] | str | None
+    state_file: str | None = None
+    state_key_file: str | None = None
+    sops: list[SOP] = attrs.field(init=False)
+    calendar: WorkCalendar = attrs.field(init=False)
+    clock_calendars: dict[str, WorkCalendar] = attrs.field(init=False)
+    #: The files read besides the store, which an output file may not replace.
+    input_files: tuple[str, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.sops = load_sops(self.sop_files)
+        files = self.calendar_file
+        calendars = (files,) if isinstance(files, str) else files or ()
         self.calendar, self.clock_calendars = load_calendars(calendars)
-        self.state_file = state_file
-        self.state_key_file = state_key_file
-        #: The files read besides the store, which an output file may not replace.
-        self.input_files: tuple[str, ...] = (
-            *sop_files,
+        self.input_files = (
+            *self.sop_files,
             *map(_calendar_file, calendars),
-            *(f for f in (state_file, state_key_file) if f is not None),
+            *(f for f in (self.state_file, self.state_key_file) if f is not None),
         )
 
     def also_reads(self, *files: str | None) -> None:
@@ -537,32 +536,20 @@ def verdicts_for(
         fail(f"the SLA clocks cannot be recomputed from the log: {exc}", EXIT_FAILED_CHECK)
 
 
-def _report_inputs(options: ReplayOptions) -> list[str]:
+def _guard(options: ReplayOptions, force: bool) -> OutputGuard:
+    """Return what a report's output may not replace: the store, its keys, every input."""
     inputs = [*options.trusted, *options.input_files]
     if options.checkpoint_file is not None:
         inputs.append(options.checkpoint_file)
-    return inputs
+    return {"force": force, "db": options.db, "keys_dir": options.keys_dir, "inputs": inputs}
 
 
 def check_report_output(output: str | None, options: ReplayOptions, *, force: bool) -> None:
     """End the command (exit 2) now if *output* may not be written (see `write_report`)."""
     if output is not None:
-        check_output(
-            output,
-            force=force,
-            db=options.db,
-            keys_dir=options.keys_dir,
-            inputs=_report_inputs(options),
-        )
+        check_output(output, **_guard(options, force))
 
 
 def write_report(text: str, output: str | None, options: ReplayOptions, *, force: bool) -> None:
     """Write a report to *output* (or stdout), never onto the store, its keys or an input."""
-    write_output(
-        text,
-        output,
-        force=force,
-        db=options.db,
-        keys_dir=options.keys_dir,
-        inputs=_report_inputs(options),
-    )
+    write_output(text, output, **_guard(options, force))

@@ -21,6 +21,7 @@ from pelayanan.cli._common import (
     db_option,
     example,
     fail,
+    file_option,
     force_option,
     format_option,
     keys_option,
@@ -78,11 +79,10 @@ def _parse_weight(text: str | None) -> Decimal | None:
 )
 @keys_option("With --db: a key folder whose public keys to trust.")
 @click.option("--ledger", help="With --db: the ledger to read (default: the only one).")
-@click.option(
+@file_option(
     "--checkpoint",
     "checkpoint_file",
-    type=click.Path(dir_okay=False),
-    help="With --db: read the log only up to this signed checkpoint file.",
+    help_text="With --db: read the log only up to this signed checkpoint file.",
 )
 @click.option(
     "--weight",

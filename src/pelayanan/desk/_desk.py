@@ -143,19 +143,18 @@ class ServiceDesk:
             clock=self.clock,
             signing_key=signing_key,
             access_policy=self.access_policy,
+            delegations=self.delegations,
             clock_skew=clock_skew,
         )
         self._clocks = Clocks(recorder, self.sops, calendars=self.calendars, specs=clocks or {})
-        self._routing = Routing(recorder, self.sops, config=routing, delegations=self.delegations)
-        self._privacy = Privacy(recorder, self.sops, settings=privacy)
+        self._routing = Routing(recorder=recorder, sops=self.sops, config=routing)
+        self._privacy = Privacy(recorder=recorder, sops=self.sops, settings=privacy)
         self._requests = Requests(
-            recorder,
-            self.sops,
+            recorder=recorder,
+            sops=self.sops,
             clocks=self._clocks,
             routing=self._routing,
             privacy=self._privacy,
-            access_policy=self.access_policy,
-            delegations=self.delegations,
             id_factory=id_factory,
         )
 

@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import attrs
+
 from pelayanan.access import Actor
 from pelayanan.audit import kinds
 from pelayanan.audit.entry import format_time
@@ -68,6 +70,7 @@ def _require(text: str | None, operation: str, name: str) -> None:
         raise IncompleteRequestError(operation, arguments=[name])
 
 
+@attrs.define(kw_only=True, eq=False, slots=False)
 class Privacy:
     """Protect a desk's personal data, recording through its `Recorder`.
 
@@ -78,13 +81,11 @@ class Privacy:
             data, and every privacy operation is refused with a `PrivacyError`.
     """
 
-    def __init__(
-        self, recorder: Recorder, sops: SOPRegistry, *, settings: PrivacySettings | None
-    ) -> None:
-        self._recorder = recorder
-        self._sops = sops
-        self.settings = settings
-        self._bound = False
+    _recorder: Recorder
+    _sops: SOPRegistry
+    settings: PrivacySettings | None
+    #: The vault is bound to the store (on first use).
+    _bound: bool = attrs.field(default=False, init=False)
 
     # -- used by the request collaborator ------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from pelayanan.access import AccessPolicy, same_id
+from pelayanan.access import AccessPolicy, Actor, DelegationRegistry, same_id
 from pelayanan.audit import kinds
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
 from pelayanan.audit.entry import StoredEntry, format_time, parse_time
@@ -40,6 +40,7 @@ from pelayanan.store.vault import VaultChange, VaultStore
 
 __all__ = [
     "CALENDAR_YEARS",
+    "Attempt",
     "HOST_TIME",
     "IDEMPOTENCY",
     "ClockSkew",
@@ -149,6 +150,29 @@ def refusal(
     return build
 
 
+@attrs.frozen
+class Attempt:
+    """An operation on a request under way: the request as loaded, its SOP, who acts and when."""
+
+    record: RequestRecord
+    sop: SOP
+    action: str
+    actor: Actor
+    on_behalf_of: str | None
+    now: dt.datetime
+
+    def refused(self) -> RefusalBody:
+        """Return the builder of the ``refused`` entry that records this attempt's refusal."""
+        return refused(
+            self.record.id,
+            sop=sop_entry_ref(self.sop),
+            action=self.action,
+            actor=self.actor.id,
+            state=self.record.state,
+            on_behalf_of=self.on_behalf_of,
+        )
+
+
 #: The request meta key under which each idempotency key's operation is kept.
 IDEMPOTENCY = "idempotency"
 
@@ -222,6 +246,7 @@ class Recorder:
         signing_key: a ledger key, or a `KeyringSigner` that picks the key valid at each
             checkpoint's time.
         access_policy: the desk's access policy, passed to every access check.
+        delegations: the acting officials (Plt/Plh) in force, passed to every access check.
         clock_skew: what to do with an entry earlier than the ledger's last one:
             ``"refuse"`` raises `ClockWentBackwardsError`; ``"hold"`` records it at the
             last entry's time with the host time alongside (``host_time``).
@@ -235,6 +260,7 @@ class Recorder:
         clock: Clock,
         signing_key: SigningKey | KeyringSigner,
         access_policy: AccessPolicy | None = None,
+        delegations: DelegationRegistry | None = None,
         clock_skew: ClockSkew = "refuse",
     ) -> None:
         if clock_skew not in ("refuse", "hold"):
@@ -245,6 +271,7 @@ class Recorder:
         self._head_time: tuple[str, dt.datetime | None] | None = None
         self.store = store
         self.access_policy = access_policy if access_policy is not None else AccessPolicy()
+        self.delegations = delegations
         self.ledger = ledger
         self.clock = clock
         self._key = signing_key

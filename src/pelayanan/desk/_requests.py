@@ -15,9 +15,7 @@ from typing import Any
 import attrs
 
 from pelayanan.access import (
-    AccessPolicy,
     Actor,
-    DelegationRegistry,
     Grant,
     authorize,
     check_access,
@@ -28,6 +26,7 @@ from pelayanan.desk._clocks import Clocks
 from pelayanan.desk._privacy import Privacy
 from pelayanan.desk._recorder import (
     IDEMPOTENCY,
+    Attempt,
     Operation,
     Recorder,
     RefusalBody,
@@ -102,6 +101,14 @@ def _refused_submit(new_id: str, sop: SOP | None, actor: Actor) -> RefusalBody:
     return refused(new_id, sop=ref, action="submit", actor=actor.id, state=None)
 
 
+def _on_request(
+    now: dt.datetime, request_id: str, sop: Mapping[str, str], actor: Actor
+) -> dict[str, Any]:
+    """Return the fields every entry on a request shares (builders' keyword arguments):
+    when, which request under which SOP version (*sop*, an entry's ``sop`` object), who."""
+    return {"at": now, "request": request_id, "sop": sop, "actor": actor.id}
+
+
 def _missing(fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     return [f for f in fields if data.get(f) in (None, "", [], {})]
 
@@ -125,6 +132,7 @@ class _Step:
     branch: dict[str, str] | None = None
 
 
+@attrs.define(kw_only=True, eq=False, slots=False)
 class Requests:
     """Open requests and move them through their SOPs, recording through the `Recorder`.
 
@@ -134,31 +142,15 @@ class Requests:
         clocks: the SLA collaborator (its engines start, pause and stop clocks).
         routing: the routing collaborator (routes and assigns new requests).
         privacy: the privacy collaborator (seals personal fields).
-        access_policy: separation-of-duties rules kept outside the SOP.
-        delegations: the acting officials (Plt/Plh) in force.
-        id_factory: makes new request ids (default: ``REQ-`` and a random UUID).
+        id_factory: makes new request ids (``None``: ``REQ-`` and a random UUID).
     """
 
-    def __init__(
-        self,
-        recorder: Recorder,
-        sops: SOPRegistry,
-        *,
-        clocks: Clocks,
-        routing: Routing,
-        privacy: Privacy,
-        access_policy: AccessPolicy,
-        delegations: DelegationRegistry | None,
-        id_factory: Callable[[], str] | None,
-    ) -> None:
-        self._recorder = recorder
-        self._sops = sops
-        self._clocks = clocks
-        self._routing = routing
-        self._privacy = privacy
-        self._access_policy = access_policy
-        self._delegations = delegations
-        self._new_id = id_factory or _new_request_id
+    _recorder: Recorder
+    _sops: SOPRegistry
+    _clocks: Clocks
+    _routing: Routing
+    _privacy: Privacy
+    _id_factory: Callable[[], str] | None
 
     def submit(
         self,
@@ -222,10 +214,7 @@ class Requests:
             closed=sop.state(sop.initial).final,
         )
         body = kinds.submit_body(
-            at=now,
-            request=new_id,
-            sop=sop_entry_ref(sop),
-            actor=actor.id,
+            **_on_request(now, new_id, sop_entry_ref(sop), actor),
             role=role,
             to=sop.initial,
             data=sealed.clear,
@@ -261,7 +250,11 @@ class Requests:
             DuplicateRequestError: a request with *request_id* exists (recorded).
         """
         bounds = Bounds()
-        new_id = self._new_id() if request_id is None else bounds.id(request_id, "request_id")
+        new_id = (
+            (self._id_factory or _new_request_id)()
+            if request_id is None
+            else bounds.id(request_id, "request_id")
+        )
         bounds.id(sop_id, "sop_id")
         bounds.optional_id(version, "version")
         tried = _refused_submit(new_id, None, actor)
@@ -304,17 +297,9 @@ class Requests:
         record = self._acted_on(request_id, action, actor, on_behalf_of, justification)
         sop = self._sops.get(record.sop_id, record.sop_version)
         fields = dict(data or {})
+        attempt = Attempt(record, sop, action, actor, on_behalf_of, now)
         try:
-            check = self._check_action(
-                record,
-                sop,
-                action=action,
-                actor=actor,
-                fields=fields,
-                justification=justification,
-                on_behalf_of=on_behalf_of,
-                now=now,
-            )
+            check = self._check_action(attempt, fields, justification)
         except (
             TransitionNotAllowedError,
             PermissionDeniedError,
@@ -323,15 +308,7 @@ class Requests:
             GuardNotMetError,
             RoutingError,
         ) as exc:
-            tried = refused(
-                request_id,
-                sop=sop_entry_ref(sop),
-                action=action,
-                actor=actor.id,
-                state=record.state,
-                on_behalf_of=on_behalf_of,
-            )
-            self._refuse(exc, tried)
+            self._refuse(exc, attempt.refused())
             raise
         sealed = self._privacy.seal(sop, request_id, record.meta.get("subject"), fields, now)
         actors = {k: list(v) for k, v in record.meta.get("actors", {}).items()}
@@ -357,11 +334,8 @@ class Requests:
             **_holder(record, check),
         )
         body = kinds.action_body(
-            at=now,
-            request=request_id,
-            sop=sop_entry_ref(sop),
+            **_on_request(now, request_id, sop_entry_ref(sop), actor),
             action=action,
-            actor=actor.id,
             role=check.grant.role,
             source=record.state,
             to=check.target,
@@ -502,10 +476,7 @@ class Requests:
             raise error
         now = self._recorder.now()
         body = kinds.survey_body(
-            at=now,
-            request=request_id,
-            sop=ref,
-            actor=actor.id,
+            **_on_request(now, request_id, ref, actor),
             rules=rules.name,
             answers={key: int(answers[key]) for key in rules.keys},
         )
@@ -557,11 +528,8 @@ class Requests:
             closed=target.state(new_state).final,
         )
         body = kinds.migration_body(
-            at=now,
-            request=request_id,
-            sop=sop_entry_ref(target),
+            **_on_request(now, request_id, sop_entry_ref(target), actor),
             from_sop=old,
-            actor=actor.id,
             role=role,
             source=record.state,
             to=new_state,
@@ -601,18 +569,11 @@ class Requests:
     # -- internals ------------------------------------------------------------------------
 
     def _check_action(
-        self,
-        record: RequestRecord,
-        sop: SOP,
-        *,
-        action: str,
-        actor: Actor,
-        fields: Mapping[str, Any],
-        justification: str | None,
-        on_behalf_of: str | None,
-        now: dt.datetime,
+        self, attempt: Attempt, fields: Mapping[str, Any], justification: str | None
     ) -> _Step:
-        """Check that *actor* may take *action* at *now*; return where it leads and the clocks."""
+        """Check that the *attempt*'s actor may take its action with *fields* and
+        *justification*; return where it leads and the clocks."""
+        record, sop, action, now = attempt.record, attempt.sop, attempt.action, attempt.now
         merged = {**record.data, **fields}
         active = sop.active(record.state, record.meta.get(BRANCHES))
         spec, source = sop.taking(action, active)
@@ -620,18 +581,18 @@ class Requests:
         # Subject rules read what is stored: a caller's data never names another subject.
         subject_data = {**fields, **{k: v for k, v in record.data.items() if v not in _EMPTY}}
         grant = check_access(
-            actor,
+            attempt.actor,
             action,
             allowed_roles=spec.roles,
             not_by=spec.not_by,
             history=record.meta.get("actors", {}),
-            subject_fields=self._access_policy.subject_fields(sop.id, action),
+            subject_fields=self._recorder.access_policy.subject_fields(sop.id, action),
             data=subject_data,
-            on_behalf_of=on_behalf_of,
-            delegations=self._delegations,
+            on_behalf_of=attempt.on_behalf_of,
+            delegations=self._recorder.delegations,
             at=now,
             unit=(in_branch[1].unit if in_branch else None) or record.unit,
-            policy=self._access_policy,
+            policy=self._recorder.access_policy,
         )
         missing = _missing(spec.required_fields, merged)
         blank = spec.justification and not (justification and justification.strip())
@@ -680,7 +641,9 @@ class Requests:
             PermissionDeniedError: the action changes one it may not (rule
                 ``immutable:<field>``).
         """
-        guarded = {r.field for r in self._access_policy.subject_rules if r.sop in ("*", sop.id)}
+        guarded = {
+            r.field for r in self._recorder.access_policy.subject_rules if r.sop in ("*", sop.id)
+        }
         guarded |= {n for n, f in sop.privacy.fields.items() if f.kind == "nik"}
         changed: dict[str, dict[str, str]] = {}
         for name in sorted(guarded & set(fields)):

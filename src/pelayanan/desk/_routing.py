@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from pelayanan.access import Actor, DelegationRegistry, Grant, check_access
+from pelayanan.access import Actor, Grant, check_access
 from pelayanan.audit import kinds
 from pelayanan.desk._bounds import Bounds
-from pelayanan.desk._recorder import Recorder, refused, sop_entry_ref
+from pelayanan.desk._recorder import Attempt, Recorder, refused, sop_entry_ref
 from pelayanan.desk._result import ActionResult
 from pelayanan.exceptions import (
     IncompleteRequestError,
@@ -47,18 +47,6 @@ __all__ = ["Routing"]
 
 
 @attrs.frozen
-class _Attempt:
-    """A routing operation under way: the request as loaded, its SOP, who acts and when."""
-
-    record: RequestRecord
-    sop: SOP
-    action: str
-    actor: Actor
-    on_behalf_of: str | None
-    now: dt.datetime
-
-
-@attrs.frozen
 class _Closing:
     """How a disposisi was closed: which one, the group it joined, where the request went."""
 
@@ -67,7 +55,7 @@ class _Closing:
     returned_to: Mapping[str, Any] | None
 
 
-def _decided(attempt: _Attempt, grant: Grant) -> dict[str, Any]:
+def _decided(attempt: Attempt, grant: Grant) -> dict[str, Any]:
     """Return the fields every routing entry shares (the builders' keyword arguments)."""
     authority = grant.authority()
     return {
@@ -81,6 +69,7 @@ def _decided(attempt: _Attempt, grant: Grant) -> dict[str, Any]:
     }
 
 
+@attrs.define(kw_only=True, eq=False, slots=False)
 class Routing:
     """Route, assign and dispose requests for a desk, recording through its `Recorder`.
 
@@ -89,21 +78,11 @@ class Routing:
         sops: the desk's SOPs.
         config: routing rules, assignment policies and disposition roles; ``None``:
             requests stay with their SOP's unit and nobody may assign or dispose.
-        delegations: the acting officials (Plt/Plh) in force.
     """
 
-    def __init__(
-        self,
-        recorder: Recorder,
-        sops: SOPRegistry,
-        *,
-        config: RoutingConfig | None,
-        delegations: DelegationRegistry | None,
-    ) -> None:
-        self._recorder = recorder
-        self._sops = sops
-        self._config = config
-        self._delegations = delegations
+    _recorder: Recorder
+    _sops: SOPRegistry
+    _config: RoutingConfig | None
 
     # -- used by the request collaborator ------------------------------------------------
 
@@ -333,17 +312,8 @@ class Routing:
             raise PermissionDeniedError(msg, rule="role")
         return roles
 
-    def _refuse(self, attempt: _Attempt, error: RequestError) -> None:
-        record = attempt.record
-        tried = refused(
-            record.id,
-            sop=sop_entry_ref(attempt.sop),
-            action=attempt.action,
-            actor=attempt.actor.id,
-            state=record.state,
-            on_behalf_of=attempt.on_behalf_of,
-        )
-        self._recorder.refuse(error, tried)
+    def _refuse(self, attempt: Attempt, error: RequestError) -> None:
+        self._recorder.refuse(error, attempt.refused())
 
     def _load(
         self,
@@ -354,7 +324,7 @@ class Routing:
         *,
         ids: Mapping[str, str | None] | None = None,
         texts: Mapping[str, str | None] | None = None,
-    ) -> _Attempt:
+    ) -> Attempt:
         """Load the open request an operation acts on; record and raise when it cannot.
 
         *ids* and *texts* are further caller values the operation records, by name, held
@@ -388,21 +358,21 @@ class Routing:
             self._recorder.refuse(error, tried)
             raise error
         sop = self._sops.get(record.sop_id, record.sop_version)
-        attempt = _Attempt(record, sop, action, actor, on_behalf_of, now)
+        attempt = Attempt(record, sop, action, actor, on_behalf_of, now)
         if record.closed:
             closed = TransitionNotAllowedError(action, record.state)
             self._refuse(attempt, closed)
             raise closed
         return attempt
 
-    def _grant(self, attempt: _Attempt, *, roles: Sequence[str]) -> tuple[Grant, str | None]:
+    def _grant(self, attempt: Attempt, *, roles: Sequence[str]) -> tuple[Grant, str | None]:
         """Check roles and delegation; return the grant and the unit it acts for."""
         grant = check_access(
             attempt.actor,
             attempt.action,
             allowed_roles=roles,
             on_behalf_of=attempt.on_behalf_of,
-            delegations=self._delegations,
+            delegations=self._recorder.delegations,
             at=attempt.now,
             unit=attempt.record.unit,
             policy=self._recorder.access_policy,
@@ -413,7 +383,7 @@ class Routing:
         return grant, unit
 
     def _closing(
-        self, attempt: _Attempt, text: str, disposition: str | None
+        self, attempt: Attempt, text: str, disposition: str | None
     ) -> tuple[Grant, list[dict[str, Any]], dict[str, Any] | None]:
         """Check who may answer or return; return the grant, their disposition, the return.
 
@@ -447,7 +417,7 @@ class Routing:
             raise
         return grant, mine, returned
 
-    def _back_to_triage(self, attempt: _Attempt, grant: Grant, unit: str | None) -> dict[str, Any]:
+    def _back_to_triage(self, attempt: Attempt, grant: Grant, unit: str | None) -> dict[str, Any]:
         """Return where a rule-routed request goes when its holder hands it back."""
         record = attempt.record
         if unit != record.unit and record.assignee not in grant.ids:
@@ -458,7 +428,7 @@ class Routing:
 
     @staticmethod
     def _close_item(
-        attempt: _Attempt,
+        attempt: Attempt,
         grant: Grant,
         mine: list[dict[str, Any]],
         returned: dict[str, Any] | None,
@@ -490,7 +460,7 @@ class Routing:
         return ActionResult(updated, result.seq, result.entry_hash.hex())
 
 
-def _innermost(attempt: _Attempt, grant: Grant, mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _innermost(attempt: Attempt, grant: Grant, mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pick the innermost of several dispositions addressed to the same person."""
     # Someone addressed both personally and through their unit answers the innermost
     # order first: one without open sub-dispositions, personal first.

@@ -56,6 +56,8 @@ class AtRiskItem:
             when overdue or stalled.
         expected_p90_s: the same at the p90.
         samples: how many past requests the history holds for this state.
+        longer: how many of those took at least *in_state_s* to the clock's stop (the
+            ones the expected times are drawn from); 0 when overdue or stalled.
         risk: ``overdue``, ``likely``, ``possible`` or ``stalled``.
         reason: the reason in words.
     """
@@ -72,6 +74,7 @@ class AtRiskItem:
     expected_s: int
     expected_p90_s: int
     samples: int
+    longer: int
     risk: str
     reason: str
 
@@ -235,6 +238,7 @@ def build_at_risk(
             past = history.get((track.sop.id, verdict.clock, track.state), [])
             in_state = max(0, seconds(calendar.elapsed(track.entered, when)))
             local = verdict.deadline.astimezone(calendar.zone).isoformat(timespec="minutes")
+            longer: list[int] = []
             if verdict.deadline < when:
                 # Past the deadline the clock is breached already: no forecast needed.
                 overdue = seconds(calendar.elapsed(verdict.deadline, when))
@@ -291,6 +295,7 @@ def build_at_risk(
                     expected_s=median,
                     expected_p90_s=p90,
                     samples=len(past),
+                    longer=len(longer),
                     risk=risk,
                     reason=reason,
                 )

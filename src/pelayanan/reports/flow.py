@@ -32,6 +32,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
+
 from pelayanan.audit.kinds import (
     ACTOR,
     ASSIGNED_UNIT,
@@ -266,6 +268,25 @@ class GroupCounts:
         self.durations: dict[str, list[int]] = {}
 
 
+def _registry(sops: SOPRegistry | Iterable[SOP]) -> SOPRegistry:
+    return sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
+
+
+def _calendar_map(calendars: Mapping[str, WorkCalendar] | None) -> dict[str, WorkCalendar]:
+    return dict(calendars or {})
+
+
+def _check_by(_flow: object, _field: object, by: str | None) -> None:
+    if by is not None and by not in DIMENSIONS:
+        raise ReportError(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
+
+
+def _check_period(_flow: object, _field: object, period: str) -> None:
+    if period not in PERIODS:
+        raise ReportError(f"unknown period {period!r}; choose week or month")
+
+
+@attrs.define(slots=False, eq=False, repr=False)
 class RequestFlow:
     """Fold verified entries into request tracks and per-group flow counters.
 
@@ -288,41 +309,29 @@ class RequestFlow:
         ReportError: an unknown dimension or period.
     """
 
-    def __init__(
-        self,
-        sops: SOPRegistry | Iterable[SOP],
-        calendar: WorkCalendar,
-        *,
-        by: str | None = None,
-        received_from: dt.date | None = None,
-        received_to: dt.date | None = None,
-        period: str = "week",
-        history: bool = False,
-        until: dt.datetime | None = None,
-        calendars: Mapping[str, WorkCalendar] | None = None,
-    ) -> None:
-        if by is not None and by not in DIMENSIONS:
-            raise ReportError(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-        if period not in PERIODS:
-            raise ReportError(f"unknown period {period!r}; choose week or month")
-        self.sops = sops if isinstance(sops, SOPRegistry) else SOPRegistry(sops)
-        self.calendar = calendar
-        self.by = by
-        self.received_from = received_from
-        self.received_to = received_to
-        self.period = period
-        self.history = history
-        self.until = until
-        self.tracks: dict[str, RequestTrack] = {}
-        self.total = GroupCounts()
-        self.groups: dict[str, GroupCounts] = {}
-        self.periods: dict[str, Counter[str]] = {}
-        self.sop_versions: set[tuple[str, str, str]] = set()
-        self.last_time: dt.datetime | None = None
-        self._skipped: set[str] = set()
-        self._zone = calendar.zone
-        self._calendars = dict(calendars or {})
-        self._stay_calendars: dict[tuple[str, str], WorkCalendar] = {}
+    # The fields in the order the replay state has always held them.
+    sops: SOPRegistry = attrs.field(converter=_registry)
+    calendar: WorkCalendar
+    by: str | None = attrs.field(default=None, kw_only=True, validator=_check_by)
+    received_from: dt.date | None = attrs.field(default=None, kw_only=True)
+    received_to: dt.date | None = attrs.field(default=None, kw_only=True)
+    period: str = attrs.field(default="week", kw_only=True, validator=_check_period)
+    history: bool = attrs.field(default=False, kw_only=True)
+    until: dt.datetime | None = attrs.field(default=None, kw_only=True)
+    tracks: dict[str, RequestTrack] = attrs.field(init=False, factory=dict)
+    total: GroupCounts = attrs.field(init=False, factory=GroupCounts)
+    groups: dict[str, GroupCounts] = attrs.field(init=False, factory=dict)
+    periods: dict[str, Counter[str]] = attrs.field(init=False, factory=dict)
+    sop_versions: set[tuple[str, str, str]] = attrs.field(init=False, factory=set)
+    last_time: dt.datetime | None = attrs.field(init=False, default=None)
+    _skipped: set[str] = attrs.field(init=False, factory=set)
+    _zone: dt.tzinfo = attrs.field(
+        init=False, default=attrs.Factory(lambda self: self.calendar.zone, takes_self=True)
+    )
+    _calendars: dict[str, WorkCalendar] = attrs.field(
+        default=None, kw_only=True, converter=_calendar_map
+    )
+    _stay_calendars: dict[tuple[str, str], WorkCalendar] = attrs.field(init=False, factory=dict)
 
     def stay_calendar(self, sop: SOP) -> WorkCalendar:
         """Return the calendar *sop*'s stays are measured on: its main clock's.

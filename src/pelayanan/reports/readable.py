@@ -336,6 +336,7 @@ def _risk_reason(item: AtRiskItem, wording: Wording, zone: dt.tzinfo) -> str:
         "reason.expected",
         median=w.duration(item.expected_s, working=True),
         p90=w.duration(item.expected_p90_s, working=True),
+        longer=item.longer,
         **values,
     )
 

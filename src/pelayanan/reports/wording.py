@@ -160,13 +160,15 @@ _PHRASES: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "reason.expected": (
         (
-            "perlu sekitar {median} lagi (p90 {p90}; dari {samples} permohonan sebelumnya, "
-            "sudah {in_state} di tahap ini) padahal sisa waktu kerja {remaining} sebelum "
+            "perlu sekitar {median} lagi (p90 {p90}; menurut {longer} dari {samples} "
+            "permohonan sebelumnya yang masih berjalan setelah {in_state} di tahap ini, "
+            "selama permohonan ini sudah di sana) padahal sisa waktu kerja {remaining} sebelum "
             "tenggat {deadline}"
         ),
         (
-            "needs about {median} more (p90 {p90}; from {samples} past requests, {in_state} "
-            "in this stage so far) but {remaining} of working time remain before the deadline "
+            "needs about {median} more (p90 {p90}; from the {longer} of {samples} past "
+            "requests still running after {in_state} in this stage, as long as this one has "
+            "been there) but {remaining} of working time remain before the deadline "
             "{deadline}"
         ),
     ),

@@ -18,6 +18,7 @@ from pelayanan.calendar import Duration, WorkCalendar
 __all__ = [
     "Measure",
     "as_time",
+    "core_change",
     "core_pause",
     "core_resume",
     "core_start",
@@ -197,3 +198,15 @@ def core_stop(
         stopped_at=_put(at, native),
     )
     return new
+
+
+def core_change(
+    kind: str, state: Mapping[str, Any], measure: Measure, at: dt.datetime, *, native: bool = False
+) -> dict[str, Any]:
+    """Return *state* after the change *kind* at *at*: `core_pause` for ``pause``,
+    `core_resume` for ``resume``, `core_stop` for ``stop``."""
+    if kind == "pause":
+        return core_pause(state, measure, at, native=native)
+    if kind == "resume":
+        return core_resume(state, measure, at, native=native)
+    return core_stop(state, measure, at, native=native)

@@ -20,10 +20,8 @@ from pelayanan.sla._config import (
 )
 from pelayanan.sla._core import (
     Measure,
-    core_pause,
-    core_resume,
+    core_change,
     core_start,
-    core_stop,
     minute,
     t,
 )
@@ -233,19 +231,16 @@ class ClockEngine:
             fresh["schedule"] = self._schedule(spec, measure, fresh)
             return fresh
         assert state is not None
+        changed = core_change(change, state, measure, at)
         if change == "pause":
-            paused = core_pause(state, measure, at)
-            paused["pause_reason"] = (reason or "").strip()
+            changed["pause_reason"] = (reason or "").strip()
             # Thresholds reached before the pause still fire; the rest wait for resume.
-            paused["schedule"] = [i for i in state["schedule"] if t(i[1]) <= at]
-            return paused
-        if change == "resume":
-            resumed = core_resume(state, measure, at)
-            resumed["schedule"] = self._schedule(spec, measure, resumed)
-            return resumed
-        stopped = core_stop(state, measure, at)
-        stopped["schedule"] = []
-        return stopped
+            changed["schedule"] = [i for i in state["schedule"] if t(i[1]) <= at]
+        elif change == "resume":
+            changed["schedule"] = self._schedule(spec, measure, changed)
+        else:
+            changed["schedule"] = []
+        return changed
 
     def _schedule(
         self, spec: ClockDef, measure: Measure, state: Mapping[str, Any]

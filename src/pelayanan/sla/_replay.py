@@ -49,10 +49,8 @@ from pelayanan.exceptions import CalendarError, CalendarFingerprintError
 from pelayanan.sla._core import (
     Measure,
     as_time,
-    core_pause,
-    core_resume,
+    core_change,
     core_start,
-    core_stop,
     minute,
 )
 from pelayanan.sop.model import AGENCY
@@ -327,19 +325,15 @@ class _ReplayedClock:
         Raises:
             ValueError: the clock has stopped (only a ``start`` or ``reset`` follows).
         """
-        state, measure, windows = self.state, self.measure, self.windows
+        state, windows = self.state, self.windows
         if state["status"] in _STOPPED:
             raise ValueError(f"a {kind!r} change after the clock stopped")
-        if kind == "pause":
-            self.state = core_pause(state, measure, at, native=True)
-            self.windows = (*windows[:-1], (windows[-1][0], at))
-        elif kind == "resume":
-            self.state = core_resume(state, measure, at, native=True)
+        if kind == "resume":
             self.windows = (*windows, (at, None))
-        else:
-            if state["status"] == "running":
-                self.windows = (*windows[:-1], (windows[-1][0], at))
-            self.state = core_stop(state, measure, at, native=True)
+        elif kind == "pause" or state["status"] == "running":
+            # A pause, or a stop while running, ends the running window.
+            self.windows = (*windows[:-1], (windows[-1][0], at))
+        self.state = core_change(kind, state, self.measure, at, native=True)
 
 
 class ClockReplayer:

@@ -16,12 +16,30 @@ desk, the proofs and the reports also read the *working tables*, which nothing s
    last-entry pointer), and every request the log changed has a row.
 
 Each disagreement is a `StoreProblem`, rendered ``store: TABLE KEY: what differs``.
+
+With ``jobs`` 2 (what ``jobs=None`` and the CLI choose for a SQLite file of at least
+`PARALLEL_MIN_ENTRIES` entries on two or more cores), each ledger's log checklist
+(entries, chain, every checkpoint's root, no signature) runs in a worker process that
+opens the store itself, while this process checks the signatures `run` would check and
+reads the entries once more (`json.loads` and leaf hash only) for items 2, 3 and 5.  The
+halves must end at the same size and Merkle root (so they read the same entry bytes) and
+have read the same checkpoint notes (a digest of them).  Anything short of a clean result
+on both sides (a fault, a problem, halves that differ, as when a desk appends between the
+two reads) runs the whole check again in one process, so what is reported is always what
+``jobs=1`` reports.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import multiprocessing
+import multiprocessing.context
+import os
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import attrs
@@ -31,16 +49,32 @@ from pelayanan.audit.export import export_checkpoints
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange, Node
-from pelayanan.audit.verify import LedgerVerifier, Progress, VerificationReport
-from pelayanan.exceptions import ProofError, StoreError, VerificationError
+from pelayanan.audit.verify import (
+    LedgerVerifier,
+    Progress,
+    VerificationReport,
+    accept_checkpoint,
+)
+from pelayanan.exceptions import (
+    InvalidArgumentError,
+    PelayananError,
+    ProofError,
+    StoreError,
+    VerificationError,
+)
 from pelayanan.store._replay import CHECK_COLUMNS, RowReplay, RowView, row_differences
 from pelayanan.store.base import Store
+from pelayanan.store.sqlite import SQLiteStore
 from pelayanan.store.transfer import imported_meta_key
 
-__all__ = ["StoreProblem", "StoreReport", "read_snapshot", "verify_store"]
+__all__ = ["PARALLEL_MIN_ENTRIES", "StoreProblem", "StoreReport", "read_snapshot", "verify_store"]
 
 #: How many entries' Merkle nodes are compared per query.
 _NODE_BATCH = 2048
+
+#: Stores holding at least this many entries are checked with a worker process when
+#: ``jobs`` is None (below it, starting the worker costs more than it saves).
+PARALLEL_MIN_ENTRIES = 20_000
 
 
 @attrs.frozen
@@ -69,10 +103,12 @@ class StoreReport:
     Attributes:
         ledgers: one report per verified ledger.
         problems: every working-table row that disagrees with the log (empty: intact).
+        jobs: how many processes the check ran in (1, or 2 with a worker).
     """
 
     ledgers: tuple[VerificationReport, ...]
     problems: tuple[StoreProblem, ...]
+    jobs: int = 1
 
     @property
     def ok(self) -> bool:
@@ -99,6 +135,7 @@ def verify_store(
     check_tables: bool = True,
     all_checkpoints: bool = False,
     progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> StoreReport:
     """Verify every ledger of *store* and check its working tables against the log.
 
@@ -118,14 +155,72 @@ def verify_store(
             each key's run) has its signature checked; every checkpoint's root is
             checked either way, and the latest one's signature covers every entry.
         progress: called as entries are verified.
+        jobs: processes: 1 (the default: a library call never starts a process
+            unasked) checks in this process alone; 2 (or more: one worker is used) runs
+            the log checklist in a worker process beside the table checks, for a SQLite
+            file store (others: 1); ``None`` picks 2 when the store holds at least
+            `PARALLEL_MIN_ENTRIES` entries and two cores are available (what
+            ``pelayanan audit verify --db`` does unless given ``--jobs``).  The result
+            is the same either way; `StoreReport.jobs` says how many ran.
 
     Returns:
         The report; `StoreReport.problems` lists every disagreement.
 
     Raises:
         VerificationError: the log itself does not verify (the first failure).
+        InvalidArgumentError: *jobs* is below 1.
     """
-    saved = {note.checkpoint.ledger: note for note in since}
+    how = _How(tuple(trusted_keys), tuple(since), check_tables, all_checkpoints)
+    if _workers(store, jobs) > 1:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_start_method()) as pool:
+            found = _verify_beside(store, how, progress, pool)
+        if found is not None:
+            return found
+    return _verify_serial(store, how, progress)
+
+
+@attrs.frozen
+class _How:
+    """What `verify_store` was asked to check (passed whole to the worker)."""
+
+    trusted_keys: tuple[VerifierKey | TrustedKey, ...]
+    since: tuple[SignedCheckpoint, ...]
+    check_tables: bool
+    all_checkpoints: bool
+
+
+def _start_method() -> multiprocessing.context.BaseContext | None:
+    """Return how to start the worker: the platform's default, unless threads are running.
+
+    A process forked while other threads run may copy a lock one of them holds (SQLite's
+    own among them); from a threaded caller (a web application's desk) the worker is
+    started from a clean forkserver process instead, where the platform offers one.
+    """
+    if threading.active_count() > 1 and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return None
+
+
+def _workers(store: Store, jobs: int | None) -> int:
+    """Return how many processes to check *store* in (see `verify_store`)."""
+    if jobs is not None and jobs < 1:
+        msg = f"jobs must be at least 1, got {jobs}"
+        raise InvalidArgumentError(msg)
+    if not isinstance(store, SQLiteStore) or store.path == ":memory:":
+        return 1  # the worker opens the store by its file name
+    if jobs is not None:
+        return min(jobs, 2)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return 1
+    total = sum(store.head(ledger).size for ledger in store.ledgers())
+    return 2 if total >= PARALLEL_MIN_ENTRIES else 1
+
+
+def _verify_serial(store: Store, how: _How, progress: Progress | None) -> StoreReport:
+    """Run every check in this process (the reference for what a fault reports)."""
+    saved = {note.checkpoint.ledger: note for note in how.since}
+    check_tables, trusted_keys = how.check_tables, how.trusted_keys
     problems: list[StoreProblem] = []
     reports: list[VerificationReport] = []
     replay = RowReplay() if check_tables else None
@@ -140,9 +235,11 @@ def verify_store(
             what = f"the log has no ledger {sorted(unknown)[0]!r} of the saved checkpoint"
             raise VerificationError(None, what)
         for ledger in ledgers:
-            check = _LedgerCheck(store, ledger, replay, "merkle_nodes" not in missing)
+            check = _LedgerCheck(store, ledger, replay, nodes="merkle_nodes" not in missing)
             reports.append(
-                check.run(trusted_keys, saved.get(ledger), progress, all_signatures=all_checkpoints)
+                check.run(
+                    trusted_keys, saved.get(ledger), progress, all_signatures=how.all_checkpoints
+                )
             )
             problems.extend(check.problems)
         faults = getattr(store, "checkpoint_faults", None)
@@ -151,6 +248,74 @@ def verify_store(
         if replay is not None and "requests" not in missing:
             problems.extend(_request_problems(store, replay))
     return StoreReport(tuple(reports), tuple(problems))
+
+
+def _verify_beside(
+    store: Store, how: _How, progress: Progress | None, pool: ProcessPoolExecutor
+) -> StoreReport | None:
+    """Check the tables here and each ledger's log in *pool*; ``None`` unless all is well.
+
+    ``None`` (a fault, a problem, or the two halves did not read the same log) sends
+    the caller to `_verify_serial`, which names what is wrong exactly as ``jobs=1``.
+    """
+    assert isinstance(store, SQLiteStore)
+    saved = {note.checkpoint.ledger: note for note in how.since}
+    replay = RowReplay() if how.check_tables else None
+    reports: list[VerificationReport] = []
+    with read_snapshot(store):
+        problems: list[StoreProblem] = []
+        ledgers = _ledgers(store, problems)
+        if store.missing_tables or problems or not ledgers or set(saved) - set(ledgers):
+            return None
+        logs = [
+            pool.submit(_log_report, store.path, ledger, how, saved.get(ledger))
+            for ledger in ledgers
+        ]
+        for ledger, log in zip(ledgers, logs, strict=True):
+            check = _LedgerCheck(store, ledger, replay, nodes=True)
+            try:
+                keys, checked, last, notes = check.signatures_only(
+                    how.trusted_keys, all_signatures=how.all_checkpoints
+                )
+            except VerificationError:
+                return None
+            read = check.tables_only(progress)
+            answer = log.result()
+            if read is None or answer is None:
+                return None
+            report, digest = answer
+            if (report.size, report.root, digest) != (*read, notes):
+                return None  # the two processes did not read the same log
+            problems.extend(check.problems)
+            reports.append(
+                attrs.evolve(
+                    report,
+                    keys=tuple(sorted(keys.union(report.keys))),
+                    signatures=checked,
+                    last_checkpoint=last,
+                )
+            )
+        problems.extend(StoreProblem(*fault) for fault in store.checkpoint_faults())
+        if replay is not None:
+            problems.extend(_request_problems(store, replay))
+    return None if problems else StoreReport(tuple(reports), (), jobs=2)
+
+
+def _log_report(
+    path: str, ledger: str, how: _How, since: SignedCheckpoint | None
+) -> tuple[VerificationReport, bytes] | None:
+    """In the worker: `_LedgerCheck.log_only` on the store at *path*; ``None`` on a fault."""
+    try:
+        store = SQLiteStore(path, read_only=True)
+    except PelayananError:
+        return None
+    try:
+        with read_snapshot(store):
+            return _LedgerCheck(store, ledger, None, nodes=False).log_only(how.trusted_keys, since)
+    except PelayananError:
+        return None
+    finally:
+        store.close()
 
 
 def _ledgers(store: Store, problems: list[StoreProblem]) -> list[str]:
@@ -167,7 +332,7 @@ def _ledgers(store: Store, problems: list[StoreProblem]) -> list[str]:
 class _LedgerCheck:
     """Verify one ledger's log and compare its head and nodes, in one pass."""
 
-    def __init__(self, store: Store, ledger: str, replay: RowReplay | None, nodes: bool) -> None:
+    def __init__(self, store: Store, ledger: str, replay: RowReplay | None, *, nodes: bool) -> None:
         self.store = store
         self.ledger = ledger
         self.replay = replay
@@ -191,8 +356,7 @@ class _LedgerCheck:
         store, ledger = self.store, self.ledger
         head = store.head(ledger)
         verifier = LedgerVerifier(ledger, trusted_keys, since=since)
-        signed = None if all_signatures else export_checkpoints(store.iter_checkpoints(ledger))
-        notes = _Notes(store.iter_checkpoints(ledger), signed)
+        notes = self._notes(all_signatures)
         notes.feed_upto(verifier, 0)
         for stored in store.entries(ledger):
             entry = verifier.add_entry(stored.seq, stored.data)
@@ -208,6 +372,88 @@ class _LedgerCheck:
         if progress is not None:
             progress(ledger, report.size, head.size)
         return report
+
+    def log_only(
+        self, trusted_keys: Sequence[VerifierKey | TrustedKey], since: SignedCheckpoint | None
+    ) -> tuple[VerificationReport, bytes]:
+        """Do the worker's half of `run`: the log, every checkpoint's root, no signature.
+
+        Returns:
+            The report (its ``signatures`` 0, its ``last_checkpoint`` the body alone)
+            and the digest of the checkpoint notes read (see `_hashed`).
+        """
+        verifier = LedgerVerifier(self.ledger, trusted_keys, since=since)
+        digest = hashlib.sha256()
+        notes = _Notes(_hashed(self.store.iter_checkpoints(self.ledger), digest), frozenset())
+        notes.feed_upto(verifier, 0)
+        for stored in self.store.entries(self.ledger):
+            verifier.add_entry(stored.seq, stored.data)
+            notes.feed_upto(verifier, verifier.size)
+        notes.feed_upto(verifier, None)
+        return verifier.finish(), digest.digest()
+
+    def signatures_only(
+        self, trusted_keys: Sequence[VerifierKey | TrustedKey], *, all_signatures: bool
+    ) -> tuple[set[str], int, str | None, bytes]:
+        """Do this process's share of the log: the signatures `run` checks.
+
+        Returns:
+            The names of the keys accepted, how many signatures were checked, the last
+            note's text (``None``: no note) and the digest of every note read.
+
+        Raises:
+            VerificationError: a note is malformed or not validly signed (the caller
+                then runs `run`, which names the fault where ``jobs=1`` does).
+        """
+        store, ledger = self.store, self.ledger
+        digest = hashlib.sha256()
+        chosen = None
+        if not all_signatures:
+            chosen = export_checkpoints(_hashed(store.iter_checkpoints(ledger), digest))
+        notes = store.iter_checkpoints(ledger)
+        if chosen is None:
+            notes = _hashed(notes, digest)
+        keys: set[str] = set()
+        checked = 0
+        last = None
+        for index, text in enumerate(notes):
+            last = text
+            if chosen is None or index in chosen:
+                keys.add(accept_checkpoint(SignedCheckpoint.parse(text), trusted_keys))
+                checked += 1
+        return keys, checked, last, digest.digest()
+
+    def tables_only(self, progress: Progress | None) -> tuple[int, bytes] | None:
+        """Do `run`'s table half: nodes, head and replay; return the entries' size and root.
+
+        The entries are parsed with `json.loads` alone: the worker's `log_only` checks
+        them.  ``None``: an entry this half could not take (the worker rejects it too,
+        or the two read different logs).
+        """
+        store, ledger = self.store, self.ledger
+        head = store.head(ledger)
+        loads = json.loads
+        for stored in store.entries(ledger):
+            if stored.seq != self._range.size:
+                return None
+            try:
+                entry = loads(stored.data)
+                self._tap(stored.seq, stored.hash, entry)
+            except Exception:  # a malformed entry may break the replay in any way
+                return None
+            size = self._range.size
+            if progress is not None and not size & 4095:
+                progress(ledger, size, head.size)
+        self._flush_nodes()
+        self._compare_head(head)
+        if progress is not None:
+            progress(ledger, self._range.size, head.size)
+        return self._range.size, self._range.root()
+
+    def _notes(self, all_signatures: bool) -> _Notes:
+        store, ledger = self.store, self.ledger
+        signed = None if all_signatures else export_checkpoints(store.iter_checkpoints(ledger))
+        return _Notes(store.iter_checkpoints(ledger), signed)
 
     def _tap(self, seq: int, entry_hash: bytes, entry: dict[str, Any]) -> None:
         if self.replay is not None:
@@ -287,6 +533,14 @@ class _Notes:
         while self._pending is not None and (size is None or self._size <= size):
             verifier.add_checkpoint(self._pending, signature=self._signature)
             self._next()
+
+
+def _hashed(notes: Iterator[str], digest: Any) -> Iterator[str]:
+    """Yield *notes*, adding each (length-prefixed) to *digest*: what two reads compare."""
+    for text in notes:
+        data = text.encode()
+        digest.update(len(data).to_bytes(8, "big") + data)
+        yield text
 
 
 def _request_problems(store: Store, replay: RowReplay) -> Iterator[StoreProblem]:
