@@ -320,14 +320,8 @@ class _ReplayedClock:
         self.windows = windows  # (start, end) pairs of running time; end None while running
 
     def change(self, kind: str, at: dt.datetime) -> None:
-        """Apply a ``pause``, ``resume`` or ``stop`` change at *at*.
-
-        Raises:
-            ValueError: the clock has stopped (only a ``start`` or ``reset`` follows).
-        """
+        """Apply a ``pause``, ``resume`` or ``stop`` change at *at* (the clock has not stopped)."""
         state, windows = self.state, self.windows
-        if state["status"] in _STOPPED:
-            raise ValueError(f"a {kind!r} change after the clock stopped")
         if kind == "resume":
             self.windows = (*windows, (at, None))
         elif kind == "pause" or state["status"] == "running":
@@ -513,12 +507,14 @@ class ClockReplayer:
                 state[MEASURES] = _shared(change.get(MEASURES, AGENCY))
                 clocks[key] = _ReplayedClock(state, measure, ((at, None),))
                 self._idle.discard(request)
-            elif clock is None:
-                if key in met:
-                    raise ValueError(f"a {kind!r} change after the clock stopped")
+            elif clock is None or clock.state["status"] in _STOPPED:
                 where = f"entry {entry.get(SEQ)}: request {request!r}, clock {name!r}"
-                msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
-                raise CalendarError(msg)
+                when = (
+                    "before the clock started"
+                    if clock is None and key not in met
+                    else "after the clock stopped"
+                )
+                raise CalendarError(f"{where}: a {kind!r} change {when}; the log is incomplete")
             else:
                 clock.change(kind, at)
                 if clock.state["status"] == "met":
