@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -11,10 +12,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pelayanan.audit.checkpoint import SignedCheckpoint
+from pelayanan.audit.entry import format_time, parse_time
 from pelayanan.audit.keyring import TrustedKey
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange
@@ -22,7 +24,7 @@ from pelayanan.audit.verify import LedgerVerifier, ResumePoint
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
-from pelayanan.exceptions import MerkleRootError, ReportStateError
+from pelayanan.exceptions import CalendarError, MerkleRootError, ReportStateError
 from pelayanan.reports import state as state_module
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockLogFold, clock_outcomes
@@ -179,6 +181,12 @@ class TestStateFile:
         with pytest.raises(ReportStateError, match=r"tag does not check|not a report state"):
             self._load(demo_log, bytes(changed))
 
+    def test_a_state_of_another_format_is_refused(self, demo_log: DemoLog, saved: bytes) -> None:
+        """A state saved in an older format is named as such (the report is then rebuilt)."""
+        older = saved.replace(state_module.STATE_FORMAT.encode(), b"pelayanan-report-state/1", 1)
+        with pytest.raises(ReportStateError, match="another state format"):
+            self._load(demo_log, older)
+
     def test_another_key_is_refused(self, demo_log: DemoLog, saved: bytes) -> None:
         """A state made under another key does not check."""
         with pytest.raises(ReportStateError, match="tag does not check"):
@@ -232,3 +240,101 @@ class TestStateFile:
         path.write_bytes(b"short")
         with pytest.raises(ReportStateError, match="not a report state key"):
             state_key(path, create=False)
+
+
+_CALENDAR = indonesian_government_calendar()
+#: The changes a clock in each status takes, the last of each an error of the log.
+_NEXT = {
+    None: ("start", "start", "start", "pause"),
+    "running": ("pause", "stop", "stop", "reset", "resume"),
+    "paused": ("resume", "resume", "stop", "reset", "pause"),
+    "stopped": ("start", "reset", "start", "stop"),
+}
+_AFTER = {"start": "running", "reset": "running", "resume": "running", "pause": "paused"}
+
+
+def _clock_entries(steps: list[tuple[int, int, int, int]]) -> list[dict[str, Any]]:
+    """Return entries changing clocks: (request, clock, choice of change, minutes after).
+
+    The choice picks among the changes the clock's status allows, now and then one it
+    does not (then the log is malformed, and both replays must say so alike).
+    """
+    at = dt.datetime(2026, 7, 6, 1, 0, tzinfo=dt.UTC)
+    status: dict[tuple[int, int], str | None] = {}
+    entries: list[dict[str, Any]] = []
+    for seq, (request, clock, choice, minutes) in enumerate(steps):
+        at += dt.timedelta(minutes=minutes)
+        when = format_time(at)
+        allowed = _NEXT[status.get((request, clock))]
+        change = allowed[choice % (len(allowed) - 1)] if choice else allowed[-1]
+        status[(request, clock)] = _AFTER.get(change, "stopped")
+        record: dict[str, Any] = {"clock": f"c{clock}", "change": change, "at": when}
+        if change in ("start", "reset"):
+            record.update(
+                calendar="default", fingerprint=_CALENDAR.fingerprint, cycle=seq,
+                target={"working_hours": 2 + clock}, holder={"unit": f"u{seq % 3}"},
+            )  # fmt: skip
+        entries.append({
+            "seq": seq, "time": when, "kind": "action", "request": f"r{request}",
+            "actor": f"officer-{seq % 2}", "clocks": [record],
+        })  # fmt: skip
+    return entries
+
+
+def _outcomes(fold: ClockLogFold, as_of: dt.datetime) -> object:
+    try:
+        return clock_outcomes(fold, as_of=as_of)
+    except CalendarError as exc:
+        return str(exc)
+
+
+class TestClockReplayAcrossAState:
+    """Clocks paused, resumed, stopped (met or breached) and restarted across the split."""
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        steps=st.lists(
+            st.tuples(
+                st.integers(0, 2),
+                st.integers(0, 1),
+                st.integers(0, 99),
+                st.sampled_from([0, 5, 50, 200, 1500]),
+            ),
+            min_size=1,
+            max_size=40,
+        ),
+        data=st.data(),
+    )
+    def test_a_saved_and_resumed_clock_replay_equals_the_full_one(
+        self, steps: list[tuple[int, int, int, int]], data: st.DataObject
+    ) -> None:
+        entries = _clock_entries(steps)
+        split = data.draw(st.integers(0, len(entries)), label="split point")
+        as_of = parse_time(entries[-1]["time"]) + dt.timedelta(days=2)
+        whole = ClockLogFold(default=_CALENDAR)
+        for entry in entries:
+            whole.feed(entry)
+        first = ClockLogFold(default=_CALENDAR)
+        for entry in entries[:split]:
+            first.feed(entry)
+        event("malformed" if whole.error else "well formed")
+        if first.error is not None:  # such a fold is not saved; its error stands
+            assert _outcomes(first, as_of) == _outcomes(whole, as_of)
+            return
+        out = io.BytesIO()
+        state_module._Pickler(out).dump(first)
+        references = {("calendar", _CALENDAR.fingerprint): _CALENDAR}
+        resumed = state_module._Unpickler(io.BytesIO(out.getvalue()), references).load()
+        for entry in entries[split:]:
+            resumed.feed(entry)
+        assert _outcomes(resumed, as_of) == _outcomes(whole, as_of)
+
+    def test_a_change_after_a_stop_is_a_malformed_log(self) -> None:
+        """A met clock is kept as its verdict; a change to it is refused as before a save."""
+        for finished in ((0, 0, 1, 0), (0, 0, 2, 5)), ((0, 0, 1, 0), (0, 0, 2, 500)):
+            entries = _clock_entries([*finished, (0, 0, 0, 5)])
+            fold = ClockLogFold(default=_CALENDAR)
+            for entry in entries:
+                fold.feed(entry)
+            with pytest.raises(CalendarError, match="'stop' change after the clock stopped"):
+                clock_outcomes(fold)

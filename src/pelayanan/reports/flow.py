@@ -187,6 +187,57 @@ class RequestTrack:
         #: In a parallel state: branch -> working position when it started, until it ends.
         self.branches_started: dict[str, tuple[int, int]] = {}
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        """Return the fields, in the order `__setstate__` takes them.
+
+        A saved report state holds every track: as a tuple they pickle in a third of the
+        time of the default dict of slots (0.35 s to 0.12 s for the 19,500 tracks of a
+        100,000-entry log; docs/performance.md).
+        """
+        return (
+            self.id,
+            self.sop,
+            self.calendar,
+            self.hidden,
+            self.received,
+            self.received_seq,
+            self.state,
+            self.entered,
+            self.entered_at,
+            self.updated,
+            self.unit,
+            self.officer,
+            self.region,
+            self.closed_at,
+            self.first_entered,
+            self.closed_seq,
+            self.units_received,
+            self.branches_started,
+        )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """Set the fields from `__getstate__`'s tuple."""
+        (
+            self.id,
+            self.sop,
+            self.calendar,
+            self.hidden,
+            self.received,
+            self.received_seq,
+            self.state,
+            self.entered,
+            self.entered_at,
+            self.updated,
+            self.unit,
+            self.officer,
+            self.region,
+            self.closed_at,
+            self.first_entered,
+            self.closed_seq,
+            self.units_received,
+            self.branches_started,
+        ) = state
+
     @property
     def closed(self) -> bool:
         """Say whether the request is in a final state."""

@@ -43,6 +43,7 @@ from pelayanan.audit.verify import ResumePoint
 from pelayanan.calendar import WorkCalendar
 from pelayanan.exceptions import ReportStateError
 from pelayanan.reports.replay import REPORT_ALGORITHM_VERSION, LogBasis
+from pelayanan.sla import ClockVerdict
 from pelayanan.sop import SOP
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The first word of a state file; a file of another format is not read.
-STATE_FORMAT = "pelayanan-report-state/1"
+STATE_FORMAT = "pelayanan-report-state/2"
 
 _KEY_BYTES = 32
 
@@ -206,6 +207,8 @@ def load_state(
     first, _, body = data.partition(b"\n")
     words = first.split(b" ")
     if len(words) != 2 or words[0] != STATE_FORMAT.encode():
+        if len(words) == 2 and words[0].startswith(b"pelayanan-report-state/"):
+            raise ReportStateError(f"it is in another state format ({words[0].decode()!r})")
         raise ReportStateError(f"not a report state file (it does not start {STATE_FORMAT!r})")
     expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
     if not hmac.compare_digest(words[1], expected):
@@ -263,17 +266,27 @@ def _by_reference(obj: Any) -> tuple[type[_Ref], tuple[str, str]]:
     return _Ref, _reference(obj)
 
 
+def _verdict_call(v: ClockVerdict) -> tuple[type[ClockVerdict], tuple[Any, ...]]:
+    return ClockVerdict, (
+        v.request, v.clock, v.cycle, v.status, v.deadline, v.finished_at, v.overrun,
+        v.paused, v.calendar, v.fingerprint, v.measures,
+    )  # fmt: skip
+
+
 class _Pickler(pickle.Pickler):
     """Pickle folds, saving the calendars, SOPs and time zones they hold by name.
 
     The types go through the dispatch table, so no Python code runs for the millions of
-    other objects a large state holds.
+    other objects a large state holds.  A finished clock's verdict is saved as its
+    constructor call: at 100,000 entries its 49,000 verdicts read in 0.11 s instead of
+    0.17 s through attrs' own state (docs/performance.md).
     """
 
     def __init__(self, out: io.BytesIO) -> None:
         super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
         self.dispatch_table = {
             WorkCalendar: _by_reference, SOP: _by_reference, zoneinfo.ZoneInfo: _by_reference,
+            ClockVerdict: _verdict_call,
         }  # fmt: skip
 
 

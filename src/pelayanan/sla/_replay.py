@@ -177,6 +177,7 @@ _Acting = tuple[str, dt.datetime]
 _Point = tuple[dt.datetime, str | None, str | None, str | None, _Acting | None]
 _Window = tuple[dt.datetime, dt.datetime | None]
 _LIVE = frozenset({"running", "paused", "breached"})
+_STOPPED = frozenset({"met", "breached"})
 
 
 def _shared(value: Any) -> Any:
@@ -319,7 +320,7 @@ class _ReplayedClock:
         self.windows = windows  # (start, end) pairs of running time; end None while running
 
     def change(self, kind: str, at: dt.datetime) -> None:
-        """Apply a ``pause``, ``resume`` or ``stop`` change at *at*."""
+        """Apply a ``pause``, ``resume`` or ``stop`` change at *at* (the clock has not stopped)."""
         state, windows = self.state, self.windows
         if kind == "resume":
             self.windows = (*windows, (at, None))
@@ -358,8 +359,13 @@ class ClockReplayer:
         # (calendar name, fingerprint, target) -> (target, measure index): a log repeats a
         # handful of targets and calendars, each parsed and checked once.
         self._kinds: dict[tuple[str, str, Any, str | None], tuple[Duration, Measure]] = {}
-        # (request, clock) -> the clock as replayed so far.
+        # (request, clock) -> the clock as replayed so far, while it can still change
+        # verdict or be attributed (running, paused, breached).
         self._clocks: dict[tuple[str, str], _ReplayedClock] = {}
+        # (request, clock) -> the verdict of a clock stopped within its target: final
+        # until a start or reset, so it is judged once and kept in its final form (in a
+        # saved report state too: docs/performance.md, "Incremental reports").
+        self._met: dict[tuple[str, str], ClockVerdict] = {}
         # request -> the names of its clocks (a tuple, likewise untracked).
         self._clocks_of: dict[str, tuple[str, ...]] = {}
         self._breach_fired: set[tuple[str, str]] = set()
@@ -439,7 +445,8 @@ class ClockReplayer:
         fired = self._breach_fired
         clocks = self._clocks
         for name in self._clocks_of[request]:
-            if clocks[(request, name)].state["status"] in _LIVE or (request, name) in fired:
+            clock = clocks.get((request, name))
+            if (clock is not None and clock.state["status"] in _LIVE) or (request, name) in fired:
                 return True
         return False
 
@@ -483,7 +490,7 @@ class ClockReplayer:
         changes: Any,
         holder: dict[str, str | None],
     ) -> None:
-        clocks = self._clocks
+        clocks, met = self._clocks, self._met
         for change in changes:
             name = change["clock"]
             kind = change["change"]
@@ -491,7 +498,7 @@ class ClockReplayer:
             clock = clocks.get(key)
             if kind in {"start", "reset"}:
                 target, measure = self._kind(change, entry, request)
-                if clock is None:
+                if clock is None and met.pop(key, None) is None:
                     self._clocks_of[request] = (*self._clocks_of.get(request, ()), name)
                 state = core_start(measure, target, at, native=True)
                 state["cycle"] = change["cycle"]
@@ -500,12 +507,19 @@ class ClockReplayer:
                 state[MEASURES] = _shared(change.get(MEASURES, AGENCY))
                 clocks[key] = _ReplayedClock(state, measure, ((at, None),))
                 self._idle.discard(request)
-            elif clock is None:
+            elif clock is None or clock.state["status"] in _STOPPED:
                 where = f"entry {entry.get(SEQ)}: request {request!r}, clock {name!r}"
-                msg = f"{where}: a {kind!r} change before the clock started; the log is incomplete"
-                raise CalendarError(msg)
+                when = (
+                    "before the clock started"
+                    if clock is None and key not in met
+                    else "after the clock stopped"
+                )
+                raise CalendarError(f"{where}: a {kind!r} change {when}; the log is incomplete")
             else:
                 clock.change(kind, at)
+                if clock.state["status"] == "met":
+                    met[key] = _verdict(request, name, clock.state)
+                    del clocks[key]
             started = change.get("holder")
             if started is not None and holder["unit"] is None and isinstance(started, Mapping):
                 holder.update(started)
@@ -514,12 +528,17 @@ class ClockReplayer:
 
     def verdicts(self) -> list[ClockVerdict]:
         """Return one verdict per request and clock fed so far, by request then clock."""
-        clocks = self._clocks
-        return [_verdict(r, c, clocks[(r, c)].state) for r, c in sorted(clocks)]
+        clocks, met = self._clocks, self._met
+        return [
+            met[key] if key in met else _verdict(key[0], key[1], clocks[key].state)
+            for key in sorted([*clocks, *met])
+        ]
 
     def measures(self) -> dict[tuple[str, str], str]:
         """Return (request, clock) -> whose time it measures, for the clocks fed so far."""
-        return {key: clock.state.get(MEASURES, AGENCY) for key, clock in self._clocks.items()}
+        found = {key: clock.state.get(MEASURES, AGENCY) for key, clock in self._clocks.items()}
+        found.update((key, verdict.measures) for key, verdict in self._met.items())
+        return found
 
     def breaches(self, *, as_of: dt.datetime | None = None) -> list[BreachAttribution]:
         """Return the breach attribution of the clocks fed so far (see `attribute_breaches`)."""
