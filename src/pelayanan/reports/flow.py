@@ -28,6 +28,7 @@ it now.  Personal fields are never read.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -188,55 +189,19 @@ class RequestTrack:
         self.branches_started: dict[str, tuple[int, int]] = {}
 
     def __getstate__(self) -> tuple[Any, ...]:
-        """Return the fields, in the order `__setstate__` takes them.
+        """Return the fields in `__slots__` order, the tuple `__setstate__` takes.
 
         A saved report state holds every track: as a tuple they pickle in a third of the
         time of the default dict of slots (0.35 s to 0.12 s for the 19,500 tracks of a
         100,000-entry log; docs/performance.md).
         """
-        return (
-            self.id,
-            self.sop,
-            self.calendar,
-            self.hidden,
-            self.received,
-            self.received_seq,
-            self.state,
-            self.entered,
-            self.entered_at,
-            self.updated,
-            self.unit,
-            self.officer,
-            self.region,
-            self.closed_at,
-            self.first_entered,
-            self.closed_seq,
-            self.units_received,
-            self.branches_started,
-        )
+        fields: tuple[Any, ...] = _TRACK_FIELDS(self)
+        return fields
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         """Set the fields from `__getstate__`'s tuple."""
-        (
-            self.id,
-            self.sop,
-            self.calendar,
-            self.hidden,
-            self.received,
-            self.received_seq,
-            self.state,
-            self.entered,
-            self.entered_at,
-            self.updated,
-            self.unit,
-            self.officer,
-            self.region,
-            self.closed_at,
-            self.first_entered,
-            self.closed_seq,
-            self.units_received,
-            self.branches_started,
-        ) = state
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
 
     @property
     def closed(self) -> bool:
@@ -252,6 +217,10 @@ class RequestTrack:
             officer=officer if officer is not None else self.officer,
             region=self.region,
         )
+
+
+#: Every field of a `RequestTrack` in `__slots__` order, read as one tuple.
+_TRACK_FIELDS = operator.attrgetter(*RequestTrack.__slots__)
 
 
 class GroupCounts:
