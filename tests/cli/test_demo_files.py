@@ -94,6 +94,18 @@ class TestNextSteps:
         assert checked.exit_code == 0, checked.output
         assert "  pelayanan sop simulate d.db.sop/pbg.yaml d.db.sop/scenarios/pbg.yaml" in lines
         assert "  pelayanan report sla --db d.db --format csv --table all -o tables" in lines
+        # The at-risk list runs as shown; the report with a saved state runs twice (the
+        # second run refreshes from the state) to the same text.
+        assert "  pelayanan report at-risk --db d.db" in lines
+        risk = CliRunner().invoke(cli, ["report", "at-risk", "--db", "d.db"])
+        assert risk.exit_code == 0, risk.output
+        state_line = "  pelayanan report sla --db d.db --state report.state"
+        assert state_line in lines
+        runs = [CliRunner().invoke(cli, state_line.split()[1:]) for _ in range(2)]
+        assert [run.exit_code for run in runs] == [0, 0], runs[-1].output
+        assert runs[0].stdout == runs[1].stdout
+        assert "ignored" not in runs[1].stderr  # the saved state was taken, not rebuilt
+        assert (tmp_path / "report.state").is_file()
         move = next(line for line in lines if " store move " in line).split()
         assert move[1:] == [
             *("store", "move", "--map", "d.db.ledgers.toml", "--ledger", "pemkot-contoh"),

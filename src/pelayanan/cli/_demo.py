@@ -410,6 +410,8 @@ def demo_command(db: str, seed: int) -> None:
         f"  pelayanan report sla --db {db} --format html -o report.html --directory {directory}"
     )
     click.echo(f"  pelayanan report ikm --db {db}")
+    click.echo(f"  pelayanan report at-risk --db {db}")
+    click.echo(f"  pelayanan report sla --db {db} --state report.state")
     click.echo(f"  pelayanan sop check {sop_file}")
     click.echo(f"  pelayanan sop diagram {sop_file}")
     click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")
