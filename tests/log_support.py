@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pelayanan.audit.keys import SigningKey
@@ -51,3 +53,16 @@ def build_signed_store(
         sign = (lambda cp: cp.sign(key)) if (i + 1) % every == 0 or i == size - 1 else None
         store.append(ledger, body, time=when, sign=sign)
     return store
+
+
+def forge_actor(db: Path, seq: int) -> None:
+    """Edit entry *seq*'s actor inside the SQLite file *db*, as someone holding the file would."""
+    conn = sqlite3.connect(db)
+    try:
+        (data,) = conn.execute("SELECT data FROM entries WHERE seq = ?", (seq,)).fetchone()
+        forged = bytes(data).replace(b'"actor":"', b'"actor":"X', 1)
+        assert forged != bytes(data), f"entry {seq} has no actor to forge"
+        conn.execute("UPDATE entries SET data = ? WHERE seq = ?", (forged, seq))
+        conn.commit()
+    finally:
+        conn.close()

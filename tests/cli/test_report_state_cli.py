@@ -33,15 +33,6 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database with its keys folder."""
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
-    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def records(db: Path, start: int, stop: int) -> Iterator[bytes | str]:
     """Yield entries ``start..stop`` of *db* with their checkpoints, in export order."""
     store = SQLiteStore(db, read_only=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from log_support import forge_actor
 from pelayanan.audit import parquet
 from pelayanan.cli._main import cli
 from pelayanan.exceptions import ReportError
@@ -36,18 +37,6 @@ def copy_db(db: Path, folder: Path) -> Path:
     shutil.copy(db, target)
     shutil.copytree(Path(f"{db}.keys"), Path(f"{target}.keys"))
     return target
-
-
-def tamper(db: Path) -> None:
-    """Change one byte of entry 7's actor."""
-    conn = sqlite3.connect(db)
-    (data,) = conn.execute("SELECT data FROM entries WHERE seq = 7").fetchone()
-    conn.execute(
-        "UPDATE entries SET data = ? WHERE seq = 7",
-        (bytes(data).replace(b'"actor":"', b'"actor":"X', 1),),
-    )
-    conn.commit()
-    conn.close()
 
 
 class TestTables:
@@ -217,7 +206,7 @@ class TestParquetExport:
     def test_refuses_an_unverified_log(self, demo_db: Path, tmp_path: Path) -> None:
         """A tampered log exits 1 with the reason, and no file is written."""
         db = copy_db(demo_db, tmp_path)
-        tamper(db)
+        forge_actor(db, 7)
         target = tmp_path / "log.parquet"
         code, _, err = run(
             "audit", "export", "--db", str(db), "--format", "parquet", "-o", str(target)

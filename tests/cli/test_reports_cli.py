@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from log_support import forge_actor
 from pelayanan.access import Actor
 from pelayanan.calendar import indonesian_government_calendar
 from pelayanan.cli import _main
@@ -126,14 +127,7 @@ class TestSLACommand:
     def test_tampered_refused(self, demo_db: Path, tmp_path: Path) -> None:
         """An edited entry makes the report refuse with exit 1, reason first."""
         db = _copy(demo_db, tmp_path)
-        conn = sqlite3.connect(db)
-        (data,) = conn.execute("SELECT data FROM entries WHERE seq = 7").fetchone()
-        conn.execute(
-            "UPDATE entries SET data = ? WHERE seq = 7",
-            (bytes(data).replace(b'"actor":"', b'"actor":"X', 1),),
-        )
-        conn.commit()
-        conn.close()
+        forge_actor(db, 7)
         for command in (["sla"], ["at-risk"], ["open311"], ["quality"], ["ikm"]):
             code, out, err = run("report", *command, "--db", str(db))
             assert code == 1, command

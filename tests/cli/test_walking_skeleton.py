@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from log_support import forge_actor
 from pelayanan.cli import cli
 
 
@@ -74,15 +75,11 @@ class TestVerify:
     def test_edited_entry_is_named(self, demo_db: Path, tmp_path: Path, seq: int) -> None:
         """Editing one stored entry inside the SQLite file fails verification naming it."""
         db = _copy(demo_db, tmp_path)
-        conn = sqlite3.connect(db)
         if seq == -1:
-            seq = conn.execute("SELECT max(seq) FROM entries").fetchone()[0]
-        (data,) = conn.execute("SELECT data FROM entries WHERE seq = ?", (seq,)).fetchone()
-        forged = bytes(data).replace(b'"actor":"', b'"actor":"X', 1)
-        assert forged != bytes(data)
-        conn.execute("UPDATE entries SET data = ? WHERE seq = ?", (forged, seq))
-        conn.commit()
-        conn.close()
+            with sqlite3.connect(db) as conn:
+                seq = conn.execute("SELECT max(seq) FROM entries").fetchone()[0]
+            conn.close()
+        forge_actor(db, seq)
         result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)])
         assert result.exit_code == 1
         assert result.stderr.splitlines()[0].startswith(f"error: entry {seq}: ")

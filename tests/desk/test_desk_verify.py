@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from log_support import forge_actor
 from pelayanan import ServiceDesk, SQLiteStore
 from pelayanan.access import Actor
 from pelayanan.audit.keyring import KeyringSigner, create_key_folder
@@ -85,14 +85,7 @@ class TestVerify:
         store = SQLiteStore(tmp_path / "office.db")
         desk = ServiceDesk(store, sops=[complaint_sop], signing_key=ledger_key, clock=clock)
         _work(desk, clock)
-        conn = sqlite3.connect(tmp_path / "office.db")
-        (data,) = conn.execute("SELECT data FROM entries WHERE seq = 2").fetchone()
-        conn.execute(
-            "UPDATE entries SET data = ? WHERE seq = 2",
-            (bytes(data).replace(b'"actor":"', b'"actor":"X', 1),),
-        )
-        conn.commit()
-        conn.close()
+        forge_actor(tmp_path / "office.db", 2)
         with pytest.raises(VerificationError) as raised:
             desk.verify()
         assert raised.value.seq == 2

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import io
 import json
+import operator
 import os
 import pickle
 import secrets
@@ -266,11 +267,12 @@ def _by_reference(obj: Any) -> tuple[type[_Ref], tuple[str, str]]:
     return _Ref, _reference(obj)
 
 
-def _verdict_call(v: ClockVerdict) -> tuple[type[ClockVerdict], tuple[Any, ...]]:
-    return ClockVerdict, (
-        v.request, v.clock, v.cycle, v.status, v.deadline, v.finished_at, v.overrun,
-        v.paused, v.calendar, v.fingerprint, v.measures,
-    )  # fmt: skip
+#: A verdict's fields in constructor order, read as one tuple.
+_VERDICT_FIELDS = operator.attrgetter(*(field.name for field in attrs.fields(ClockVerdict)))
+
+
+def _verdict_call(verdict: ClockVerdict) -> tuple[type[ClockVerdict], tuple[Any, ...]]:
+    return ClockVerdict, _VERDICT_FIELDS(verdict)
 
 
 class _Pickler(pickle.Pickler):
