@@ -498,13 +498,10 @@ class _LedgerCheck:
             for node in made:
                 levels.setdefault(node.level, []).append(node.index)
             found = {
-                (level, index): digest
+                level: node_range(self.ledger, level, indexes[0], indexes[-1] + 1)
                 for level, indexes in levels.items()
-                for index, digest in node_range(
-                    self.ledger, level, indexes[0], indexes[-1] + 1
-                ).items()
             }
-            return [found.get((node.level, node.index), b"") for node in made]
+            return [found[node.level].get(node.index, b"") for node in made]
         try:
             return self.store.get_nodes(self.ledger, [(n.level, n.index) for n in made])
         except (ProofError, StoreError):
