@@ -21,7 +21,7 @@ With ``jobs`` 2 (what ``jobs=None`` and the CLI choose for a SQLite file of at l
 `PARALLEL_MIN_ENTRIES` entries on two or more cores), each ledger's log checklist
 (entries, chain, every checkpoint's root, no signature) runs in a worker process that
 opens the store itself, while this process checks the signatures `run` would check and
-reads the entries once more (`json.loads` and leaf hash only) for items 2, 3 and 5.  The
+reads the entries once more (parsed only, and the leaf hash) for items 2, 3 and 5.  The
 halves must end at the same size and Merkle root (so they read the same entry bytes) and
 have read the same checkpoint notes (a digest of them).  Anything short of a clean result
 on both sides (a fault, a problem, halves that differ, as when a desk appends between the
