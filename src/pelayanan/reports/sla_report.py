@@ -34,6 +34,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
@@ -55,7 +56,10 @@ __all__ = [
     "BreachAttribution",
     "PeriodFigures",
     "SLAReport",
+    "SettledFigures",
+    "Share",
     "build_sla_report",
+    "share_of",
 ]
 
 #: The verdict a clock can have, as the SLA module states it.
@@ -369,6 +373,8 @@ class _GroupSLA:
         self.open = 0
         self.backlog: Counter[str] = Counter()
         self.breached: set[tuple[str, str]] = set()
+        #: Breached clocks of settled requests (each request's own, so none is in both).
+        self.settled_breached = 0
         self.held = 0
 
 
@@ -389,8 +395,144 @@ class _SLAGroups:
             found.append(group)
         return found
 
+    def one(self, key: str | None) -> _GroupSLA:
+        """Return the sums of group *key* (``None``: the total), created on first use."""
+        return self.total if key is None else self.of([key])[1]
 
-_Attribution = dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
+
+class _Row:
+    """One unit and officer's breach attribution while it is summed."""
+
+    __slots__ = ("breached", "held", "settled", "settled_open", "still_open")
+
+    def __init__(self) -> None:
+        self.breached: set[tuple[str, str]] = set()
+        self.still_open: set[tuple[str, str]] = set()
+        self.held = 0
+        #: Breached clocks (and of them, still open) of settled requests.
+        self.settled = 0
+        self.settled_open = 0
+
+
+_Attribution = dict[tuple[str, str], _Row]
+
+#: A settled request's share of the report: (what it adds to, how much) pairs, see
+#: `SettledFigures`.
+Share = tuple[tuple[tuple[Any, ...], int], ...]
+
+
+@attrs.define
+class SettledFigures:
+    """The SLA sums of *settled* requests: closed, and every clock stopped.
+
+    Nothing but another entry naming such a request can change its share of the report
+    (the report instant ages open requests and judges running clocks only), so a saved
+    report state keeps the share instead of the request (see
+    `pelayanan.reports.settled`).  `sums` maps what a share adds to onto how much:
+
+    * ``("G", group)``, ``("C", group, clock)``, ``("P", period)``, ``("A", unit,
+      officer)``: how many settled requests made that group, clock row, period or
+      attribution row exist (a row with no request left disappears, as in a full
+      replay);
+    * ``("c", group, clock, status_or_overrun)``, ``("b", group)`` (breached clocks
+      held), ``("h", group)`` (working seconds held), ``("p", period, status)``,
+      ``("a", unit, officer, "n" | "open" | "held")``: the amounts.
+
+    The group ``None`` is the total.
+
+    Attributes:
+        sums: the sums over every settled request.
+    """
+
+    sums: Counter[tuple[Any, ...]] = attrs.field(factory=Counter)
+
+    def add(self, share: Share) -> None:
+        """Add one request's share."""
+        sums = self.sums
+        for key, amount in share:
+            sums[key] += amount
+
+    def take_back(self, share: Share) -> None:
+        """Subtract a share `add` took (the request is named again)."""
+        sums = self.sums
+        for key, amount in share:
+            left = sums[key] - amount
+            if left:
+                sums[key] = left
+            else:
+                del sums[key]
+
+    def _merge(self, sums: _SLAGroups, period_sla: dict[str, Counter[str]],
+               attribution: _Attribution) -> None:  # fmt: skip
+        """Add the settled sums to a report's live ones."""
+        for key, amount in self.sums.items():
+            kind = key[0]
+            if kind == "G":
+                sums.one(key[1])
+            elif kind == "C":
+                sums.one(key[1]).clocks.setdefault(key[2], Counter())
+            elif kind == "c":
+                sums.one(key[1]).clocks.setdefault(key[2], Counter())[key[3]] += amount
+            elif kind == "b":
+                sums.one(key[1]).settled_breached += amount
+            elif kind == "h":
+                sums.one(key[1]).held += amount
+            elif kind in ("P", "p"):
+                counter = period_sla.setdefault(key[1], Counter())
+                if kind == "p":
+                    counter[key[2]] += amount
+            else:
+                row = attribution.setdefault((key[1], key[2]), _Row())
+                _add_settled(row, key, amount)
+
+
+def _add_settled(row: _Row, key: tuple[Any, ...], amount: int) -> None:
+    """Add an ``("a", ...)`` amount of `SettledFigures` to an attribution row."""
+    if key[0] == "A":
+        return
+    metric = key[3]
+    if metric == "n":
+        row.settled += amount
+    elif metric == "open":
+        row.settled_open += amount
+    else:
+        row.held += amount
+
+
+def share_of(
+    flow: RequestFlow, verdicts: Iterable[ClockVerdict], breaches: Iterable[BreachAttribution]
+) -> Share:
+    """Return one settled request's share of the report (see `SettledFigures`).
+
+    Args:
+        flow: the replay, still holding the request's track.
+        verdicts: the request's clock verdicts (all stopped).
+        breaches: the request's breach attributions.
+
+    Returns:
+        The (key, amount) pairs; counted by the same code as a full report.
+    """
+    sums = _SLAGroups(())
+    period_sla = _count_verdicts(flow, verdicts, None, sums)
+    attribution = _attribute_breaches(flow, breaches, sums)
+    found: Counter[tuple[Any, ...]] = Counter()
+    for key, group in [(None, sums.total), *sums.groups.items()]:
+        if key is not None:
+            found["G", key] = 1
+        for clock, counter in group.clocks.items():
+            found["C", key, clock] = 1
+            found.update({("c", key, clock, m): n for m, n in counter.items() if n})
+        found["b", key] = len(group.breached)
+        found["h", key] = group.held
+    for label, counter in period_sla.items():
+        found["P", label] = 1
+        found.update({("p", label, status): n for status, n in counter.items() if n})
+    for (unit, officer), row in attribution.items():
+        found["A", unit, officer] = 1
+        found["a", unit, officer, "n"] = len(row.breached)
+        found["a", unit, officer, "open"] = len(row.still_open)
+        found["a", unit, officer, "held"] = row.held
+    return tuple((key, amount) for key, amount in found.items() if amount)
 
 
 def build_sla_report(
@@ -401,6 +543,7 @@ def build_sla_report(
     breaches: Iterable[BreachAttribution] = (),
     verdict_source: str = "none: no clock verdicts were given",
     as_of: dt.datetime | None = None,
+    settled: SettledFigures | None = None,
 ) -> SLAReport:
     """Build the SLA and flow report from a finished replay.
 
@@ -414,6 +557,8 @@ def build_sla_report(
         verdict_source: a short statement of where *verdicts* came from.
         as_of: the instant open requests are aged at; defaults to the basis's instant
             (the newest checkpoint's time), else the last replayed entry.
+        settled: the sums of the requests a saved state settled (they are in neither
+            *flow* nor *verdicts* nor *breaches*; see `pelayanan.reports.settled`).
 
     Returns:
         The report.
@@ -424,6 +569,8 @@ def build_sla_report(
     _count_backlog(flow, when, sums)
     period_sla = _count_verdicts(flow, verdicts, when, sums)
     attribution = _attribute_breaches(flow, breaches, sums)
+    if settled is not None:
+        settled._merge(sums, period_sla, attribution)
     periods = tuple(
         PeriodFigures(
             label,
@@ -436,8 +583,14 @@ def build_sla_report(
     )
     rows = sorted(
         (
-            AttributionRow(unit, officer, len(idents), held[0], len(still_open))
-            for (unit, officer), (idents, still_open, held) in attribution.items()
+            AttributionRow(
+                unit,
+                officer,
+                len(row.breached) + row.settled,
+                row.held,
+                len(row.still_open) + row.settled_open,
+            )
+            for (unit, officer), row in attribution.items()
         ),
         key=lambda r: (-r.breached, -r.held_s, r.unit, r.officer),
     )
@@ -533,13 +686,11 @@ def _attribute_breaches(
             for group in sums.of(keys):
                 group.breached.add(ident)
                 group.held += held
-            row = attribution.setdefault(
-                (holding.unit or "-", holding.officer or "-"), (set(), set(), [0])
-            )
-            row[0].add(ident)
+            row = attribution.setdefault((holding.unit or "-", holding.officer or "-"), _Row())
+            row.breached.add(ident)
             if breach.open:
-                row[1].add(ident)
-            row[2][0] += held
+                row.still_open.add(ident)
+            row.held += held
     return attribution
 
 
@@ -571,7 +722,7 @@ def _figures(
             )
             for name, c in sorted(sla.clocks.items())
         ),
-        breaches_held=len(sla.breached),
+        breaches_held=len(sla.breached) + sla.settled_breached,
         breach_held_s=sla.held,
     )
 

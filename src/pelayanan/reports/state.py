@@ -52,12 +52,14 @@ __all__ = [
     "SavedReplay",
     "dump_state",
     "load_state",
+    "pack",
     "state_config",
     "state_key",
+    "unpack",
 ]
 
 #: The first word of a state file; a file of another format is not read.
-STATE_FORMAT = "pelayanan-report-state/2"
+STATE_FORMAT = "pelayanan-report-state/3"
 
 _KEY_BYTES = 32
 
@@ -232,6 +234,37 @@ def load_state(
         ResumePoint(signed, frontier, header["prev"], header["last_time"]),
         None if first_time is None else dt.datetime.fromisoformat(first_time),
     )
+
+
+def pack(obj: object) -> bytes:
+    """Pickle *obj* as a state holds its folds (calendars, SOPs and zones by name).
+
+    `pelayanan.reports.settled` keeps each settled request so: bytes inside the state
+    that are unpickled only when a later entry names the request again.
+    """
+    out = io.BytesIO()
+    _Pickler(out).dump(obj)
+    return out.getvalue()
+
+
+def unpack(data: bytes, references: Sequence[WorkCalendar | SOP]) -> Any:
+    """Read back what `pack` gave, inside a state whose tag checked.
+
+    Args:
+        data: `pack`'s bytes.
+        references: the calendars and SOPs of this run (the names are resolved to them).
+
+    Raises:
+        ReportStateError: it refers to a class a state never holds, or to a calendar or
+            SOP this run does not use, or cannot be read.
+    """
+    resolved = {_reference(obj): obj for obj in references}
+    try:
+        return _Unpickler(io.BytesIO(data), resolved).load()
+    except ReportStateError:
+        raise
+    except Exception as exc:  # the tag checked: only a bug or a stolen key gets here
+        raise ReportStateError(f"its contents cannot be read: {exc}") from None
 
 
 def _check_header(header: Mapping[str, Any], *, config: str, ledger: str) -> None:
