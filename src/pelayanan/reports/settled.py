@@ -83,14 +83,10 @@ class SettledRequests:
         flow, replayer = self.flow, self.clocks.replayer
         if self.clocks.error is not None:
             return 0
-        done = [
-            request
-            for request, track in flow.tracks.items()
-            if track.closed and replayer.finished(request)
-        ]
+        done = [request for request in flow.tracks if replayer.steady(request)]
         for request in done:
             verdicts, breaches = replayer.outcomes_of(request)
-            share = share_of(flow, verdicts, breaches)
+            share = share_of(flow, flow.tracks[request], verdicts, breaches)
             track = flow.tracks.pop(request)
             self._kept[request] = pack((track, replayer.take_out(request), share))
             self.figures.add(share)

@@ -28,6 +28,7 @@ Definitions (also in ``docs/reports.md``):
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -416,19 +417,29 @@ class _Row:
 
 _Attribution = dict[tuple[str, str], _Row]
 
-#: A settled request's share of the report: (what it adds to, how much) pairs, see
-#: `SettledFigures`.
-Share = tuple[tuple[tuple[Any, ...], int], ...]
+#: A settled request's share of the report: the (what it adds to, how much) pairs, and
+#: the instants the report instant is compared with (see `SettledFigures`).
+Share = tuple[tuple[tuple[tuple[Any, ...], int], ...], tuple[tuple[tuple[Any, ...], int], ...]]
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _us(instant: dt.datetime) -> int:
+    """Return an instant as whole microseconds since 1970 (exact, unlike `timestamp`)."""
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 @attrs.define
 class SettledFigures:
-    """The SLA sums of *settled* requests: closed, and every clock stopped.
+    """The SLA sums of *settled* requests, whose share only a later entry can change.
 
-    Nothing but another entry naming such a request can change its share of the report
-    (the report instant ages open requests and judges running clocks only), so a saved
-    report state keeps the share instead of the request (see
-    `pelayanan.reports.settled`).  `sums` maps what a share adds to onto how much:
+    A request is settled when no clock of it has a fired breach still running (see
+    `pelayanan.reports.settled`): then its verdicts, breach attribution and groups are
+    fixed until an entry names it again, and the report instant changes only its age in
+    the backlog and whether a running clock is overdue.  A saved report state keeps the
+    share instead of the request.  `sums` maps what a share adds to onto how much:
 
     * ``("G", group)``, ``("C", group, clock)``, ``("P", period)``, ``("A", unit,
       officer)``: how many settled requests made that group, clock row, period or
@@ -438,33 +449,60 @@ class SettledFigures:
       held), ``("h", group)`` (working seconds held), ``("p", period, status)``,
       ``("a", unit, officer, "n" | "open" | "held")``: the amounts.
 
-    The group ``None`` is the total.
+    `instants` holds, sorted, the receipt instants of the open ones under ``("r",
+    group)`` (the backlog by age) and the deadlines of their running and paused agency
+    clocks under ``("d", group, clock)`` (overdue: before the report instant), in
+    microseconds since 1970.  The group ``None`` is the total.
 
     Attributes:
         sums: the sums over every settled request.
+        instants: the sorted instants of the open ones.
     """
 
     sums: Counter[tuple[Any, ...]] = attrs.field(factory=Counter)
+    instants: dict[tuple[Any, ...], list[int]] = attrs.field(factory=dict)
 
     def add(self, share: Share) -> None:
         """Add one request's share."""
+        amounts, instants = share
         sums = self.sums
-        for key, amount in share:
+        for key, amount in amounts:
             sums[key] += amount
+        for key, instant in instants:
+            bisect.insort(self.instants.setdefault(key, []), instant)
 
     def take_back(self, share: Share) -> None:
         """Subtract a share `add` took (the request is named again)."""
+        amounts, instants = share
         sums = self.sums
-        for key, amount in share:
+        for key, amount in amounts:
             left = sums[key] - amount
             if left:
                 sums[key] = left
             else:
                 del sums[key]
+        for key, instant in instants:
+            found = self.instants[key]
+            del found[bisect.bisect_left(found, instant)]
+            if not found:
+                del self.instants[key]
 
     def _merge(self, sums: _SLAGroups, period_sla: dict[str, Counter[str]],
-               attribution: _Attribution) -> None:  # fmt: skip
-        """Add the settled sums to a report's live ones."""
+               attribution: _Attribution, when: dt.datetime | None) -> None:  # fmt: skip
+        """Add the settled sums to a report's live ones, the open ones judged at *when*."""
+        self._merge_sums(sums, period_sla, attribution)
+        now = None if when is None else _us(when)
+        for key, instants in self.instants.items():
+            group = sums.one(key[1])
+            if key[0] == "r":
+                group.open += len(instants)
+                for label, count in _ages(instants, now):
+                    group.backlog[label] += count
+            elif now is not None:
+                group.clocks[key[2]]["overdue"] += bisect.bisect_left(instants, now)
+
+    def _merge_sums(self, sums: _SLAGroups, period_sla: dict[str, Counter[str]],
+                    attribution: _Attribution) -> None:  # fmt: skip
         for key, amount in self.sums.items():
             kind = key[0]
             if kind == "G":
@@ -486,6 +524,19 @@ class SettledFigures:
                 _add_settled(row, key, amount)
 
 
+def _ages(received: list[int], now: int | None) -> Iterator[tuple[str, int]]:
+    """Count sorted receipt instants by backlog bucket of their age at *now* (as `_bucket`)."""
+    if now is None:
+        yield BACKLOG_BUCKETS[0][0], len(received)
+        return
+    for label, first, last in BACKLOG_BUCKETS:
+        # Whole days of age = floor((now - r) / day), counted from 0 (a later r is 0 days).
+        upto = len(received) if first == 0 else bisect.bisect_right(received, now - first * _DAY_US)
+        older = 0 if last is None else bisect.bisect_right(received, now - (last + 1) * _DAY_US)
+        if upto > older:
+            yield label, upto - older
+
+
 def _add_settled(row: _Row, key: tuple[Any, ...], amount: int) -> None:
     """Add an ``("a", ...)`` amount of `SettledFigures` to an attribution row."""
     if key[0] == "A":
@@ -500,21 +551,38 @@ def _add_settled(row: _Row, key: tuple[Any, ...], amount: int) -> None:
 
 
 def share_of(
-    flow: RequestFlow, verdicts: Iterable[ClockVerdict], breaches: Iterable[BreachAttribution]
+    flow: RequestFlow,
+    track: RequestTrack,
+    verdicts: Iterable[ClockVerdict],
+    breaches: Iterable[BreachAttribution],
 ) -> Share:
     """Return one settled request's share of the report (see `SettledFigures`).
 
     Args:
         flow: the replay, still holding the request's track.
-        verdicts: the request's clock verdicts (all stopped).
-        breaches: the request's breach attributions.
+        track: the request's track.
+        verdicts: the request's clock verdicts (none with an open breach).
+        breaches: the request's breach attributions (stopped clocks only).
 
     Returns:
-        The (key, amount) pairs; counted by the same code as a full report.
+        The (key, amount) pairs and the (key, instant) pairs; counted by the same code
+        as a full report, but for the report instant.
     """
     sums = _SLAGroups(())
+    verdicts = list(verdicts)
     period_sla = _count_verdicts(flow, verdicts, None, sums)
     attribution = _attribute_breaches(flow, breaches, sums)
+    instants: list[tuple[tuple[Any, ...], int]] = []
+    if not track.closed:
+        keys: list[str | None] = [None, *track.keys(flow.by)]
+        sums.of(track.keys(flow.by))
+        instants.extend((("r", key), _us(track.received)) for key in keys)
+        instants.extend(
+            (("d", key, verdict.clock), _us(verdict.deadline))
+            for verdict in verdicts
+            if verdict.measures == AGENCY and verdict.status in ("running", "paused")
+            for key in keys
+        )
     found: Counter[tuple[Any, ...]] = Counter()
     for key, group in [(None, sums.total), *sums.groups.items()]:
         if key is not None:
@@ -532,7 +600,7 @@ def share_of(
         found["a", unit, officer, "n"] = len(row.breached)
         found["a", unit, officer, "open"] = len(row.still_open)
         found["a", unit, officer, "held"] = row.held
-    return tuple((key, amount) for key, amount in found.items() if amount)
+    return tuple((key, n) for key, n in found.items() if n), tuple(instants)
 
 
 def build_sla_report(
@@ -570,7 +638,7 @@ def build_sla_report(
     period_sla = _count_verdicts(flow, verdicts, when, sums)
     attribution = _attribute_breaches(flow, breaches, sums)
     if settled is not None:
-        settled._merge(sums, period_sla, attribution)
+        settled._merge(sums, period_sla, attribution, when)
     periods = tuple(
         PeriodFigures(
             label,

@@ -575,27 +575,34 @@ class ClockReplayer:
         """Return the calendars the clocks fed so far run on (each checked by fingerprint)."""
         return list(self._checked.values())
 
-    def finished(self, request: str) -> bool:
-        """Say whether every clock of *request* has stopped, so no instant changes its verdicts.
+    def steady(self, request: str) -> bool:
+        """Say whether only another entry naming *request* can change its clocks' outcomes.
 
-        A request without clocks has finished too.  (Only another entry naming the request
-        can change its verdicts or attribution now.)
+        True unless a clock of it has a fired breach and still runs (or is paused): that
+        one's attribution grows with the instant it is measured up to.  A running clock's
+        verdict is final until an entry changes it (its deadline is known; whether it is
+        overdue is for the report instant to say).
         """
         clocks = self._clocks
         for name in self._clocks_of.get(request, ()):
-            clock = clocks.get((request, name))
-            if clock is not None and clock.state["status"] not in _STOPPED:
+            key = (request, name)
+            clock = clocks.get(key)
+            if (
+                clock is not None
+                and clock.state["status"] not in _STOPPED
+                and self._attributable(key)
+            ):
                 return False
         return True
 
     def outcomes_of(self, request: str) -> tuple[list[ClockVerdict], list[BreachAttribution]]:
-        """Return the verdicts and breach attributions of one request whose clocks stopped.
+        """Return the verdicts and breach attributions of one `steady` request.
 
         Raises:
-            ValueError: a clock of the request still runs or is paused (see `finished`).
+            ValueError: the request is not steady.
         """
-        if not self.finished(request):
-            raise ValueError(f"request {request!r} has a clock that has not stopped")
+        if not self.steady(request):
+            raise ValueError(f"request {request!r} has a breached clock still running")
         names = sorted(self._clocks_of.get(request, ()))
         verdicts = [
             self._met[(request, name)]
