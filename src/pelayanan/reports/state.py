@@ -175,11 +175,15 @@ def dump_state(
         "last_time": point.last_time,
         "first_time": None if log.first_time is None else log.first_time.isoformat(),
     }
+    text = json.dumps(header, sort_keys=True).encode() + b"\n"
     out = io.BytesIO()
     _Pickler(out).dump(tuple(folds))
-    body = json.dumps(header, sort_keys=True).encode() + b"\n" + out.getvalue()
-    tag = hmac.new(key, body, hashlib.sha256).hexdigest()
-    return f"{STATE_FORMAT} {tag}\n".encode() + body
+    # The pickle is hashed and joined where it lies: at 1,000,000 entries it is 300 MiB,
+    # and each copy of it cost 0.14 s (docs/performance.md, "Incremental reports").
+    payload = out.getbuffer()
+    mac = hmac.new(key, text, hashlib.sha256)
+    mac.update(payload)
+    return b"".join((f"{STATE_FORMAT} {mac.hexdigest()}\n".encode(), text, payload))
 
 
 def load_state(
@@ -207,7 +211,8 @@ def load_state(
             tag does not check, another library, report or configuration, another
             ledger, or something of this run it refers to is missing).
     """
-    first, _, body = data.partition(b"\n")
+    cut = data.find(b"\n")
+    first, body = data[: max(cut, 0)], memoryview(data)[cut + 1 :]  # the body is not copied
     words = first.split(b" ")
     if len(words) != 2 or words[0] != STATE_FORMAT.encode():
         if len(words) == 2 and words[0].startswith(b"pelayanan-report-state/"):
@@ -216,12 +221,14 @@ def load_state(
     expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
     if not hmac.compare_digest(words[1], expected):
         raise ReportStateError("its authentication tag does not check (changed, or another key)")
-    text, _, payload = body.partition(b"\n")
-    header = json.loads(text)
+    cut = data.find(b"\n", len(first) + 1)
+    header = json.loads(data[len(first) + 1 : cut])
     _check_header(header, config=config, ledger=ledger)
     resolved = {_reference(obj): obj for obj in references}
     try:
-        folds = _Unpickler(io.BytesIO(payload), resolved).load()
+        stream = io.BytesIO(data)  # shares the bytes: the pickle is read where it lies
+        stream.seek(cut + 1)
+        folds = _Unpickler(stream, resolved).load()
         signed = SignedCheckpoint.parse(header["checkpoint"])
         frontier = CompactRange(header["size"], [bytes.fromhex(h) for h in header["frontier"]])
     except ReportStateError:
