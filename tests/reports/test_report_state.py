@@ -24,7 +24,12 @@ from pelayanan.audit.verify import LedgerVerifier, ResumePoint
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
-from pelayanan.exceptions import CalendarError, MerkleRootError, ReportStateError
+from pelayanan.exceptions import (
+    CalendarError,
+    InvalidArgumentError,
+    MerkleRootError,
+    ReportStateError,
+)
 from pelayanan.reports import state as state_module
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockLogFold, clock_outcomes
@@ -413,3 +418,24 @@ class TestSettledRequests:
             folds, len(demo_log.entries), half, resume=log.resume, first_time=log.first_time
         )
         assert len(settled) < kept, "no settled request was named again in the demo's log"
+
+    def test_a_running_clock_whose_breach_fired_keeps_its_request_live(self) -> None:
+        """Its attribution grows with the instant: the request is not steady, not settled."""
+        entries = _clock_entries([(0, 0, 1, 0), (1, 0, 1, 0)])
+        entries.append({
+            "seq": 2, "time": entries[-1]["time"], "kind": "sla", "event": "breach",
+            "request": "r0", "clock": "c0",
+        })  # fmt: skip
+        fold = ClockLogFold(default=_CALENDAR)
+        for entry in entries:
+            fold.feed(entry)
+        replayer = fold.replayer
+        assert not replayer.steady("r0")
+        assert replayer.steady("r1")  # running, no breach fired: only an entry can change it
+        with pytest.raises(InvalidArgumentError, match="breached clock still running"):
+            replayer.outcomes_of("r0")
+        before = clock_outcomes(fold)
+        taken = replayer.take_out("r1")
+        assert [v.request for v in clock_outcomes(fold).verdicts] == ["r0"]
+        replayer.put_back("r1", taken)
+        assert clock_outcomes(fold) == before

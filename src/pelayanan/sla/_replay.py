@@ -45,7 +45,7 @@ from pelayanan.audit.kinds import (
     VALID_FROM,
 )
 from pelayanan.calendar import Counting, Duration, WorkCalendar
-from pelayanan.exceptions import CalendarError, CalendarFingerprintError
+from pelayanan.exceptions import CalendarError, CalendarFingerprintError, InvalidArgumentError
 from pelayanan.sla._core import (
     Measure,
     as_time,
@@ -599,10 +599,10 @@ class ClockReplayer:
         """Return the verdicts and breach attributions of one `steady` request.
 
         Raises:
-            ValueError: the request is not steady.
+            InvalidArgumentError: the request is not steady.
         """
         if not self.steady(request):
-            raise ValueError(f"request {request!r} has a breached clock still running")
+            raise InvalidArgumentError(f"request {request!r} has a breached clock still running")
         names = sorted(self._clocks_of.get(request, ()))
         verdicts = [
             self._met[(request, name)]
