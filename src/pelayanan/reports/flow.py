@@ -316,6 +316,10 @@ class RequestFlow:
             self._stay_calendars[key] = found
         return found
 
+    def calendars_in_use(self) -> list[WorkCalendar]:
+        """Return the report's calendar and those the stays met so far are measured on."""
+        return [self.calendar, *self._stay_calendars.values()]
+
     # -- the fold -------------------------------------------------------------------------
 
     def feed(self, entry: Mapping[str, Any]) -> None:
