@@ -412,16 +412,10 @@ def quality_command(
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
     replayed = _replay_flow(options, flow, at, command="quality", settings={}, rules=rules)
-    log, flow, clocks, survey, instant = (
-        replayed.log,
-        replayed.flow,
-        replayed.clocks,
-        replayed.survey,
-        replayed.at,
-    )
+    flow, clocks, survey = replayed.flow, replayed.clocks, replayed.survey
     ikm = _survey_ikm(survey, rules)
     versions = _rules(options, flow, clocks, quality=config.version, ikm=rules.name)
-    basis = ReportBasis.for_log(log, options.calendar, rules=versions, at=instant)
+    basis = ReportBasis.for_log(replayed.log, options.calendar, rules=versions, at=replayed.at)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )
