@@ -358,8 +358,12 @@ def _sla_bytes(demo: DemoLog, log: LogBasis, folds: tuple[Any, ...]) -> list[str
     return [sla.render_json(), sla.render_csv(), sla.render_text()]
 
 
-def _settling_folds(demo: DemoLog, by: str | None) -> tuple[Any, ...]:
-    flow = RequestFlow(demo.sops, demo.calendar, by=by)
+def _settling_folds(
+    demo: DemoLog, by: str | None, window: tuple[dt.date | None, dt.date | None] = (None, None)
+) -> tuple[Any, ...]:
+    flow = RequestFlow(
+        demo.sops, demo.calendar, by=by, received_from=window[0], received_to=window[1]
+    )
     clock_log = ClockLogFold(default=demo.calendar)
     return SettledRequests(flow, clock_log), flow, SurveyFold(rules="2017"), clock_log
 
@@ -376,12 +380,14 @@ class TestSettledRequests:
     ) -> None:
         """Any log (a prefix of the demo), any saves between: the SLA report's exact bytes."""
         by = data.draw(st.sampled_from([None, "unit", "officer", "region", "service"]), label="by")
+        days = st.one_of(st.none(), st.dates(dt.date(2026, 7, 1), dt.date(2026, 8, 10)))
+        window = data.draw(st.tuples(days, days), label="received from, to")
         size = data.draw(st.integers(1, len(demo_log.entries)), label="log size")
         splits = sorted(set(data.draw(st.lists(st.integers(1, size), min_size=1, max_size=3))))
-        whole = (None, *_settling_folds(demo_log, by)[1:])
+        whole = (None, *_settling_folds(demo_log, by, window)[1:])
         full = _sla_bytes(demo_log, demo_log.replay(whole[1:], size), whole)
 
-        folds = _settling_folds(demo_log, by)
+        folds = _settling_folds(demo_log, by, window)
         log = demo_log.replay(folds, splits[0])
         put_back = 0
         for start, end in zip(splits, [*splits[1:], size], strict=True):
@@ -439,3 +445,15 @@ class TestSettledRequests:
         assert [v.request for v in clock_outcomes(fold).verdicts] == ["r0"]
         replayer.put_back("r1", taken)
         assert clock_outcomes(fold) == before
+
+    def test_requests_outside_the_window_are_set_aside_too(self, demo_log: DemoLog) -> None:
+        """Their clocks count for nothing; a state keeps them aside, not in the replay."""
+        folds = _settling_folds(demo_log, None, (dt.date(2026, 7, 13), None))
+        demo_log.replay(folds, len(demo_log.entries))
+        settled, flow, _, clock_log = folds
+        replayer = clock_log.replayer
+        with_clocks = {r for r in flow.skipped if replayer.steady(r) and replayer.outcomes_of(r)[0]}
+        assert with_clocks
+        settled.settle()
+        left = {verdict.request for verdict in clock_outcomes(clock_log).verdicts}
+        assert not left & with_clocks

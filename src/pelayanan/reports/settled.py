@@ -1,22 +1,24 @@
-"""Settled requests: what a saved SLA report state keeps of a finished request.
+"""Settled requests: what a saved SLA report state keeps of a request at rest.
 
-A request that is closed and whose every SLA clock has stopped adds the same to the SLA
-report whatever the report instant: its verdicts are final, it is in no backlog, and
-its breach attribution covers stopped clocks only.  Only a later entry naming it (an
-action that re-opens it, a routing, a refused attempt, a privacy operation) can change
-its share.  So a state need not carry it as objects to be unpickled, replayed and summed
-again at every refresh:
+A request adds the same to the SLA report, whatever the report instant, except for its
+age in the backlog and whether its running clocks are overdue, unless a clock of it has
+a fired breach and still runs (its attribution grows with the instant).  Only a later
+entry naming it (an action, a routing, a refused attempt, a privacy operation) can
+change its share otherwise.  So a state need not carry every request as objects to be
+unpickled, replayed and summed again at every refresh:
 
 * `SettledRequests.settle` (called before a state is saved) takes each such request out
   of the `RequestFlow` and the `ClockLogFold`, adds its share (`share_of`, counted by the
-  same code as the full report) to `SettledFigures`, and keeps the request itself as
-  bytes (`pelayanan.reports.state.pack`);
+  same code as the full report) to `SettledFigures` with its receipt time and running
+  clocks' deadlines when it is open, and keeps the request itself as bytes
+  (`pelayanan.reports.state.pack`);
 * as a fold fed *before* the flow and clock folds, it puts a request back (its share
   taken back out of the sums, its track and clocks unpickled) as soon as an entry names
   it, so the other folds see it exactly as a full replay would;
-* `build_sla_report(..., settled=settled.figures)` adds the sums to the live requests'.
+* `build_sla_report(..., settled=settled.figures)` adds the sums to the live requests',
+  judging the open settled ones at the report instant.
 
-A refresh then pays for the new entries and the requests still open, not for the whole
+A refresh then pays for the new entries and the requests they name, not for the whole
 history (docs/performance.md, "Incremental reports").  The report's bytes are those of a
 full replay: a property test settles and resumes at random points of random logs.
 
@@ -33,11 +35,14 @@ from pelayanan.audit.kinds import REQUEST
 from pelayanan.calendar import WorkCalendar
 from pelayanan.reports.clocks import ClockLogFold
 from pelayanan.reports.flow import RequestFlow
-from pelayanan.reports.sla_report import SettledFigures, share_of
+from pelayanan.reports.sla_report import SettledFigures, Share, share_of
 from pelayanan.reports.state import pack, unpack
 from pelayanan.sop import SOP
 
 __all__ = ["SettledRequests"]
+
+#: The share of a request the report does not count (received outside its window).
+_NOTHING: Share = ((), ())
 
 
 class SettledRequests:
@@ -74,7 +79,7 @@ class SettledRequests:
             self._put_back(request)
 
     def settle(self) -> int:
-        """Settle every closed request whose clocks have all stopped; return how many.
+        """Settle every request at rest (see `ClockReplayer.steady`); return how many.
 
         The flow and clock folds then hold only the other requests, and `figures` the
         settled ones' sums.  A clock fold that met a malformed change (its `error` is
@@ -90,11 +95,21 @@ class SettledRequests:
             track = flow.tracks.pop(request)
             self._kept[request] = pack((track, replayer.take_out(request), share))
             self.figures.add(share)
-        return len(done)
+        # A request received outside the report's window counts for nothing; its clocks
+        # are kept aside all the same (a narrow --from would otherwise leave them all).
+        outside = [
+            request
+            for request in flow.skipped
+            if request not in self._kept and replayer.steady(request)
+        ]
+        for request in outside:
+            self._kept[request] = pack((None, replayer.take_out(request), _NOTHING))
+        return len(done) + len(outside)
 
     def _put_back(self, request: str) -> None:
         track, taken, share = unpack(self._kept.pop(request), self._references())
-        self.flow.tracks[request] = track
+        if track is not None:
+            self.flow.tracks[request] = track
         self.clocks.replayer.put_back(request, taken)
         self.figures.take_back(share)
 
