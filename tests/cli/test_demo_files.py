@@ -99,7 +99,7 @@ class TestNextSteps:
         assert "  pelayanan report at-risk --db d.db" in lines
         risk = CliRunner().invoke(cli, ["report", "at-risk", "--db", "d.db"])
         assert risk.exit_code == 0, risk.output
-        state_line = "  pelayanan report sla --db d.db --state report.state"
+        state_line = "  pelayanan report sla --db d.db --format json --state report.state"
         assert state_line in lines
         runs = [CliRunner().invoke(cli, state_line.split()[1:]) for _ in range(2)]
         assert [run.exit_code for run in runs] == [0, 0], runs[-1].output

@@ -16,10 +16,12 @@ from pelayanan.audit.entry import format_time
 from pelayanan.audit.keys import load_private_key
 from pelayanan.cli._main import cli
 from pelayanan.reports import state as state_module
+from pelayanan.reports.settled import SettledRequests
 from pelayanan.store import SQLiteStore
 
 COMMANDS = [
     ("sla", "--format", "json"),
+    ("sla", "--format", "csv", "--by", "officer"),
     ("sla", "--by", "unit"),
     ("at-risk",),
     ("open311",),
@@ -201,3 +203,28 @@ class TestInstant:
         assert code == 0
         assert early != late
         assert run("report", command, "--db", str(demo_db), "--at", "yesterday")[0] == 2
+
+
+class TestSettledRequestsInStates:
+    def test_json_and_csv_states_settle_finished_requests_text_keeps_them(
+        self, demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The SLA sums alone (JSON, CSV) settle; text, with its summary, keeps every track."""
+        settled: list[int] = []
+        original = SettledRequests.settle
+
+        def counting(self: SettledRequests) -> int:
+            settled.append(original(self))
+            return settled[-1]
+
+        monkeypatch.setattr(SettledRequests, "settle", counting)
+        state = tmp_path / "json.state"
+        assert (
+            run("report", "sla", "--format", "json", "--db", str(demo_db), "--state", str(state))[0]
+            == 0
+        )
+        assert len(settled) == 1
+        assert settled[0] > 0
+        text_state = tmp_path / "text.state"
+        assert run("report", "sla", "--db", str(demo_db), "--state", str(text_state))[0] == 0
+        assert len(settled) == 1

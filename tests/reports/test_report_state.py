@@ -24,7 +24,12 @@ from pelayanan.audit.verify import LedgerVerifier, ResumePoint
 from pelayanan.calendar import WorkCalendar, indonesian_government_calendar
 from pelayanan.cli._common import load_trusted_keys
 from pelayanan.cli._main import cli
-from pelayanan.exceptions import CalendarError, MerkleRootError, ReportStateError
+from pelayanan.exceptions import (
+    CalendarError,
+    InvalidArgumentError,
+    MerkleRootError,
+    ReportStateError,
+)
 from pelayanan.reports import state as state_module
 from pelayanan.reports.at_risk import build_at_risk
 from pelayanan.reports.clocks import ClockLogFold, clock_outcomes
@@ -32,6 +37,7 @@ from pelayanan.reports.flow import RequestFlow
 from pelayanan.reports.open311 import open311_requests, render_open311
 from pelayanan.reports.quality import DEFAULT_QUALITY, build_quality_index
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
+from pelayanan.reports.settled import SettledRequests
 from pelayanan.reports.sla_report import build_sla_report
 from pelayanan.reports.state import dump_state, load_state, state_config, state_key
 from pelayanan.reports.survey import SurveyFold
@@ -338,3 +344,116 @@ class TestClockReplayAcrossAState:
                 fold.feed(entry)
             with pytest.raises(CalendarError, match="'stop' change after the clock stopped"):
                 clock_outcomes(fold)
+
+
+def _sla_bytes(demo: DemoLog, log: LogBasis, folds: tuple[Any, ...]) -> list[str]:
+    """Return the SLA report of a replay into (settled, flow, survey, clocks) folds."""
+    settled, flow, _, clock_log = folds
+    clocks = clock_outcomes(clock_log, as_of=log.instant)
+    basis = ReportBasis.for_log(log, demo.calendar, rules={})
+    sla = build_sla_report(
+        flow, basis, verdicts=clocks.verdicts, breaches=clocks.breaches, as_of=basis.at,
+        verdict_source=clocks.source, settled=None if settled is None else settled.figures,
+    )  # fmt: skip
+    return [sla.render_json(), sla.render_csv(), sla.render_text()]
+
+
+def _settling_folds(
+    demo: DemoLog, by: str | None, window: tuple[dt.date | None, dt.date | None] = (None, None)
+) -> tuple[Any, ...]:
+    flow = RequestFlow(
+        demo.sops, demo.calendar, by=by, received_from=window[0], received_to=window[1]
+    )
+    clock_log = ClockLogFold(default=demo.calendar)
+    return SettledRequests(flow, clock_log), flow, SurveyFold(rules="2017"), clock_log
+
+
+class TestSettledRequests:
+    """Settled requests (closed, clocks stopped) are kept as sums, and put back when named."""
+
+    @settings(
+        max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(data=st.data())
+    def test_settling_and_resuming_at_any_points_gives_the_full_replays_bytes(
+        self, demo_log: DemoLog, data: st.DataObject
+    ) -> None:
+        """Any log (a prefix of the demo), any saves between: the SLA report's exact bytes."""
+        by = data.draw(st.sampled_from([None, "unit", "officer", "region", "service"]), label="by")
+        days = st.one_of(st.none(), st.dates(dt.date(2026, 7, 1), dt.date(2026, 8, 10)))
+        window = data.draw(st.tuples(days, days), label="received from, to")
+        size = data.draw(st.integers(1, len(demo_log.entries)), label="log size")
+        splits = sorted(set(data.draw(st.lists(st.integers(1, size), min_size=1, max_size=3))))
+        whole = (None, *_settling_folds(demo_log, by, window)[1:])
+        full = _sla_bytes(demo_log, demo_log.replay(whole[1:], size), whole)
+
+        folds = _settling_folds(demo_log, by, window)
+        log = demo_log.replay(folds, splits[0])
+        put_back = 0
+        for start, end in zip(splits, [*splits[1:], size], strict=True):
+            settled = folds[0]
+            settled.settle()
+            kept = len(settled)
+            saved = dump_state(log, folds, config=CONFIG, key=KEY)
+            loaded = load_state(
+                saved, config=CONFIG, key=KEY, ledger=demo_log.ledger,
+                references=demo_log.references,
+            )  # fmt: skip
+            folds = loaded.folds
+            log = demo_log.replay(
+                folds, end, start, resume=loaded.resume, first_time=loaded.first_time
+            )
+            put_back += kept - len(folds[0])
+        event("a settled request was put back" if put_back else "none put back")
+        folds[0].settle()
+        assert _sla_bytes(demo_log, log, folds) == full
+
+    def test_the_demo_settles_most_requests_and_puts_back_those_named_again(
+        self, demo_log: DemoLog
+    ) -> None:
+        """At half the demo most finished requests settle; later entries name some again."""
+        half = len(demo_log.entries) // 2
+        folds = _settling_folds(demo_log, "unit")
+        log = demo_log.replay(folds, half)
+        settled, flow, _, _ = folds
+        live = len(flow.tracks)
+        assert settled.settle() > 0
+        assert len(settled) + len(flow.tracks) == live
+        kept = len(settled)
+        demo_log.replay(
+            folds, len(demo_log.entries), half, resume=log.resume, first_time=log.first_time
+        )
+        assert len(settled) < kept, "no settled request was named again in the demo's log"
+
+    def test_a_running_clock_whose_breach_fired_keeps_its_request_live(self) -> None:
+        """Its attribution grows with the instant: the request is not steady, not settled."""
+        entries = _clock_entries([(0, 0, 1, 0), (1, 0, 1, 0)])
+        entries.append({
+            "seq": 2, "time": entries[-1]["time"], "kind": "sla", "event": "breach",
+            "request": "r0", "clock": "c0",
+        })  # fmt: skip
+        fold = ClockLogFold(default=_CALENDAR)
+        for entry in entries:
+            fold.feed(entry)
+        replayer = fold.replayer
+        assert not replayer.steady("r0")
+        assert replayer.steady("r1")  # running, no breach fired: only an entry can change it
+        with pytest.raises(InvalidArgumentError, match="breached clock still running"):
+            replayer.outcomes_of("r0")
+        before = clock_outcomes(fold)
+        taken = replayer.take_out("r1")
+        assert [v.request for v in clock_outcomes(fold).verdicts] == ["r0"]
+        replayer.put_back("r1", taken)
+        assert clock_outcomes(fold) == before
+
+    def test_requests_outside_the_window_are_set_aside_too(self, demo_log: DemoLog) -> None:
+        """Their clocks count for nothing; a state keeps them aside, not in the replay."""
+        folds = _settling_folds(demo_log, None, (dt.date(2026, 7, 13), None))
+        demo_log.replay(folds, len(demo_log.entries))
+        settled, flow, _, clock_log = folds
+        replayer = clock_log.replayer
+        with_clocks = {r for r in flow.skipped if replayer.steady(r) and replayer.outcomes_of(r)[0]}
+        assert with_clocks
+        settled.settle()
+        left = {verdict.request for verdict in clock_outcomes(clock_log).verdicts}
+        assert not left & with_clocks

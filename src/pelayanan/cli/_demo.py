@@ -411,7 +411,7 @@ def demo_command(db: str, seed: int) -> None:
     )
     click.echo(f"  pelayanan report ikm --db {db}")
     click.echo(f"  pelayanan report at-risk --db {db}")
-    click.echo(f"  pelayanan report sla --db {db} --state report.state")
+    click.echo(f"  pelayanan report sla --db {db} --format json --state report.state")
     click.echo(f"  pelayanan sop check {sop_file}")
     click.echo(f"  pelayanan sop diagram {sop_file}")
     click.echo(f"  pelayanan sop simulate {sop_file} {scenario}")

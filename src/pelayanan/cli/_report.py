@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import click
 
 from pelayanan.cli._common import (
@@ -54,7 +55,8 @@ from pelayanan.reports.readable import (
     render_summary_lines,
 )
 from pelayanan.reports.replay import LogBasis, ReportBasis
-from pelayanan.reports.sla_report import build_sla_report
+from pelayanan.reports.settled import SettledRequests
+from pelayanan.reports.sla_report import SettledFigures, build_sla_report
 from pelayanan.reports.summary import Summary, build_summary
 from pelayanan.reports.survey import SurveyFold
 from pelayanan.reports.tables import (
@@ -96,6 +98,18 @@ def _rules(
     return rules
 
 
+@attrs.frozen
+class _Replayed:
+    """What `_replay_flow` gives: the basis, the folds' figures and the instant judged."""
+
+    log: LogBasis
+    flow: RequestFlow
+    clocks: ClockOutcomes
+    survey: SurveyFold
+    at: dt.datetime | None
+    settled: SettledFigures | None = None
+
+
 def _replay_flow(
     options: ReplayOptions,
     flow: RequestFlow,
@@ -104,27 +118,32 @@ def _replay_flow(
     command: str,
     settings: Mapping[str, object],
     rules: RuleSet,
-) -> tuple[LogBasis, RequestFlow, ClockOutcomes, SurveyFold, dt.datetime | None]:
+    settle: bool = False,
+) -> _Replayed:
     """Verify and replay the log into *flow*, the survey answers and the SLA clocks.
 
     With *at*, entries after it are left out; running clocks are judged at *at*, else at
     the newest checkpoint's time.  The survey answers kept are those recorded under the
-    IKM *rules*.
+    IKM *rules*.  With *settle* and ``--state``, the state keeps finished requests as
+    their SLA sums (`pelayanan.reports.settled`): only for a report made of those sums.
 
     Returns:
         The basis, the flow (the saved one when ``--state`` resumed), the clock verdicts,
-        the survey answers and the instant judged.
+        the survey answers, the instant judged and the settled requests' sums.
     """
     survey = SurveyFold(rules=rules.name)
     clock_log = clock_fold(options, until=at)
-    log, (flow, survey, clock_log) = replay_folds(
-        options,
-        (flow, survey, clock_log),
-        command=command,
-        settings={**settings, "at": at, "ikm": rules.name},
+    folds: tuple[Any, ...] = (flow, survey, clock_log)
+    if settle and options.state_file is not None:
+        folds = (SettledRequests(flow, clock_log), *folds)
+    log, folds = replay_folds(
+        options, folds, command=command, settings={**settings, "at": at, "ikm": rules.name}
     )
+    settled = folds[0].figures if isinstance(folds[0], SettledRequests) else None
+    flow, survey, clock_log = folds[-3:]
     instant = at if at is not None else log.instant
-    return log, flow, verdicts_for(options, clock_log, as_of=instant), survey, instant
+    clocks = verdicts_for(options, clock_log, as_of=instant)
+    return _Replayed(log, flow, clocks, survey, instant, settled)
 
 
 def _survey_ikm(survey: SurveyFold, rules: RuleSet) -> IKMResult | None:
@@ -190,7 +209,8 @@ def sla_command(  # noqa: PLR0917 (click passes options by position)
     )  # fmt: skip
     # The folds differ with the flow's history (text and HTML keep it), so does a state.
     settings = {"by": by, "from": start, "to": end, "period": period, "history": readable}
-    sla = _SLAReplay(options, flow, at, rules=rules, settings=settings)
+    # JSON and CSV are made of the SLA sums alone: a state keeps finished requests as theirs.
+    sla = _SLAReplay(options, flow, at, rules=rules, settings=settings, settle=not readable)
     if out.format == "json":
         text = sla.report.render_json()
     elif out.format == "csv" and out.table is not None:
@@ -223,10 +243,13 @@ class _SLAReplay:
         *,
         rules: RuleSet = RULES_2017,
         settings: Mapping[str, object] | None = None,
+        settle: bool = False,
     ) -> None:
-        log, self.flow, self.clocks, self.survey, self.at = _replay_flow(
-            options, flow, at, command="sla", settings=settings or {}, rules=rules
+        replayed = _replay_flow(
+            options, flow, at, command="sla", settings=settings or {}, rules=rules, settle=settle
         )
+        log, self.flow, self.clocks = replayed.log, replayed.flow, replayed.clocks
+        self.survey, self.at = replayed.survey, replayed.at
         self.ikm = _survey_ikm(self.survey, rules)
         extra = {"ikm": rules.name} if self.ikm is not None else {}
         versions = _rules(options, self.flow, self.clocks, **extra)
@@ -234,6 +257,7 @@ class _SLAReplay:
         self.report = build_sla_report(
             self.flow, self.basis, verdicts=self.clocks.verdicts,
             breaches=self.clocks.breaches, verdict_source=self.clocks.source, as_of=self.at,
+            settled=replayed.settled,
         )  # fmt: skip
 
     def summary(self) -> Summary:
@@ -387,12 +411,11 @@ def quality_command(
     out.check_target(options)
     at = parse_instant(at_text)
     flow = RequestFlow(options.sops, options.calendar, until=at, calendars=options.clock_calendars)
-    log, flow, clocks, survey, instant = _replay_flow(
-        options, flow, at, command="quality", settings={}, rules=rules
-    )
+    replayed = _replay_flow(options, flow, at, command="quality", settings={}, rules=rules)
+    flow, clocks, survey = replayed.flow, replayed.clocks, replayed.survey
     ikm = _survey_ikm(survey, rules)
     versions = _rules(options, flow, clocks, quality=config.version, ikm=rules.name)
-    basis = ReportBasis.for_log(log, options.calendar, rules=versions, at=instant)
+    basis = ReportBasis.for_log(replayed.log, options.calendar, rules=versions, at=replayed.at)
     index = build_quality_index(
         config, basis, flow=flow, verdicts=clocks.verdicts, ikm=ikm, survey_seqs=survey.seqs
     )

@@ -54,6 +54,7 @@ from pelayanan.exceptions import (
 )
 from pelayanan.reports.clocks import ClockLogFold, ClockOutcomes, clock_outcomes
 from pelayanan.reports.replay import Fold, LogBasis, replay_verified
+from pelayanan.reports.settled import SettledRequests
 from pelayanan.reports.state import SavedReplay, dump_state, load_state, state_config, state_key
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import Store, read_snapshot, store_consistency_proof
@@ -381,6 +382,9 @@ def replay_folds(
             result = _resume(store, ledger, keys, saved, options.state_file)
         if result is None:
             result = (_replay_all(store, ledger, keys, cast("Sequence[Fold]", folds), None), folds)
+        for fold in result[1]:
+            if isinstance(fold, SettledRequests):
+                fold.settle()  # the finished requests are kept as their sums
         try:
             data = dump_state(result[0], result[1], config=config, key=key)
         except ReportStateError as exc:
@@ -466,7 +470,7 @@ def _resume(
             resume=saved.resume,
             first_time=saved.first_time,
         )
-    except VerificationError as exc:
+    except (VerificationError, ReportStateError) as exc:
         _note(state_file, f"ignored: {exc}; the report is rebuilt from the whole log")
         return None
     return log, folds

@@ -83,7 +83,8 @@ class ClockOutcomes:
     """What the SLA module recomputed from the verified log.
 
     Attributes:
-        verdicts: one per request and clock (latest cycle), ordered by request, clock.
+        verdicts: one per request and clock (latest cycle), ordered by request, clock;
+            without the requests a `pelayanan.reports.settled.SettledRequests` holds.
         breaches: one per breached clock (stopped breached, or open with its breach
             fired), with the units and officers that held it.
         source: a one-line statement of where they came from (shown in every report).
@@ -117,7 +118,7 @@ def clock_outcomes(fold: ClockLogFold, *, as_of: dt.datetime | None = None) -> C
         raise fold.error
     end = as_of if as_of is not None else fold.last_time
     replayed = fold.replayer.result(as_of=end)
-    if not replayed.verdicts:
+    if not replayed.verdicts and not fold.replayer.clocks_taken_out:
         return ClockOutcomes(source="recomputed from the verified log: no SLA clock recorded")
     fingerprints = dict(sorted(replayed.calendars.items()))
     used = ", ".join(f"{name} {fingerprint}" for name, fingerprint in fingerprints.items())

@@ -31,6 +31,7 @@ import datetime as dt
 import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -315,6 +316,15 @@ class RequestFlow:
             found = named_calendar(name, self._calendars, self.calendar)
             self._stay_calendars[key] = found
         return found
+
+    @property
+    def skipped(self) -> AbstractSet[str]:
+        """Return the requests received outside the window (not followed, never counted)."""
+        return self._skipped
+
+    def calendars_in_use(self) -> list[WorkCalendar]:
+        """Return the report's calendar and those the stays met so far are measured on."""
+        return [self.calendar, *self._stay_calendars.values()]
 
     # -- the fold -------------------------------------------------------------------------
 

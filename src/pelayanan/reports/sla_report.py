@@ -28,12 +28,14 @@ Definitions (also in ``docs/reports.md``):
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
@@ -55,7 +57,10 @@ __all__ = [
     "BreachAttribution",
     "PeriodFigures",
     "SLAReport",
+    "SettledFigures",
+    "Share",
     "build_sla_report",
+    "share_of",
 ]
 
 #: The verdict a clock can have, as the SLA module states it.
@@ -369,6 +374,8 @@ class _GroupSLA:
         self.open = 0
         self.backlog: Counter[str] = Counter()
         self.breached: set[tuple[str, str]] = set()
+        #: Breached clocks of settled requests (each request's own, so none is in both).
+        self.settled_breached = 0
         self.held = 0
 
 
@@ -389,8 +396,211 @@ class _SLAGroups:
             found.append(group)
         return found
 
+    def one(self, key: str | None) -> _GroupSLA:
+        """Return the sums of group *key* (``None``: the total), created on first use."""
+        return self.total if key is None else self.of([key])[1]
 
-_Attribution = dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, str]], list[int]]]
+
+class _Row:
+    """One unit and officer's breach attribution while it is summed."""
+
+    __slots__ = ("breached", "held", "settled", "settled_open", "still_open")
+
+    def __init__(self) -> None:
+        self.breached: set[tuple[str, str]] = set()
+        self.still_open: set[tuple[str, str]] = set()
+        self.held = 0
+        #: Breached clocks (and of them, still open) of settled requests.
+        self.settled = 0
+        self.settled_open = 0
+
+
+_Attribution = dict[tuple[str, str], _Row]
+
+#: A settled request's share of the report: the (what it adds to, how much) pairs, and
+#: the instants the report instant is compared with (see `SettledFigures`).
+Share = tuple[tuple[tuple[tuple[Any, ...], int], ...], tuple[tuple[tuple[Any, ...], int], ...]]
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _us(instant: dt.datetime) -> int:
+    """Return an instant as whole microseconds since 1970 (exact, unlike `timestamp`)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+@attrs.define
+class SettledFigures:
+    """The SLA sums of *settled* requests, whose share only a later entry can change.
+
+    A request is settled when no clock of it has a fired breach still running (see
+    `pelayanan.reports.settled`): then its verdicts, breach attribution and groups are
+    fixed until an entry names it again, and the report instant changes only its age in
+    the backlog and whether a running clock is overdue.  A saved report state keeps the
+    share instead of the request.  `sums` maps what a share adds to onto how much:
+
+    * ``("G", group)``, ``("C", group, clock)``, ``("P", period)``, ``("A", unit,
+      officer)``: how many settled requests made that group, clock row, period or
+      attribution row exist (a row with no request left disappears, as in a full
+      replay);
+    * ``("c", group, clock, status_or_overrun)``, ``("b", group)`` (breached clocks
+      held), ``("h", group)`` (working seconds held), ``("p", period, status)``,
+      ``("a", unit, officer, "n" | "open" | "held")``: the amounts.
+
+    `instants` holds, sorted, the receipt instants of the open ones under ``("r",
+    group)`` (the backlog by age) and the deadlines of their running and paused agency
+    clocks under ``("d", group, clock)`` (overdue: before the report instant), in
+    microseconds since 1970.  The group ``None`` is the total.
+
+    Attributes:
+        sums: the sums over every settled request.
+        instants: the sorted instants of the open ones.
+    """
+
+    sums: Counter[tuple[Any, ...]] = attrs.field(factory=Counter)
+    instants: dict[tuple[Any, ...], list[int]] = attrs.field(factory=dict)
+
+    def add(self, share: Share) -> None:
+        """Add one request's share."""
+        amounts, instants = share
+        sums = self.sums
+        for key, amount in amounts:
+            sums[key] += amount
+        for key, instant in instants:
+            bisect.insort(self.instants.setdefault(key, []), instant)
+
+    def take_back(self, share: Share) -> None:
+        """Subtract a share `add` took (the request is named again)."""
+        amounts, instants = share
+        sums = self.sums
+        for key, amount in amounts:
+            left = sums[key] - amount
+            if left:
+                sums[key] = left
+            else:
+                del sums[key]
+        for key, instant in instants:
+            found = self.instants[key]
+            del found[bisect.bisect_left(found, instant)]
+            if not found:
+                del self.instants[key]
+
+    def _merge(self, sums: _SLAGroups, period_sla: dict[str, Counter[str]],
+               attribution: _Attribution, when: dt.datetime | None) -> None:  # fmt: skip
+        """Add the settled sums to a report's live ones, the open ones judged at *when*."""
+        self._merge_sums(sums, period_sla, attribution)
+        now = None if when is None else _us(when)
+        for key, instants in self.instants.items():
+            group = sums.one(key[1])
+            if key[0] == "r":
+                group.open += len(instants)
+                for label, count in _ages(instants, now):
+                    group.backlog[label] += count
+            elif now is not None:
+                group.clocks[key[2]]["overdue"] += bisect.bisect_left(instants, now)
+
+    def _merge_sums(self, sums: _SLAGroups, period_sla: dict[str, Counter[str]],
+                    attribution: _Attribution) -> None:  # fmt: skip
+        for key, amount in self.sums.items():
+            kind = key[0]
+            if kind == "G":
+                sums.one(key[1])
+            elif kind == "C":
+                sums.one(key[1]).clocks.setdefault(key[2], Counter())
+            elif kind == "c":
+                sums.one(key[1]).clocks.setdefault(key[2], Counter())[key[3]] += amount
+            elif kind == "b":
+                sums.one(key[1]).settled_breached += amount
+            elif kind == "h":
+                sums.one(key[1]).held += amount
+            elif kind in ("P", "p"):
+                counter = period_sla.setdefault(key[1], Counter())
+                if kind == "p":
+                    counter[key[2]] += amount
+            else:
+                row = attribution.setdefault((key[1], key[2]), _Row())
+                _add_settled(row, key, amount)
+
+
+def _ages(received: list[int], now: int | None) -> Iterator[tuple[str, int]]:
+    """Count sorted receipt instants by backlog bucket of their age at *now* (as `_bucket`)."""
+    if now is None:
+        yield BACKLOG_BUCKETS[0][0], len(received)
+        return
+    for label, first, last in BACKLOG_BUCKETS:
+        # Whole days of age = floor((now - r) / day), counted from 0 (a later r is 0 days).
+        upto = len(received) if first == 0 else bisect.bisect_right(received, now - first * _DAY_US)
+        older = 0 if last is None else bisect.bisect_right(received, now - (last + 1) * _DAY_US)
+        if upto > older:
+            yield label, upto - older
+
+
+def _add_settled(row: _Row, key: tuple[Any, ...], amount: int) -> None:
+    """Add an ``("a", ...)`` amount of `SettledFigures` to an attribution row."""
+    if key[0] == "A":
+        return
+    metric = key[3]
+    if metric == "n":
+        row.settled += amount
+    elif metric == "open":
+        row.settled_open += amount
+    else:
+        row.held += amount
+
+
+def share_of(
+    flow: RequestFlow,
+    track: RequestTrack,
+    verdicts: Iterable[ClockVerdict],
+    breaches: Iterable[BreachAttribution],
+) -> Share:
+    """Return one settled request's share of the report (see `SettledFigures`).
+
+    Args:
+        flow: the replay, still holding the request's track.
+        track: the request's track.
+        verdicts: the request's clock verdicts (none with an open breach).
+        breaches: the request's breach attributions (stopped clocks only).
+
+    Returns:
+        The (key, amount) pairs and the (key, instant) pairs; counted by the same code
+        as a full report, but for the report instant.
+    """
+    sums = _SLAGroups(())
+    verdicts = list(verdicts)
+    period_sla = _count_verdicts(flow, verdicts, None, sums)
+    attribution = _attribute_breaches(flow, breaches, sums)
+    instants: list[tuple[tuple[Any, ...], int]] = []
+    if not track.closed:
+        keys: list[str | None] = [None, *track.keys(flow.by)]
+        sums.of(track.keys(flow.by))
+        instants.extend((("r", key), _us(track.received)) for key in keys)
+        instants.extend(
+            (("d", key, verdict.clock), _us(verdict.deadline))
+            for verdict in verdicts
+            if verdict.measures == AGENCY and verdict.status in ("running", "paused")
+            for key in keys
+        )
+    found: Counter[tuple[Any, ...]] = Counter()
+    for key, group in [(None, sums.total), *sums.groups.items()]:
+        if key is not None:
+            found["G", key] = 1
+        for clock, counter in group.clocks.items():
+            found["C", key, clock] = 1
+            found.update({("c", key, clock, m): n for m, n in counter.items() if n})
+        found["b", key] = len(group.breached)
+        found["h", key] = group.held
+    for label, counter in period_sla.items():
+        found["P", label] = 1
+        found.update({("p", label, status): n for status, n in counter.items() if n})
+    for (unit, officer), row in attribution.items():
+        found["A", unit, officer] = 1
+        found["a", unit, officer, "n"] = len(row.breached)
+        found["a", unit, officer, "open"] = len(row.still_open)
+        found["a", unit, officer, "held"] = row.held
+    return tuple((key, n) for key, n in found.items() if n), tuple(instants)
 
 
 def build_sla_report(
@@ -401,6 +611,7 @@ def build_sla_report(
     breaches: Iterable[BreachAttribution] = (),
     verdict_source: str = "none: no clock verdicts were given",
     as_of: dt.datetime | None = None,
+    settled: SettledFigures | None = None,
 ) -> SLAReport:
     """Build the SLA and flow report from a finished replay.
 
@@ -414,6 +625,8 @@ def build_sla_report(
         verdict_source: a short statement of where *verdicts* came from.
         as_of: the instant open requests are aged at; defaults to the basis's instant
             (the newest checkpoint's time), else the last replayed entry.
+        settled: the sums of the requests a saved state settled (they are in neither
+            *flow* nor *verdicts* nor *breaches*; see `pelayanan.reports.settled`).
 
     Returns:
         The report.
@@ -424,6 +637,8 @@ def build_sla_report(
     _count_backlog(flow, when, sums)
     period_sla = _count_verdicts(flow, verdicts, when, sums)
     attribution = _attribute_breaches(flow, breaches, sums)
+    if settled is not None:
+        settled._merge(sums, period_sla, attribution, when)
     periods = tuple(
         PeriodFigures(
             label,
@@ -436,8 +651,14 @@ def build_sla_report(
     )
     rows = sorted(
         (
-            AttributionRow(unit, officer, len(idents), held[0], len(still_open))
-            for (unit, officer), (idents, still_open, held) in attribution.items()
+            AttributionRow(
+                unit,
+                officer,
+                len(row.breached) + row.settled,
+                row.held,
+                len(row.still_open) + row.settled_open,
+            )
+            for (unit, officer), row in attribution.items()
         ),
         key=lambda r: (-r.breached, -r.held_s, r.unit, r.officer),
     )
@@ -533,13 +754,11 @@ def _attribute_breaches(
             for group in sums.of(keys):
                 group.breached.add(ident)
                 group.held += held
-            row = attribution.setdefault(
-                (holding.unit or "-", holding.officer or "-"), (set(), set(), [0])
-            )
-            row[0].add(ident)
+            row = attribution.setdefault((holding.unit or "-", holding.officer or "-"), _Row())
+            row.breached.add(ident)
             if breach.open:
-                row[1].add(ident)
-            row[2][0] += held
+                row.still_open.add(ident)
+            row.held += held
     return attribution
 
 
@@ -571,7 +790,7 @@ def _figures(
             )
             for name, c in sorted(sla.clocks.items())
         ),
-        breaches_held=len(sla.breached),
+        breaches_held=len(sla.breached) + sla.settled_breached,
         breach_held_s=sla.held,
     )
 

@@ -45,7 +45,7 @@ from pelayanan.audit.kinds import (
     VALID_FROM,
 )
 from pelayanan.calendar import Counting, Duration, WorkCalendar
-from pelayanan.exceptions import CalendarError, CalendarFingerprintError
+from pelayanan.exceptions import CalendarError, CalendarFingerprintError, InvalidArgumentError
 from pelayanan.sla._core import (
     Measure,
     as_time,
@@ -373,6 +373,9 @@ class ClockReplayer:
         self._timeline: dict[str, list[_Point]] = {}
         self._idle: set[str] = set()
         self._last_time: str | None = None
+        #: Clocks of requests handed out by `take_out` (and not put back): their verdicts
+        #: are kept elsewhere (`pelayanan.reports.settled`).
+        self.clocks_taken_out = 0
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -542,30 +545,114 @@ class ClockReplayer:
 
     def breaches(self, *, as_of: dt.datetime | None = None) -> list[BreachAttribution]:
         """Return the breach attribution of the clocks fed so far (see `attribute_breaches`)."""
-        out: list[BreachAttribution] = []
         end = minute(as_of) if as_of is not None else None
         if end is None and self._last_time is not None:
             end = self._minute({}, self._last_time)
-        fired = self._breach_fired
-        breached = sorted(
-            key
-            for key, replayed in self._clocks.items()
-            # Only the agency's clocks are breaches of the service: an applicant's window
-            # or a third party's time is never attributed to the agency's officers.
-            if replayed.state.get(MEASURES, AGENCY) == AGENCY
-            and (
-                replayed.state["status"] == "breached"
-                or (key in fired and replayed.state["status"] in ("running", "paused"))
-            )
+        breached = sorted(key for key in self._clocks if self._attributable(key))
+        return [self._breach(request, clock, end) for request, clock in breached]
+
+    def _attributable(self, key: tuple[str, str]) -> bool:
+        """Say whether a replayed clock is a breach of the service (stopped or fired)."""
+        state = self._clocks[key].state
+        # Only the agency's clocks are breaches of the service: an applicant's window or
+        # a third party's time is never attributed to the agency's officers.
+        return state.get(MEASURES, AGENCY) == AGENCY and (
+            state["status"] == "breached"
+            or (key in self._breach_fired and state["status"] in ("running", "paused"))
         )
-        for request, clock in breached:
-            replayed = self._clocks[(request, clock)]
-            state = replayed.state
-            opened = state["status"] in ("running", "paused")
-            holdings = self._holdings(request, state, replayed.windows, end)
-            overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
-            out.append(BreachAttribution(request, clock, overrun, opened, holdings))
-        return out
+
+    def _breach(self, request: str, clock: str, end: dt.datetime | None) -> BreachAttribution:
+        replayed = self._clocks[(request, clock)]
+        state = replayed.state
+        opened = state["status"] in ("running", "paused")
+        holdings = self._holdings(request, state, replayed.windows, end)
+        overrun = dt.timedelta(microseconds=state.get("overrun_us", 0))
+        return BreachAttribution(request, clock, overrun, opened, holdings)
+
+    # -- requests whose clocks have all stopped -----------------------------------------------
+
+    def checked_calendars(self) -> list[WorkCalendar]:
+        """Return the calendars the clocks fed so far run on (each checked by fingerprint)."""
+        return list(self._checked.values())
+
+    def steady(self, request: str) -> bool:
+        """Say whether only another entry naming *request* can change its clocks' outcomes.
+
+        True unless a clock of it has a fired breach and still runs (or is paused): that
+        one's attribution grows with the instant it is measured up to.  A running clock's
+        verdict is final until an entry changes it (its deadline is known; whether it is
+        overdue is for the report instant to say).
+        """
+        clocks = self._clocks
+        for name in self._clocks_of.get(request, ()):
+            key = (request, name)
+            clock = clocks.get(key)
+            if (
+                clock is not None
+                and clock.state["status"] not in _STOPPED
+                and self._attributable(key)
+            ):
+                return False
+        return True
+
+    def outcomes_of(self, request: str) -> tuple[list[ClockVerdict], list[BreachAttribution]]:
+        """Return the verdicts and breach attributions of one `steady` request.
+
+        Raises:
+            InvalidArgumentError: the request is not steady.
+        """
+        if not self.steady(request):
+            raise InvalidArgumentError(f"request {request!r} has a breached clock still running")
+        names = sorted(self._clocks_of.get(request, ()))
+        verdicts = [
+            self._met[(request, name)]
+            if (request, name) in self._met
+            else _verdict(request, name, self._clocks[(request, name)].state)
+            for name in names
+        ]
+        breaches = [
+            self._breach(request, name, None)
+            for name in names
+            if (request, name) in self._clocks and self._attributable((request, name))
+        ]
+        return verdicts, breaches
+
+    def take_out(self, request: str) -> tuple[Any, ...]:
+        """Remove everything the replay holds of *request*; return it for `put_back`.
+
+        Verdicts and attributions from then on leave the request out, until it is put back
+        (before any further entry naming it is fed).
+        """
+        names = self._clocks_of.pop(request, ())
+        clocks = tuple(self._clocks.pop((request, name), None) for name in names)
+        met = tuple(self._met.pop((request, name), None) for name in names)
+        fired = tuple((request, name) in self._breach_fired for name in names)
+        self._breach_fired.difference_update((request, name) for name in names)
+        idle = request in self._idle
+        self._idle.discard(request)
+        self.clocks_taken_out += len(names)
+        holders = self._holders.pop(request, None)
+        return names, clocks, met, fired, holders, self._timeline.pop(request, None), idle
+
+    def put_back(self, request: str, taken: tuple[Any, ...]) -> None:
+        """Restore what `take_out` returned for *request*."""
+        names, clocks, met, fired, holders, timeline, idle = taken
+        if names:
+            self._clocks_of[request] = names
+        for name, clock, verdict, was_fired in zip(names, clocks, met, fired, strict=True):
+            if clock is not None:
+                self._clocks[(request, name)] = clock
+            if verdict is not None:
+                self._met[(request, name)] = verdict
+            if was_fired:
+                self._breach_fired.add((request, name))
+        if holders is not None:
+            self._holders[request] = holders
+        if timeline is not None:
+            self._timeline[request] = timeline
+        if idle:
+            self._idle.add(request)
+        self.clocks_taken_out -= len(names)
 
     def _holdings(
         self,
