@@ -652,6 +652,21 @@ class ProcessContract(StoreContract):
         private, _ = write_key_pair(ledger_key, tmp_path / "keys")
         return str(private)
 
+    def test_node_range_reads_the_stored_nodes_of_one_level(
+        self, db: Store, ledger_key: SigningKey
+    ) -> None:
+        """`node_range` returns a level's nodes in the range asked, as `get_nodes` does."""
+        _fill(db, ledger_key, 13)
+        node_range = getattr(db, "node_range")  # noqa: B009  (SQL stores only)
+        leaves = node_range("kota", 0, 2, 20)
+        assert sorted(leaves) == list(range(2, 13))  # leaf 13 onwards is not stored
+        assert list(leaves.values()) == db.get_nodes("kota", [(0, i) for i in leaves])
+        assert node_range("kota", 2, 0, 9) == dict(
+            enumerate(db.get_nodes("kota", [(2, 0), (2, 1), (2, 2)]))
+        )
+        assert node_range("kota", 0, 5, 5) == {}
+        assert node_range("other", 0, 0, 9) == {}
+
     def test_processes_appending_to_one_ledger_never_fork(
         self, db: Store, location: str, key_file: str, ledger_key: SigningKey
     ) -> None:

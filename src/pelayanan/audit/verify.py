@@ -21,6 +21,7 @@ truncation).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
@@ -29,7 +30,7 @@ import attrs
 
 from pelayanan.audit.canonical import parse_canonical_text
 from pelayanan.audit.checkpoint import Checkpoint, SignedCheckpoint
-from pelayanan.audit.entry import GENESIS_PREV, entry_problem, format_time
+from pelayanan.audit.entry import GENESIS_PREV, entry_problem
 from pelayanan.audit.keyring import TrustedKey, trusted_from
 from pelayanan.audit.keys import VerifierKey
 from pelayanan.audit.merkle import CompactRange
@@ -259,6 +260,7 @@ class LedgerVerifier:
         self._signatures = 0
         self._since = resume.checkpoint if resume is not None else since
         self._last_time: str | None = None
+        self._last_instant = ("", dt.datetime.min)  # _last_time and its instant
         # A chain break between entries p-1 and p, neither pinned by a checkpoint:
         # (p, hex hash of entry p).  The next entry tells which of the two changed.
         self._suspect: tuple[int, str] | None = None
@@ -294,6 +296,11 @@ class LedgerVerifier:
     def size(self) -> int:
         """Return how many entries were verified so far."""
         return self._range.size
+
+    @property
+    def last_hash(self) -> bytes:
+        """Return the leaf hash of the last entry fed (`GENESIS_PREV`'s bytes before any)."""
+        return bytes.fromhex(self._prev_hex)
 
     def add_checkpoint(self, note: str | SignedCheckpoint, *, signature: bool = True) -> None:
         """Feed a signed checkpoint (text or parsed); its root is checked at its size.
@@ -564,10 +571,16 @@ class LedgerVerifier:
         self._checked_size = max(self._checked_size, cp.size)
 
     def _check_dated_after_entries(self, cp: Checkpoint) -> None:
-        # Entry times and checkpoint times share one fixed-width UTC format, so text
-        # order is time order.  A checkpoint dated before an entry it covers was
-        # backdated (for instance into the validity of a key revoked since).
-        if self._last_time is not None and cp.size and format_time(cp.time) < self._last_time:
+        # A checkpoint dated before an entry it covers was backdated (for instance into
+        # the validity of a key revoked since).  The last entry's time (checked to be an
+        # entry time) is parsed once, not the checkpoint's formatted each time: 0.2 µs
+        # against 1.4 µs a checkpoint, with one per entry (docs/performance.md).
+        last = self._last_time
+        if last is None or not cp.size:
+            return
+        if self._last_instant[0] != last:
+            self._last_instant = (last, dt.datetime.fromisoformat(last))
+        if cp.time < self._last_instant[1]:
             raise SignatureError(
                 cp.size - 1,
                 f"checkpoint at size {cp.size} is dated before the entry it covers",
