@@ -39,7 +39,13 @@ from pelayanan.reports.quality import DEFAULT_QUALITY, build_quality_index
 from pelayanan.reports.replay import LogBasis, ReportBasis, replay_verified
 from pelayanan.reports.settled import SettledRequests
 from pelayanan.reports.sla_report import build_sla_report
-from pelayanan.reports.state import dump_state, load_state, state_config, state_key
+from pelayanan.reports.state import (
+    SavedReplay,
+    dump_state,
+    load_state,
+    state_config,
+    state_key,
+)
 from pelayanan.reports.survey import SurveyFold
 from pelayanan.sop import SOP, load_sop
 from pelayanan.store import SQLiteStore
@@ -88,6 +94,13 @@ class DemoLog:
         """The calendar and SOPs states refer to."""
         return [self.calendar, *self.sops]
 
+    def save_and_load(self, log: LogBasis, folds: tuple[Any, ...]) -> SavedReplay:
+        """Save *folds* after *log* as a state file's bytes and read them back."""
+        saved = dump_state(log, folds, config=CONFIG, key=KEY)
+        return load_state(
+            saved, config=CONFIG, key=KEY, ledger=self.ledger, references=self.references
+        )
+
 
 @pytest.fixture(scope="module")
 def demo_log(tmp_path_factory: pytest.TempPathFactory) -> DemoLog:
@@ -131,11 +144,7 @@ class TestResumedReplay:
         full = render_all(demo_log, demo_log.replay(full_folds, size), full_folds)
 
         first = demo_log.folds()
-        log = demo_log.replay(first, split)
-        saved = dump_state(log, first, config=CONFIG, key=KEY)
-        loaded = load_state(
-            saved, config=CONFIG, key=KEY, ledger=demo_log.ledger, references=demo_log.references
-        )
+        loaded = demo_log.save_and_load(demo_log.replay(first, split), first)
         resumed = demo_log.replay(
             loaded.folds, size, split, resume=loaded.resume, first_time=loaded.first_time
         )
@@ -369,7 +378,7 @@ def _settling_folds(
 
 
 class TestSettledRequests:
-    """Settled requests (closed, clocks stopped) are kept as sums, and put back when named."""
+    """Requests at rest are kept as their sums, and put back when an entry names them."""
 
     @settings(
         max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -394,11 +403,7 @@ class TestSettledRequests:
             settled = folds[0]
             settled.settle()
             kept = len(settled)
-            saved = dump_state(log, folds, config=CONFIG, key=KEY)
-            loaded = load_state(
-                saved, config=CONFIG, key=KEY, ledger=demo_log.ledger,
-                references=demo_log.references,
-            )  # fmt: skip
+            loaded = demo_log.save_and_load(log, folds)
             folds = loaded.folds
             log = demo_log.replay(
                 folds, end, start, resume=loaded.resume, first_time=loaded.first_time
@@ -411,7 +416,7 @@ class TestSettledRequests:
     def test_the_demo_settles_most_requests_and_puts_back_those_named_again(
         self, demo_log: DemoLog
     ) -> None:
-        """At half the demo most finished requests settle; later entries name some again."""
+        """At half the demo requests settle; later entries name some of them again."""
         half = len(demo_log.entries) // 2
         folds = _settling_folds(demo_log, "unit")
         log = demo_log.replay(folds, half)

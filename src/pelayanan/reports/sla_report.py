@@ -574,8 +574,9 @@ def share_of(
     attribution = _attribute_breaches(flow, breaches, sums)
     instants: list[tuple[tuple[Any, ...], int]] = []
     if not track.closed:
-        keys: list[str | None] = [None, *track.keys(flow.by)]
-        sums.of(track.keys(flow.by))
+        groups = track.keys(flow.by)
+        sums.of(groups)  # the groups an open request makes exist, as `_count_backlog`
+        keys: list[str | None] = [None, *groups]
         instants.extend((("r", key), _us(track.received)) for key in keys)
         instants.extend(
             (("d", key, verdict.clock), _us(verdict.deadline))
